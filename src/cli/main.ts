@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+/**
+ * The `memvisor` command. Each subcommand lives in its own module under ./commands and
+ * registers itself on the program; user mistakes arrive here as MemvisorError and are
+ * printed as one line with the error's exit code.
+ */
+import { Command, CommanderError } from 'commander';
+import { MemvisorError } from '../errors.js';
+
+const program = new Command();
+program
+  .name('memvisor')
+  .description('A virtual machine monitor that protects guest memory by software mirroring.')
+  .version('0.1.0')
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(text) });
+
+// Subcommands: one module each, registered in the order `--help` lists them.
+const commandModules: Array<() => Promise<{ register(program: Command): void }>> = [
+];
+
+for (const load of commandModules) (await load()).register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Commander already printed the message (or the help text).
+    process.exit(error.exitCode === 1 ? 2 : error.exitCode);
+  }
+  if (error instanceof MemvisorError) {
+    process.stderr.write(`memvisor: ${error.message}\n`);
+    process.exit(error.exitCode);
+  }
+  throw error;
+}

@@ -1,0 +1,35 @@
+/**
+ * The contract between the processor and the rest of the machine. The CPU knows only
+ * these interfaces; devices (src/machine) and the hypervisor (src/vmm) implement them.
+ * Lower layers never import higher ones.
+ */
+
+export type AccessSize = 1 | 2 | 4;
+
+/** The port I/O space (0..0xFFFF). Unclaimed ports read as all ones and ignore writes. */
+export interface IoSpace {
+  read(port: number, size: AccessSize): number;
+  write(port: number, size: AccessSize, value: number): void;
+}
+
+/** A memory-mapped device region; offsets are relative to the region's base. */
+export interface MmioDevice {
+  mmioRead(offset: number, size: AccessSize): number;
+  mmioWrite(offset: number, size: AccessSize, value: number): void;
+}
+
+/** Where the CPU gets external maskable interrupts from (the PIC/APIC complex). */
+export interface InterruptSource {
+  /** An interrupt is pending and would be delivered if IF=1. */
+  hasInterrupt(): boolean;
+  /** INTA cycle: the vector to deliver; the interrupt becomes in-service. */
+  acknowledge(): number;
+}
+
+/** Model-specific registers the CPU does not implement itself (e.g. MCA banks). */
+export interface MsrHandler {
+  /** Returns [low, high] 32-bit halves, or null if this MSR is unknown (the CPU raises #GP). */
+  readMsr(index: number): [number, number] | null;
+  /** Returns false if this MSR is unknown (the CPU raises #GP). */
+  writeMsr(index: number, low: number, high: number): boolean;
+}
