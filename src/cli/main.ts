@@ -17,6 +17,7 @@ program
 
 // Subcommands: one module each, registered in the order `--help` lists them.
 const commandModules: Array<() => Promise<{ register(program: Command): void }>> = [
+  () => import('./commands/translate.js'),
 ];
 
 for (const load of commandModules) (await load()).register(program);

@@ -1,0 +1,63 @@
+/**
+ * `memvisor translate IN.elf -o OUT.elf`: the static binary translator (src/sbt).
+ * Refusals are one line naming the file, address, bytes and instruction; no output file
+ * is written unless translation (and, with --verify, verification) succeeded.
+ */
+import { writeFileSync, renameSync, rmSync } from 'node:fs';
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { MemvisorError } from '../../errors.js';
+import { DEFAULT_OFFSET, translateElf, type TranslationReport } from '../../sbt/index.js';
+
+function parseOffset(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0 || value >= 2 ** 32 || value % 4096 !== 0) {
+    throw new MemvisorError(`--offset ${text}: expected a non-zero multiple of 4096 below 2^32 (e.g. 0x40000000)`);
+  }
+  return value;
+}
+
+export function formatReport(report: TranslationReport): string {
+  const lines = [
+    `${report.path}: ${report.instructions} instructions, code ${report.originalCodeBytes} -> ${report.translatedCodeBytes} bytes (${report.growth}x), offset 0x${report.offset.toString(16)}`,
+    `  writers by class: ${Object.entries(report.writers).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
+    `  code pointers: ${report.codePointersInData} in data, ${report.codePointersInCode} in code; relocations checked: ${report.relocationsChecked}`,
+    `  refused: ${report.refused.length === 0 ? 'none' : report.refused.join('; ')}`,
+  ];
+  if (report.verify) lines.push(`  verify: ${report.verify.errors.length === 0 ? 'ok' : report.verify.errors.length + ' problems'} (${report.verify.summary})`);
+  return lines.join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('translate')
+    .description('rewrite a static i386 ELF (linked with --emit-relocs) so every memory write is mirrored at +OFFSET')
+    .argument('<input>', 'i386 ELF executable (static, -fno-pic, linked with ld --emit-relocs / -q)')
+    .requiredOption('-o, --output <file>', 'translated ELF to write')
+    .option('--offset <n>', 'mirror offset, a multiple of 4096', `0x${DEFAULT_OFFSET.toString(16)}`)
+    .option('--report', 'print instructions, writers by class, code growth')
+    .option('--verify', 'run the independent verifier on the output (exit 1 if it fails)')
+    .option('--linux-stub', 'entry stub that maps the mirror itself, for running under Linux (qemu-i386, memvisor exec)')
+    .option('--check-at-exit', 'with --linux-stub: compare native and mirror at exit, print the result on stderr')
+    .action((input: string, options: { output: string; offset: string; report?: boolean; verify?: boolean; linuxStub?: boolean; checkAtExit?: boolean }) => {
+      if (options.checkAtExit && !options.linuxStub) throw new MemvisorError('--check-at-exit needs --linux-stub');
+      let bytes: Uint8Array;
+      try {
+        bytes = readFileSync(input);
+      } catch (error) {
+        throw new MemvisorError(`${input}: cannot read file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+      const { output, report } = translateElf(bytes, {
+        path: input, offset: parseOffset(options.offset), verify: options.verify, linuxStub: options.linuxStub, checkAtExit: options.checkAtExit,
+      });
+      const temporary = `${options.output}.partial-${process.pid}`;
+      try {
+        writeFileSync(temporary, output, { mode: 0o755 });
+        renameSync(temporary, options.output);
+      } catch (error) {
+        rmSync(temporary, { force: true });
+        throw new MemvisorError(`${options.output}: cannot write (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+      if (options.report || options.verify) process.stdout.write(formatReport(report) + '\n');
+    });
+}

@@ -1,0 +1,198 @@
+/**
+ * The static binary translator: `translateElf(bytes, options)` rewrites a static, non-PIC
+ * i386 executable linked with --emit-relocs so that every memory write is repeated at
+ * address + OFFSET. See README.md for the output format and the PT_NOTE it carries.
+ */
+import {
+  type ElfFile, PF_R, PF_W, PF_X, PT_LOAD, SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS, SHT_PROGBITS, STT_FUNC, STT_NOTYPE,
+  parseElf, requireStaticExecutable,
+} from '../elf/index.js';
+import { MemvisorError } from '../errors.js';
+import type { Template } from './classify.js';
+import { discoverCode, freeCodeModel, hex } from './discover.js';
+import { Code, Instruction, disassemble } from './iced.js';
+import { freeItems, layoutItems } from './layout.js';
+import { buildLinuxStub } from './linuxStub.js';
+import { rewrite } from './rewrite.js';
+import { writeElf, type OutputSection, type OutputSymbol } from './elfWriter.js';
+import { verifyTranslation, type VerifyResult } from './verify.js';
+
+export { TEMPLATES, type Template } from './classify.js';
+export { MIRROR_CHECK_PREFIX } from './linuxStub.js';
+export { verifyTranslation, type VerifyResult } from './verify.js';
+
+export const DEFAULT_OFFSET = 0x40000000;
+/** PT_NOTE marking a translated program: name "MemV6", type 1, desc = OFFSET (u32 LE). */
+export const MEMV6_NOTE_NAME = 'MemV6';
+export const MEMV6_NOTE_TRANSLATED = 1;
+
+const PAGE = 4096;
+const pageDown = (n: number) => Math.floor(n / PAGE) * PAGE;
+const pageUp = (n: number) => Math.ceil(n / PAGE) * PAGE;
+
+export interface TranslateOptions {
+  offset?: number;
+  path?: string;
+  /** Make the output runnable under Linux (qemu-i386, memvisor exec): see linuxStub.ts. */
+  linuxStub?: boolean;
+  /** With linuxStub: compare native and mirror at exit and print the result on fd 2. */
+  checkAtExit?: boolean;
+  /** Run the independent verifier on the output (throws on failure). */
+  verify?: boolean;
+  /** Test-only (mutation tests): leave these templates' mirror code out. */
+  disabledTemplates?: ReadonlySet<Template>;
+}
+
+export interface TranslationReport {
+  path: string;
+  offset: number;
+  instructions: number;
+  writers: Record<string, number>;
+  originalCodeBytes: number;
+  translatedCodeBytes: number;
+  growth: number;
+  codePointersInData: number;
+  codePointersInCode: number;
+  relocationsChecked: number;
+  refused: string[];
+  verify?: VerifyResult;
+}
+
+export interface Translation {
+  output: Uint8Array;
+  report: TranslationReport;
+}
+
+export function translateElf(bytes: Uint8Array, options: TranslateOptions = {}): Translation {
+  const path = options.path ?? '<memory>';
+  const offset = (options.offset ?? DEFAULT_OFFSET) >>> 0;
+  if (offset % PAGE !== 0 || offset === 0) throw new MemvisorError(`--offset ${hex(offset)} must be a non-zero multiple of 4096`);
+  const elf = parseElf(bytes, path);
+  requireStaticExecutable(elf);
+  if (elf.notes.some((n) => n.name === MEMV6_NOTE_NAME && n.type === MEMV6_NOTE_TRANSLATED)) {
+    throw new MemvisorError(`${path}: already translated (has the MemV6 translated note)`);
+  }
+  const loads = elf.programHeaders.filter((p) => p.type === PT_LOAD && p.memsz > 0);
+  const imageEnd = pageUp(Math.max(...loads.map((p) => p.vaddr + p.memsz)));
+  const spillBase = imageEnd;
+  const codeBase = spillBase + PAGE;
+
+  const model = discoverCode(elf);
+  const items = [] as ReturnType<typeof rewrite>['items'];
+  try {
+    const rewritten = rewrite(model, { offset, spillBase, disabledTemplates: options.disabledTemplates, hookSyscalls: options.linuxStub && options.checkAtExit });
+    items.push(...rewritten.items);
+    items.push({ instruction: Instruction.create(Code.Int3), role: 'inserted' }); // a return address past the last call lands here
+    const entryItem = rewritten.groupStart[model.indexByAddress.get(elf.entry)!]!;
+    let entryItemOut = entryItem;
+    let spillPage: Uint8Array = new Uint8Array(PAGE);
+    const segments: Array<[number, number]> = loads.map((p) => [pageDown(p.vaddr), pageUp(p.vaddr + p.memsz)]);
+    if (options.linuxStub) {
+      const stackTop = pageDown(offset - 0x01000000);
+      const stackBase = stackTop - 0x100000;
+      if (stackBase < codeBase + 16 * PAGE * 64) throw new MemvisorError(`${path}: program too large for --linux-stub with offset ${hex(offset)}`);
+      const stub = buildLinuxStub({ offset, spillBase, segments, stackBase, stackTop, firstItem: items.length, entryItem, checkAtExit: options.checkAtExit ?? false });
+      entryItemOut = items.length;
+      items.push(...stub.items);
+      for (const call of rewritten.syscallCalls) items[call]!.branchTo = stub.hookItem;
+      spillPage = stub.spillPage;
+    }
+    const describe = (item: (typeof items)[number]) => item.origin !== undefined
+      ? `${path}: ${hex(model.instructions[item.origin]!.address)}: ${disassemble(model.instructions[item.origin]!.instruction)}` : `${path}: inserted code`;
+    const layout = layoutItems(items, codeBase, describe);
+    const newAddress = (originalAddress: number) => layout.addresses[rewritten.groupStart[model.indexByAddress.get(originalAddress)!]!]!;
+    if (layout.end > offset) throw new MemvisorError(`${path}: translated program ends at ${hex(layout.end)}, above the mirror offset ${hex(offset)}`);
+
+    // Segment 1..n: the original image, byte-identical except code pointers; old code poisoned.
+    const outputSegments = loads.map((p) => {
+      const image = new Uint8Array(elf.bytes.subarray(p.offset, p.offset + p.filesz)); // a copy (Buffer.slice would share)
+      const inSegment = (address: number) => address >= p.vaddr && address < p.vaddr + p.filesz;
+      for (const section of model.codeSections) {
+        for (let a = section.addr; a < section.addr + section.size; a++) if (inSegment(a)) image[a - p.vaddr] = 0xcc;
+      }
+      for (const pointer of model.dataCodePointers) {
+        if (!inSegment(pointer.address)) continue;
+        new DataView(image.buffer).setUint32(pointer.address - p.vaddr, newAddress(pointer.target), true);
+      }
+      return { vaddr: p.vaddr, memsz: p.memsz, flags: p.flags, bytes: image };
+    });
+    const translatedBytes = new Uint8Array(PAGE + layout.code.length);
+    translatedBytes.set(spillPage);
+    translatedBytes.set(layout.code, PAGE);
+    outputSegments.push({ vaddr: spillBase, memsz: translatedBytes.length, flags: PF_R | PF_W | PF_X, bytes: translatedBytes });
+
+    const sections = outputSections(elf, model.codeSections, spillBase, codeBase, layout.code.length);
+    const symbols = outputSymbols(elf, model.indexByAddress, newAddress, sections, spillBase, options.linuxStub ? layout.addresses[entryItemOut]! : undefined);
+    const desc = new Uint8Array(4);
+    new DataView(desc.buffer).setUint32(0, offset, true);
+    const entry = layout.addresses[entryItemOut]!;
+    const output = writeElf(entry, outputSegments, { name: MEMV6_NOTE_NAME, type: MEMV6_NOTE_TRANSLATED, desc }, sections, symbols);
+
+    const writers: Record<string, number> = {};
+    for (const [template, count] of [...rewritten.writers].sort()) writers[template] = count;
+    const originalCodeBytes = model.codeSections.reduce((n, s) => n + s.size, 0);
+    const stubStart = options.linuxStub ? layout.addresses[entryItemOut]! : layout.end;
+    const translatedCodeBytes = stubStart - codeBase;
+    const report: TranslationReport = {
+      path, offset, instructions: model.instructions.length, writers, originalCodeBytes, translatedCodeBytes,
+      growth: Math.round((translatedCodeBytes / originalCodeBytes) * 100) / 100,
+      codePointersInData: model.dataCodePointers.length,
+      codePointersInCode: model.instructions.filter((c) => c.immediateCodePointer !== undefined).length,
+      relocationsChecked: model.codeRelocations + model.dataRelocations,
+      refused: [],
+    };
+    if (options.verify) {
+      report.verify = verifyTranslation(bytes, output, { path, offset });
+      if (report.verify.errors.length > 0) {
+        throw new MemvisorError(`${path}: verification failed: ${report.verify.errors.length} problem(s), first: ${report.verify.errors[0]}`, 1);
+      }
+    }
+    return { output, report };
+  } finally {
+    freeItems(items);
+    freeCodeModel(model);
+  }
+}
+
+function outputSections(elf: ElfFile, codeSections: ElfFile['sections'], spillBase: number, codeBase: number, codeSize: number): OutputSection[] {
+  const sections: OutputSection[] = [];
+  for (const section of elf.sections) {
+    if ((section.flags & SHF_ALLOC) === 0 || section.size === 0) continue;
+    const isCode = codeSections.includes(section);
+    sections.push({
+      // The old code stays in place, poisoned with int3; objdump -d should not list it.
+      name: isCode ? `${section.name}.orig` : section.name,
+      type: section.type === SHT_NOBITS ? SHT_NOBITS : SHT_PROGBITS,
+      flags: isCode ? section.flags & ~SHF_EXECINSTR : section.flags,
+      addr: section.addr, size: section.size, addralign: section.addralign, entsize: section.entsize,
+      inSegment: section.type !== SHT_NOBITS,
+    });
+  }
+  sections.push({ name: '.memvisor.spill', type: SHT_PROGBITS, flags: SHF_ALLOC | 1, addr: spillBase, size: PAGE, addralign: PAGE, inSegment: true });
+  sections.push({ name: '.text', type: SHT_PROGBITS, flags: SHF_ALLOC | SHF_EXECINSTR, addr: codeBase, size: codeSize, addralign: 16, inSegment: true });
+  return sections;
+}
+
+function outputSymbols(elf: ElfFile, indexByAddress: Map<number, number>, newAddress: (a: number) => number,
+  sections: OutputSection[], spillBase: number, stubAddress: number | undefined): OutputSymbol[] {
+  const symbols: OutputSymbol[] = [];
+  const nameOfSection = (index: number): string | number => {
+    if (index === 0 || index >= 0xff00) return index;
+    const original = elf.sections[index];
+    if (!original) return 0xfff1;
+    const kept = sections.find((s) => s.addr === original.addr && (s.name === original.name || s.name === `${original.name}.orig`));
+    return kept ? kept.name : 0xfff1;
+  };
+  for (const symbol of elf.symbols.slice(1)) {
+    if (symbol.type === 3 /* STT_SECTION */) continue;
+    const movesWithCode = (symbol.type === STT_FUNC || symbol.type === STT_NOTYPE) && indexByAddress.has(symbol.value)
+      && elf.sections[symbol.sectionIndex] !== undefined && (elf.sections[symbol.sectionIndex]!.flags & SHF_EXECINSTR) !== 0;
+    symbols.push({
+      name: symbol.name, value: movesWithCode ? newAddress(symbol.value) : symbol.value, size: movesWithCode ? 0 : symbol.size,
+      info: (symbol.bind << 4) | symbol.type, other: 0, section: movesWithCode ? '.text' : nameOfSection(symbol.sectionIndex),
+    });
+  }
+  symbols.push({ name: '__memvisor_spill', value: spillBase, size: PAGE, info: 1, other: 0, section: '.memvisor.spill' });
+  if (stubAddress !== undefined) symbols.push({ name: '__memvisor_linux_stub', value: stubAddress, size: 0, info: 2, other: 0, section: '.text' });
+  return symbols;
+}
