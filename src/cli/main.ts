@@ -18,6 +18,8 @@ program
 // Subcommands: one module each, registered in the order `--help` lists them.
 const commandModules: Array<() => Promise<{ register(program: Command): void }>> = [
   () => import('./commands/translate.js'),
+  () => import('./commands/mkfs.js'),
+  () => import('./commands/fs.js'),
 ];
 
 for (const load of commandModules) (await load()).register(program);
