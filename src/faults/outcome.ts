@@ -1,0 +1,48 @@
+/**
+ * How a fault-injection run ends. When several apply, the worst wins, in the order
+ * below (worst first), so one bad event can never be hidden behind a good one.
+ */
+export const OUTCOMES_WORST_FIRST = [
+  'sdc',                     // a "successful" run whose output or data differ from the golden run
+  'crash',                   // guest panic, triple fault, unexpected trap with no explicit fatal decision
+  'hang',                    // not done within the time bound
+  'fail-stop',               // declared unrecoverable with an explicit diagnostic (safe)
+  'recovered-degraded',      // outputs correct, but something was lost (a process killed, redundancy gone)
+  'latent',                  // outputs correct, but an audit finds mirror != native or a bad frame still mapped
+  'recovered-transparent',   // detected, frame replaced and refilled from the mirror, nothing lost
+  'masked',                  // consumed, yet outputs and state equal the golden run
+  'not-activated',           // the fault was never consumed
+] as const;
+
+export type Outcome = (typeof OUTCOMES_WORST_FIRST)[number];
+
+const severity = new Map<Outcome, number>(
+  OUTCOMES_WORST_FIRST.map((outcome, index) => [outcome, OUTCOMES_WORST_FIRST.length - index]),
+);
+
+/** The worst of the outcomes observed in one run ('not-activated' when there are none). */
+export function worstOutcome(outcomes: Iterable<Outcome>): Outcome {
+  let worst: Outcome = 'not-activated';
+  for (const outcome of outcomes) {
+    if (severity.get(outcome)! > severity.get(worst)!) worst = outcome;
+  }
+  return worst;
+}
+
+export function isOutcome(text: string): text is Outcome {
+  return severity.has(text as Outcome);
+}
+
+/**
+ * Wilson score interval for a proportion (successes of trials) at 95% confidence:
+ * honest for rare outcomes, where the normal approximation is not (0 of n gives an
+ * upper bound near 3/n, not 0).
+ */
+export function wilsonInterval(successes: number, trials: number, z = 1.959964): { low: number; high: number } {
+  if (trials === 0) return { low: 0, high: 1 };
+  const p = successes / trials;
+  const z2 = z * z;
+  const centre = (p + z2 / (2 * trials)) / (1 + z2 / trials);
+  const half = (z * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials))) / (1 + z2 / trials);
+  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+}

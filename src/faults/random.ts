@@ -1,0 +1,57 @@
+/**
+ * A small seeded generator (sfc32) for everything that must replay exactly: fault
+ * plans, campaign samples, differential test inputs. Same seed, same sequence, on
+ * every machine; never Math.random.
+ */
+export class SeededRandom {
+  private a: number;
+  private b: number;
+  private c: number;
+  private counter = 1;
+
+  constructor(readonly seed: number) {
+    // Spread the seed over the state, then discard the first outputs (sfc32's warm-up).
+    this.a = 0x9e3779b9 ^ seed;
+    this.b = 0x243f6a88 ^ Math.imul(seed, 0x85ebca6b);
+    this.c = 0xb7e15162 ^ Math.imul(seed ^ (seed >>> 16), 0xc2b2ae35);
+    for (let i = 0; i < 12; i++) this.nextUint32();
+  }
+
+  nextUint32(): number {
+    const t = (((this.a + this.b) | 0) + this.counter) | 0;
+    this.counter = (this.counter + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) | 0;
+    return t >>> 0;
+  }
+
+  /** A uniform integer in [0, bound) for bound ≤ 2^32, without modulo bias. */
+  nextBelow(bound: number): number {
+    if (!Number.isInteger(bound) || bound <= 0 || bound > 0x100000000) {
+      throw new Error(`internal error: nextBelow(${bound})`);
+    }
+    const limit = 0x100000000 - (0x100000000 % bound);
+    for (;;) {
+      const value = this.nextUint32();
+      if (value < limit) return value % bound;
+    }
+  }
+
+  /** A uniform integer in [low, high] (inclusive), for spans up to 2^32. */
+  nextInRange(low: number, high: number): number {
+    return low + this.nextBelow(high - low + 1);
+  }
+
+  /** k distinct items of `items`, in a seeded order (partial Fisher–Yates). */
+  sample<T>(items: readonly T[], k: number): T[] {
+    const pool = items.slice();
+    const count = Math.min(k, pool.length);
+    for (let i = 0; i < count; i++) {
+      const j = i + this.nextBelow(pool.length - i);
+      [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+    }
+    return pool.slice(0, count);
+  }
+}
