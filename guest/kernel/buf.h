@@ -1,0 +1,13 @@
+// A block in the buffer cache.
+struct buf {
+  int flags;
+  uint dev;
+  uint blockno;
+  int busy;                 // held by some process (a sleep lock)
+  uint refcnt;
+  struct buf *prev, *next;  // LRU list
+  struct buf *qnext;        // disk queue
+  uchar data[BSIZE];
+};
+#define B_VALID 0x2  // has been read from disk
+#define B_DIRTY 0x4  // needs to be written to disk

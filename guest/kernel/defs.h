@@ -1,0 +1,153 @@
+// Every kernel function other files call, grouped by the file that defines it.
+struct buf; struct context; struct file; struct inode; struct pipe; struct proc;
+struct stat; struct superblock; struct trapframe;
+
+// bio.c
+void binit(void);
+struct buf *bread(uint dev, uint blockno);
+void brelse(struct buf *b);
+void bwrite(struct buf *b);
+
+// console.c
+void consoleinit(void);
+void cprintf(char *fmt, ...);
+void consoleintr(int (*getc)(void));
+void panic(char *msg) __attribute__((noreturn));
+
+// exec.c
+int exec(char *path, char **argv);
+
+// file.c
+struct file *filealloc(void);
+void fileclose(struct file *f);
+struct file *filedup(struct file *f);
+void fileinit(void);
+int fileread(struct file *f, char *addr, int n);
+int filestat(struct file *f, struct stat *st);
+int filewrite(struct file *f, char *addr, int n);
+
+// fs.c
+void readsb(int dev, struct superblock *sb);
+int dirlink(struct inode *dp, char *name, uint inum);
+struct inode *dirlookup(struct inode *dp, char *name, uint *poff);
+struct inode *ialloc(uint dev, short type);
+struct inode *idup(struct inode *ip);
+void iinit(int dev);
+void ilock(struct inode *ip);
+void iput(struct inode *ip);
+void iunlock(struct inode *ip);
+void iunlockput(struct inode *ip);
+void iupdate(struct inode *ip);
+int namecmp(const char *s, const char *t);
+struct inode *namei(char *path);
+struct inode *nameiparent(char *path, char *name);
+int readi(struct inode *ip, char *dst, uint off, uint n);
+void stati(struct inode *ip, struct stat *st);
+int writei(struct inode *ip, char *src, uint off, uint n);
+
+// ide.c
+void ideinit(void);
+void ideintr(void);
+void iderw(struct buf *b);
+
+// ioapic.c
+void ioapicenable(int irq, int cpu);
+extern uchar ioapicid;
+void ioapicinit(void);
+
+// kalloc.c
+char *kalloc(void);
+void kfree(char *v);
+void kinit(void *vstart, void *vend);
+uint kfreepages(void);
+
+// kbd.c
+void kbdintr(void);
+
+// lapic.c
+extern volatile uint *lapic;
+void lapiceoi(void);
+void lapicinit(void);
+void picinit(void);
+
+// log.c
+void initlog(int dev);
+void log_write(struct buf *b);
+void begin_op(void);
+void end_op(void);
+
+// mp.c
+void mpinit(void);
+
+// pipe.c
+int pipealloc(struct file **f0, struct file **f1);
+void pipeclose(struct pipe *p, int writable);
+int piperead(struct pipe *p, char *addr, int n);
+int pipewrite(struct pipe *p, char *addr, int n);
+
+// proc.c
+void exit(void) __attribute__((noreturn));
+int fork(void);
+int growproc(int n);
+int kill(int pid);
+void pinit(void);
+void procdump(void);
+void scheduler(void) __attribute__((noreturn));
+void sched(void);
+void sleep(void *chan);
+void userinit(void);
+int wait(void);
+void wakeup(void *chan);
+void yield(void);
+void pushcli(void);
+void popcli(void);
+
+// swtch.S
+void swtch(struct context **old, struct context *new);
+
+// string.c
+int memcmp(const void *v1, const void *v2, uint n);
+void *memmove(void *dst, const void *src, uint n);
+void *memset(void *dst, int c, uint n);
+char *safestrcpy(char *s, const char *t, int n);
+int strlen(const char *s);
+int strncmp(const char *p, const char *q, uint n);
+char *strncpy(char *s, const char *t, int n);
+
+// syscall.c
+int argint(int n, int *ip);
+int argptr(int n, char **pp, int size);
+int argstr(int n, char **pp);
+int fetchint(uint addr, int *ip);
+int fetchstr(uint addr, char **pp);
+void syscall(void);
+
+// trap.c
+void idtinit(void);
+extern uint ticks;
+void tvinit(void);
+
+// uart.c
+void uartinit(void);
+void uartintr(void);
+void uartputc(int c);
+
+// cga.c
+void cgaputc(int c);
+
+// vm.c
+void seginit(void);
+void kvmalloc(uint phystop);
+pde_t *setupkvm(void);
+int allocuvm(pde_t *pgdir, uint oldsz, uint newsz);
+int deallocuvm(pde_t *pgdir, uint oldsz, uint newsz);
+void freevm(pde_t *pgdir);
+void inituvm(pde_t *pgdir, char *init, uint sz);
+int loaduvm(pde_t *pgdir, char *addr, struct inode *ip, uint offset, uint sz);
+pde_t *copyuvm(pde_t *pgdir, uint sz);
+void switchuvm(struct proc *p);
+void switchkvm(void);
+int copyout(pde_t *pgdir, uint va, void *p, uint len);
+void clearpteu(pde_t *pgdir, char *uva);
+
+#define NELEM(x) (sizeof(x) / sizeof((x)[0]))

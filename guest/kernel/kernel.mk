@@ -1,0 +1,32 @@
+# The MemV6 kernel: a multiboot ELF at $(OUT)/kernel. Included by guest/Makefile.
+KOBJ := $(OUT)/obj/kernel
+KERNEL_C := main console uart cga kbd lapic ioapic mp kalloc vm proc trap syscall \
+            sysproc sysfile file pipe exec fs log bio ide string
+KERNEL_S := swtch trapasm vectors initblob
+# entry.o first: the multiboot header must lie in the first 8 KiB of the file.
+KERNEL_OBJS := $(KOBJ)/entry.o $(addprefix $(KOBJ)/,$(addsuffix .o,$(KERNEL_C) $(KERNEL_S)))
+KERNEL_HEADERS := $(wildcard kernel/*.h include/*.h)
+KERNEL_CFLAGS := $(CFLAGS) -Ikernel -mno-sse -mno-mmx -mno-80387 -fno-tree-loop-distribute-patterns
+
+all: kernel
+kernel: $(OUT)/kernel
+
+$(OUT)/kernel: $(KERNEL_OBJS) kernel/kernel.ld
+	$(LD) -T kernel/kernel.ld -o $@ $(KERNEL_OBJS)
+
+$(KOBJ)/%.o: kernel/%.c $(KERNEL_HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(KERNEL_CFLAGS) -c -o $@ $<
+
+$(KOBJ)/%.o: kernel/%.S $(KERNEL_HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ASFLAGS) -Ikernel -c -o $@ $<
+
+$(KOBJ)/initblob.o: kernel/initblob.S $(KOBJ)/initcode.bin
+	$(CC) $(ASFLAGS) -Wa,-I$(KOBJ) -c -o $@ $<
+
+$(KOBJ)/initcode.bin: kernel/initcode.S include/syscall.h
+	@mkdir -p $(@D)
+	$(CC) $(ASFLAGS) -c -o $(KOBJ)/initcode.o $<
+	$(LD) -N -e start -Ttext 0 -o $(KOBJ)/initcode.elf $(KOBJ)/initcode.o
+	$(OBJCOPY) -S -O binary $(KOBJ)/initcode.elf $@

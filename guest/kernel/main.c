@@ -1,0 +1,90 @@
+// MemV6 starts here: find memory, build the kernel's address space, start devices,
+// create the first process and run the scheduler.
+#include "types.h"
+#include "param.h"
+#include "fs.h"
+#include "memlayout.h"
+#include "mmu.h"
+#include "defs.h"
+
+// The multiboot information block (only the fields we read).
+struct multiboot_info {
+  uint flags;
+  uint mem_lower, mem_upper;
+  uint boot_device, cmdline, mods_count, mods_addr;
+  uint syms[4];
+  uint mmap_length, mmap_addr;
+};
+struct multiboot_mmap_entry {
+  uint size;          // of the rest of this entry
+  uint addr_low, addr_high;
+  uint len_low, len_high;
+  uint type;          // 1 = usable RAM
+} __attribute__((packed));
+
+#define MB_INFO_MEMORY 0x001
+#define MB_INFO_MMAP   0x040
+
+extern char end[];    // first address after the kernel (kernel.ld)
+
+// The end of the usable RAM that starts at 1 MiB, from the memory map if there is
+// one, else from mem_upper; capped at what the kernel direct-maps.
+static uint
+find_phystop(struct multiboot_info *mb)
+{
+  uint top = 0;
+  if (mb->flags & MB_INFO_MMAP) {
+    char *p = P2V(mb->mmap_addr);
+    char *last = p + mb->mmap_length;
+    while (p < last) {
+      struct multiboot_mmap_entry *e = (struct multiboot_mmap_entry *)p;
+      if (e->type == 1 && e->addr_high == 0 && e->addr_low <= 0x100000) {
+        uint len = e->len_high ? 0xFFFFFFFF - e->addr_low : e->len_low;
+        if (e->addr_low + len > top) top = e->addr_low + len;
+      }
+      p += e->size + 4;
+    }
+  }
+  if (top == 0 && (mb->flags & MB_INFO_MEMORY))
+    top = 0x100000 + mb->mem_upper * 1024;
+  if (top > PHYSMAX) top = PHYSMAX;
+  return PGROUNDDOWN(top);
+}
+
+void
+kmain(uint mbinfo_phys)
+{
+  struct multiboot_info *mb = P2V(mbinfo_phys);
+  uint phystop = find_phystop(mb);
+  uartinit();
+  if (phystop < 16 * 1024 * 1024)
+    panic("MemV6 needs at least 16 MiB of memory");
+  kinit(end, P2V(8 * 1024 * 1024));  // what the boot page directory maps
+  kvmalloc(phystop);                 // the kernel's own page directory
+  kinit(P2V(8 * 1024 * 1024), P2V(phystop));
+  cprintf("MemV6 booting: %d MiB of memory, %d free pages\n", phystop >> 20, kfreepages());
+  seginit();
+  mpinit();
+  lapicinit();
+  picinit();
+  ioapicinit();
+  consoleinit();
+  tvinit();
+  idtinit();
+  binit();
+  fileinit();
+  ideinit();
+  pinit();
+  userinit();
+  scheduler();
+}
+
+// Page directory used from entry.S until kvmalloc(): 4 MiB pages mapping physical
+// 0-8 MiB at virtual 0 (to survive enabling paging) and at KERNBASE.
+__attribute__((__aligned__(PGSIZE)))
+pde_t bootpgdir[NPDENTRIES] = {
+  [0] = (0) | PTE_P | PTE_W | PTE_PS,
+  [1] = (0x400000) | PTE_P | PTE_W | PTE_PS,
+  [KERNBASE >> 22] = (0) | PTE_P | PTE_W | PTE_PS,
+  [(KERNBASE >> 22) + 1] = (0x400000) | PTE_P | PTE_W | PTE_PS,
+};

@@ -1,0 +1,34 @@
+// Processes and the one CPU.
+struct context {            // callee-saved registers, saved by swtch
+  uint edi, esi, ebx, ebp, eip;
+};
+
+enum procstate { UNUSED, EMBRYO, SLEEPING, RUNNABLE, RUNNING, ZOMBIE };
+
+struct proc {
+  uint sz;                  // bytes of user memory
+  pde_t *pgdir;
+  char *kstack;             // bottom of the kernel stack
+  enum procstate state;
+  int pid;
+  struct proc *parent;
+  struct trapframe *tf;     // trap frame of the current system call or interrupt
+  struct context *context;  // where swtch() resumes it
+  void *chan;               // sleeping on this, if non-zero
+  int killed;
+  struct file *ofile[NOFILE];
+  struct inode *cwd;
+  char name[16];
+};
+
+struct cpu {
+  struct context *scheduler;
+  struct taskstate ts;
+  struct segdesc gdt[NSEGS];
+  int ncli;                 // depth of pushcli nesting
+  int intena;               // were interrupts enabled before the first pushcli?
+  struct proc *proc;        // the running process, or 0
+};
+
+extern struct cpu cpu0;
+static inline struct proc *myproc(void) { return cpu0.proc; }

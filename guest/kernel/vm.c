@@ -1,0 +1,250 @@
+// Address spaces. The kernel half of every page directory maps physical memory at
+// KERNBASE with 4 MiB pages (shared by copying the directory entries); the user
+// half, below USERTOP, maps 4 KiB pages. User PTEs are created in one place,
+// mappages(), and the kernel writes into user memory only through copyout().
+#include "types.h"
+#include "param.h"
+#include "memlayout.h"
+#include "mmu.h"
+#include "x86.h"
+#include "proc.h"
+#include "defs.h"
+#include "elf.h"
+#include "fs.h"
+#include "file.h"
+
+static pde_t *kpgdir;  // the kernel-only page directory (used by the scheduler)
+
+void
+seginit(void)
+{
+  struct cpu *c = &cpu0;
+  c->gdt[SEG_KCODE] = SEG_FLAT(STA_X | STA_R, 0);
+  c->gdt[SEG_KDATA] = SEG_FLAT(STA_W, 0);
+  c->gdt[SEG_UCODE] = SEG_FLAT(STA_X | STA_R, DPL_USER);
+  c->gdt[SEG_UDATA] = SEG_FLAT(STA_W, DPL_USER);
+  lgdt(c->gdt, sizeof(c->gdt));
+  asm volatile("movw %0, %%ds; movw %0, %%es; movw %0, %%ss; movw %1, %%fs; movw %1, %%gs"
+               : : "r"((ushort)(SEG_KDATA << 3)), "r"((ushort)0));
+  asm volatile("ljmp %0, $1f; 1:" : : "i"(SEG_KCODE << 3));
+}
+
+void
+kvmalloc(uint phystop)
+{
+  kpgdir = (pde_t *)kalloc();
+  if (!kpgdir) panic("kvmalloc");
+  memset(kpgdir, 0, PGSIZE);
+  for (uint pa = 0; pa < phystop; pa += 0x400000)
+    kpgdir[PDX(KERNBASE + pa)] = pa | PTE_P | PTE_W | PTE_PS;
+  for (uint va = DEVSPACE; va != 0; va += 0x400000)   // devices, 1:1, up to 4 GiB
+    kpgdir[PDX(va)] = va | PTE_P | PTE_W | PTE_PS | 0x10 /* cache disable */;
+  switchkvm();
+}
+
+// A new page directory holding only the kernel's mappings.
+pde_t *
+setupkvm(void)
+{
+  pde_t *pgdir = (pde_t *)kalloc();
+  if (!pgdir) return 0;
+  memset(pgdir, 0, PGSIZE);
+  for (int i = PDX(KERNBASE); i < NPDENTRIES; i++)
+    pgdir[i] = kpgdir[i];
+  return pgdir;
+}
+
+void
+switchkvm(void)
+{
+  lcr3(V2P(kpgdir));
+}
+
+// Run process p: its kernel stack for traps from user mode, its page directory.
+void
+switchuvm(struct proc *p)
+{
+  pushcli();
+  struct cpu *c = &cpu0;
+  c->gdt[SEG_TSS] = SEG_BYTES(STS_T32A, &c->ts, sizeof(c->ts) - 1, 0);
+  c->ts.ss0 = SEG_KDATA << 3;
+  c->ts.esp0 = (uint)p->kstack + KSTACKSIZE;
+  c->ts.iomb = 0xFFFF;  // no I/O permission bitmap: user in/out faults
+  ltr(SEG_TSS << 3);
+  lcr3(V2P(p->pgdir));
+  popcli();
+}
+
+// The PTE for user address va, allocating its page table if asked.
+static pte_t *
+walkpgdir(pde_t *pgdir, uint va, int alloc)
+{
+  pde_t *pde = &pgdir[PDX(va)];
+  pte_t *table;
+  if (*pde & PTE_P) {
+    table = (pte_t *)P2V(PTE_ADDR(*pde));
+  } else {
+    if (!alloc || (table = (pte_t *)kalloc()) == 0)
+      return 0;
+    memset(table, 0, PGSIZE);
+    *pde = V2P(table) | PTE_P | PTE_W | PTE_U;
+  }
+  return &table[PTX(va)];
+}
+
+// Map [va, va+size) to physical [pa, ...) with permissions perm. Every user PTE
+// the kernel creates is created here.
+static int
+mappages(pde_t *pgdir, uint va, uint size, uint pa, int perm)
+{
+  uint a = PGROUNDDOWN(va);
+  uint last = PGROUNDDOWN(va + size - 1);
+  for (;;) {
+    pte_t *pte = walkpgdir(pgdir, a, 1);
+    if (!pte) return -1;
+    if (*pte & PTE_P) panic("mappages: remap");
+    *pte = pa | perm | PTE_P;
+    if (a == last) break;
+    a += PGSIZE;
+    pa += PGSIZE;
+  }
+  return 0;
+}
+
+// Load the first process's code (at most one page) at address 0.
+void
+inituvm(pde_t *pgdir, char *init, uint sz)
+{
+  if (sz >= PGSIZE) panic("inituvm: more than a page");
+  char *mem = kalloc();
+  if (!mem) panic("inituvm: out of memory");
+  memset(mem, 0, PGSIZE);
+  mappages(pgdir, 0, PGSIZE, V2P(mem), PTE_W | PTE_U);
+  memmove(mem, init, sz);
+}
+
+// The kernel address of user address uva, or 0 if it is not a present user page.
+static char *
+uva2ka(pde_t *pgdir, uint uva)
+{
+  if (uva >= USERTOP) return 0;
+  pte_t *pte = walkpgdir(pgdir, uva, 0);
+  if (!pte || (*pte & (PTE_P | PTE_U)) != (PTE_P | PTE_U)) return 0;
+  return (char *)P2V(PTE_ADDR(*pte)) + (uva % PGSIZE);
+}
+
+// Read sz bytes of file ip at offset into user memory at addr (page aligned).
+int
+loaduvm(pde_t *pgdir, char *addr, struct inode *ip, uint offset, uint sz)
+{
+  if ((uint)addr % PGSIZE) panic("loaduvm: unaligned");
+  for (uint i = 0; i < sz; i += PGSIZE) {
+    char *ka = uva2ka(pgdir, (uint)addr + i);
+    if (!ka) panic("loaduvm: missing page");
+    uint n = sz - i < PGSIZE ? sz - i : PGSIZE;
+    if (readi(ip, ka, offset + i, n) != n) return -1;
+  }
+  return 0;
+}
+
+// Grow user memory from oldsz to newsz; returns newsz, or 0 on failure (nothing kept).
+int
+allocuvm(pde_t *pgdir, uint oldsz, uint newsz)
+{
+  if (newsz > USERTOP) return 0;
+  if (newsz < oldsz) return oldsz;
+  for (uint a = PGROUNDUP(oldsz); a < newsz; a += PGSIZE) {
+    char *mem = kalloc();
+    if (!mem || mappages(pgdir, a, PGSIZE, V2P(mem), PTE_W | PTE_U) < 0) {
+      if (mem) kfree(mem);
+      deallocuvm(pgdir, a, oldsz);
+      return 0;
+    }
+    memset(mem, 0, PGSIZE);
+  }
+  return newsz;
+}
+
+// Shrink user memory from oldsz to newsz, freeing pages; returns newsz.
+int
+deallocuvm(pde_t *pgdir, uint oldsz, uint newsz)
+{
+  if (newsz >= oldsz) return oldsz;
+  for (uint a = PGROUNDUP(newsz); a < oldsz; a += PGSIZE) {
+    pde_t pde = pgdir[PDX(a)];
+    if (!(pde & PTE_P)) {
+      a = ((a >> 22) + 1) * 0x400000 - PGSIZE;  // skip the rest of this empty table
+      continue;
+    }
+    pte_t *pte = walkpgdir(pgdir, a, 0);
+    if (*pte & PTE_P) {
+      kfree(P2V(PTE_ADDR(*pte)));
+      *pte = 0;
+    }
+  }
+  return newsz;
+}
+
+// Free a page directory, its user pages and its page tables.
+void
+freevm(pde_t *pgdir)
+{
+  if (!pgdir) panic("freevm: no pgdir");
+  deallocuvm(pgdir, USERTOP, 0);
+  for (int i = 0; i < PDX(KERNBASE); i++)
+    if (pgdir[i] & PTE_P)
+      kfree(P2V(PTE_ADDR(pgdir[i])));
+  kfree((char *)pgdir);
+}
+
+// Make a user page inaccessible from user mode (the stack guard page).
+void
+clearpteu(pde_t *pgdir, char *uva)
+{
+  pte_t *pte = walkpgdir(pgdir, (uint)uva, 0);
+  if (!pte) panic("clearpteu");
+  *pte &= ~PTE_U;
+}
+
+// A copy of a parent's user memory for fork.
+pde_t *
+copyuvm(pde_t *pgdir, uint sz)
+{
+  pde_t *d = setupkvm();
+  if (!d) return 0;
+  for (uint a = 0; a < sz; a += PGSIZE) {
+    pte_t *pte = walkpgdir(pgdir, a, 0);
+    if (!pte || !(*pte & PTE_P)) panic("copyuvm: missing page");
+    char *mem = kalloc();
+    if (!mem) goto bad;
+    memmove(mem, P2V(PTE_ADDR(*pte)), PGSIZE);
+    if (mappages(d, a, PGSIZE, V2P(mem), PTE_FLAGS(*pte) & (PTE_W | PTE_U)) < 0) {
+      kfree(mem);
+      goto bad;
+    }
+  }
+  return d;
+bad:
+  freevm(d);
+  return 0;
+}
+
+// Copy len bytes from kernel address p to user address va in pgdir.
+// The one path for kernel writes into user memory.
+int
+copyout(pde_t *pgdir, uint va, void *p, uint len)
+{
+  char *buf = (char *)p;
+  while (len > 0) {
+    uint va0 = PGROUNDDOWN(va);
+    char *pa0 = uva2ka(pgdir, va0);
+    if (!pa0) return -1;
+    uint n = PGSIZE - (va - va0);
+    if (n > len) n = len;
+    memmove(pa0 + (va - va0), buf, n);
+    len -= n;
+    buf += n;
+    va = va0 + PGSIZE;
+  }
+  return 0;
+}
