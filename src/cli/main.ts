@@ -12,6 +12,7 @@ program
   .name('memvisor')
   .description('A virtual machine monitor that protects guest memory by software mirroring.')
   .version('0.1.0')
+  .enablePositionalOptions()
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(text) });
 
@@ -20,6 +21,7 @@ const commandModules: Array<() => Promise<{ register(program: Command): void }>>
   () => import('./commands/translate.js'),
   () => import('./commands/mkfs.js'),
   () => import('./commands/fs.js'),
+  () => import('./commands/exec.js'),
 ];
 
 for (const load of commandModules) (await load()).register(program);

@@ -1,0 +1,42 @@
+/**
+ * `memvisor exec PROGRAM.elf [args…]`: runs a static i386 Linux program on memvisor's
+ * CPU, like qemu-i386. The program's exit status becomes ours; a guest fault is one
+ * line on stderr and the status a shell shows for that signal (128 + n).
+ */
+import type { Command } from 'commander';
+import { MemvisorError } from '../../errors.js';
+import { readElfFile } from '../../elf/index.js';
+import { LinuxProcess } from '../../exec/index.js';
+
+function parsePositive(flag: string, text: string, max: number): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value <= 0 || value > max) throw new MemvisorError(`${flag} ${text}: expected a whole number from 1 to ${max}`);
+  return value;
+}
+
+export function register(program: Command): void {
+  program
+    .command('exec')
+    .description('run a static i386 Linux ELF program on the memvisor CPU (like qemu-i386)')
+    .argument('<program>', 'static i386 ELF executable')
+    .argument('[args...]', 'arguments passed to the program')
+    .option('--memory <MiB>', 'guest physical memory', '256')
+    .option('--max-instructions <n>', 'stop the program after n instructions (exit status 124)')
+    .option('--stats', 'print instructions executed and MIPS on stderr at exit')
+    .passThroughOptions()
+    .allowExcessArguments(false)
+    .action((path: string, args: string[], options: { memory: string; maxInstructions?: string; stats?: boolean }) => {
+      const memoryMiB = parsePositive('--memory', options.memory, 3072);
+      const maxInstructions = options.maxInstructions === undefined ? undefined : parsePositive('--max-instructions', options.maxInstructions, Number.MAX_SAFE_INTEGER);
+      const elf = readElfFile(path);
+      const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`);
+      const proc = new LinuxProcess(elf, { path, args: [path, ...args], env, memoryBytes: memoryMiB << 20, maxInstructions });
+      const result = proc.run();
+      if (result.message) process.stderr.write(`memvisor exec: ${path}: ${result.message}\n`);
+      if (options.stats) {
+        const mips = result.instructions / result.seconds / 1e6;
+        process.stderr.write(`memvisor exec: ${result.instructions} instructions in ${result.seconds.toFixed(3)} s (${mips.toFixed(1)} MIPS)\n`);
+      }
+      process.exitCode = result.exitCode;
+    });
+}

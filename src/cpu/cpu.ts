@@ -1,0 +1,1242 @@
+/**
+ * The i386 processor: registers, lazy flags, segmentation, paging with a software TLB,
+ * exceptions and interrupts, and the run loop. Instruction semantics live in
+ * execute.ts (the one-byte map) and execute0f.ts (the 0F map); this file is the
+ * machinery they stand on.
+ *
+ * Memory fast path (see ../shared/reference/emulator.md): four flat Int32Array TLBs
+ * (user/supervisor × read/write) indexed by linear page, each entry `hostPage ^ linearPage`
+ * so `entry ^ linear` is the host offset; invalid entries are -1, whose low bits also
+ * reject misaligned accesses in the same test. Entries are filled only for guest pages
+ * with no hook flag, so hooked, poisoned and MMIO pages always reach PhysicalMemory's
+ * slow path. Read fills do not grant writes until the page is dirty, so accessed and
+ * dirty bits are exact.
+ *
+ * Faults throw one pre-allocated object; the run loop restores EIP to the start of the
+ * faulting instruction and delivers the exception. Instructions therefore do every
+ * access that may fault before changing architectural state.
+ */
+import type { InterruptSource, IoSpace, MsrHandler } from './bus.js';
+import { PhysicalMemory } from './memory.js';
+import {
+  AC, AF, ARITH_FLAGS, CF, DF, ID, IF, IOPL, NT, OF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_NONE, OP_SUB, PF, RF, SF, TF, VM, ZF,
+  parityOf,
+} from './flags.js';
+import {
+  CR0_ET, CR0_PE, CR0_PG, CR0_WP, CR4_PSE, CR4_SUPPORTED, CS, DESC_ACCESSED, DESC_CODE, DESC_CONFORMING, DESC_PRESENT, DESC_RW,
+  DESC_S, DS, ES, ESP, EXCEPTION_NAMES, FS, GS, PF_PROTECTION, PF_USER, PF_WRITE, PTE_A, PTE_D, PTE_P, PTE_PS, PTE_U, PTE_W,
+  REGISTER_NAMES, SEGMENT_NAMES, SS, VEC_DF, VEC_GP, VEC_NP, VEC_PF, VEC_SS, VEC_TS, exceptionHasErrorCode,
+} from './state.js';
+
+/** Thrown (one shared instance) when an instruction raises an exception. */
+export class CpuFault {
+  vector = 0;
+  errorCode = -1;
+}
+export const FAULT = new CpuFault();
+
+const SIZE_MASK = [0, 0xff, 0xffff, 0, -1];
+const SIZE_SIGN = [0, 0x80, 0x8000, 0, -0x80000000];
+const TLB_LIST_MAX = 16384;
+
+/** What the CPU does with an exception a hook did not take. */
+export type ExceptionHook = (vector: number, errorCode: number) => boolean;
+/** Called for INT n before the IDT; returning true means handled (execution continues after the INT). */
+export type SoftwareInterruptHook = (vector: number) => boolean;
+
+export interface CpuSnapshot {
+  regs: number[]; eip: number; eflags: number; cpl: number;
+  sel: number[]; base: number[]; limit: number[]; access: number[]; big: number[];
+  cr0: number; cr2: number; cr3: number; cr4: number;
+  gdt: [number, number]; idt: [number, number];
+  ldtr: [number, number, number]; tr: [number, number, number, number];
+  dr: number[]; halted: boolean; shadow: boolean; instructionCount: number; tsc: number;
+}
+
+export class CPU {
+  readonly mem: PhysicalMemory;
+  readonly io: IoSpace;
+  readonly reg = new Int32Array(8);
+  eip = 0;
+  /** EFLAGS; the six arithmetic bits are stale while lfOp !== OP_NONE. */
+  flags = 2;
+  lfOp = OP_NONE;
+  lfA = 0;
+  lfB = 0;
+  lfR = 0;
+  lfSize = 4;
+  lfCarry = 0;
+
+  // Segment descriptor caches, indexed ES CS SS DS FS GS.
+  readonly sel = new Int32Array(6);
+  readonly segBase = new Int32Array(6);
+  readonly segLimit = new Int32Array(6);
+  readonly segAccess = new Int32Array(6);
+  readonly segBig = new Int32Array(6);
+  cpl = 0;
+  code32 = false;
+  stack32 = false;
+
+  cr0 = CR0_ET;
+  cr2 = 0;
+  cr3 = 0;
+  cr4 = 0;
+  readonly dr = new Int32Array(8);
+  gdtBase = 0; gdtLimit = 0xffff;
+  idtBase = 0; idtLimit = 0x3ff;
+  ldtSel = 0; ldtBase = 0; ldtLimit = 0;
+  trSel = 0; trBase = 0; trLimit = 0; trType = 0;
+  tscOffset = 0;
+
+  // Per-instruction decode state.
+  startEip = 0;
+  opsize32 = false;
+  adsize32 = false;
+  segOv = -1;
+  rep = 0;
+  lock = false;
+  modrmReg = 0;
+  /** Register number of a register r/m operand, or -1 for memory. */
+  rmReg = 0;
+  /** Linear address of a memory r/m operand. */
+  ea = 0;
+  /** Offset (before the segment base) of a memory r/m operand. */
+  eaOffset = 0;
+  eaSeg = DS;
+
+  // Memory views and TLBs.
+  readonly u8: Uint8Array;
+  readonly u16: Uint16Array;
+  readonly i32: Int32Array;
+  readonly dv: DataView;
+  private readonly tlbUserR = new Int32Array(1 << 20).fill(-1);
+  private readonly tlbUserW = new Int32Array(1 << 20).fill(-1);
+  private readonly tlbSupR = new Int32Array(1 << 20).fill(-1);
+  private readonly tlbSupW = new Int32Array(1 << 20).fill(-1);
+  tlbR: Int32Array;
+  tlbW: Int32Array;
+  private readonly tlbList = new Int32Array(TLB_LIST_MAX);
+  private tlbCount = 0;
+  private fetchPage = -1;
+  private fetchHost = 0;
+
+  // Run state.
+  instructionCount = 0;
+  halted = false;
+  shutdown = false;
+  shutdownReason = '';
+  /** The next instruction runs with interrupts inhibited (after STI, MOV SS, POP SS). */
+  shadow = false;
+  /** Something needs the run loop's attention before the next instruction. */
+  eventPending = false;
+  private stopAt = 0;
+  private stopRequested = false;
+  private delivering = -1;
+
+  interruptSource: InterruptSource | null = null;
+  msrHandler: MsrHandler | null = null;
+  softwareInterruptHook: SoftwareInterruptHook | null = null;
+  exceptionHook: ExceptionHook | null = null;
+
+  constructor(mem: PhysicalMemory, io: IoSpace) {
+    this.mem = mem;
+    this.io = io;
+    const buffer = mem.ram.buffer;
+    this.u8 = mem.ram;
+    this.u16 = new Uint16Array(buffer);
+    this.i32 = new Int32Array(buffer);
+    this.dv = new DataView(buffer);
+    this.tlbR = this.tlbSupR;
+    this.tlbW = this.tlbSupW;
+    this.reset();
+  }
+
+  /** Power-on state: real mode at F000:FFF0. */
+  reset(): void {
+    this.reg.fill(0);
+    this.reg[2] = 0x00000633; // EDX = processor signature
+    this.flags = 2;
+    this.lfOp = OP_NONE;
+    this.cr0 = CR0_ET;
+    this.cr2 = this.cr3 = this.cr4 = 0;
+    this.dr.fill(0);
+    this.gdtBase = 0; this.gdtLimit = 0xffff;
+    this.idtBase = 0; this.idtLimit = 0x3ff;
+    this.ldtSel = this.ldtBase = this.ldtLimit = 0;
+    this.trSel = this.trBase = this.trLimit = this.trType = 0;
+    for (let s = 0; s < 6; s++) this.setSegmentCache(s, 0, 0, 0xffff, DESC_PRESENT | DESC_S | DESC_RW | DESC_ACCESSED, 0);
+    this.setSegmentCache(CS, 0xf000, 0xffff0000 | 0, 0xffff, DESC_PRESENT | DESC_S | DESC_CODE | DESC_RW | DESC_ACCESSED, 0);
+    this.eip = 0xfff0;
+    this.setCpl(0);
+    this.halted = false;
+    this.shutdown = false;
+    this.shutdownReason = '';
+    this.shadow = false;
+    this.flushTlb();
+  }
+
+  /**
+   * Flat 32-bit protected mode without descriptor tables in memory: what a multiboot
+   * loader leaves, or a user-mode runner wants. Selectors are the conventional ones.
+   */
+  enterFlatProtectedMode(cpl: 0 | 3, codeSelector = cpl === 3 ? 0x1b : 0x08, dataSelector = cpl === 3 ? 0x23 : 0x10): void {
+    this.cr0 |= CR0_PE;
+    const dpl = cpl << 5;
+    for (let s = 0; s < 6; s++) {
+      this.setSegmentCache(s, dataSelector, 0, -1, DESC_PRESENT | DESC_S | DESC_RW | DESC_ACCESSED | dpl, 1);
+    }
+    this.setSegmentCache(CS, codeSelector, 0, -1, DESC_PRESENT | DESC_S | DESC_CODE | DESC_RW | DESC_ACCESSED | dpl, 1);
+    this.setCpl(cpl);
+    this.flushTlb();
+  }
+
+  // ---------------------------------------------------------------- registers
+
+  getReg8(r: number): number {
+    return r < 4 ? this.reg[r]! & 0xff : (this.reg[r - 4]! >> 8) & 0xff;
+  }
+  setReg8(r: number, v: number): void {
+    if (r < 4) this.reg[r] = (this.reg[r]! & ~0xff) | (v & 0xff);
+    else this.reg[r - 4] = (this.reg[r - 4]! & ~0xff00) | ((v & 0xff) << 8);
+  }
+  getReg16(r: number): number {
+    return this.reg[r]! & 0xffff;
+  }
+  setReg16(r: number, v: number): void {
+    this.reg[r] = (this.reg[r]! & ~0xffff) | (v & 0xffff);
+  }
+  getReg(size: number, r: number): number {
+    return size === 4 ? this.reg[r]! : size === 2 ? this.reg[r]! & 0xffff : this.getReg8(r);
+  }
+  setReg(size: number, r: number, v: number): void {
+    if (size === 4) this.reg[r] = v;
+    else if (size === 2) this.reg[r] = (this.reg[r]! & ~0xffff) | (v & 0xffff);
+    else this.setReg8(r, v);
+  }
+
+  // ---------------------------------------------------------------- flags
+
+  setLazy(op: number, a: number, b: number, r: number, size: number): void {
+    this.lfOp = op;
+    this.lfA = a;
+    this.lfB = b;
+    this.lfR = r;
+    this.lfSize = size;
+  }
+
+  /** Sets the six arithmetic flags eagerly. */
+  setArith(bits: number): void {
+    this.flags = (this.flags & ~ARITH_FLAGS) | (bits & ARITH_FLAGS);
+    this.lfOp = OP_NONE;
+  }
+
+  getCF(): number {
+    const m = SIZE_MASK[this.lfSize]!;
+    switch (this.lfOp) {
+      case OP_NONE: return this.flags & CF;
+      case OP_ADD: return (this.lfR & m) >>> 0 < (this.lfA & m) >>> 0 ? 1 : 0;
+      case OP_SUB: return (this.lfA & m) >>> 0 < (this.lfB & m) >>> 0 ? 1 : 0;
+      case OP_LOGIC: return 0;
+      default: return this.lfCarry;
+    }
+  }
+  getZF(): boolean {
+    return this.lfOp === OP_NONE ? (this.flags & ZF) !== 0 : (this.lfR & SIZE_MASK[this.lfSize]!) === 0;
+  }
+  getSF(): boolean {
+    return this.lfOp === OP_NONE ? (this.flags & SF) !== 0 : (this.lfR & SIZE_SIGN[this.lfSize]!) !== 0;
+  }
+  getPF(): boolean {
+    return this.lfOp === OP_NONE ? (this.flags & PF) !== 0 : parityOf(this.lfR) !== 0;
+  }
+  getOF(): boolean {
+    const s = SIZE_SIGN[this.lfSize]!;
+    const a = this.lfA, b = this.lfB, r = this.lfR;
+    switch (this.lfOp) {
+      case OP_NONE: return (this.flags & OF) !== 0;
+      case OP_ADD: return ((a ^ r) & (b ^ r) & s) !== 0;
+      case OP_SUB: return ((a ^ b) & (a ^ r) & s) !== 0;
+      case OP_LOGIC: return false;
+      case OP_INC: return (r & SIZE_MASK[this.lfSize]!) === s;
+      default: return (r & SIZE_MASK[this.lfSize]!) === (~s & SIZE_MASK[this.lfSize]!);
+    }
+  }
+  private getAF(): number {
+    switch (this.lfOp) {
+      case OP_NONE: return this.flags & AF;
+      case OP_LOGIC: return 0;
+      default: return (this.lfA ^ this.lfB ^ this.lfR) & AF;
+    }
+  }
+
+  /** Folds the lazy state into `flags`. */
+  materializeFlags(): void {
+    if (this.lfOp === OP_NONE) return;
+    const bits = this.getCF() | (this.getPF() ? PF : 0) | this.getAF() | (this.getZF() ? ZF : 0) |
+      (this.getSF() ? SF : 0) | (this.getOF() ? OF : 0);
+    this.flags = (this.flags & ~ARITH_FLAGS) | bits;
+    this.lfOp = OP_NONE;
+  }
+
+  getEflags(): number {
+    this.materializeFlags();
+    return (this.flags | 2) | 0;
+  }
+
+  /** Sets all of EFLAGS (no privilege checks: for loaders and snapshots). */
+  setEflags(v: number): void {
+    const wasIf = this.flags & IF;
+    this.flags = ((v & 0x3f7fd5) | 2) & ~VM;
+    this.lfOp = OP_NONE;
+    if (!wasIf && this.flags & IF) this.eventPending = true;
+  }
+
+  /** EFLAGS written by POPF or IRET: which bits change depends on CPL and IOPL. */
+  writeEflagsChecked(v: number, size: number, allowIopl: boolean): void {
+    this.materializeFlags();
+    let mask = CF | PF | AF | ZF | SF | TF | DF | OF | NT;
+    if (size === 4) mask |= AC | ID;
+    const pe = (this.cr0 & CR0_PE) !== 0;
+    if (!pe || (allowIopl && this.cpl === 0)) mask |= IOPL;
+    if (!pe || this.cpl <= ((this.flags & IOPL) >> 12)) mask |= IF;
+    const wasIf = this.flags & IF;
+    this.flags = (this.flags & ~mask) | (v & mask) | 2;
+    if (!wasIf && this.flags & IF) this.eventPending = true;
+    if (this.flags & TF) this.eventPending = true;
+  }
+
+  cond(cc: number): boolean {
+    let v: boolean;
+    if (this.lfOp === OP_SUB) {
+      // cmp/sub: compare the operands directly.
+      const a = this.lfA, b = this.lfB, shift = 32 - 8 * this.lfSize;
+      switch (cc >> 1) {
+        case 1: v = (a << shift) >>> 0 < (b << shift) >>> 0; return cc & 1 ? !v : v;
+        case 2: v = (a << shift) === (b << shift); return cc & 1 ? !v : v;
+        case 3: v = (a << shift) >>> 0 <= (b << shift) >>> 0; return cc & 1 ? !v : v;
+        case 6: v = (a << shift) < (b << shift); return cc & 1 ? !v : v;
+        case 7: v = (a << shift) <= (b << shift); return cc & 1 ? !v : v;
+      }
+    }
+    switch (cc >> 1) {
+      case 0: v = this.getOF(); break;
+      case 1: v = this.getCF() !== 0; break;
+      case 2: v = this.getZF(); break;
+      case 3: v = this.getCF() !== 0 || this.getZF(); break;
+      case 4: v = this.getSF(); break;
+      case 5: v = this.getPF(); break;
+      case 6: v = this.getSF() !== this.getOF(); break;
+      default: v = this.getZF() || this.getSF() !== this.getOF(); break;
+    }
+    return cc & 1 ? !v : v;
+  }
+
+  // ---------------------------------------------------------------- exceptions
+
+  raise(vector: number, errorCode = -1): never {
+    FAULT.vector = vector;
+    FAULT.errorCode = exceptionHasErrorCode(vector) ? (errorCode < 0 ? 0 : errorCode) : -1;
+    throw FAULT;
+  }
+  gp(code = 0): never {
+    return this.raise(VEC_GP, code);
+  }
+  ud(): never {
+    return this.raise(6);
+  }
+
+  private pageFault(lin: number, present: boolean, write: boolean, user: boolean): never {
+    this.cr2 = lin | 0;
+    return this.raise(VEC_PF, (present ? PF_PROTECTION : 0) | (write ? PF_WRITE : 0) | (user ? PF_USER : 0));
+  }
+
+  // ---------------------------------------------------------------- paging and TLB
+
+  setCpl(cpl: number): void {
+    this.cpl = cpl;
+    if (cpl === 3) {
+      this.tlbR = this.tlbUserR;
+      this.tlbW = this.tlbUserW;
+    } else {
+      this.tlbR = this.tlbSupR;
+      this.tlbW = this.tlbSupW;
+    }
+    this.fetchPage = -1;
+  }
+
+  flushTlb(): void {
+    if (this.tlbCount >= TLB_LIST_MAX) {
+      this.tlbUserR.fill(-1); this.tlbUserW.fill(-1); this.tlbSupR.fill(-1); this.tlbSupW.fill(-1);
+    } else {
+      for (let i = 0; i < this.tlbCount; i++) {
+        const p = this.tlbList[i]!;
+        this.tlbUserR[p] = -1; this.tlbUserW[p] = -1; this.tlbSupR[p] = -1; this.tlbSupW[p] = -1;
+      }
+    }
+    this.tlbCount = 0;
+    this.fetchPage = -1;
+  }
+
+  invalidatePage(lin: number): void {
+    const p = lin >>> 12;
+    this.tlbUserR[p] = -1; this.tlbUserW[p] = -1; this.tlbSupR[p] = -1; this.tlbSupW[p] = -1;
+    this.fetchPage = -1;
+  }
+
+  /**
+   * Linear → guest-physical, with the access checks and A/D updates of the page walk.
+   * Fills the TLB when the frame is ordinary RAM. Raises #PF.
+   */
+  translate(lin: number, write: boolean, user: boolean): number {
+    let phys: number;
+    let writable = true;
+    let dirty = true;
+    if (!(this.cr0 & CR0_PG)) {
+      phys = lin | 0;
+    } else {
+      const mem = this.mem;
+      const pdeAddr = (this.cr3 & ~0xfff) | ((lin >>> 22) << 2);
+      const pde = mem.read32(pdeAddr);
+      if (!(pde & PTE_P)) this.pageFault(lin, false, write, user);
+      const wp = (this.cr0 & CR0_WP) !== 0;
+      if (pde & PTE_PS && this.cr4 & CR4_PSE) {
+        if (user && !(pde & PTE_U)) this.pageFault(lin, true, write, user);
+        writable = (pde & PTE_W) !== 0 || (!user && !wp);
+        if (write && !writable) this.pageFault(lin, true, write, user);
+        const updated = pde | PTE_A | (write ? PTE_D : 0);
+        if (updated !== pde) mem.write32(pdeAddr, updated);
+        dirty = (updated & PTE_D) !== 0;
+        phys = (pde & 0xffc00000) | (lin & 0x3fffff);
+      } else {
+        const pteAddr = (pde & ~0xfff) | (((lin >>> 12) & 0x3ff) << 2);
+        const pte = mem.read32(pteAddr);
+        if (!(pte & PTE_P)) this.pageFault(lin, false, write, user);
+        const both = pde & pte;
+        if (user && !(both & PTE_U)) this.pageFault(lin, true, write, user);
+        writable = (both & PTE_W) !== 0 || (!user && !wp);
+        if (write && !writable) this.pageFault(lin, true, write, user);
+        if (!(pde & PTE_A)) mem.write32(pdeAddr, pde | PTE_A);
+        const updated = pte | PTE_A | (write ? PTE_D : 0);
+        if (updated !== pte) mem.write32(pteAddr, updated);
+        dirty = (updated & PTE_D) !== 0;
+        phys = (pte & ~0xfff) | (lin & 0xfff);
+      }
+    }
+    const page = phys >>> 12;
+    if (phys >>> 0 < this.mem.guestSize && this.mem.pageFlags[page] === 0) {
+      const entry = (this.mem.p2m[page]! << 12) ^ (lin & ~0xfff);
+      const vpage = lin >>> 12;
+      if (this.tlbCount < TLB_LIST_MAX) this.tlbList[this.tlbCount] = vpage;
+      this.tlbCount++;
+      if (user) {
+        this.tlbUserR[vpage] = entry;
+        if (writable && dirty) this.tlbUserW[vpage] = entry;
+      } else {
+        this.tlbSupR[vpage] = entry;
+        if (writable && dirty) this.tlbSupW[vpage] = entry;
+      }
+    }
+    return phys;
+  }
+
+  /** Reads `size` bytes at a linear address with the given privilege (slow path). */
+  readLinear(lin: number, size: number, user: boolean): number {
+    lin |= 0;
+    if ((lin & 0xfff) + size > 0x1000) {
+      const p0 = this.translate(lin, false, user);
+      const p1 = this.translate((lin + size - 1) & ~0xfff, false, user);
+      let v = 0;
+      for (let i = 0; i < size; i++) {
+        const a = (lin + i) & 0xfff, inFirst = ((lin & 0xfff) + i) < 0x1000;
+        v |= this.mem.read8(inFirst ? (p0 & ~0xfff) | a : (p1 & ~0xfff) | a) << (8 * i);
+      }
+      return size === 4 ? v | 0 : v;
+    }
+    const phys = this.translate(lin, false, user);
+    return size === 1 ? this.mem.read8(phys) : size === 2 ? this.mem.read16(phys) : this.mem.read32(phys);
+  }
+
+  /** Checks that `size` bytes at `lin` are writable (raising #PF otherwise) and writes them. */
+  writeLinear(lin: number, size: number, v: number, user: boolean): void {
+    lin |= 0;
+    if ((lin & 0xfff) + size > 0x1000) {
+      const p0 = this.translate(lin, true, user);
+      const p1 = this.translate((lin + size - 1) & ~0xfff, true, user);
+      for (let i = 0; i < size; i++) {
+        const a = (lin + i) & 0xfff, inFirst = ((lin & 0xfff) + i) < 0x1000;
+        this.mem.write8(inFirst ? (p0 & ~0xfff) | a : (p1 & ~0xfff) | a, v >>> (8 * i));
+      }
+      return;
+    }
+    const phys = this.translate(lin, true, user);
+    if (size === 1) this.mem.write8(phys, v);
+    else if (size === 2) this.mem.write16(phys, v);
+    else this.mem.write32(phys, v);
+  }
+
+  /** Translates for writing without writing (read-modify-write instructions probe first). */
+  probeWrite(lin: number, size: number): void {
+    const user = this.cpl === 3;
+    this.translate(lin, true, user);
+    if (((lin & 0xfff) + size) > 0x1000) this.translate((lin + size - 1) & ~0xfff, true, user);
+  }
+
+  rd8(lin: number): number {
+    const t = this.tlbR[lin >>> 12]!;
+    if (t !== -1) return this.u8[t ^ lin]!;
+    return this.readLinear(lin, 1, this.cpl === 3);
+  }
+  rd16(lin: number): number {
+    const t = this.tlbR[lin >>> 12]!;
+    if (((t | lin) & 1) === 0) return this.u16[(t ^ lin) >>> 1]!;
+    if (t !== -1 && (lin & 0xfff) !== 0xfff) return this.dv.getUint16(t ^ lin, true);
+    return this.readLinear(lin, 2, this.cpl === 3);
+  }
+  rd32(lin: number): number {
+    const t = this.tlbR[lin >>> 12]!;
+    if (((t | lin) & 3) === 0) return this.i32[(t ^ lin) >>> 2]!;
+    if (t !== -1 && (lin & 0xfff) <= 0xffc) return this.dv.getInt32(t ^ lin, true);
+    return this.readLinear(lin, 4, this.cpl === 3);
+  }
+  wr8(lin: number, v: number): void {
+    const t = this.tlbW[lin >>> 12]!;
+    if (t !== -1) this.u8[t ^ lin] = v;
+    else this.writeLinear(lin, 1, v, this.cpl === 3);
+  }
+  wr16(lin: number, v: number): void {
+    const t = this.tlbW[lin >>> 12]!;
+    if (((t | lin) & 1) === 0) this.u16[(t ^ lin) >>> 1] = v;
+    else if (t !== -1 && (lin & 0xfff) !== 0xfff) this.dv.setUint16(t ^ lin, v, true);
+    else this.writeLinear(lin, 2, v, this.cpl === 3);
+  }
+  wr32(lin: number, v: number): void {
+    const t = this.tlbW[lin >>> 12]!;
+    if (((t | lin) & 3) === 0) this.i32[(t ^ lin) >>> 2] = v;
+    else if (t !== -1 && (lin & 0xfff) <= 0xffc) this.dv.setInt32(t ^ lin, v, true);
+    else this.writeLinear(lin, 4, v, this.cpl === 3);
+  }
+  rd(size: number, lin: number): number {
+    return size === 4 ? this.rd32(lin) : size === 2 ? this.rd16(lin) : this.rd8(lin);
+  }
+  wr(size: number, lin: number, v: number): void {
+    if (size === 4) this.wr32(lin, v);
+    else if (size === 2) this.wr16(lin, v);
+    else this.wr8(lin, v);
+  }
+  /** Reads for a read-modify-write: faults as a write if the page is not writable. */
+  rdw(size: number, lin: number): number {
+    const t = this.tlbW[lin >>> 12]!;
+    if (t === -1 || (lin & 0xfff) > 0x1000 - size) this.probeWrite(lin, size);
+    return this.rd(size, lin);
+  }
+
+  /** Supervisor-privilege accesses for descriptor tables and the TSS. */
+  sysRead32(lin: number): number {
+    return this.readLinear(lin, 4, false);
+  }
+  sysRead16(lin: number): number {
+    return this.readLinear(lin, 2, false);
+  }
+  sysWrite32(lin: number, v: number): void {
+    this.writeLinear(lin, 4, v, false);
+  }
+
+  // ---------------------------------------------------------------- instruction fetch
+
+  fetch8(): number {
+    const lin = (this.segBase[CS]! + this.eip) | 0;
+    this.eip = (this.eip + 1) | 0;
+    if ((lin & ~0xfff) === this.fetchPage) return this.u8[this.fetchHost + (lin & 0xfff)]!;
+    return this.fetchSlow(lin);
+  }
+  fetch16(): number {
+    const lin = (this.segBase[CS]! + this.eip) | 0;
+    if ((lin & ~0xfff) === this.fetchPage && (lin & 0xfff) < 0xfff) {
+      this.eip = (this.eip + 2) | 0;
+      return this.dv.getUint16(this.fetchHost + (lin & 0xfff), true);
+    }
+    return this.fetch8() | (this.fetch8() << 8);
+  }
+  fetch32(): number {
+    const lin = (this.segBase[CS]! + this.eip) | 0;
+    if ((lin & ~0xfff) === this.fetchPage && (lin & 0xfff) < 0xffd) {
+      this.eip = (this.eip + 4) | 0;
+      return this.dv.getInt32(this.fetchHost + (lin & 0xfff), true);
+    }
+    return this.fetch8() | (this.fetch8() << 8) | (this.fetch8() << 16) | (this.fetch8() << 24);
+  }
+  fetchImm(size: number): number {
+    return size === 4 ? this.fetch32() : size === 2 ? this.fetch16() : this.fetch8();
+  }
+  private fetchSlow(lin: number): number {
+    const phys = this.translate(lin, false, this.cpl === 3);
+    if (phys >>> 0 < this.mem.guestSize && this.mem.pageFlags[phys >>> 12] === 0) {
+      this.fetchPage = lin & ~0xfff;
+      this.fetchHost = this.mem.hostOffset(phys & ~0xfff);
+    }
+    return this.mem.read8(phys);
+  }
+
+  /** Forgets the cached code page (after a write to code through a hook, a CS change, …). */
+  invalidateFetch(): void {
+    this.fetchPage = -1;
+  }
+
+  // ---------------------------------------------------------------- ModRM
+
+  /** Decodes ModRM (and SIB/displacement): sets modrmReg, and rmReg or ea. */
+  decodeModrm(): void {
+    const m = this.fetch8();
+    this.modrmReg = (m >> 3) & 7;
+    const mod = m >> 6;
+    if (mod === 3) {
+      this.rmReg = m & 7;
+      return;
+    }
+    this.rmReg = -1;
+    const reg = this.reg;
+    let rm = m & 7;
+    let off: number;
+    let seg = DS;
+    if (this.adsize32) {
+      if (rm === 4) {
+        const sib = this.fetch8();
+        const base = sib & 7, index = (sib >> 3) & 7;
+        off = index === 4 ? 0 : reg[index]! << (sib >> 6);
+        if (base === 5 && mod === 0) off += this.fetch32();
+        else {
+          off += reg[base]!;
+          if (base === 4 || base === 5) seg = SS;
+        }
+      } else if (rm === 5 && mod === 0) {
+        off = this.fetch32();
+      } else {
+        off = reg[rm]!;
+        if (rm === 5) seg = SS;
+      }
+      if (mod === 1) off += (this.fetch8() << 24) >> 24;
+      else if (mod === 2) off += this.fetch32();
+      off |= 0;
+    } else {
+      switch (rm) {
+        case 0: off = reg[3]! + reg[6]!; break;
+        case 1: off = reg[3]! + reg[7]!; break;
+        case 2: off = reg[5]! + reg[6]!; seg = SS; break;
+        case 3: off = reg[5]! + reg[7]!; seg = SS; break;
+        case 4: off = reg[6]!; break;
+        case 5: off = reg[7]!; break;
+        case 6:
+          if (mod === 0) { off = this.fetch16(); rm = -1; } else { off = reg[5]!; seg = SS; }
+          break;
+        default: off = reg[3]!; break;
+      }
+      if (mod === 1) off += (this.fetch8() << 24) >> 24;
+      else if (mod === 2) off += this.fetch16();
+      off &= 0xffff;
+    }
+    if (this.segOv >= 0) seg = this.segOv;
+    this.eaSeg = seg;
+    this.eaOffset = off;
+    this.ea = (this.segBase[seg]! + off) | 0;
+  }
+
+  readRm(size: number): number {
+    return this.rmReg >= 0 ? this.getReg(size, this.rmReg) : this.rd(size, this.ea);
+  }
+  /** Reads the r/m operand of a read-modify-write instruction. */
+  readRmw(size: number): number {
+    return this.rmReg >= 0 ? this.getReg(size, this.rmReg) : this.rdw(size, this.ea);
+  }
+  writeRm(size: number, v: number): void {
+    if (this.rmReg >= 0) this.setReg(size, this.rmReg, v);
+    else this.wr(size, this.ea, v);
+  }
+  /** The r/m operand must be memory (LEA, LGDT, far pointers, …). */
+  requireMemory(): void {
+    if (this.rmReg >= 0) this.ud();
+  }
+  /** Linear address of `offset` in the default data segment (DS or the override). */
+  dataAddress(offset: number): number {
+    return (this.segBase[this.segOv >= 0 ? this.segOv : DS]! + offset) | 0;
+  }
+
+  // ---------------------------------------------------------------- stack
+
+  stackAddress(offset: number): number {
+    return (this.segBase[SS]! + offset) | 0;
+  }
+  push(size: number, v: number): void {
+    const esp = this.reg[ESP]!;
+    if (this.stack32) {
+      const n = (esp - size) | 0;
+      this.wr(size, (this.segBase[SS]! + n) | 0, v);
+      this.reg[ESP] = n;
+    } else {
+      const n = (esp - size) & 0xffff;
+      this.wr(size, (this.segBase[SS]! + n) | 0, v);
+      this.reg[ESP] = (esp & ~0xffff) | n;
+    }
+  }
+  /** Reads the value `index` slots above the stack top without popping. */
+  peek(size: number, byteOffset = 0): number {
+    const esp = this.reg[ESP]!;
+    const off = this.stack32 ? (esp + byteOffset) | 0 : (esp + byteOffset) & 0xffff;
+    return this.rd(size, (this.segBase[SS]! + off) | 0);
+  }
+  /** Moves the stack pointer by `delta` bytes (respecting a 16-bit stack). */
+  adjustEsp(delta: number): void {
+    const esp = this.reg[ESP]!;
+    this.reg[ESP] = this.stack32 ? (esp + delta) | 0 : (esp & ~0xffff) | ((esp + delta) & 0xffff);
+  }
+  pop(size: number): number {
+    const v = this.peek(size);
+    this.adjustEsp(size);
+    return v;
+  }
+
+  // ---------------------------------------------------------------- segments
+
+  setSegmentCache(seg: number, selector: number, base: number, limit: number, access: number, big: number): void {
+    this.sel[seg] = selector & 0xffff;
+    this.segBase[seg] = base | 0;
+    this.segLimit[seg] = limit | 0;
+    this.segAccess[seg] = access;
+    this.segBig[seg] = big;
+    if (seg === CS) {
+      this.code32 = big !== 0;
+      this.fetchPage = -1;
+    } else if (seg === SS) {
+      this.stack32 = big !== 0;
+    }
+  }
+
+  get protectedMode(): boolean {
+    return (this.cr0 & CR0_PE) !== 0;
+  }
+
+  /** Reads a descriptor into [low, high]; null when the selector is beyond its table's limit. */
+  readDescriptor(selector: number): [number, number] | null {
+    const index = selector & ~7;
+    const base = selector & 4 ? this.ldtBase : this.gdtBase;
+    const limit = selector & 4 ? this.ldtLimit : this.gdtLimit;
+    if (selector & 4 && this.ldtSel === 0) return null;
+    if (index + 7 > limit >>> 0) return null;
+    return [this.sysRead32(base + index), this.sysRead32(base + index + 4)];
+  }
+
+  private markAccessed(selector: number, high: number): void {
+    if (high & (DESC_ACCESSED << 8)) return;
+    const base = selector & 4 ? this.ldtBase : this.gdtBase;
+    this.sysWrite32(base + (selector & ~7) + 4, high | (DESC_ACCESSED << 8));
+  }
+
+  static descriptorBase(low: number, high: number): number {
+    return ((low >>> 16) | ((high & 0xff) << 16) | (high & 0xff000000)) | 0;
+  }
+  static descriptorLimit(low: number, high: number): number {
+    const limit = (low & 0xffff) | (high & 0xf0000);
+    return high & 0x800000 ? ((limit << 12) | 0xfff) | 0 : limit;
+  }
+  private loadFromDescriptor(seg: number, selector: number, low: number, high: number): void {
+    this.setSegmentCache(seg, selector, CPU.descriptorBase(low, high), CPU.descriptorLimit(low, high),
+      ((high >> 8) & 0xff) | DESC_ACCESSED, (high >> 22) & 1);
+  }
+
+  /** MOV/POP/LDS… into a data segment register or SS, with protected-mode checks. */
+  loadSegment(seg: number, selector: number): void {
+    selector &= 0xffff;
+    if (!this.protectedMode || this.flags & VM) {
+      this.setSegmentCache(seg, selector, selector << 4, this.segLimit[seg]!, this.segAccess[seg]!, this.segBig[seg]!);
+      return;
+    }
+    const rpl = selector & 3;
+    if ((selector & ~3) === 0) {
+      if (seg === SS) this.gp(0);
+      this.setSegmentCache(seg, selector, 0, 0, 0, 0);
+      return;
+    }
+    const d = this.readDescriptor(selector);
+    if (!d) this.gp(selector & ~3);
+    const [low, high] = d;
+    const access = (high >> 8) & 0xff;
+    const dpl = (access >> 5) & 3;
+    if (!(access & DESC_S)) this.gp(selector & ~3);
+    if (seg === SS) {
+      if (rpl !== this.cpl || dpl !== this.cpl || access & DESC_CODE || !(access & DESC_RW)) this.gp(selector & ~3);
+      if (!(access & DESC_PRESENT)) this.raise(VEC_SS, selector & ~3);
+    } else {
+      if ((access & (DESC_CODE | DESC_RW)) === DESC_CODE) this.gp(selector & ~3);
+      const conformingCode = (access & (DESC_CODE | DESC_CONFORMING)) === (DESC_CODE | DESC_CONFORMING);
+      if (!conformingCode && dpl < Math.max(this.cpl, rpl)) this.gp(selector & ~3);
+      if (!(access & DESC_PRESENT)) this.raise(VEC_NP, selector & ~3);
+    }
+    this.markAccessed(selector, high);
+    this.loadFromDescriptor(seg, selector, low, high);
+  }
+
+  /** Loads CS for a far transfer to `selector` at privilege `cpl` (checks done by the caller). */
+  private loadCs(selector: number, low: number, high: number, cpl: number): void {
+    this.markAccessed(selector, high);
+    this.loadFromDescriptor(CS, (selector & ~3) | cpl, low, high);
+    this.setCpl(cpl);
+  }
+
+  /** Checks a code-segment target of a far JMP/CALL/RET/IRET; returns its descriptor. */
+  private codeDescriptor(selector: number): [number, number] {
+    if ((selector & ~3) === 0) this.gp(0);
+    const d = this.readDescriptor(selector);
+    if (!d) this.gp(selector & ~3);
+    const access = (d[1] >> 8) & 0xff;
+    if ((access & (DESC_S | DESC_CODE)) !== (DESC_S | DESC_CODE)) this.gp(selector & ~3);
+    return d;
+  }
+
+  /** Far JMP (call = false) or far CALL through a code-segment selector. */
+  farTransfer(selector: number, offset: number, call: boolean): void {
+    selector &= 0xffff;
+    const size = this.opsize32 ? 4 : 2;
+    if (!this.opsize32) offset &= 0xffff;
+    if (!this.protectedMode || this.flags & VM) {
+      if (call) {
+        const esp = this.reg[ESP]!;
+        try {
+          this.push(size, this.sel[CS]!);
+          this.push(size, this.eip);
+        } catch (e) {
+          this.reg[ESP] = esp;
+          throw e;
+        }
+      }
+      this.setSegmentCache(CS, selector, selector << 4, this.segLimit[CS]!, this.segAccess[CS]!, this.segBig[CS]!);
+      this.eip = offset;
+      return;
+    }
+    const [low, high] = this.codeDescriptor(selector);
+    const access = (high >> 8) & 0xff;
+    const dpl = (access >> 5) & 3;
+    if (access & DESC_CONFORMING) {
+      if (dpl > this.cpl) this.gp(selector & ~3);
+    } else if ((selector & 3) > this.cpl || dpl !== this.cpl) this.gp(selector & ~3);
+    if (!(access & DESC_PRESENT)) this.raise(VEC_NP, selector & ~3);
+    if (call) {
+      const esp = this.reg[ESP]!;
+      try {
+        this.push(size, this.sel[CS]!);
+        this.push(size, this.eip);
+      } catch (e) {
+        this.reg[ESP] = esp;
+        throw e;
+      }
+    }
+    this.loadCs(selector, low, high, this.cpl);
+    this.eip = offset;
+  }
+
+  /** Far RET, popping `extra` bytes of parameters. */
+  farReturn(extra: number): void {
+    const size = this.opsize32 ? 4 : 2;
+    const eip = this.peek(size, 0);
+    const selector = this.peek(size, size) & 0xffff;
+    if (!this.protectedMode || this.flags & VM) {
+      this.adjustEsp(2 * size + extra);
+      this.setSegmentCache(CS, selector, selector << 4, this.segLimit[CS]!, this.segAccess[CS]!, this.segBig[CS]!);
+      this.eip = size === 4 ? eip : eip & 0xffff;
+      return;
+    }
+    const rpl = selector & 3;
+    if (rpl < this.cpl) this.gp(selector & ~3);
+    const [low, high] = this.codeDescriptor(selector);
+    const access = (high >> 8) & 0xff;
+    const dpl = (access >> 5) & 3;
+    if (access & DESC_CONFORMING ? dpl > rpl : dpl !== rpl) this.gp(selector & ~3);
+    if (!(access & DESC_PRESENT)) this.raise(VEC_NP, selector & ~3);
+    if (rpl === this.cpl) {
+      this.adjustEsp(2 * size + extra);
+      this.loadCs(selector, low, high, rpl);
+      this.eip = size === 4 ? eip : eip & 0xffff;
+      return;
+    }
+    const newEsp = this.peek(size, 2 * size + extra);
+    const newSs = this.peek(size, 3 * size + extra) & 0xffff;
+    this.returnToOuter(selector, low, high, rpl, size === 4 ? eip : eip & 0xffff, newSs, newEsp, size);
+  }
+
+  /** Return to an outer privilege level (far RET or IRET): validates and loads SS:ESP, CS:EIP. */
+  private returnToOuter(cs: number, low: number, high: number, rpl: number, eip: number, ss: number, esp: number, size: number): void {
+    if ((ss & ~3) === 0 || (ss & 3) !== rpl) this.gp(ss & ~3);
+    const d = this.readDescriptor(ss);
+    if (!d) this.gp(ss & ~3);
+    const ssAccess = (d[1] >> 8) & 0xff;
+    if ((ssAccess & (DESC_S | DESC_CODE | DESC_RW)) !== (DESC_S | DESC_RW) || ((ssAccess >> 5) & 3) !== rpl) this.gp(ss & ~3);
+    if (!(ssAccess & DESC_PRESENT)) this.raise(VEC_SS, ss & ~3);
+    this.loadCs(cs, low, high, rpl);
+    this.markAccessed(ss, d[1]);
+    this.loadFromDescriptor(SS, ss, d[0], d[1]);
+    this.reg[ESP] = size === 4 || this.stack32 ? esp : (this.reg[ESP]! & ~0xffff) | (esp & 0xffff);
+    this.eip = eip;
+    for (const seg of [ES, DS, FS, GS]) {
+      const access = this.segAccess[seg]!;
+      const dpl = (access >> 5) & 3;
+      const conformingCode = (access & (DESC_CODE | DESC_CONFORMING)) === (DESC_CODE | DESC_CONFORMING);
+      if ((this.sel[seg]! & ~3) !== 0 && !conformingCode && dpl < rpl) this.setSegmentCache(seg, 0, 0, 0, 0, 0);
+    }
+  }
+
+  /** IRET / IRETD. */
+  iret(): void {
+    const size = this.opsize32 ? 4 : 2;
+    if (!this.protectedMode) {
+      const eip = this.peek(size, 0);
+      const cs = this.peek(size, size) & 0xffff;
+      const fl = this.peek(size, 2 * size);
+      this.adjustEsp(3 * size);
+      this.setSegmentCache(CS, cs, cs << 4, this.segLimit[CS]!, this.segAccess[CS]!, this.segBig[CS]!);
+      this.eip = size === 4 ? eip : eip & 0xffff;
+      this.writeEflagsChecked(size === 4 ? fl : (this.getEflags() & ~0xffff) | (fl & 0xffff), size, true);
+      return;
+    }
+    if (this.flags & NT) this.gp(0); // task return: no task switching
+    const eip = this.peek(size, 0);
+    const cs = this.peek(size, size) & 0xffff;
+    let fl = this.peek(size, 2 * size);
+    if (size === 2) fl = (this.getEflags() & ~0xffff) | (fl & 0xffff);
+    const rpl = cs & 3;
+    if (rpl < this.cpl) this.gp(cs & ~3);
+    const [low, high] = this.codeDescriptor(cs);
+    const access = (high >> 8) & 0xff;
+    const dpl = (access >> 5) & 3;
+    if (access & DESC_CONFORMING ? dpl > rpl : dpl !== rpl) this.gp(cs & ~3);
+    if (!(access & DESC_PRESENT)) this.raise(VEC_NP, cs & ~3);
+    const oldCpl = this.cpl;
+    if (rpl === this.cpl) {
+      this.adjustEsp(3 * size);
+      this.loadCs(cs, low, high, rpl);
+      this.eip = size === 4 ? eip : eip & 0xffff;
+    } else {
+      const newEsp = this.peek(size, 3 * size);
+      const newSs = this.peek(size, 4 * size) & 0xffff;
+      this.returnToOuter(cs, low, high, rpl, size === 4 ? eip : eip & 0xffff, newSs, newEsp, size);
+    }
+    // Flags are written with the privilege of the IRET itself.
+    const cplNow = this.cpl;
+    this.cpl = oldCpl;
+    this.writeEflagsChecked(fl & ~VM, size, true);
+    this.cpl = cplNow;
+    if (fl & RF) this.flags &= ~RF;
+  }
+
+  // ---------------------------------------------------------------- interrupts
+
+  /**
+   * Delivers an interrupt or exception through the IVT (real mode) or IDT.
+   * `soft` = INT n / INT3 / INTO (gate DPL checked); errorCode < 0 = none pushed.
+   */
+  interrupt(vector: number, soft: boolean, errorCode: number, returnEip: number): void {
+    const ext = soft ? 0 : 1;
+    if (!this.protectedMode) {
+      const off = this.mem.read16(this.idtBase + vector * 4);
+      const seg = this.mem.read16(this.idtBase + vector * 4 + 2);
+      this.materializeFlags();
+      this.push(2, this.flags);
+      this.push(2, this.sel[CS]!);
+      this.push(2, returnEip);
+      this.flags &= ~(IF | TF | AC | RF);
+      this.setSegmentCache(CS, seg, seg << 4, this.segLimit[CS]!, this.segAccess[CS]!, this.segBig[CS]!);
+      this.eip = off;
+      return;
+    }
+    if (vector * 8 + 7 > this.idtLimit) this.gp(vector * 8 + 2 + ext);
+    const gateLow = this.sysRead32(this.idtBase + vector * 8);
+    const gateHigh = this.sysRead32(this.idtBase + vector * 8 + 4);
+    const type = (gateHigh >> 8) & 0x1f;
+    const gateDpl = (gateHigh >> 13) & 3;
+    if (type !== 0x0e && type !== 0x0f && type !== 0x06 && type !== 0x07) this.gp(vector * 8 + 2 + ext);
+    if (soft && gateDpl < this.cpl) this.gp(vector * 8 + 2);
+    if (!(gateHigh & 0x8000)) this.raise(VEC_NP, vector * 8 + 2 + ext);
+    const selector = (gateLow >>> 16) & 0xffff;
+    const gate32 = (type & 8) !== 0;
+    const offset = gate32 ? (gateHigh & 0xffff0000) | (gateLow & 0xffff) : gateLow & 0xffff;
+    if ((selector & ~3) === 0) this.gp(ext);
+    const d = this.readDescriptor(selector);
+    if (!d) this.gp((selector & ~3) + ext);
+    const [low, high] = d;
+    const access = (high >> 8) & 0xff;
+    const dpl = (access >> 5) & 3;
+    if ((access & (DESC_S | DESC_CODE)) !== (DESC_S | DESC_CODE) || dpl > this.cpl) this.gp((selector & ~3) + ext);
+    if (!(access & DESC_PRESENT)) this.raise(VEC_NP, (selector & ~3) + ext);
+    this.materializeFlags();
+    const oldFlags = this.flags | 2;
+    const size = gate32 ? 4 : 2;
+    const frame: number[] = [];
+    let newCpl = this.cpl;
+    let ssSel = this.sel[SS]!, ssLow = 0, ssHigh = 0, ssBase = this.segBase[SS]!, ss32 = this.stack32;
+    let esp = this.reg[ESP]!;
+    let switchStack = false;
+    if (!(access & DESC_CONFORMING) && dpl < this.cpl) {
+      // Inner privilege: stack from the TSS.
+      newCpl = dpl;
+      let newEsp: number, newSs: number;
+      if (this.trType & 8) {
+        const at = 4 + dpl * 8;
+        if (at + 5 > this.trLimit) this.raise(VEC_TS, this.trSel & ~3);
+        newEsp = this.sysRead32(this.trBase + at);
+        newSs = this.sysRead16(this.trBase + at + 4);
+      } else {
+        const at = 2 + dpl * 4;
+        if (at + 3 > this.trLimit) this.raise(VEC_TS, this.trSel & ~3);
+        newEsp = this.sysRead16(this.trBase + at);
+        newSs = this.sysRead16(this.trBase + at + 2);
+      }
+      if ((newSs & ~3) === 0 || (newSs & 3) !== dpl) this.raise(VEC_TS, (newSs & ~3) + ext);
+      const sd = this.readDescriptor(newSs);
+      if (!sd) this.raise(VEC_TS, (newSs & ~3) + ext);
+      const sAccess = (sd[1] >> 8) & 0xff;
+      if ((sAccess & (DESC_S | DESC_CODE | DESC_RW)) !== (DESC_S | DESC_RW) || ((sAccess >> 5) & 3) !== dpl) {
+        this.raise(VEC_TS, (newSs & ~3) + ext);
+      }
+      if (!(sAccess & DESC_PRESENT)) this.raise(VEC_SS, (newSs & ~3) + ext);
+      frame.push(this.sel[SS]!, this.reg[ESP]!);
+      ssSel = newSs; ssLow = sd[0]; ssHigh = sd[1];
+      ssBase = CPU.descriptorBase(sd[0], sd[1]);
+      ss32 = (sd[1] & 0x400000) !== 0;
+      esp = newEsp;
+      switchStack = true;
+    }
+    frame.push(oldFlags, this.sel[CS]!, returnEip);
+    if (errorCode >= 0) frame.push(errorCode);
+    // Write the whole frame before changing any state, so a fault here leaves the CPU intact.
+    const user = newCpl === 3;
+    let sp = esp;
+    for (const value of frame) {
+      sp = ss32 ? (sp - size) | 0 : (sp - size) & 0xffff;
+      this.writeLinear((ssBase + sp) | 0, size, value, user);
+    }
+    if (switchStack) {
+      this.markAccessed(ssSel, ssHigh);
+      this.loadFromDescriptor(SS, ssSel, ssLow, ssHigh);
+    }
+    this.reg[ESP] = ss32 ? sp : (esp & ~0xffff) | sp;
+    this.loadCs(selector, low, high, newCpl);
+    this.eip = offset;
+    this.flags &= ~(TF | NT | RF | VM);
+    if (!(type & 1)) this.flags &= ~IF;
+  }
+
+  /**
+   * Delivers an exception raised by the current instruction: double fault when one
+   * arises while delivering another, shutdown (triple fault) when that fails too.
+   */
+  deliverException(vector: number, errorCode: number): void {
+    if (this.exceptionHook && this.exceptionHook(vector, errorCode)) return;
+    const previous = this.delivering;
+    if (previous === VEC_DF) {
+      this.enterShutdown(`triple fault: ${EXCEPTION_NAMES[vector] ?? `vector ${vector}`} while delivering a double fault`);
+      return;
+    }
+    const contributory = (v: number) => v === 0 || (v >= VEC_TS && v <= VEC_GP);
+    if (previous >= 0 && ((contributory(previous) && contributory(vector)) ||
+      (previous === VEC_PF && (contributory(vector) || vector === VEC_PF)))) {
+      vector = VEC_DF;
+      errorCode = 0;
+    }
+    this.delivering = vector;
+    try {
+      this.interrupt(vector, false, errorCode, this.eip);
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      this.deliverException(FAULT.vector, FAULT.errorCode);
+    } finally {
+      this.delivering = previous;
+    }
+  }
+
+  enterShutdown(reason: string): void {
+    this.shutdown = true;
+    this.shutdownReason = reason;
+    this.halted = true;
+    this.eventPending = true;
+  }
+
+  /** Software interrupt INT n / INT3 / INTO / INT1, after the instruction. */
+  softwareInterrupt(vector: number): void {
+    if (this.softwareInterruptHook && this.softwareInterruptHook(vector)) return;
+    this.interrupt(vector, true, -1, this.eip);
+  }
+
+  /** INT1 (ICEBP): delivered like an exception, without the gate DPL check. */
+  softwareInterruptNoDpl(vector: number): void {
+    this.interrupt(vector, false, -1, this.eip);
+  }
+
+  /** The interrupt controller raised or lowered its line: re-check before the next instruction. */
+  notifyInterrupt(): void {
+    this.eventPending = true;
+  }
+
+  requestStop(): void {
+    this.stopRequested = true;
+    this.eventPending = true;
+  }
+
+  // ---------------------------------------------------------------- I/O privilege
+
+  /** In protected mode with CPL > IOPL, the TSS I/O bitmap must allow every port. */
+  checkIo(port: number, size: number): void {
+    if (!this.protectedMode || this.cpl <= ((this.flags & IOPL) >> 12)) return;
+    if ((this.trType & 8) === 0 || this.trLimit < 0x67) this.gp(0);
+    const mapBase = this.sysRead16(this.trBase + 0x66);
+    const at = mapBase + (port >>> 3);
+    if (at + 1 > this.trLimit) this.gp(0);
+    const bits = this.sysRead16(this.trBase + at);
+    if ((bits >> (port & 7)) & ((1 << size) - 1)) this.gp(0);
+  }
+
+  // ---------------------------------------------------------------- control registers
+
+  setCr0(v: number): void {
+    v |= CR0_ET;
+    if (v & CR0_PG && !(v & CR0_PE)) this.gp(0);
+    const changed = (this.cr0 ^ v);
+    this.cr0 = v | 0;
+    if (changed & (CR0_PG | CR0_WP | CR0_PE)) this.flushTlb();
+  }
+  setCr3(v: number): void {
+    this.cr3 = v | 0;
+    this.flushTlb();
+  }
+  setCr4(v: number): void {
+    if (v & ~CR4_SUPPORTED) this.gp(0);
+    if ((this.cr4 ^ v) & CR4_PSE) this.flushTlb();
+    this.cr4 = v | 0;
+  }
+
+  // ---------------------------------------------------------------- run loop
+
+  /** Runs one instruction; attached from execute.ts by index.ts. */
+  declare step: () => void;
+
+  /**
+   * Runs up to `budget` instructions. Returns how many ran; stops early on HLT with no
+   * interrupt to take, on shutdown, or on requestStop().
+   */
+  run(budget: number): number {
+    const start = this.instructionCount;
+    const end = start + budget;
+    this.stopRequested = false;
+    while (this.instructionCount < end && !this.stopRequested) {
+      this.eventPending = false;
+      if (this.shutdown) break;
+      if (this.shadow) {
+        this.shadow = false;
+      } else if (this.flags & IF && this.interruptSource?.hasInterrupt()) {
+        this.halted = false;
+        const vector = this.interruptSource.acknowledge();
+        this.runGuarded(() => this.interrupt(vector, false, -1, this.eip));
+      }
+      if (this.halted) break;
+      this.stopAt = end;
+      this.runBatch();
+    }
+    return this.instructionCount - start;
+  }
+
+  private runGuarded(action: () => void): void {
+    try {
+      action();
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      this.deliverException(FAULT.vector, FAULT.errorCode);
+    }
+  }
+
+  private runBatch(): void {
+    try {
+      if (this.flags & TF) {
+        // Single-step: one instruction, then #DB (a trap: EIP after the instruction).
+        this.startEip = this.eip;
+        this.step();
+        this.instructionCount++;
+        this.dr[6] |= 0x4000;
+        this.interrupt(1, false, -1, this.eip);
+        return;
+      }
+      for (;;) {
+        this.startEip = this.eip;
+        this.step();
+        if (++this.instructionCount >= this.stopAt || this.eventPending) return;
+      }
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      this.eip = this.startEip;
+      this.instructionCount++;
+      this.deliverException(FAULT.vector, FAULT.errorCode);
+    }
+  }
+
+  /** Time stamp counter: one tick per instruction (deterministic). */
+  readTsc(): number {
+    return this.instructionCount + this.tscOffset;
+  }
+
+  // ---------------------------------------------------------------- state
+
+  saveState(): CpuSnapshot {
+    return {
+      regs: Array.from(this.reg), eip: this.eip, eflags: this.getEflags(), cpl: this.cpl,
+      sel: Array.from(this.sel), base: Array.from(this.segBase), limit: Array.from(this.segLimit),
+      access: Array.from(this.segAccess), big: Array.from(this.segBig),
+      cr0: this.cr0, cr2: this.cr2, cr3: this.cr3, cr4: this.cr4,
+      gdt: [this.gdtBase, this.gdtLimit], idt: [this.idtBase, this.idtLimit],
+      ldtr: [this.ldtSel, this.ldtBase, this.ldtLimit], tr: [this.trSel, this.trBase, this.trLimit, this.trType],
+      dr: Array.from(this.dr), halted: this.halted, shadow: this.shadow,
+      instructionCount: this.instructionCount, tsc: this.tscOffset,
+    };
+  }
+
+  restoreState(s: CpuSnapshot): void {
+    this.reg.set(s.regs);
+    this.eip = s.eip;
+    this.flags = s.eflags | 2;
+    this.lfOp = OP_NONE;
+    for (let i = 0; i < 6; i++) this.setSegmentCache(i, s.sel[i]!, s.base[i]!, s.limit[i]!, s.access[i]!, s.big[i]!);
+    this.cr0 = s.cr0; this.cr2 = s.cr2; this.cr3 = s.cr3; this.cr4 = s.cr4;
+    [this.gdtBase, this.gdtLimit] = s.gdt;
+    [this.idtBase, this.idtLimit] = s.idt;
+    [this.ldtSel, this.ldtBase, this.ldtLimit] = s.ldtr;
+    [this.trSel, this.trBase, this.trLimit, this.trType] = s.tr;
+    this.dr.set(s.dr);
+    this.halted = s.halted;
+    this.shadow = s.shadow;
+    this.shutdown = false;
+    this.instructionCount = s.instructionCount;
+    this.tscOffset = s.tsc;
+    this.setCpl(s.cpl);
+    this.flushTlb();
+    this.eventPending = true;
+  }
+
+  /** A one-screen description of the processor state, for error messages. */
+  describe(): string {
+    const hex = (v: number) => (v >>> 0).toString(16).padStart(8, '0');
+    const regs = REGISTER_NAMES.map((n, i) => `${n}=${hex(this.reg[i]!)}`).join(' ');
+    const segs = SEGMENT_NAMES.map((n, i) => `${n}=${(this.sel[i]! & 0xffff).toString(16).padStart(4, '0')}`).join(' ');
+    return `eip=${hex(this.eip)} eflags=${hex(this.getEflags())} cpl=${this.cpl}\n${regs}\n${segs}\n` +
+      `cr0=${hex(this.cr0)} cr2=${hex(this.cr2)} cr3=${hex(this.cr3)} cr4=${hex(this.cr4)}`;
+  }
+
+  /** Reads `length` bytes at a linear address for diagnostics; unmapped bytes are null. */
+  peekLinear(lin: number, length: number): Array<number | null> {
+    const out: Array<number | null> = [];
+    const cr2 = this.cr2;
+    for (let i = 0; i < length; i++) {
+      try {
+        out.push(this.readLinear((lin + i) | 0, 1, false));
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        out.push(null);
+      }
+    }
+    this.cr2 = cr2;
+    return out;
+  }
+}

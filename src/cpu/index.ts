@@ -1,0 +1,14 @@
+/**
+ * The i386 processor. Importing this module attaches the instruction interpreter
+ * (execute.ts) to CPU.prototype.step.
+ */
+import { CPU } from './cpu.js';
+import { step } from './execute.js';
+
+CPU.prototype.step = step;
+
+export { CPU, FAULT, CpuFault, type CpuSnapshot, type ExceptionHook, type SoftwareInterruptHook } from './cpu.js';
+export { PhysicalMemory, PAGE_HOOK, PAGE_MMIO } from './memory.js';
+export * from './state.js';
+export * as flags from './flags.js';
+export type { AccessSize, InterruptSource, IoSpace, MmioDevice, MsrHandler } from './bus.js';

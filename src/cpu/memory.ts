@@ -1,0 +1,130 @@
+/**
+ * Guest-physical memory: one host ArrayBuffer, a guest-physical → host frame map
+ * (P2M, identity unless the hypervisor remaps a frame), per-page hook flags, and
+ * memory-mapped devices. Accesses to pages with any flag set take the slow path, so
+ * hooks cost nothing on ordinary pages.
+ */
+import type { AccessSize, MmioDevice } from './bus.js';
+
+export const PAGE_MMIO = 1;
+export const PAGE_HOOK = 2;
+
+interface MmioRegion {
+  base: number;
+  end: number;
+  device: MmioDevice;
+}
+
+export class PhysicalMemory {
+  readonly guestSize: number;
+  readonly ram: Uint8Array;
+  readonly view: DataView;
+  /** Guest-physical page number → host frame number. */
+  readonly p2m: Int32Array;
+  /** Per guest-physical page (covering the whole 4 GiB space); non-zero = slow path. */
+  readonly pageFlags: Uint8Array;
+  writeHook: ((guestPhys: number, size: number) => void) | null = null;
+  readHook: ((guestPhys: number, size: number) => void) | null = null;
+  private readonly regions: MmioRegion[] = [];
+
+  constructor(guestBytes: number, hostBytes = guestBytes) {
+    if (guestBytes % 4096 !== 0 || hostBytes < guestBytes) throw new Error('internal error: memory sizes');
+    this.guestSize = guestBytes;
+    this.ram = new Uint8Array(hostBytes);
+    this.view = new DataView(this.ram.buffer);
+    this.p2m = new Int32Array(guestBytes / 4096);
+    for (let i = 0; i < this.p2m.length; i++) this.p2m[i] = i;
+    this.pageFlags = new Uint8Array(1 << 20);
+    for (let page = guestBytes >>> 12; page < 1 << 20; page++) this.pageFlags[page] = PAGE_MMIO;
+  }
+
+  mapMmio(base: number, length: number, device: MmioDevice): void {
+    this.regions.push({ base: base >>> 0, end: (base + length) >>> 0, device });
+    for (let page = base >>> 12; page < (base + length + 4095) >>> 12; page++) this.pageFlags[page] |= PAGE_MMIO;
+  }
+
+  /** The host offset of a guest-physical address in ordinary RAM. */
+  hostOffset(guestPhys: number): number {
+    return (this.p2m[guestPhys >>> 12]! << 12) | (guestPhys & 0xfff);
+  }
+
+  read8(p: number): number {
+    p >>>= 0;
+    if (this.pageFlags[p >>> 12] === 0) return this.ram[this.hostOffset(p)]!;
+    return this.slowRead(p, 1);
+  }
+
+  read16(p: number): number {
+    p >>>= 0;
+    if ((p & 0xfff) <= 0xffe && this.pageFlags[p >>> 12] === 0) return this.view.getUint16(this.hostOffset(p), true);
+    return (p & 0xfff) <= 0xffe ? this.slowRead(p, 2) : this.read8(p) | (this.read8(p + 1) << 8);
+  }
+
+  read32(p: number): number {
+    p >>>= 0;
+    if ((p & 0xfff) <= 0xffc && this.pageFlags[p >>> 12] === 0) return this.view.getInt32(this.hostOffset(p), true);
+    if ((p & 0xfff) <= 0xffc) return this.slowRead(p, 4) | 0;
+    return (this.read16(p) | (this.read16(p + 2) << 16)) | 0;
+  }
+
+  write8(p: number, v: number): void {
+    p >>>= 0;
+    if (this.pageFlags[p >>> 12] === 0) this.ram[this.hostOffset(p)] = v;
+    else this.slowWrite(p, 1, v & 0xff);
+  }
+
+  write16(p: number, v: number): void {
+    p >>>= 0;
+    if ((p & 0xfff) <= 0xffe && this.pageFlags[p >>> 12] === 0) this.view.setUint16(this.hostOffset(p), v, true);
+    else if ((p & 0xfff) <= 0xffe) this.slowWrite(p, 2, v & 0xffff);
+    else {
+      this.write8(p, v);
+      this.write8(p + 1, v >>> 8);
+    }
+  }
+
+  write32(p: number, v: number): void {
+    p >>>= 0;
+    if ((p & 0xfff) <= 0xffc && this.pageFlags[p >>> 12] === 0) this.view.setInt32(this.hostOffset(p), v, true);
+    else if ((p & 0xfff) <= 0xffc) this.slowWrite(p, 4, v >>> 0);
+    else {
+      this.write16(p, v);
+      this.write16(p + 2, v >>> 16);
+    }
+  }
+
+  loadBytes(guestPhys: number, bytes: Uint8Array): void {
+    for (let i = 0; i < bytes.length; i++) this.write8(guestPhys + i, bytes[i]!);
+  }
+
+  readBytes(guestPhys: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length; i++) out[i] = this.read8(guestPhys + i);
+    return out;
+  }
+
+  private region(p: number): MmioRegion | undefined {
+    for (const r of this.regions) if (p >= r.base && p < r.end) return r;
+    return undefined;
+  }
+
+  private slowRead(p: number, size: AccessSize): number {
+    const r = this.region(p);
+    if (r) return r.device.mmioRead(p - r.base, size);
+    if (p >= this.guestSize) return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
+    this.readHook?.(p, size);
+    const host = this.hostOffset(p);
+    return size === 1 ? this.ram[host]! : size === 2 ? this.view.getUint16(host, true) : this.view.getUint32(host, true);
+  }
+
+  private slowWrite(p: number, size: AccessSize, v: number): void {
+    const r = this.region(p);
+    if (r) return r.device.mmioWrite(p - r.base, size, v);
+    if (p >= this.guestSize) return;
+    const host = this.hostOffset(p);
+    if (size === 1) this.ram[host] = v;
+    else if (size === 2) this.view.setUint16(host, v, true);
+    else this.view.setUint32(host, v, true);
+    this.writeHook?.(p, size);
+  }
+}
