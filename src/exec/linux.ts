@@ -22,6 +22,8 @@ const STACK_MAX = 8 << 20;
 const MMAP_TOP = 0xb0000000;
 const GDT_LINEAR = 0xfffff000 | 0;
 const TLS_FIRST_ENTRY = 6;
+/** Linux's i386 user selectors (GDT entries 4 and 5), which programs can observe. */
+const USER_CS = 0x23, USER_DS = 0x2b;
 
 const ENOENT = 2, EBADF = 9, ENOMEM = 12, EFAULT = 14, EINVAL = 22, ENOSYS = 38;
 
@@ -153,8 +155,8 @@ export class LinuxProcess {
     };
     put(1, segmentDescriptor(0, 0xffffffff, DESC_PRESENT | DESC_S | DESC_CODE | DESC_RW | DESC_ACCESSED));
     put(2, segmentDescriptor(0, 0xffffffff, DESC_PRESENT | DESC_S | DESC_RW | DESC_ACCESSED));
-    put(3, segmentDescriptor(0, 0xffffffff, DESC_PRESENT | DESC_S | DESC_CODE | DESC_RW | DESC_ACCESSED | 0x60));
-    put(4, segmentDescriptor(0, 0xffffffff, DESC_PRESENT | DESC_S | DESC_RW | DESC_ACCESSED | 0x60));
+    put(USER_CS >> 3, segmentDescriptor(0, 0xffffffff, DESC_PRESENT | DESC_S | DESC_CODE | DESC_RW | DESC_ACCESSED | 0x60));
+    put(USER_DS >> 3, segmentDescriptor(0, 0xffffffff, DESC_PRESENT | DESC_S | DESC_RW | DESC_ACCESSED | 0x60));
 
     const cpu = this.cpu;
     cpu.gdtBase = GDT_LINEAR;
@@ -164,7 +166,7 @@ export class LinuxProcess {
     cpu.setCr3(space.pageDirectory);
     cpu.cr4 = CR4_PSE;
     cpu.setCr0(CR0_PE | CR0_PG | CR0_WP);
-    cpu.enterFlatProtectedMode(3);
+    cpu.enterFlatProtectedMode(3, USER_CS, USER_DS);
     cpu.eip = this.elf.entry | 0;
     cpu.reg[ESP] = sp;
     cpu.setEflags(0x202);

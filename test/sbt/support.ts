@@ -1,53 +1,18 @@
 /**
- * Test support for the translator: building small freestanding i386 programs with gcc,
- * translating them, and running ELF files through a pluggable Linux-ABI runner
- * (qemu-i386 by default; `memvisor exec` can be plugged in later).
- * TODO(lead): merge buildProgram into test/support/build.ts once the exec engineer's helper lands.
+ * Test support for the translator: translating programs built with test/support/build.ts
+ * and reading the mirror check the Linux stub prints at exit.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { translateElf, type TranslateOptions, type TranslationReport, MIRROR_CHECK_PREFIX } from '../../src/sbt/index.js';
+import { buildProgram, FREESTANDING_CFLAGS, qemuUserRunner, repoRoot, scratch, type RunResult, type Runner } from '../support/build.js';
 
-export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export { buildProgram, FREESTANDING_CFLAGS, qemuUserRunner, repoRoot, type RunResult, type Runner };
 
-export interface RunResult {
-  stdout: Buffer;
-  stderr: string;
-  status: number | null;
-  signal: string | null;
-}
-
-/** Runs a static i386 Linux ELF: a function so another runner (memvisor exec) can be plugged in. */
-export type Runner = (elfPath: string, args?: string[]) => RunResult;
-
-export function qemuUserRunner(elfPath: string, args: string[] = []): RunResult {
-  const run = spawnSync('qemu-i386', [elfPath, ...args], { maxBuffer: 256 * 1024 * 1024 });
-  if (run.error && (run.error as NodeJS.ErrnoException).code === 'ENOENT') {
-    throw new Error('qemu-i386 is not installed: apt-get install qemu-user');
-  }
-  return { stdout: run.stdout, stderr: run.stderr.toString('latin1'), status: run.status, signal: run.signal };
-}
-
-/** The runner the sbt tests use: MEMVISOR_SBT_RUNNER=exec would select memvisor exec later. */
+/** The runner the sbt tests use. */
 export const defaultRunner: Runner = qemuUserRunner;
 
-export const scratchDir = mkdtempSync(join(tmpdir(), 'memvisor-sbt-'));
-
-export const FREESTANDING_CFLAGS = [
-  '-m32', '-fno-pic', '-fno-pie', '-static', '-nostdlib', '-fno-builtin', '-fno-stack-protector', '-fcf-protection=none',
-  '-fno-asynchronous-unwind-tables', '-no-pie', '-Wl,-q', '-Wl,-N', '-Wl,--build-id=none', '-Wl,--no-warn-rwx-segments',
-  '-Wl,-z,noexecstack',
-];
-
-/** Compiles and links sources (paths) into `out` with gcc -m32; throws with gcc's message on failure. */
-export function buildProgram(sources: string[], out: string, extraFlags: string[] = []): string {
-  const run = spawnSync('gcc', [...FREESTANDING_CFLAGS, ...extraFlags, '-o', out, ...sources], { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`gcc failed for ${out}:\n${run.stderr}`);
-  return out;
-}
+export const scratchDir = scratch('sbt');
 
 export interface TranslatedFile {
   path: string;

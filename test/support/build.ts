@@ -1,0 +1,63 @@
+/**
+ * Building small freestanding i386 programs with gcc -m32 for tests, and running them
+ * under qemu-i386 (the oracle) or memvisor's own CPU (`memvisor exec`, in-process).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseElf } from '../../src/elf/index.js';
+import { LinuxProcess } from '../../src/exec/index.js';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/** A scratch directory for one test file. */
+export function scratch(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `memvisor-${prefix}-`));
+}
+
+export const FREESTANDING_CFLAGS = [
+  '-m32', '-fno-pic', '-fno-pie', '-static', '-nostdlib', '-fno-builtin', '-fno-stack-protector', '-fcf-protection=none',
+  '-fno-asynchronous-unwind-tables', '-no-pie', '-Wl,-q', '-Wl,-N', '-Wl,--build-id=none', '-Wl,--no-warn-rwx-segments',
+  '-Wl,-z,noexecstack',
+];
+
+/** Compiles and links sources (paths) into `out` with gcc -m32; throws with gcc's message on failure. */
+export function buildProgram(sources: string[], out: string, extraFlags: string[] = []): string {
+  const run = spawnSync('gcc', [...FREESTANDING_CFLAGS, ...extraFlags, '-o', out, ...sources], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (run.status !== 0) throw new Error(`gcc failed for ${out}:\n${run.stderr}`);
+  return out;
+}
+
+export interface RunResult {
+  stdout: Buffer;
+  stderr: string;
+  status: number | null;
+  signal: string | null;
+}
+
+/** Runs a static i386 Linux ELF: a function so either runner can be plugged in. */
+export type Runner = (elfPath: string, args?: string[]) => RunResult;
+
+export function qemuUserRunner(elfPath: string, args: string[] = []): RunResult {
+  const run = spawnSync('qemu-i386', [elfPath, ...args], { maxBuffer: 256 * 1024 * 1024 });
+  if (run.error && (run.error as NodeJS.ErrnoException).code === 'ENOENT') {
+    throw new Error('qemu-i386 is not installed: apt-get install qemu-user');
+  }
+  return { stdout: run.stdout, stderr: run.stderr.toString('latin1'), status: run.status, signal: run.signal };
+}
+
+/** memvisor exec, in-process: same contract as qemuUserRunner (a fault becomes status 128+signal). */
+export function memvisorRunner(elfPath: string, args: string[] = [], maxInstructions = 2e9): RunResult {
+  const out: Uint8Array[] = [];
+  const err: Uint8Array[] = [];
+  const proc = new LinuxProcess(parseElf(readFileSync(elfPath), elfPath), {
+    path: elfPath, args: [elfPath, ...args], env: [], maxInstructions,
+    stdout: (b) => out.push(Uint8Array.from(b)), stderr: (b) => err.push(Uint8Array.from(b)), stdin: () => new Uint8Array(0),
+  });
+  const result = proc.run();
+  let stderr = Buffer.concat(err).toString('latin1');
+  if (result.message) stderr += `memvisor exec: ${elfPath}: ${result.message}\n`;
+  return { stdout: Buffer.concat(out), stderr, status: result.exitCode, signal: null };
+}
