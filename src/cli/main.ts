@@ -22,6 +22,7 @@ const commandModules: Array<() => Promise<{ register(program: Command): void }>>
   () => import('./commands/mkfs.js'),
   () => import('./commands/fs.js'),
   () => import('./commands/exec.js'),
+  () => import('./commands/bench.js'),
 ];
 
 for (const load of commandModules) (await load()).register(program);

@@ -75,6 +75,8 @@ export class CPU {
   readonly segBig = new Int32Array(6);
   cpl = 0;
   code32 = false;
+  /** segBase[CS], kept in a plain field for instruction fetch. */
+  csBase = 0;
   stack32 = false;
 
   cr0 = CR0_ET;
@@ -102,7 +104,6 @@ export class CPU {
   ea = 0;
   /** Offset (before the segment base) of a memory r/m operand. */
   eaOffset = 0;
-  eaSeg = DS;
 
   // Memory views and TLBs.
   readonly u8: Uint8Array;
@@ -120,8 +121,10 @@ export class CPU {
   private fetchPage = -1;
   private fetchHost = 0;
 
-  // Run state.
-  instructionCount = 0;
+  // Run state. Instructions retired = `retired` + the part of the current batch done.
+  private retired = 0;
+  private batchSize = 0;
+  private batchLeft = 0;
   halted = false;
   shutdown = false;
   shutdownReason = '';
@@ -129,7 +132,6 @@ export class CPU {
   shadow = false;
   /** Something needs the run loop's attention before the next instruction. */
   eventPending = false;
-  private stopAt = 0;
   private stopRequested = false;
   private delivering = -1;
 
@@ -544,13 +546,13 @@ export class CPU {
   // ---------------------------------------------------------------- instruction fetch
 
   fetch8(): number {
-    const lin = (this.segBase[CS]! + this.eip) | 0;
+    const lin = (this.csBase + this.eip) | 0;
     this.eip = (this.eip + 1) | 0;
     if ((lin & ~0xfff) === this.fetchPage) return this.u8[this.fetchHost + (lin & 0xfff)]!;
     return this.fetchSlow(lin);
   }
   fetch16(): number {
-    const lin = (this.segBase[CS]! + this.eip) | 0;
+    const lin = (this.csBase + this.eip) | 0;
     if ((lin & ~0xfff) === this.fetchPage && (lin & 0xfff) < 0xfff) {
       this.eip = (this.eip + 2) | 0;
       return this.dv.getUint16(this.fetchHost + (lin & 0xfff), true);
@@ -558,7 +560,7 @@ export class CPU {
     return this.fetch8() | (this.fetch8() << 8);
   }
   fetch32(): number {
-    const lin = (this.segBase[CS]! + this.eip) | 0;
+    const lin = (this.csBase + this.eip) | 0;
     if ((lin & ~0xfff) === this.fetchPage && (lin & 0xfff) < 0xffd) {
       this.eip = (this.eip + 4) | 0;
       return this.dv.getInt32(this.fetchHost + (lin & 0xfff), true);
@@ -635,7 +637,6 @@ export class CPU {
       off &= 0xffff;
     }
     if (this.segOv >= 0) seg = this.segOv;
-    this.eaSeg = seg;
     this.eaOffset = off;
     this.ea = (this.segBase[seg]! + off) | 0;
   }
@@ -704,6 +705,8 @@ export class CPU {
     this.segBig[seg] = big;
     if (seg === CS) {
       this.code32 = big !== 0;
+      this.csBase = base | 0;
+      this.opsize32 = this.adsize32 = this.code32;
       this.fetchPage = -1;
     } else if (seg === SS) {
       this.stack32 = big !== 0;
@@ -1112,6 +1115,14 @@ export class CPU {
 
   // ---------------------------------------------------------------- run loop
 
+  /** Instructions retired so far (an instruction that faults counts). */
+  get instructionCount(): number {
+    return this.retired + (this.batchSize - this.batchLeft);
+  }
+  set instructionCount(n: number) {
+    this.retired = n - (this.batchSize - this.batchLeft);
+  }
+
   /** Runs one instruction; attached from execute.ts by index.ts. */
   declare step: () => void;
 
@@ -1134,8 +1145,7 @@ export class CPU {
         this.runGuarded(() => this.interrupt(vector, false, -1, this.eip));
       }
       if (this.halted) break;
-      this.stopAt = end;
-      this.runBatch();
+      this.runBatch(Math.min(end - this.instructionCount, 0x40000000));
     }
     return this.instructionCount - start;
   }
@@ -1149,13 +1159,15 @@ export class CPU {
     }
   }
 
-  private runBatch(): void {
+  /** Runs up to `size` instructions (stopping early when an event is pending). */
+  private runBatch(size: number): void {
+    this.batchSize = this.batchLeft = size;
     try {
       if (this.flags & TF) {
         // Single-step: one instruction, then #DB (a trap: EIP after the instruction).
         this.startEip = this.eip;
         this.step();
-        this.instructionCount++;
+        this.batchLeft--;
         this.dr[6] |= 0x4000;
         this.interrupt(1, false, -1, this.eip);
         return;
@@ -1163,14 +1175,27 @@ export class CPU {
       for (;;) {
         this.startEip = this.eip;
         this.step();
-        if (++this.instructionCount >= this.stopAt || this.eventPending) return;
+        if (--this.batchLeft === 0 || this.eventPending) return;
       }
     } catch (e) {
       if (e !== FAULT) throw e;
+      this.resetPrefixes();
       this.eip = this.startEip;
-      this.instructionCount++;
+      this.batchLeft--;
       this.deliverException(FAULT.vector, FAULT.errorCode);
+    } finally {
+      this.retired += this.batchSize - this.batchLeft;
+      this.batchSize = this.batchLeft = 0;
     }
+  }
+
+  /** Back to no prefixes: the operand and address size of the code segment. */
+  resetPrefixes(): void {
+    this.opsize32 = this.code32;
+    this.adsize32 = this.code32;
+    this.segOv = -1;
+    this.rep = 0;
+    this.lock = false;
   }
 
   /** Time stamp counter: one tick per instruction (deterministic). */

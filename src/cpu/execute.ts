@@ -20,14 +20,12 @@ const SEG_PREFIX: Record<number, number> = { 0x26: ES, 0x2e: CS, 0x36: SS, 0x3e:
 /** Runs one instruction: prefixes, then the opcode. */
 export function step(this: CPU): void {
   const c = this;
-  c.opsize32 = c.code32;
-  c.adsize32 = c.code32;
-  c.segOv = -1;
-  c.rep = 0;
-  c.lock = false;
-  let op = c.fetch8();
-  if (PREFIX[op]) op = prefixes(c, op);
-  exec1(c, op);
+  const op = c.fetch8();
+  if (PREFIX[op]) {
+    // Prefix state lives in the CPU between here and resetPrefixes (also called on a fault).
+    exec1(c, prefixes(c, op));
+    c.resetPrefixes();
+  } else exec1(c, op);
 }
 
 function prefixes(c: CPU, op: number): number {

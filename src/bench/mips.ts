@@ -1,0 +1,92 @@
+/**
+ * `memvisor bench mips`: the CPU's speed on a fixed integer program (guest/bench/mips.c),
+ * in millions of guest instructions per second, against qemu-i386 on the same program
+ * in the same run. Each engine runs `runs` times; the median wall time is reported.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parseElf } from '../elf/index.js';
+import { LinuxProcess } from '../exec/index.js';
+import { MemvisorError } from '../errors.js';
+
+export interface MipsOptions {
+  program: string;
+  rounds: number;
+  runs: number;
+  log?: (line: string) => void;
+}
+
+export interface EngineResult {
+  engine: string;
+  seconds: number[];
+  median: number;
+  output: string;
+}
+
+export interface MipsReport {
+  instructions: number;
+  memvisor: EngineResult;
+  qemu: EngineResult | null;
+  qemuMissing?: string;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+
+export function benchMips(options: MipsOptions): MipsReport {
+  const elf = parseElf(readFileSync(options.program), options.program);
+  const args = [options.program, String(options.rounds)];
+  const log = options.log ?? (() => {});
+  let instructions = 0;
+  const memvisorTimes: number[] = [];
+  let memvisorOutput = '';
+  for (let run = 0; run < options.runs; run++) {
+    const chunks: Uint8Array[] = [];
+    const proc = new LinuxProcess(elf, { path: options.program, args, env: [], stdout: (b) => chunks.push(Uint8Array.from(b)) });
+    const result = proc.run();
+    if (result.exitCode !== 0) throw new MemvisorError(`${options.program}: benchmark program failed under memvisor: ${result.message ?? `exit ${result.exitCode}`}`);
+    instructions = result.instructions;
+    memvisorTimes.push(result.seconds);
+    memvisorOutput = Buffer.concat(chunks).toString();
+    log(`memvisor run ${run + 1}/${options.runs}: ${result.seconds.toFixed(3)} s`);
+  }
+  const report: MipsReport = {
+    instructions,
+    memvisor: { engine: 'memvisor', seconds: memvisorTimes, median: median(memvisorTimes), output: memvisorOutput },
+    qemu: null,
+  };
+  const qemuTimes: number[] = [];
+  let qemuOutput = '';
+  for (let run = 0; run < options.runs; run++) {
+    const started = process.hrtime.bigint();
+    const q = spawnSync('qemu-i386', args, { encoding: 'utf8' });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (q.error) {
+      report.qemuMissing = (q.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'qemu-i386 is not installed (apt-get install qemu-user)' : String(q.error);
+      return report;
+    }
+    if (q.status !== 0) throw new MemvisorError(`${options.program}: benchmark program failed under qemu-i386: ${q.stderr.trim()}`);
+    qemuTimes.push(seconds);
+    qemuOutput = q.stdout;
+    log(`qemu-i386 run ${run + 1}/${options.runs}: ${seconds.toFixed(3)} s`);
+  }
+  if (qemuOutput !== memvisorOutput) {
+    throw new MemvisorError(`benchmark outputs differ: memvisor ${JSON.stringify(memvisorOutput)} qemu-i386 ${JSON.stringify(qemuOutput)}`);
+  }
+  report.qemu = { engine: 'qemu-i386', seconds: qemuTimes, median: median(qemuTimes), output: qemuOutput };
+  return report;
+}
+
+export function formatMipsReport(report: MipsReport, rounds: number): string {
+  const mips = (seconds: number) => (report.instructions / seconds / 1e6).toFixed(1);
+  const lines = [
+    `program: guest/bench/mips.c, ${rounds} rounds, ${report.instructions} guest instructions (${report.memvisor.output.trim()})`,
+    `engine      median wall s   MIPS     wall-time ratio`,
+    `memvisor    ${report.memvisor.median.toFixed(3).padStart(12)}   ${mips(report.memvisor.median).padStart(7)}  ${report.qemu ? `${(report.memvisor.median / report.qemu.median).toFixed(1)}x qemu-i386` : ''}`,
+  ];
+  if (report.qemu) lines.push(`qemu-i386   ${report.qemu.median.toFixed(3).padStart(12)}   ${mips(report.qemu.median).padStart(7)}  1.0x (includes process start-up)`);
+  else lines.push(`qemu-i386   not run: ${report.qemuMissing}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,33 @@
+/**
+ * `memvisor bench …`: benchmarks print numbers and ratios; speed targets live here,
+ * never in timed unit tests.
+ */
+import type { Command } from 'commander';
+import { MemvisorError } from '../../errors.js';
+import { builtFile } from '../../paths.js';
+import { benchMips, formatMipsReport } from '../../bench/mips.js';
+
+function positive(flag: string, text: string, max: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new MemvisorError(`${flag} ${text}: expected a whole number from 1 to ${max}`);
+  return value;
+}
+
+export function register(program: Command): void {
+  const bench = program.command('bench').description('measure memvisor (numbers and ratios against QEMU)');
+  bench
+    .command('mips')
+    .description('guest instructions per second on a fixed integer program, and the wall-time ratio to qemu-i386')
+    .option('--rounds <n>', 'work rounds of the benchmark program (about 3 million instructions each)', '40')
+    .option('--runs <n>', 'runs per engine; the median is reported', '3')
+    .option('--program <elf>', 'a different static i386 program to time (it gets the rounds as argv[1])')
+    .action((options: { rounds: string; runs: string; program?: string }) => {
+      const rounds = positive('--rounds', options.rounds, 100000);
+      const runs = positive('--runs', options.runs, 100);
+      const report = benchMips({
+        program: options.program ?? builtFile('bench/mips'), rounds, runs,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stdout.write(`${formatMipsReport(report, rounds)}\n`);
+    });
+}
