@@ -16,6 +16,10 @@ import {
 const PREFIX = new Uint8Array(256);
 for (const b of [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]) PREFIX[b] = 1;
 const SEG_PREFIX: Record<number, number> = { 0x26: ES, 0x2e: CS, 0x36: SS, 0x3e: DS, 0x64: FS, 0x65: GS };
+/** One-byte opcodes LOCK may prefix (handlers then check the memory destination and ModRM.reg). */
+const LOCKABLE = new Uint8Array(256);
+for (const b of [0x00, 0x01, 0x08, 0x09, 0x10, 0x11, 0x18, 0x19, 0x20, 0x21, 0x28, 0x29, 0x30, 0x31, 0x80, 0x81, 0x82, 0x83, 0x86, 0x87,
+  0xf6, 0xf7, 0xfe, 0xff, 0x0f]) LOCKABLE[b] = 1;
 
 /** Runs one instruction: prefixes, then the opcode. */
 export function step(this: CPU): void {
@@ -38,6 +42,7 @@ function prefixes(c: CPU, op: number): number {
     else c.segOv = SEG_PREFIX[op]!;
     op = c.fetch8();
   }
+  if (c.lock && !LOCKABLE[op]) c.ud();
   return op;
 }
 

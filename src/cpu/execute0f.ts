@@ -32,8 +32,12 @@ function needProtected(c: CPU): void {
   if (!c.protectedMode || c.flags & 0x20000) c.ud();
 }
 
+/** 0F opcodes LOCK may prefix. */
+const LOCKABLE_0F = new Set([0xab, 0xb3, 0xbb, 0xba, 0xb0, 0xb1, 0xc0, 0xc1, 0xc7]);
+
 export function exec0f(c: CPU, op: number): void {
   const reg = c.reg;
+  if (c.lock && !LOCKABLE_0F.has(op)) c.ud();
   if (op >= 0x80 && op <= 0x8f) {
     const s = osize(c);
     const rel = c.fetchImm(s);

@@ -25,6 +25,9 @@ const TLS_FIRST_ENTRY = 6;
 /** Linux's i386 user selectors (GDT entries 4 and 5), which programs can observe. */
 const USER_CS = 0x23, USER_DS = 0x2b;
 
+/** Instruction prefixes, skipped to find the opcode of a faulting instruction. */
+const PREFIX_BYTES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]);
+
 const ENOENT = 2, EBADF = 9, ENOMEM = 12, EFAULT = 14, EINVAL = 22, ENOSYS = 38;
 
 /** Linux i386 system-call numbers we answer, with names for messages. */
@@ -218,7 +221,9 @@ export class LinuxProcess {
         return true;
       }
     }
-    const [signal, name] = SIGNALS[vector] ?? [11, EXCEPTION_NAMES[vector] ?? `exception ${vector}`];
+    let [signal, name] = SIGNALS[vector] ?? [11, EXCEPTION_NAMES[vector] ?? `exception ${vector}`];
+    const opcode = cpu.peekLinear(eip, 15).find((b) => b === null || !PREFIX_BYTES.has(b));
+    if (vector === VEC_UD && opcode !== null && opcode !== undefined && opcode >= 0xd8 && opcode <= 0xdf) name = SIGNALS[VEC_NM]![1];
     let detail = `at eip 0x${hex(eip)}`;
     if (vector === VEC_PF) {
       detail += `: ${errorCode & PF_WRITE ? 'write to' : 'read from'} 0x${hex(cpu.cr2)}` +

@@ -1,0 +1,81 @@
+/**
+ * `memvisor exec` and `memvisor bench mips` from the command line: bad input gets one
+ * line and a non-zero exit; guest faults are reported with the address and bytes.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildProgram, repoRoot, scratch } from '../support/build.js';
+import { qemuUserAvailable } from '../support/qemu.js';
+
+const dir = scratch('exec-cli');
+const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+
+function memvisor(...args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', input: '' });
+}
+
+function asmProgram(name: string, body: string): string {
+  const source = join(dir, `${name}.S`);
+  writeFileSync(source, `.globl _start\n_start:\n${body}\n`);
+  return buildProgram([source], join(dir, name));
+}
+
+function expectOneLine(run: ReturnType<typeof memvisor>, status: number, pattern: RegExp): void {
+  assert.equal(run.status, status, `exit status (stderr: ${run.stderr})`);
+  const lines = run.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `one line on stderr, got:\n${run.stderr}`);
+  assert.match(lines[0]!, pattern);
+  assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+}
+
+test('exec refuses a missing file, a non-ELF, a 64-bit ELF and a dynamically linked ELF in one line', () => {
+  expectOneLine(memvisor('exec', join(dir, 'nope')), 2, /nope: cannot read file \(ENOENT\)$/);
+  const text = join(dir, 'text.elf');
+  writeFileSync(text, 'just some text, not a program\n');
+  expectOneLine(memvisor('exec', text), 2, /text\.elf: not an ELF file$/);
+  const c = join(dir, 'main.c');
+  writeFileSync(c, 'int main(void) { return 0; }\n');
+  const b64 = join(dir, 'prog64');
+  const built64 = spawnSync('gcc', ['-m64', '-static', '-o', b64, c]);
+  if (built64.status === 0) expectOneLine(memvisor('exec', b64), 2, /prog64: 64-bit ELF; memvisor runs 32-bit i386 programs only$/);
+  const dyn = join(dir, 'dynamic');
+  const builtDyn = spawnSync('gcc', ['-m32', '-o', dyn, c]);
+  assert.equal(builtDyn.status, 0, 'gcc -m32 builds a dynamic program');
+  expectOneLine(memvisor('exec', dyn), 2, /dynamic: (dynamically linked|position-independent executable)/);
+});
+
+test('exec: an unsupported system call is one line naming it, with a non-zero exit', () => {
+  const elf = asmProgram('syscall', '  mov $41, %eax\n  int $0x80\n  mov $1, %eax\n  int $0x80');
+  expectOneLine(memvisor('exec', elf), 2, /unsupported system call 41 at eip 0x[0-9a-f]{8}$/);
+});
+
+test('exec: an undefined instruction raises #UD in the guest, reported with its address and bytes', () => {
+  const elf = asmProgram('ud2', '  nop\n  ud2\n  .byte 0xaa, 0xbb');
+  const run = memvisor('exec', elf);
+  expectOneLine(run, 132, /illegal instruction at eip 0x[0-9a-f]{8}: bytes 0f 0b aa bb/);
+  const x87 = asmProgram('x87', '  fld1\n  mov $1, %eax\n  int $0x80');
+  expectOneLine(memvisor('exec', x87), 132, /x87 floating point is not emulated\) at eip 0x[0-9a-f]{8}: bytes d9 e8/);
+});
+
+test('exec: a wild write is a segmentation fault naming the address; a divide by zero is SIGFPE', () => {
+  const segv = asmProgram('segv', '  movl $1, 0x12345678');
+  expectOneLine(memvisor('exec', segv), 139, /segmentation fault at eip 0x[0-9a-f]{8}: write to 0x12345678 \(not mapped\)$/);
+  const fpe = asmProgram('fpe', '  xor %ecx, %ecx\n  div %ecx');
+  expectOneLine(memvisor('exec', fpe), 136, /floating point exception \(divide error\) at eip/);
+  const max = memvisor('exec', '--max-instructions', '1000', asmProgram('spin', '1: jmp 1b'));
+  expectOneLine(max, 124, /stopped after 1000 instructions/);
+});
+
+test('exec: bad options are one line', () => {
+  expectOneLine(memvisor('exec', '--memory', 'lots', 'x'), 2, /--memory lots: expected a whole number/);
+});
+
+test('bench mips prints MIPS and the ratio to qemu-i386', { skip: !qemuUserAvailable() && 'qemu-i386 is not installed' }, () => {
+  const run = memvisor('bench', 'mips', '--rounds', '1', '--runs', '1');
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /memvisor\s+[\d.]+\s+[\d.]+\s+[\d.]+x qemu-i386/);
+  assert.match(run.stdout, /checksum [0-9a-f]{8}/);
+});
