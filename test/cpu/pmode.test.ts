@@ -1,0 +1,61 @@
+/**
+ * Paging, privilege and exceptions: a small multiboot test kernel (test/cpu/pmode) that
+ * builds its own GDT, IDT, TSS and page tables, provokes faults and prints what its trap
+ * handler sees (vector, error code, CR2, EIP, CPL, stack). It runs on qemu-system-i386
+ * and on memvisor's CPU; the transcripts must be identical.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CPU, PhysicalMemory, type IoSpace } from '../../src/cpu/index.js';
+import { loadMultiboot } from '../../src/machine/multiboot.js';
+import { buildProgram, repoRoot, scratch } from '../support/build.js';
+import { qemuSystemAvailable, runQemuSystem } from '../support/qemu.js';
+
+const dir = scratch('pmode');
+const source = join(repoRoot, 'test', 'cpu', 'pmode');
+
+/** COM1's data and line-status registers and QEMU's isa-debug-exit port: all the kernel uses. */
+class TestPorts implements IoSpace {
+  output = '';
+  exited = false;
+  constructor(private readonly cpu: () => CPU) {}
+  read(port: number): number {
+    return port === 0x3fd ? 0x60 : 0xff;
+  }
+  write(port: number, _size: number, value: number): void {
+    if (port === 0x3f8) this.output += String.fromCharCode(value & 0xff);
+    if (port === 0xf4) {
+      this.exited = true;
+      this.cpu().requestStop();
+    }
+  }
+}
+
+function buildKernel(): string {
+  return buildProgram([join(source, 'entry.S'), join(source, 'tests.c')], join(dir, 'pmode.elf'),
+    ['-ffreestanding', '-O1', '-Wall', '-Werror', '-Wl,-Ttext=0x100000']);
+}
+
+function runOnMemvisor(kernel: string): string {
+  const mem = new PhysicalMemory(64 << 20);
+  let cpu: CPU | undefined;
+  const ports = new TestPorts(() => cpu!);
+  cpu = new CPU(mem, ports);
+  loadMultiboot(mem, cpu, readFileSync(kernel), kernel);
+  for (let budget = 0; budget < 200 && !ports.exited && !cpu.shutdown && !cpu.halted; budget++) cpu.run(100_000);
+  if (!ports.exited) ports.output += `\n[memvisor stopped: ${cpu.shutdown ? cpu.shutdownReason : cpu.halted ? 'halted' : 'instruction budget'}]\n${cpu.describe()}\n`;
+  return ports.output;
+}
+
+test('protected mode: paging, rings and exceptions print the same on qemu-system-i386 and memvisor', { skip: !qemuSystemAvailable() && 'qemu-system-i386 is not installed (apt-get install qemu-system-x86)' }, async (t) => {
+  const kernel = buildKernel();
+  const qemu = await runQemuSystem({ kernel, memMiB: 64, until: /DONE\r?\n/, timeoutMs: 30_000, extraArgs: ['-device', 'isa-debug-exit,iobase=0xf4,iosize=4'] });
+  assert.ok(qemu.matched, `the test kernel did not finish on QEMU:\n${qemu.output}`);
+  const expected = qemu.output.replace(/\r/g, '');
+  const actual = runOnMemvisor(kernel);
+  const traps = (expected.match(/^trap /gm) ?? []).length;
+  t.diagnostic(`${expected.split('\n').filter((l) => l.endsWith(':')).length} checks, ${traps} traps compared`);
+  assert.equal(actual, expected.slice(expected.indexOf('memvisor protected-mode tests')));
+});
