@@ -1,4 +1,4 @@
-/* Entry for the benchmark program: main(argc, argv), then exit with its value. */
+/* Entry for the benchmark program and the test programs: main(argc, argv), then exit with its value. */
 .text
 .globl _start
 _start:

@@ -794,6 +794,18 @@ export class CPU {
     return d;
   }
 
+  /** Pushes CS and EIP for a far CALL, all or nothing. */
+  private pushFarReturn(size: number): void {
+    const esp = this.reg[ESP]!;
+    try {
+      this.push(size, this.sel[CS]!);
+      this.push(size, this.eip);
+    } catch (e) {
+      this.reg[ESP] = esp;
+      throw e;
+    }
+  }
+
   /** Far JMP (call = false) or far CALL through a code-segment selector. */
   farTransfer(selector: number, offset: number, call: boolean): void {
     selector &= 0xffff;
@@ -821,16 +833,7 @@ export class CPU {
       if (dpl > this.cpl) this.gp(selector & ~3);
     } else if ((selector & 3) > this.cpl || dpl !== this.cpl) this.gp(selector & ~3);
     if (!(access & DESC_PRESENT)) this.raise(VEC_NP, selector & ~3);
-    if (call) {
-      const esp = this.reg[ESP]!;
-      try {
-        this.push(size, this.sel[CS]!);
-        this.push(size, this.eip);
-      } catch (e) {
-        this.reg[ESP] = esp;
-        throw e;
-      }
-    }
+    if (call) this.pushFarReturn(size);
     this.loadCs(selector, low, high, this.cpl);
     this.eip = offset;
   }

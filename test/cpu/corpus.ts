@@ -8,5 +8,5 @@ export const OPT_LEVELS = ['-O0', '-O1', '-O2', '-O3', '-Os'];
 
 /** Builds one corpus program (with libgcc for 64-bit division) into `dir`. */
 export function buildCorpusProgram(name: string, opt: string, dir: string): string {
-  return buildProgram([join(CORPUS_DIR, 'start.S'), join(CORPUS_DIR, `${name}.c`), '-lgcc'], join(dir, `${name}${opt}`), [opt]);
+  return buildProgram([join(repoRoot, 'guest', 'bench', 'start.S'), join(CORPUS_DIR, `${name}.c`), '-lgcc'], join(dir, `${name}${opt}`), [opt]);
 }

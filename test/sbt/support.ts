@@ -2,7 +2,7 @@
  * Test support for the translator: translating programs built with test/support/build.ts
  * and reading the mirror check the Linux stub prints at exit.
  */
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { translateElf, type TranslateOptions, type TranslationReport, MIRROR_CHECK_PREFIX } from '../../src/sbt/index.js';
 import { buildProgram, FREESTANDING_CFLAGS, qemuUserRunner, repoRoot, scratch, type RunResult, type Runner } from '../support/build.js';
@@ -36,31 +36,9 @@ export function parseMirrorCheck(stderr: string): MirrorCheck | undefined {
   return match ? { mismatches: parseInt(match[1]!, 16), first: parseInt(match[2]!, 16) } : undefined;
 }
 
-/** A tiny runtime: _start calls main and exits with its value; sys_write(fd, buf, n). */
-export const RUNTIME_SOURCE = `
-.text
-.globl _start
-_start:
-  call main
-  mov %eax, %ebx
-  mov $1, %eax
-  int $0x80
-.globl sys_write
-sys_write:
-  push %ebx
-  mov 8(%esp), %ebx
-  mov 12(%esp), %ecx
-  mov 16(%esp), %edx
-  mov $4, %eax
-  int $0x80
-  pop %ebx
-  ret
-`;
-
+/** The runtime the test programs link with: _start calls main(argc, argv) and exits with its value; sys_write. */
 export function runtimeObject(): string {
-  const path = join(scratchDir, 'runtime.S');
-  if (!existsSync(path)) writeFileSync(path, RUNTIME_SOURCE);
-  return path;
+  return join(repoRoot, 'guest', 'bench', 'start.S');
 }
 
 /** Seeded xorshift32: every random test prints its seed and how to reproduce it. */
