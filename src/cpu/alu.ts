@@ -5,11 +5,9 @@
  * add/sub/logic-shaped, and are set eagerly otherwise.
  */
 import type { CPU } from './cpu.js';
-import { AF, CF, OF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SUB, PF, SF, ZF, parityOf } from './flags.js';
+import { AF, CF, OF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SUB, SF, ZF, SIZE_MASK, SIZE_SIGN, parityOf } from './flags.js';
 import { EAX, EDX, VEC_DE } from './state.js';
 
-export const MASK = [0, 0xff, 0xffff, 0, -1];
-export const SIGN = [0, 0x80, 0x8000, 0, -0x80000000];
 export const BITS = [0, 8, 16, 0, 32];
 
 /** Sign-extends the low `size` bytes of v to int32. */
@@ -19,8 +17,8 @@ export function sext(v: number, size: number): number {
 
 /** ZF, SF, PF of a result. */
 export function szp(r: number, size: number): number {
-  const m = r & MASK[size]!;
-  return (m === 0 ? ZF : 0) | (m & SIGN[size]! ? SF : 0) | parityOf(m);
+  const m = r & SIZE_MASK[size]!;
+  return (m === 0 ? ZF : 0) | (m & SIZE_SIGN[size]! ? SF : 0) | parityOf(m);
 }
 
 /** ADD OR ADC SBB AND SUB XOR CMP, by the opcode's reg-field number. */
@@ -40,20 +38,20 @@ export function alu(c: CPU, kind: number, a: number, b: number, size: number): n
 function adc(c: CPU, a: number, b: number, size: number): number {
   const cin = c.getCF();
   const r = (a + b + cin) | 0;
-  const m = MASK[size]!;
+  const m = SIZE_MASK[size]!;
   const ua = (a & m) >>> 0, ur = (r & m) >>> 0;
   const cf = cin ? ur <= ua : ur < ua;
-  c.setArith(szp(r, size) | (cf ? CF : 0) | (((a ^ r) & (b ^ r) & SIGN[size]!) !== 0 ? OF : 0) | ((a ^ b ^ r) & AF));
+  c.setArith(szp(r, size) | (cf ? CF : 0) | (((a ^ r) & (b ^ r) & SIZE_SIGN[size]!) !== 0 ? OF : 0) | ((a ^ b ^ r) & AF));
   return r;
 }
 
 function sbb(c: CPU, a: number, b: number, size: number): number {
   const cin = c.getCF();
   const r = (a - b - cin) | 0;
-  const m = MASK[size]!;
+  const m = SIZE_MASK[size]!;
   const ua = (a & m) >>> 0, ub = (b & m) >>> 0;
   const cf = cin ? ua <= ub : ua < ub;
-  c.setArith(szp(r, size) | (cf ? CF : 0) | (((a ^ b) & (a ^ r) & SIGN[size]!) !== 0 ? OF : 0) | ((a ^ b ^ r) & AF));
+  c.setArith(szp(r, size) | (cf ? CF : 0) | (((a ^ b) & (a ^ r) & SIZE_SIGN[size]!) !== 0 ? OF : 0) | ((a ^ b ^ r) & AF));
   return r;
 }
 
@@ -81,7 +79,7 @@ export function dec(c: CPU, a: number, size: number): number {
 export function shift(c: CPU, kind: number, a: number, count: number, size: number): number {
   count &= 0x1f;
   if (count === 0) return a;
-  const bits = BITS[size]!, m = MASK[size]!, sign = SIGN[size]!;
+  const bits = BITS[size]!, m = SIZE_MASK[size]!, sign = SIZE_SIGN[size]!;
   const ua = (a & m) >>> 0;
   let r: number, cf: number, of: boolean;
   switch (kind) {
@@ -159,7 +157,7 @@ export function shift(c: CPU, kind: number, a: number, count: number, size: numb
 export function doubleShift(c: CPU, left: boolean, a: number, b: number, count: number, size: number): number {
   count &= 0x1f;
   if (count === 0) return a;
-  const m = MASK[size]!, sign = SIGN[size]!;
+  const m = SIZE_MASK[size]!, sign = SIZE_SIGN[size]!;
   const ua = (a & m) >>> 0, ub = (b & m) >>> 0;
   let r: number, cf: number;
   if (size === 4) {
@@ -303,4 +301,3 @@ export function divAcc(c: CPU, src: number, size: number, signed: boolean): void
   reg[EDX] = Number(n % BigInt(d));
 }
 
-export { AF, CF, OF, PF, SF, ZF };

@@ -19,8 +19,8 @@
 import type { InterruptSource, IoSpace, MsrHandler } from './bus.js';
 import { PhysicalMemory } from './memory.js';
 import {
-  AC, AF, ARITH_FLAGS, CF, DF, ID, IF, IOPL, NT, OF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_NONE, OP_SUB, PF, RF, SF, TF, VM, ZF,
-  parityOf,
+  AC, AF, ARITH_FLAGS, CF, DF, ID, IF, IOPL, NT, OF, OP_ADD, OP_INC, OP_LOGIC, OP_NONE, OP_SUB, PF, RF, SF, TF, VM, ZF,
+  SIZE_MASK, SIZE_SIGN, parityOf,
 } from './flags.js';
 import {
   CR0_ET, CR0_PE, CR0_PG, CR0_WP, CR4_PSE, CR4_SUPPORTED, CS, DESC_ACCESSED, DESC_CODE, DESC_CONFORMING, DESC_PRESENT, DESC_RW,
@@ -35,8 +35,6 @@ export class CpuFault {
 }
 export const FAULT = new CpuFault();
 
-const SIZE_MASK = [0, 0xff, 0xffff, 0, -1];
-const SIZE_SIGN = [0, 0x80, 0x8000, 0, -0x80000000];
 const TLB_LIST_MAX = 16384;
 
 /** What the CPU does with an exception a hook did not take. */
@@ -713,6 +711,11 @@ export class CPU {
     }
   }
 
+  /** Real mode (and v8086): base = selector × 16, the rest of the cache unchanged. */
+  private loadRealModeSegment(seg: number, selector: number): void {
+    this.setSegmentCache(seg, selector, selector << 4, this.segLimit[seg]!, this.segAccess[seg]!, this.segBig[seg]!);
+  }
+
   get protectedMode(): boolean {
     return (this.cr0 & CR0_PE) !== 0;
   }
@@ -749,7 +752,7 @@ export class CPU {
   loadSegment(seg: number, selector: number): void {
     selector &= 0xffff;
     if (!this.protectedMode || this.flags & VM) {
-      this.setSegmentCache(seg, selector, selector << 4, this.segLimit[seg]!, this.segAccess[seg]!, this.segBig[seg]!);
+      this.loadRealModeSegment(seg, selector);
       return;
     }
     const rpl = selector & 3;
@@ -812,17 +815,8 @@ export class CPU {
     const size = this.opsize32 ? 4 : 2;
     if (!this.opsize32) offset &= 0xffff;
     if (!this.protectedMode || this.flags & VM) {
-      if (call) {
-        const esp = this.reg[ESP]!;
-        try {
-          this.push(size, this.sel[CS]!);
-          this.push(size, this.eip);
-        } catch (e) {
-          this.reg[ESP] = esp;
-          throw e;
-        }
-      }
-      this.setSegmentCache(CS, selector, selector << 4, this.segLimit[CS]!, this.segAccess[CS]!, this.segBig[CS]!);
+      if (call) this.pushFarReturn(size);
+      this.loadRealModeSegment(CS, selector);
       this.eip = offset;
       return;
     }
@@ -845,7 +839,7 @@ export class CPU {
     const selector = this.peek(size, size) & 0xffff;
     if (!this.protectedMode || this.flags & VM) {
       this.adjustEsp(2 * size + extra);
-      this.setSegmentCache(CS, selector, selector << 4, this.segLimit[CS]!, this.segAccess[CS]!, this.segBig[CS]!);
+      this.loadRealModeSegment(CS, selector);
       this.eip = size === 4 ? eip : eip & 0xffff;
       return;
     }
@@ -896,7 +890,7 @@ export class CPU {
       const cs = this.peek(size, size) & 0xffff;
       const fl = this.peek(size, 2 * size);
       this.adjustEsp(3 * size);
-      this.setSegmentCache(CS, cs, cs << 4, this.segLimit[CS]!, this.segAccess[CS]!, this.segBig[CS]!);
+      this.loadRealModeSegment(CS, cs);
       this.eip = size === 4 ? eip : eip & 0xffff;
       this.writeEflagsChecked(size === 4 ? fl : (this.getEflags() & ~0xffff) | (fl & 0xffff), size, true);
       return;
@@ -947,7 +941,7 @@ export class CPU {
       this.push(2, this.sel[CS]!);
       this.push(2, returnEip);
       this.flags &= ~(IF | TF | AC | RF);
-      this.setSegmentCache(CS, seg, seg << 4, this.segLimit[CS]!, this.segAccess[CS]!, this.segBig[CS]!);
+      this.loadRealModeSegment(CS, seg);
       this.eip = off;
       return;
     }

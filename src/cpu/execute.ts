@@ -4,8 +4,8 @@
  * grows past what V8 optimises (see ../shared/reference/emulator.md §2.1).
  */
 import { CPU } from './cpu.js';
-import { alu, dec, divAcc, imulTrunc, inc, mulAcc, sext, shift, szp, MASK } from './alu.js';
-import { AF, CF, DF, IF, IOPL, OF, OP_LOGIC, OP_SUB, PF, RF, SF, VM, ZF } from './flags.js';
+import { alu, dec, divAcc, imulTrunc, inc, mulAcc, sext, shift, szp } from './alu.js';
+import { AF, CF, DF, IF, IOPL, OP_LOGIC, OP_SUB, PF, RF, SF, VM, ZF } from './flags.js';
 import { exec0f } from './execute0f.js';
 import { stringInstruction } from './strings.js';
 import {
@@ -701,4 +701,3 @@ function aaa(c: CPU, sub: boolean): void {
   c.setArith(flags);
 }
 
-export { MASK, OF };

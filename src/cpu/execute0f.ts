@@ -4,8 +4,8 @@
  * rdtsc, rdmsr/wrmsr, bswap. MMX/SSE opcodes raise #UD.
  */
 import type { CPU } from './cpu.js';
-import { alu, doubleShift, imulTrunc, sext, MASK, BITS } from './alu.js';
-import { CF, ZF, ID } from './flags.js';
+import { alu, doubleShift, imulTrunc, sext, BITS } from './alu.js';
+import { CF, ZF, SIZE_MASK } from './flags.js';
 import { loadFarPointer } from './execute.js';
 import {
   CR0_PE, CR0_TS, CR4_PCE, CR4_TSD, DESC_CODE, DESC_CONFORMING, DESC_PRESENT, DESC_RW, DESC_S, EAX, EBX, ECX, EDX, FS, GS,
@@ -128,7 +128,7 @@ export function exec0f(c: CPU, op: number): void {
       const dest = c.readRmw(s);
       const acc = c.getReg(s, EAX);
       alu(c, 7, acc, dest, s);
-      if (((acc ^ dest) & MASK[s]!) === 0) c.writeRm(s, c.getReg(s, c.modrmReg));
+      if (((acc ^ dest) & SIZE_MASK[s]!) === 0) c.writeRm(s, c.getReg(s, c.modrmReg));
       else {
         c.writeRm(s, dest);
         c.setReg(s, EAX, dest);
@@ -149,7 +149,7 @@ export function exec0f(c: CPU, op: number): void {
     case 0xbc: case 0xbd: {
       const s = osize(c);
       c.decodeModrm();
-      const v = c.readRm(s) & MASK[s]!;
+      const v = c.readRm(s) & SIZE_MASK[s]!;
       c.materializeFlags();
       if (v === 0) {
         c.flags |= ZF;
@@ -449,4 +449,3 @@ function group7(c: CPU): void {
   c.ud();
 }
 
-export { ID };

@@ -1,8 +1,9 @@
 /**
- * EFLAGS bits and lazy arithmetic flags. An ALU instruction records its operation,
- * operands and result; the six arithmetic flags are computed only when something
- * reads them (a jcc, setcc, pushf, an interrupt). Operations whose flag rules do not
- * fit the add/sub/logic pattern (shifts, multiplies, adc/sbb) set the flags eagerly.
+ * EFLAGS bits and the lazy-flag operation kinds. An ALU instruction records its
+ * operation, operands and result (CPU.setLazy); the six arithmetic flags are computed
+ * only when something reads them (CPU.getCF … materializeFlags). Operations whose flag
+ * rules do not fit the add/sub/logic pattern (shifts, multiplies, adc/sbb) set the
+ * flags eagerly (CPU.setArith).
  */
 export const CF = 0x0001;
 export const PF = 0x0004;
@@ -41,55 +42,6 @@ export function parityOf(value: number): number {
   return PARITY[value & 0xff]!;
 }
 
-/** Sign bit and mask for an operand size in bytes. */
-export function signBit(size: number): number {
-  return size === 1 ? 0x80 : size === 2 ? 0x8000 : 0x80000000;
-}
-
-export function sizeMask(size: number): number {
-  return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
-}
-
-/** ZF, SF and PF of a result. */
-export function resultFlags(result: number, size: number): number {
-  const masked = (result & sizeMask(size)) >>> 0;
-  return (masked === 0 ? ZF : 0) | (masked & signBit(size) ? SF : 0) | parityOf(masked);
-}
-
-/**
- * The arithmetic flags of a recorded operation. `carryIn` is the CF to keep for
- * INC/DEC.
- */
-export function computeArithFlags(op: number, a: number, b: number, result: number, size: number, carryIn: number): number {
-  const mask = sizeMask(size);
-  const sign = signBit(size);
-  const ua = (a & mask) >>> 0;
-  const ub = (b & mask) >>> 0;
-  const ur = (result & mask) >>> 0;
-  let flags = resultFlags(result, size);
-  switch (op) {
-    case OP_ADD:
-      if (ur < ua) flags |= CF;
-      if (((ua ^ ur) & (ub ^ ur) & sign) !== 0) flags |= OF;
-      flags |= (ua ^ ub ^ ur) & AF;
-      break;
-    case OP_SUB:
-      if (ua < ub) flags |= CF;
-      if (((ua ^ ub) & (ua ^ ur) & sign) !== 0) flags |= OF;
-      flags |= (ua ^ ub ^ ur) & AF;
-      break;
-    case OP_INC:
-      flags |= carryIn & CF;
-      if (ur === sign) flags |= OF;
-      flags |= (ua ^ 1 ^ ur) & AF;
-      break;
-    case OP_DEC:
-      flags |= carryIn & CF;
-      if (ur === sign - 1) flags |= OF;
-      flags |= (ua ^ 1 ^ ur) & AF;
-      break;
-    case OP_LOGIC:
-      break;
-  }
-  return flags;
-}
+/** Value mask and sign bit by operand size in bytes (index 1, 2, 4), as int32. */
+export const SIZE_MASK = [0, 0xff, 0xffff, 0, -1];
+export const SIZE_SIGN = [0, 0x80, 0x8000, 0, -0x80000000];

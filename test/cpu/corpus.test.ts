@@ -8,14 +8,14 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { CORPUS_PROGRAMS, OPT_LEVELS, buildCorpusProgram } from './corpus.js';
 import { memvisorRunner, qemuUserRunner, repoRoot, scratch } from '../support/build.js';
-import { qemuUserAvailable } from '../support/qemu.js';
+import { requireQemuUser } from '../support/qemu.js';
 
 const dir = scratch('cpu-corpus');
-const skip = !qemuUserAvailable() && 'qemu-i386 is not installed (apt-get install qemu-user)';
 const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 
 for (const name of CORPUS_PROGRAMS) {
-  test(`corpus: ${name} prints the same as under qemu-i386 at ${OPT_LEVELS.join(' ')}`, { skip }, (t) => {
+  test(`corpus: ${name} prints the same as under qemu-i386 at ${OPT_LEVELS.join(' ')}`, (t) => {
+  requireQemuUser();
     for (const opt of OPT_LEVELS) {
       const elf = buildCorpusProgram(name, opt, dir);
       const expected = qemuUserRunner(elf, ['one', 'two']);
@@ -28,7 +28,8 @@ for (const name of CORPUS_PROGRAMS) {
   });
 }
 
-test('memvisor exec runs a corpus program from the command line, with arguments and exit status', { skip }, () => {
+test('memvisor exec runs a corpus program from the command line, with arguments and exit status', () => {
+  requireQemuUser();
   const elf = buildCorpusProgram('strings', '-O2', dir);
   const expected = qemuUserRunner(elf, ['alpha', 'beta']);
   const run = spawnSync(process.execPath, [cli, 'exec', elf, 'alpha', 'beta'], { encoding: 'latin1' });

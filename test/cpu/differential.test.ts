@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allForms, generateCases, writeProgram, DUMP_BYTES, REGISTER_NAMES, SCRATCH_BYTES, type GeneratedCase } from './differential.js';
 import { buildProgram, memvisorRunner, qemuUserRunner, scratch } from '../support/build.js';
-import { qemuUserAvailable } from '../support/qemu.js';
+import { requireQemuUser } from '../support/qemu.js';
 import { parseElf } from '../../src/elf/index.js';
 import { Decoder, DecoderOptions, Code } from '../../src/sbt/iced.js';
 
@@ -31,7 +31,7 @@ function describeMismatch(c: GeneratedCase, index: number, expected: Buffer, act
   const ef = e.getUint32(32, true), af = a.getUint32(32, true);
   if (((ef ^ af) & ~c.form.undefinedFlags) !== 0) lines.push(`  eflags: qemu ${hex(ef)} memvisor ${hex(af)} (undefined mask ${hex(c.form.undefinedFlags)})`);
   for (let i = 0; i < SCRATCH_BYTES; i++) {
-    if (expected[index * 0 + 36 + i] !== actual[36 + i]) {
+    if (expected[36 + i] !== actual[36 + i]) {
       lines.push(`  scratch[${i}]: qemu ${expected[36 + i]} memvisor ${actual[36 + i]}`);
       break;
     }
@@ -65,7 +65,8 @@ function codeName(code: number): string {
   return CODE_NAMES.get(code) ?? `code ${code}`;
 }
 
-test('differential: every instruction form matches qemu-i386 on random states', { skip: !qemuUserAvailable() && 'qemu-i386 is not installed (apt-get install qemu-user)' }, (t) => {
+test('differential: every instruction form matches qemu-i386 on random states', (t) => {
+  requireQemuUser();
   const forms = allForms();
   const cases = generateCases(forms, PER_FORM, SEED);
   const source = writeProgram(dir, 'differential', cases);

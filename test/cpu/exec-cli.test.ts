@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildProgram, repoRoot, scratch } from '../support/build.js';
-import { qemuUserAvailable } from '../support/qemu.js';
+import { requireQemuUser } from '../support/qemu.js';
 
 const dir = scratch('exec-cli');
 const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
@@ -39,8 +39,11 @@ test('exec refuses a missing file, a non-ELF, a 64-bit ELF and a dynamically lin
   const c = join(dir, 'main.c');
   writeFileSync(c, 'int main(void) { return 0; }\n');
   const b64 = join(dir, 'prog64');
-  const built64 = spawnSync('gcc', ['-m64', '-static', '-o', b64, c]);
-  if (built64.status === 0) expectOneLine(memvisor('exec', b64), 2, /prog64: 64-bit ELF; memvisor runs 32-bit i386 programs only$/);
+  const s64 = join(dir, 'start64.S');
+  writeFileSync(s64, '.globl _start\n_start:\n  hlt\n');
+  const built64 = spawnSync('gcc', ['-m64', '-nostdlib', '-static', '-o', b64, s64], { encoding: 'utf8' });
+  assert.equal(built64.status, 0, `gcc -m64 builds a 64-bit program: ${built64.stderr}`);
+  expectOneLine(memvisor('exec', b64), 2, /prog64: 64-bit ELF; memvisor runs 32-bit i386 programs only$/);
   const dyn = join(dir, 'dynamic');
   const builtDyn = spawnSync('gcc', ['-m32', '-o', dyn, c]);
   assert.equal(builtDyn.status, 0, 'gcc -m32 builds a dynamic program');
@@ -73,7 +76,8 @@ test('exec: bad options are one line', () => {
   expectOneLine(memvisor('exec', '--memory', 'lots', 'x'), 2, /--memory lots: expected a whole number/);
 });
 
-test('bench mips prints MIPS and the ratio to qemu-i386', { skip: !qemuUserAvailable() && 'qemu-i386 is not installed' }, () => {
+test('bench mips prints MIPS and the ratio to qemu-i386', () => {
+  requireQemuUser();
   const run = memvisor('bench', 'mips', '--rounds', '1', '--runs', '1');
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /memvisor\s+[\d.]+\s+[\d.]+\s+[\d.]+x qemu-i386/);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { CPU, PhysicalMemory, type IoSpace } from '../../src/cpu/index.js';
 import { loadMultiboot } from '../../src/machine/multiboot.js';
 import { buildProgram, repoRoot, scratch } from '../support/build.js';
-import { qemuSystemAvailable, runQemuSystem } from '../support/qemu.js';
+import { requireQemuSystem, runQemuSystem } from '../support/qemu.js';
 
 const dir = scratch('pmode');
 const source = join(repoRoot, 'test', 'cpu', 'pmode');
@@ -49,7 +49,8 @@ function runOnMemvisor(kernel: string): string {
   return ports.output;
 }
 
-test('protected mode: paging, rings and exceptions print the same on qemu-system-i386 and memvisor', { skip: !qemuSystemAvailable() && 'qemu-system-i386 is not installed (apt-get install qemu-system-x86)' }, async (t) => {
+test('protected mode: paging, rings and exceptions print the same on qemu-system-i386 and memvisor', async (t) => {
+  requireQemuSystem();
   const kernel = buildKernel();
   const qemu = await runQemuSystem({ kernel, memMiB: 64, until: /DONE\r?\n/, timeoutMs: 30_000, extraArgs: ['-device', 'isa-debug-exit,iobase=0xf4,iosize=4'] });
   assert.ok(qemu.matched, `the test kernel did not finish on QEMU:\n${qemu.output}`);

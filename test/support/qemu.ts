@@ -37,6 +37,15 @@ export function qemuUserAvailable(): boolean {
   return spawnSync('qemu-i386', ['--version']).status === 0;
 }
 
+/** The oracles are required, not optional: a missing QEMU fails the test with the install command. */
+export function requireQemuUser(): void {
+  if (!qemuUserAvailable()) throw new Error('qemu-i386 is not installed; it is the oracle for the CPU: apt-get install qemu-user');
+}
+
+export function requireQemuSystem(): void {
+  if (!qemuSystemAvailable()) throw new Error('qemu-system-i386 is not installed; it is the oracle for protected mode and MemV6: apt-get install qemu-system-x86');
+}
+
 export async function runQemuSystem(run: QemuRun): Promise<QemuResult> {
   const scratch = mkdtempSync(join(tmpdir(), 'memvisor-qemu-'));
   const args = ['-machine', 'pc', '-display', 'none', '-monitor', 'none', '-serial', 'stdio',
