@@ -2,7 +2,7 @@
  * Where memvisor finds what `npm install` built: the guest (MemV6 kernel, fs.img, the
  * benchmark program) lives in build/guest at the package root.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MemvisorError } from './errors.js';
@@ -19,3 +19,6 @@ export function builtFile(relative: string): string {
   }
   return path;
 }
+
+/** memvisor's version, from package.json (snapshots record it). */
+export const VERSION: string = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;

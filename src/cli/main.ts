@@ -6,18 +6,20 @@
  */
 import { Command, CommanderError } from 'commander';
 import { MemvisorError } from '../errors.js';
+import { VERSION } from '../paths.js';
 
 const program = new Command();
 program
   .name('memvisor')
   .description('A virtual machine monitor that protects guest memory by software mirroring.')
-  .version('0.1.0')
+  .version(VERSION)
   .enablePositionalOptions()
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(text) });
 
 // Subcommands: one module each, registered in the order `--help` lists them.
 const commandModules: Array<() => Promise<{ register(program: Command): void }>> = [
+  () => import('./commands/run.js'),
   () => import('./commands/translate.js'),
   () => import('./commands/mkfs.js'),
   () => import('./commands/fs.js'),

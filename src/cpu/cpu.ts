@@ -190,6 +190,12 @@ export class CPU {
     this.flushTlb();
   }
 
+  /** Real mode at `cs`:`ip` with the other segment registers zero: where a boot sector starts. */
+  startRealMode(cs: number, ip: number): void {
+    for (let s = 0; s < 6; s++) this.loadRealModeSegment(s, s === CS ? cs : 0);
+    this.eip = ip & 0xffff;
+  }
+
   // ---------------------------------------------------------------- registers
 
   getReg8(r: number): number {

@@ -3,15 +3,9 @@
  * never in timed unit tests.
  */
 import type { Command } from 'commander';
-import { MemvisorError } from '../../errors.js';
+import { wholeNumber } from '../parse.js';
 import { builtFile } from '../../paths.js';
 import { benchMips, formatMipsReport } from '../../bench/mips.js';
-
-function positive(flag: string, text: string, max: number): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > max) throw new MemvisorError(`${flag} ${text}: expected a whole number from 1 to ${max}`);
-  return value;
-}
 
 export function register(program: Command): void {
   const bench = program.command('bench').description('measure memvisor (numbers and ratios against QEMU)');
@@ -22,8 +16,8 @@ export function register(program: Command): void {
     .option('--runs <n>', 'runs per engine; the median is reported', '3')
     .option('--program <elf>', 'a different static i386 program to time (it gets the rounds as argv[1])')
     .action((options: { rounds: string; runs: string; program?: string }) => {
-      const rounds = positive('--rounds', options.rounds, 100000);
-      const runs = positive('--runs', options.runs, 100);
+      const rounds = wholeNumber('--rounds', options.rounds, 1, 100000);
+      const runs = wholeNumber('--runs', options.runs, 1, 100);
       const report = benchMips({
         program: options.program ?? builtFile('bench/mips'), rounds, runs,
         log: (line) => process.stderr.write(`${line}\n`),

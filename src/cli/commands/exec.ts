@@ -4,15 +4,9 @@
  * line on stderr and the status a shell shows for that signal (128 + n).
  */
 import type { Command } from 'commander';
-import { MemvisorError } from '../../errors.js';
+import { wholeNumber } from '../parse.js';
 import { readElfFile } from '../../elf/index.js';
 import { LinuxProcess } from '../../exec/index.js';
-
-function parsePositive(flag: string, text: string, max: number): number {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value <= 0 || value > max) throw new MemvisorError(`${flag} ${text}: expected a whole number from 1 to ${max}`);
-  return value;
-}
 
 export function register(program: Command): void {
   program
@@ -26,8 +20,8 @@ export function register(program: Command): void {
     .passThroughOptions()
     .allowExcessArguments(false)
     .action((path: string, args: string[], options: { memory: string; maxInstructions?: string; stats?: boolean }) => {
-      const memoryMiB = parsePositive('--memory', options.memory, 3072);
-      const maxInstructions = options.maxInstructions === undefined ? undefined : parsePositive('--max-instructions', options.maxInstructions, Number.MAX_SAFE_INTEGER);
+      const memoryMiB = wholeNumber('--memory', options.memory, 1, 3072);
+      const maxInstructions = options.maxInstructions === undefined ? undefined : wholeNumber('--max-instructions', options.maxInstructions, 1, Number.MAX_SAFE_INTEGER);
       const elf = readElfFile(path);
       const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`);
       const proc = new LinuxProcess(elf, { path, args: [path, ...args], env, memoryBytes: memoryMiB << 20, maxInstructions });

@@ -1,0 +1,200 @@
+/**
+ * `memvisor run`: boot a guest on the emulated PC with its serial console on this
+ * terminal. Without --kernel/--hda it boots MemV6 (build/guest/kernel with fs.img as hdb).
+ * Exit status: 0 when --until matched (or the guest ended normally), 1 on timeout,
+ * guest panic or triple fault, 2 on bad input.
+ */
+import { writeFileSync, renameSync } from 'node:fs';
+import type { Command } from 'commander';
+import { MemvisorError } from '../../errors.js';
+import { bootMachine, type BootConfig } from '../../machine/boot.js';
+import { CYCLE_NS } from '../../machine/device.js';
+import type { PC } from '../../machine/pc.js';
+import { Session, type SessionResult } from '../../machine/session.js';
+import { loadSnapshot } from '../../machine/snapshot.js';
+import { builtFile } from '../../paths.js';
+import { collect, regularExpression, unescapeText, wholeNumber } from '../parse.js';
+
+interface RunOptions {
+  kernel?: string; cmdline?: string; hda?: string; hdb?: string; mem: string; mirror: string;
+  seed?: string; rtc?: string; inject?: string[]; send?: string[]; prompt: string; until?: string;
+  timeout?: string; stats?: string; snapshotAt?: string; snapshot?: string; restore?: string;
+  hdaWritable?: boolean; hdbWritable?: boolean; commit?: boolean; debugExit?: boolean;
+}
+
+/** A fixed power-on date for reproducible runs (--seed) unless --rtc says otherwise. */
+const REPRODUCIBLE_DATE = Date.UTC(2026, 0, 1) / 1000;
+
+function rtcStart(options: RunOptions): number {
+  const text = options.rtc ?? (options.seed !== undefined ? undefined : 'now');
+  if (text === undefined) return REPRODUCIBLE_DATE;
+  if (text === 'now') return Math.floor(Date.now() / 1000);
+  const t = Date.parse(text);
+  if (!Number.isFinite(t)) throw new MemvisorError(`--rtc ${text}: expected "now" or a date such as 2026-01-01T00:00:00Z`);
+  return Math.floor(t / 1000);
+}
+
+function bootConfig(options: RunOptions): BootConfig {
+  const defaultGuest = !options.kernel && !options.hda;
+  return {
+    kernel: options.kernel ?? (defaultGuest ? builtFile('kernel') : undefined),
+    cmdline: options.cmdline,
+    hda: options.hda,
+    hdb: options.hdb ?? (defaultGuest ? builtFile('fs.img') : undefined),
+    hdaWritable: options.hdaWritable,
+    hdbWritable: options.hdbWritable,
+    memoryMiB: wholeNumber('--mem', options.mem, 2, 3072),
+    rtcStart: rtcStart(options),
+    debugExit: options.debugExit,
+  };
+}
+
+function writeStats(path: string, pc: PC, result: SessionResult): void {
+  const instructions = pc.cpu.instructionCount;
+  const cycles = pc.now();
+  const stats = {
+    outcome: result.outcome,
+    stop: result.stop,
+    instructions,
+    virtualCycles: cycles,
+    virtualSeconds: (cycles * CYCLE_NS) / 1e9,
+    haltedCycles: pc.exits.haltedCycles,
+    wallSeconds: Number(result.wallSeconds.toFixed(3)),
+    mips: Number((instructions / Math.max(result.wallSeconds, 1e-9) / 1e6).toFixed(2)),
+    exits: {
+      ioRead: pc.exits.ioRead, ioWrite: pc.exits.ioWrite, mmioRead: pc.exits.mmioRead, mmioWrite: pc.exits.mmioWrite,
+      interrupts: pc.exits.interrupts, halts: pc.exits.halts,
+    },
+    devices: {
+      diskSectorsRead: pc.ide.sectorsRead, diskSectorsWritten: pc.ide.sectorsWritten, diskCommands: pc.ide.commands,
+      consoleBytes: pc.uart.transmitted, pitInterrupts: pc.pit.irqs,
+    },
+  };
+  const temporary = `${path}.partial`;
+  try {
+    writeFileSync(temporary, `${JSON.stringify(stats, null, 2)}\n`);
+    renameSync(temporary, path);
+  } catch (e) {
+    throw new MemvisorError(`--stats ${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/** Raw terminal: keys go to the guest's UART; Ctrl-A X quits, Ctrl-A H helps, Ctrl-A Ctrl-A sends Ctrl-A. */
+function attachTerminal(session: Session): () => void {
+  const stdin = process.stdin;
+  const tty = stdin.isTTY === true;
+  if (tty) stdin.setRawMode(true);
+  let escape = false;
+  const onData = (chunk: Buffer) => {
+    if (!tty) return session.input(chunk);
+    const keys: number[] = [];
+    for (const b of chunk) {
+      if (escape) {
+        escape = false;
+        if (b === 0x78 || b === 0x58) { session.quit(); return; }
+        if (b === 0x68 || b === 0x48) process.stderr.write('\r\nC-a x  quit memvisor\r\nC-a h  this help\r\nC-a C-a  send C-a to the guest\r\n');
+        else if (b === 0x01) keys.push(0x01);
+        continue;
+      }
+      if (b === 0x01) escape = true; else keys.push(b);
+    }
+    session.input(keys);
+  };
+  stdin.on('data', onData);
+  stdin.on('error', () => {});
+  return () => {
+    stdin.off('data', onData);
+    if (tty) stdin.setRawMode(false);
+    stdin.pause();
+  };
+}
+
+function describeEnd(pc: PC, result: SessionResult, options: RunOptions): { code: number; message?: string } {
+  const seconds = result.wallSeconds.toFixed(1);
+  const dump = () => `\n${pc.cpu.describe()}`;
+  switch (result.outcome) {
+    case 'matched': return { code: 0 };
+    case 'quit': return { code: 0 };
+    case 'timeout': return { code: 1, message: `timed out after ${seconds} s${options.until ? ` without seeing /${options.until}/` : ''}` };
+    case 'limit': return { code: 1, message: 'virtual time limit reached' };
+    case 'stopped':
+    case 'finished': {
+      const stop = result.stop!;
+      if (stop.kind === 'debug-exit') return { code: options.until ? 1 : stop.code, message: options.until ? `${stop.message} before /${options.until}/ matched` : undefined };
+      if (stop.kind === 'reset') return { code: options.until ? 1 : 0, message: stop.message };
+      return { code: 1, message: `${stop.message}${dump()}` };
+    }
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('boot a guest on the emulated PC (default: MemV6) with its serial console on this terminal')
+    .option('--kernel <file>', 'multiboot ELF kernel (default: build/guest/kernel when no --hda is given)')
+    .option('--cmdline <text>', 'multiboot command line for the kernel')
+    .option('--hda <file>', 'IDE primary master disk image; boots its boot sector when there is no --kernel')
+    .option('--hdb <file>', 'IDE primary slave disk image (default with MemV6: build/guest/fs.img)')
+    .option('--mem <MiB>', 'guest memory', '128')
+    .option('--mirror <mode>', 'off | guest (MemV6 mirrors translated processes) | system | hardware', 'guest')
+    .option('--seed <n>', 'seed for everything random; also fixes the RTC date so runs repeat exactly')
+    .option('--rtc <date>', 'RTC date at power-on: "now" or an ISO date (default: now, or 2026-01-01 with --seed)')
+    .option('--inject <spec>', 'inject a memory fault (repeatable)', collect)
+    .option('--send <text>', 'type text on the console after the next prompt (repeatable; \\n is Enter)', collect)
+    .option('--prompt <regex>', 'what --send waits for', '\\$ $')
+    .option('--until <regex>', 'exit 0 when the console matches; 1 on timeout, panic or triple fault')
+    .option('--timeout <seconds>', 'give up after this much wall time (exit 1)')
+    .option('--stats <file>', 'write run statistics as JSON')
+    .option('--snapshot-at <regex>', 'save a snapshot when the console first matches')
+    .option('--snapshot <file>', 'where --snapshot-at saves')
+    .option('--restore <file>', 'continue from a snapshot instead of booting')
+    .option('--hda-writable', 'write guest changes through to the hda file (default: kept in memory)')
+    .option('--hdb-writable', 'write guest changes through to the hdb file (default: kept in memory)')
+    .option('--commit', 'at exit, write the guest\'s disk changes back to the image files')
+    .option('--debug-exit', 'add QEMU\'s isa-debug-exit device at port 0xF4 (value v exits with 2v+1)')
+    .allowExcessArguments(false)
+    .action(async (options: RunOptions) => {
+      if (!['off', 'guest', 'system', 'hardware'].includes(options.mirror)) {
+        throw new MemvisorError(`--mirror ${options.mirror}: expected off, guest, system or hardware`);
+      }
+      if (options.mirror === 'system' || options.mirror === 'hardware') {
+        throw new MemvisorError(`--mirror ${options.mirror}: not available yet (memvisor mirrors only through the guest for now)`);
+      }
+      if (options.inject?.length) throw new MemvisorError('--inject: fault injection into a running machine is not available yet');
+      if (options.seed !== undefined) wholeNumber('--seed', options.seed, 0, Number.MAX_SAFE_INTEGER);
+      if (options.snapshotAt && !options.snapshot) throw new MemvisorError('--snapshot-at needs --snapshot FILE');
+      if (options.snapshot && !options.snapshotAt) throw new MemvisorError('--snapshot needs --snapshot-at REGEX (when to take it)');
+      const until = options.until === undefined ? undefined : regularExpression('--until', options.until);
+      const snapshotAt = options.snapshotAt === undefined ? undefined : regularExpression('--snapshot-at', options.snapshotAt);
+      const prompt = regularExpression('--prompt', options.prompt);
+      const timeoutMs = options.timeout === undefined ? undefined : wholeNumber('--timeout', options.timeout, 1, 10_000_000) * 1000;
+
+      let pc: PC;
+      let history = '';
+      if (options.restore) {
+        if (options.kernel || options.hda || options.hdb) throw new MemvisorError('--restore continues a saved machine: it takes no --kernel, --hda or --hdb');
+        ({ pc, console: history } = loadSnapshot(options.restore));
+      } else {
+        pc = bootMachine(bootConfig(options));
+      }
+      const interactive = process.stdin.isTTY === true;
+      const session = new Session(pc, {
+        until, send: options.send?.map(unescapeText), prompt, timeoutMs, snapshotAt, snapshotFile: options.snapshot,
+        echo: (text) => process.stdout.write(text), pace: interactive, history,
+      });
+      if (interactive) process.stderr.write('memvisor: guest console on this terminal; Ctrl-A X quits, Ctrl-A H for help\r\n');
+      const detach = attachTerminal(session);
+      let result: SessionResult;
+      try {
+        result = await session.run();
+      } finally {
+        detach();
+      }
+      if (options.stats) writeStats(options.stats, pc, result);
+      if (options.commit) for (const d of pc.ide.drives) d?.commit();
+      for (const d of pc.ide.drives) d?.close();
+      const end = describeEnd(pc, result, options);
+      if (end.message) process.stderr.write(`\n${interactive ? '\r' : ''}memvisor: ${end.message}\n`);
+      process.exitCode = end.code;
+    });
+}

@@ -1,0 +1,83 @@
+/**
+ * The shape every PC device has: state, reset, port and/or MMIO handlers, interrupt
+ * lines, and save/restore of its state as plain JSON data (for snapshots).
+ *
+ * Time is virtual: one cycle per executed instruction, plus the cycles a halted CPU
+ * skips. CYCLE_NS says how long a cycle lasts for devices that count real time
+ * (timers, the RTC, disk and serial delays), so a guest sees a 100 MHz processor.
+ */
+import type { AccessSize } from '../cpu/bus.js';
+
+export const CYCLE_NS = 10;
+export const CYCLES_PER_SECOND = 1e9 / CYCLE_NS;
+
+/** What a device sees of the machine's clock. */
+export interface Clock {
+  /** The current virtual time in cycles. */
+  now(): number;
+  /** A device's next event moved earlier: the run loop must re-plan before the next instruction. */
+  rescheduled(): void;
+}
+
+/** Interrupt request lines (ISA IRQ numbers), wired to both the 8259 pair and the IOAPIC. */
+export interface IrqLines {
+  setIrq(irq: number, level: boolean): void;
+}
+
+export type DeviceState = Record<string, unknown>;
+
+export interface Device {
+  readonly name: string;
+  reset(): void;
+  save(): DeviceState;
+  restore(state: DeviceState): void;
+  /** Virtual cycle of this device's next timed event, or Infinity. */
+  nextEvent?(): number;
+  /** Called by the run loop once now() >= nextEvent(). */
+  onEvent?(now: number): void;
+}
+
+export interface PortHandler {
+  portRead(port: number, size: AccessSize): number;
+  portWrite(port: number, size: AccessSize, value: number): void;
+}
+
+/** Copies the listed fields of `from` onto `to`: the common body of restore(). */
+export function assignState<T extends object>(to: T, from: DeviceState, fields: ReadonlyArray<keyof T & string>): void {
+  for (const f of fields) {
+    const value = from[f];
+    if (value === undefined) throw new Error(`snapshot field ${f} is missing`);
+    const current = to[f] as unknown;
+    if (ArrayBuffer.isView(current) && Array.isArray(value)) (current as unknown as Int32Array).set(value as number[]);
+    else if (Array.isArray(current) && Array.isArray(value)) (to as Record<string, unknown>)[f] = structuredClone(value);
+    else (to as Record<string, unknown>)[f] = value;
+  }
+}
+
+/** Reads the listed fields of `from` into plain JSON data: the common body of save(). */
+export function pickState<T extends object>(from: T, fields: ReadonlyArray<keyof T & string>): DeviceState {
+  const out: DeviceState = {};
+  for (const f of fields) {
+    const value = from[f] as unknown;
+    out[f] = ArrayBuffer.isView(value) ? Array.from(value as unknown as ArrayLike<number>) : structuredClone(value);
+  }
+  return out;
+}
+
+/** Whole ticks of a `hz` clock in `cycles` virtual cycles, exactly (no floating-point drift). */
+export function ticksIn(cycles: number, hz: number): number {
+  const whole = Math.floor(cycles / CYCLES_PER_SECOND);
+  const rest = cycles - whole * CYCLES_PER_SECOND;
+  return whole * hz + Math.floor((rest * hz) / CYCLES_PER_SECOND);
+}
+
+/** The first cycle count at which `ticks` ticks of a `hz` clock have passed. */
+export function cyclesFor(ticks: number, hz: number): number {
+  const whole = Math.floor(ticks / hz);
+  const rest = ticks - whole * hz;
+  return whole * CYCLES_PER_SECOND + Math.ceil((rest * CYCLES_PER_SECOND) / hz);
+}
+
+/** BCD helpers for the RTC and friends. */
+export const toBcd = (v: number): number => ((Math.floor(v / 10) << 4) | (v % 10)) & 0xff;
+export const fromBcd = (v: number): number => (v >> 4) * 10 + (v & 0xf);
