@@ -120,7 +120,7 @@ export class IdeController implements Device, PortHandler {
 
   private abort(): void {
     this.error = ERR_ABRT;
-    this.status = ST_DRDY | ST_DSC | ST_ERR;
+    this.status = ST_DRDY | ST_ERR;
     this.transfer = 'none';
     this.setInterrupt(true);
   }

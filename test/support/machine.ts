@@ -1,0 +1,31 @@
+/**
+ * Runs a guest on memvisor's PC in this process, with the same shape as the QEMU runner
+ * (test/support/qemu.ts), so one scenario can be checked on both.
+ */
+import { bootMachine, type BootConfig } from '../../src/machine/boot.js';
+import type { PC } from '../../src/machine/pc.js';
+import { Session, type SessionOptions, type SessionResult } from '../../src/machine/session.js';
+
+/** A fixed RTC date: test runs are reproducible. */
+export const TEST_RTC = Date.UTC(2026, 0, 1) / 1000;
+
+export interface MemvisorRun extends Partial<BootConfig> {
+  until: RegExp;
+  timeoutMs: number;
+  send?: string[];
+  prompt?: RegExp;
+  session?: Partial<SessionOptions>;
+}
+
+export interface MemvisorResult extends SessionResult {
+  matched: boolean;
+  pc: PC;
+}
+
+export async function runMemvisor(run: MemvisorRun): Promise<MemvisorResult> {
+  const pc = bootMachine({ memoryMiB: 128, rtcStart: TEST_RTC, ...run });
+  const session = new Session(pc, { until: run.until, timeoutMs: run.timeoutMs, send: run.send, prompt: run.prompt, ...run.session });
+  const result = await session.run();
+  for (const d of pc.ide.drives) d?.close();
+  return { ...result, matched: result.outcome === 'matched', pc };
+}
