@@ -29,6 +29,8 @@ export interface SessionOptions {
   pace?: boolean;
   /** Console transcript carried over from a snapshot. */
   history?: string;
+  /** How much of `history` earlier --send text already answered (saved in the snapshot). */
+  consumed?: number;
 }
 
 export type Outcome = 'matched' | 'stopped' | 'timeout' | 'limit' | 'quit' | 'finished';
@@ -56,6 +58,13 @@ export class Session {
     this.transcript = options.history ?? '';
     this.sessionStart = this.transcript.length;
     this.toSend = [...(options.send ?? [])];
+    // After a restore, the prompt the guest is waiting at (the last one in the history,
+    // unless the original run already answered it) is still open for --send.
+    if (options.history && options.prompt) {
+      let lastPrompt = 0;
+      for (const m of options.history.matchAll(new RegExp(options.prompt.source, `${options.prompt.flags.replace('g', '')}g`))) lastPrompt = m.index;
+      this.sendFrom = Math.max(options.consumed ?? 0, lastPrompt);
+    }
     pc.onConsole = (byte) => { this.pending += String.fromCharCode(byte); };
   }
 
@@ -78,7 +87,7 @@ export class Session {
     }
     const o = this.options;
     if (o.snapshotAt && o.snapshotFile && !this.snapshotTaken && o.snapshotAt.test(this.transcript.slice(this.sessionStart))) {
-      saveSnapshot(o.snapshotFile, this.pc, this.transcript);
+      saveSnapshot(o.snapshotFile, this.pc, { console: this.transcript, consumed: this.sendFrom });
       this.snapshotTaken = true;
     }
     if (this.toSend.length && o.prompt) {

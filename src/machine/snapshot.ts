@@ -31,14 +31,20 @@ interface Header {
   devices: Record<string, DeviceState>;
   disks: Array<{ unit: 0 | 1; path: string } | null>;
   blobs: number[];
+  console: ConsoleState;
+}
+
+/** The console transcript at the snapshot, and how much of it --send text had answered. */
+export interface ConsoleState {
   console: string;
+  consumed: number;
 }
 
 /** JSON has no Infinity; device deadlines use it for "never". */
 const replacer = (_key: string, value: unknown) => (value === Infinity ? '∞' : value);
 const reviver = (_key: string, value: unknown) => (value === '∞' ? Infinity : value);
 
-export function encodeSnapshot(pc: PC, consoleText: string): Buffer {
+export function encodeSnapshot(pc: PC, consoleState: ConsoleState): Buffer {
   const disks = [pc.ide.drives[0], pc.ide.drives[1]];
   const blobs = [deflateRawSync(pc.mem.ram), ...disks.filter((d): d is DiskImage => d !== null).map((d) => deflateRawSync(d.data))];
   const header: Header = {
@@ -53,7 +59,7 @@ export function encodeSnapshot(pc: PC, consoleText: string): Buffer {
     devices: Object.fromEntries(pc.devices.map((d) => [d.name, d.save()])),
     disks: disks.map((d, unit) => (d ? { unit: unit as 0 | 1, path: d.path } : null)),
     blobs: blobs.map((b) => b.length),
-    console: consoleText,
+    console: consoleState,
   };
   const json = Buffer.from(JSON.stringify(header, replacer));
   const length = Buffer.alloc(4);
@@ -62,19 +68,18 @@ export function encodeSnapshot(pc: PC, consoleText: string): Buffer {
 }
 
 /** Writes a snapshot atomically (a temporary file renamed into place): never half-written. */
-export function saveSnapshot(path: string, pc: PC, consoleText: string): void {
+export function saveSnapshot(path: string, pc: PC, consoleState: ConsoleState): void {
   const temporary = `${path}.partial`;
   try {
-    writeFileSync(temporary, encodeSnapshot(pc, consoleText));
+    writeFileSync(temporary, encodeSnapshot(pc, consoleState));
     renameSync(temporary, path);
   } catch (e) {
     throw new MemvisorError(`--snapshot ${path}: cannot write the snapshot (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
 }
 
-export interface RestoredMachine {
+export interface RestoredMachine extends ConsoleState {
   pc: PC;
-  console: string;
 }
 
 export function decodeSnapshot(bytes: Buffer, path: string): RestoredMachine {
@@ -117,7 +122,7 @@ export function decodeSnapshot(bytes: Buffer, path: string): RestoredMachine {
   pc.cpu.restoreState(header.cpu);
   pc.idleCycles = header.idleCycles;
   Object.assign(pc.exits, header.exits);
-  return { pc, console: header.console };
+  return { pc, ...header.console };
 }
 
 export function loadSnapshot(path: string): RestoredMachine {

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, basename } from 'node:path';
 
 export interface QemuRun {
-  kernel: string;
+  /** Multiboot kernel; without one, QEMU's firmware boots hda's boot sector. */
+  kernel?: string;
   /** Disk images: hda (IDE primary master) and hdb (primary slave). Copied before use. */
   hda?: string;
   hdb?: string;
@@ -49,7 +50,7 @@ export function requireQemuSystem(): void {
 export async function runQemuSystem(run: QemuRun): Promise<QemuResult> {
   const scratch = mkdtempSync(join(tmpdir(), 'memvisor-qemu-'));
   const args = ['-machine', 'pc', '-display', 'none', '-monitor', 'none', '-serial', 'stdio',
-    '-no-reboot', '-m', String(run.memMiB ?? 256), '-kernel', run.kernel];
+    '-no-reboot', '-m', String(run.memMiB ?? 256), ...(run.kernel ? ['-kernel', run.kernel] : [])];
   const disks: Array<[string | undefined, number]> = [[run.hda, 0], [run.hdb, 1]];
   for (const [image, index] of disks) {
     if (!image) continue;

@@ -171,16 +171,17 @@ export function register(program: Command): void {
 
       let pc: PC;
       let history = '';
+      let consumed = 0;
       if (options.restore) {
         if (options.kernel || options.hda || options.hdb) throw new MemvisorError('--restore continues a saved machine: it takes no --kernel, --hda or --hdb');
-        ({ pc, console: history } = loadSnapshot(options.restore));
+        ({ pc, console: history, consumed } = loadSnapshot(options.restore));
       } else {
         pc = bootMachine(bootConfig(options));
       }
       const interactive = process.stdin.isTTY === true;
       const session = new Session(pc, {
         until, send: options.send?.map(unescapeText), prompt, timeoutMs, snapshotAt, snapshotFile: options.snapshot,
-        echo: (text) => process.stdout.write(text), pace: interactive, history,
+        echo: (text) => process.stdout.write(text), pace: interactive, history, consumed,
       });
       if (interactive) process.stderr.write('memvisor: guest console on this terminal; Ctrl-A X quits, Ctrl-A H for help\r\n');
       const detach = attachTerminal(session);

@@ -1,0 +1,69 @@
+/**
+ * Determinism and snapshots on MemV6: two runs with the same inputs are identical
+ * instruction for instruction (console, instruction count, virtual time, memory, disks);
+ * a machine saved mid-run and restored continues exactly as the original did.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PC } from '../../src/machine/pc.js';
+import { Session } from '../../src/machine/session.js';
+import { loadSnapshot } from '../../src/machine/snapshot.js';
+import { scratch } from '../support/build.js';
+import { runMemvisor } from '../support/machine.js';
+import { guestDisk, guestKernel, SHELL_PROMPT } from '../guest/scenarios.js';
+
+const dir = scratch('determinism');
+/** A workload with disk I/O, several processes, pipes and timer interrupts. */
+const WORK = ['stressfs; echo x | wc; forktest\n', 'echo finished\n'];
+const UNTIL = /(^|\n)finished\r?\n/;
+
+function fingerprint(pc: PC): Record<string, string | number> {
+  const hash = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+  return {
+    instructions: pc.cpu.instructionCount,
+    cycles: pc.now(),
+    eip: pc.cpu.eip >>> 0,
+    memory: hash(pc.mem.ram),
+    hdb: hash(pc.ide.drives[1]!.data),
+  };
+}
+
+function requireGuest(): void {
+  for (const file of [guestKernel, guestDisk]) assert.ok(existsSync(file), `${file} is missing: run \`npm install\``);
+}
+
+test('determinism: two runs with the same inputs are identical, instruction for instruction', async (t) => {
+  requireGuest();
+  const run = () => runMemvisor({ kernel: guestKernel, hdb: guestDisk, send: WORK, prompt: SHELL_PROMPT, until: UNTIL, timeoutMs: 120_000 });
+  const a = await run();
+  const b = await run();
+  assert.ok(a.matched && b.matched, a.output);
+  assert.match(a.output, /stressfs ok/);
+  assert.equal(b.output, a.output);
+  assert.deepEqual(fingerprint(b.pc), fingerprint(a.pc));
+  t.diagnostic(`${a.pc.cpu.instructionCount} instructions, ${a.pc.exits.interrupts} interrupts in each run`);
+});
+
+test('snapshot: save mid-run, restore, continue: identical to the uninterrupted run', async () => {
+  requireGuest();
+  const file = join(dir, 'mid.snap');
+  // The uninterrupted run saves a snapshot while stressfs is busy and goes on to the end.
+  const a = await runMemvisor({
+    kernel: guestKernel, hdb: guestDisk, send: WORK, prompt: SHELL_PROMPT, until: UNTIL, timeoutMs: 120_000,
+    session: { snapshotAt: /stressfs starting/, snapshotFile: file },
+  });
+  assert.ok(a.matched && a.snapshotTaken, a.output);
+  // The restored machine continues from there; the text still to be typed is typed at the same prompt.
+  const restored = loadSnapshot(file);
+  const session = new Session(restored.pc, {
+    until: UNTIL, timeoutMs: 120_000, send: WORK.slice(1), prompt: SHELL_PROMPT, history: restored.console, consumed: restored.consumed,
+  });
+  const b = await session.run();
+  assert.equal(b.outcome, 'matched', b.output);
+  assert.match(restored.console, /stressfs starting/);
+  assert.equal(restored.console + b.output, a.output, 'the console after the restore point differs');
+  assert.deepEqual(fingerprint(restored.pc), fingerprint(a.pc));
+});
