@@ -1,0 +1,119 @@
+/**
+ * `memvisor run` as a user meets it: bad input is one line and exit 2; a guest that
+ * triple-faults or dies stops with a register dump and exit 1; --until, --timeout,
+ * --stats, snapshots through files, and disk images that are never changed by default.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildProgram, repoRoot, scratch } from '../support/build.js';
+import { guestDisk, guestKernel } from '../guest/scenarios.js';
+
+const dir = scratch('run-cli');
+const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+
+function memvisor(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, 'run', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A multiboot kernel from a few lines of assembly. */
+function tinyKernel(name: string, body: string): string {
+  const source = join(dir, `${name}.S`);
+  writeFileSync(source, `.text\n.globl _start\n.align 4\n.long 0x1BADB002, 3, -(0x1BADB002 + 3)\n_start:\n${body}\n`);
+  return buildProgram([source], join(dir, `${name}.elf`), ['-nostdlib', '-Wl,-Ttext=0x100000']);
+}
+
+const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+function assertOneLine(stderr: string, pattern: RegExp): void {
+  const lines = stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `expected one line, got:\n${stderr}`);
+  assert.match(lines[0]!, pattern);
+  assert.doesNotMatch(stderr, /at .*\.js:\d+/, 'a stack trace reached the user');
+}
+
+test('run: bad input is one clear line and exit 2', () => {
+  const odd = join(dir, 'odd.img');
+  writeFileSync(odd, new Uint8Array(1000));
+  const notMultiboot = join(dir, 'plain.elf');
+  writeFileSync(notMultiboot, readFileSync(join(repoRoot, 'build', 'guest', 'bench', 'mips')));
+  const cases: Array<[string[], RegExp]> = [
+    [['--kernel', join(dir, 'missing.elf')], /--kernel .*missing\.elf: cannot read the kernel \(ENOENT\)/],
+    [['--kernel', notMultiboot], /plain\.elf: no multiboot header in the first 8 KiB/],
+    [['--kernel', guestKernel, '--hdb', odd], /--hdb .*odd\.img: a disk image must be a non-empty multiple of 512 bytes, this one is 1000 bytes/],
+    [['--hda', join(dir, 'missing.img')], /--hda .*missing\.img: cannot read the disk image/],
+    [['--kernel', guestKernel, '--mem', 'lots'], /--mem lots: expected a whole number/],
+    [['--kernel', guestKernel, '--until', '(('], /--until \(\(: not a valid regular expression/],
+    [['--kernel', guestKernel, '--mirror', 'sideways'], /--mirror sideways: expected off, guest, system or hardware/],
+    [['--restore', join(dir, 'odd.img')], /--restore .*odd\.img: not a memvisor snapshot/],
+    [['--bogus-flag'], /unknown option '--bogus-flag'/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = memvisor(...args);
+    assert.equal(r.status, 2, `memvisor run ${args.join(' ')}: ${r.stderr}`);
+    assertOneLine(r.stderr, pattern);
+  }
+});
+
+test('run: a triple fault or a dead guest stops with a register dump and exit 1', () => {
+  const triple = tinyKernel('triple', 'lidt idtr\nint $3\nidtr: .word 0\n.long 0');
+  let r = memvisor('--kernel', triple, '--timeout', '30');
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /triple fault/);
+  assert.match(r.stderr, /eip=[0-9a-f]{8}/);
+  const dead = tinyKernel('dead', 'cli\nhlt');
+  r = memvisor('--kernel', dead, '--until', 'never', '--timeout', '30');
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /halted with interrupts disabled/);
+});
+
+test('run: --until exits 0 on a match and writes --stats; --timeout exits 1', () => {
+  const stats = join(dir, 'stats.json');
+  let r = memvisor('--until', '\\$ $', '--timeout', '60', '--stats', stats, '--mirror', 'off');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /init: starting sh/);
+  const s = JSON.parse(readFileSync(stats, 'utf8')) as Record<string, unknown>;
+  assert.equal(s.outcome, 'matched');
+  assert.ok((s.instructions as number) > 1e5);
+  assert.ok((s.exits as Record<string, number>).interrupts > 0);
+  r = memvisor('--until', 'this will never be printed', '--timeout', '1');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /timed out after .* without seeing/);
+});
+
+test('run: --snapshot-at saves the booted machine; --restore with --send continues from it', () => {
+  const snap = join(dir, 'booted.snap');
+  let r = memvisor('--until', '\\$ $', '--snapshot-at', '\\$ $', '--snapshot', snap, '--timeout', '60', '--seed', '1');
+  assert.equal(r.status, 0, r.stderr);
+  r = memvisor('--restore', snap, '--send', 'echo restored-and-typed\\n', '--until', '^restored-and-typed', '--timeout', '60');
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  assert.doesNotMatch(r.stdout, /MemV6 booting/, 'the restored machine booted again');
+  // A snapshot from another memvisor version is refused.
+  const bytes = readFileSync(snap);
+  const magic = 'MEMVISOR-SNAPSHOT\n'.length;
+  const headerLength = bytes.readUInt32LE(magic);
+  const header = bytes.subarray(magic + 4, magic + 4 + headerLength).toString('utf8').replace(/"memvisor":"[^"]*"/, '"memvisor":"0.0.0-other"');
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(Buffer.byteLength(header));
+  const other = join(dir, 'other.snap');
+  writeFileSync(other, Buffer.concat([bytes.subarray(0, magic), length, Buffer.from(header), bytes.subarray(magic + 4 + headerLength)]));
+  r = memvisor('--restore', other);
+  assert.equal(r.status, 2);
+  assertOneLine(r.stderr, /snapshot from memvisor 0\.0\.0-other .* this is memvisor/);
+});
+
+test('run: disk images are not modified unless asked', () => {
+  const copy = join(dir, 'fs-copy.img');
+  copyFileSync(guestDisk, copy);
+  const before = sha(copy);
+  let r = memvisor('--kernel', guestKernel, '--hdb', copy, '--send', 'echo data > newfile; echo written\\n', '--until', '^written', '--timeout', '60');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(sha(copy), before, 'the default run changed the disk image');
+  r = memvisor('--kernel', guestKernel, '--hdb', copy, '--hdb-writable', '--send', 'echo data > newfile; echo written\\n', '--until', '^written', '--timeout', '60');
+  assert.equal(r.status, 0, r.stderr);
+  assert.notEqual(sha(copy), before, '--hdb-writable did not write through');
+});
