@@ -1,0 +1,70 @@
+/**
+ * `memvisor bench boot`: power-on to MemV6's shell prompt. Prints the guest instructions
+ * (deterministic), memvisor's wall time, and qemu-system-i386's wall time for the same
+ * kernel and disk in the same run (QEMU's includes its process start-up and firmware).
+ */
+import { MemvisorError } from '../errors.js';
+import { bootMachine } from '../machine/boot.js';
+import { Session } from '../machine/session.js';
+import { qemuSystemAvailable, runQemuSystem } from '../oracle/qemu.js';
+import { median } from './mips.js';
+
+export interface BootBenchOptions {
+  kernel: string;
+  hdb: string;
+  runs: number;
+  memoryMiB?: number;
+  log?: (line: string) => void;
+}
+
+export interface BootBenchReport {
+  instructions: number;
+  virtualSeconds: number;
+  memvisorSeconds: number[];
+  qemuSeconds: number[] | null;
+  qemuMissing?: string;
+}
+
+const PROMPT = /\$ $/;
+const TIMEOUT_MS = 120_000;
+
+export async function benchBoot(options: BootBenchOptions): Promise<BootBenchReport> {
+  const log = options.log ?? (() => {});
+  const memoryMiB = options.memoryMiB ?? 128;
+  const report: BootBenchReport = { instructions: 0, virtualSeconds: 0, memvisorSeconds: [], qemuSeconds: null };
+  for (let run = 0; run < options.runs; run++) {
+    const started = performance.now();
+    const pc = bootMachine({ kernel: options.kernel, hdb: options.hdb, memoryMiB, rtcStart: 0 });
+    const result = await new Session(pc, { until: PROMPT, timeoutMs: TIMEOUT_MS }).run();
+    const seconds = (performance.now() - started) / 1000;
+    if (result.outcome !== 'matched') throw new MemvisorError(`${options.kernel}: MemV6 did not reach its shell prompt on memvisor (${result.outcome})`);
+    report.instructions = pc.cpu.instructionCount;
+    report.virtualSeconds = pc.now() / 1e8;
+    report.memvisorSeconds.push(seconds);
+    log(`memvisor run ${run + 1}/${options.runs}: ${seconds.toFixed(3)} s`);
+  }
+  if (!qemuSystemAvailable()) {
+    report.qemuMissing = 'qemu-system-i386 is not installed (apt-get install qemu-system-x86)';
+    return report;
+  }
+  report.qemuSeconds = [];
+  for (let run = 0; run < options.runs; run++) {
+    const q = await runQemuSystem({ kernel: options.kernel, hdb: options.hdb, memMiB: memoryMiB, until: PROMPT, timeoutMs: TIMEOUT_MS });
+    if (!q.matched) throw new MemvisorError(`${options.kernel}: MemV6 did not reach its shell prompt on qemu-system-i386`);
+    report.qemuSeconds.push(q.seconds);
+    log(`qemu-system-i386 run ${run + 1}/${options.runs}: ${q.seconds.toFixed(3)} s`);
+  }
+  return report;
+}
+
+export function formatBootReport(r: BootBenchReport): string {
+  const m = median(r.memvisorSeconds);
+  const lines = [
+    `MemV6 power-on to shell prompt: ${r.instructions} guest instructions, ${r.virtualSeconds.toFixed(3)} s of virtual time`,
+    'engine             median wall s   wall-time ratio',
+    `memvisor           ${m.toFixed(3).padStart(12)}   ${r.qemuSeconds ? `${(m / median(r.qemuSeconds)).toFixed(2)}x qemu-system-i386` : ''}`,
+  ];
+  if (r.qemuSeconds) lines.push(`qemu-system-i386   ${median(r.qemuSeconds).toFixed(3).padStart(12)}   1.00x (includes process start-up and firmware)`);
+  else lines.push(`qemu-system-i386   not run: ${r.qemuMissing}`);
+  return lines.join('\n');
+}
