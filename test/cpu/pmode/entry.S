@@ -29,17 +29,7 @@ vector\n:
   stub %i
   .set i, i + 1
 .endr
-.macro vecaddr n
-  .long vector\n
-.endm
-.section .data
-.globl vectors
-vectors:
-.set i, 0
-.rept 256
-  vecaddr %i
-  .set i, i + 1
-.endr
+#include "../../support/vectors.inc"
 .section .text
 alltraps:
   pushal

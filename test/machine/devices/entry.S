@@ -37,18 +37,8 @@ vector\n:
   stub %i
   .set i, i + 1
 .endr
-.macro vecaddr n
-  .long vector\n
-.endm
-
+#include "../../support/vectors.inc"
 .section .data
-.globl vectors
-vectors:
-.set i, 0
-.rept 256
-  vecaddr %i
-  .set i, i + 1
-.endr
   .align 8
 gdt:
   .quad 0

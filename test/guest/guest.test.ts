@@ -1,0 +1,68 @@
+/**
+ * MemV6's user space on both machines: qemu-system-i386 (the independent oracle) and
+ * memvisor's own PC. The checks live in scenarios.ts and are the same for both, so
+ * anything that passes on the oracle must pass on memvisor too.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { runMemvisor } from '../support/machine.js';
+import { requireQemuSystem, runQemuSystem } from '../support/qemu.js';
+import {
+  checkShell, checkUsertests, checkUtilities, checkXv6Compat, guestDisk, guestKernel, SHELL_PROMPT,
+  type GuestConsole,
+} from './scenarios.js';
+
+function requireGuest(): void {
+  for (const file of [guestKernel, guestDisk]) {
+    assert.ok(existsSync(file), `${file} is missing: run \`npm install\` (or \`make -C guest\`)`);
+  }
+}
+
+const machines: Array<{ name: string; ready: () => void; boot: GuestConsole }> = [
+  {
+    name: 'qemu',
+    ready: () => { requireQemuSystem(); requireGuest(); },
+    boot: (session) => runQemuSystem({ kernel: guestKernel, hdb: guestDisk, prompt: SHELL_PROMPT, ...session }),
+  },
+  {
+    name: 'memvisor',
+    ready: requireGuest,
+    boot: async (session) => {
+      const { output, matched } = await runMemvisor({ kernel: guestKernel, hdb: guestDisk, prompt: SHELL_PROMPT, ...session });
+      return { output, matched };
+    },
+  },
+];
+
+for (const { name, ready, boot } of machines) {
+  test(`${name}: usertests prints an ok line for every sub-test and ALL TESTS PASSED`, async (t) => {
+    ready();
+    const output = await checkUsertests(boot);
+    t.diagnostic(`${(output.match(/^[a-z0-9]+ ok\r?$/gm) ?? []).length} sub-tests passed`);
+  });
+
+  test(`${name}: the shell runs a pipeline, redirections and a background job`, async () => {
+    ready();
+    await checkShell(boot);
+  });
+
+  test(`${name}: the utilities and stress programs work from the shell`, async () => {
+    ready();
+    await checkUtilities(boot);
+  });
+
+  test(`${name}: a program built with xv6 conventions runs (xv6compat)`, async () => {
+    ready();
+    await checkXv6Compat(boot);
+  });
+}
+
+test('memvisor: MemV6 boots to the shell, taking interrupts', async () => {
+  requireGuest();
+  const { output, matched, pc } = await runMemvisor({ kernel: guestKernel, hdb: guestDisk, until: /\$ $/, timeoutMs: 60_000 });
+  assert.ok(matched, output);
+  assert.match(output, /MemV6 booting: 128 MiB/);
+  assert.match(output, /init: starting sh/);
+  assert.ok(pc.exits.interrupts > 0, 'the boot took no interrupts');
+});
