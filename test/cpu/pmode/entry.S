@@ -23,12 +23,6 @@ vector\n:
   pushl $\n
   jmp alltraps
 .endm
-.altmacro
-.set i, 0
-.rept 256
-  stub %i
-  .set i, i + 1
-.endr
 #include "../../support/vectors.inc"
 .section .text
 alltraps:

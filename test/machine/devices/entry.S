@@ -31,12 +31,6 @@ vector\n:
   popal
   iret
 .endm
-.altmacro
-.set i, 0
-.rept 256
-  stub %i
-  .set i, i + 1
-.endr
 #include "../../support/vectors.inc"
 .section .data
   .align 8
