@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { checkFileSystem } from '../../src/fs/fsck.js';
 import { runMemvisor } from '../support/machine.js';
 import { requireQemuSystem, runQemuSystem } from '../support/qemu.js';
 import {
@@ -19,7 +20,10 @@ function requireGuest(): void {
   }
 }
 
-const machines: Array<{ name: string; ready: () => void; boot: GuestConsole }> = [
+/** The file-system disk as memvisor's last run left it (its guest writes stay in memory). */
+let lastMemvisorDisk: Uint8Array | null = null;
+
+const machines: Array<{ name: string; ready: () => void; boot: GuestConsole; afterUsertests?: () => void }> = [
   {
     name: 'qemu',
     ready: () => { requireQemuSystem(); requireGuest(); },
@@ -29,17 +33,23 @@ const machines: Array<{ name: string; ready: () => void; boot: GuestConsole }> =
     name: 'memvisor',
     ready: requireGuest,
     boot: async (session) => {
-      const { output, matched } = await runMemvisor({ kernel: guestKernel, hdb: guestDisk, prompt: SHELL_PROMPT, ...session });
+      const { output, matched, pc } = await runMemvisor({ kernel: guestKernel, hdb: guestDisk, prompt: SHELL_PROMPT, ...session });
+      lastMemvisorDisk = pc.ide.drives[1]!.data;
       return { output, matched };
+    },
+    afterUsertests: () => {
+      const report = checkFileSystem(lastMemvisorDisk!, 'fs.img after usertests');
+      assert.deepEqual(report.problems, [], 'fsck found problems in the disk usertests left');
     },
   },
 ];
 
-for (const { name, ready, boot } of machines) {
-  test(`${name}: usertests prints an ok line for every sub-test and ALL TESTS PASSED`, async (t) => {
+for (const { name, ready, boot, afterUsertests } of machines) {
+  test(`${name}: usertests prints an ok line for every sub-test and ALL TESTS PASSED${afterUsertests ? '; fsck finds the disk clean afterwards' : ''}`, async (t) => {
     ready();
     const output = await checkUsertests(boot);
     t.diagnostic(`${(output.match(/^[a-z0-9]+ ok\r?$/gm) ?? []).length} sub-tests passed`);
+    afterUsertests?.();
   });
 
   test(`${name}: the shell runs a pipeline, redirections and a background job`, async () => {
