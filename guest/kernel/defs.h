@@ -139,7 +139,18 @@ void cgaputc(int c);
 void seginit(void);
 void kvmalloc(uint phystop);
 pde_t *setupkvm(void);
-int allocuvm(pde_t *pgdir, uint oldsz, uint newsz);
+int allocuvm(pde_t *pgdir, uint oldsz, uint newsz, int mirrored);
+void dropmirror(pde_t *pgdir, uint va);
+void mirrorcopy(pde_t *pgdir, uint va, uint len);
+int mirrorcheck(struct proc *p, int dirtyonly);
+uint mirrorpages(pde_t *pgdir, uint sz);
+void usermirror(void *uva, uint len);
+// Kernel options from the multiboot command line (main.c).
+#define MIRRORCHECK_OFF     0
+#define MIRRORCHECK_EXIT    1   // full divergence check when a mirrored process exits
+#define MIRRORCHECK_SYSCALL 2   // and of the pages written since, at every system call
+extern int opt_mirrorcheck;
+extern int opt_mirrorbug_read;  // test only: sys_read forgets to mirror (negative control)
 int deallocuvm(pde_t *pgdir, uint oldsz, uint newsz);
 void freevm(pde_t *pgdir);
 void inituvm(pde_t *pgdir, char *init, uint sz);

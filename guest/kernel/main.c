@@ -27,6 +27,38 @@ struct multiboot_mmap_entry {
 
 extern char end[];    // first address after the kernel (kernel.ld)
 
+#define MB_INFO_CMDLINE 0x004
+
+int opt_mirrorcheck = MIRRORCHECK_OFF;
+int opt_mirrorbug_read;
+
+static int
+hasword(char *s, char *word)
+{
+  int n = strlen(word);
+  for (; *s; s++)
+    if ((s[n] == 0 || s[n] == ' ') && strncmp(s, word, n) == 0) return 1;
+  return 0;
+}
+
+// Kernel options on the multiboot command line:
+//   mirrorcheck=syscall  compare native and mirror pages at every system call and exit
+//   mirrorcheck=exit     only when a mirrored process exits
+//   mirrorbug=read       (tests only) sys_read does not mirror: the check must notice
+static void
+parse_options(struct multiboot_info *mb)
+{
+  if (!(mb->flags & MB_INFO_CMDLINE) || !mb->cmdline) return;
+  char *cmdline = P2V(mb->cmdline);
+  if (hasword(cmdline, "mirrorcheck=syscall")) opt_mirrorcheck = MIRRORCHECK_SYSCALL;
+  else if (hasword(cmdline, "mirrorcheck=exit")) opt_mirrorcheck = MIRRORCHECK_EXIT;
+  if (hasword(cmdline, "mirrorbug=read")) opt_mirrorbug_read = 1;
+  if (opt_mirrorcheck || opt_mirrorbug_read)
+    cprintf("MemV6 options: mirrorcheck=%s%s\n",
+            opt_mirrorcheck == MIRRORCHECK_SYSCALL ? "syscall" : opt_mirrorcheck == MIRRORCHECK_EXIT ? "exit" : "off",
+            opt_mirrorbug_read ? " mirrorbug=read" : "");
+}
+
 // The end of the usable RAM that starts at 1 MiB, from the memory map if there is
 // one, else from mem_upper; capped at what the kernel direct-maps.
 static uint
@@ -63,6 +95,7 @@ kmain(uint mbinfo_phys)
   kvmalloc(phystop);                 // the kernel's own page directory
   kinit(P2V(8 * 1024 * 1024), P2V(phystop));
   cprintf("MemV6 booting: %d MiB of memory, %d free pages\n", phystop >> 20, kfreepages());
+  parse_options(mb);
   seginit();
   mpinit();
   lapicinit();

@@ -28,6 +28,8 @@
 #define PTE_W  0x002
 #define PTE_U  0x004
 #define PTE_PS 0x080
+#define PTE_A   0x020   // accessed (set by the processor)
+#define PTE_D   0x040   // dirty (set by the processor on a write)
 #define PTE_ADDR(pte) ((uint)(pte) & ~0xFFF)
 #define PTE_FLAGS(pte) ((uint)(pte) & 0xFFF)
 

@@ -98,6 +98,8 @@ userinit(void)
   p->tf->eip = 0;
   safestrcpy(p->name, "initcode", sizeof p->name);
   p->cwd = namei("/");
+  p->mirrored = 0;
+  p->spill = NOSPILL;
   p->state = RUNNABLE;
 }
 
@@ -109,7 +111,7 @@ growproc(int n)
   uint sz = p->sz;
   if (n > 0) {
     if ((uint)n >= USERTOP || sz + n > USERTOP) return -1;
-    if ((sz = allocuvm(p->pgdir, sz, sz + n)) == 0) return -1;
+    if ((sz = allocuvm(p->pgdir, sz, sz + n, p->mirrored)) == 0) return -1;
   } else if (n < 0) {
     if ((uint)-n > sz) return -1;
     sz = deallocuvm(p->pgdir, sz, sz + n);
@@ -132,6 +134,8 @@ fork(void)
     return -1;
   }
   np->sz = cur->sz;
+  np->mirrored = cur->mirrored;
+  np->spill = cur->spill;
   np->parent = cur;
   *np->tf = *cur->tf;
   np->tf->eax = 0;  // fork returns 0 in the child
@@ -151,6 +155,7 @@ exit(void)
 {
   struct proc *cur = myproc();
   if (cur == initproc) panic("init exiting");
+  if (cur->mirrored && opt_mirrorcheck != MIRRORCHECK_OFF) mirrorcheck(cur, 0);
   for (int fd = 0; fd < NOFILE; fd++) {
     if (cur->ofile[fd]) {
       fileclose(cur->ofile[fd]);
@@ -325,6 +330,8 @@ procdump(void)
   };
   for (struct proc *p = ptable; p < &ptable[NPROC]; p++) {
     if (p->state == UNUSED) continue;
-    cprintf("%d %s %s %d KiB\n", p->pid, states[p->state], p->name, p->sz / 1024);
+    cprintf("%d %s %s %d KiB", p->pid, states[p->state], p->name, p->sz / 1024);
+    if (p->mirrored && p->pgdir) cprintf(" mirrored (%d mirror pages)", mirrorpages(p->pgdir, p->sz));
+    cprintf("\n");
   }
 }

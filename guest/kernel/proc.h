@@ -19,7 +19,10 @@ struct proc {
   struct file *ofile[NOFILE];
   struct inode *cwd;
   char name[16];
+  int mirrored;             // its program was translated: user pages have mirrors
+  uint spill;               // the translator's spill page (never mirrored), or NOSPILL
 };
+#define NOSPILL 0xFFFFFFFF
 
 struct cpu {
   struct context *scheduler;

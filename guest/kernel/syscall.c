@@ -60,7 +60,7 @@ extern int sys_chdir(void), sys_close(void), sys_dup(void), sys_exec(void), sys_
   sys_fork(void), sys_fstat(void), sys_getpid(void), sys_kill(void), sys_link(void),
   sys_mkdir(void), sys_mknod(void), sys_open(void), sys_pipe(void), sys_read(void),
   sys_sbrk(void), sys_sleep(void), sys_unlink(void), sys_wait(void), sys_write(void),
-  sys_uptime(void);
+  sys_uptime(void), sys_mirrorcheck(void);
 
 static int (*syscalls[])(void) = {
   [SYS_fork] sys_fork,     [SYS_exit] sys_exit,     [SYS_wait] sys_wait,
@@ -70,6 +70,7 @@ static int (*syscalls[])(void) = {
   [SYS_sleep] sys_sleep,   [SYS_uptime] sys_uptime, [SYS_open] sys_open,
   [SYS_write] sys_write,   [SYS_mknod] sys_mknod,   [SYS_unlink] sys_unlink,
   [SYS_link] sys_link,     [SYS_mkdir] sys_mkdir,   [SYS_close] sys_close,
+  [SYS_mirrorcheck] sys_mirrorcheck,
 };
 
 void
@@ -77,6 +78,7 @@ syscall(void)
 {
   struct proc *p = myproc();
   int num = p->tf->eax;
+  if (p->mirrored && opt_mirrorcheck == MIRRORCHECK_SYSCALL) mirrorcheck(p, 1);
   if (num > 0 && num < NELEM(syscalls) && syscalls[num]) {
     p->tf->eax = syscalls[num]();
   } else {

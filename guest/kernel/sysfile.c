@@ -53,7 +53,10 @@ sys_read(void)
   int n;
   char *p;
   if (argfd(0, 0, &f) < 0 || argint(2, &n) < 0 || argptr(1, &p, n) < 0) return -1;
-  return fileread(f, p, n);
+  int r = fileread(f, p, n);
+  // The whole buffer, not just r bytes: a read that fails part-way may have written some.
+  if (!opt_mirrorbug_read) usermirror(p, n);
+  return r;
 }
 
 int
@@ -83,7 +86,9 @@ sys_fstat(void)
   struct file *f;
   struct stat *st;
   if (argfd(0, 0, &f) < 0 || argptr(1, (char **)&st, sizeof(*st)) < 0) return -1;
-  return filestat(f, st);
+  int r = filestat(f, st);
+  usermirror(st, sizeof(*st));
+  return r;
 }
 
 // Create the path new as a link to the existing file old.
@@ -347,5 +352,6 @@ sys_pipe(void)
   }
   fd[0] = fd0;
   fd[1] = fd1;
+  usermirror(fd, 2 * sizeof(fd[0]));
   return 0;
 }

@@ -48,6 +48,15 @@ sys_sleep(void)
   return 0;
 }
 
+// Compare the caller's native and mirror pages: how many differ, or -1 if the caller
+// is not mirrored.
+int
+sys_mirrorcheck(void)
+{
+  struct proc *p = myproc();
+  return p->mirrored ? mirrorcheck(p, 0) : -1;
+}
+
 int
 sys_uptime(void)
 {

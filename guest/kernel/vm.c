@@ -1,7 +1,15 @@
 // Address spaces. The kernel half of every page directory maps physical memory at
 // KERNBASE with 4 MiB pages (shared by copying the directory entries); the user
 // half, below USERTOP, maps 4 KiB pages. User PTEs are created in one place,
-// mappages(), and the kernel writes into user memory only through copyout().
+// mappages().
+//
+// Mirroring: a mirrored process (its program was translated) has, for every user page
+// at va, a twin at va + MIRROR_OFFSET with its own frame, the same permissions and the
+// same bytes. The translated code writes both; the kernel keeps them equal when it
+// writes user memory itself, always through mirrorcopy(). Whether an address space is
+// mirrored is visible in its page tables: a page has a twin exactly when the PTE at
+// va + MIRROR_OFFSET is present. (The translator's spill page, scratch that is never
+// mirrored, has none.)
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -123,11 +131,12 @@ inituvm(pde_t *pgdir, char *init, uint sz)
   memmove(mem, init, sz);
 }
 
-// The kernel address of user address uva, or 0 if it is not a present user page.
+// The kernel address of user address uva (native or mirror range), or 0 if it is not
+// a present user page.
 static char *
 uva2ka(pde_t *pgdir, uint uva)
 {
-  if (uva >= USERTOP) return 0;
+  if (uva >= KERNBASE) return 0;
   pte_t *pte = walkpgdir(pgdir, uva, 0);
   if (!pte || (*pte & (PTE_P | PTE_U)) != (PTE_P | PTE_U)) return 0;
   return (char *)P2V(PTE_ADDR(*pte)) + (uva % PGSIZE);
@@ -147,30 +156,41 @@ loaduvm(pde_t *pgdir, char *addr, struct inode *ip, uint offset, uint sz)
   return 0;
 }
 
-// Grow user memory from oldsz to newsz; returns newsz, or 0 on failure (nothing kept).
+// A zeroed user page at va.
+static int
+allocpage(pde_t *pgdir, uint va)
+{
+  char *mem = kalloc();
+  if (!mem) return -1;
+  memset(mem, 0, PGSIZE);
+  if (mappages(pgdir, va, PGSIZE, V2P(mem), PTE_W | PTE_U) < 0) {
+    kfree(mem);
+    return -1;
+  }
+  return 0;
+}
+
+// Grow user memory from oldsz to newsz, with mirror pages if mirrored; returns newsz,
+// or 0 on failure (nothing kept).
 int
-allocuvm(pde_t *pgdir, uint oldsz, uint newsz)
+allocuvm(pde_t *pgdir, uint oldsz, uint newsz, int mirrored)
 {
   if (newsz > USERTOP) return 0;
   if (newsz < oldsz) return oldsz;
   for (uint a = PGROUNDUP(oldsz); a < newsz; a += PGSIZE) {
-    char *mem = kalloc();
-    if (!mem || mappages(pgdir, a, PGSIZE, V2P(mem), PTE_W | PTE_U) < 0) {
-      if (mem) kfree(mem);
-      deallocuvm(pgdir, a, oldsz);
+    if (allocpage(pgdir, a) < 0 || (mirrored && allocpage(pgdir, a + MIRROR_OFFSET) < 0)) {
+      deallocuvm(pgdir, a + PGSIZE, oldsz);
       return 0;
     }
-    memset(mem, 0, PGSIZE);
   }
   return newsz;
 }
 
-// Shrink user memory from oldsz to newsz, freeing pages; returns newsz.
-int
-deallocuvm(pde_t *pgdir, uint oldsz, uint newsz)
+// Free the present user pages in [from, to).
+static void
+freerange(pde_t *pgdir, uint from, uint to)
 {
-  if (newsz >= oldsz) return oldsz;
-  for (uint a = PGROUNDUP(newsz); a < oldsz; a += PGSIZE) {
+  for (uint a = PGROUNDUP(from); a < to; a += PGSIZE) {
     pde_t pde = pgdir[PDX(a)];
     if (!(pde & PTE_P)) {
       a = ((a >> 22) + 1) * 0x400000 - PGSIZE;  // skip the rest of this empty table
@@ -182,7 +202,23 @@ deallocuvm(pde_t *pgdir, uint oldsz, uint newsz)
       *pte = 0;
     }
   }
+}
+
+// Shrink user memory from oldsz to newsz, freeing pages and their mirrors; returns newsz.
+int
+deallocuvm(pde_t *pgdir, uint oldsz, uint newsz)
+{
+  if (newsz >= oldsz) return oldsz;
+  freerange(pgdir, newsz, oldsz);
+  freerange(pgdir, newsz + MIRROR_OFFSET, oldsz + MIRROR_OFFSET);
   return newsz;
+}
+
+// Remove the mirror of the page at va (the translator's spill page has none).
+void
+dropmirror(pde_t *pgdir, uint va)
+{
+  freerange(pgdir, va + MIRROR_OFFSET, va + MIRROR_OFFSET + PGSIZE);
 }
 
 // Free a page directory, its user pages and its page tables.
@@ -204,24 +240,38 @@ clearpteu(pde_t *pgdir, char *uva)
   pte_t *pte = walkpgdir(pgdir, (uint)uva, 0);
   if (!pte) panic("clearpteu");
   *pte &= ~PTE_U;
+  if ((pte = walkpgdir(pgdir, (uint)uva + MIRROR_OFFSET, 0)) && (*pte & PTE_P))
+    *pte &= ~PTE_U;
 }
 
-// A copy of a parent's user memory for fork.
+// Copy the page at va of pgdir, if present, into a new page of d. 0 if absent, 1 if
+// copied, -1 if out of memory.
+static int
+copypage(pde_t *pgdir, pde_t *d, uint va)
+{
+  pte_t *pte = walkpgdir(pgdir, va, 0);
+  if (!pte || !(*pte & PTE_P)) return 0;
+  char *mem = kalloc();
+  if (!mem) return -1;
+  memmove(mem, P2V(PTE_ADDR(*pte)), PGSIZE);
+  if (mappages(d, va, PGSIZE, V2P(mem), PTE_FLAGS(*pte) & (PTE_W | PTE_U)) < 0) {
+    kfree(mem);
+    return -1;
+  }
+  return 1;
+}
+
+// A copy of a parent's user memory for fork: both copies of a mirrored page are
+// copied, each from its own frame.
 pde_t *
 copyuvm(pde_t *pgdir, uint sz)
 {
   pde_t *d = setupkvm();
   if (!d) return 0;
   for (uint a = 0; a < sz; a += PGSIZE) {
-    pte_t *pte = walkpgdir(pgdir, a, 0);
-    if (!pte || !(*pte & PTE_P)) panic("copyuvm: missing page");
-    char *mem = kalloc();
-    if (!mem) goto bad;
-    memmove(mem, P2V(PTE_ADDR(*pte)), PGSIZE);
-    if (mappages(d, a, PGSIZE, V2P(mem), PTE_FLAGS(*pte) & (PTE_W | PTE_U)) < 0) {
-      kfree(mem);
-      goto bad;
-    }
+    int r = copypage(pgdir, d, a);
+    if (r == 0) panic("copyuvm: missing page");
+    if (r < 0 || copypage(pgdir, d, a + MIRROR_OFFSET) < 0) goto bad;
   }
   return d;
 bad:
@@ -229,12 +279,93 @@ bad:
   return 0;
 }
 
-// Copy len bytes from kernel address p to user address va in pgdir.
-// The one path for kernel writes into user memory.
+// After the kernel wrote [va, va+len) of pgdir's user memory, write the same bytes into
+// the mirror pages that exist. The one helper for every kernel write into user memory.
+void
+mirrorcopy(pde_t *pgdir, uint va, uint len)
+{
+  while (len > 0) {
+    uint va0 = PGROUNDDOWN(va);
+    uint n = PGSIZE - (va - va0);
+    if (n > len) n = len;
+    char *native = uva2ka(pgdir, va0);
+    char *mirror = va0 < USERTOP ? uva2ka(pgdir, va0 + MIRROR_OFFSET) : 0;
+    if (native && mirror) memmove(mirror + (va - va0), native + (va - va0), n);
+    len -= n;
+    va = va0 + PGSIZE;
+  }
+}
+
+// Do two pages differ? Word by word: this runs at every system call when asked to.
+static int
+pagediffers(uint *a, uint *b)
+{
+  for (int i = 0; i < PGSIZE / 4; i++)
+    if (a[i] != b[i]) return 1;
+  return 0;
+}
+
+// Compare the native and mirror copies of p's pages (the spill page excepted) and
+// report each difference on the console; returns how many pages differ. With
+// dirtyonly, only pages written since the last check (native or mirror PTE dirty) are
+// compared, and their dirty bits are cleared: cheap enough to run at every system call.
+int
+mirrorcheck(struct proc *p, int dirtyonly)
+{
+  int bad = 0, cleared = 0;
+  for (uint a = 0; a < p->sz; a += PGSIZE) {
+    pte_t *pte = walkpgdir(p->pgdir, a, 0);
+    if (!pte || !(*pte & PTE_P) || a == p->spill) continue;
+    pte_t *mpte = walkpgdir(p->pgdir, a + MIRROR_OFFSET, 0);
+    if (!mpte || !(*mpte & PTE_P)) {
+      cprintf("mirror: pid %d (%s): page 0x%x has no mirror page\n", p->pid, p->name, a);
+      bad++;
+      continue;
+    }
+    if (dirtyonly) {
+      if (!((*pte | *mpte) & PTE_D)) continue;
+      *pte &= ~PTE_D;
+      *mpte &= ~PTE_D;
+      cleared = 1;
+    }
+    if (PTE_ADDR(*pte) == PTE_ADDR(*mpte)) {
+      cprintf("mirror: pid %d (%s): page 0x%x shares its frame with its mirror\n", p->pid, p->name, a);
+      bad++;
+    } else if (pagediffers(P2V(PTE_ADDR(*pte)), P2V(PTE_ADDR(*mpte)))) {
+      cprintf("mirror: pid %d (%s): page 0x%x differs from its mirror\n", p->pid, p->name, a);
+      bad++;
+    }
+  }
+  if (cleared && p == myproc()) lcr3(V2P(p->pgdir));  // forget the cached dirty bits
+  return bad;
+}
+
+// A system call of the current process wrote len bytes at user address uva.
+void
+usermirror(void *uva, uint len)
+{
+  struct proc *p = myproc();
+  if (p->mirrored) mirrorcopy(p->pgdir, (uint)uva, len);
+}
+
+// Pages of pgdir's user memory that have a mirror.
+uint
+mirrorpages(pde_t *pgdir, uint sz)
+{
+  uint n = 0;
+  for (uint a = 0; a < sz; a += PGSIZE) {
+    pte_t *mpte = walkpgdir(pgdir, a + MIRROR_OFFSET, 0);
+    if (mpte && (*mpte & PTE_P)) n++;
+  }
+  return n;
+}
+
+// Copy len bytes from kernel address p to user address va in pgdir (and its mirror).
 int
 copyout(pde_t *pgdir, uint va, void *p, uint len)
 {
   char *buf = (char *)p;
+  uint start = va, total = len;
   while (len > 0) {
     uint va0 = PGROUNDDOWN(va);
     char *pa0 = uva2ka(pgdir, va0);
@@ -246,5 +377,6 @@ copyout(pde_t *pgdir, uint va, void *p, uint len)
     buf += n;
     va = va0 + PGSIZE;
   }
+  mirrorcopy(pgdir, start, total);
   return 0;
 }

@@ -28,6 +28,7 @@ int getpid(void);
 char* sbrk(int);
 int sleep(int);
 int uptime(void);
+int mirrorcheck(void);  // MemV6: pages differing from their mirror; -1 if not mirrored
 
 // Strings and memory (ulib.c).
 int stat(const char*, struct stat*);

@@ -22,7 +22,11 @@ export { MIRROR_CHECK_PREFIX } from './linuxStub.js';
 export { verifyTranslation, type VerifyResult } from './verify.js';
 
 export const DEFAULT_OFFSET = 0x40000000;
-/** PT_NOTE marking a translated program: name "MemV6", type 1, desc = OFFSET (u32 LE). */
+/**
+ * PT_NOTE marking a translated program: name "MemV6", type 1, desc = OFFSET and the
+ * address of the spill page (u32 LE each). The kernel mirrors every page of the process
+ * except the spill page, the translator's scratch, which is never mirrored.
+ */
 export const MEMV6_NOTE_NAME = 'MemV6';
 export const MEMV6_NOTE_TRANSLATED = 1;
 
@@ -123,8 +127,9 @@ export function translateElf(bytes: Uint8Array, options: TranslateOptions = {}):
 
     const sections = outputSections(elf, model.codeSections, spillBase, codeBase, layout.code.length);
     const symbols = outputSymbols(elf, model.indexByAddress, newAddress, sections, spillBase, options.linuxStub ? layout.addresses[entryItemOut]! : undefined);
-    const desc = new Uint8Array(4);
+    const desc = new Uint8Array(8);
     new DataView(desc.buffer).setUint32(0, offset, true);
+    new DataView(desc.buffer).setUint32(4, spillBase, true);
     const entry = layout.addresses[entryItemOut]!;
     const output = writeElf(entry, outputSegments, { name: MEMV6_NOTE_NAME, type: MEMV6_NOTE_TRANSLATED, desc }, sections, symbols);
 
