@@ -89,13 +89,13 @@ kmain(uint mbinfo_phys)
   struct multiboot_info *mb = P2V(mbinfo_phys);
   uint phystop = find_phystop(mb);
   uartinit();
+  parse_options(mb);  // before kinit(): the loader may have put the command line in memory it frees
   if (phystop < 16 * 1024 * 1024)
     panic("MemV6 needs at least 16 MiB of memory");
   kinit(end, P2V(8 * 1024 * 1024));  // what the boot page directory maps
   kvmalloc(phystop);                 // the kernel's own page directory
   kinit(P2V(8 * 1024 * 1024), P2V(phystop));
   cprintf("MemV6 booting: %d MiB of memory, %d free pages\n", phystop >> 20, kfreepages());
-  parse_options(mb);
   seginit();
   mpinit();
   lapicinit();

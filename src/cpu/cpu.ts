@@ -137,6 +137,8 @@ export class CPU {
   msrHandler: MsrHandler | null = null;
   softwareInterruptHook: SoftwareInterruptHook | null = null;
   exceptionHook: ExceptionHook | null = null;
+  /** Called after every MOV to CR3 (the monitor follows the guest's address spaces). */
+  cr3Hook: ((cr3: number) => void) | null = null;
 
   constructor(mem: PhysicalMemory, io: IoSpace) {
     this.mem = mem;
@@ -1109,6 +1111,7 @@ export class CPU {
   setCr3(v: number): void {
     this.cr3 = v | 0;
     this.flushTlb();
+    this.cr3Hook?.(this.cr3 >>> 0);
   }
   setCr4(v: number): void {
     if (v & ~CR4_SUPPORTED) this.gp(0);

@@ -15,6 +15,8 @@ export interface MemvisorRun extends Partial<BootConfig> {
   send?: string[];
   prompt?: RegExp;
   session?: Partial<SessionOptions>;
+  /** Called with the booted machine before it runs (to install monitor hooks). */
+  setup?: (pc: PC) => void;
 }
 
 export interface MemvisorResult extends SessionResult {
@@ -24,6 +26,7 @@ export interface MemvisorResult extends SessionResult {
 
 export async function runMemvisor(run: MemvisorRun): Promise<MemvisorResult> {
   const pc = bootMachine({ memoryMiB: 128, rtcStart: TEST_RTC, ...run });
+  run.setup?.(pc);
   const session = new Session(pc, { until: run.until, timeoutMs: run.timeoutMs, send: run.send, prompt: run.prompt, ...run.session });
   const result = await session.run();
   for (const d of pc.ide.drives) d?.close();

@@ -11,6 +11,7 @@ import { bootMachine, type BootConfig } from '../../machine/boot.js';
 import { CYCLE_NS } from '../../machine/device.js';
 import type { PC } from '../../machine/pc.js';
 import { Session, type SessionResult } from '../../machine/session.js';
+import { followMirrors, type MirrorStats } from '../../vmm/mirror.js';
 import { loadSnapshot } from '../../machine/snapshot.js';
 import { builtFile } from '../../paths.js';
 import { collect, regularExpression, unescapeText, wholeNumber } from '../parse.js';
@@ -40,7 +41,8 @@ function bootConfig(options: RunOptions): BootConfig {
     kernel: options.kernel ?? (defaultGuest ? builtFile('kernel') : undefined),
     cmdline: options.cmdline,
     hda: options.hda,
-    hdb: options.hdb ?? (defaultGuest ? builtFile('fs.img') : undefined),
+    // MemV6 with mirroring runs the image whose programs are all translated.
+    hdb: options.hdb ?? (defaultGuest ? builtFile(options.mirror === 'guest' ? 'fs-mirrored.img' : 'fs.img') : undefined),
     hdaWritable: options.hdaWritable,
     hdbWritable: options.hdbWritable,
     memoryMiB: wholeNumber('--mem', options.mem, 2, 3072),
@@ -49,7 +51,7 @@ function bootConfig(options: RunOptions): BootConfig {
   };
 }
 
-function writeStats(path: string, pc: PC, result: SessionResult): void {
+function writeStats(path: string, pc: PC, result: SessionResult, mirrors: MirrorStats | null): void {
   const instructions = pc.cpu.instructionCount;
   const cycles = pc.now();
   const stats = {
@@ -69,6 +71,7 @@ function writeStats(path: string, pc: PC, result: SessionResult): void {
       diskSectorsRead: pc.ide.sectorsRead, diskSectorsWritten: pc.ide.sectorsWritten, diskCommands: pc.ide.commands,
       consoleBytes: pc.uart.transmitted, pitInterrupts: pc.pit.irqs,
     },
+    mirroring: mirrors,
   };
   const temporary = `${path}.partial`;
   try {
@@ -77,6 +80,12 @@ function writeStats(path: string, pc: PC, result: SessionResult): void {
   } catch (e) {
     throw new MemvisorError(`--stats ${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+}
+
+function mirrorSummary(m: MirrorStats): string {
+  if (m.mirroredSwitches === 0) return `guest mirroring: no mirrored process ran (${m.plainSwitches} switches to unmirrored ones)`;
+  return `guest mirroring: ${m.mirroredSwitches} switches to mirrored processes (peak ${m.peakMirroredPages} mirror pages of ` +
+    `${m.peakUserPages} user pages), ${m.plainSwitches} to unmirrored ones, ${m.sharedFrames} mirror pages sharing a frame`;
 }
 
 /** Raw terminal: keys go to the guest's UART; Ctrl-A X quits, Ctrl-A H helps, Ctrl-A Ctrl-A sends Ctrl-A. */
@@ -178,6 +187,7 @@ export function register(program: Command): void {
       } else {
         pc = bootMachine(bootConfig(options));
       }
+      const mirrors = options.mirror === 'guest' ? followMirrors(pc.mem, (hook) => { pc.cpu.cr3Hook = hook; }) : null;
       const interactive = process.stdin.isTTY === true;
       const session = new Session(pc, {
         until, send: options.send?.map(unescapeText), prompt, timeoutMs, snapshotAt, snapshotFile: options.snapshot,
@@ -191,7 +201,8 @@ export function register(program: Command): void {
       } finally {
         detach();
       }
-      if (options.stats) writeStats(options.stats, pc, result);
+      if (options.stats) writeStats(options.stats, pc, result, mirrors);
+      if (mirrors) process.stderr.write(`${interactive ? '\r\n' : ''}memvisor: ${mirrorSummary(mirrors)}\n`);
       if (options.commit) for (const d of pc.ide.drives) d?.commit();
       for (const d of pc.ide.drives) d?.close();
       const end = describeEnd(pc, result, options);

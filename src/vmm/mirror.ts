@@ -1,0 +1,94 @@
+/**
+ * The monitor's view of guest mirroring: it walks a guest page directory (as a real
+ * hypervisor walks guest page tables) and finds, for every user page at va below
+ * OFFSET, whether a twin is mapped at va + OFFSET, whether the twin has its own frame,
+ * and whether the two hold the same bytes. A mirror that shares its native page's frame
+ * gives no redundancy, so it is reported separately.
+ */
+import type { PhysicalMemory } from '../cpu/memory.js';
+import { PTE_P, PTE_PS, PTE_U } from '../cpu/state.js';
+
+export const MIRROR_OFFSET = 0x40000000;
+const PAGE = 4096;
+
+export interface AddressSpaceMirrors {
+  /** Present user pages below OFFSET. */
+  userPages: number;
+  /** Of those, pages with a twin at va + OFFSET. */
+  mirroredPages: number;
+  /** Twins whose frame is the native page's own frame. */
+  sharedFrames: number[];
+  /** Native pages whose twin holds different bytes (only when bytes are compared). */
+  differing: number[];
+  /** Present pages in the mirror range without a native page below. */
+  orphans: number[];
+}
+
+/** The present 4 KiB user pages of a page directory in [from, to): va → PTE. */
+function userPages(mem: PhysicalMemory, cr3: number, from: number, to: number): Map<number, number> {
+  const pages = new Map<number, number>();
+  const dir = cr3 & ~0xfff;
+  for (let pdi = from >>> 22; pdi < to >>> 22; pdi++) {
+    const pde = mem.read32(dir + pdi * 4);
+    if (!(pde & PTE_P) || !(pde & PTE_U) || pde & PTE_PS) continue;
+    const table = pde & ~0xfff;
+    for (let pti = 0; pti < 1024; pti++) {
+      const pte = mem.read32(table + pti * 4);
+      if (pte & PTE_P) pages.set(((pdi << 22) | (pti << 12)) >>> 0, pte);
+    }
+  }
+  return pages;
+}
+
+function framesEqual(mem: PhysicalMemory, a: number, b: number): boolean {
+  const x = mem.hostOffset(a & ~0xfff), y = mem.hostOffset(b & ~0xfff);
+  const ram = mem.ram;
+  for (let i = 0; i < PAGE; i++) if (ram[x + i] !== ram[y + i]) return false;
+  return true;
+}
+
+/** Inspects one address space; `compareBytes` also compares every pair of pages. */
+export function inspectMirrors(mem: PhysicalMemory, cr3: number, compareBytes: boolean, offset = MIRROR_OFFSET): AddressSpaceMirrors {
+  const native = userPages(mem, cr3, 0, offset);
+  const mirror = userPages(mem, cr3, offset, offset * 2);
+  const result: AddressSpaceMirrors = { userPages: 0, mirroredPages: 0, sharedFrames: [], differing: [], orphans: [] };
+  for (const [va, pte] of native) {
+    result.userPages++;
+    const twin = mirror.get((va + offset) >>> 0);
+    if (twin === undefined) continue;
+    result.mirroredPages++;
+    if ((twin & ~0xfff) === (pte & ~0xfff)) result.sharedFrames.push(va);
+    else if (compareBytes && !framesEqual(mem, pte, twin)) result.differing.push(va);
+  }
+  for (const va of mirror.keys()) if (!native.has((va - offset) >>> 0)) result.orphans.push(va);
+  return result;
+}
+
+/** Counters the monitor keeps while following the guest's address spaces (for --stats). */
+export interface MirrorStats {
+  /** Switches into an address space that has mirror pages, and into one that has none. */
+  mirroredSwitches: number;
+  plainSwitches: number;
+  /** The most mirror pages seen in one address space, and user pages in that one. */
+  peakMirroredPages: number;
+  peakUserPages: number;
+  /** Mirror pages found sharing their native frame (should stay 0). */
+  sharedFrames: number;
+}
+
+/** Follows every CR3 load of the guest and counts its mirror pages there. */
+export function followMirrors(mem: PhysicalMemory, setHook: (hook: (cr3: number) => void) => void): MirrorStats {
+  const stats: MirrorStats = { mirroredSwitches: 0, plainSwitches: 0, peakMirroredPages: 0, peakUserPages: 0, sharedFrames: 0 };
+  setHook((cr3) => {
+    const a = inspectMirrors(mem, cr3, false);
+    if (a.userPages === 0) return;  // the kernel's own page directory
+    if (a.mirroredPages === 0) { stats.plainSwitches++; return; }
+    stats.mirroredSwitches++;
+    stats.sharedFrames += a.sharedFrames.length;
+    if (a.mirroredPages > stats.peakMirroredPages) {
+      stats.peakMirroredPages = a.mirroredPages;
+      stats.peakUserPages = a.userPages;
+    }
+  });
+  return stats;
+}

@@ -1,0 +1,119 @@
+/**
+ * MemV6's mirrored execution: every user program translated (build/guest/fs-mirrored.img),
+ * the kernel giving each translated process a twin of every page at va + OFFSET, and the
+ * divergence check. Checked on memvisor and on qemu-system-i386, and by the monitor
+ * walking the guest's page tables.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PT_NOTE, parseElf } from '../../src/elf/index.js';
+import { inspectMirrors } from '../../src/vmm/mirror.js';
+import { repoRoot, scratch } from '../support/build.js';
+import { runMemvisor } from '../support/machine.js';
+import { requireQemuSystem, runQemuSystem } from '../support/qemu.js';
+import { checkUsertests, guestKernel, SHELL_PROMPT, type GuestConsole } from './scenarios.js';
+
+const dir = scratch('mirror');
+const build = join(repoRoot, 'build', 'guest');
+const mirroredDisk = join(build, 'fs-mirrored.img');
+const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+const CHECK_EVERY_SYSCALL = 'mirrorcheck=syscall';
+const DIVERGENCE = /^mirror: pid \d+ .*$/m;
+
+function requireMirroredGuest(): void {
+  for (const file of [guestKernel, mirroredDisk]) assert.ok(existsSync(file), `${file} is missing: run \`npm install\` (or \`make -C guest\`)`);
+}
+
+const machines: Array<{ name: string; ready: () => void; boot: GuestConsole }> = [
+  {
+    name: 'memvisor',
+    ready: requireMirroredGuest,
+    boot: async (session) => {
+      const { output, matched } = await runMemvisor({ kernel: guestKernel, hdb: mirroredDisk, cmdline: CHECK_EVERY_SYSCALL, prompt: SHELL_PROMPT, ...session });
+      return { output, matched };
+    },
+  },
+  {
+    name: 'qemu',
+    ready: () => { requireQemuSystem(); requireMirroredGuest(); },
+    boot: (session) => runQemuSystem({ kernel: guestKernel, hdb: mirroredDisk, prompt: SHELL_PROMPT, extraArgs: ['-append', CHECK_EVERY_SYSCALL], ...session }),
+  },
+];
+
+for (const { name, ready, boot } of machines) {
+  test(`${name}: translated usertests passes, and the divergence check at every system call finds nothing`, async () => {
+    ready();
+    const output = await checkUsertests(boot, 900_000);
+    assert.match(output, /MemV6 options: mirrorcheck=syscall/);
+    assert.doesNotMatch(output, DIVERGENCE, 'the divergence check reported a page');
+  });
+}
+
+test('memvisor: at every system call, each mirrored page has its own frame and the same bytes; unmirrored processes have no mirror pages', async (t) => {
+  requireMirroredGuest();
+  let mirroredCalls = 0, plainCalls = 0, pagesChecked = 0;
+  const problems: string[] = [];
+  const { output, matched } = await runMemvisor({
+    kernel: guestKernel, hdb: mirroredDisk, prompt: SHELL_PROMPT, timeoutMs: 120_000, until: /(^|\n)finished\r?\n/,
+    send: ['mstat; plainmstat; echo a b c | plaincat | wc; echo x y | wc | plainwc; forktest; stressfs\n', 'echo finished\n'],
+    setup: (pc) => {
+      pc.cpu.softwareInterruptHook = (vector) => {
+        if (vector !== 64) return false;
+        const a = inspectMirrors(pc.mem, pc.cpu.cr3, true);
+        if (a.mirroredPages === 0) plainCalls++; else mirroredCalls++;
+        pagesChecked += a.mirroredPages;
+        // Every page of a mirrored process has a twin except the translator's spill page.
+        if (a.mirroredPages > 0 && a.mirroredPages !== a.userPages - 1) problems.push(`${a.userPages - a.mirroredPages} pages without a twin`);
+        for (const va of a.sharedFrames) problems.push(`page 0x${va.toString(16)} shares its frame with its mirror`);
+        for (const va of a.differing) problems.push(`page 0x${va.toString(16)} differs from its mirror`);
+        for (const va of a.orphans) problems.push(`mirror page 0x${va.toString(16)} has no native page`);
+        return false;
+      };
+    },
+  });
+  assert.ok(matched, output);
+  assert.deepEqual(problems.slice(0, 10), [], `${problems.length} problems`);
+  assert.ok(mirroredCalls > 100 && plainCalls > 10, `system calls from mirrored processes: ${mirroredCalls}, from unmirrored ones: ${plainCalls}`);
+  assert.match(output, /^mstat: mirrored, 0 pages differ\r?$/m);
+  assert.match(output, /^mstat: not mirrored\r?$/m);
+  assert.match(output, /^1 3 6 ?\r?$/m, 'translated echo | untranslated cat | translated wc');
+  assert.match(output, /^1 3 6 ?\r?$/m);
+  assert.match(output, /fork test OK/);
+  assert.match(output, /stressfs ok/);
+  t.diagnostic(`${mirroredCalls} system calls from mirrored processes (${pagesChecked} page pairs compared), ${plainCalls} from unmirrored ones`);
+});
+
+test('memvisor: negative control: with sys_read not mirroring (mirrorbug=read), the divergence check reports the page', async () => {
+  requireMirroredGuest();
+  const { output, matched } = await runMemvisor({
+    kernel: guestKernel, hdb: mirroredDisk, cmdline: `${CHECK_EVERY_SYSCALL} mirrorbug=read`, prompt: SHELL_PROMPT,
+    timeoutMs: 60_000, send: ['echo hello > f; cat f\n'], until: DIVERGENCE,
+  });
+  assert.ok(matched, `no divergence reported:\n${output}`);
+  assert.match(output, /^mirror: pid \d+ \((sh|cat)\): page 0x[0-9a-f]+ differs from its mirror\r?$/m);
+});
+
+test('memvisor: a program translated for another offset, or with a damaged note, is refused by exec with a console message', async () => {
+  requireMirroredGuest();
+  const other = join(dir, 'echo50'), damaged = join(dir, 'echobad');
+  let r = spawnSync(process.execPath, [cli, 'translate', join(build, 'user', 'echo'), '-o', other, '--offset', '0x50000000'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const bytes = new Uint8Array(readFileSync(join(build, 'mirrored', 'echo')));
+  const note = parseElf(bytes).programHeaders.find((p) => p.type === PT_NOTE)!;
+  new DataView(bytes.buffer).setUint32(note.offset + 4, 5, true);  // descsz 5: neither 4 nor 8
+  writeFileSync(damaged, bytes);
+  const image = join(dir, 'refuse.img');
+  r = spawnSync(process.execPath, [cli, 'mkfs', '-o', image, join(build, 'mirrored', 'init'), join(build, 'mirrored', 'sh'), join(build, 'mirrored', 'echo'), other, damaged], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const { output, matched } = await runMemvisor({
+    kernel: guestKernel, hdb: image, prompt: SHELL_PROMPT, timeoutMs: 60_000,
+    send: ['echo50 hi; echobad hi; echo still-fine\n'], until: /(^|\n)still-fine\r?\n/,
+  });
+  assert.ok(matched, output);
+  assert.match(output, /exec echo50: translated for mirror offset 0x50000000, but this kernel mirrors at 0x40000000/);
+  assert.match(output, /exec echobad: malformed MemV6 translation note/);
+  assert.doesNotMatch(output, /^hi\r?$/m);
+});
