@@ -24,6 +24,8 @@ export interface QemuRun {
   timeoutMs: number;
   /** Extra arguments, e.g. ['-monitor', 'unix:...']. */
   extraArgs?: string[];
+  /** Called with each piece of console output as it arrives (for timestamps). */
+  onOutput?: (text: string) => void;
 }
 
 export interface QemuResult {
@@ -69,6 +71,7 @@ export async function runQemuSystem(run: QemuRun): Promise<QemuResult> {
       qemu.stdout.setEncoding('latin1');
       qemu.stdout.on('data', (chunk: string) => {
         output += chunk;
+        run.onOutput?.(chunk);
         if (run.until.test(output)) return finish(true);
         if (pending.length > 0 && run.prompt) {
           const prompts = output.match(new RegExp(run.prompt.source, 'g'))?.length ?? 0;

@@ -6,6 +6,7 @@
  * guest printed once `until` matches.
  */
 import assert from 'node:assert/strict';
+import { usertestsNames } from '../../src/bench/names.js';
 import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,11 +31,7 @@ export type GuestConsole = (session: ConsoleSession) => Promise<ConsoleTranscrip
 /** The shell's prompt. Not anchored: the runner counts prompts to pace its typing. */
 export const SHELL_PROMPT = /\$ /;
 
-/** The sub-test names, read from usertests' own table so the two never drift apart. */
-export function usertestsNames(): string[] {
-  const source = readFileSync(join(repoRoot, 'guest', 'user', 'usertests.c'), 'latin1');
-  return [...source.matchAll(/\{ "([a-z0-9]+)", test_[a-z0-9]+ \}/g)].map((m) => m[1]!);
-}
+export { usertestsNames } from '../../src/bench/names.js';
 
 function tail(output: string, lines = 40): string {
   return output.split('\n').slice(-lines).join('\n');

@@ -7,6 +7,12 @@ import { wholeNumber } from '../parse.js';
 import { builtFile } from '../../paths.js';
 import { benchMips, formatMipsReport } from '../../bench/mips.js';
 import { benchBoot, formatBootReport } from '../../bench/boot.js';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
+import { MemvisorError } from '../../errors.js';
+import { usertestsNames } from '../../bench/names.js';
+import { benchUsertests, formatUsertestsReport, overheadChartSpec, renderChart, type UsertestsReport } from '../../bench/usertests.js';
 
 export function register(program: Command): void {
   const bench = program.command('bench').description('measure memvisor (numbers and ratios against QEMU)');
@@ -39,4 +45,55 @@ export function register(program: Command): void {
       });
       process.stdout.write(`${formatBootReport(report)}\n`);
     });
+  bench
+    .command('usertests')
+    .description('what mirroring costs: MemV6 usertests untranslated (--mirror off) vs translated (--mirror guest), per sub-test')
+    .option('--runs <n>', 'runs per mode; wall times are medians (instruction counts are exact)', '1')
+    .option('--qemu', 'also time both disks on qemu-system-i386')
+    .option('--out <dir>', 'where results.json and overhead.svg go', 'bench-results')
+    .option('--tests <names>', 'only these sub-tests, comma-separated (default: all)')
+    .option('--json', 'print the results as JSON instead of the table')
+    .action(async (options: { runs: string; qemu?: boolean; out: string; tests?: string; json?: boolean }) => {
+      const runs = wholeNumber('--runs', options.runs, 1, 20);
+      const known = usertestsNames();
+      const tests = options.tests?.split(',').map((t) => t.trim()).filter(Boolean);
+      for (const t of tests ?? []) if (!known.includes(t)) throw new MemvisorError(`--tests: no usertests sub-test named "${t}"`);
+      const report = await runWithProgress(runs, tests ?? known, (progress) => benchUsertests({
+        kernel: builtFile('kernel'), plainDisk: builtFile('fs.img'), mirroredDisk: builtFile('fs-mirrored.img'),
+        usertestsProgram: builtFile('user/usertests'), tests, runs, qemu: options.qemu === true, progress,
+        log: (line) => process.stderr.write(`${line}\n`),
+      }));
+      const files = await writeResults(options.out, report);
+      process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatUsertestsReport(report)}\nwrote ${files.join(', ')}\n`);
+    });
+}
+
+/** A progress bar over every sub-test of every run (on a terminal; plain log lines otherwise). */
+async function runWithProgress<T>(runs: number, tests: string[], work: (progress: (mode: string, name: string) => void) => Promise<T>): Promise<T> {
+  if (!process.stderr.isTTY) return work(() => {});
+  const bar = new cliProgress.SingleBar({ format: 'usertests {bar} {value}/{total} sub-tests | {mode} {name}', stream: process.stderr }, cliProgress.Presets.shades_classic);
+  bar.start(runs * 2 * tests.length, 0, { mode: '', name: '' });
+  try {
+    return await work((mode, name) => bar.increment({ mode: `--mirror ${mode}`, name }));
+  } finally {
+    bar.stop();
+  }
+}
+
+/** results.json and overhead.svg, each written whole (temporary file, then rename). */
+async function writeResults(dir: string, report: UsertestsReport): Promise<string[]> {
+  const svg = await renderChart(overheadChartSpec(report));
+  try {
+    mkdirSync(dir, { recursive: true });
+    const out: string[] = [];
+    for (const [name, text] of [['results.json', `${JSON.stringify(report, null, 2)}\n`], ['overhead.svg', svg]] as const) {
+      const path = join(dir, name);
+      writeFileSync(`${path}.partial`, text);
+      renameSync(`${path}.partial`, path);
+      out.push(path);
+    }
+    return out;
+  } catch (e) {
+    throw new MemvisorError(`--out ${dir}: cannot write the results (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
 }

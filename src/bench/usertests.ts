@@ -1,0 +1,317 @@
+/**
+ * `memvisor bench usertests`: what mirroring costs, per usertests sub-test. MemV6 runs
+ * usertests untranslated with mirroring off (fs.img) and translated with guest
+ * mirroring (fs-mirrored.img); each sub-test's cost is measured between its `NAME ok`
+ * line and the previous one, in guest instructions (exact and deterministic: counted
+ * when the UART sends the line) and in wall time. With `qemu`, the same two disks are
+ * also timed on qemu-system-i386, a second, independent engine.
+ */
+import { readFileSync } from 'node:fs';
+import { MemvisorError } from '../errors.js';
+import { bootMachine } from '../machine/boot.js';
+import { Session } from '../machine/session.js';
+import { runQemuSystem, qemuSystemAvailable } from '../oracle/qemu.js';
+import { translateElf } from '../sbt/index.js';
+import { followMirrors, type MirrorStats } from '../vmm/mirror.js';
+
+/** The published system (kMemvisor on xv6's usertests). */
+export const PUBLISHED = { average: 43, maximum: 60 };
+/** Our targets for guest instructions. */
+export const TARGETS = { average: 25, maximum: 40 };
+
+export interface LineEvent {
+  text: string;
+  /** Guest instructions executed when the line's newline was sent (memvisor only). */
+  instructions: number;
+  /** Wall milliseconds when the line arrived. */
+  ms: number;
+}
+
+export interface Subtest {
+  name: string;
+  instructions: number;
+  ms: number;
+}
+
+/**
+ * Sub-test costs from the console lines of one usertests run: each `NAME ok` line
+ * closes the sub-test that began at the previous one (the first at `usertests
+ * starting`). Other lines (kernel messages about killed processes) are ignored.
+ */
+export function subtestsFromLines(lines: LineEvent[]): Subtest[] {
+  const out: Subtest[] = [];
+  let start: LineEvent | null = null;
+  for (const line of lines) {
+    const text = line.text.replace(/\r$/, '');
+    if (text === 'usertests starting') {
+      start = line;
+      continue;
+    }
+    const m = /^([a-z0-9]+) ok$/.exec(text);
+    if (!m || !start) continue;
+    out.push({ name: m[1]!, instructions: line.instructions - start.instructions, ms: line.ms - start.ms });
+    start = line;
+  }
+  return out;
+}
+
+/** Splits console text into lines stamped with the counters at their newline. */
+export class LineRecorder {
+  readonly lines: LineEvent[] = [];
+  private current = '';
+  constructor(private readonly instructions: () => number) {}
+  byte(b: number): void {
+    if (b === 0x0a) {
+      this.lines.push({ text: this.current, instructions: this.instructions(), ms: performance.now() });
+      this.current = '';
+    } else {
+      this.current += String.fromCharCode(b);
+    }
+  }
+  text(chunk: string): void {
+    for (let i = 0; i < chunk.length; i++) this.byte(chunk.charCodeAt(i));
+  }
+}
+
+export interface OverheadRow {
+  name: string;
+  base: number;
+  mirrored: number;
+  /** (mirrored - base) / base, in percent. */
+  percent: number;
+}
+
+export interface OverheadSummary {
+  rows: OverheadRow[];
+  average: number;
+  maximum: number;
+  maximumName: string;
+}
+
+/** Per sub-test overhead of `mirrored` over `base` for one measure; sub-tests in both runs only. */
+export function overheads(base: Subtest[], mirrored: Subtest[], measure: 'instructions' | 'ms'): OverheadSummary {
+  const byName = new Map(mirrored.map((s) => [s.name, s]));
+  const rows: OverheadRow[] = [];
+  for (const b of base) {
+    const m = byName.get(b.name);
+    if (!m || b[measure] <= 0) continue;
+    rows.push({ name: b.name, base: b[measure], mirrored: m[measure], percent: ((m[measure] - b[measure]) / b[measure]) * 100 });
+  }
+  if (rows.length === 0) return { rows, average: 0, maximum: 0, maximumName: '' };
+  const average = rows.reduce((sum, r) => sum + r.percent, 0) / rows.length;
+  const top = rows.reduce((a, r) => (r.percent > a.percent ? r : a));
+  return { rows, average, maximum: top.percent, maximumName: top.name };
+}
+
+export interface ModeRun {
+  mode: 'off' | 'guest';
+  disk: string;
+  subtests: Subtest[];
+  instructions: number;
+  wallSeconds: number;
+  mirroring: MirrorStats;
+}
+
+export interface UsertestsBenchOptions {
+  kernel: string;
+  plainDisk: string;
+  mirroredDisk: string;
+  /** The untranslated usertests program: translated here to say which rewriting classes it has. */
+  usertestsProgram?: string;
+  /** Only these sub-tests (default: all). */
+  tests?: string[];
+  runs: number;
+  qemu: boolean;
+  timeoutMs?: number;
+  /** Called with the name of each sub-test as it finishes, for a progress bar. */
+  progress?: (mode: string, name: string) => void;
+  log?: (line: string) => void;
+}
+
+const DONE = /ALL TESTS PASSED|TESTS FAILED|FAILED|panic|no test named/;
+
+function command(tests: string[] | undefined): string {
+  return `usertests${tests?.length ? ` ${tests.join(' ')}` : ''}\n`;
+}
+
+function tail(text: string): string {
+  return text.split('\n').slice(-15).join('\n');
+}
+
+async function runOnMemvisor(mode: 'off' | 'guest', disk: string, options: UsertestsBenchOptions): Promise<ModeRun> {
+  const pc = bootMachine({ kernel: options.kernel, hdb: disk, memoryMiB: 128, rtcStart: 0 });
+  const mirroring = followMirrors(pc.mem, (hook) => { pc.cpu.cr3Hook = hook; });
+  const session = new Session(pc, { send: [command(options.tests)], prompt: /\$ $/, until: DONE, timeoutMs: options.timeoutMs ?? 1_800_000 });
+  const recorder = new LineRecorder(() => pc.cpu.instructionCount);
+  const console = pc.onConsole;
+  pc.onConsole = (b) => {
+    console(b);
+    recorder.byte(b);
+    if (b === 0x0a) {
+      const m = /^([a-z0-9]+) ok\r?$/.exec(recorder.lines[recorder.lines.length - 1]!.text);
+      if (m) options.progress?.(mode, m[1]!);
+    }
+  };
+  const result = await session.run();
+  for (const d of pc.ide.drives) d?.close();
+  if (!/ALL TESTS PASSED/.test(result.output)) {
+    throw new MemvisorError(`usertests did not pass on memvisor with ${disk} (${result.outcome}):\n${tail(result.output)}`);
+  }
+  return {
+    mode, disk, subtests: subtestsFromLines(recorder.lines), instructions: pc.cpu.instructionCount,
+    wallSeconds: result.wallSeconds, mirroring,
+  };
+}
+
+async function runOnQemu(disk: string, options: UsertestsBenchOptions): Promise<Subtest[]> {
+  const recorder = new LineRecorder(() => 0);
+  const q = await runQemuSystem({
+    kernel: options.kernel, hdb: disk, memMiB: 128, send: [command(options.tests)], prompt: /\$ /, until: DONE,
+    timeoutMs: options.timeoutMs ?? 1_800_000, onOutput: (text) => recorder.text(text),
+  });
+  if (!/ALL TESTS PASSED/.test(q.output)) throw new MemvisorError(`usertests did not pass on qemu-system-i386 with ${disk}:\n${tail(q.output)}`);
+  return subtestsFromLines(recorder.lines);
+}
+
+/** Median wall time per sub-test over several runs (instructions are the same every run). */
+function medianRuns(runs: Subtest[][]): Subtest[] {
+  return runs[0]!.map((s, i) => {
+    const times = runs.map((r) => r[i]?.ms ?? s.ms).sort((a, b) => a - b);
+    return { ...s, ms: times[Math.floor(times.length / 2)]! };
+  });
+}
+
+export interface UsertestsReport {
+  machine: string;
+  date: string;
+  off: ModeRun;
+  guest: ModeRun;
+  instructions: OverheadSummary;
+  wall: OverheadSummary;
+  qemu: { off: Subtest[]; guest: Subtest[]; wall: OverheadSummary } | null;
+  qemuMissing?: string;
+  hardware: string;
+  /** Static count of memory writers by rewriting class in the translated usertests. */
+  writerClasses: Record<string, number> | null;
+  published: typeof PUBLISHED;
+  targets: typeof TARGETS;
+}
+
+export async function benchUsertests(options: UsertestsBenchOptions): Promise<UsertestsReport> {
+  const log = options.log ?? (() => {});
+  const modeRuns: Record<'off' | 'guest', ModeRun[]> = { off: [], guest: [] };
+  for (let run = 0; run < options.runs; run++) {
+    for (const [mode, disk] of [['off', options.plainDisk], ['guest', options.mirroredDisk]] as const) {
+      const r = await runOnMemvisor(mode, disk, options);
+      modeRuns[mode].push(r);
+      log(`memvisor --mirror ${mode} run ${run + 1}/${options.runs}: ${r.subtests.length} sub-tests, ${r.instructions} instructions, ${r.wallSeconds.toFixed(1)} s`);
+    }
+  }
+  const pick = (runs: ModeRun[]): ModeRun => ({ ...runs[0]!, subtests: medianRuns(runs.map((r) => r.subtests)) });
+  const off = pick(modeRuns.off), guest = pick(modeRuns.guest);
+  const report: UsertestsReport = {
+    machine: `${process.platform} ${process.arch}, Node ${process.version}`,
+    date: new Date().toISOString(),
+    off, guest,
+    instructions: overheads(off.subtests, guest.subtests, 'instructions'),
+    wall: overheads(off.subtests, guest.subtests, 'ms'),
+    qemu: null,
+    hardware: 'not measured: the monitor does not implement --mirror hardware yet',
+    writerClasses: null,
+    published: PUBLISHED,
+    targets: TARGETS,
+  };
+  if (options.usertestsProgram) {
+    const path = options.usertestsProgram;
+    report.writerClasses = translateElf(new Uint8Array(readFileSync(path)), { path }).report.writers;
+  }
+  if (options.qemu) {
+    if (!qemuSystemAvailable()) {
+      report.qemuMissing = 'qemu-system-i386 is not installed (apt-get install qemu-system-x86)';
+    } else {
+      const runs: Record<'off' | 'guest', Subtest[][]> = { off: [], guest: [] };
+      for (let run = 0; run < options.runs; run++) {
+        runs.off.push(await runOnQemu(options.plainDisk, options));
+        runs.guest.push(await runOnQemu(options.mirroredDisk, options));
+        log(`qemu-system-i386 run ${run + 1}/${options.runs} done`);
+      }
+      const qOff = medianRuns(runs.off), qGuest = medianRuns(runs.guest);
+      report.qemu = { off: qOff, guest: qGuest, wall: overheads(qOff, qGuest, 'ms') };
+    }
+  }
+  return report;
+}
+
+const pct = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(1)}%`;
+
+export function formatUsertestsReport(r: UsertestsReport): string {
+  const q = r.qemu ? new Map(r.qemu.wall.rows.map((row) => [row.name, row])) : null;
+  const wall = new Map(r.wall.rows.map((row) => [row.name, row]));
+  const lines = [
+    `usertests, MemV6 untranslated (--mirror off) vs translated (--mirror guest); ${r.instructions.rows.length} sub-tests`,
+    `${'sub-test'.padEnd(14)} ${'off instr'.padStart(12)} ${'guest instr'.padStart(12)} ${'overhead'.padStart(9)} ${'off ms'.padStart(8)} ${'guest ms'.padStart(8)}${q ? `  ${'qemu overhead'.padStart(13)}` : ''}`,
+  ];
+  for (const row of r.instructions.rows) {
+    const w = wall.get(row.name);
+    const qRow = q?.get(row.name);
+    lines.push(`${row.name.padEnd(14)} ${String(row.base).padStart(12)} ${String(row.mirrored).padStart(12)} ${pct(row.percent).padStart(9)} ` +
+      `${(w ? w.base.toFixed(0) : '-').padStart(8)} ${(w ? w.mirrored.toFixed(0) : '-').padStart(8)}${q ? `  ${(qRow ? pct(qRow.percent) : '-').padStart(13)}` : ''}`);
+  }
+  const i = r.instructions;
+  lines.push('');
+  lines.push(`guest instructions: average overhead ${pct(i.average)}, maximum ${pct(i.maximum)} (${i.maximumName})`);
+  lines.push(`  targets: average <= ${r.targets.average}%, maximum <= ${r.targets.maximum}%: ${i.average <= r.targets.average && i.maximum <= r.targets.maximum ? 'met' : 'NOT met'}` +
+    `; published kMemvisor: ${r.published.average}% average, < ${r.published.maximum}% maximum`);
+  lines.push(`memvisor wall time: average ${pct(r.wall.average)}, maximum ${pct(r.wall.maximum)} (${r.wall.maximumName})`);
+  if (r.qemu) lines.push(`qemu-system-i386 wall time: average ${pct(r.qemu.wall.average)}, maximum ${pct(r.qemu.wall.maximum)} (${r.qemu.wall.maximumName})`);
+  else if (r.qemuMissing) lines.push(`qemu-system-i386: not run: ${r.qemuMissing}`);
+  lines.push(`whole run: off ${r.off.instructions} instructions in ${r.off.wallSeconds.toFixed(1)} s, guest ${r.guest.instructions} in ${r.guest.wallSeconds.toFixed(1)} s`);
+  const m = r.guest.mirroring;
+  lines.push(`memory: guest mode peak ${m.peakMirroredPages} mirror pages beside ${m.peakUserPages} user pages in one process` +
+    ` (${m.sharedFrames} sharing a frame); off mode ${r.off.mirroring.peakMirroredPages} mirror pages`);
+  lines.push(`--mirror hardware: ${r.hardware}`);
+  if (!(i.average <= r.targets.average && i.maximum <= r.targets.maximum)) {
+    const extra = [...i.rows].sort((a, b) => (b.mirrored - b.base) - (a.mirrored - a.base)).slice(0, 5);
+    lines.push(`where the extra instructions go: ${extra.map((e) => `${e.name} +${e.mirrored - e.base}`).join(', ')}`);
+    if (r.writerClasses) lines.push(`memory writers in usertests by rewriting class: ${Object.entries(r.writerClasses).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  }
+  return lines.join('\n');
+}
+
+/** The Vega-Lite chart: one bar per sub-test (overhead in guest instructions), rules at our and the published average. */
+export function overheadChartSpec(r: UsertestsReport): Record<string, unknown> {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: 'Mirroring overhead per usertests sub-test (guest instructions)',
+    width: Math.max(400, r.instructions.rows.length * 14),
+    height: 260,
+    layer: [
+      {
+        data: { values: r.instructions.rows.map((row) => ({ subtest: row.name, overhead: Number(row.percent.toFixed(2)) })) },
+        mark: 'bar',
+        encoding: {
+          x: { field: 'subtest', type: 'nominal', sort: null, title: 'sub-test' },
+          y: { field: 'overhead', type: 'quantitative', title: 'overhead (%)' },
+        },
+      },
+      {
+        data: { values: [
+          { label: `published average ${r.published.average}%`, value: r.published.average },
+          { label: `our average ${r.instructions.average.toFixed(1)}%`, value: Number(r.instructions.average.toFixed(2)) },
+        ] },
+        mark: { type: 'rule', strokeDash: [4, 3] },
+        encoding: {
+          y: { field: 'value', type: 'quantitative' },
+          color: { field: 'label', type: 'nominal', title: null },
+        },
+      },
+    ],
+  };
+}
+
+export async function renderChart(spec: Record<string, unknown>): Promise<string> {
+  const vega = await import('vega');
+  const { compile } = await import('vega-lite');
+  const view = new vega.View(vega.parse(compile(spec as never).spec), { renderer: 'none' });
+  return view.toSVG();
+}

@@ -1,0 +1,72 @@
+/**
+ * The usertests benchmark: its parser on recorded output, the overhead arithmetic, the
+ * chart (valid SVG, one bar per sub-test), and a short smoke run of the command.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  LineRecorder, overheadChartSpec, overheads, renderChart, subtestsFromLines, type Subtest, type UsertestsReport,
+} from '../../src/bench/usertests.js';
+import { repoRoot, scratch } from '../support/build.js';
+
+/** Console output recorded from a MemV6 usertests run (a kernel message in the middle). */
+const RECORDED = [
+  '$ usertests', 'usertests starting', 'printf ok', 'strings ok',
+  'pid 143 usertests: trap 14 err 4 eip 0x2d826 addr 0x35000--kill proc', 'sbrkgrow ok', 'ALL TESTS PASSED',
+];
+
+test('bench usertests: sub-tests are measured between consecutive ok lines, other lines ignored', () => {
+  let instructions = 0;
+  const recorder = new LineRecorder(() => instructions);
+  const counts = [100, 1000, 1500, 4000, 9000, 9500, 9600];
+  RECORDED.forEach((line, i) => {
+    instructions = counts[i]!;
+    recorder.text(`${line}\r\n`);
+  });
+  const subtests = subtestsFromLines(recorder.lines);
+  assert.deepEqual(subtests.map((s) => [s.name, s.instructions]), [['printf', 500], ['strings', 2500], ['sbrkgrow', 5500]]);
+});
+
+test('bench usertests: overhead per sub-test, its average and maximum', () => {
+  const base: Subtest[] = [{ name: 'a', instructions: 100, ms: 10 }, { name: 'b', instructions: 200, ms: 10 }, { name: 'c', instructions: 50, ms: 5 }];
+  const mirrored: Subtest[] = [{ name: 'a', instructions: 110, ms: 12 }, { name: 'b', instructions: 260, ms: 10 }];
+  const o = overheads(base, mirrored, 'instructions');
+  assert.deepEqual(o.rows.map((r) => [r.name, r.percent]), [['a', 10], ['b', 30]]);
+  assert.equal(o.average, 20);
+  assert.equal(o.maximum, 30);
+  assert.equal(o.maximumName, 'b');
+  assert.equal(overheads(base, mirrored, 'ms').average, 10);
+});
+
+test('bench usertests: the chart is SVG with one bar per sub-test and the published average drawn', async () => {
+  const names = ['printf', 'strings', 'sbrkgrow', 'bigfile', 'pipebig'];
+  const rows = names.map((name, i) => ({ name, base: 100, mirrored: 110 + i * 10, percent: 10 + i * 10 }));
+  const report = { instructions: { rows, average: 30, maximum: 50, maximumName: 'pipebig' }, published: { average: 43, maximum: 60 } } as unknown as UsertestsReport;
+  const svg = await renderChart(overheadChartSpec(report));
+  assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  assert.ok(svg.trimEnd().endsWith('</svg>'));
+  const bars = svg.match(/aria-roledescription="bar"/g) ?? [];
+  assert.equal(bars.length, names.length);
+  for (const name of names) assert.match(svg, new RegExp(`sub-test: ${name};`));
+  assert.match(svg, /published average 43%/);
+});
+
+test('bench usertests: a short run on memvisor writes the table, results.json and the chart', () => {
+  const out = scratch('bench-usertests');
+  const r = spawnSync(process.execPath, [join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'bench', 'usertests', '--tests', 'printf,getpid,forkwait', '--out', out],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^forkwait +\d+ +\d+ +[+-]\d+\.\d%/m);
+  assert.match(r.stdout, /guest instructions: average overhead/);
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as UsertestsReport;
+  assert.deepEqual(results.instructions.rows.map((row) => row.name), ['printf', 'getpid', 'forkwait']);
+  assert.ok(results.guest.mirroring.peakMirroredPages > 0, 'the translated run had no mirror pages');
+  assert.equal(results.off.mirroring.peakMirroredPages, 0);
+  assert.match(readFileSync(join(out, 'overhead.svg'), 'utf8'), /^<svg/);
+  const bad = spawnSync(process.execPath, [join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'bench', 'usertests', '--tests', 'nosuchtest'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--tests: no usertests sub-test named "nosuchtest"/);
+});
