@@ -15,7 +15,24 @@ import { usertestsNames } from '../../bench/names.js';
 import { benchUsertests, formatUsertestsReport, overheadChartSpec, renderChart, type UsertestsReport } from '../../bench/usertests.js';
 
 export function register(program: Command): void {
-  const bench = program.command('bench').description('measure memvisor (numbers and ratios against QEMU)');
+  const bench = program.command('bench').description('measure memvisor (numbers and ratios against QEMU); alone, runs every benchmark')
+    .option('--out <dir>', 'where the usertests results go', 'bench-results')
+    .action(async (options: { out: string }) => {
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      log('== bench mips');
+      const mips = benchMips({ program: builtFile('bench/mips'), rounds: 40, runs: 3, log });
+      const mipsText = formatMipsReport(mips, 40);
+      log('== bench boot');
+      const boot = formatBootReport(await benchBoot({ kernel: builtFile('kernel'), hdb: builtFile('fs.img'), runs: 3, log }));
+      log('== bench usertests');
+      const known = usertestsNames();
+      const usertests = await runWithProgress(1, known, (progress) => benchUsertests({
+        kernel: builtFile('kernel'), plainDisk: builtFile('fs.img'), mirroredDisk: builtFile('fs-mirrored.img'),
+        usertestsProgram: builtFile('user/usertests'), runs: 1, qemu: true, progress, log,
+      }));
+      const files = await writeResults(options.out, usertests);
+      process.stdout.write(`${mipsText}\n\n${boot}\n\n${formatUsertestsReport(usertests)}\nwrote ${files.join(', ')}\n`);
+    });
   bench
     .command('mips')
     .description('guest instructions per second on a fixed integer program, and the wall-time ratio to qemu-i386')
