@@ -88,13 +88,19 @@ export interface OverheadSummary {
   maximumName: string;
 }
 
-/** Per sub-test overhead of `mirrored` over `base` for one measure; sub-tests in both runs only. */
-export function overheads(base: Subtest[], mirrored: Subtest[], measure: 'instructions' | 'ms'): OverheadSummary {
+/** Sub-tests shorter than this (wall ms) are left out of wall-time overheads: timer noise. */
+export const MIN_WALL_MS = 20;
+
+/**
+ * Per sub-test overhead of `mirrored` over `base` for one measure; sub-tests in both runs
+ * only, and only those whose base is at least `minimum`.
+ */
+export function overheads(base: Subtest[], mirrored: Subtest[], measure: 'instructions' | 'ms', minimum = 1): OverheadSummary {
   const byName = new Map(mirrored.map((s) => [s.name, s]));
   const rows: OverheadRow[] = [];
   for (const b of base) {
     const m = byName.get(b.name);
-    if (!m || b[measure] <= 0) continue;
+    if (!m || b[measure] < minimum) continue;
     rows.push({ name: b.name, base: b[measure], mirrored: m[measure], percent: ((m[measure] - b[measure]) / b[measure]) * 100 });
   }
   if (rows.length === 0) return { rows, average: 0, maximum: 0, maximumName: '' };
@@ -214,7 +220,7 @@ export async function benchUsertests(options: UsertestsBenchOptions): Promise<Us
     date: new Date().toISOString(),
     off, guest,
     instructions: overheads(off.subtests, guest.subtests, 'instructions'),
-    wall: overheads(off.subtests, guest.subtests, 'ms'),
+    wall: overheads(off.subtests, guest.subtests, 'ms', MIN_WALL_MS),
     qemu: null,
     hardware: 'not measured: the monitor does not implement --mirror hardware yet',
     writerClasses: null,
@@ -236,7 +242,7 @@ export async function benchUsertests(options: UsertestsBenchOptions): Promise<Us
         log(`qemu-system-i386 run ${run + 1}/${options.runs} done`);
       }
       const qOff = medianRuns(runs.off), qGuest = medianRuns(runs.guest);
-      report.qemu = { off: qOff, guest: qGuest, wall: overheads(qOff, qGuest, 'ms') };
+      report.qemu = { off: qOff, guest: qGuest, wall: overheads(qOff, qGuest, 'ms', MIN_WALL_MS) };
     }
   }
   return report;
@@ -246,24 +252,25 @@ const pct = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(1)}%`;
 
 export function formatUsertestsReport(r: UsertestsReport): string {
   const q = r.qemu ? new Map(r.qemu.wall.rows.map((row) => [row.name, row])) : null;
-  const wall = new Map(r.wall.rows.map((row) => [row.name, row]));
   const lines = [
     `usertests, MemV6 untranslated (--mirror off) vs translated (--mirror guest); ${r.instructions.rows.length} sub-tests`,
     `${'sub-test'.padEnd(14)} ${'off instr'.padStart(12)} ${'guest instr'.padStart(12)} ${'overhead'.padStart(9)} ${'off ms'.padStart(8)} ${'guest ms'.padStart(8)}${q ? `  ${'qemu overhead'.padStart(13)}` : ''}`,
   ];
   for (const row of r.instructions.rows) {
-    const w = wall.get(row.name);
+    const offMs = r.off.subtests.find((t) => t.name === row.name)?.ms, guestMs = r.guest.subtests.find((t) => t.name === row.name)?.ms;
     const qRow = q?.get(row.name);
     lines.push(`${row.name.padEnd(14)} ${String(row.base).padStart(12)} ${String(row.mirrored).padStart(12)} ${pct(row.percent).padStart(9)} ` +
-      `${(w ? w.base.toFixed(0) : '-').padStart(8)} ${(w ? w.mirrored.toFixed(0) : '-').padStart(8)}${q ? `  ${(qRow ? pct(qRow.percent) : '-').padStart(13)}` : ''}`);
+      `${(offMs?.toFixed(0) ?? '-').padStart(8)} ${(guestMs?.toFixed(0) ?? '-').padStart(8)}${q ? `  ${(qRow ? pct(qRow.percent) : '-').padStart(13)}` : ''}`);
   }
   const i = r.instructions;
   lines.push('');
   lines.push(`guest instructions: average overhead ${pct(i.average)}, maximum ${pct(i.maximum)} (${i.maximumName})`);
   lines.push(`  targets: average <= ${r.targets.average}%, maximum <= ${r.targets.maximum}%: ${i.average <= r.targets.average && i.maximum <= r.targets.maximum ? 'met' : 'NOT met'}` +
     `; published kMemvisor: ${r.published.average}% average, < ${r.published.maximum}% maximum`);
-  lines.push(`memvisor wall time: average ${pct(r.wall.average)}, maximum ${pct(r.wall.maximum)} (${r.wall.maximumName})`);
-  if (r.qemu) lines.push(`qemu-system-i386 wall time: average ${pct(r.qemu.wall.average)}, maximum ${pct(r.qemu.wall.maximum)} (${r.qemu.wall.maximumName})`);
+  const wallLine = (engine: string, w: OverheadSummary) => `${engine} wall time (the ${w.rows.length} sub-tests of ${MIN_WALL_MS} ms or more): ` +
+    (w.rows.length ? `average ${pct(w.average)}, maximum ${pct(w.maximum)} (${w.maximumName})` : 'none');
+  lines.push(wallLine('memvisor', r.wall));
+  if (r.qemu) lines.push(wallLine('qemu-system-i386', r.qemu.wall));
   else if (r.qemuMissing) lines.push(`qemu-system-i386: not run: ${r.qemuMissing}`);
   lines.push(`whole run: off ${r.off.instructions} instructions in ${r.off.wallSeconds.toFixed(1)} s, guest ${r.guest.instructions} in ${r.guest.wallSeconds.toFixed(1)} s`);
   const m = r.guest.mirroring;

@@ -39,6 +39,8 @@ test('bench usertests: overhead per sub-test, its average and maximum', () => {
   assert.equal(o.maximum, 30);
   assert.equal(o.maximumName, 'b');
   assert.equal(overheads(base, mirrored, 'ms').average, 10);
+  // Wall times below the minimum are timer noise and are left out.
+  assert.deepEqual(overheads(base, mirrored, 'ms', 11).rows, []);
 });
 
 test('bench usertests: the chart is SVG with one bar per sub-test and the published average drawn', async () => {
