@@ -145,6 +145,11 @@ void mirrorcopy(pde_t *pgdir, uint va, uint len);
 int mirrorcheck(struct proc *p, int dirtyonly);
 uint mirrorpages(pde_t *pgdir, uint sz);
 void usermirror(void *uva, uint len);
+int userpageof(struct proc *p, uint pa);
+uint userframe(pde_t *pgdir, uint va);
+void remappage(pde_t *pgdir, uint va, char *mem);
+struct trapframe;
+void machinecheck(struct trapframe *tf);
 // Kernel options from the multiboot command line (main.c).
 #define MIRRORCHECK_OFF     0
 #define MIRRORCHECK_EXIT    1   // full divergence check when a mirrored process exits

@@ -23,7 +23,7 @@ _start = V2P_WO(entry)
 entry:
   movl    %ebx, %edi
   movl    %cr4, %eax
-  orl     $(CR4_PSE), %eax
+  orl     $(CR4_PSE | CR4_MCE), %eax
   movl    %eax, %cr4
   movl    $(V2P_WO(bootpgdir)), %eax
   movl    %eax, %cr3

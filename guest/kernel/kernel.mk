@@ -1,6 +1,6 @@
 # The MemV6 kernel: a multiboot ELF at $(OUT)/kernel. Included by guest/Makefile.
 KOBJ := $(OUT)/obj/kernel
-KERNEL_C := main console uart cga kbd lapic ioapic mp kalloc vm proc trap syscall \
+KERNEL_C := main console uart cga kbd lapic ioapic mp kalloc vm proc trap mce syscall \
             sysproc sysfile file pipe exec fs log bio ide string
 KERNEL_S := swtch trapasm vectors initblob
 # entry.o first: the multiboot header must lie in the first 8 KiB of the file.

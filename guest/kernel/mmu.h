@@ -5,6 +5,7 @@
 #define CR0_WP          0x00010000
 #define CR0_PG          0x80000000
 #define CR4_PSE         0x00000010
+#define CR4_MCE         0x00000040  // machine checks raise #MC (else they shut down)
 
 // Segment selectors' indices in the GDT.
 #define SEG_KCODE 1

@@ -68,6 +68,9 @@ trap(struct trapframe *tf)
     uartintr();
     lapiceoi();
     break;
+  case T_MCHK:
+    machinecheck(tf);
+    break;
   case T_IRQ0 + 7:
   case T_IRQ0 + IRQ_SPURIOUS:
     lapiceoi();

@@ -340,6 +340,39 @@ mirrorcheck(struct proc *p, int dirtyonly)
   return bad;
 }
 
+// The user address (native or mirror) at which p maps physical page pa, or -1.
+int
+userpageof(struct proc *p, uint pa)
+{
+  for (uint a = 0; a < p->sz; a += PGSIZE) {
+    for (uint va = a; va < KERNBASE; va += MIRROR_OFFSET) {
+      pte_t *pte = walkpgdir(p->pgdir, va, 0);
+      if (pte && (*pte & PTE_P) && PTE_ADDR(*pte) == pa) return va;
+      if (va + MIRROR_OFFSET < va) break;
+    }
+  }
+  return -1;
+}
+
+// The physical frame behind user address va, or 0 if none is mapped.
+uint
+userframe(pde_t *pgdir, uint va)
+{
+  pte_t *pte = walkpgdir(pgdir, va, 0);
+  return pte && (*pte & PTE_P) ? PTE_ADDR(*pte) : 0;
+}
+
+// Point the user page at va to the kernel page mem (same permissions). The old frame
+// is left out of use: it holds a memory error.
+void
+remappage(pde_t *pgdir, uint va, char *mem)
+{
+  pte_t *pte = walkpgdir(pgdir, va, 0);
+  if (!pte || !(*pte & PTE_P)) panic("remappage");
+  *pte = V2P(mem) | PTE_FLAGS(*pte);
+  lcr3(rcr3());
+}
+
 // A system call of the current process wrote len bytes at user address uva.
 void
 usermirror(void *uva, uint len)

@@ -32,6 +32,7 @@ static inline void sti(void) { asm volatile("sti"); }
 static inline void sti_hlt(void) { asm volatile("sti; hlt"); }
 static inline uint rcr2(void) { uint v; asm volatile("movl %%cr2,%0" : "=r"(v)); return v; }
 static inline void lcr3(uint v) { asm volatile("movl %0,%%cr3" : : "r"(v)); }
+static inline uint rcr3(void) { uint v; asm volatile("movl %%cr3,%0" : "=r"(v)); return v; }
 
 // The frame trap() receives: what alltraps pushed and what the CPU pushed.
 struct trapframe {
@@ -45,3 +46,15 @@ struct trapframe {
   uint esp;          // only on a ring change
   ushort ss, padding6;
 };
+
+static inline void
+rdmsr(uint msr, uint *lo, uint *hi)
+{
+  asm volatile("rdmsr" : "=a"(*lo), "=d"(*hi) : "c"(msr));
+}
+
+static inline void
+wrmsr(uint msr, uint lo, uint hi)
+{
+  asm volatile("wrmsr" : : "c"(msr), "a"(lo), "d"(hi));
+}

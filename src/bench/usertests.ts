@@ -146,7 +146,7 @@ function tail(text: string): string {
 
 async function runOnMemvisor(mode: 'off' | 'guest', disk: string, options: UsertestsBenchOptions): Promise<ModeRun> {
   const pc = bootMachine({ kernel: options.kernel, hdb: disk, memoryMiB: 128, rtcStart: 0 });
-  const mirroring = followMirrors(pc.mem, (hook) => { pc.cpu.cr3Hook = hook; });
+  const mirroring = followMirrors(pc.mem, (hook) => { pc.cr3Listeners.push(hook); });
   const session = new Session(pc, { send: [command(options.tests)], prompt: /\$ $/, until: DONE, timeoutMs: options.timeoutMs ?? 1_800_000 });
   const recorder = new LineRecorder(() => pc.cpu.instructionCount);
   const console = pc.onConsole;

@@ -1035,6 +1035,7 @@ export class CPU {
    * arises while delivering another, shutdown (triple fault) when that fails too.
    */
   deliverException(vector: number, errorCode: number): void {
+    if (this.shutdown) return;  // e.g. a machine check the processor could not take
     if (this.exceptionHook && this.exceptionHook(vector, errorCode)) return;
     const previous = this.delivering;
     if (previous === VEC_DF) {

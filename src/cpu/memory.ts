@@ -23,8 +23,12 @@ export class PhysicalMemory {
   readonly p2m: Int32Array;
   /** Per guest-physical page (covering the whole 4 GiB space); non-zero = slow path. */
   readonly pageFlags: Uint8Array;
-  writeHook: ((guestPhys: number, size: number) => void) | null = null;
-  readHook: ((guestPhys: number, size: number) => void) | null = null;
+  /**
+   * Called before every access to a RAM page whose flags include PAGE_HOOK (the
+   * hypervisor's poisoned pages). It may remap the page (P2M) before the access happens,
+   * or abort the access by throwing (a machine check).
+   */
+  accessHook: ((guestPhys: number, size: number, write: boolean) => void) | null = null;
   private readonly regions: MmioRegion[] = [];
 
   constructor(guestBytes: number, hostBytes = guestBytes) {
@@ -93,6 +97,13 @@ export class PhysicalMemory {
     }
   }
 
+  /** A 32-bit read that bypasses every hook (the monitor inspecting guest memory). */
+  peek32(p: number): number {
+    p >>>= 0;
+    if (p + 4 > this.guestSize) return 0;
+    return this.view.getUint32(this.hostOffset(p), true);
+  }
+
   loadBytes(guestPhys: number, bytes: Uint8Array): void {
     for (let i = 0; i < bytes.length; i++) this.write8(guestPhys + i, bytes[i]!);
   }
@@ -112,7 +123,7 @@ export class PhysicalMemory {
     const r = this.region(p);
     if (r) return r.device.mmioRead(p - r.base, size);
     if (p >= this.guestSize) return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
-    this.readHook?.(p, size);
+    this.accessHook?.(p, size, false);
     const host = this.hostOffset(p);
     return size === 1 ? this.ram[host]! : size === 2 ? this.view.getUint16(host, true) : this.view.getUint32(host, true);
   }
@@ -121,10 +132,10 @@ export class PhysicalMemory {
     const r = this.region(p);
     if (r) return r.device.mmioWrite(p - r.base, size, v);
     if (p >= this.guestSize) return;
+    this.accessHook?.(p, size, true);
     const host = this.hostOffset(p);
     if (size === 1) this.ram[host] = v;
     else if (size === 2) this.view.setUint16(host, v, true);
     else this.view.setUint32(host, v, true);
-    this.writeHook?.(p, size);
   }
 }

@@ -19,6 +19,7 @@ export interface BootConfig {
   memoryMiB: number;
   rtcStart: number;
   debugExit?: boolean;
+  spareMiB?: number;
 }
 
 export const MIN_MEMORY_MIB = 2;
@@ -37,9 +38,10 @@ export function bootMachine(config: BootConfig): PC {
   const kernel = config.kernel ? readKernel(config.kernel) : null;
   const hda = config.hda ? DiskImage.open(config.hda, '--hda', config.hdaWritable) : null;
   const hdb = config.hdb ? DiskImage.open(config.hdb, '--hdb', config.hdbWritable) : null;
-  const pc = new PC({ memoryMiB: config.memoryMiB, hda, hdb, rtcStart: config.rtcStart, debugExit: config.debugExit });
+  const pc = new PC({ memoryMiB: config.memoryMiB, hda, hdb, rtcStart: config.rtcStart, debugExit: config.debugExit, spareMiB: config.spareMiB });
   if (kernel) {
-    loadMultiboot(pc.mem, pc.cpu, kernel, `--kernel ${config.kernel}`, config.cmdline ?? '');
+    const image = loadMultiboot(pc.mem, pc.cpu, kernel, `--kernel ${config.kernel}`, config.cmdline ?? '');
+    pc.kernelFrames = [image.start >>> 12, (image.end + 4095) >>> 12];
   } else {
     const sector = hda!.data.subarray(0, SECTOR);
     if (sector[510] !== 0x55 || sector[511] !== 0xaa) {

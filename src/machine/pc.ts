@@ -31,6 +31,8 @@ export interface PcOptions {
   rtcStart: number;
   /** QEMU's isa-debug-exit device at port 0xF4 (for test kernels). */
   debugExit?: boolean;
+  /** Host memory reserved beyond the guest's, for the hypervisor's spare frames. */
+  spareMiB?: number;
 }
 
 export type StopReason =
@@ -94,16 +96,22 @@ export class PC implements Clock {
   /** In save/restore and event order. */
   readonly devices: Device[];
   readonly exits: ExitCounts = { ioRead: 0, ioWrite: 0, mmioRead: 0, mmioWrite: 0, interrupts: 0, halts: 0, haltedCycles: 0 };
+  /** Guest frames [first, end) of the multiboot kernel's image, when one was loaded. */
+  kernelFrames: [number, number] | null = null;
   /** Cycles skipped while the CPU was halted. */
   idleCycles = 0;
   stopReason: StopReason | null = null;
   /** Bytes the guest writes to COM1. */
   onConsole: (byte: number) => void = () => {};
   private readonly ports: PortBus;
+  /** Who follows the guest's address spaces (mirror statistics, recovery). */
+  readonly cr3Listeners: Array<(cr3: number) => void> = [];
+  /** Extra model-specific registers (the machine-check banks of src/vmm). */
+  extraMsrs: MsrHandler | null = null;
   private imcr = 0;
 
   constructor(readonly options: PcOptions) {
-    this.mem = new PhysicalMemory(options.memoryMiB << 20);
+    this.mem = new PhysicalMemory(options.memoryMiB << 20, (options.memoryMiB + (options.spareMiB ?? 0)) << 20);
     this.ports = new PortBus(this.exits);
     this.cpu = new CPU(this.mem, this.ports);
     const notify = () => this.cpu.notifyInterrupt();
@@ -165,6 +173,7 @@ export class PC implements Clock {
     };
     this.cpu.interruptSource = source;
     this.cpu.msrHandler = this.msrs();
+    this.cpu.cr3Hook = (cr3) => { for (const listen of this.cr3Listeners) listen(cr3); };
     installFirmwareTables(this.mem);
   }
 
@@ -179,18 +188,22 @@ export class PC implements Clock {
     return {
       readMsr: (index) => {
         if (index === 0x1b) return [this.lapic.apicBase >>> 0, 0];
-        if (index === 0x179 || index === 0x17a) return [0, 0];  // MCG_CAP (no banks yet), MCG_STATUS
-        return null;
+        return this.extraMsrs?.readMsr(index) ?? null;
       },
-      writeMsr: (index, low) => {
+      writeMsr: (index, low, high) => {
         if (index === 0x1b) {
           this.lapic.apicBase = (this.lapic.apicBase & ~0x800) | (low & 0x800);
           this.cpu.notifyInterrupt();
           return true;
         }
-        return index === 0x17a;
+        return this.extraMsrs?.writeMsr(index, low, high) ?? false;
       },
     };
+  }
+
+  /** A device of the hypervisor layer (timed events, save/restore) joins the machine. */
+  addDevice(device: Device): void {
+    this.devices.push(device);
   }
 
   /** An ISA interrupt line changed: it reaches both the 8259 pair and the IOAPIC. */

@@ -25,6 +25,7 @@ interface Header {
   memoryMiB: number;
   rtcStart: number;
   debugExit: boolean;
+  spareMiB: number;
   cpu: CpuSnapshot;
   idleCycles: number;
   exits: ExitCounts;
@@ -53,6 +54,7 @@ export function encodeSnapshot(pc: PC, consoleState: ConsoleState): Buffer {
     memoryMiB: pc.options.memoryMiB,
     rtcStart: pc.options.rtcStart,
     debugExit: pc.options.debugExit ?? false,
+    spareMiB: pc.options.spareMiB ?? 0,
     cpu: pc.cpu.saveState(),
     idleCycles: pc.idleCycles,
     exits: { ...pc.exits },
@@ -111,7 +113,7 @@ export function decodeSnapshot(bytes: Buffer, path: string): RestoredMachine {
   for (const d of header.disks) {
     if (d) disks[d.unit] = new DiskImage(d.path, new Uint8Array(blobs[next++]!), false);
   }
-  const pc = new PC({ memoryMiB: header.memoryMiB, rtcStart: header.rtcStart, debugExit: header.debugExit, hda: disks[0], hdb: disks[1] });
+  const pc = new PC({ memoryMiB: header.memoryMiB, rtcStart: header.rtcStart, debugExit: header.debugExit, spareMiB: header.spareMiB, hda: disks[0], hdb: disks[1] });
   if (blobs[0]!.length !== pc.mem.ram.length) throw bad('the memory image has the wrong size');
   pc.mem.ram.set(blobs[0]!);
   try {

@@ -29,11 +29,11 @@ function userPages(mem: PhysicalMemory, cr3: number, from: number, to: number): 
   const pages = new Map<number, number>();
   const dir = cr3 & ~0xfff;
   for (let pdi = from >>> 22; pdi < to >>> 22; pdi++) {
-    const pde = mem.read32(dir + pdi * 4);
+    const pde = mem.peek32(dir + pdi * 4);
     if (!(pde & PTE_P) || !(pde & PTE_U) || pde & PTE_PS) continue;
     const table = pde & ~0xfff;
     for (let pti = 0; pti < 1024; pti++) {
-      const pte = mem.read32(table + pti * 4);
+      const pte = mem.peek32(table + pti * 4);
       if (pte & PTE_P) pages.set(((pdi << 22) | (pti << 12)) >>> 0, pte);
     }
   }

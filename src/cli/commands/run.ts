@@ -12,6 +12,8 @@ import { CYCLE_NS } from '../../machine/device.js';
 import type { PC } from '../../machine/pc.js';
 import { Session, type SessionResult } from '../../machine/session.js';
 import { followMirrors, type MirrorStats } from '../../vmm/mirror.js';
+import { MemoryErrors, type MemoryErrorStats } from '../../vmm/memory-errors.js';
+import { checkInjectionFitsMachine, parseInjectionSpec } from '../../faults/index.js';
 import { loadSnapshot } from '../../machine/snapshot.js';
 import { builtFile } from '../../paths.js';
 import { collect, regularExpression, unescapeText, wholeNumber } from '../parse.js';
@@ -21,6 +23,7 @@ interface RunOptions {
   seed?: string; rtc?: string; inject?: string[]; send?: string[]; prompt: string; until?: string;
   timeout?: string; stats?: string; snapshotAt?: string; snapshot?: string; restore?: string;
   hdaWritable?: boolean; hdbWritable?: boolean; commit?: boolean; debugExit?: boolean;
+  spare: string; recovery: string;
 }
 
 /** A fixed power-on date for reproducible runs (--seed) unless --rtc says otherwise. */
@@ -48,10 +51,11 @@ function bootConfig(options: RunOptions): BootConfig {
     memoryMiB: wholeNumber('--mem', options.mem, 2, 3072),
     rtcStart: rtcStart(options),
     debugExit: options.debugExit,
+    spareMiB: wholeNumber('--spare', options.spare, 0, 1024),
   };
 }
 
-function writeStats(path: string, pc: PC, result: SessionResult, mirrors: MirrorStats | null): void {
+function writeStats(path: string, pc: PC, result: SessionResult, mirrors: MirrorStats | null, errors: MemoryErrorStats | null): void {
   const instructions = pc.cpu.instructionCount;
   const cycles = pc.now();
   const stats = {
@@ -72,6 +76,7 @@ function writeStats(path: string, pc: PC, result: SessionResult, mirrors: Mirror
       consoleBytes: pc.uart.transmitted, pitInterrupts: pc.pit.irqs,
     },
     mirroring: mirrors,
+    memoryErrors: errors,
   };
   const temporary = `${path}.partial`;
   try {
@@ -148,7 +153,9 @@ export function register(program: Command): void {
     .option('--mirror <mode>', 'off | guest (MemV6 mirrors translated processes) | system | hardware', 'guest')
     .option('--seed <n>', 'seed for everything random; also fixes the RTC date so runs repeat exactly')
     .option('--rtc <date>', 'RTC date at power-on: "now" or an ISO date (default: now, or 2026-01-01 with --seed)')
-    .option('--inject <spec>', 'inject a memory fault (repeatable)', collect)
+    .option('--inject <spec>', 'inject a memory fault (repeatable), e.g. poison:target=user-native,count=10,seed=1', collect)
+    .option('--spare <MiB>', 'host memory reserved at start for recovered pages', '16')
+    .option('--recovery <who>', 'monitor (transparent, default) or guest (every machine check goes to the guest)', 'monitor')
     .option('--send <text>', 'type text on the console after the next prompt (repeatable; \\n is Enter)', collect)
     .option('--prompt <regex>', 'what --send waits for', '\\$ $')
     .option('--until <regex>', 'exit 0 when the console matches; 1 on timeout, panic or triple fault')
@@ -169,8 +176,9 @@ export function register(program: Command): void {
       if (options.mirror === 'system' || options.mirror === 'hardware') {
         throw new MemvisorError(`--mirror ${options.mirror}: not available yet (memvisor mirrors only through the guest for now)`);
       }
-      if (options.inject?.length) throw new MemvisorError('--inject: fault injection into a running machine is not available yet');
-      if (options.seed !== undefined) wholeNumber('--seed', options.seed, 0, Number.MAX_SAFE_INTEGER);
+      const seed = options.seed === undefined ? 0 : wholeNumber('--seed', options.seed, 0, 0xffffffff);
+      if (options.recovery !== 'monitor' && options.recovery !== 'guest') throw new MemvisorError(`--recovery ${options.recovery}: expected monitor or guest`);
+      const injections = (options.inject ?? []).map((text) => parseInjectionSpec(text, seed));
       if (options.snapshotAt && !options.snapshot) throw new MemvisorError('--snapshot-at needs --snapshot FILE');
       if (options.snapshot && !options.snapshotAt) throw new MemvisorError('--snapshot needs --snapshot-at REGEX (when to take it)');
       const until = options.until === undefined ? undefined : regularExpression('--until', options.until);
@@ -187,7 +195,13 @@ export function register(program: Command): void {
       } else {
         pc = bootMachine(bootConfig(options));
       }
-      const mirrors = options.mirror === 'guest' ? followMirrors(pc.mem, (hook) => { pc.cpu.cr3Hook = hook; }) : null;
+      const mirrors = options.mirror === 'guest' ? followMirrors(pc.mem, (hook) => { pc.cr3Listeners.push(hook); }) : null;
+      let errors: MemoryErrors | null = null;
+      if (injections.length) {
+        for (const spec of injections) checkInjectionFitsMachine(spec, pc.mem.guestSize);
+        errors = new MemoryErrors(pc, injections, options.recovery, pc.kernelFrames ?? [0x100, 0x200]);
+        pc.addDevice(errors);
+      }
       const interactive = process.stdin.isTTY === true;
       const session = new Session(pc, {
         until, send: options.send?.map(unescapeText), prompt, timeoutMs, snapshotAt, snapshotFile: options.snapshot,
@@ -201,7 +215,13 @@ export function register(program: Command): void {
       } finally {
         detach();
       }
-      if (options.stats) writeStats(options.stats, pc, result, mirrors);
+      if (options.stats) writeStats(options.stats, pc, result, mirrors, errors?.stats ?? null);
+      if (errors) {
+        const e = errors.stats;
+        process.stderr.write(`${interactive ? '\r\n' : ''}memvisor: memory errors: ${e.injected} injected, ${e.activated} consumed, ` +
+          `${e.recoveredByMonitor} recovered by the monitor, ${e.machineChecks} machine checks for the guest, ${e.overwritten} overwritten before use` +
+          `${e.noTarget ? `, ${e.noTarget} found nothing to hit` : ''}\n`);
+      }
       if (mirrors) process.stderr.write(`${interactive ? '\r\n' : ''}memvisor: ${mirrorSummary(mirrors)}\n`);
       if (options.commit) for (const d of pc.ide.drives) d?.commit();
       for (const d of pc.ide.drives) d?.close();

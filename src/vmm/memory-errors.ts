@@ -1,0 +1,320 @@
+/**
+ * Memory errors and what the monitor does about them.
+ *
+ * A poisoned frame has lost its data: the monitor fills it with a pattern and marks the
+ * guest page so every access takes the slow path. A read of a byte the guest has not
+ * rewritten since the poisoning consumes the poison (writes simply replace the lost
+ * data, and a frame rewritten in full is healthy again, as when a kernel zeroes a page it
+ * allocates). On consumption the monitor recovers transparently when it can: it finds the
+ * page's twin through the guest page tables (va and va ± OFFSET in an address space the
+ * guest has loaded), copies the twin into a spare host frame reserved at VM start,
+ * switches the guest-physical → host map (P2M) and lets the access go on; the guest
+ * executes nothing extra. Without a healthy twin it raises a machine check (#MC) with
+ * the MCA registers a kernel reads (MCG_CAP, MCG_STATUS, MC0_STATUS/ADDR).
+ */
+import { CR4_MCE } from '../cpu/state.js';
+import type { MsrHandler } from '../cpu/bus.js';
+import { PAGE_HOOK } from '../cpu/memory.js';
+import { MemvisorError } from '../errors.js';
+import type { Device, DeviceState } from '../machine/device.js';
+import type { PC } from '../machine/pc.js';
+import { SeededRandom } from '../faults/random.js';
+import type { InjectionSpec } from '../faults/spec.js';
+import { MIRROR_OFFSET } from './mirror.js';
+
+const PAGE = 4096;
+const VEC_MC = 18;
+const KERNEL_PDE = 0x80000000 >>> 22;
+/** Retry an injection that found nothing to hit this much later (1 ms of guest time). */
+const RETRY_CYCLES = 100_000;
+
+export type RecoveryMode = 'monitor' | 'guest';
+
+export interface MemoryErrorStats {
+  injected: number;
+  /** Poison consumed (a read of lost data). */
+  activated: number;
+  recoveredByMonitor: number;
+  machineChecks: number;
+  /** Poisoned frames the guest rewrote in full before reading them. */
+  overwritten: number;
+  /** Injections that found no frame of their target class. */
+  noTarget: number;
+  recoveryHostMs: number;
+  log: string[];
+}
+
+/** MCA: one bank, as a kernel expects to read it through rdmsr. */
+const MSR = { MCG_CAP: 0x179, MCG_STATUS: 0x17a, MC0_CTL: 0x400, MC0_STATUS: 0x401, MC0_ADDR: 0x402, MC0_MISC: 0x403 };
+const MCG_STATUS_RIPV = 1, MCG_STATUS_MCIP = 4;
+/** MCi_STATUS high half: VAL (63), UC (61), EN (60), ADDRV (58), PCC (57) is left clear (the context is intact). */
+const MCI_STATUS_HIGH = (1 << 31) | (1 << 29) | (1 << 28) | (1 << 26);
+/** MCA error code for a memory read error (generic memory hierarchy, data read). */
+const MCI_STATUS_LOW = 0x0000009f;
+
+interface Pending {
+  at: number;
+  spec: number;
+  attempt: number;
+}
+
+export class MemoryErrors implements Device {
+  readonly name = 'memory-errors';
+  /** Poisoned guest frame → which of its bytes the guest has rewritten since, and how many are still lost. */
+  private poisoned = new Map<number, { written: Uint8Array; lost: number }>();
+  private pending: Pending[] = [];
+  private spareNext: number;
+  private readonly spareEnd: number;
+  /** Page directories the guest has loaded, most recent last. */
+  private directories: number[] = [];
+  private mcgStatus = 0;
+  private mciStatus: [number, number] = [0, 0];
+  private mciAddr = 0;
+  private random: SeededRandom[];
+  readonly stats: MemoryErrorStats = { injected: 0, activated: 0, recoveredByMonitor: 0, machineChecks: 0, overwritten: 0, noTarget: 0, recoveryHostMs: 0, log: [] };
+
+  constructor(private readonly pc: PC, private readonly specs: InjectionSpec[], readonly recovery: RecoveryMode,
+    private readonly kernelFrames: [number, number]) {
+    const mem = pc.mem;
+    this.spareNext = mem.guestSize / PAGE;
+    this.spareEnd = mem.ram.length / PAGE;
+    this.random = specs.map((s) => new SeededRandom(s.seed));
+    for (const [i, spec] of specs.entries()) {
+      if (spec.kind === 'stuck') throw new MemvisorError(`--inject '${spec.source}': stuck bits are not available yet`);
+      if (spec.trigger.kind === 'console') throw new MemvisorError(`--inject '${spec.source}': match= is not available yet; use at= or window=`);
+      for (let n = 0; n < spec.count; n++) {
+        const t = spec.trigger;
+        const at = t.kind === 'instruction' ? t.at : this.random[i]!.nextInRange(t.from, t.to);
+        this.pending.push({ at, spec: i, attempt: 0 });
+      }
+    }
+    this.pending.sort((a, b) => a.at - b.at || a.spec - b.spec);
+    mem.accessHook = (p, size, write) => this.onAccess(p, size, write);
+    pc.cr3Listeners.push((cr3) => this.rememberDirectory(cr3));
+    pc.extraMsrs = this.msrs();
+  }
+
+  reset(): void {}
+
+  get spareFramesLeft(): number {
+    return this.spareEnd - this.spareNext;
+  }
+
+  // ------------------------------------------------------------------ injection
+
+  nextEvent(): number {
+    return this.pending.length ? this.pending[0]!.at : Infinity;
+  }
+
+  onEvent(now: number): void {
+    while (this.pending.length && this.pending[0]!.at <= now) {
+      const item = this.pending.shift()!;
+      const spec = this.specs[item.spec]!;
+      const frames = this.chooseFrames(spec, this.random[item.spec]!);
+      if (!frames) {
+        if (item.attempt < 1000) {
+          this.pending.push({ ...item, at: now + RETRY_CYCLES, attempt: item.attempt + 1 });
+          this.pending.sort((a, b) => a.at - b.at || a.spec - b.spec);
+        } else {
+          this.stats.noTarget++;
+          this.stats.log.push(`cycle ${now}: ${spec.source}: no ${spec.target} frame to hit`);
+        }
+        continue;
+      }
+      for (const frame of frames) this.inject(spec, frame, this.random[item.spec]!, now);
+    }
+  }
+
+  /** The frames one injection hits, chosen in the current address space; null if there are none. */
+  private chooseFrames(spec: InjectionSpec, random: SeededRandom): number[] | null {
+    const mem = this.pc.mem;
+    if (spec.target === 'address') return [spec.address! >>> 12];
+    if (spec.target === 'kernel') return [random.nextInRange(this.kernelFrames[0], this.kernelFrames[1] - 1)];
+    if (spec.target === 'any') return [random.nextInRange(0x100, mem.guestSize / PAGE - 1)];
+    const cr3 = this.pc.cpu.cr3 >>> 0;
+    const { native, mirror, tables } = this.userPages(cr3);
+    const fresh = (f: number) => !this.poisoned.has(f);
+    let candidates: number[][];
+    switch (spec.target) {
+      case 'user-native': candidates = [...native.values()].filter(fresh).map((f) => [f]); break;
+      case 'user-mirror': candidates = [...mirror.values()].filter(fresh).map((f) => [f]); break;
+      case 'both':
+        candidates = [...native.entries()].filter(([va, f]) => mirror.has(va + MIRROR_OFFSET) && fresh(f))
+          .map(([va, f]) => [f, mirror.get(va + MIRROR_OFFSET)!]);
+        break;
+      case 'page-table': candidates = tables.filter(fresh).map((f) => [f]); break;
+      default: candidates = [];
+    }
+    if (candidates.length === 0) return null;
+    return candidates[random.nextBelow(candidates.length)]!;
+  }
+
+  private inject(spec: InjectionSpec, frame: number, random: SeededRandom, now: number): void {
+    const mem = this.pc.mem;
+    const host = mem.hostOffset(frame * PAGE);
+    this.stats.injected++;
+    if (spec.kind === 'flip') {
+      // Silent corruption: no machine check, the data is simply wrong.
+      for (let b = 0; b < spec.bits; b++) {
+        const bit = random.nextBelow(PAGE * 8);
+        mem.ram[host + (bit >>> 3)]! ^= 1 << (bit & 7);
+      }
+      this.pc.cpu.flushTlb();
+      this.stats.log.push(`cycle ${now}: ${spec.source}: flipped ${spec.bits} bit(s) in frame 0x${(frame * PAGE).toString(16)}`);
+      return;
+    }
+    // poison (the whole frame) or corrupt-line (one 64-byte line): the lost bytes are
+    // those not yet marked as rewritten.
+    const written = new Uint8Array(PAGE);
+    if (spec.kind === 'corrupt-line') {
+      written.fill(1);
+      const line = random.nextBelow(PAGE / 64) * 64;
+      written.fill(0, line, line + 64);
+    }
+    const previous = this.poisoned.get(frame);
+    if (previous) for (let i = 0; i < PAGE; i++) written[i] = written[i]! & previous.written[i]!;
+    let lost = 0;
+    for (let i = 0; i < PAGE; i++) if (!written[i]) lost++;
+    this.poisoned.set(frame, { written, lost });
+    for (let i = 0; i < PAGE; i++) if (!written[i]) mem.ram[host + i] = 0xa5;  // the data is gone
+    mem.pageFlags[frame] |= PAGE_HOOK;
+    this.pc.cpu.flushTlb();
+    this.stats.log.push(`cycle ${now}: ${spec.source}: poisoned frame 0x${(frame * PAGE).toString(16)}${spec.kind === 'corrupt-line' ? ' (one line)' : ''}`);
+  }
+
+  // ------------------------------------------------------------------ consumption
+
+  private onAccess(p: number, size: number, write: boolean): void {
+    const frame = p >>> 12;
+    const state = this.poisoned.get(frame);
+    if (!state) return;
+    const offset = p & 0xfff;
+    const written = state.written;
+    if (write) {
+      for (let i = offset; i < offset + size; i++) {
+        if (!written[i]) { written[i] = 1; state.lost--; }
+      }
+      if (state.lost === 0) {
+        this.clear(frame);
+        this.stats.overwritten++;
+      }
+      return;
+    }
+    let lost = false;
+    for (let i = offset; i < offset + size; i++) if (!written[i]) lost = true;
+    if (!lost) return;
+    this.stats.activated++;
+    if (this.recovery === 'monitor' && this.recover(frame)) return;
+    this.machineCheck(p);
+  }
+
+  private clear(frame: number): void {
+    this.poisoned.delete(frame);
+    this.pc.mem.pageFlags[frame] &= ~PAGE_HOOK;
+  }
+
+  private rememberDirectory(cr3: number): void {
+    const dir = cr3 & ~0xfff;
+    const at = this.directories.indexOf(dir);
+    if (at >= 0) this.directories.splice(at, 1);
+    this.directories.push(dir);
+    if (this.directories.length > 64) this.directories.shift();
+  }
+
+  /** Native and mirror user pages (va → frame) and page-table frames of one page directory. */
+  private userPages(cr3: number): { native: Map<number, number>; mirror: Map<number, number>; tables: number[] } {
+    const mem = this.pc.mem;
+    const dir = cr3 & ~0xfff;
+    const native = new Map<number, number>(), mirror = new Map<number, number>(), tables: number[] = [];
+    for (let pdi = 0; pdi < KERNEL_PDE; pdi++) {
+      const pde = mem.peek32(dir + pdi * 4);
+      if ((pde & 0x85) !== 0x05) continue;  // present, user, not a 4 MiB page
+      tables.push(pde >>> 12);
+      for (let pti = 0; pti < 1024; pti++) {
+        const pte = mem.peek32((pde & ~0xfff) + pti * 4);
+        if ((pte & 0x05) !== 0x05) continue;
+        const va = ((pdi << 22) | (pti << 12)) >>> 0;
+        (va < MIRROR_OFFSET ? native : mirror).set(va, pte >>> 12);
+      }
+    }
+    return { native, mirror, tables };
+  }
+
+  /**
+   * Transparent recovery: find the twin of `frame` in an address space the guest has
+   * loaded and still uses (its kernel half matches the current one), copy it into a spare
+   * frame, and point the P2M there. False when there is no healthy twin or no spare.
+   */
+  private recover(frame: number): boolean {
+    const started = performance.now();
+    const mem = this.pc.mem;
+    const kernelHalf = mem.peek32((this.pc.cpu.cr3 & ~0xfff) + KERNEL_PDE * 4);
+    for (let i = this.directories.length - 1; i >= 0; i--) {
+      const dir = this.directories[i]!;
+      if (mem.peek32(dir + KERNEL_PDE * 4) !== kernelHalf) continue;  // not a live address space
+      const { native, mirror } = this.userPages(dir);
+      let twin = -1, va = -1;
+      for (const [v, f] of native) if (f === frame) { va = v; twin = mirror.get(v + MIRROR_OFFSET) ?? -1; break; }
+      if (va < 0) for (const [v, f] of mirror) if (f === frame) { va = v; twin = native.get(v - MIRROR_OFFSET) ?? -1; break; }
+      if (va < 0) continue;
+      if (twin < 0 || this.poisoned.has(twin) || this.spareNext >= this.spareEnd) return false;
+      const spare = this.spareNext++;
+      mem.ram.copyWithin(spare * PAGE, mem.hostOffset(twin * PAGE), mem.hostOffset(twin * PAGE) + PAGE);
+      mem.p2m[frame] = spare;
+      this.clear(frame);
+      this.pc.cpu.flushTlb();
+      this.stats.recoveredByMonitor++;
+      this.stats.recoveryHostMs += performance.now() - started;
+      this.stats.log.push(`recovered guest frame 0x${(frame * PAGE).toString(16)} (va 0x${va.toString(16)}) from its twin 0x${(twin * PAGE).toString(16)}`);
+      return true;
+    }
+    return false;
+  }
+
+  /** No healthy twin: a machine check for the guest (or shutdown if it cannot take one). */
+  private machineCheck(p: number): never {
+    const cpu = this.pc.cpu;
+    this.stats.machineChecks++;
+    this.stats.log.push(`machine check: lost data at guest-physical 0x${(p >>> 0).toString(16)}`);
+    if (this.mcgStatus & MCG_STATUS_MCIP) cpu.enterShutdown('a machine check while the previous one was being handled');
+    else if (!(cpu.cr4 & CR4_MCE)) cpu.enterShutdown('a machine check with CR4.MCE clear');
+    this.mcgStatus = MCG_STATUS_RIPV | MCG_STATUS_MCIP;
+    this.mciStatus = [MCI_STATUS_LOW, MCI_STATUS_HIGH];
+    this.mciAddr = p >>> 0;
+    return cpu.raise(VEC_MC);
+  }
+
+  private msrs(): MsrHandler {
+    return {
+      readMsr: (index) => {
+        switch (index) {
+          case MSR.MCG_CAP: return [1, 0];  // one bank
+          case MSR.MCG_STATUS: return [this.mcgStatus, 0];
+          case MSR.MC0_CTL: return [0xffffffff, 0xffffffff];
+          case MSR.MC0_STATUS: return [this.mciStatus[0], this.mciStatus[1]];
+          case MSR.MC0_ADDR: return [this.mciAddr, 0];
+          case MSR.MC0_MISC: return [0, 0];
+        }
+        return null;
+      },
+      writeMsr: (index, low, high) => {
+        switch (index) {
+          case MSR.MCG_STATUS: this.mcgStatus = low & 7; return true;
+          case MSR.MC0_CTL: return true;
+          case MSR.MC0_STATUS: this.mciStatus = [low, high]; return true;
+          case MSR.MC0_ADDR: this.mciAddr = low; return true;
+          case MSR.MC0_MISC: return true;
+        }
+        return false;
+      },
+    };
+  }
+
+  save(): DeviceState {
+    throw new MemvisorError('snapshots of a machine with --inject are not available yet');
+  }
+
+  restore(): void {
+    throw new MemvisorError('snapshots of a machine with --inject are not available yet');
+  }
+}
