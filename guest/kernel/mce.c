@@ -50,6 +50,9 @@ recover(struct proc *p, uint va)
     kfree(mem);
     return -1;
   }
+  // The kernel may have been reading the bad frame through its direct map (fork copying
+  // the page, say) and will retry that read: rewrite the frame with the good data too.
+  memmove(P2V(userframe(p->pgdir, va)), mem, PGSIZE);
   remappage(p->pgdir, va, mem);
   return 0;
 }
@@ -62,6 +65,7 @@ lose(struct proc *p, uint va)
   char *mem = kalloc();
   if (!mem) panic("machine check: out of memory");
   memset(mem, 0, PGSIZE);
+  memset(P2V(userframe(p->pgdir, va)), 0, PGSIZE);  // for a read the kernel will retry
   remappage(p->pgdir, va, mem);
   p->killed = 1;
 }

@@ -24,6 +24,8 @@ import { MIRROR_OFFSET } from './mirror.js';
 
 const PAGE = 4096;
 const VEC_MC = 18;
+/** MemV6's (and xv6's) system-call vector. */
+const SYSCALL_VECTOR = 64;
 const KERNEL_PDE = 0x80000000 >>> 22;
 /** Retry an injection that found nothing to hit this much later (1 ms of guest time). */
 const RETRY_CYCLES = 100_000;
@@ -52,6 +54,17 @@ const MCI_STATUS_HIGH = (1 << 31) | (1 << 29) | (1 << 28) | (1 << 26);
 /** MCA error code for a memory read error (generic memory hierarchy, data read). */
 const MCI_STATUS_LOW = 0x0000009f;
 
+/**
+ * Faults in user pages land when the running process makes a system call. A translated
+ * program's native store and the mirror store after it are not atomic: a fault arriving
+ * between the two would be repaired from a copy one store behind. In real memory such a
+ * coincidence (an error in the very bytes stored a few nanoseconds ago) is vanishingly
+ * rare; a injector picking instants uniformly would make it common, and measure the
+ * injector rather than the system. At a system call every sequence of the process is
+ * complete.
+ */
+const USER_TARGETS = new Set(['user-native', 'user-mirror', 'both']);
+
 interface Pending {
   at: number;
   spec: number;
@@ -63,6 +76,7 @@ export class MemoryErrors implements Device {
   /** Poisoned guest frame → which of its bytes the guest has rewritten since, and how many are still lost. */
   private poisoned = new Map<number, { written: Uint8Array; lost: number }>();
   private pending: Pending[] = [];
+  private atNextSyscall: Pending[] = [];
   private spareNext: number;
   private readonly spareEnd: number;
   /** Page directories the guest has loaded, most recent last. */
@@ -90,6 +104,11 @@ export class MemoryErrors implements Device {
     }
     this.pending.sort((a, b) => a.at - b.at || a.spec - b.spec);
     mem.accessHook = (p, size, write) => this.onAccess(p, size, write);
+    const cpu = pc.cpu, previous = cpu.softwareInterruptHook;
+    cpu.softwareInterruptHook = (vector) => {
+      if (vector === SYSCALL_VECTOR) this.onSyscall();
+      return previous ? previous(vector) : false;
+    };
     pc.cr3Listeners.push((cr3) => this.rememberDirectory(cr3));
     pc.extraMsrs = this.msrs();
   }
@@ -109,19 +128,35 @@ export class MemoryErrors implements Device {
   onEvent(now: number): void {
     while (this.pending.length && this.pending[0]!.at <= now) {
       const item = this.pending.shift()!;
-      const spec = this.specs[item.spec]!;
-      const frames = this.chooseFrames(spec, this.random[item.spec]!);
-      if (!frames) {
-        if (item.attempt < 1000) {
-          this.pending.push({ ...item, at: now + RETRY_CYCLES, attempt: item.attempt + 1 });
-          this.pending.sort((a, b) => a.at - b.at || a.spec - b.spec);
-        } else {
-          this.stats.noTarget++;
-          this.stats.log.push(`cycle ${now}: ${spec.source}: no ${spec.target} frame to hit`);
-        }
+      if (USER_TARGETS.has(this.specs[item.spec]!.target)) {
+        this.atNextSyscall.push(item);  // see USER_TARGETS
         continue;
       }
+      this.injectNow(item, now);
+    }
+  }
+
+  /** A process made a system call: the user-page injections that are due land now. */
+  private onSyscall(): void {
+    const due = this.atNextSyscall;
+    if (due.length === 0) return;
+    this.atNextSyscall = [];
+    const now = this.pc.now();
+    for (const item of due) this.injectNow(item, now);
+  }
+
+  private injectNow(item: Pending, now: number): void {
+    const spec = this.specs[item.spec]!;
+    const frames = this.chooseFrames(spec, this.random[item.spec]!);
+    if (frames) {
       for (const frame of frames) this.inject(spec, frame, this.random[item.spec]!, now);
+    } else if (item.attempt < 1000) {
+      this.pending.push({ ...item, at: now + RETRY_CYCLES, attempt: item.attempt + 1 });
+      this.pending.sort((a, b) => a.at - b.at || a.spec - b.spec);
+      this.pc.rescheduled();
+    } else {
+      this.stats.noTarget++;
+      this.stats.log.push(`cycle ${now}: ${spec.source}: no ${spec.target} frame to hit`);
     }
   }
 
@@ -136,7 +171,13 @@ export class MemoryErrors implements Device {
     const fresh = (f: number) => !this.poisoned.has(f);
     let candidates: number[][];
     switch (spec.target) {
-      case 'user-native': candidates = [...native.values()].filter(fresh).map((f) => [f]); break;
+      case 'user-native': {
+        // In a mirrored process, its mirrored pages (not the translator's spill page,
+        // which has no twin by design); in an unmirrored one, any of its pages.
+        const pages = mirror.size ? [...native.entries()].filter(([va]) => mirror.has(va + MIRROR_OFFSET)).map(([, f]) => f) : [...native.values()];
+        candidates = pages.filter(fresh).map((f) => [f]);
+        break;
+      }
       case 'user-mirror': candidates = [...mirror.values()].filter(fresh).map((f) => [f]); break;
       case 'both':
         candidates = [...native.entries()].filter(([va, f]) => mirror.has(va + MIRROR_OFFSET) && fresh(f))
