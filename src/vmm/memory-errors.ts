@@ -74,7 +74,7 @@ interface Pending {
 export class MemoryErrors implements Device {
   readonly name = 'memory-errors';
   /** Poisoned guest frame → which of its bytes the guest has rewritten since, and how many are still lost. */
-  private poisoned = new Map<number, { written: Uint8Array; lost: number }>();
+  private poisoned = new Map<number, { written: Uint8Array; lost: number; consumed: boolean }>();
   private pending: Pending[] = [];
   private atNextSyscall: Pending[] = [];
   private spareNext: number;
@@ -216,7 +216,7 @@ export class MemoryErrors implements Device {
     if (previous) for (let i = 0; i < PAGE; i++) written[i] = written[i]! & previous.written[i]!;
     let lost = 0;
     for (let i = 0; i < PAGE; i++) if (!written[i]) lost++;
-    this.poisoned.set(frame, { written, lost });
+    this.poisoned.set(frame, { written, lost, consumed: false });
     for (let i = 0; i < PAGE; i++) if (!written[i]) mem.ram[host + i] = 0xa5;  // the data is gone
     mem.pageFlags[frame] |= PAGE_HOOK;
     this.pc.cpu.flushTlb();
@@ -237,13 +237,14 @@ export class MemoryErrors implements Device {
       }
       if (state.lost === 0) {
         this.clear(frame);
-        this.stats.overwritten++;
+        if (!state.consumed) this.stats.overwritten++;
       }
       return;
     }
     let lost = false;
     for (let i = offset; i < offset + size; i++) if (!written[i]) lost = true;
     if (!lost) return;
+    state.consumed = true;
     this.stats.activated++;
     if (this.recovery === 'monitor' && this.recover(frame)) return;
     this.machineCheck(p);
