@@ -43,6 +43,10 @@ export interface MemoryErrorStats {
   /** Injections that found no frame of their target class. */
   noTarget: number;
   recoveryHostMs: number;
+  /** Scrubber passes, page pairs compared, and pairs found different (neither copy can be trusted). */
+  scrubs: number;
+  scrubbedPages: number;
+  detectedUncorrectable: number;
   log: string[];
 }
 
@@ -85,10 +89,18 @@ export class MemoryErrors implements Device {
   private mciStatus: [number, number] = [0, 0];
   private mciAddr = 0;
   private random: SeededRandom[];
-  readonly stats: MemoryErrorStats = { injected: 0, activated: 0, recoveredByMonitor: 0, machineChecks: 0, overwritten: 0, noTarget: 0, recoveryHostMs: 0, log: [] };
+  readonly stats: MemoryErrorStats = {
+    injected: 0, activated: 0, recoveredByMonitor: 0, machineChecks: 0, overwritten: 0, noTarget: 0, recoveryHostMs: 0,
+    scrubs: 0, scrubbedPages: 0, detectedUncorrectable: 0, log: [],
+  };
+  private nextScrub: number;
+  /** Page pairs already reported by the scrubber (directory:va). */
+  private reported = new Set<string>();
 
+  /** `scrubEvery`: compare the running process's mirrored pages at its first system call after every this many cycles (0: never). */
   constructor(private readonly pc: PC, private readonly specs: InjectionSpec[], readonly recovery: RecoveryMode,
-    private readonly kernelFrames: [number, number]) {
+    private readonly kernelFrames: [number, number], private readonly scrubEvery = 0) {
+    this.nextScrub = scrubEvery || Infinity;
     const mem = pc.mem;
     this.spareNext = mem.guestSize / PAGE;
     this.spareEnd = mem.ram.length / PAGE;
@@ -138,11 +150,41 @@ export class MemoryErrors implements Device {
 
   /** A process made a system call: the user-page injections that are due land now. */
   private onSyscall(): void {
+    const now = this.pc.now();
+    if (now >= this.nextScrub) {
+      this.nextScrub = now + this.scrubEvery;
+      this.scrub(now);
+    }
     const due = this.atNextSyscall;
     if (due.length === 0) return;
     this.atNextSyscall = [];
-    const now = this.pc.now();
     for (const item of due) this.injectNow(item, now);
+  }
+
+  /**
+   * The scrubber: at a system call every native/mirror pair of the running process must
+   * hold the same bytes. A pair that differs (silent corruption, bits flipped) cannot be
+   * resolved with two copies: it is reported as detected-uncorrectable, never hidden.
+   */
+  private scrub(now: number): void {
+    const mem = this.pc.mem;
+    const dir = this.pc.cpu.cr3 & ~0xfff;
+    const { native, mirror } = this.userPages(dir);
+    this.stats.scrubs++;
+    for (const [va, frame] of native) {
+      const twin = mirror.get(va + MIRROR_OFFSET);
+      if (twin === undefined || this.poisoned.has(frame) || this.poisoned.has(twin)) continue;
+      this.stats.scrubbedPages++;
+      const a = mem.hostOffset(frame * PAGE), b = mem.hostOffset(twin * PAGE);
+      let same = true;
+      for (let i = 0; i < PAGE && same; i++) same = mem.ram[a + i] === mem.ram[b + i];
+      const key = `${dir}:${va}`;
+      if (same || this.reported.has(key)) continue;
+      this.reported.add(key);
+      this.stats.detectedUncorrectable++;
+      this.stats.log.push(`cycle ${now}: scrub: page 0x${va.toString(16)} differs from its mirror (frames 0x${(frame * PAGE).toString(16)} and ` +
+        `0x${(twin * PAGE).toString(16)}): detected, uncorrectable`);
+    }
   }
 
   private injectNow(item: Pending, now: number): void {

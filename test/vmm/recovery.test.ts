@@ -20,12 +20,12 @@ const plainDisk = join(build, 'fs.img');
 const WORK = ['forktest; stressfs; usertests printf forkwait sbrkgrow pipebig bigfile\n', 'mstat; echo finished\n'];
 const FINISHED = /(^|\n)finished\r?\n/;
 
-async function withFaults(disk: string, specs: string[], recovery: RecoveryMode = 'monitor', send = WORK, until = FINISHED): Promise<MemvisorResult & { errors: MemoryErrors }> {
+async function withFaults(disk: string, specs: string[], recovery: RecoveryMode = 'monitor', send = WORK, until = FINISHED, scrubEvery = 0): Promise<MemvisorResult & { errors: MemoryErrors }> {
   let errors: MemoryErrors | undefined;
   const result = await runMemvisor({
     kernel: guestKernel, hdb: disk, spareMiB: 16, prompt: SHELL_PROMPT, send, until, timeoutMs: 300_000,
     setup: (pc) => {
-      errors = new MemoryErrors(pc, specs.map((s) => parseInjectionSpec(s, 1)), recovery, pc.kernelFrames!);
+      errors = new MemoryErrors(pc, specs.map((s) => parseInjectionSpec(s, 1)), recovery, pc.kernelFrames!, scrubEvery);
       pc.addDevice(errors);
     },
   });
@@ -101,6 +101,16 @@ test('recovery: a run with the same seed is replayed exactly (same outcome, same
   assert.equal(b.output, a.output);
   assert.equal(b.pc.cpu.instructionCount, a.pc.cpu.instructionCount);
   assert.deepEqual(b.errors.stats.log, a.errors.stats.log);
+});
+
+test('scrubber: silent bit flips are reported as detected-uncorrectable, and a fault-free run reports nothing', async () => {
+  const clean = await withFaults(mirroredDisk, [], 'monitor', WORK, FINISHED, 500_000);
+  assert.ok(clean.matched, clean.output);
+  assert.ok(clean.errors.stats.scrubbedPages > 100, `only ${clean.errors.stats.scrubbedPages} page pairs scrubbed`);
+  assert.equal(clean.errors.stats.detectedUncorrectable, 0, clean.errors.stats.log.join('\n'));
+  const flipped = await withFaults(mirroredDisk, ['flip:target=user-native,count=3,bits=2,seed=4,window=10000000-20000000'], 'monitor', WORK, FINISHED, 500_000);
+  assert.ok(flipped.errors.stats.detectedUncorrectable > 0, flipped.errors.stats.log.join('\n'));
+  assert.match(flipped.errors.stats.log.join('\n'), /scrub: page 0x[0-9a-f]+ differs from its mirror .*: detected, uncorrectable/);
 });
 
 test('recovery: bad --inject specs are one line and exit 2, before the guest starts', () => {

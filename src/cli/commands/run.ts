@@ -23,7 +23,7 @@ interface RunOptions {
   seed?: string; rtc?: string; inject?: string[]; send?: string[]; prompt: string; until?: string;
   timeout?: string; stats?: string; snapshotAt?: string; snapshot?: string; restore?: string;
   hdaWritable?: boolean; hdbWritable?: boolean; commit?: boolean; debugExit?: boolean;
-  spare: string; recovery: string;
+  spare: string; recovery: string; scrubEvery?: string;
 }
 
 /** A fixed power-on date for reproducible runs (--seed) unless --rtc says otherwise. */
@@ -155,6 +155,7 @@ export function register(program: Command): void {
     .option('--rtc <date>', 'RTC date at power-on: "now" or an ISO date (default: now, or 2026-01-01 with --seed)')
     .option('--inject <spec>', 'inject a memory fault (repeatable), e.g. poison:target=user-native,count=10,seed=1', collect)
     .option('--spare <MiB>', 'host memory reserved at start for recovered pages', '16')
+    .option('--scrub-every <cycles>', 'compare mirrored pages of the running process at its first system call after every this many cycles')
     .option('--recovery <who>', 'monitor (transparent, default) or guest (every machine check goes to the guest)', 'monitor')
     .option('--send <text>', 'type text on the console after the next prompt (repeatable; \\n is Enter)', collect)
     .option('--prompt <regex>', 'what --send waits for', '\\$ $')
@@ -197,9 +198,10 @@ export function register(program: Command): void {
       }
       const mirrors = options.mirror === 'guest' ? followMirrors(pc.mem, (hook) => { pc.cr3Listeners.push(hook); }) : null;
       let errors: MemoryErrors | null = null;
-      if (injections.length) {
+      const scrubEvery = options.scrubEvery === undefined ? 0 : wholeNumber('--scrub-every', options.scrubEvery, 1000, Number.MAX_SAFE_INTEGER);
+      if (injections.length || scrubEvery) {
         for (const spec of injections) checkInjectionFitsMachine(spec, pc.mem.guestSize);
-        errors = new MemoryErrors(pc, injections, options.recovery, pc.kernelFrames ?? [0x100, 0x200]);
+        errors = new MemoryErrors(pc, injections, options.recovery, pc.kernelFrames ?? [0x100, 0x200], scrubEvery);
         pc.addDevice(errors);
       }
       const interactive = process.stdin.isTTY === true;
@@ -220,7 +222,8 @@ export function register(program: Command): void {
         const e = errors.stats;
         process.stderr.write(`${interactive ? '\r\n' : ''}memvisor: memory errors: ${e.injected} injected, ${e.activated} consumed, ` +
           `${e.recoveredByMonitor} recovered by the monitor, ${e.machineChecks} machine checks for the guest, ${e.overwritten} overwritten before use` +
-          `${e.noTarget ? `, ${e.noTarget} found nothing to hit` : ''}\n`);
+          `${e.noTarget ? `, ${e.noTarget} found nothing to hit` : ''}` +
+          `${e.scrubs ? `; scrubber: ${e.scrubs} passes, ${e.scrubbedPages} page pairs compared, ${e.detectedUncorrectable} detected-uncorrectable` : ''}\n`);
       }
       if (mirrors) process.stderr.write(`${interactive ? '\r\n' : ''}memvisor: ${mirrorSummary(mirrors)}\n`);
       if (options.commit) for (const d of pc.ide.drives) d?.commit();
