@@ -10,7 +10,7 @@
 # $(OUT)/user/ is meant to be. It still goes into fs.img (as /xv6compat).
 
 USER_NAMES := init sh cat echo grep kill ln ls mkdir rm wc \
-              stressfs forktest zombie usertests mstat
+              stressfs forktest zombie usertests mstat spin
 USER_LIB := usys ulib printf malloc
 
 USER_OBJ := $(OUT)/obj/user
