@@ -13,6 +13,7 @@ import { Session } from '../machine/session.js';
 import { runQemuSystem, qemuSystemAvailable } from '../oracle/qemu.js';
 import { translateElf } from '../sbt/index.js';
 import { followMirrors, type MirrorStats } from '../vmm/mirror.js';
+import { HardwareMirror } from '../vmm/hardware-mirror.js';
 
 /** The published system (kMemvisor on xv6's usertests). */
 export const PUBLISHED = { average: 43, maximum: 60 };
@@ -109,8 +110,10 @@ export function overheads(base: Subtest[], mirrored: Subtest[], measure: 'instru
   return { rows, average, maximum: top.percent, maximumName: top.name };
 }
 
+type Mode = 'off' | 'guest' | 'hardware';
+
 export interface ModeRun {
-  mode: 'off' | 'guest';
+  mode: Mode;
   disk: string;
   subtests: Subtest[];
   instructions: number;
@@ -144,8 +147,11 @@ function tail(text: string): string {
   return text.split('\n').slice(-15).join('\n');
 }
 
-async function runOnMemvisor(mode: 'off' | 'guest', disk: string, options: UsertestsBenchOptions): Promise<ModeRun> {
-  const pc = bootMachine({ kernel: options.kernel, hdb: disk, memoryMiB: 128, rtcStart: 0 });
+const MEMORY_MIB = 128;
+
+async function runOnMemvisor(mode: Mode, disk: string, options: UsertestsBenchOptions): Promise<ModeRun> {
+  const pc = bootMachine({ kernel: options.kernel, hdb: disk, memoryMiB: MEMORY_MIB, rtcStart: 0, spareMiB: mode === 'hardware' ? MEMORY_MIB : 0 });
+  if (mode === 'hardware') new HardwareMirror(pc, 0);
   const mirroring = followMirrors(pc.mem, (hook) => { pc.cr3Listeners.push(hook); });
   const session = new Session(pc, { send: [command(options.tests)], prompt: /\$ $/, until: DONE, timeoutMs: options.timeoutMs ?? 1_800_000 });
   const recorder = new LineRecorder(() => pc.cpu.instructionCount);
@@ -196,7 +202,9 @@ export interface UsertestsReport {
   wall: OverheadSummary;
   qemu: { off: Subtest[]; guest: Subtest[]; wall: OverheadSummary } | null;
   qemuMissing?: string;
-  hardware: string;
+  /** Untranslated, with the monitor duplicating every write (--mirror hardware). */
+  hardware: ModeRun;
+  hardwareWall: OverheadSummary;
   /** Static count of memory writers by rewriting class in the translated usertests. */
   writerClasses: Record<string, number> | null;
   published: typeof PUBLISHED;
@@ -205,16 +213,16 @@ export interface UsertestsReport {
 
 export async function benchUsertests(options: UsertestsBenchOptions): Promise<UsertestsReport> {
   const log = options.log ?? (() => {});
-  const modeRuns: Record<'off' | 'guest', ModeRun[]> = { off: [], guest: [] };
+  const modeRuns: Record<Mode, ModeRun[]> = { off: [], guest: [], hardware: [] };
   for (let run = 0; run < options.runs; run++) {
-    for (const [mode, disk] of [['off', options.plainDisk], ['guest', options.mirroredDisk]] as const) {
+    for (const [mode, disk] of [['off', options.plainDisk], ['guest', options.mirroredDisk], ['hardware', options.plainDisk]] as const) {
       const r = await runOnMemvisor(mode, disk, options);
       modeRuns[mode].push(r);
       log(`memvisor --mirror ${mode} run ${run + 1}/${options.runs}: ${r.subtests.length} sub-tests, ${r.instructions} instructions, ${r.wallSeconds.toFixed(1)} s`);
     }
   }
   const pick = (runs: ModeRun[]): ModeRun => ({ ...runs[0]!, subtests: medianRuns(runs.map((r) => r.subtests)) });
-  const off = pick(modeRuns.off), guest = pick(modeRuns.guest);
+  const off = pick(modeRuns.off), guest = pick(modeRuns.guest), hardware = pick(modeRuns.hardware);
   const report: UsertestsReport = {
     machine: `${process.platform} ${process.arch}, Node ${process.version}`,
     date: new Date().toISOString(),
@@ -222,7 +230,8 @@ export async function benchUsertests(options: UsertestsBenchOptions): Promise<Us
     instructions: overheads(off.subtests, guest.subtests, 'instructions'),
     wall: overheads(off.subtests, guest.subtests, 'ms', MIN_WALL_MS),
     qemu: null,
-    hardware: 'not measured: the monitor does not implement --mirror hardware yet',
+    hardware,
+    hardwareWall: overheads(off.subtests, hardware.subtests, 'ms', MIN_WALL_MS),
     writerClasses: null,
     published: PUBLISHED,
     targets: TARGETS,
@@ -276,7 +285,8 @@ export function formatUsertestsReport(r: UsertestsReport): string {
   const m = r.guest.mirroring;
   lines.push(`memory: guest mode peak ${m.peakMirroredPages} mirror pages beside ${m.peakUserPages} user pages in one process` +
     ` (${m.sharedFrames} sharing a frame); off mode ${r.off.mirroring.peakMirroredPages} mirror pages`);
-  lines.push(`--mirror hardware: ${r.hardware}`);
+  lines.push(wallLine('--mirror hardware (memvisor)', r.hardwareWall) +
+    `; guest instructions ${r.hardware.instructions} (the unmodified program: the monitor does the copying); memory: a mirror of all ${MEMORY_MIB} MiB`);
   if (!(i.average <= r.targets.average && i.maximum <= r.targets.maximum)) {
     const extra = [...i.rows].sort((a, b) => (b.mirrored - b.base) - (a.mirrored - a.base)).slice(0, 5);
     lines.push(`where the extra instructions go: ${extra.map((e) => `${e.name} +${e.mirrored - e.base}`).join(', ')}`);

@@ -17,7 +17,7 @@
  * access that may fault before changing architectural state.
  */
 import type { InterruptSource, IoSpace, MsrHandler } from './bus.js';
-import { PhysicalMemory } from './memory.js';
+import { PAGE_WRITE_HOOK, PhysicalMemory } from './memory.js';
 import {
   AC, AF, ARITH_FLAGS, CF, DF, ID, IF, IOPL, NT, OF, OP_ADD, OP_INC, OP_LOGIC, OP_NONE, OP_SUB, PF, RF, SF, TF, VM, ZF,
   SIZE_MASK, SIZE_SIGN, parityOf,
@@ -431,7 +431,10 @@ export class CPU {
       }
     }
     const page = phys >>> 12;
-    if (phys >>> 0 < this.mem.guestSize && this.mem.pageFlags[page] === 0) {
+    const flags = this.mem.pageFlags[page]!;
+    // Pages with only a write hook are cached for reads; any other flag means no caching.
+    if (phys >>> 0 < this.mem.guestSize && (flags & ~PAGE_WRITE_HOOK) === 0) {
+      if (flags) writable = false;
       const entry = (this.mem.p2m[page]! << 12) ^ (lin & ~0xfff);
       const vpage = lin >>> 12;
       if (this.tlbCount < TLB_LIST_MAX) this.tlbList[this.tlbCount] = vpage;
@@ -578,7 +581,7 @@ export class CPU {
   }
   private fetchSlow(lin: number): number {
     const phys = this.translate(lin, false, this.cpl === 3);
-    if (phys >>> 0 < this.mem.guestSize && this.mem.pageFlags[phys >>> 12] === 0) {
+    if (phys >>> 0 < this.mem.guestSize && (this.mem.pageFlags[phys >>> 12]! & ~PAGE_WRITE_HOOK) === 0) {
       this.fetchPage = lin & ~0xfff;
       this.fetchHost = this.mem.hostOffset(phys & ~0xfff);
     }

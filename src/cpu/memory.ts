@@ -8,6 +8,8 @@ import type { AccessSize, MmioDevice } from './bus.js';
 
 export const PAGE_MMIO = 1;
 export const PAGE_HOOK = 2;
+/** Writes take the slow path (and call writeHook after); reads stay fast. */
+export const PAGE_WRITE_HOOK = 4;
 
 interface MmioRegion {
   base: number;
@@ -29,6 +31,8 @@ export class PhysicalMemory {
    * or abort the access by throwing (a machine check).
    */
   accessHook: ((guestPhys: number, size: number, write: boolean) => void) | null = null;
+  /** Called after every write to a RAM page whose flags include PAGE_WRITE_HOOK. */
+  writeHook: ((guestPhys: number, size: number) => void) | null = null;
   private readonly regions: MmioRegion[] = [];
 
   constructor(guestBytes: number, hostBytes = guestBytes) {
@@ -123,7 +127,7 @@ export class PhysicalMemory {
     const r = this.region(p);
     if (r) return r.device.mmioRead(p - r.base, size);
     if (p >= this.guestSize) return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
-    this.accessHook?.(p, size, false);
+    if (this.pageFlags[p >>> 12]! & PAGE_HOOK) this.accessHook?.(p, size, false);
     const host = this.hostOffset(p);
     return size === 1 ? this.ram[host]! : size === 2 ? this.view.getUint16(host, true) : this.view.getUint32(host, true);
   }
@@ -132,10 +136,12 @@ export class PhysicalMemory {
     const r = this.region(p);
     if (r) return r.device.mmioWrite(p - r.base, size, v);
     if (p >= this.guestSize) return;
-    this.accessHook?.(p, size, true);
+    const flags = this.pageFlags[p >>> 12]!;
+    if (flags & PAGE_HOOK) this.accessHook?.(p, size, true);
     const host = this.hostOffset(p);
     if (size === 1) this.ram[host] = v;
     else if (size === 2) this.view.setUint16(host, v, true);
     else this.view.setUint32(host, v, true);
+    if (flags & PAGE_WRITE_HOOK) this.writeHook?.(p, size);
   }
 }

@@ -21,6 +21,7 @@ import type { PC } from '../machine/pc.js';
 import { SeededRandom } from '../faults/random.js';
 import type { InjectionSpec } from '../faults/spec.js';
 import { MIRROR_OFFSET } from './mirror.js';
+import type { HardwareMirror } from './hardware-mirror.js';
 
 const PAGE = 4096;
 const VEC_MC = 18;
@@ -99,11 +100,12 @@ export class MemoryErrors implements Device {
 
   /** `scrubEvery`: compare the running process's mirrored pages at its first system call after every this many cycles (0: never). */
   constructor(private readonly pc: PC, private readonly specs: InjectionSpec[], readonly recovery: RecoveryMode,
-    private readonly kernelFrames: [number, number], private readonly scrubEvery = 0) {
+    private readonly kernelFrames: [number, number], private readonly scrubEvery = 0,
+    private readonly hardware: HardwareMirror | null = null) {
     this.nextScrub = scrubEvery || Infinity;
     const mem = pc.mem;
     this.spareNext = mem.guestSize / PAGE;
-    this.spareEnd = mem.ram.length / PAGE;
+    this.spareEnd = hardware ? hardware.base : mem.ram.length / PAGE;
     this.random = specs.map((s) => new SeededRandom(s.seed));
     for (const [i, spec] of specs.entries()) {
       if (spec.kind === 'stuck') throw new MemvisorError(`--inject '${spec.source}': stuck bits are not available yet`);
@@ -332,6 +334,18 @@ export class MemoryErrors implements Device {
   private recover(frame: number): boolean {
     const started = performance.now();
     const mem = this.pc.mem;
+    if (this.hardware) {  // the monitor's own copy of every frame
+      if (this.spareNext >= this.spareEnd) return false;
+      const spare = this.spareNext++;
+      mem.ram.copyWithin(spare * PAGE, this.hardware.mirrorFrame(frame) * PAGE, (this.hardware.mirrorFrame(frame) + 1) * PAGE);
+      mem.p2m[frame] = spare;
+      this.clear(frame);
+      this.pc.cpu.flushTlb();
+      this.stats.recoveredByMonitor++;
+      this.stats.recoveryHostMs += performance.now() - started;
+      this.stats.log.push(`recovered guest frame 0x${(frame * PAGE).toString(16)} from the hardware mirror`);
+      return true;
+    }
     const kernelHalf = mem.peek32((this.pc.cpu.cr3 & ~0xfff) + KERNEL_PDE * 4);
     for (let i = this.directories.length - 1; i >= 0; i--) {
       const dir = this.directories[i]!;

@@ -89,7 +89,7 @@ export function register(program: Command): void {
 async function runWithProgress<T>(runs: number, tests: string[], work: (progress: (mode: string, name: string) => void) => Promise<T>): Promise<T> {
   if (!process.stderr.isTTY) return work(() => {});
   const bar = new cliProgress.SingleBar({ format: 'usertests {bar} {value}/{total} sub-tests | {mode} {name}', stream: process.stderr }, cliProgress.Presets.shades_classic);
-  bar.start(runs * 2 * tests.length, 0, { mode: '', name: '' });
+  bar.start(runs * 3 * tests.length, 0, { mode: '', name: '' });
   try {
     return await work((mode, name) => bar.increment({ mode: `--mirror ${mode}`, name }));
   } finally {

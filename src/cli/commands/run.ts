@@ -13,6 +13,7 @@ import type { PC } from '../../machine/pc.js';
 import { Session, type SessionResult } from '../../machine/session.js';
 import { followMirrors, type MirrorStats } from '../../vmm/mirror.js';
 import { MemoryErrors, type MemoryErrorStats } from '../../vmm/memory-errors.js';
+import { HardwareMirror } from '../../vmm/hardware-mirror.js';
 import { checkInjectionFitsMachine, parseInjectionSpec } from '../../faults/index.js';
 import { loadSnapshot } from '../../machine/snapshot.js';
 import { builtFile } from '../../paths.js';
@@ -51,7 +52,8 @@ function bootConfig(options: RunOptions): BootConfig {
     memoryMiB: wholeNumber('--mem', options.mem, 2, 3072),
     rtcStart: rtcStart(options),
     debugExit: options.debugExit,
-    spareMiB: wholeNumber('--spare', options.spare, 0, 1024),
+    // --mirror hardware reserves a second copy of guest memory beyond the spare pool.
+    spareMiB: wholeNumber('--spare', options.spare, 0, 1024) + (options.mirror === 'hardware' ? wholeNumber('--mem', options.mem, 2, 3072) : 0),
   };
 }
 
@@ -150,7 +152,7 @@ export function register(program: Command): void {
     .option('--hda <file>', 'IDE primary master disk image; boots its boot sector when there is no --kernel')
     .option('--hdb <file>', 'IDE primary slave disk image (default with MemV6: build/guest/fs.img)')
     .option('--mem <MiB>', 'guest memory', '128')
-    .option('--mirror <mode>', 'off | guest (MemV6 mirrors translated processes) | system | hardware', 'guest')
+    .option('--mirror <mode>', 'off | guest (MemV6 mirrors translated processes) | hardware (the monitor duplicates every write) | system', 'guest')
     .option('--seed <n>', 'seed for everything random; also fixes the RTC date so runs repeat exactly')
     .option('--rtc <date>', 'RTC date at power-on: "now" or an ISO date (default: now, or 2026-01-01 with --seed)')
     .option('--inject <spec>', 'inject a memory fault (repeatable), e.g. poison:target=user-native,count=10,seed=1', collect)
@@ -174,9 +176,10 @@ export function register(program: Command): void {
       if (!['off', 'guest', 'system', 'hardware'].includes(options.mirror)) {
         throw new MemvisorError(`--mirror ${options.mirror}: expected off, guest, system or hardware`);
       }
-      if (options.mirror === 'system' || options.mirror === 'hardware') {
-        throw new MemvisorError(`--mirror ${options.mirror}: not available yet (memvisor mirrors only through the guest for now)`);
+      if (options.mirror === 'system') {
+        throw new MemvisorError('--mirror system: not available yet (use guest, hardware or off)');
       }
+      if (options.mirror === 'hardware' && options.restore) throw new MemvisorError('--mirror hardware cannot be combined with --restore yet');
       const seed = options.seed === undefined ? 0 : wholeNumber('--seed', options.seed, 0, 0xffffffff);
       if (options.recovery !== 'monitor' && options.recovery !== 'guest') throw new MemvisorError(`--recovery ${options.recovery}: expected monitor or guest`);
       const injections = (options.inject ?? []).map((text) => parseInjectionSpec(text, seed));
@@ -197,11 +200,12 @@ export function register(program: Command): void {
         pc = bootMachine(bootConfig(options));
       }
       const mirrors = options.mirror === 'guest' ? followMirrors(pc.mem, (hook) => { pc.cr3Listeners.push(hook); }) : null;
+      const hardware = options.mirror === 'hardware' ? new HardwareMirror(pc, (wholeNumber('--spare', options.spare, 0, 1024) << 20) / 4096) : null;
       let errors: MemoryErrors | null = null;
       const scrubEvery = options.scrubEvery === undefined ? 0 : wholeNumber('--scrub-every', options.scrubEvery, 1000, Number.MAX_SAFE_INTEGER);
       if (injections.length || scrubEvery) {
         for (const spec of injections) checkInjectionFitsMachine(spec, pc.mem.guestSize);
-        errors = new MemoryErrors(pc, injections, options.recovery, pc.kernelFrames ?? [0x100, 0x200], scrubEvery);
+        errors = new MemoryErrors(pc, injections, options.recovery, pc.kernelFrames ?? [0x100, 0x200], scrubEvery, hardware);
         pc.addDevice(errors);
       }
       const interactive = process.stdin.isTTY === true;

@@ -1,0 +1,51 @@
+/**
+ * `--mirror hardware`: the monitor keeps a second copy of all guest memory and duplicates
+ * every guest write into it, as Intel's full memory mirroring does in the memory
+ * controller. No translated code, twice the memory: the reference that guest mirroring is
+ * measured against. Every guest RAM page is marked so writes take the slow path (reads
+ * stay fast); after each write the same bytes go to the page's mirror.
+ */
+import { PAGE_WRITE_HOOK } from '../cpu/memory.js';
+import { MemvisorError } from '../errors.js';
+import type { PC } from '../machine/pc.js';
+
+const PAGE = 4096;
+
+export class HardwareMirror {
+  /** Host frame of the mirror of guest frame 0; guest frame g's mirror is base + g. */
+  readonly base: number;
+  writes = 0;
+
+  /** The PC must have been built with spare host memory of at least the guest's size (see mirrorSpareMiB). */
+  constructor(private readonly pc: PC, spareFrames: number) {
+    const mem = pc.mem;
+    const guestFrames = mem.guestSize / PAGE;
+    this.base = mem.ram.length / PAGE - guestFrames;
+    if (this.base < guestFrames + spareFrames) throw new MemvisorError('--mirror hardware: internal error: no host memory reserved for the mirror');
+    for (let g = 0; g < guestFrames; g++) this.sync(g);
+    for (let g = 0; g < guestFrames; g++) mem.pageFlags[g] |= PAGE_WRITE_HOOK;
+    mem.writeHook = (p, size) => {
+      this.writes++;
+      const host = mem.hostOffset(p);
+      mem.ram.copyWithin((this.base + (p >>> 12)) * PAGE + (p & 0xfff), host, host + size);
+    };
+    pc.cpu.flushTlb();
+  }
+
+  /** Copies guest frame g into its mirror. */
+  sync(g: number): void {
+    const mem = this.pc.mem;
+    const host = mem.hostOffset(g * PAGE);
+    mem.ram.copyWithin((this.base + g) * PAGE, host, host + PAGE);
+  }
+
+  /** The host frame holding the mirror of guest frame g. */
+  mirrorFrame(g: number): number {
+    return this.base + g;
+  }
+}
+
+/** Host memory to reserve beyond the guest for a hardware mirror and the spare pool. */
+export function mirrorSpareMiB(memoryMiB: number, spareMiB: number): number {
+  return memoryMiB + spareMiB;
+}
