@@ -44,8 +44,3 @@ export class HardwareMirror {
     return this.base + g;
   }
 }
-
-/** Host memory to reserve beyond the guest for a hardware mirror and the spare pool. */
-export function mirrorSpareMiB(memoryMiB: number, spareMiB: number): number {
-  return memoryMiB + spareMiB;
-}

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseInjectionSpec } from '../../src/faults/index.js';
 import { MemoryErrors, type RecoveryMode } from '../../src/vmm/memory-errors.js';
+import { HardwareMirror } from '../../src/vmm/hardware-mirror.js';
 import { repoRoot } from '../support/build.js';
 import { runMemvisor, type MemvisorResult } from '../support/machine.js';
 import { guestKernel, SHELL_PROMPT } from '../guest/scenarios.js';
@@ -76,6 +77,24 @@ test('recovery: both copies lost kills the process with a clear message; nothing
     if (/^mce: |failed|^\$ |^$/.test(line)) continue;
     assert.ok(expected.has(line), `a line the fault-free run never printed: ${JSON.stringify(line)}`);
   }
+});
+
+test('recovery: with --mirror hardware the monitor\'s own copy recovers untranslated processes too', async () => {
+  let errors: MemoryErrors | undefined;
+  const r = await runMemvisor({
+    kernel: guestKernel, hdb: plainDisk, spareMiB: 16 + 128, prompt: SHELL_PROMPT, send: WORK, until: FINISHED, timeoutMs: 300_000,
+    setup: (pc) => {
+      const hardware = new HardwareMirror(pc, (16 << 20) / 4096);
+      errors = new MemoryErrors(pc, [parseInjectionSpec('poison:target=user-native,count=10,seed=1,window=10000000-40000000', 1)], 'monitor', pc.kernelFrames!, 0, hardware);
+      pc.addDevice(errors);
+    },
+  });
+  assert.ok(r.matched, r.output);
+  assert.ok(errors!.stats.recoveredByMonitor > 0, errors!.stats.log.join('\n'));
+  assert.equal(errors!.stats.machineChecks, 0);
+  assert.doesNotMatch(r.output, /^mce: /m);
+  assert.match(r.output, /fork test OK/);
+  assert.match(r.output, /stressfs ok/);
 });
 
 test('recovery: the same faults in untranslated processes kill them (the baseline mirroring improves on)', async () => {
