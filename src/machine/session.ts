@@ -29,6 +29,8 @@ export interface SessionOptions {
   pace?: boolean;
   /** Console transcript carried over from a snapshot. */
   history?: string;
+  /** Called at each slice boundary with the whole transcript (console-triggered fault injection). */
+  onConsole?: (transcript: string) => void;
   /** How much of `history` earlier --send text already answered (saved in the snapshot). */
   consumed?: number;
 }
@@ -86,6 +88,7 @@ export class Session {
       this.pending = '';
     }
     const o = this.options;
+    o.onConsole?.(this.transcript);
     if (o.snapshotAt && o.snapshotFile && !this.snapshotTaken && o.snapshotAt.test(this.transcript.slice(this.sessionStart))) {
       saveSnapshot(o.snapshotFile, this.pc, { console: this.transcript, consumed: this.sendFrom });
       this.snapshotTaken = true;

@@ -14,7 +14,7 @@
  */
 import { CR4_MCE } from '../cpu/state.js';
 import type { MsrHandler } from '../cpu/bus.js';
-import { PAGE_HOOK } from '../cpu/memory.js';
+import { PAGE_HOOK, PAGE_WRITE_HOOK } from '../cpu/memory.js';
 import { MemvisorError } from '../errors.js';
 import type { Device, DeviceState } from '../machine/device.js';
 import type { PC } from '../machine/pc.js';
@@ -82,6 +82,10 @@ export class MemoryErrors implements Device {
   private poisoned = new Map<number, { written: Uint8Array; lost: number; consumed: boolean }>();
   private pending: Pending[] = [];
   private atNextSyscall: Pending[] = [];
+  /** match= injections waiting for their text on the console. */
+  private consoleTriggers: Array<{ spec: number; text: string }> = [];
+  /** Frames with stuck bits: [byte offset, bit mask, value] each, re-applied after every write. */
+  private stuck = new Map<number, Array<[number, number, number]>>();
   private spareNext: number;
   private readonly spareEnd: number;
   /** Page directories the guest has loaded, most recent last. */
@@ -108,8 +112,10 @@ export class MemoryErrors implements Device {
     this.spareEnd = hardware ? hardware.base : mem.ram.length / PAGE;
     this.random = specs.map((s) => new SeededRandom(s.seed));
     for (const [i, spec] of specs.entries()) {
-      if (spec.kind === 'stuck') throw new MemvisorError(`--inject '${spec.source}': stuck bits are not available yet`);
-      if (spec.trigger.kind === 'console') throw new MemvisorError(`--inject '${spec.source}': match= is not available yet; use at= or window=`);
+      if (spec.trigger.kind === 'console') {
+        this.consoleTriggers.push({ spec: i, text: spec.trigger.text });
+        continue;
+      }
       for (let n = 0; n < spec.count; n++) {
         const t = spec.trigger;
         const at = t.kind === 'instruction' ? t.at : this.random[i]!.nextInRange(t.from, t.to);
@@ -118,6 +124,12 @@ export class MemoryErrors implements Device {
     }
     this.pending.sort((a, b) => a.at - b.at || a.spec - b.spec);
     mem.accessHook = (p, size, write) => this.onAccess(p, size, write);
+    const previousWriteHook = mem.writeHook;
+    mem.writeHook = (p, size) => {
+      previousWriteHook?.(p, size);
+      const bits = this.stuck.get(p >>> 12);
+      if (bits) this.applyStuck(p >>> 12, bits);
+    };
     const cpu = pc.cpu, previous = cpu.softwareInterruptHook;
     cpu.softwareInterruptHook = (vector) => {
       if (vector === SYSCALL_VECTOR) this.onSyscall();
@@ -148,6 +160,23 @@ export class MemoryErrors implements Device {
       }
       this.injectNow(item, now);
     }
+  }
+
+  /** The console so far (at a slice boundary): match= injections whose text has appeared are due now. */
+  consoleText(transcript: string): void {
+    if (this.consoleTriggers.length === 0) return;
+    const now = this.pc.now();
+    this.consoleTriggers = this.consoleTriggers.filter(({ spec, text }) => {
+      if (!transcript.includes(text)) return true;
+      for (let n = 0; n < this.specs[spec]!.count; n++) this.pending.push({ at: now, spec, attempt: 0 });
+      return false;
+    });
+    this.pending.sort((a, b) => a.at - b.at || a.spec - b.spec);
+  }
+
+  private applyStuck(frame: number, bits: Array<[number, number, number]>): void {
+    const ram = this.pc.mem.ram, host = this.pc.mem.hostOffset(frame * PAGE);
+    for (const [at, mask, value] of bits) ram[host + at] = (ram[host + at]! & ~mask) | value;
   }
 
   /** A process made a system call: the user-page injections that are due land now. */
@@ -238,6 +267,20 @@ export class MemoryErrors implements Device {
     const mem = this.pc.mem;
     const host = mem.hostOffset(frame * PAGE);
     this.stats.injected++;
+    if (spec.kind === 'stuck') {
+      // Permanent and silent: the bits keep their value whatever is written.
+      const bits = this.stuck.get(frame) ?? [];
+      for (let b = 0; b < spec.bits; b++) {
+        const bit = random.nextBelow(PAGE * 8);
+        bits.push([bit >>> 3, 1 << (bit & 7), random.nextBelow(2) << (bit & 7)]);
+      }
+      this.stuck.set(frame, bits);
+      this.applyStuck(frame, bits);
+      mem.pageFlags[frame] |= PAGE_WRITE_HOOK;
+      this.pc.cpu.flushTlb();
+      this.stats.log.push(`cycle ${now}: ${spec.source}: ${spec.bits} bit(s) stuck in frame 0x${(frame * PAGE).toString(16)}`);
+      return;
+    }
     if (spec.kind === 'flip') {
       // Silent corruption: no machine check, the data is simply wrong.
       for (let b = 0; b < spec.bits; b++) {

@@ -132,6 +132,24 @@ test('scrubber: silent bit flips are reported as detected-uncorrectable, and a f
   assert.match(flipped.errors.stats.log.join('\n'), /scrub: page 0x[0-9a-f]+ differs from its mirror .*: detected, uncorrectable/);
 });
 
+test('faults: stuck bits are found by the scrubber; match= injects when the console shows the text', async () => {
+  const stuck = await withFaults(mirroredDisk, ['stuck:target=user-native,count=2,bits=3,seed=6,window=10000000-20000000'], 'monitor', WORK, FINISHED, 1_000_000);
+  assert.match(stuck.errors.stats.log.join('\n'), /bit\(s\) stuck in frame/);
+  assert.ok(stuck.errors.stats.detectedUncorrectable > 0, stuck.errors.stats.log.join('\n'));
+  let errors: MemoryErrors | undefined;
+  const matched = await runMemvisor({
+    kernel: guestKernel, hdb: mirroredDisk, spareMiB: 16, prompt: SHELL_PROMPT, send: WORK, until: FINISHED, timeoutMs: 120_000,
+    setup: (pc) => {
+      errors = new MemoryErrors(pc, [parseInjectionSpec('poison:target=user-native,count=3,match=stressfs starting', 5)], 'monitor', pc.kernelFrames!);
+      pc.addDevice(errors);
+    },
+    session: { onConsole: (transcript) => errors!.consoleText(transcript) },
+  });
+  assert.ok(matched.matched, matched.output);
+  assert.equal(errors!.stats.injected, 3, errors!.stats.log.join('\n'));
+  assert.match(matched.output, /stressfs ok/);
+});
+
 test('recovery: bad --inject specs are one line and exit 2, before the guest starts', () => {
   const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
   const cases: Array<[string, RegExp]> = [

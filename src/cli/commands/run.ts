@@ -57,6 +57,8 @@ function bootConfig(options: RunOptions): BootConfig {
   };
 }
 
+const count = (text: string, pattern: RegExp) => (text.match(pattern) ?? []).length;
+
 function writeStats(path: string, pc: PC, result: SessionResult, mirrors: MirrorStats | null, errors: MemoryErrorStats | null): void {
   const instructions = pc.cpu.instructionCount;
   const cycles = pc.now();
@@ -79,6 +81,13 @@ function writeStats(path: string, pc: PC, result: SessionResult, mirrors: Mirror
     },
     mirroring: mirrors,
     memoryErrors: errors,
+    // What the guest said about it on its console.
+    guest: {
+      recoveredFromMirror: count(result.output, /recovered from its mirror/g),
+      killed: count(result.output, /which has no healthy copy: killing it/g),
+      panics: count(result.output, /^panic: /gm),
+      divergences: count(result.output, /^mirror: pid /gm),
+    },
   };
   const temporary = `${path}.partial`;
   try {
@@ -212,6 +221,7 @@ export function register(program: Command): void {
       const session = new Session(pc, {
         until, send: options.send?.map(unescapeText), prompt, timeoutMs, snapshotAt, snapshotFile: options.snapshot,
         echo: (text) => process.stdout.write(text), pace: interactive, history, consumed,
+        onConsole: errors ? (transcript) => errors!.consoleText(transcript) : undefined,
       });
       if (interactive) process.stderr.write('memvisor: guest console on this terminal; Ctrl-A X quits, Ctrl-A H for help\r\n');
       const detach = attachTerminal(session);
