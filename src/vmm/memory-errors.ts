@@ -229,7 +229,7 @@ export class MemoryErrors implements Device {
       this.pc.rescheduled();
     } else {
       this.stats.noTarget++;
-      this.stats.log.push(`cycle ${now}: ${spec.source}: no ${spec.target} frame to hit`);
+      this.stats.log.push(`cycle ${now}: ${spec.source} (seed ${spec.seed}): no ${spec.target} frame to hit`);
     }
   }
 
@@ -278,7 +278,7 @@ export class MemoryErrors implements Device {
       this.applyStuck(frame, bits);
       mem.pageFlags[frame] |= PAGE_WRITE_HOOK;
       this.pc.cpu.flushTlb();
-      this.stats.log.push(`cycle ${now}: ${spec.source}: ${spec.bits} bit(s) stuck in frame 0x${(frame * PAGE).toString(16)}`);
+      this.stats.log.push(`cycle ${now}: ${spec.source} (seed ${spec.seed}): ${spec.bits} bit(s) stuck in frame 0x${(frame * PAGE).toString(16)}`);
       return;
     }
     if (spec.kind === 'flip') {
@@ -288,7 +288,7 @@ export class MemoryErrors implements Device {
         mem.ram[host + (bit >>> 3)]! ^= 1 << (bit & 7);
       }
       this.pc.cpu.flushTlb();
-      this.stats.log.push(`cycle ${now}: ${spec.source}: flipped ${spec.bits} bit(s) in frame 0x${(frame * PAGE).toString(16)}`);
+      this.stats.log.push(`cycle ${now}: ${spec.source} (seed ${spec.seed}): flipped ${spec.bits} bit(s) in frame 0x${(frame * PAGE).toString(16)}`);
       return;
     }
     // poison (the whole frame) or corrupt-line (one 64-byte line): the lost bytes are
@@ -307,7 +307,7 @@ export class MemoryErrors implements Device {
     for (let i = 0; i < PAGE; i++) if (!written[i]) mem.ram[host + i] = 0xa5;  // the data is gone
     mem.pageFlags[frame] |= PAGE_HOOK;
     this.pc.cpu.flushTlb();
-    this.stats.log.push(`cycle ${now}: ${spec.source}: poisoned frame 0x${(frame * PAGE).toString(16)}${spec.kind === 'corrupt-line' ? ' (one line)' : ''}`);
+    this.stats.log.push(`cycle ${now}: ${spec.source} (seed ${spec.seed}): poisoned frame 0x${(frame * PAGE).toString(16)}${spec.kind === 'corrupt-line' ? ' (one line)' : ''}`);
   }
 
   // ------------------------------------------------------------------ consumption
