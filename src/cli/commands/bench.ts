@@ -7,6 +7,7 @@ import { wholeNumber } from '../parse.js';
 import { builtFile } from '../../paths.js';
 import { benchMips, formatMipsReport } from '../../bench/mips.js';
 import { benchBoot, formatBootReport } from '../../bench/boot.js';
+import { benchSbt, formatSbtReport } from '../../bench/sbt.js';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
@@ -61,6 +62,13 @@ export function register(program: Command): void {
         log: (line) => process.stderr.write(`${line}\n`),
       });
       process.stdout.write(`${formatBootReport(report)}\n`);
+    });
+  bench
+    .command('sbt')
+    .description('what the translator costs: translation time and code growth of MemV6 programs, executed instructions on the C corpus')
+    .action(() => {
+      const report = benchSbt(builtFile('user'), builtFile('corpus'), (line) => process.stderr.write(`${line}\n`));
+      process.stdout.write(`${formatSbtReport(report)}\n`);
     });
   bench
     .command('usertests')
