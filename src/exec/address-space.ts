@@ -13,6 +13,14 @@ export class AddressSpace {
   private readonly freeFrames: number[] = [];
   /** Linear page number → guest-physical frame address, for every mapped page. */
   readonly pages = new Map<number, number>();
+  /**
+   * Mirroring (0 = off): every page mapped below this offset gets a twin at page + offset
+   * with its own frame, and everything the runner writes goes to both (as MemV6 does for
+   * translated programs).
+   */
+  mirrorOffset = 0;
+  /** A page that gets no twin (the translator's spill page), or -1. */
+  noTwin = -1;
 
   constructor(readonly mem: PhysicalMemory, firstFrame = 0x1000) {
     this.nextFrame = firstFrame;
@@ -39,6 +47,9 @@ export class AddressSpace {
 
   /** Maps one page (a fresh zero frame unless `frame` is given). Returns the frame. */
   map(linear: number, flags: number, frame?: number): number {
+    if (this.mirrorOffset && (linear >>> 0) < this.mirrorOffset && (linear & ~0xfff) !== this.noTwin) {
+      this.map((linear + this.mirrorOffset) | 0, flags);
+    }
     const page = linear >>> 12;
     const existing = this.pages.get(page);
     if (existing !== undefined) {
@@ -61,6 +72,7 @@ export class AddressSpace {
     const page = linear >>> 12;
     const frame = this.pages.get(page);
     if (frame === undefined) return;
+    if (this.mirrorOffset && (linear >>> 0) < this.mirrorOffset) this.unmap((linear + this.mirrorOffset) | 0);
     this.pages.delete(page);
     this.setPte(linear, 0);
     this.freeFrames.push(frame);
@@ -89,9 +101,36 @@ export class AddressSpace {
       if (host < 0) return false;
       const n = Math.min(bytes.length - i, 4096 - (at & 0xfff));
       this.mem.ram.set(bytes.subarray(i, i + n), host);
+      if (this.mirrorOffset && at < this.mirrorOffset) {
+        const twin = this.hostOffset(at + this.mirrorOffset);
+        if (twin >= 0) this.mem.ram.set(bytes.subarray(i, i + n), twin);
+      }
       i += n;
     }
     return true;
+  }
+
+  /** Bytes where a page below the mirror offset differs from its twin: [address, native, mirror]. */
+  mirrorDifferences(limit: number): { pages: number; compared: number; bytes: number; first: Array<[number, number, number]> } {
+    const result = { pages: 0, compared: 0, bytes: 0, first: [] as Array<[number, number, number]> };
+    const ram = this.mem.ram;
+    for (const [page, frame] of this.pages) {
+      const va = page * 4096;
+      if (!this.mirrorOffset || va >= this.mirrorOffset) continue;
+      const twin = this.pages.get((va + this.mirrorOffset) >>> 12);
+      if (twin === undefined) continue;
+      result.compared++;
+      const a = this.mem.hostOffset(frame), b = this.mem.hostOffset(twin);
+      let differs = false;
+      for (let i = 0; i < 4096; i++) {
+        if (ram[a + i] === ram[b + i]) continue;
+        differs = true;
+        result.bytes++;
+        if (result.first.length < limit) result.first.push([va + i, ram[a + i]!, ram[b + i]!]);
+      }
+      if (differs) result.pages++;
+    }
+    return result;
   }
 
   /** Reads bytes from mapped pages; null if some page is not mapped. */

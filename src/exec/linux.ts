@@ -63,6 +63,8 @@ export interface ExecOptions {
   stdout?: (bytes: Uint8Array) => void;
   stderr?: (bytes: Uint8Array) => void;
   stdin?: (max: number) => Uint8Array;
+  /** Run a program translated for MemV6 (not --linux-stub) with a mirror: see AddressSpace. */
+  mirror?: boolean;
 }
 
 export interface ExecResult {
@@ -72,6 +74,8 @@ export interface ExecResult {
   message?: string;
   instructions: number;
   seconds: number;
+  /** With `mirror`: how native and mirror memory compare at exit. */
+  mirror?: ReturnType<AddressSpace['mirrorDifferences']>;
 }
 
 class NoDevices implements IoSpace {
@@ -85,7 +89,10 @@ export class LinuxProcess {
   readonly space: AddressSpace;
   private brkStart = 0;
   private brkEnd = 0;
-  private mmapNext = MMAP_TOP;
+  /** Where the stack and the mmap area end; below the mirror offset when mirroring. */
+  private readonly stackTop: number;
+  private readonly mmapTop: number;
+  private mmapNext: number;
   private exited: ExecResult | null = null;
   private readonly stdout: (bytes: Uint8Array) => void;
   private readonly stderr: (bytes: Uint8Array) => void;
@@ -97,10 +104,32 @@ export class LinuxProcess {
     this.mem = new PhysicalMemory(options.memoryBytes ?? 256 << 20);
     this.cpu = new CPU(this.mem, new NoDevices());
     this.space = new AddressSpace(this.mem);
+    this.stackTop = STACK_TOP;
+    if (options.mirror) {
+      const offset = this.translationOffset();
+      this.space.mirrorOffset = offset;
+      this.stackTop = offset - 0x01000000;
+    }
+    this.mmapTop = options.mirror ? this.stackTop - STACK_MAX - 0x100000 : MMAP_TOP;
+    this.mmapNext = this.mmapTop;
     this.stdout = options.stdout ?? ((b) => writeAll(1, b));
     this.stderr = options.stderr ?? ((b) => writeAll(2, b));
     this.stdin = options.stdin ?? readStdin;
     this.load();
+  }
+
+  /** The mirror offset from the translator's note; the spill page gets no twin. */
+  private translationOffset(): number {
+    const note = this.elf.notes.find((n) => n.name === 'MemV6' && n.type === 1 && n.desc.length >= 4);
+    if (!note) this.fail('--mirror runs programs made by memvisor translate; this one has no translation note');
+    if (this.elf.symbols.some((s) => s.name === '__memvisor_linux_stub')) {
+      this.fail('translated with --linux-stub, which maps its own mirror: run it without --mirror');
+    }
+    const view = new DataView(note.desc.buffer, note.desc.byteOffset, note.desc.length);
+    const offset = view.getUint32(0, true);
+    if (offset < 0x10000000 || offset % 4096) this.fail(`translation note names an unusable mirror offset 0x${offset.toString(16)}`);
+    if (note.desc.length >= 8) this.space.noTwin = view.getUint32(4, true);
+    return offset;
   }
 
   private fail(message: string): never {
@@ -114,7 +143,7 @@ export class LinuxProcess {
       if (ph.type !== PT_LOAD || ph.memsz === 0) continue;
       const start = ph.vaddr >>> 0, end = start + ph.memsz;
       if (end > 0x100000000 || start < 0x1000) this.fail(`segment at 0x${start.toString(16)} is outside user memory`);
-      if (end > MMAP_TOP - STACK_MAX) this.fail(`segment at 0x${start.toString(16)} overlaps the stack area`);
+      if (end > this.mmapTop - STACK_MAX) this.fail(`segment at 0x${start.toString(16)} overlaps the stack area`);
       for (let page = start & ~0xfff; page < end; page += 4096) space.map(page, PTE_U | PTE_W);
       space.write(start, segmentImage(this.elf, ph));
       top = Math.max(top, end);
@@ -124,13 +153,13 @@ export class LinuxProcess {
     // Initial stack: strings at the top, then auxv/envp/argv/argc below, 16-byte aligned.
     const argv = this.options.args;
     const env = this.options.env ?? [];
-    for (let page = STACK_TOP - 32 * 4096; page < STACK_TOP; page += 4096) space.map(page, PTE_U | PTE_W);
-    let sp = STACK_TOP;
+    for (let page = this.stackTop - 32 * 4096; page < this.stackTop; page += 4096) space.map(page, PTE_U | PTE_W);
+    let sp = this.stackTop;
     const encoder = new TextEncoder();
     const pushString = (text: string) => {
       const bytes = encoder.encode(`${text}\0`);
       sp -= bytes.length;
-      if (sp < STACK_TOP - 31 * 4096) this.fail('arguments and environment are too large (over 124 KiB)');
+      if (sp < this.stackTop - 31 * 4096) this.fail('arguments and environment are too large (over 124 KiB)');
       space.write(sp, bytes);
       return sp;
     };
@@ -199,6 +228,7 @@ export class LinuxProcess {
     }
     const result = this.exited!;
     result.instructions = cpu.instructionCount;
+    if (this.options.mirror) result.mirror = this.space.mirrorDifferences(20);
     result.seconds = Number(process.hrtime.bigint() - started) / 1e9;
     return result;
   }
@@ -213,10 +243,12 @@ export class LinuxProcess {
     const cpu = this.cpu;
     const eip = cpu.eip >>> 0;
     if (vector === VEC_PF && !(errorCode & PF_PROTECTION)) {
-      const address = cpu.cr2 >>> 0;
+      const offset = this.space.mirrorOffset;
+      // A translated call writes the mirror of the stack first: grow the stack for its native page.
+      const address = (offset && cpu.cr2 >>> 0 >= offset && cpu.cr2 >>> 0 < 2 * offset ? (cpu.cr2 >>> 0) - offset : cpu.cr2 >>> 0) >>> 0;
       const esp = cpu.reg[ESP]! >>> 0;
       // Stack growth: below the mapped stack, within the limit, and not far below ESP.
-      if (address < STACK_TOP && address >= STACK_TOP - STACK_MAX && address + 65536 + 32 * 4 >= esp) {
+      if (address < this.stackTop && address >= this.stackTop - STACK_MAX && address + 65536 + 32 * 4 >= esp) {
         this.space.map(address & ~0xfff, PTE_U | PTE_W);
         return true;
       }
@@ -326,7 +358,7 @@ export class LinuxProcess {
 
   private brk(wanted: number): number {
     if (wanted === 0 || wanted < this.brkStart) return this.brkEnd;
-    if (wanted >= MMAP_TOP - STACK_MAX) return this.brkEnd;
+    if (wanted >= this.mmapTop - STACK_MAX) return this.brkEnd;
     const oldTop = (this.brkEnd + 4095) & ~4095, newTop = (wanted + 4095) & ~4095;
     try {
       for (let page = oldTop; page < newTop; page += 4096) this.space.map(page, PTE_U | PTE_W);

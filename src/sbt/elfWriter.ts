@@ -100,7 +100,10 @@ export function writeElf(entry: number, segments: OutputSegment[], note: OutputN
   const place = (section: OutputSection, bytes?: Uint8Array) => {
     let offset = 0;
     if (section.inSegment) {
-      const index = segments.findIndex((s) => section.addr >= s.vaddr && section.addr <= s.vaddr + s.memsz);
+      // The segment that contains the section's first byte; a section starting exactly where
+      // one segment ends belongs to the next (e.g. the spill page right after the image).
+      let index = segments.findIndex((s) => section.addr >= s.vaddr && section.addr < s.vaddr + s.memsz);
+      if (index < 0) index = segments.findIndex((s) => section.addr >= s.vaddr && section.addr <= s.vaddr + s.memsz);
       offset = index >= 0 ? segmentOffsets[index]! + section.addr - segments[index]!.vaddr : 0;
     } else if (bytes) {
       cursor = alignUp(cursor, Math.max(section.addralign, 1));

@@ -17,16 +17,25 @@ export function register(program: Command): void {
     .option('--memory <MiB>', 'guest physical memory', '256')
     .option('--max-instructions <n>', 'stop the program after n instructions (exit status 124)')
     .option('--stats', 'print instructions executed and MIPS on stderr at exit')
+    .option('--mirror', 'for a program made by memvisor translate: map its mirror, and at exit compare native and mirror memory')
     .passThroughOptions()
     .allowExcessArguments(false)
-    .action((path: string, args: string[], options: { memory: string; maxInstructions?: string; stats?: boolean }) => {
+    .action((path: string, args: string[], options: { memory: string; maxInstructions?: string; stats?: boolean; mirror?: boolean }) => {
       const memoryMiB = wholeNumber('--memory', options.memory, 1, 3072);
       const maxInstructions = options.maxInstructions === undefined ? undefined : wholeNumber('--max-instructions', options.maxInstructions, 1, Number.MAX_SAFE_INTEGER);
       const elf = readElfFile(path);
       const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`);
-      const proc = new LinuxProcess(elf, { path, args: [path, ...args], env, memoryBytes: memoryMiB << 20, maxInstructions });
+      const proc = new LinuxProcess(elf, { path, args: [path, ...args], env, memoryBytes: memoryMiB << 20, maxInstructions, mirror: options.mirror });
       const result = proc.run();
       if (result.message) process.stderr.write(`memvisor exec: ${path}: ${result.message}\n`);
+      if (result.mirror) {
+        const m = result.mirror;
+        const hex = (v: number, n: number) => v.toString(16).padStart(n, '0');
+        process.stderr.write(m.bytes === 0
+          ? `memvisor exec: ${path}: mirror: native and mirror identical (${m.compared} page pairs)\n`
+          : `memvisor exec: ${path}: mirror: ${m.bytes} bytes differ in ${m.pages} of ${m.compared} page pairs\n` +
+            m.first.map(([at, a, b]) => `  0x${hex(at, 8)}: native 0x${hex(a, 2)} mirror 0x${hex(b, 2)}\n`).join(''));
+      }
       if (options.stats) {
         const mips = result.instructions / result.seconds / 1e6;
         process.stderr.write(`memvisor exec: ${result.instructions} instructions in ${result.seconds.toFixed(3)} s (${mips.toFixed(1)} MIPS)\n`);
