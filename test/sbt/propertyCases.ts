@@ -146,6 +146,11 @@ function addressingForms(allowed: Reg[], rnd: () => number, count: 'sweep' | 'so
 export interface Case { form: Form; text: string; template: Template }
 
 /** One program: `cases` cases, each with its own registers/flags/memory from `rnd`. */
+/** Forms that use x87 or SSE (memvisor's CPU has neither: they raise #UD there). */
+export function usesFpu(form: Form): boolean {
+  return /(^|[\s;])f[a-z]+|%xmm/.test(`${form.asm} ${form.pre ?? ''}`);
+}
+
 export function generateProgram(forms: Form[], rnd: () => number, offset: number): { source: string; cases: Case[] } {
   const cases: Case[] = [];
   const body: string[] = [];
@@ -196,7 +201,7 @@ export function generateProgram(forms: Form[], rnd: () => number, offset: number
         `${label}:`,
         '  movl %esp, saved_esp',
         `  movl $init_blob+${initFrom}, %esi`, `  movl $${hex(BUF)}, %edi`, `  movl $${WINDOW / 4}, %ecx`, '  rep movsl',
-        '  fninit',
+        ...(usesFpu(form) ? ['  fninit'] : []),
         `  movl $${values.esp}, %esp`, `  pushl $${hex(flags)}`, '  popfl',
         ...REGS.filter((r) => r !== 'esp').map((r) => `  movl $${values[r]!.replace(/^\$/, '')}, %${r}`),
         ...(pre ? [`  ${pre}`] : []),
