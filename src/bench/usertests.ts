@@ -151,7 +151,7 @@ const MEMORY_MIB = 128;
 
 async function runOnMemvisor(mode: Mode, disk: string, options: UsertestsBenchOptions): Promise<ModeRun> {
   const pc = bootMachine({ kernel: options.kernel, hdb: disk, memoryMiB: MEMORY_MIB, rtcStart: 0, spareMiB: mode === 'hardware' ? MEMORY_MIB : 0 });
-  if (mode === 'hardware') new HardwareMirror(pc, 0);
+  if (mode === 'hardware') new HardwareMirror(pc);
   const mirroring = followMirrors(pc.mem, (hook) => { pc.cr3Listeners.push(hook); });
   const session = new Session(pc, { send: [command(options.tests)], prompt: /\$ $/, until: DONE, timeoutMs: options.timeoutMs ?? 1_800_000 });
   const recorder = new LineRecorder(() => pc.cpu.instructionCount);

@@ -245,7 +245,8 @@ export class LinuxProcess {
     if (vector === VEC_PF && !(errorCode & PF_PROTECTION)) {
       const offset = this.space.mirrorOffset;
       // A translated call writes the mirror of the stack first: grow the stack for its native page.
-      const address = (offset && cpu.cr2 >>> 0 >= offset && cpu.cr2 >>> 0 < 2 * offset ? (cpu.cr2 >>> 0) - offset : cpu.cr2 >>> 0) >>> 0;
+      const fault = cpu.cr2 >>> 0;
+      const address = offset && fault >= offset && fault < 2 * offset ? fault - offset : fault;
       const esp = cpu.reg[ESP]! >>> 0;
       // Stack growth: below the mapped stack, within the limit, and not far below ESP.
       if (address < this.stackTop && address >= this.stackTop - STACK_MAX && address + 65536 + 32 * 4 >= esp) {

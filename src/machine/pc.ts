@@ -258,7 +258,7 @@ export class PC implements Clock {
       if (until <= now) continue;
       cpu.run(until - now);
       if (cpu.shutdown) {
-        this.stop({ kind: 'shutdown', message: `triple fault: ${cpu.shutdownReason}` });
+        this.stop({ kind: 'shutdown', message: `the processor shut down: ${cpu.shutdownReason}` });
         break;
       }
       if (cpu.halted && !this.stopReason) {
@@ -266,7 +266,7 @@ export class PC implements Clock {
           this.stop({ kind: 'halted', message: 'the guest halted with interrupts disabled (a kernel panic?)' });
           break;
         }
-        if (this.cpu.interruptSource!.hasInterrupt()) continue;
+        if (cpu.interruptSource!.hasInterrupt()) continue;
         now = this.now();
         const wake = Math.min(this.nextEvent(), limit);
         if (wake > now) {

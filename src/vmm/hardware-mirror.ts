@@ -16,12 +16,15 @@ export class HardwareMirror {
   readonly base: number;
   writes = 0;
 
-  /** The PC must have been built with spare host memory of at least the guest's size (see mirrorSpareMiB). */
-  constructor(private readonly pc: PC, spareFrames: number) {
+  /**
+   * The PC must have been built with host memory beyond the guest's (PcOptions.spareMiB)
+   * of at least the guest's size: the mirror takes the top of it, the spare pool the rest.
+   */
+  constructor(private readonly pc: PC) {
     const mem = pc.mem;
     const guestFrames = mem.guestSize / PAGE;
     this.base = mem.ram.length / PAGE - guestFrames;
-    if (this.base < guestFrames + spareFrames) throw new MemvisorError('--mirror hardware: internal error: no host memory reserved for the mirror');
+    if (this.base < guestFrames) throw new MemvisorError('--mirror hardware: internal error: no host memory reserved for the mirror');
     for (let g = 0; g < guestFrames; g++) this.sync(g);
     for (let g = 0; g < guestFrames; g++) mem.pageFlags[g] |= PAGE_WRITE_HOOK;
     mem.writeHook = (p, size) => {

@@ -12,7 +12,7 @@
  * executes nothing extra. Without a healthy twin it raises a machine check (#MC) with
  * the MCA registers a kernel reads (MCG_CAP, MCG_STATUS, MC0_STATUS/ADDR).
  */
-import { CR4_MCE } from '../cpu/state.js';
+import { CR4_MCE, PTE_U } from '../cpu/state.js';
 import type { MsrHandler } from '../cpu/bus.js';
 import { PAGE_HOOK, PAGE_WRITE_HOOK } from '../cpu/memory.js';
 import { MemvisorError } from '../errors.js';
@@ -20,7 +20,7 @@ import type { Device, DeviceState } from '../machine/device.js';
 import type { PC } from '../machine/pc.js';
 import { SeededRandom } from '../faults/random.js';
 import type { InjectionSpec } from '../faults/spec.js';
-import { MIRROR_OFFSET } from './mirror.js';
+import { framesEqual, MIRROR_OFFSET, walkUserPages } from './mirror.js';
 import type { HardwareMirror } from './hardware-mirror.js';
 
 const PAGE = 4096;
@@ -206,11 +206,8 @@ export class MemoryErrors implements Device {
       const twin = mirror.get(va + MIRROR_OFFSET);
       if (twin === undefined || this.poisoned.has(frame) || this.poisoned.has(twin)) continue;
       this.stats.scrubbedPages++;
-      const a = mem.hostOffset(frame * PAGE), b = mem.hostOffset(twin * PAGE);
-      let same = true;
-      for (let i = 0; i < PAGE && same; i++) same = mem.ram[a + i] === mem.ram[b + i];
       const key = `${dir}:${va}`;
-      if (same || this.reported.has(key)) continue;
+      if (framesEqual(mem, frame * PAGE, twin * PAGE) || this.reported.has(key)) continue;
       this.reported.add(key);
       this.stats.detectedUncorrectable++;
       this.stats.log.push(`cycle ${now}: scrub: page 0x${va.toString(16)} differs from its mirror (frames 0x${(frame * PAGE).toString(16)} and ` +
@@ -352,19 +349,10 @@ export class MemoryErrors implements Device {
 
   /** Native and mirror user pages (va → frame) and page-table frames of one page directory. */
   private userPages(cr3: number): { native: Map<number, number>; mirror: Map<number, number>; tables: number[] } {
-    const mem = this.pc.mem;
-    const dir = cr3 & ~0xfff;
-    const native = new Map<number, number>(), mirror = new Map<number, number>(), tables: number[] = [];
-    for (let pdi = 0; pdi < KERNEL_PDE; pdi++) {
-      const pde = mem.peek32(dir + pdi * 4);
-      if ((pde & 0x85) !== 0x05) continue;  // present, user, not a 4 MiB page
-      tables.push(pde >>> 12);
-      for (let pti = 0; pti < 1024; pti++) {
-        const pte = mem.peek32((pde & ~0xfff) + pti * 4);
-        if ((pte & 0x05) !== 0x05) continue;
-        const va = ((pdi << 22) | (pti << 12)) >>> 0;
-        (va < MIRROR_OFFSET ? native : mirror).set(va, pte >>> 12);
-      }
+    const { pages, tables } = walkUserPages(this.pc.mem, cr3, 0, KERNEL_PDE * 0x400000);
+    const native = new Map<number, number>(), mirror = new Map<number, number>();
+    for (const [va, pte] of pages) {
+      if (pte & PTE_U) (va < MIRROR_OFFSET ? native : mirror).set(va, pte >>> 12);
     }
     return { native, mirror, tables };
   }
@@ -378,16 +366,7 @@ export class MemoryErrors implements Device {
     const started = performance.now();
     const mem = this.pc.mem;
     if (this.hardware) {  // the monitor's own copy of every frame
-      if (this.spareNext >= this.spareEnd) return false;
-      const spare = this.spareNext++;
-      mem.ram.copyWithin(spare * PAGE, this.hardware.mirrorFrame(frame) * PAGE, (this.hardware.mirrorFrame(frame) + 1) * PAGE);
-      mem.p2m[frame] = spare;
-      this.clear(frame);
-      this.pc.cpu.flushTlb();
-      this.stats.recoveredByMonitor++;
-      this.stats.recoveryHostMs += performance.now() - started;
-      this.stats.log.push(`recovered guest frame 0x${(frame * PAGE).toString(16)} from the hardware mirror`);
-      return true;
+      return this.replaceFrame(frame, this.hardware.mirrorFrame(frame) * PAGE, started, 'from the hardware mirror');
     }
     const kernelHalf = mem.peek32((this.pc.cpu.cr3 & ~0xfff) + KERNEL_PDE * 4);
     for (let i = this.directories.length - 1; i >= 0; i--) {
@@ -398,18 +377,26 @@ export class MemoryErrors implements Device {
       for (const [v, f] of native) if (f === frame) { va = v; twin = mirror.get(v + MIRROR_OFFSET) ?? -1; break; }
       if (va < 0) for (const [v, f] of mirror) if (f === frame) { va = v; twin = native.get(v - MIRROR_OFFSET) ?? -1; break; }
       if (va < 0) continue;
-      if (twin < 0 || this.poisoned.has(twin) || this.spareNext >= this.spareEnd) return false;
-      const spare = this.spareNext++;
-      mem.ram.copyWithin(spare * PAGE, mem.hostOffset(twin * PAGE), mem.hostOffset(twin * PAGE) + PAGE);
-      mem.p2m[frame] = spare;
-      this.clear(frame);
-      this.pc.cpu.flushTlb();
-      this.stats.recoveredByMonitor++;
-      this.stats.recoveryHostMs += performance.now() - started;
-      this.stats.log.push(`recovered guest frame 0x${(frame * PAGE).toString(16)} (va 0x${va.toString(16)}) from its twin 0x${(twin * PAGE).toString(16)}`);
-      return true;
+      if (twin < 0 || this.poisoned.has(twin)) return false;
+      return this.replaceFrame(frame, mem.hostOffset(twin * PAGE), started,
+        `(va 0x${va.toString(16)}) from its twin 0x${(twin * PAGE).toString(16)}`);
     }
     return false;
+  }
+
+  /** Guest frame `frame` gets a spare host frame holding the page at host offset `source`. */
+  private replaceFrame(frame: number, source: number, started: number, what: string): boolean {
+    if (this.spareNext >= this.spareEnd) return false;
+    const mem = this.pc.mem;
+    const spare = this.spareNext++;
+    mem.ram.copyWithin(spare * PAGE, source, source + PAGE);
+    mem.p2m[frame] = spare;
+    this.clear(frame);
+    this.pc.cpu.flushTlb();
+    this.stats.recoveredByMonitor++;
+    this.stats.recoveryHostMs += performance.now() - started;
+    this.stats.log.push(`recovered guest frame 0x${(frame * PAGE).toString(16)} ${what}`);
+    return true;
   }
 
   /** No healthy twin: a machine check for the guest (or shutdown if it cannot take one). */

@@ -24,23 +24,29 @@ export interface AddressSpaceMirrors {
   orphans: number[];
 }
 
-/** The present 4 KiB user pages of a page directory in [from, to): va → PTE. */
-function userPages(mem: PhysicalMemory, cr3: number, from: number, to: number): Map<number, number> {
+/**
+ * The present 4 KiB pages under the user page tables of a page directory in [from, to):
+ * va → PTE, and the frames of those page tables. Reads bypass every hook.
+ */
+export function walkUserPages(mem: PhysicalMemory, cr3: number, from: number, to: number): { pages: Map<number, number>; tables: number[] } {
   const pages = new Map<number, number>();
+  const tables: number[] = [];
   const dir = cr3 & ~0xfff;
   for (let pdi = from >>> 22; pdi < to >>> 22; pdi++) {
     const pde = mem.peek32(dir + pdi * 4);
     if (!(pde & PTE_P) || !(pde & PTE_U) || pde & PTE_PS) continue;
     const table = pde & ~0xfff;
+    tables.push(table >>> 12);
     for (let pti = 0; pti < 1024; pti++) {
       const pte = mem.peek32(table + pti * 4);
       if (pte & PTE_P) pages.set(((pdi << 22) | (pti << 12)) >>> 0, pte);
     }
   }
-  return pages;
+  return { pages, tables };
 }
 
-function framesEqual(mem: PhysicalMemory, a: number, b: number): boolean {
+/** Do the frames at guest-physical addresses a and b (page offsets ignored) hold the same bytes? */
+export function framesEqual(mem: PhysicalMemory, a: number, b: number): boolean {
   const x = mem.hostOffset(a & ~0xfff), y = mem.hostOffset(b & ~0xfff);
   const ram = mem.ram;
   for (let i = 0; i < PAGE; i++) if (ram[x + i] !== ram[y + i]) return false;
@@ -49,8 +55,8 @@ function framesEqual(mem: PhysicalMemory, a: number, b: number): boolean {
 
 /** Inspects one address space; `compareBytes` also compares every pair of pages. */
 export function inspectMirrors(mem: PhysicalMemory, cr3: number, compareBytes: boolean, offset = MIRROR_OFFSET): AddressSpaceMirrors {
-  const native = userPages(mem, cr3, 0, offset);
-  const mirror = userPages(mem, cr3, offset, offset * 2);
+  const native = walkUserPages(mem, cr3, 0, offset).pages;
+  const mirror = walkUserPages(mem, cr3, offset, offset * 2).pages;
   const result: AddressSpaceMirrors = { userPages: 0, mirroredPages: 0, sharedFrames: [], differing: [], orphans: [] };
   for (const [va, pte] of native) {
     result.userPages++;

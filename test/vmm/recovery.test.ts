@@ -84,7 +84,7 @@ test('recovery: with --mirror hardware the monitor\'s own copy recovers untransl
   const r = await runMemvisor({
     kernel: guestKernel, hdb: plainDisk, spareMiB: 16 + 128, prompt: SHELL_PROMPT, send: WORK, until: FINISHED, timeoutMs: 300_000,
     setup: (pc) => {
-      const hardware = new HardwareMirror(pc, (16 << 20) / 4096);
+      const hardware = new HardwareMirror(pc);
       errors = new MemoryErrors(pc, [parseInjectionSpec('poison:target=user-native,count=10,seed=1,window=10000000-40000000', 1)], 'monitor', pc.kernelFrames!, 0, hardware);
       pc.addDevice(errors);
     },

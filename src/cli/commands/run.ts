@@ -41,6 +41,7 @@ function rtcStart(options: RunOptions): number {
 
 function bootConfig(options: RunOptions): BootConfig {
   const defaultGuest = !options.kernel && !options.hda;
+  const memoryMiB = wholeNumber('--mem', options.mem, 2, 3072);
   return {
     kernel: options.kernel ?? (defaultGuest ? builtFile('kernel') : undefined),
     cmdline: options.cmdline,
@@ -49,11 +50,11 @@ function bootConfig(options: RunOptions): BootConfig {
     hdb: options.hdb ?? (defaultGuest ? builtFile(options.mirror === 'guest' ? 'fs-mirrored.img' : 'fs.img') : undefined),
     hdaWritable: options.hdaWritable,
     hdbWritable: options.hdbWritable,
-    memoryMiB: wholeNumber('--mem', options.mem, 2, 3072),
+    memoryMiB,
     rtcStart: rtcStart(options),
     debugExit: options.debugExit,
     // --mirror hardware reserves a second copy of guest memory beyond the spare pool.
-    spareMiB: wholeNumber('--spare', options.spare, 0, 1024) + (options.mirror === 'hardware' ? wholeNumber('--mem', options.mem, 2, 3072) : 0),
+    spareMiB: wholeNumber('--spare', options.spare, 0, 1024) + (options.mirror === 'hardware' ? memoryMiB : 0),
   };
 }
 
@@ -209,7 +210,7 @@ export function register(program: Command): void {
         pc = bootMachine(bootConfig(options));
       }
       const mirrors = options.mirror === 'guest' ? followMirrors(pc.mem, (hook) => { pc.cr3Listeners.push(hook); }) : null;
-      const hardware = options.mirror === 'hardware' ? new HardwareMirror(pc, (wholeNumber('--spare', options.spare, 0, 1024) << 20) / 4096) : null;
+      const hardware = options.mirror === 'hardware' ? new HardwareMirror(pc) : null;
       let errors: MemoryErrors | null = null;
       const scrubEvery = options.scrubEvery === undefined ? 0 : wholeNumber('--scrub-every', options.scrubEvery, 1000, Number.MAX_SAFE_INTEGER);
       if (injections.length || scrubEvery) {
