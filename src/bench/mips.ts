@@ -1,7 +1,8 @@
 /**
  * `memvisor bench mips`: the CPU's speed on a fixed integer program (guest/bench/mips.c),
  * in millions of guest instructions per second, against qemu-i386 on the same program
- * in the same run. Each engine runs `runs` times; the median wall time is reported.
+ * in the same run. memvisor runs twice over: as shipped (compiled blocks) and on the
+ * interpreter alone. Each engine runs `runs` times; the median wall time is reported.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -26,6 +27,8 @@ export interface EngineResult {
 export interface MipsReport {
   instructions: number;
   memvisor: EngineResult;
+  /** The same program with the compiled-block tier off. */
+  interpreter: EngineResult;
   qemu: EngineResult | null;
   qemuMissing?: string;
 }
@@ -40,23 +43,31 @@ export function benchMips(options: MipsOptions): MipsReport {
   const args = [options.program, String(options.rounds)];
   const log = options.log ?? (() => {});
   let instructions = 0;
-  const memvisorTimes: number[] = [];
-  let memvisorOutput = '';
-  for (let run = 0; run < options.runs; run++) {
-    const chunks: Uint8Array[] = [];
-    const proc = new LinuxProcess(elf, { path: options.program, args, env: [], stdout: (b) => chunks.push(Uint8Array.from(b)) });
-    const result = proc.run();
-    if (result.exitCode !== 0) throw new MemvisorError(`${options.program}: benchmark program failed under memvisor: ${result.message ?? `exit ${result.exitCode}`}`);
-    instructions = result.instructions;
-    memvisorTimes.push(result.seconds);
-    memvisorOutput = Buffer.concat(chunks).toString();
-    log(`memvisor run ${run + 1}/${options.runs}: ${result.seconds.toFixed(3)} s`);
-  }
-  const report: MipsReport = {
-    instructions,
-    memvisor: { engine: 'memvisor', seconds: memvisorTimes, median: median(memvisorTimes), output: memvisorOutput },
-    qemu: null,
+  const runMemvisor = (engine: string, blockThreshold: number | undefined): EngineResult => {
+    const seconds: number[] = [];
+    let output = '';
+    for (let run = 0; run < options.runs; run++) {
+      const chunks: Uint8Array[] = [];
+      const proc = new LinuxProcess(elf, { path: options.program, args, env: [], stdout: (b) => chunks.push(Uint8Array.from(b)), blockThreshold });
+      const result = proc.run();
+      if (result.exitCode !== 0) throw new MemvisorError(`${options.program}: benchmark program failed under ${engine}: ${result.message ?? `exit ${result.exitCode}`}`);
+      if (instructions !== 0 && result.instructions !== instructions) {
+        throw new MemvisorError(`${options.program}: ${engine} ran ${result.instructions} instructions, another run ${instructions}`);
+      }
+      instructions = result.instructions;
+      seconds.push(result.seconds);
+      output = Buffer.concat(chunks).toString();
+      log(`${engine} run ${run + 1}/${options.runs}: ${result.seconds.toFixed(3)} s`);
+    }
+    return { engine, seconds, median: median(seconds), output };
   };
+  const memvisor = runMemvisor('memvisor', undefined);
+  const interpreter = runMemvisor('memvisor --interpreter', 0);
+  if (interpreter.output !== memvisor.output) {
+    throw new MemvisorError(`benchmark outputs differ: compiled blocks ${JSON.stringify(memvisor.output)} interpreter ${JSON.stringify(interpreter.output)}`);
+  }
+  const report: MipsReport = { instructions, memvisor, interpreter, qemu: null };
+  const memvisorOutput = memvisor.output;
   const qemuTimes: number[] = [];
   let qemuOutput = '';
   for (let run = 0; run < options.runs; run++) {
@@ -81,12 +92,16 @@ export function benchMips(options: MipsOptions): MipsReport {
 
 export function formatMipsReport(report: MipsReport, rounds: number): string {
   const mips = (seconds: number) => (report.instructions / seconds / 1e6).toFixed(1);
+  const row = (e: EngineResult) => `${e.engine.padEnd(24)}${e.median.toFixed(3).padStart(12)}   ${mips(e.median).padStart(7)}  ` +
+    (report.qemu ? `${(e.median / report.qemu.median).toFixed(1)}x qemu-i386` : '');
   const lines = [
     `program: guest/bench/mips.c, ${rounds} rounds, ${report.instructions} guest instructions (${report.memvisor.output.trim()})`,
-    `engine      median wall s   MIPS     wall-time ratio`,
-    `memvisor    ${report.memvisor.median.toFixed(3).padStart(12)}   ${mips(report.memvisor.median).padStart(7)}  ${report.qemu ? `${(report.memvisor.median / report.qemu.median).toFixed(1)}x qemu-i386` : ''}`,
+    `${'engine'.padEnd(24)}median wall s   MIPS     wall-time ratio`,
+    row(report.memvisor),
+    row(report.interpreter),
   ];
-  if (report.qemu) lines.push(`qemu-i386   ${report.qemu.median.toFixed(3).padStart(12)}   ${mips(report.qemu.median).padStart(7)}  1.0x (includes process start-up)`);
-  else lines.push(`qemu-i386   not run: ${report.qemuMissing}`);
+  if (report.qemu) lines.push(`${'qemu-i386'.padEnd(24)}${report.qemu.median.toFixed(3).padStart(12)}   ${mips(report.qemu.median).padStart(7)}  1.0x (includes process start-up)`);
+  else lines.push(`${'qemu-i386'.padEnd(24)}not run: ${report.qemuMissing}`);
+  lines.push(`compiled blocks: ${(report.interpreter.median / report.memvisor.median).toFixed(1)}x the interpreter's speed`);
   return lines.join('\n');
 }

@@ -17,7 +17,8 @@
  * access that may fault before changing architectural state.
  */
 import type { InterruptSource, IoSpace, MsrHandler } from './bus.js';
-import { PAGE_WRITE_HOOK, PhysicalMemory } from './memory.js';
+import { PAGE_CODE, PAGE_WRITE_HOOK, READ_CACHEABLE, PhysicalMemory } from './memory.js';
+import { BlockCache } from './blocks.js';
 import {
   AC, AF, ARITH_FLAGS, CF, DF, ID, IF, IOPL, NT, OF, OP_ADD, OP_INC, OP_LOGIC, OP_NONE, OP_SUB, PF, RF, SF, TF, VM, ZF,
   SIZE_MASK, SIZE_SIGN, parityOf,
@@ -122,7 +123,12 @@ export class CPU {
   // Run state. Instructions retired = `retired` + the part of the current batch done.
   private retired = 0;
   private batchSize = 0;
-  private batchLeft = 0;
+  /** Instructions left in the current batch (compiled blocks update it themselves). */
+  batchLeft = 0;
+  /** Compiled blocks; used while `flat` holds. */
+  readonly blocks: BlockCache;
+  /** Flat 32-bit mode: 32-bit code and stack, CS DS ES SS based at 0 (what blocks assume). */
+  flat = false;
   halted = false;
   shutdown = false;
   shutdownReason = '';
@@ -130,6 +136,8 @@ export class CPU {
   shadow = false;
   /** Something needs the run loop's attention before the next instruction. */
   eventPending = false;
+  /** Compiled code was dropped after a write to it: a running block must stop (see blocks.ts). */
+  codeChanged = false;
   private stopRequested = false;
   private delivering = -1;
 
@@ -150,6 +158,7 @@ export class CPU {
     this.dv = new DataView(buffer);
     this.tlbR = this.tlbSupR;
     this.tlbW = this.tlbSupW;
+    this.blocks = new BlockCache(this);
     this.reset();
   }
 
@@ -385,6 +394,37 @@ export class CPU {
     this.fetchPage = -1;
   }
 
+  /**
+   * Host bytes [start, end) (one frame) now hold compiled code: mark them, and drop the
+   * TLB write entries that point at the frame (they come back odd, see wr8).
+   */
+  protectCode(start: number, end: number): void {
+    const frame = start >>> 12;
+    const guestPage = this.mem.guestPageOf(frame);
+    const wasCode = guestPage >= 0 && (this.mem.pageFlags[guestPage]! & PAGE_CODE) !== 0;
+    this.mem.markCode(guestPage, start, end);
+    if (!wasCode) this.dropWriteEntries(frame);
+  }
+
+  /** The frame no longer holds compiled code: its writes may take the fast path again. */
+  unprotectCode(frame: number): void {
+    this.mem.unmarkCode(frame);
+    const guestPage = this.mem.guestPageOf(frame);
+    if (guestPage >= 0) this.mem.pageFlags[guestPage] &= ~PAGE_CODE;
+    this.dropWriteEntries(frame);
+  }
+
+  private dropWriteEntries(frame: number): void {
+    const full = this.tlbCount >= TLB_LIST_MAX;
+    const count = full ? 1 << 20 : this.tlbCount;
+    for (let i = 0; i < count; i++) {
+      const p = full ? i : this.tlbList[i]!;
+      if (this.tlbUserW[p] !== -1 && ((this.tlbUserW[p]! ^ (p << 12)) >>> 12) === frame) this.tlbUserW[p] = -1;
+      if (this.tlbSupW[p] !== -1 && ((this.tlbSupW[p]! ^ (p << 12)) >>> 12) === frame) this.tlbSupW[p] = -1;
+    }
+    this.invalidateFetch();
+  }
+
   invalidatePage(lin: number): void {
     const p = lin >>> 12;
     this.tlbUserR[p] = -1; this.tlbUserW[p] = -1; this.tlbSupR[p] = -1; this.tlbSupW[p] = -1;
@@ -433,18 +473,20 @@ export class CPU {
     const page = phys >>> 12;
     const flags = this.mem.pageFlags[page]!;
     // Pages with only a write hook are cached for reads; any other flag means no caching.
-    if (phys >>> 0 < this.mem.guestSize && (flags & ~PAGE_WRITE_HOOK) === 0) {
-      if (flags) writable = false;
+    if (phys >>> 0 < this.mem.guestSize && (flags & ~READ_CACHEABLE) === 0) {
+      if (flags & PAGE_WRITE_HOOK) writable = false;
       const entry = (this.mem.p2m[page]! << 12) ^ (lin & ~0xfff);
+      // Write entries of code pages are odd: they fail every write fast path (see wr8).
+      const writeEntry = flags & PAGE_CODE ? entry | 1 : entry;
       const vpage = lin >>> 12;
       if (this.tlbCount < TLB_LIST_MAX) this.tlbList[this.tlbCount] = vpage;
       this.tlbCount++;
       if (user) {
         this.tlbUserR[vpage] = entry;
-        if (writable && dirty) this.tlbUserW[vpage] = entry;
+        if (writable && dirty) this.tlbUserW[vpage] = writeEntry;
       } else {
         this.tlbSupR[vpage] = entry;
-        if (writable && dirty) this.tlbSupW[vpage] = entry;
+        if (writable && dirty) this.tlbSupW[vpage] = writeEntry;
       }
     }
     return phys;
@@ -509,22 +551,36 @@ export class CPU {
     if (t !== -1 && (lin & 0xfff) <= 0xffc) return this.dv.getInt32(t ^ lin, true);
     return this.readLinear(lin, 4, this.cpl === 3);
   }
+  // A write TLB entry is -1 (not cached) or a page-aligned xor value; an odd value marks a
+  // page holding compiled code, whose writes go through writeCode.
   wr8(lin: number, v: number): void {
     const t = this.tlbW[lin >>> 12]!;
-    if (t !== -1) this.u8[t ^ lin] = v;
+    if ((t & 1) === 0) this.u8[t ^ lin] = v;
+    else if (t !== -1) this.writeCode((t ^ 1) ^ lin, 1, v);
     else this.writeLinear(lin, 1, v, this.cpl === 3);
   }
   wr16(lin: number, v: number): void {
     const t = this.tlbW[lin >>> 12]!;
     if (((t | lin) & 1) === 0) this.u16[(t ^ lin) >>> 1] = v;
-    else if (t !== -1 && (lin & 0xfff) !== 0xfff) this.dv.setUint16(t ^ lin, v, true);
-    else this.writeLinear(lin, 2, v, this.cpl === 3);
+    else if (t !== -1 && (lin & 0xfff) !== 0xfff) {
+      if (t & 1) this.writeCode((t ^ 1) ^ lin, 2, v);
+      else this.dv.setUint16(t ^ lin, v, true);
+    } else this.writeLinear(lin, 2, v, this.cpl === 3);
   }
   wr32(lin: number, v: number): void {
     const t = this.tlbW[lin >>> 12]!;
     if (((t | lin) & 3) === 0) this.i32[(t ^ lin) >>> 2] = v;
-    else if (t !== -1 && (lin & 0xfff) <= 0xffc) this.dv.setInt32(t ^ lin, v, true);
-    else this.writeLinear(lin, 4, v, this.cpl === 3);
+    else if (t !== -1 && (lin & 0xfff) <= 0xffc) {
+      if (t & 1) this.writeCode((t ^ 1) ^ lin, 4, v);
+      else this.dv.setInt32(t ^ lin, v, true);
+    } else this.writeLinear(lin, 4, v, this.cpl === 3);
+  }
+  /** A write within one page that holds compiled code: blocks made from those bytes are dropped. */
+  private writeCode(host: number, size: number, v: number): void {
+    if (size === 1) this.u8[host] = v;
+    else if (size === 2) this.dv.setUint16(host, v, true);
+    else this.dv.setInt32(host, v, true);
+    this.mem.wroteCode(host, size);
   }
   rd(size: number, lin: number): number {
     return size === 4 ? this.rd32(lin) : size === 2 ? this.rd16(lin) : this.rd8(lin);
@@ -581,7 +637,7 @@ export class CPU {
   }
   private fetchSlow(lin: number): number {
     const phys = this.translate(lin, false, this.cpl === 3);
-    if (phys >>> 0 < this.mem.guestSize && (this.mem.pageFlags[phys >>> 12]! & ~PAGE_WRITE_HOOK) === 0) {
+    if (phys >>> 0 < this.mem.guestSize && (this.mem.pageFlags[phys >>> 12]! & ~READ_CACHEABLE) === 0) {
       this.fetchPage = lin & ~0xfff;
       this.fetchHost = this.mem.hostOffset(phys & ~0xfff);
     }
@@ -720,6 +776,8 @@ export class CPU {
     } else if (seg === SS) {
       this.stack32 = big !== 0;
     }
+    const b = this.segBase;
+    this.flat = this.code32 && this.stack32 && (b[CS]! | b[DS]! | b[ES]! | b[SS]!) === 0;
   }
 
   /** Real mode (and v8086): base = selector × 16, the rest of the cache unchanged. */
@@ -1182,7 +1240,22 @@ export class CPU {
         this.interrupt(1, false, -1, this.eip);
         return;
       }
+      const blocks = this.blocks;
       for (;;) {
+        if (this.flat) {
+          // Compiled tier: the block at this address, if it fits in what is left of the batch.
+          const eip = this.eip;
+          const t = this.tlbR[eip >>> 12]!;
+          if (t !== -1) {
+            const block = blocks.find(t ^ eip, eip);
+            if (block !== null && block.length <= this.batchLeft) {
+              this.codeChanged = false;
+              block.run(this);
+              if (this.batchLeft === 0 || this.eventPending) return;
+              continue;
+            }
+          }
+        }
         this.startEip = this.eip;
         this.step();
         if (--this.batchLeft === 0 || this.eventPending) return;
@@ -1247,6 +1320,7 @@ export class CPU {
     this.tscOffset = s.tsc;
     this.setCpl(s.cpl);
     this.flushTlb();
+    this.blocks.clear();
     this.eventPending = true;
   }
 

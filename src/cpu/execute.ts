@@ -397,7 +397,7 @@ function aluForm(c: CPU, op: number): void {
     case 0: {
       c.decodeModrm();
       checkLock(c, kind !== 7);
-      const r = alu(c, kind, c.readRmw(1), c.getReg8(c.modrmReg), 1);
+      const r = alu(c, kind, kind === 7 ? c.readRm(1) : c.readRmw(1), c.getReg8(c.modrmReg), 1);
       if (kind !== 7) c.writeRm(1, r);
       return;
     }

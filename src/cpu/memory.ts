@@ -10,6 +10,13 @@ export const PAGE_MMIO = 1;
 export const PAGE_HOOK = 2;
 /** Writes take the slow path (and call writeHook after); reads stay fast. */
 export const PAGE_WRITE_HOOK = 4;
+/**
+ * The page holds compiled code: reads stay fast; writes go through the CPU's code-write
+ * path, which drops the blocks only when the bytes written hold code (64-byte lines).
+ */
+export const PAGE_CODE = 8;
+/** Flags that still let the TLB cache a page for reading (writes go the slow way). */
+export const READ_CACHEABLE = PAGE_WRITE_HOOK | PAGE_CODE;
 
 interface MmioRegion {
   base: number;
@@ -33,6 +40,12 @@ export class PhysicalMemory {
   accessHook: ((guestPhys: number, size: number, write: boolean) => void) | null = null;
   /** Called after every write to a RAM page whose flags include PAGE_WRITE_HOOK. */
   writeHook: ((guestPhys: number, size: number) => void) | null = null;
+  /** Called when bytes compiled code was made from are written (the CPU forgets that frame's blocks). */
+  onCodeWrite: ((hostFrame: number) => void) | null = null;
+  /** Per 64-byte line of host memory: 1 while compiled code was made from it. */
+  private readonly codeLines: Uint8Array;
+  /** Per host frame: 1 while any of its lines holds compiled code. */
+  private readonly codeFrames: Uint8Array;
   private readonly regions: MmioRegion[] = [];
 
   constructor(guestBytes: number, hostBytes = guestBytes) {
@@ -44,6 +57,41 @@ export class PhysicalMemory {
     for (let i = 0; i < this.p2m.length; i++) this.p2m[i] = i;
     this.pageFlags = new Uint8Array(1 << 20);
     for (let page = guestBytes >>> 12; page < 1 << 20; page++) this.pageFlags[page] = PAGE_MMIO;
+    this.codeLines = new Uint8Array(hostBytes / 64);
+    this.codeFrames = new Uint8Array(hostBytes / 4096);
+  }
+
+  /** Records that code was compiled from host bytes [start, end) (in one frame), mapped at guest page `guestPage` (or -1). */
+  markCode(guestPage: number, start: number, end: number): void {
+    this.codeLines.fill(1, start >>> 6, ((end - 1) >>> 6) + 1);
+    this.codeFrames[start >>> 12] = 1;
+    if (guestPage >= 0) this.pageFlags[guestPage] |= PAGE_CODE;
+  }
+
+  /** The frame's compiled code is gone: its lines are plain data again. */
+  unmarkCode(hostFrame: number): void {
+    this.codeFrames[hostFrame] = 0;
+    this.codeLines.fill(0, hostFrame << 6, (hostFrame + 1) << 6);
+  }
+
+  /** `size` bytes at host offset `host` (within one frame) were written: drop code made from them. */
+  wroteCode(host: number, size: number): void {
+    if (this.codeLines[host >>> 6] || this.codeLines[(host + size - 1) >>> 6]) this.onCodeWrite?.(host >>> 12);
+  }
+
+  /**
+   * Whoever writes host memory directly (loaders, the hypervisor, system calls of the
+   * user-mode runner) reports it here, so compiled code made from those bytes is dropped.
+   */
+  noteHostWrite(hostOffset: number, length: number): void {
+    const last = (hostOffset + Math.max(length, 1) - 1) >>> 12;
+    for (let frame = hostOffset >>> 12; frame <= last; frame++) if (this.codeFrames[frame]) this.onCodeWrite?.(frame);
+  }
+
+  /** The guest page that maps to host frame `hostFrame`, or -1. */
+  guestPageOf(hostFrame: number): number {
+    if (hostFrame < this.p2m.length && this.p2m[hostFrame] === hostFrame) return hostFrame;
+    return this.p2m.indexOf(hostFrame);
   }
 
   mapMmio(base: number, length: number, device: MmioDevice): void {
@@ -142,6 +190,7 @@ export class PhysicalMemory {
     if (size === 1) this.ram[host] = v;
     else if (size === 2) this.view.setUint16(host, v, true);
     else this.view.setUint32(host, v, true);
+    if (flags & PAGE_CODE) this.wroteCode(host, size);
     if (flags & PAGE_WRITE_HOOK) this.writeHook?.(p, size);
   }
 }

@@ -31,6 +31,7 @@ export class AddressSpace {
     const reused = this.freeFrames.pop();
     if (reused !== undefined) {
       this.mem.ram.fill(0, this.mem.hostOffset(reused), this.mem.hostOffset(reused) + 4096);
+      this.mem.noteHostWrite(this.mem.hostOffset(reused), 4096);
       return reused;
     }
     if (this.nextFrame + 4096 > this.mem.guestSize) {
@@ -101,9 +102,13 @@ export class AddressSpace {
       if (host < 0) return false;
       const n = Math.min(bytes.length - i, 4096 - (at & 0xfff));
       this.mem.ram.set(bytes.subarray(i, i + n), host);
+      this.mem.noteHostWrite(host, n);
       if (this.mirrorOffset && at < this.mirrorOffset) {
         const twin = this.hostOffset(at + this.mirrorOffset);
-        if (twin >= 0) this.mem.ram.set(bytes.subarray(i, i + n), twin);
+        if (twin >= 0) {
+          this.mem.ram.set(bytes.subarray(i, i + n), twin);
+          this.mem.noteHostWrite(twin, n);
+        }
       }
       i += n;
     }

@@ -65,6 +65,8 @@ export interface ExecOptions {
   stdin?: (max: number) => Uint8Array;
   /** Run a program translated for MemV6 (not --linux-stub) with a mirror: see AddressSpace. */
   mirror?: boolean;
+  /** Executions of an address before its block is compiled (CPU default if unset); 0 = interpreter only. */
+  blockThreshold?: number;
 }
 
 export interface ExecResult {
@@ -103,6 +105,7 @@ export class LinuxProcess {
     requireStaticExecutable(elf);
     this.mem = new PhysicalMemory(options.memoryBytes ?? 256 << 20);
     this.cpu = new CPU(this.mem, new NoDevices());
+    if (options.blockThreshold !== undefined) this.cpu.blocks.threshold = options.blockThreshold;
     this.space = new AddressSpace(this.mem);
     this.stackTop = STACK_TOP;
     if (options.mirror) {

@@ -177,6 +177,7 @@ export class MemoryErrors implements Device {
   private applyStuck(frame: number, bits: Array<[number, number, number]>): void {
     const ram = this.pc.mem.ram, host = this.pc.mem.hostOffset(frame * PAGE);
     for (const [at, mask, value] of bits) ram[host + at] = (ram[host + at]! & ~mask) | value;
+    this.pc.mem.noteHostWrite(host, PAGE);
   }
 
   /** A process made a system call: the user-page injections that are due land now. */
@@ -264,6 +265,7 @@ export class MemoryErrors implements Device {
     const mem = this.pc.mem;
     const host = mem.hostOffset(frame * PAGE);
     this.stats.injected++;
+    mem.noteHostWrite(host, PAGE);
     if (spec.kind === 'stuck') {
       // Permanent and silent: the bits keep their value whatever is written.
       const bits = this.stuck.get(frame) ?? [];
@@ -390,6 +392,7 @@ export class MemoryErrors implements Device {
     const mem = this.pc.mem;
     const spare = this.spareNext++;
     mem.ram.copyWithin(spare * PAGE, source, source + PAGE);
+    mem.noteHostWrite(spare * PAGE, PAGE);
     mem.p2m[frame] = spare;
     this.clear(frame);
     this.pc.cpu.flushTlb();

@@ -13,18 +13,23 @@ import { requireQemuUser } from '../support/qemu.js';
 const dir = scratch('cpu-corpus');
 const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 
+/** Interpreter only, compiled at first sight, and the default threshold. */
+const TIERS: Array<[string, number | undefined]> = [['interpreter', 0], ['eager blocks', 1], ['default', undefined]];
+
 for (const name of CORPUS_PROGRAMS) {
-  test(`corpus: ${name} prints the same as under qemu-i386 at ${OPT_LEVELS.join(' ')}`, (t) => {
-  requireQemuUser();
+  test(`corpus: ${name} prints the same as under qemu-i386 at ${OPT_LEVELS.join(' ')}, on every CPU tier`, (t) => {
+    requireQemuUser();
     for (const opt of OPT_LEVELS) {
       const elf = buildCorpusProgram(name, opt, dir);
       const expected = qemuUserRunner(elf, ['one', 'two']);
-      const actual = memvisorRunner(elf, ['one', 'two']);
       assert.ok(expected.stdout.length > 0, `${name}${opt}: qemu-i386 printed nothing: ${expected.stderr}`);
-      assert.equal(actual.stdout.toString('latin1'), expected.stdout.toString('latin1'), `${name}${opt}: output differs (${actual.stderr.trim()})`);
-      assert.equal(actual.status, expected.status, `${name}${opt}: exit status`);
+      for (const [tier, threshold] of TIERS) {
+        const actual = memvisorRunner(elf, ['one', 'two'], 2e9, threshold);
+        assert.equal(actual.stdout.toString('latin1'), expected.stdout.toString('latin1'), `${name}${opt} (${tier}): output differs (${actual.stderr.trim()})`);
+        assert.equal(actual.status, expected.status, `${name}${opt} (${tier}): exit status`);
+      }
     }
-    t.diagnostic(`${OPT_LEVELS.length} builds compared`);
+    t.diagnostic(`${OPT_LEVELS.length} builds compared, each on ${TIERS.length} CPU tiers`);
   });
 }
 

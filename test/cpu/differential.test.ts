@@ -65,7 +65,10 @@ function codeName(code: number): string {
   return CODE_NAMES.get(code) ?? `code ${code}`;
 }
 
-test('differential: every instruction form matches qemu-i386 on random states', (t) => {
+/** The CPU's two tiers: the interpreter alone, and every block compiled the first time it is reached. */
+const TIERS: Array<[string, number]> = [['interpreter', 0], ['compiled blocks', 1]];
+
+for (const [tier, threshold] of TIERS) test(`differential (${tier}): every instruction form matches qemu-i386 on random states`, (t) => {
   requireQemuUser();
   const forms = allForms();
   const cases = generateCases(forms, PER_FORM, SEED);
@@ -74,7 +77,7 @@ test('differential: every instruction form matches qemu-i386 on random states', 
   const expected = qemuUserRunner(elf);
   assert.equal(expected.status, 0, `qemu-i386 failed on the generated program: ${expected.stderr}`);
   assert.equal(expected.stdout.length, cases.length * DUMP_BYTES, 'qemu-i386 output length');
-  const actual = memvisorRunner(elf);
+  const actual = memvisorRunner(elf, [], 2e9, threshold);
   const mismatches: string[] = [];
   const failedForms = new Set<string>();
   const done = Math.floor(actual.stdout.length / DUMP_BYTES);
@@ -91,7 +94,7 @@ test('differential: every instruction form matches qemu-i386 on random states', 
     }
   }
   const codes = codesCovered(elf, cases.length);
-  t.diagnostic(`${forms.length} instruction forms (${codes.size} distinct iced-x86 opcode codes), ${cases.length} random cases, seed ${SEED}`);
+  t.diagnostic(`${tier}: ${forms.length} instruction forms (${codes.size} distinct iced-x86 opcode codes), ${cases.length} random cases, seed ${SEED}`);
   t.diagnostic(`${failedForms.size} forms with mismatches`);
   if (done < cases.length) {
     mismatches.push(`memvisor stopped after case ${done} of ${cases.length} (status ${actual.status}): ${actual.stderr.trim()}` +

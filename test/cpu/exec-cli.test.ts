@@ -80,6 +80,8 @@ test('bench mips prints MIPS and the ratio to qemu-i386', () => {
   requireQemuUser();
   const run = memvisor('bench', 'mips', '--rounds', '1', '--runs', '1');
   assert.equal(run.status, 0, run.stderr);
-  assert.match(run.stdout, /memvisor\s+[\d.]+\s+[\d.]+\s+[\d.]+x qemu-i386/);
+  assert.match(run.stdout, /^memvisor\s+[\d.]+\s+[\d.]+\s+[\d.]+x qemu-i386$/m);
+  assert.match(run.stdout, /^memvisor --interpreter\s+[\d.]+\s+[\d.]+\s+[\d.]+x qemu-i386$/m);
+  assert.match(run.stdout, /compiled blocks: [\d.]+x the interpreter's speed/);
   assert.match(run.stdout, /checksum [0-9a-f]{8}/);
 });

@@ -47,6 +47,28 @@ test('determinism: two runs with the same inputs are identical, instruction for 
   t.diagnostic(`${a.pc.cpu.instructionCount} instructions, ${a.pc.exits.interrupts} interrupts in each run`);
 });
 
+test('CPU tiers: the interpreter alone, eager blocks and the default give the same run, instruction for instruction', async (t) => {
+  requireGuest();
+  const run = (threshold: number | undefined) => runMemvisor({
+    kernel: guestKernel, hdb: guestDisk, send: WORK, prompt: SHELL_PROMPT, until: UNTIL, timeoutMs: 300_000,
+    setup: (pc) => { if (threshold !== undefined) pc.cpu.blocks.threshold = threshold; },
+  });
+  const started = performance.now();
+  const blocks = await run(undefined);
+  const middle = performance.now();
+  const interpreter = await run(0);
+  const eager = await run(1);
+  assert.ok(blocks.matched && interpreter.matched && eager.matched, blocks.output);
+  assert.equal(interpreter.output, blocks.output);
+  assert.deepEqual(fingerprint(interpreter.pc), fingerprint(blocks.pc));
+  assert.equal(eager.output, blocks.output);
+  assert.deepEqual(fingerprint(eager.pc), fingerprint(blocks.pc));
+  const s = blocks.pc.cpu.blocks.stats;
+  assert.ok(s.compiled > 100, `blocks compiled: ${s.compiled}`);
+  t.diagnostic(`default: ${s.compiled} blocks compiled, ${s.invalidated} dropped, ${((middle - started) / 1000).toFixed(1)} s; ` +
+    `eager: ${eager.pc.cpu.blocks.stats.compiled} compiled`);
+});
+
 test('snapshot: save mid-run, restore, continue: identical to the uninterrupted run', async () => {
   requireGuest();
   const file = join(dir, 'mid.snap');

@@ -48,12 +48,15 @@ export function qemuUserRunner(elfPath: string, args: string[] = []): RunResult 
   return { stdout: run.stdout, stderr: run.stderr.toString('latin1'), status: run.status, signal: run.signal };
 }
 
-/** memvisor exec, in-process: same contract as qemuUserRunner (a fault becomes status 128+signal). */
-export function memvisorRunner(elfPath: string, args: string[] = [], maxInstructions = 2e9): RunResult {
+/**
+ * memvisor exec, in-process: same contract as qemuUserRunner (a fault becomes status 128+signal).
+ * `blockThreshold` picks the CPU tier: 0 = interpreter only, 1 = every block compiled at first sight.
+ */
+export function memvisorRunner(elfPath: string, args: string[] = [], maxInstructions = 2e9, blockThreshold?: number): RunResult {
   const out: Uint8Array[] = [];
   const err: Uint8Array[] = [];
   const proc = new LinuxProcess(parseElf(readFileSync(elfPath), elfPath), {
-    path: elfPath, args: [elfPath, ...args], env: [], maxInstructions,
+    path: elfPath, args: [elfPath, ...args], env: [], maxInstructions, blockThreshold,
     stdout: (b) => out.push(Uint8Array.from(b)), stderr: (b) => err.push(Uint8Array.from(b)), stdin: () => new Uint8Array(0),
   });
   const result = proc.run();

@@ -18,14 +18,16 @@ export function register(program: Command): void {
     .option('--max-instructions <n>', 'stop the program after n instructions (exit status 124)')
     .option('--stats', 'print instructions executed and MIPS on stderr at exit')
     .option('--mirror', 'for a program made by memvisor translate: map its mirror, and at exit compare native and mirror memory')
+    .option('--interpreter', 'run on the interpreter alone (no compiled blocks): slower, for comparison')
     .passThroughOptions()
     .allowExcessArguments(false)
-    .action((path: string, args: string[], options: { memory: string; maxInstructions?: string; stats?: boolean; mirror?: boolean }) => {
+    .action((path: string, args: string[], options: { memory: string; maxInstructions?: string; stats?: boolean; mirror?: boolean; interpreter?: boolean }) => {
       const memoryMiB = wholeNumber('--memory', options.memory, 1, 3072);
       const maxInstructions = options.maxInstructions === undefined ? undefined : wholeNumber('--max-instructions', options.maxInstructions, 1, Number.MAX_SAFE_INTEGER);
       const elf = readElfFile(path);
       const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`);
-      const proc = new LinuxProcess(elf, { path, args: [path, ...args], env, memoryBytes: memoryMiB << 20, maxInstructions, mirror: options.mirror });
+      const proc = new LinuxProcess(elf, { path, args: [path, ...args], env, memoryBytes: memoryMiB << 20, maxInstructions, mirror: options.mirror,
+        blockThreshold: options.interpreter ? 0 : undefined });
       const result = proc.run();
       if (result.message) process.stderr.write(`memvisor exec: ${path}: ${result.message}\n`);
       if (result.mirror) {
@@ -38,7 +40,9 @@ export function register(program: Command): void {
       }
       if (options.stats) {
         const mips = result.instructions / result.seconds / 1e6;
-        process.stderr.write(`memvisor exec: ${result.instructions} instructions in ${result.seconds.toFixed(3)} s (${mips.toFixed(1)} MIPS)\n`);
+        const b = proc.cpu.blocks.stats;
+        process.stderr.write(`memvisor exec: ${result.instructions} instructions in ${result.seconds.toFixed(3)} s (${mips.toFixed(1)} MIPS); ` +
+          `${b.compiled} blocks compiled, ${b.invalidated} dropped after writes to their code\n`);
       }
       process.exitCode = result.exitCode;
     });

@@ -24,7 +24,7 @@ interface RunOptions {
   seed?: string; rtc?: string; inject?: string[]; send?: string[]; prompt: string; until?: string;
   timeout?: string; stats?: string; snapshotAt?: string; snapshot?: string; restore?: string;
   hdaWritable?: boolean; hdbWritable?: boolean; commit?: boolean; debugExit?: boolean;
-  spare: string; recovery: string; scrubEvery?: string;
+  spare: string; recovery: string; scrubEvery?: string; interpreter?: boolean;
 }
 
 /** A fixed power-on date for reproducible runs (--seed) unless --rtc says otherwise. */
@@ -72,6 +72,7 @@ function writeStats(path: string, pc: PC, result: SessionResult, mirrors: Mirror
     haltedCycles: pc.exits.haltedCycles,
     wallSeconds: Number(result.wallSeconds.toFixed(3)),
     mips: Number((instructions / Math.max(result.wallSeconds, 1e-9) / 1e6).toFixed(2)),
+    cpu: { blocksCompiled: pc.cpu.blocks.stats.compiled, blocksDropped: pc.cpu.blocks.stats.invalidated },
     exits: {
       ioRead: pc.exits.ioRead, ioWrite: pc.exits.ioWrite, mmioRead: pc.exits.mmioRead, mmioWrite: pc.exits.mmioWrite,
       interrupts: pc.exits.interrupts, halts: pc.exits.halts,
@@ -181,6 +182,7 @@ export function register(program: Command): void {
     .option('--hdb-writable', 'write guest changes through to the hdb file (default: kept in memory)')
     .option('--commit', 'at exit, write the guest\'s disk changes back to the image files')
     .option('--debug-exit', 'add QEMU\'s isa-debug-exit device at port 0xF4 (value v exits with 2v+1)')
+    .option('--interpreter', 'run the CPU on its interpreter alone (no compiled blocks): slower, same results')
     .allowExcessArguments(false)
     .action(async (options: RunOptions) => {
       if (!['off', 'guest', 'system', 'hardware'].includes(options.mirror)) {
@@ -209,6 +211,7 @@ export function register(program: Command): void {
       } else {
         pc = bootMachine(bootConfig(options));
       }
+      if (options.interpreter) pc.cpu.blocks.threshold = 0;
       const mirrors = options.mirror === 'guest' ? followMirrors(pc.mem, (hook) => { pc.cr3Listeners.push(hook); }) : null;
       const hardware = options.mirror === 'hardware' ? new HardwareMirror(pc) : null;
       let errors: MemoryErrors | null = null;

@@ -1,0 +1,98 @@
+/**
+ * The compiled-block cache: blocks keyed by the host-physical address of their first
+ * instruction, compiled once an address has been reached `threshold` times, and
+ * forgotten when their page is written (self-modifying code, a page reused for data,
+ * the hypervisor rewriting a frame).
+ *
+ * Pages holding compiled code are marked PAGE_CODE in guest-physical memory and the
+ * 64-byte lines the blocks were made from are recorded: the TLB keeps such pages readable
+ * and writable, but their write entries fail the fast path, and a write that touches a
+ * code line reports here (data sharing a page with code costs a check, not a recompile).
+ * The write itself completes; the CPU sets `codeChanged`, so a running block stops
+ * after that instruction and no stale block runs the rest of a modified instruction
+ * stream (the batch goes on: interrupts come exactly when they would without blocks).
+ */
+import { blockFunction, compileBlock, type BlockCode } from './compile.js';
+import type { CPU } from './cpu.js';
+
+const SLOT_BITS = 18;
+const SLOT_MASK = (1 << SLOT_BITS) - 1;
+
+export interface Block {
+  /** Host byte offset of the first instruction. */
+  readonly host: number;
+  /** Instructions in one pass; the dispatcher needs at least this many left in its batch. */
+  readonly length: number;
+  readonly run: BlockCode;
+}
+
+/** Recorded for an address whose first instruction the compiler leaves to the interpreter. */
+const NOT_COMPILED = 0x7fffffff;
+const nothing: BlockCode = () => {};
+
+export interface BlockStats {
+  compiled: number;
+  invalidated: number;
+}
+
+export class BlockCache {
+  /** Executions of an address before it is compiled; 0 turns the compiled tier off. */
+  threshold = 50;
+  readonly stats: BlockStats = { compiled: 0, invalidated: 0 };
+  private readonly slots: Array<Block | undefined> = new Array<Block | undefined>(1 << SLOT_BITS).fill(undefined);
+  private readonly heat = new Uint16Array(1 << SLOT_BITS);
+  private readonly byFrame = new Map<number, Block[]>();
+
+  constructor(private readonly cpu: CPU) {
+    cpu.mem.onCodeWrite = (frame) => this.invalidateFrame(frame);
+  }
+
+  /**
+   * The block starting at host offset `host` (linear address `eip`), compiling it when
+   * it has become hot; null while the interpreter should go on.
+   */
+  find(host: number, eip: number): Block | null {
+    const slot = host & SLOT_MASK;
+    const block = this.slots[slot];
+    if (block !== undefined && block.host === host) return block;
+    if (++this.heat[slot]! < this.threshold || this.threshold === 0) return null;
+    this.heat[slot] = 0;
+    return this.compile(host, eip, slot);
+  }
+
+  private compile(host: number, eip: number, slot: number): Block {
+    const frame = host >>> 12;
+    const page = this.cpu.u8.subarray(frame << 12, (frame + 1) << 12);
+    const compiled = compileBlock(page, host & 0xfff, eip);
+    const block: Block = compiled === null
+      ? { host, length: NOT_COMPILED, run: nothing }
+      : { host, length: compiled.length, run: blockFunction(compiled.source) };
+    if (compiled !== null) this.stats.compiled++;
+    this.slots[slot] = block;
+    const list = this.byFrame.get(frame);
+    if (list) list.push(block);
+    else this.byFrame.set(frame, [block]);
+    this.cpu.protectCode(host, host + (compiled?.bytes ?? 1));
+    return block;
+  }
+
+  /** Forgets every block compiled from host frame `frame`. */
+  invalidateFrame(frame: number): void {
+    const list = this.byFrame.get(frame);
+    if (!list) return;
+    this.byFrame.delete(frame);
+    for (const block of list) {
+      const slot = block.host & SLOT_MASK;
+      if (this.slots[slot] === block) this.slots[slot] = undefined;
+    }
+    this.stats.invalidated += list.length;
+    this.cpu.unprotectCode(frame);
+    this.cpu.codeChanged = true;
+  }
+
+  /** Forgets everything (state restored from a snapshot, memory replaced). */
+  clear(): void {
+    for (const frame of [...this.byFrame.keys()]) this.invalidateFrame(frame);
+    this.heat.fill(0);
+  }
+}

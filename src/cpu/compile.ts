@@ -1,0 +1,777 @@
+/**
+ * The block compiler: turns a run of guest instructions that starts at a hot address into
+ * one JavaScript function (`new Function`), so V8 optimises the guest code itself instead
+ * of the interpreter's decode loop (../shared/reference/emulator.md §2.1–2.3).
+ *
+ * A block is straight-line code within one 4 KiB page, in flat 32-bit mode (CS, DS, ES,
+ * SS based at 0, 32-bit code and stack). It ends at a control transfer, at an instruction
+ * that changes the processor's mode, at the end of the page, or after MAX_INSTRUCTIONS.
+ * A block whose last jump goes back to its own start loops inside the function.
+ *
+ * Semantics are the interpreter's, instruction for instruction:
+ * - the common integer forms (moves, the eight ALU operations, inc/dec, push/pop,
+ *   lea, test, shifts, multiply/divide, movzx/movsx, setcc/cmovcc, jumps, calls, returns)
+ *   are written out with the operands decoded once, through the same helpers
+ *   (alu.ts) and the same lazy-flag state;
+ * - other harmless instructions (string instructions, 16-bit forms, segment overrides,
+ *   bit tests, cmpxchg, …) call the interpreter's `step` in place;
+ * - memory accesses go through the same TLB arrays: one mask-and-compare, else the
+ *   CPU's own slow path (page walk, faults, MMIO, hypervisor hooks).
+ * Instruction counts, EIP, faults (EIP and count at the faulting instruction) and the
+ * `eventPending` check after every instruction that took a slow path are exactly the
+ * interpreter's, so a run is identical whichever tier executes it. A write to the code
+ * of a compiled block sets `codeChanged`: the block stops after that instruction (its
+ * remaining code may be stale) and the batch goes on, as it would in the interpreter.
+ */
+import { alu, dec, divAcc, imulTrunc, inc, mulAcc, shift } from './alu.js';
+import { OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SUB } from './flags.js';
+import type { CPU } from './cpu.js';
+
+export const MAX_INSTRUCTIONS = 64;
+
+/** A compiled block: runs from c.eip, leaves c.eip and c.batchLeft at its exit. */
+export type BlockCode = (c: CPU) => void;
+
+export interface CompiledSource {
+  /** Instructions in one pass through the block (the dispatcher needs this many left). */
+  length: number;
+  /** Bytes of guest code the block was made from. */
+  bytes: number;
+  /** The function body; the same guest bytes at the same address give the same text. */
+  source: string;
+}
+
+/** Helpers the generated code calls, passed in once per compiled function. */
+const HELPERS = { alu, dec, divAcc, imulTrunc, inc, mulAcc, shift };
+const HELPER_NAMES = Object.keys(HELPERS);
+const HELPER_VALUES = Object.values(HELPERS);
+
+/** Thrown by the byte reader when an instruction would run past the end of the page. */
+const PAGE_END = { pageEnd: true };
+
+interface Operand {
+  reg: number;
+  /** Register number of a register r/m operand, or -1 for memory. */
+  rm: number;
+  /** JavaScript expression for the linear address of a memory operand. */
+  addr: string;
+}
+
+/** What the last flag-setting instruction left in named locals (for fused conditions). */
+interface KnownFlags {
+  kind: number; // OP_ADD, OP_SUB, OP_LOGIC, OP_INC, OP_DEC
+  a: string;
+  b: string;
+  r: string;
+  size: number;
+}
+
+const SIGN_SHIFT = [0, 24, 16, 0, 0];
+const MASK = [0, 0xff, 0xffff, 0, -1];
+
+/** Compiles the block at linear address `eip` whose bytes start at `page[offset]`. */
+export function compileBlock(page: Uint8Array, offset: number, eip: number): CompiledSource | null {
+  return new BlockWriter(page, offset, eip).write();
+}
+
+const functionCache = new Map<string, BlockCode>();
+
+/** The function for a block's source (identical guest code shares one function). */
+export function blockFunction(source: string): BlockCode {
+  let f = functionCache.get(source);
+  if (!f) {
+    f = new Function(...HELPER_NAMES, source)(...HELPER_VALUES) as BlockCode;
+    if (functionCache.size > 20000) functionCache.clear();
+    functionCache.set(source, f);
+  }
+  return f;
+}
+
+class BlockWriter {
+  private readonly out: string[] = [];
+  private pos: number;
+  private readonly startPos: number;
+  private eip: number;
+  private readonly startEip: number;
+  /** Start EIP of every instruction written, by index. */
+  private readonly starts: number[] = [];
+  private index = 0;
+  private known: KnownFlags | null = null;
+  private loops = false;
+  private touchesMemory = false;
+
+  constructor(private readonly page: Uint8Array, offset: number, eip: number) {
+    this.pos = this.startPos = offset;
+    this.eip = eip | 0;
+    this.startEip = eip | 0;
+  }
+
+  write(): CompiledSource | null {
+    const body: string[] = [];
+    let ended = false;
+    while (!ended && this.index < MAX_INSTRUCTIONS) {
+      const savedPos = this.pos, savedEip = this.eip;
+      let code: string[] | null;
+      let terminal = false;
+      try {
+        this.out.length = 0;
+        this.touchesMemory = false;
+        const result = this.instruction();
+        code = result === null ? null : this.out.slice();
+        terminal = result === 'end';
+      } catch (e) {
+        if (e !== PAGE_END) throw e;
+        code = null;
+      }
+      if (code === null) {
+        this.pos = savedPos;
+        this.eip = savedEip;
+        break;
+      }
+      body.push(`n = ${this.index};`, ...code);
+      if (this.touchesMemory && !terminal) body.push(`if (s !== 0) { s = 0; if (c.eventPending || c.codeChanged) ${this.exit(String(this.eip), this.index + 1)} }`);
+      this.starts.push(savedEip);
+      this.index++;
+      ended = terminal;
+    }
+    if (this.index === 0) return null;
+    if (!ended) body.push(this.exit(String(this.eip), this.index));
+    const length = this.index;
+    const lines = [
+      `const S = [${this.starts.join(', ')}];`,
+      'return function block(c) {',
+      'const r = c.reg, tr = c.tlbR, tw = c.tlbW, u8 = c.u8, i32 = c.i32, left = c.batchLeft;',
+      'let n = 0, t = 0, s = 0, done = 0;',
+      'try {',
+      ...(this.loops ? ['for (;;) {', ...body, '}'] : body),
+      '} catch (e) {',
+      'c.startEip = S[n]; c.batchLeft = left - done - n;',
+      'throw e;',
+      '}',
+      '};',
+    ];
+    return { length, bytes: this.pos - this.startPos, source: lines.join('\n') };
+  }
+
+  // ---------------------------------------------------------------- byte reader
+
+  private byte(): number {
+    if (this.pos >= 4096) throw PAGE_END;
+    this.eip = (this.eip + 1) | 0;
+    return this.page[this.pos++]!;
+  }
+  private imm8s(): number {
+    return (this.byte() << 24) >> 24;
+  }
+  private imm32(): number {
+    return this.byte() | (this.byte() << 8) | (this.byte() << 16) | (this.byte() << 24);
+  }
+  private imm16(): number {
+    return this.byte() | (this.byte() << 8);
+  }
+
+  /** ModRM with 32-bit addressing; the address expression is flat (no segment base). */
+  private modrm(): Operand {
+    const m = this.byte();
+    const reg = (m >> 3) & 7, mod = m >> 6, rm = m & 7;
+    if (mod === 3) return { reg, rm, addr: '' };
+    const parts: string[] = [];
+    let disp = 0;
+    if (rm === 4) {
+      const sib = this.byte();
+      const base = sib & 7, index = (sib >> 3) & 7, scale = sib >> 6;
+      if (index !== 4) parts.push(scale ? `(r[${index}] << ${scale})` : `r[${index}]`);
+      if (base === 5 && mod === 0) disp = this.imm32();
+      else parts.push(`r[${base}]`);
+    } else if (rm === 5 && mod === 0) {
+      disp = this.imm32();
+    } else parts.push(`r[${rm}]`);
+    if (mod === 1) disp = this.imm8s();
+    else if (mod === 2) disp = this.imm32();
+    if (disp !== 0 || parts.length === 0) parts.push(String(disp));
+    return { reg, rm: -1, addr: `(${parts.join(' + ')}) | 0` };
+  }
+
+  // ---------------------------------------------------------------- emitters
+
+  private emit(line: string): void {
+    this.out.push(line);
+  }
+  private local(prefix: string): string {
+    return `${prefix}${this.index}`;
+  }
+  /** Leaves the block at `eip` with `count` instructions of this pass done. */
+  private exit(eip: string, count: number): string {
+    return `{ c.eip = ${eip}; c.batchLeft = left - done - ${count}; return; }`;
+  }
+
+  private getReg(size: number, r: number): string {
+    if (size === 4) return `r[${r}]`;
+    if (size === 2) return `(r[${r}] & 65535)`;
+    return r < 4 ? `(r[${r}] & 255)` : `((r[${r - 4}] >> 8) & 255)`;
+  }
+  private setReg(size: number, r: number, v: string): void {
+    if (size === 4) this.emit(`r[${r}] = ${v};`);
+    else if (r < 4) this.emit(`r[${r}] = (r[${r}] & -256) | (${v} & 255);`);
+    else this.emit(`r[${r - 4}] = (r[${r - 4}] & -65281) | ((${v} & 255) << 8);`);
+  }
+
+  /** Declares the address of a memory operand in a local and returns its name. */
+  private address(op: Operand): string {
+    const a = this.local('a');
+    this.emit(`const ${a} = ${op.addr};`);
+    this.touchesMemory = true;
+    return a;
+  }
+  // Memory accesses: the TLB fast path inline; otherwise the CPU's own access, which
+  // sets the local `s` so the instruction ends with a look at eventPending/codeChanged.
+  private load(size: number, a: string, into: string): void {
+    if (size === 4) this.emit(`t = tr[${a} >>> 12]; const ${into} = ((t | ${a}) & 3) === 0 ? i32[(t ^ ${a}) >>> 2] : (s = 1, c.rd32(${a}));`);
+    else if (size === 1) this.emit(`t = tr[${a} >>> 12]; const ${into} = t !== -1 ? u8[t ^ ${a}] : (s = 1, c.rd8(${a}));`);
+    else this.emit(`s = 1; const ${into} = c.rd16(${a});`);
+  }
+  private store(size: number, a: string, v: string): void {
+    if (size === 4) this.emit(`t = tw[${a} >>> 12]; if (((t | ${a}) & 3) === 0) i32[(t ^ ${a}) >>> 2] = ${v}; else { s = 1; c.wr32(${a}, ${v}); }`);
+    else this.emit(`t = tw[${a} >>> 12]; if ((t & 1) === 0) u8[t ^ ${a}] = ${v}; else { s = 1; c.wr8(${a}, ${v}); }`);
+  }
+  /** Read for read-modify-write: faults as a write when the page is not writable. */
+  private loadForWrite(size: number, a: string, into: string): void {
+    if (size === 4) this.emit(`t = tw[${a} >>> 12]; const ${into} = ((t | ${a}) & 3) === 0 ? i32[(t ^ ${a}) >>> 2] : (s = 1, c.rdw(4, ${a}));`);
+    else this.emit(`t = tw[${a} >>> 12]; const ${into} = (t & 1) === 0 ? u8[t ^ ${a}] : (s = 1, c.rdw(1, ${a}));`);
+  }
+
+  /** Reads an r/m operand into a new local. */
+  private readRm(size: number, op: Operand, forWrite = false): string {
+    const v = this.local('v');
+    if (op.rm >= 0) this.emit(`const ${v} = ${this.getReg(size, op.rm)};`);
+    else {
+      const a = this.address(op);
+      if (forWrite) this.loadForWrite(size, a, v);
+      else this.load(size, a, v);
+    }
+    return v;
+  }
+  /** Writes an r/m operand (memory: to the address readRm declared, or a new one). */
+  private writeRm(size: number, op: Operand, v: string, declared: boolean): void {
+    if (op.rm >= 0) this.setReg(size, op.rm, v);
+    else this.store(size, declared ? this.local('a') : this.address(op), v);
+  }
+
+  private lazy(kind: number, a: string, b: string, r: string, size: number): void {
+    this.emit(`c.lfOp = ${kind}; c.lfA = ${a}; c.lfB = ${b}; c.lfR = ${r}; c.lfSize = ${size};`);
+    this.known = { kind, a, b, r, size };
+  }
+
+  /** One of the eight ALU operations on two locals; returns the result's local. */
+  private aluOp(kind: number, a: string, b: string, size: number): string {
+    const r = this.local('r');
+    switch (kind) {
+      case 0: this.emit(`const ${r} = (${a} + ${b}) | 0;`); this.lazy(OP_ADD, a, b, r, size); break;
+      case 1: this.emit(`const ${r} = ${a} | ${b};`); this.lazy(OP_LOGIC, a, b, r, size); break;
+      case 4: this.emit(`const ${r} = ${a} & ${b};`); this.lazy(OP_LOGIC, a, b, r, size); break;
+      case 6: this.emit(`const ${r} = ${a} ^ ${b};`); this.lazy(OP_LOGIC, a, b, r, size); break;
+      case 5: case 7: this.emit(`const ${r} = (${a} - ${b}) | 0;`); this.lazy(OP_SUB, a, b, r, size); break;
+      default: this.emit(`const ${r} = alu(c, ${kind}, ${a}, ${b}, ${size});`); this.known = null; break;
+    }
+    return r;
+  }
+
+  /** ALU r/m, reg (direction 0) or reg, r/m (direction 1). */
+  private aluModrm(kind: number, size: number, toReg: boolean): void {
+    const op = this.modrm();
+    const regVal = this.local('b');
+    this.emit(`const ${regVal} = ${this.getReg(size, op.reg)};`);
+    if (toReg) {
+      const v = this.readRm(size, op);
+      const r = this.aluOp(kind, regVal, v, size);
+      if (kind !== 7) this.setReg(size, op.reg, r);
+    } else {
+      const v = this.readRm(size, op, kind !== 7);
+      const r = this.aluOp(kind, v, regVal, size);
+      if (kind !== 7) this.writeRm(size, op, r, true);
+    }
+  }
+
+  private aluImmediate(kind: number, size: number, op: Operand, imm: number): void {
+    const v = this.readRm(size, op, kind !== 7);
+    const b = this.local('b');
+    this.emit(`const ${b} = ${imm};`);
+    const r = this.aluOp(kind, v, b, size);
+    if (kind !== 7) this.writeRm(size, op, r, true);
+  }
+
+  private push(v: string): void {
+    const a = this.local('s');
+    this.emit(`const ${a} = (r[4] - 4) | 0;`);
+    this.store(4, a, v);
+    this.emit(`r[4] = ${a};`);
+    this.touchesMemory = true;
+  }
+  /** Pops into a new local (ESP is updated before the caller writes the destination). */
+  private pop(extra = 0): string {
+    const a = this.local('s'), v = this.local('p');
+    this.emit(`const ${a} = r[4];`);
+    this.load(4, a, v);
+    this.emit(`r[4] = (${a} + ${4 + extra}) | 0;`);
+    this.touchesMemory = true;
+    return v;
+  }
+
+  /** A JavaScript boolean for condition code cc, fused with the last flag setter if known. */
+  private condition(cc: number): string {
+    const k = this.known;
+    let e: string | null = null;
+    if (k) {
+      const sh = SIGN_SHIFT[k.size]!;
+      const sx = (x: string) => (sh ? `(${x} << ${sh})` : x);
+      const zf = k.size === 4 ? `${k.r} === 0` : `(${k.r} & ${MASK[k.size]}) === 0`;
+      const sf = `${sx(k.r)} < 0`;
+      if (k.kind === OP_SUB) {
+        const a = sx(k.a), b = sx(k.b);
+        switch (cc >> 1) {
+          case 1: e = `(${a} >>> 0) < (${b} >>> 0)`; break;
+          case 2: e = `${a} === ${b}`; break;
+          case 3: e = `(${a} >>> 0) <= (${b} >>> 0)`; break;
+          case 4: e = sf; break;
+          case 6: e = `${a} < ${b}`; break;
+          case 7: e = `${a} <= ${b}`; break;
+        }
+      } else if (k.kind === OP_LOGIC) {
+        switch (cc >> 1) {
+          case 0: case 1: e = 'false'; break;
+          case 2: case 3: e = zf; break;
+          case 4: case 6: e = sf; break;
+          case 7: e = `${sx(k.r)} <= 0`; break;
+        }
+      } else {
+        if (cc >> 1 === 2) e = zf;
+        else if (cc >> 1 === 4) e = sf;
+      }
+    }
+    if (e === null) e = `c.cond(${cc & ~1})`;
+    return cc & 1 ? `!(${e})` : e;
+  }
+
+  /** Ends the block with a jump to a constant target (looping if it is the block's start). */
+  private jumpTo(target: number, count: number): void {
+    if (target === this.startEip) {
+      this.loops = true;
+      if (this.touchesMemory) this.emit(`if (s !== 0) { s = 0; if (c.eventPending || c.codeChanged) ${this.exit(String(target), count)} }`);
+      this.emit(`done += ${count}; if (done + ${count} > left) ${this.exit(String(target), 0)} continue;`);
+    } else this.emit(this.exit(String(target), count));
+  }
+
+  private conditionalJump(cc: number, target: number): void {
+    const count = this.index + 1;
+    this.emit(`if (${this.condition(cc)}) {`);
+    this.jumpTo(target | 0, count);
+    this.emit('}');
+    this.emit(this.exit(String(this.eip), count));
+  }
+
+  /**
+   * Runs one instruction through the interpreter in place. The block goes on only if
+   * the instruction fell through and nothing needs the run loop's attention.
+   */
+  private interpret(start: number): 'next' {
+    const count = this.index + 1;
+    this.emit(`c.eip = ${start}; c.startEip = ${start}; c.batchLeft = left - done - ${this.index}; c.step();`);
+    this.emit(`if (c.eip !== ${this.eip} || c.eventPending || c.codeChanged) { c.batchLeft = left - done - ${count}; return; }`);
+    this.known = null;
+    return 'next';
+  }
+
+  // ---------------------------------------------------------------- instructions
+
+  /** Writes one instruction: 'next' to go on, 'end' after a control transfer, null to stop before it. */
+  private instruction(): 'next' | 'end' | null {
+    const start = this.eip;
+    const startPos = this.pos;
+    const op = this.byte();
+    if (op === 0x0f) return this.instruction0f(start, startPos);
+    if (op < 0x40 && (op & 7) < 6) {
+      const kind = op >> 3, size = op & 1 ? 4 : 1;
+      switch (op & 7) {
+        case 0: case 1: this.aluModrm(kind, size, false); return 'next';
+        case 2: case 3: this.aluModrm(kind, size, true); return 'next';
+        default: {
+          const imm = size === 4 ? this.imm32() : this.byte();
+          const a = this.local('v');
+          this.emit(`const ${a} = ${this.getReg(size, 0)};`);
+          const b = this.local('b');
+          this.emit(`const ${b} = ${imm};`);
+          const r = this.aluOp(kind, a, b, size);
+          if (kind !== 7) this.setReg(size, 0, r);
+          return 'next';
+        }
+      }
+    }
+    switch (op) {
+      case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47:
+      case 0x48: case 0x49: case 0x4a: case 0x4b: case 0x4c: case 0x4d: case 0x4e: case 0x4f: {
+        const v = this.local('v'), r = this.local('r'), f = this.local('f'), x = op & 7;
+        this.emit(`const ${v} = r[${x}]; const ${f} = c.getCF(); const ${r} = (${v} ${op < 0x48 ? '+' : '-'} 1) | 0; r[${x}] = ${r};`);
+        this.lazy(op < 0x48 ? OP_INC : OP_DEC, v, '1', r, 4);
+        this.emit(`c.lfCarry = ${f};`);
+        return 'next';
+      }
+      case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57: {
+        const v = this.local('v');
+        this.emit(`const ${v} = r[${op & 7}];`);
+        this.push(v);
+        return 'next';
+      }
+      case 0x58: case 0x59: case 0x5a: case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f:
+        this.emit(`r[${op & 7}] = ${this.pop()};`);
+        return 'next';
+      case 0x68: this.push(String(this.imm32())); return 'next';
+      case 0x6a: this.push(String(this.imm8s())); return 'next';
+      case 0x69: case 0x6b: {
+        const m = this.modrm();
+        const v = this.readRm(4, m);
+        const imm = op === 0x69 ? this.imm32() : this.imm8s();
+        this.emit(`r[${m.reg}] = imulTrunc(c, ${v}, ${imm}, 4);`);
+        this.known = null;
+        return 'next';
+      }
+      case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77:
+      case 0x78: case 0x79: case 0x7a: case 0x7b: case 0x7c: case 0x7d: case 0x7e: case 0x7f: {
+        const rel = this.imm8s();
+        this.conditionalJump(op & 15, this.eip + rel);
+        return 'end';
+      }
+      case 0x80: case 0x81: case 0x83: {
+        const size = op === 0x80 ? 1 : 4;
+        const m = this.modrm();
+        const imm = op === 0x81 ? this.imm32() : op === 0x83 ? this.imm8s() : this.byte();
+        this.aluImmediate(m.reg, size, m, imm);
+        return 'next';
+      }
+      case 0x84: case 0x85: {
+        const size = op & 1 ? 4 : 1;
+        const m = this.modrm();
+        const v = this.readRm(size, m);
+        const r = this.local('r');
+        this.emit(`const ${r} = ${v} & ${this.getReg(size, m.reg)};`);
+        this.lazy(OP_LOGIC, '0', '0', r, size);
+        return 'next';
+      }
+      case 0x86: case 0x87: {
+        const size = op & 1 ? 4 : 1;
+        const m = this.modrm();
+        const v = this.readRm(size, m, true);
+        const b = this.local('b');
+        this.emit(`const ${b} = ${this.getReg(size, m.reg)};`);
+        this.writeRm(size, m, b, true);
+        this.setReg(size, m.reg, v);
+        return 'next';
+      }
+      case 0x88: case 0x89: {
+        const size = op & 1 ? 4 : 1;
+        const m = this.modrm();
+        const b = this.local('b');
+        this.emit(`const ${b} = ${this.getReg(size, m.reg)};`);
+        this.writeRm(size, m, b, false);
+        return 'next';
+      }
+      case 0x8a: case 0x8b: {
+        const size = op & 1 ? 4 : 1;
+        const m = this.modrm();
+        this.setReg(size, m.reg, this.readRm(size, m));
+        return 'next';
+      }
+      case 0x8d: {
+        const m = this.modrm();
+        if (m.rm >= 0) return this.interpret(start); // #UD
+        this.emit(`r[${m.reg}] = ${m.addr};`);
+        return 'next';
+      }
+      case 0x90: return 'next';
+      case 0x91: case 0x92: case 0x93: case 0x94: case 0x95: case 0x96: case 0x97: {
+        const v = this.local('v');
+        this.emit(`const ${v} = r[0]; r[0] = r[${op & 7}]; r[${op & 7}] = ${v};`);
+        return 'next';
+      }
+      case 0x98: this.emit('r[0] = (r[0] << 16) >> 16;'); return 'next';
+      case 0x99: this.emit('r[2] = r[0] >> 31;'); return 'next';
+      case 0xa0: case 0xa1: case 0xa2: case 0xa3: {
+        const size = op & 1 ? 4 : 1;
+        const a = this.address({ reg: 0, rm: -1, addr: String(this.imm32()) });
+        if (op & 2) this.store(size, a, this.getReg(size, 0));
+        else {
+          const v = this.local('v');
+          this.load(size, a, v);
+          this.setReg(size, 0, v);
+        }
+        return 'next';
+      }
+      case 0xa8: case 0xa9: {
+        const size = op & 1 ? 4 : 1;
+        const imm = size === 4 ? this.imm32() : this.byte();
+        const r = this.local('r');
+        this.emit(`const ${r} = r[0] & ${imm};`);
+        this.lazy(OP_LOGIC, '0', '0', r, size);
+        return 'next';
+      }
+      case 0xb0: case 0xb1: case 0xb2: case 0xb3: case 0xb4: case 0xb5: case 0xb6: case 0xb7:
+        this.setReg(1, op & 7, String(this.byte()));
+        return 'next';
+      case 0xb8: case 0xb9: case 0xba: case 0xbb: case 0xbc: case 0xbd: case 0xbe: case 0xbf:
+        this.emit(`r[${op & 7}] = ${this.imm32()};`);
+        return 'next';
+      case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
+        const size = op & 1 ? 4 : 1;
+        const m = this.modrm();
+        const v = this.readRm(size, m, true);
+        const count = op <= 0xc1 ? String(this.byte()) : op <= 0xd1 ? '1' : '(r[1] & 255)';
+        const r = this.local('r');
+        this.emit(`const ${r} = shift(c, ${m.reg}, ${v}, ${count}, ${size});`);
+        this.writeRm(size, m, r, true);
+        this.known = null;
+        return 'next';
+      }
+      case 0xc2: case 0xc3: {
+        const extra = op === 0xc2 ? this.imm16() : 0;
+        const v = this.pop(extra);
+        this.emit(this.exit(v, this.index + 1));
+        return 'end';
+      }
+      case 0xc6: case 0xc7: {
+        const size = op & 1 ? 4 : 1;
+        const m = this.modrm();
+        const imm = size === 4 ? this.imm32() : this.byte();
+        if (m.reg !== 0) return this.interpret(start); // #UD
+        this.writeRm(size, m, String(imm), false);
+        return 'next';
+      }
+      case 0xc9: {
+        const a = this.local('s'), v = this.local('v');
+        this.emit(`const ${a} = r[5];`);
+        this.load(4, a, v);
+        this.emit(`r[4] = (${a} + 4) | 0; r[5] = ${v};`);
+        this.touchesMemory = true;
+        return 'next';
+      }
+      case 0xe8: {
+        const rel = this.imm32();
+        this.push(String(this.eip));
+        this.jumpTo((this.eip + rel) | 0, this.index + 1);
+        return 'end';
+      }
+      case 0xe9: case 0xeb: {
+        const rel = op === 0xe9 ? this.imm32() : this.imm8s();
+        this.jumpTo((this.eip + rel) | 0, this.index + 1);
+        return 'end';
+      }
+      case 0xf6: case 0xf7: return this.group3(op & 1 ? 4 : 1);
+      case 0xfe: case 0xff: {
+        const size = op & 1 ? 4 : 1;
+        const m = this.modrm();
+        switch (m.reg) {
+          case 0: case 1: {
+            const v = this.readRm(size, m, true);
+            const r = this.local('r');
+            this.emit(`const ${r} = ${m.reg === 0 ? 'inc' : 'dec'}(c, ${v}, ${size});`);
+            this.writeRm(size, m, r, true);
+            this.known = { kind: m.reg === 0 ? OP_INC : OP_DEC, a: v, b: '1', r, size };
+            return 'next';
+          }
+          case 2: case 4: {
+            if (size !== 4) return this.interpret(start); // #UD
+            const v = this.readRm(4, m);
+            if (m.reg === 2) this.push(String(this.eip));
+            this.emit(this.exit(v, this.index + 1));
+            return 'end';
+          }
+          case 6: {
+            if (size !== 4) return this.interpret(start); // #UD
+            this.push(this.readRm(4, m));
+            return 'next';
+          }
+          default: return null; // far call/jump: the interpreter, outside the block
+        }
+      }
+      default:
+        return this.fallback(start, startPos);
+    }
+  }
+
+  private group3(size: number): 'next' {
+    const m = this.modrm();
+    switch (m.reg) {
+      case 0: case 1: {
+        const v = this.readRm(size, m);
+        const imm = size === 4 ? this.imm32() : this.byte();
+        const r = this.local('r');
+        this.emit(`const ${r} = ${v} & ${imm};`);
+        this.lazy(OP_LOGIC, '0', '0', r, size);
+        return 'next';
+      }
+      case 2: {
+        const v = this.readRm(size, m, true);
+        this.writeRm(size, m, `~${v}`, true);
+        return 'next';
+      }
+      case 3: {
+        const v = this.readRm(size, m, true);
+        const r = this.local('r');
+        this.emit(`const ${r} = (0 - ${v}) | 0;`);
+        this.writeRm(size, m, r, true);
+        this.lazy(OP_SUB, '0', v, r, size);
+        return 'next';
+      }
+      default: {
+        const v = this.readRm(size, m);
+        if (m.reg < 6) this.emit(`mulAcc(c, ${v}, ${size}, ${m.reg === 5});`);
+        else this.emit(`divAcc(c, ${v}, ${size}, ${m.reg === 7});`);
+        this.known = null;
+        return 'next';
+      }
+    }
+  }
+
+  private instruction0f(start: number, startPos: number): 'next' | 'end' | null {
+    const op = this.byte();
+    if (op >= 0x80 && op <= 0x8f) {
+      const rel = this.imm32();
+      this.conditionalJump(op & 15, this.eip + rel);
+      return 'end';
+    }
+    if (op >= 0x40 && op <= 0x4f) {
+      const m = this.modrm();
+      const v = this.readRm(4, m);
+      this.emit(`if (${this.condition(op & 15)}) r[${m.reg}] = ${v};`);
+      return 'next';
+    }
+    if (op >= 0x90 && op <= 0x9f) {
+      const m = this.modrm();
+      this.writeRm(1, m, `(${this.condition(op & 15)} ? 1 : 0)`, false);
+      return 'next';
+    }
+    if (op >= 0xc8 && op <= 0xcf) {
+      const x = op & 7;
+      const v = this.local('v');
+      this.emit(`const ${v} = r[${x}]; r[${x}] = (${v} >>> 24) | ((${v} >>> 8) & 0xff00) | ((${v} << 8) & 0xff0000) | (${v} << 24);`);
+      return 'next';
+    }
+    switch (op) {
+      case 0xb6: case 0xb7: case 0xbe: case 0xbf: {
+        const m = this.modrm();
+        const v = this.readRm(op & 1 ? 2 : 1, m);
+        const value = op === 0xb6 || op === 0xb7 ? v : op === 0xbe ? `((${v} << 24) >> 24)` : `((${v} << 16) >> 16)`;
+        this.emit(`r[${m.reg}] = ${value};`);
+        return 'next';
+      }
+      case 0xaf: {
+        const m = this.modrm();
+        const v = this.readRm(4, m);
+        this.emit(`r[${m.reg}] = imulTrunc(c, r[${m.reg}], ${v}, 4);`);
+        this.known = null;
+        return 'next';
+      }
+      case 0x1f:
+        this.modrm();
+        return 'next';
+      default:
+        return this.fallback(start, startPos);
+    }
+  }
+
+  /** An instruction written as a call to the interpreter, if it is harmless in a block. */
+  private fallback(start: number, startPos: number): 'next' | null {
+    const length = harmlessLength(this.page, startPos);
+    if (length < 0) return null;
+    this.pos = startPos + length;
+    this.eip = (start + length) | 0;
+    return this.interpret(start);
+  }
+}
+
+// ---------------------------------------------------------------- lengths of harmless instructions
+
+const enum Imm { None = 0, B = 1, W = 2, Z = 3, ModrmGroup3 = 4 }
+
+/** One-byte opcodes the block may run through the interpreter: [has ModRM, immediate]. */
+const ONE_BYTE = new Map<number, [boolean, Imm]>();
+for (let op = 0; op < 0x40; op++) {
+  if ((op & 7) < 4) ONE_BYTE.set(op, [true, Imm.None]);
+  else if ((op & 7) === 4) ONE_BYTE.set(op, [false, Imm.B]);
+  else if ((op & 7) === 5) ONE_BYTE.set(op, [false, Imm.Z]);
+}
+for (const op of [0x06, 0x0e, 0x16, 0x1e, 0x27, 0x2f, 0x37, 0x3f]) ONE_BYTE.set(op, [false, Imm.None]);
+for (let op = 0x40; op < 0x62; op++) ONE_BYTE.set(op, [false, Imm.None]);
+ONE_BYTE.set(0x68, [false, Imm.Z]);
+ONE_BYTE.set(0x6a, [false, Imm.B]);
+ONE_BYTE.set(0x69, [true, Imm.Z]);
+ONE_BYTE.set(0x6b, [true, Imm.B]);
+for (const op of [0x80, 0x82, 0x83, 0xc0, 0xc1, 0xc6]) ONE_BYTE.set(op, [true, Imm.B]);
+for (const op of [0x81, 0xc7]) ONE_BYTE.set(op, [true, Imm.Z]);
+for (let op = 0x84; op <= 0x8d; op++) ONE_BYTE.set(op, [true, Imm.None]);
+ONE_BYTE.set(0x8f, [true, Imm.None]);
+for (const op of [0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9c, 0x9e, 0x9f, 0xa4, 0xa5, 0xa6, 0xa7,
+  0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf, 0xc9, 0xd7, 0xf5, 0xf8, 0xf9, 0xfc, 0xfd]) ONE_BYTE.set(op, [false, Imm.None]);
+ONE_BYTE.set(0xa8, [false, Imm.B]);
+ONE_BYTE.set(0xa9, [false, Imm.Z]);
+for (let op = 0xb0; op < 0xb8; op++) ONE_BYTE.set(op, [false, Imm.B]);
+for (let op = 0xb8; op < 0xc0; op++) ONE_BYTE.set(op, [false, Imm.Z]);
+for (const op of [0xd0, 0xd1, 0xd2, 0xd3]) ONE_BYTE.set(op, [true, Imm.None]);
+for (const op of [0xd4, 0xd5]) ONE_BYTE.set(op, [false, Imm.B]);
+for (const op of [0xf6, 0xf7]) ONE_BYTE.set(op, [true, Imm.ModrmGroup3]);
+ONE_BYTE.set(0xfe, [true, Imm.None]);
+
+/** 0F opcodes the block may run through the interpreter: [immediate byte]. All have ModRM but 0xa2, 0x31, 0xc8–0xcf. */
+const TWO_BYTE = new Map<number, boolean>();
+for (const op of [0x0d, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0xa3, 0xa5, 0xab, 0xad, 0xaf, 0xb0, 0xb1, 0xb3,
+  0xb6, 0xb7, 0xbb, 0xbc, 0xbd, 0xbe, 0xbf, 0xc0, 0xc1, 0xc7]) TWO_BYTE.set(op, false);
+for (let op = 0x40; op < 0x50; op++) TWO_BYTE.set(op, false);
+for (let op = 0x90; op < 0xa0; op++) TWO_BYTE.set(op, false);
+for (const op of [0xa4, 0xac, 0xba]) TWO_BYTE.set(op, true);
+const TWO_BYTE_NO_MODRM = new Set([0x31, 0xa0, 0xa2, 0xa8, 0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf]);
+
+const PREFIXES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0xf0, 0xf2, 0xf3]);
+
+/**
+ * Length of an instruction that cannot change control flow or the processor's mode
+ * (so a block may run it through the interpreter and go on), or -1. 32-bit code;
+ * the 0x67 prefix is not taken (16-bit addressing stays with the interpreter).
+ */
+export function harmlessLength(page: Uint8Array, at: number): number {
+  let p = at, opsize16 = false;
+  const next = () => {
+    if (p >= 4096) throw PAGE_END;
+    return page[p++]!;
+  };
+  let op = next();
+  for (let n = 0; PREFIXES.has(op); n++) {
+    if (n >= 4) return -1;
+    if (op === 0x66) opsize16 = true;
+    op = next();
+  }
+  let hasModrm: boolean, imm: Imm;
+  if (op === 0x0f) {
+    op = next();
+    if (TWO_BYTE_NO_MODRM.has(op)) return p - at;
+    const immByte = TWO_BYTE.get(op);
+    if (immByte === undefined) return -1;
+    hasModrm = true;
+    imm = immByte ? Imm.B : Imm.None;
+  } else {
+    const entry = ONE_BYTE.get(op);
+    if (!entry) return -1;
+    [hasModrm, imm] = entry;
+  }
+  if (hasModrm) {
+    const m = next();
+    const mod = m >> 6, rm = m & 7, reg = (m >> 3) & 7;
+    if (op === 0xfe && reg > 1) return -1;
+    if (mod !== 3) {
+      if (rm === 4 && (next() & 7) === 5 && mod === 0) p += 4;
+      else if (rm === 5 && mod === 0) p += 4;
+      p += mod === 1 ? 1 : mod === 2 ? 4 : 0;
+    }
+    if (imm === Imm.ModrmGroup3) imm = reg < 2 ? (op === 0xf6 ? Imm.B : Imm.Z) : Imm.None;
+  }
+  p += imm === Imm.B ? 1 : imm === Imm.W ? 2 : imm === Imm.Z ? (opsize16 ? 2 : 4) : 0;
+  if (p > 4096) throw PAGE_END;
+  return p - at;
+}
