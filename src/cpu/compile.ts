@@ -14,7 +14,7 @@
  *   are written out with the operands decoded once, through the same helpers
  *   (alu.ts) and the same lazy-flag state;
  * - other harmless instructions (string instructions, 16-bit forms, segment overrides,
- *   bit tests, cmpxchg, …) call the interpreter's `step` in place;
+ *   bit tests, cmpxchg, port I/O, cli/sti/popf, …) call the interpreter's `step` in place;
  * - memory accesses go through the same TLB arrays: one mask-and-compare, else the
  *   CPU's own slow path (page walk, faults, MMIO, hypervisor hooks).
  * Instruction counts, EIP, faults (EIP and count at the faulting instruction) and the
@@ -689,7 +689,7 @@ class BlockWriter {
 
 // ---------------------------------------------------------------- lengths of harmless instructions
 
-const enum Imm { None = 0, B = 1, W = 2, Z = 3, ModrmGroup3 = 4 }
+const enum Imm { None = 0, B = 1, W = 2, Z = 3, ModrmGroup3 = 4, Offset32 = 5 }
 
 /** One-byte opcodes the block may run through the interpreter: [has ModRM, immediate]. */
 const ONE_BYTE = new Map<number, [boolean, Imm]>();
@@ -710,6 +710,12 @@ for (let op = 0x84; op <= 0x8d; op++) ONE_BYTE.set(op, [true, Imm.None]);
 ONE_BYTE.set(0x8f, [true, Imm.None]);
 for (const op of [0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9c, 0x9e, 0x9f, 0xa4, 0xa5, 0xa6, 0xa7,
   0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf, 0xc9, 0xd7, 0xf5, 0xf8, 0xf9, 0xfc, 0xfd]) ONE_BYTE.set(op, [false, Imm.None]);
+// Flags and I/O: popf, cli and sti change only EFLAGS (sti and popf set eventPending when
+// interrupts become enabled, which ends the block); port I/O reaches devices, which
+// signal through eventPending too.
+for (const op of [0x9d, 0xfa, 0xfb, 0x6c, 0x6d, 0x6e, 0x6f, 0xec, 0xed, 0xee, 0xef]) ONE_BYTE.set(op, [false, Imm.None]);
+for (const op of [0xe4, 0xe5, 0xe6, 0xe7]) ONE_BYTE.set(op, [false, Imm.B]);
+for (const op of [0xa0, 0xa1, 0xa2, 0xa3]) ONE_BYTE.set(op, [false, Imm.Offset32]);
 ONE_BYTE.set(0xa8, [false, Imm.B]);
 ONE_BYTE.set(0xa9, [false, Imm.Z]);
 for (let op = 0xb0; op < 0xb8; op++) ONE_BYTE.set(op, [false, Imm.B]);
@@ -771,7 +777,7 @@ export function harmlessLength(page: Uint8Array, at: number): number {
     }
     if (imm === Imm.ModrmGroup3) imm = reg < 2 ? (op === 0xf6 ? Imm.B : Imm.Z) : Imm.None;
   }
-  p += imm === Imm.B ? 1 : imm === Imm.W ? 2 : imm === Imm.Z ? (opsize16 ? 2 : 4) : 0;
+  p += imm === Imm.B ? 1 : imm === Imm.W ? 2 : imm === Imm.Z ? (opsize16 ? 2 : 4) : imm === Imm.Offset32 ? 4 : 0;
   if (p > 4096) throw PAGE_END;
   return p - at;
 }
