@@ -17,7 +17,7 @@
  * access that may fault before changing architectural state.
  */
 import type { InterruptSource, IoSpace, MsrHandler } from './bus.js';
-import { PAGE_CODE, PAGE_WRITE_HOOK, READ_CACHEABLE, PhysicalMemory } from './memory.js';
+import { PAGE_CODE, READ_CACHEABLE, PhysicalMemory } from './memory.js';
 import { BlockCache } from './blocks.js';
 import {
   AC, AF, ARITH_FLAGS, CF, DF, ID, IF, IOPL, NT, OF, OP_ADD, OP_INC, OP_LOGIC, OP_NONE, OP_SUB, PF, RF, SF, TF, VM, ZF,
@@ -474,10 +474,9 @@ export class CPU {
     const flags = this.mem.pageFlags[page]!;
     // Pages with only a write hook are cached for reads; any other flag means no caching.
     if (phys >>> 0 < this.mem.guestSize && (flags & ~READ_CACHEABLE) === 0) {
-      if (flags & PAGE_WRITE_HOOK) writable = false;
       const entry = (this.mem.p2m[page]! << 12) ^ (lin & ~0xfff);
-      // Write entries of code pages are odd: they fail every write fast path (see wr8).
-      const writeEntry = flags & PAGE_CODE ? entry | 1 : entry;
+      // Write entries of code and write-hook pages are odd: they fail every write fast path (see wr8).
+      const writeEntry = flags ? entry | 1 : entry;
       const vpage = lin >>> 12;
       if (this.tlbCount < TLB_LIST_MAX) this.tlbList[this.tlbCount] = vpage;
       this.tlbCount++;
@@ -552,18 +551,18 @@ export class CPU {
     return this.readLinear(lin, 4, this.cpl === 3);
   }
   // A write TLB entry is -1 (not cached) or a page-aligned xor value; an odd value marks a
-  // page holding compiled code, whose writes go through writeCode.
+  // page holding compiled code or with a write hook, whose writes go through writeMarked.
   wr8(lin: number, v: number): void {
     const t = this.tlbW[lin >>> 12]!;
     if ((t & 1) === 0) this.u8[t ^ lin] = v;
-    else if (t !== -1) this.writeCode((t ^ 1) ^ lin, 1, v);
+    else if (t !== -1) this.writeMarked((t ^ 1) ^ lin, 1, v);
     else this.writeLinear(lin, 1, v, this.cpl === 3);
   }
   wr16(lin: number, v: number): void {
     const t = this.tlbW[lin >>> 12]!;
     if (((t | lin) & 1) === 0) this.u16[(t ^ lin) >>> 1] = v;
     else if (t !== -1 && (lin & 0xfff) !== 0xfff) {
-      if (t & 1) this.writeCode((t ^ 1) ^ lin, 2, v);
+      if (t & 1) this.writeMarked((t ^ 1) ^ lin, 2, v);
       else this.dv.setUint16(t ^ lin, v, true);
     } else this.writeLinear(lin, 2, v, this.cpl === 3);
   }
@@ -571,16 +570,16 @@ export class CPU {
     const t = this.tlbW[lin >>> 12]!;
     if (((t | lin) & 3) === 0) this.i32[(t ^ lin) >>> 2] = v;
     else if (t !== -1 && (lin & 0xfff) <= 0xffc) {
-      if (t & 1) this.writeCode((t ^ 1) ^ lin, 4, v);
+      if (t & 1) this.writeMarked((t ^ 1) ^ lin, 4, v);
       else this.dv.setInt32(t ^ lin, v, true);
     } else this.writeLinear(lin, 4, v, this.cpl === 3);
   }
-  /** A write within one page that holds compiled code: blocks made from those bytes are dropped. */
-  private writeCode(host: number, size: number, v: number): void {
+  /** A write within one marked page (compiled code or a write hook): the memory is told after the bytes land. */
+  private writeMarked(host: number, size: number, v: number): void {
     if (size === 1) this.u8[host] = v;
     else if (size === 2) this.dv.setUint16(host, v, true);
     else this.dv.setInt32(host, v, true);
-    this.mem.wroteCode(host, size);
+    this.mem.afterMarkedWrite(host, size);
   }
   rd(size: number, lin: number): number {
     return size === 4 ? this.rd32(lin) : size === 2 ? this.rd16(lin) : this.rd8(lin);

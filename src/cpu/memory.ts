@@ -8,7 +8,7 @@ import type { AccessSize, MmioDevice } from './bus.js';
 
 export const PAGE_MMIO = 1;
 export const PAGE_HOOK = 2;
-/** Writes take the slow path (and call writeHook after); reads stay fast. */
+/** Writes call writeHook after they land (the CPU's marked write path); reads stay fast. */
 export const PAGE_WRITE_HOOK = 4;
 /**
  * The page holds compiled code: reads stay fast; writes go through the CPU's code-write
@@ -28,8 +28,10 @@ export class PhysicalMemory {
   readonly guestSize: number;
   readonly ram: Uint8Array;
   readonly view: DataView;
-  /** Guest-physical page number → host frame number. */
+  /** Guest-physical page number → host frame number (change it with remap). */
   readonly p2m: Int32Array;
+  /** Host frame → the guest page mapped to it, or -1. */
+  private readonly h2g: Int32Array;
   /** Per guest-physical page (covering the whole 4 GiB space); non-zero = slow path. */
   readonly pageFlags: Uint8Array;
   /**
@@ -55,6 +57,8 @@ export class PhysicalMemory {
     this.view = new DataView(this.ram.buffer);
     this.p2m = new Int32Array(guestBytes / 4096);
     for (let i = 0; i < this.p2m.length; i++) this.p2m[i] = i;
+    this.h2g = new Int32Array(hostBytes / 4096).fill(-1);
+    this.h2g.set(this.p2m);
     this.pageFlags = new Uint8Array(1 << 20);
     for (let page = guestBytes >>> 12; page < 1 << 20; page++) this.pageFlags[page] = PAGE_MMIO;
     this.codeLines = new Uint8Array(hostBytes / 64);
@@ -76,7 +80,13 @@ export class PhysicalMemory {
 
   /** `size` bytes at host offset `host` (within one frame) were written: drop code made from them. */
   wroteCode(host: number, size: number): void {
-    if (this.codeLines[host >>> 6] || this.codeLines[(host + size - 1) >>> 6]) this.onCodeWrite?.(host >>> 12);
+    if (!this.codeFrames[host >>> 12]) return;
+    for (let line = host >>> 6; line <= (host + size - 1) >>> 6; line++) {
+      if (this.codeLines[line]) {
+        this.onCodeWrite?.(host >>> 12);
+        return;
+      }
+    }
   }
 
   /**
@@ -90,8 +100,28 @@ export class PhysicalMemory {
 
   /** The guest page that maps to host frame `hostFrame`, or -1. */
   guestPageOf(hostFrame: number): number {
-    if (hostFrame < this.p2m.length && this.p2m[hostFrame] === hostFrame) return hostFrame;
-    return this.p2m.indexOf(hostFrame);
+    return this.h2g[hostFrame]!;
+  }
+
+  /** Guest page `guestPage` is backed by host frame `hostFrame` from now on (the caller flushes TLBs). */
+  remap(guestPage: number, hostFrame: number): void {
+    const old = this.p2m[guestPage]!;
+    if (this.h2g[old] === guestPage) this.h2g[old] = -1;
+    this.p2m[guestPage] = hostFrame;
+    this.h2g[hostFrame] = guestPage;
+  }
+
+  /**
+   * The CPU wrote `size` bytes at host offset `host` (within one frame) through a marked
+   * TLB entry (a page with PAGE_CODE or PAGE_WRITE_HOOK): compiled code made from those
+   * bytes is dropped and the write hook runs.
+   */
+  afterMarkedWrite(host: number, size: number): void {
+    this.wroteCode(host, size);
+    if (this.writeHook) {
+      const page = this.h2g[host >>> 12]!;
+      if (page >= 0 && this.pageFlags[page]! & PAGE_WRITE_HOOK) this.writeHook((page << 12) | (host & 0xfff), size);
+    }
   }
 
   mapMmio(base: number, length: number, device: MmioDevice): void {

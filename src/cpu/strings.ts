@@ -2,8 +2,8 @@
  * String instructions (MOVS CMPS STOS LODS SCAS INS OUTS) with REP/REPE/REPNE, 16- and
  * 32-bit addressing, and segment overrides on the source. Registers are committed after
  * every element, so a fault part-way restarts the instruction where it stopped.
- * `rep stos` and `rep movs` forward over ordinary RAM run in bulk, a page at a time
- * (not into pages holding compiled code: their write TLB entries are odd).
+ * `rep stos` and `rep movs` forward over ordinary RAM run in bulk, a page at a time (into
+ * a page with compiled code or a write hook too: the memory is told of the run afterwards).
  */
 import type { CPU } from './cpu.js';
 import { alu } from './alu.js';
@@ -100,15 +100,17 @@ function bulk(c: CPU, kind: number, size: number, srcBase: number, dstBase: numb
     }
     const tw = c.tlbW[dst >>> 12]!;
     const tr = kind === 0xa4 ? c.tlbR[src >>> 12]! : 0;
-    const overlapping = kind === 0xa4 && tr !== -1 && tw !== -1 && (tr ^ src) < (tw ^ dst) && (tr ^ src) + n * size > (tw ^ dst);
-    if (n < 2 || (tw & 1) !== 0 || tr === -1 || overlapping) {
+    // An odd write entry marks a page with compiled code or a write hook: the memory hears of the run afterwards.
+    const marked = (tw & 1) !== 0;
+    const host = (tw & ~1) ^ dst;
+    const overlapping = kind === 0xa4 && tr !== -1 && tw !== -1 && (tr ^ src) < host && (tr ^ src) + n * size > host;
+    if (n < 2 || tw === -1 || tr === -1 || overlapping) {
       // One element through the normal path (fills the TLB, or crosses a page).
       stringElement(c, kind, size, srcBase, dstBase, -1, size, (r, v) => { reg[r] = v | 0; });
       reg[ECX] = (count - 1) | 0;
       continue;
     }
     const bytes = n * size;
-    const host = tw ^ dst;
     if (kind === 0xaa) {
       const v = reg[EAX]!;
       if (size === 1) u8.fill(v & 0xff, host, host + bytes);
@@ -119,6 +121,7 @@ function bulk(c: CPU, kind: number, size: number, srcBase: number, dstBase: numb
       u8.copyWithin(host, from, from + bytes);
       reg[ESI] = (reg[ESI]! + bytes) | 0;
     }
+    if (marked) c.mem.afterMarkedWrite(host, bytes);
     reg[EDI] = (di + bytes) | 0;
     reg[ECX] = (count - n) | 0;
   }

@@ -2,8 +2,9 @@
  * `--mirror hardware`: the monitor keeps a second copy of all guest memory and duplicates
  * every guest write into it, as Intel's full memory mirroring does in the memory
  * controller. No translated code, twice the memory: the reference that guest mirroring is
- * measured against. Every guest RAM page is marked so writes take the slow path (reads
- * stay fast); after each write the same bytes go to the page's mirror.
+ * measured against. Every guest RAM page gets a write hook: reads stay fast, writes take
+ * the CPU's marked-write path (no page walk), and after each write the same bytes go to
+ * the page's mirror.
  */
 import { PAGE_WRITE_HOOK } from '../cpu/memory.js';
 import { MemvisorError } from '../errors.js';
@@ -27,10 +28,11 @@ export class HardwareMirror {
     if (this.base < guestFrames) throw new MemvisorError('--mirror hardware: internal error: no host memory reserved for the mirror');
     for (let g = 0; g < guestFrames; g++) this.sync(g);
     for (let g = 0; g < guestFrames; g++) mem.pageFlags[g] |= PAGE_WRITE_HOOK;
+    const ram = mem.ram, mirrorStart = this.base * PAGE;
     mem.writeHook = (p, size) => {
       this.writes++;
-      const host = mem.hostOffset(p);
-      mem.ram.copyWithin((this.base + (p >>> 12)) * PAGE + (p & 0xfff), host, host + size);
+      const host = mem.hostOffset(p), mirror = mirrorStart + p;
+      for (let i = 0; i < size; i++) ram[mirror + i] = ram[host + i]!;
     };
     pc.cpu.flushTlb();
   }

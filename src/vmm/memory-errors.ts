@@ -393,7 +393,7 @@ export class MemoryErrors implements Device {
     const spare = this.spareNext++;
     mem.ram.copyWithin(spare * PAGE, source, source + PAGE);
     mem.noteHostWrite(spare * PAGE, PAGE);
-    mem.p2m[frame] = spare;
+    mem.remap(frame, spare);
     this.clear(frame);
     this.pc.cpu.flushTlb();
     this.stats.recoveredByMonitor++;

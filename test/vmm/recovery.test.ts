@@ -97,6 +97,23 @@ test('recovery: with --mirror hardware the monitor\'s own copy recovers untransl
   assert.match(r.output, /stressfs ok/);
 });
 
+test('--mirror hardware: after a busy run every guest frame equals its mirror, byte for byte', async (t) => {
+  let hardware: HardwareMirror | undefined;
+  const r = await runMemvisor({
+    kernel: guestKernel, hdb: plainDisk, spareMiB: 16 + 128, prompt: SHELL_PROMPT, send: WORK, until: FINISHED, timeoutMs: 300_000,
+    setup: (pc) => { hardware = new HardwareMirror(pc); },
+  });
+  assert.ok(r.matched, r.output);
+  const mem = r.pc.mem, ram = mem.ram;
+  const differing: string[] = [];
+  for (let g = 0; g < mem.guestSize / 4096; g++) {
+    const native = mem.hostOffset(g * 4096), mirror = hardware!.mirrorFrame(g) * 4096;
+    if (Buffer.compare(ram.subarray(native, native + 4096), ram.subarray(mirror, mirror + 4096)) !== 0) differing.push(`0x${(g * 4096).toString(16)}`);
+  }
+  assert.deepEqual(differing.slice(0, 10), [], `${differing.length} frames differ from their mirror`);
+  t.diagnostic(`${mem.guestSize / 4096} frames compared; ${hardware!.writes} writes mirrored; ${r.pc.cpu.blocks.stats.compiled} blocks compiled`);
+});
+
 test('recovery: the same faults in untranslated processes kill them (the baseline mirroring improves on)', async () => {
   const r = await withFaults(plainDisk, ['poison:target=user-native,count=5,seed=1,window=10000000-20000000']);
   assert.ok(r.matched, r.output);
