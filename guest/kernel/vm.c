@@ -186,21 +186,27 @@ allocuvm(pde_t *pgdir, uint oldsz, uint newsz, int mirrored)
   return newsz;
 }
 
-// Free the present user pages in [from, to).
+// Free the present user pages in [from, to). Walks each page table once (a process's
+// exit visits every slot below USERTOP, twice for a mirrored one).
 static void
 freerange(pde_t *pgdir, uint from, uint to)
 {
-  for (uint a = PGROUNDUP(from); a < to; a += PGSIZE) {
+  uint a = PGROUNDUP(from);
+  while (a < to) {
+    uint tableEnd = ((a >> 22) + 1) << 22;     // 0 when the table is the last one
+    uint end = (tableEnd == 0 || tableEnd > to) ? to : tableEnd;
     pde_t pde = pgdir[PDX(a)];
-    if (!(pde & PTE_P)) {
-      a = ((a >> 22) + 1) * 0x400000 - PGSIZE;  // skip the rest of this empty table
-      continue;
+    if (pde & PTE_P) {
+      pte_t *table = (pte_t *)P2V(PTE_ADDR(pde));
+      for (uint i = PTX(a), n = PTX(end - 1); i <= n; i++) {
+        if (table[i] & PTE_P) {
+          kfree(P2V(PTE_ADDR(table[i])));
+          table[i] = 0;
+        }
+      }
     }
-    pte_t *pte = walkpgdir(pgdir, a, 0);
-    if (*pte & PTE_P) {
-      kfree(P2V(PTE_ADDR(*pte)));
-      *pte = 0;
-    }
+    if (end == to) break;
+    a = end;
   }
 }
 
