@@ -49,8 +49,10 @@ test('determinism: two runs with the same inputs are identical, instruction for 
 
 test('CPU tiers: the interpreter alone, eager blocks and the default give the same run, instruction for instruction', async (t) => {
   requireGuest();
+  // WORK plus sub-tests where user code faults (page faults, bad pointers) inside compiled blocks.
+  const work = [WORK[0]!, 'usertests stackguard unmapped badptr kernelread sbrkfork pipebig\n', ...WORK.slice(1)];
   const run = (threshold: number | undefined) => runMemvisor({
-    kernel: guestKernel, hdb: guestDisk, send: WORK, prompt: SHELL_PROMPT, until: UNTIL, timeoutMs: 300_000,
+    kernel: guestKernel, hdb: guestDisk, send: work, prompt: SHELL_PROMPT, until: UNTIL, timeoutMs: 300_000,
     setup: (pc) => { if (threshold !== undefined) pc.cpu.blocks.threshold = threshold; },
   });
   const started = performance.now();
@@ -59,6 +61,7 @@ test('CPU tiers: the interpreter alone, eager blocks and the default give the sa
   const interpreter = await run(0);
   const eager = await run(1);
   assert.ok(blocks.matched && interpreter.matched && eager.matched, blocks.output);
+  assert.match(blocks.output, /ALL TESTS PASSED/);
   assert.equal(interpreter.output, blocks.output);
   assert.deepEqual(fingerprint(interpreter.pc), fingerprint(blocks.pc));
   assert.equal(eager.output, blocks.output);
