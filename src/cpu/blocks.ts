@@ -55,7 +55,7 @@ export class BlockCache {
     const slot = host & SLOT_MASK;
     const block = this.slots[slot];
     if (block !== undefined && block.host === host) return block;
-    if (++this.heat[slot]! < this.threshold || this.threshold === 0) return null;
+    if (this.threshold === 0 || ++this.heat[slot]! < this.threshold) return null;
     this.heat[slot] = 0;
     return this.compile(host, eip, slot);
   }

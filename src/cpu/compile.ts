@@ -57,6 +57,9 @@ interface Operand {
   addr: string;
 }
 
+/** The accumulator as a register r/m operand. */
+const ACCUMULATOR: Operand = { reg: 0, rm: 0, addr: '' };
+
 /** What the last flag-setting instruction left in named locals (for fused conditions). */
 interface KnownFlags {
   kind: number; // OP_ADD, OP_SUB, OP_LOGIC, OP_INC, OP_DEC
@@ -262,6 +265,13 @@ class BlockWriter {
     this.known = { kind, a, b, r, size };
   }
 
+  /** TEST: flags of `a & b`, nothing written. */
+  private test(a: string, b: string, size: number): void {
+    const r = this.local('r');
+    this.emit(`const ${r} = ${a} & ${b};`);
+    this.lazy(OP_LOGIC, '0', '0', r, size);
+  }
+
   /** One of the eight ALU operations on two locals; returns the result's local. */
   private aluOp(kind: number, a: string, b: string, size: number): string {
     const r = this.local('r');
@@ -394,16 +404,9 @@ class BlockWriter {
       switch (op & 7) {
         case 0: case 1: this.aluModrm(kind, size, false); return 'next';
         case 2: case 3: this.aluModrm(kind, size, true); return 'next';
-        default: {
-          const imm = size === 4 ? this.imm32() : this.byte();
-          const a = this.local('v');
-          this.emit(`const ${a} = ${this.getReg(size, 0)};`);
-          const b = this.local('b');
-          this.emit(`const ${b} = ${imm};`);
-          const r = this.aluOp(kind, a, b, size);
-          if (kind !== 7) this.setReg(size, 0, r);
+        default: // AL/EAX, immediate
+          this.aluImmediate(kind, size, ACCUMULATOR, size === 4 ? this.imm32() : this.byte());
           return 'next';
-        }
       }
     }
     switch (op) {
@@ -450,10 +453,7 @@ class BlockWriter {
       case 0x84: case 0x85: {
         const size = op & 1 ? 4 : 1;
         const m = this.modrm();
-        const v = this.readRm(size, m);
-        const r = this.local('r');
-        this.emit(`const ${r} = ${v} & ${this.getReg(size, m.reg)};`);
-        this.lazy(OP_LOGIC, '0', '0', r, size);
+        this.test(this.readRm(size, m), this.getReg(size, m.reg), size);
         return 'next';
       }
       case 0x86: case 0x87: {
@@ -507,10 +507,7 @@ class BlockWriter {
       }
       case 0xa8: case 0xa9: {
         const size = op & 1 ? 4 : 1;
-        const imm = size === 4 ? this.imm32() : this.byte();
-        const r = this.local('r');
-        this.emit(`const ${r} = r[0] & ${imm};`);
-        this.lazy(OP_LOGIC, '0', '0', r, size);
+        this.test(this.getReg(size, 0), String(size === 4 ? this.imm32() : this.byte()), size);
         return 'next';
       }
       case 0xb0: case 0xb1: case 0xb2: case 0xb3: case 0xb4: case 0xb5: case 0xb6: case 0xb7:
@@ -601,10 +598,7 @@ class BlockWriter {
     switch (m.reg) {
       case 0: case 1: {
         const v = this.readRm(size, m);
-        const imm = size === 4 ? this.imm32() : this.byte();
-        const r = this.local('r');
-        this.emit(`const ${r} = ${v} & ${imm};`);
-        this.lazy(OP_LOGIC, '0', '0', r, size);
+        this.test(v, String(size === 4 ? this.imm32() : this.byte()), size);
         return 'next';
       }
       case 2: {
@@ -689,7 +683,7 @@ class BlockWriter {
 
 // ---------------------------------------------------------------- lengths of harmless instructions
 
-const enum Imm { None = 0, B = 1, W = 2, Z = 3, ModrmGroup3 = 4, Offset32 = 5 }
+const enum Imm { None = 0, B = 1, Z = 3, ModrmGroup3 = 4, Offset32 = 5 }
 
 /** One-byte opcodes the block may run through the interpreter: [has ModRM, immediate]. */
 const ONE_BYTE = new Map<number, [boolean, Imm]>();
@@ -777,7 +771,7 @@ export function harmlessLength(page: Uint8Array, at: number): number {
     }
     if (imm === Imm.ModrmGroup3) imm = reg < 2 ? (op === 0xf6 ? Imm.B : Imm.Z) : Imm.None;
   }
-  p += imm === Imm.B ? 1 : imm === Imm.W ? 2 : imm === Imm.Z ? (opsize16 ? 2 : 4) : imm === Imm.Offset32 ? 4 : 0;
+  p += imm === Imm.B ? 1 : imm === Imm.Z ? (opsize16 ? 2 : 4) : imm === Imm.Offset32 ? 4 : 0;
   if (p > 4096) throw PAGE_END;
   return p - at;
 }

@@ -17,7 +17,7 @@
  * access that may fault before changing architectural state.
  */
 import type { InterruptSource, IoSpace, MsrHandler } from './bus.js';
-import { PAGE_CODE, READ_CACHEABLE, PhysicalMemory } from './memory.js';
+import { READ_CACHEABLE, PhysicalMemory } from './memory.js';
 import { BlockCache } from './blocks.js';
 import {
   AC, AF, ARITH_FLAGS, CF, DF, ID, IF, IOPL, NT, OF, OP_ADD, OP_INC, OP_LOGIC, OP_NONE, OP_SUB, PF, RF, SF, TF, VM, ZF,
@@ -399,18 +399,12 @@ export class CPU {
    * TLB write entries that point at the frame (they come back odd, see wr8).
    */
   protectCode(start: number, end: number): void {
-    const frame = start >>> 12;
-    const guestPage = this.mem.guestPageOf(frame);
-    const wasCode = guestPage >= 0 && (this.mem.pageFlags[guestPage]! & PAGE_CODE) !== 0;
-    this.mem.markCode(guestPage, start, end);
-    if (!wasCode) this.dropWriteEntries(frame);
+    if (this.mem.markCode(start, end)) this.dropWriteEntries(start >>> 12);
   }
 
   /** The frame no longer holds compiled code: its writes may take the fast path again. */
   unprotectCode(frame: number): void {
     this.mem.unmarkCode(frame);
-    const guestPage = this.mem.guestPageOf(frame);
-    if (guestPage >= 0) this.mem.pageFlags[guestPage] &= ~PAGE_CODE;
     this.dropWriteEntries(frame);
   }
 
@@ -422,7 +416,6 @@ export class CPU {
       if (this.tlbUserW[p] !== -1 && ((this.tlbUserW[p]! ^ (p << 12)) >>> 12) === frame) this.tlbUserW[p] = -1;
       if (this.tlbSupW[p] !== -1 && ((this.tlbSupW[p]! ^ (p << 12)) >>> 12) === frame) this.tlbSupW[p] = -1;
     }
-    this.invalidateFetch();
   }
 
   invalidatePage(lin: number): void {
@@ -472,7 +465,7 @@ export class CPU {
     }
     const page = phys >>> 12;
     const flags = this.mem.pageFlags[page]!;
-    // Pages with only a write hook are cached for reads; any other flag means no caching.
+    // Code and write-hook pages are cached (writes marked, below); any other flag means no caching.
     if (phys >>> 0 < this.mem.guestSize && (flags & ~READ_CACHEABLE) === 0) {
       const entry = (this.mem.p2m[page]! << 12) ^ (lin & ~0xfff);
       // Write entries of code and write-hook pages are odd: they fail every write fast path (see wr8).

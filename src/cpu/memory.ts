@@ -11,11 +11,11 @@ export const PAGE_HOOK = 2;
 /** Writes call writeHook after they land (the CPU's marked write path); reads stay fast. */
 export const PAGE_WRITE_HOOK = 4;
 /**
- * The page holds compiled code: reads stay fast; writes go through the CPU's code-write
- * path, which drops the blocks only when the bytes written hold code (64-byte lines).
+ * The page holds compiled code: reads stay fast; writes take the CPU's marked-write path,
+ * which drops the blocks only when the bytes written hold code (64-byte lines).
  */
 export const PAGE_CODE = 8;
-/** Flags that still let the TLB cache a page for reading (writes go the slow way). */
+/** Flags that still let the TLB cache a page (reads fast, writes through the marked-write path). */
 export const READ_CACHEABLE = PAGE_WRITE_HOOK | PAGE_CODE;
 
 interface MmioRegion {
@@ -65,17 +65,25 @@ export class PhysicalMemory {
     this.codeFrames = new Uint8Array(hostBytes / 4096);
   }
 
-  /** Records that code was compiled from host bytes [start, end) (in one frame), mapped at guest page `guestPage` (or -1). */
-  markCode(guestPage: number, start: number, end: number): void {
+  /**
+   * Records that code was compiled from host bytes [start, end) (in one frame) and marks
+   * the guest page mapped there PAGE_CODE; true if the page was not marked before.
+   */
+  markCode(start: number, end: number): boolean {
     this.codeLines.fill(1, start >>> 6, ((end - 1) >>> 6) + 1);
     this.codeFrames[start >>> 12] = 1;
-    if (guestPage >= 0) this.pageFlags[guestPage] |= PAGE_CODE;
+    const page = this.h2g[start >>> 12]!;
+    if (page < 0 || this.pageFlags[page]! & PAGE_CODE) return false;
+    this.pageFlags[page] |= PAGE_CODE;
+    return true;
   }
 
-  /** The frame's compiled code is gone: its lines are plain data again. */
+  /** The frame's compiled code is gone: its lines are plain data again, its page unmarked. */
   unmarkCode(hostFrame: number): void {
     this.codeFrames[hostFrame] = 0;
     this.codeLines.fill(0, hostFrame << 6, (hostFrame + 1) << 6);
+    const page = this.h2g[hostFrame]!;
+    if (page >= 0) this.pageFlags[page] &= ~PAGE_CODE;
   }
 
   /** `size` bytes at host offset `host` (within one frame) were written: drop code made from them. */
@@ -112,9 +120,9 @@ export class PhysicalMemory {
   }
 
   /**
-   * The CPU wrote `size` bytes at host offset `host` (within one frame) through a marked
-   * TLB entry (a page with PAGE_CODE or PAGE_WRITE_HOOK): compiled code made from those
-   * bytes is dropped and the write hook runs.
+   * `size` bytes landed at host offset `host` (within one frame) of a page with PAGE_CODE
+   * or PAGE_WRITE_HOOK (the CPU's marked-write path, or slowWrite): compiled code made from
+   * those bytes is dropped and the write hook runs.
    */
   afterMarkedWrite(host: number, size: number): void {
     this.wroteCode(host, size);
@@ -220,7 +228,6 @@ export class PhysicalMemory {
     if (size === 1) this.ram[host] = v;
     else if (size === 2) this.view.setUint16(host, v, true);
     else this.view.setUint32(host, v, true);
-    if (flags & PAGE_CODE) this.wroteCode(host, size);
-    if (flags & PAGE_WRITE_HOOK) this.writeHook?.(p, size);
+    if (flags & READ_CACHEABLE) this.afterMarkedWrite(host, size);
   }
 }

@@ -7,14 +7,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { CORPUS_PROGRAMS, OPT_LEVELS, buildCorpusProgram } from './corpus.js';
-import { memvisorRunner, qemuUserRunner, repoRoot, scratch } from '../support/build.js';
+import { CPU_TIERS, memvisorRunner, qemuUserRunner, repoRoot, scratch } from '../support/build.js';
 import { requireQemuUser } from '../support/qemu.js';
 
 const dir = scratch('cpu-corpus');
 const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
-
-/** Interpreter only, compiled at first sight, and the default threshold. */
-const TIERS: Array<[string, number | undefined]> = [['interpreter', 0], ['eager blocks', 1], ['default', undefined]];
 
 for (const name of CORPUS_PROGRAMS) {
   test(`corpus: ${name} prints the same as under qemu-i386 at ${OPT_LEVELS.join(' ')}, on every CPU tier`, (t) => {
@@ -23,13 +20,13 @@ for (const name of CORPUS_PROGRAMS) {
       const elf = buildCorpusProgram(name, opt, dir);
       const expected = qemuUserRunner(elf, ['one', 'two']);
       assert.ok(expected.stdout.length > 0, `${name}${opt}: qemu-i386 printed nothing: ${expected.stderr}`);
-      for (const [tier, threshold] of TIERS) {
+      for (const [tier, threshold] of CPU_TIERS) {
         const actual = memvisorRunner(elf, ['one', 'two'], 2e9, threshold);
         assert.equal(actual.stdout.toString('latin1'), expected.stdout.toString('latin1'), `${name}${opt} (${tier}): output differs (${actual.stderr.trim()})`);
         assert.equal(actual.status, expected.status, `${name}${opt} (${tier}): exit status`);
       }
     }
-    t.diagnostic(`${OPT_LEVELS.length} builds compared, each on ${TIERS.length} CPU tiers`);
+    t.diagnostic(`${OPT_LEVELS.length} builds compared, each on ${CPU_TIERS.length} CPU tiers`);
   });
 }
 

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildProgram, memvisorRunner, qemuUserRunner, scratch } from '../support/build.js';
+import { CPU_TIERS, buildProgram, memvisorRunner, qemuUserRunner, scratch } from '../support/build.js';
 import { requireQemuUser } from '../support/qemu.js';
 import { parseElf } from '../../src/elf/index.js';
 import { LinuxProcess } from '../../src/exec/index.js';
@@ -105,7 +105,7 @@ test('self-modifying code and data next to code: every CPU tier prints what qemu
   const expected = qemuUserRunner(elf);
   assert.equal(expected.status, 0, expected.stderr);
   assert.equal(expected.stdout.length, 4);
-  for (const [tier, threshold] of [['interpreter', 0], ['eager blocks', 1], ['default', undefined]] as const) {
+  for (const [tier, threshold] of CPU_TIERS) {
     const actual = memvisorRunner(elf, [], 1e8, threshold);
     assert.equal(actual.stderr, '', `${tier}: ${actual.stderr}`);
     assert.equal(actual.stdout.toString('hex'), expected.stdout.toString('hex'), `${tier}: output differs from qemu-i386`);

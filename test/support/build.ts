@@ -30,6 +30,12 @@ export function buildProgram(sources: string[], out: string, extraFlags: string[
   return out;
 }
 
+/**
+ * The CPU tiers a program is checked on, as [name, blockThreshold]: the interpreter alone,
+ * every block compiled the first time it is reached, and the default threshold.
+ */
+export const CPU_TIERS: ReadonlyArray<readonly [string, number | undefined]> = [['interpreter', 0], ['eager blocks', 1], ['default', undefined]];
+
 export interface RunResult {
   stdout: Buffer;
   stderr: string;
