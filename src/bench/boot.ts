@@ -4,8 +4,7 @@
  * kernel and disk in the same run (QEMU's includes its process start-up and firmware).
  */
 import { MemvisorError } from '../errors.js';
-import { bootMachine } from '../machine/boot.js';
-import { Session } from '../machine/session.js';
+import { createMonitor } from '../vmm/index.js';
 import { qemuSystemAvailable, runQemuSystem } from '../oracle/qemu.js';
 import { median } from './mips.js';
 
@@ -34,8 +33,9 @@ export async function benchBoot(options: BootBenchOptions): Promise<BootBenchRep
   const report: BootBenchReport = { instructions: 0, virtualSeconds: 0, memvisorSeconds: [], qemuSeconds: null };
   for (let run = 0; run < options.runs; run++) {
     const started = performance.now();
-    const pc = bootMachine({ kernel: options.kernel, hdb: options.hdb, memoryMiB, rtcStart: 0 });
-    const result = await new Session(pc, { until: PROMPT, timeoutMs: TIMEOUT_MS }).run();
+    const monitor = createMonitor({ machine: { boot: { kernel: options.kernel, hdb: options.hdb, memoryMiB, rtcStart: 0 } }, mirror: 'off' });
+    const pc = monitor.pc;
+    const result = await monitor.session({ until: PROMPT, timeoutMs: TIMEOUT_MS }).run();
     const seconds = (performance.now() - started) / 1000;
     if (result.outcome !== 'matched') throw new MemvisorError(`${options.kernel}: MemV6 did not reach its shell prompt on memvisor (${result.outcome})`);
     report.instructions = pc.cpu.instructionCount;

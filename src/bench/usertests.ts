@@ -8,12 +8,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { MemvisorError } from '../errors.js';
-import { bootMachine } from '../machine/boot.js';
-import { Session } from '../machine/session.js';
 import { runQemuSystem, qemuSystemAvailable } from '../oracle/qemu.js';
 import { translateElf } from '../sbt/index.js';
-import { followMirrors, type MirrorStats } from '../vmm/mirror.js';
-import { HardwareMirror } from '../vmm/hardware-mirror.js';
+import { createMonitor, type MirrorStats } from '../vmm/index.js';
 
 /** The published system (kMemvisor on xv6's usertests). */
 export const PUBLISHED = { average: 43, maximum: 60 };
@@ -150,10 +147,10 @@ function tail(text: string): string {
 const MEMORY_MIB = 128;
 
 async function runOnMemvisor(mode: Mode, disk: string, options: UsertestsBenchOptions): Promise<ModeRun> {
-  const pc = bootMachine({ kernel: options.kernel, hdb: disk, memoryMiB: MEMORY_MIB, rtcStart: 0, spareMiB: mode === 'hardware' ? MEMORY_MIB : 0 });
-  if (mode === 'hardware') new HardwareMirror(pc);
-  const mirroring = followMirrors(pc.mem, (hook) => { pc.cr3Listeners.push(hook); });
-  const session = new Session(pc, { send: [command(options.tests)], prompt: /\$ $/, until: DONE, timeoutMs: options.timeoutMs ?? 1_800_000 });
+  // Every mode is measured with the monitor counting mirror pages, as guest mode does.
+  const monitor = createMonitor({ machine: { boot: { kernel: options.kernel, hdb: disk, memoryMiB: MEMORY_MIB, rtcStart: 0 } }, mirror: mode, spareMiB: 0, countMirrorPages: true });
+  const pc = monitor.pc;
+  const session = monitor.session({ send: [command(options.tests)], prompt: /\$ $/, until: DONE, timeoutMs: options.timeoutMs ?? 1_800_000 });
   const recorder = new LineRecorder(() => pc.cpu.instructionCount);
   const console = pc.onConsole;
   pc.onConsole = (b) => {
@@ -171,7 +168,7 @@ async function runOnMemvisor(mode: Mode, disk: string, options: UsertestsBenchOp
   }
   return {
     mode, disk, subtests: subtestsFromLines(recorder.lines), instructions: pc.cpu.instructionCount,
-    wallSeconds: result.wallSeconds, mirroring,
+    wallSeconds: result.wallSeconds, mirroring: monitor.mirroring!,
   };
 }
 

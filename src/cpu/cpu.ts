@@ -19,6 +19,7 @@
 import type { InterruptSource, IoSpace, MsrHandler } from './bus.js';
 import { READ_CACHEABLE, PhysicalMemory } from './memory.js';
 import { BlockCache } from './blocks.js';
+import { Listeners } from './listeners.js';
 import {
   AC, AF, ARITH_FLAGS, CF, DF, ID, IF, IOPL, NT, OF, OP_ADD, OP_INC, OP_LOGIC, OP_NONE, OP_SUB, PF, RF, SF, TF, VM, ZF,
   SIZE_MASK, SIZE_SIGN, parityOf,
@@ -40,8 +41,9 @@ const TLB_LIST_MAX = 16384;
 
 /** What the CPU does with an exception a hook did not take. */
 export type ExceptionHook = (vector: number, errorCode: number) => boolean;
-/** Called for INT n before the IDT; returning true means handled (execution continues after the INT). */
-export type SoftwareInterruptHook = (vector: number) => boolean;
+
+/** The version of CpuSnapshot's shape (a snapshot part): change it when a field is added or changes meaning. */
+export const CPU_STATE_VERSION = 1;
 
 export interface CpuSnapshot {
   regs: number[]; eip: number; eflags: number; cpl: number;
@@ -143,10 +145,11 @@ export class CPU {
 
   interruptSource: InterruptSource | null = null;
   msrHandler: MsrHandler | null = null;
-  softwareInterruptHook: SoftwareInterruptHook | null = null;
+  /** Told of every software interrupt before it is delivered; a listener returning true has handled it. */
+  readonly softwareInterruptListeners = new Listeners<[vector: number]>();
   exceptionHook: ExceptionHook | null = null;
-  /** Called after every MOV to CR3 (the monitor follows the guest's address spaces). */
-  cr3Hook: ((cr3: number) => void) | null = null;
+  /** Told after every MOV to CR3 (the monitor follows the guest's address spaces). */
+  readonly cr3Listeners = new Listeners<[cr3: number]>();
 
   constructor(mem: PhysicalMemory, io: IoSpace) {
     this.mem = mem;
@@ -1121,7 +1124,8 @@ export class CPU {
 
   /** Software interrupt INT n / INT3 / INTO / INT1, after the instruction. */
   softwareInterrupt(vector: number): void {
-    if (this.softwareInterruptHook && this.softwareInterruptHook(vector)) return;
+    const listeners = this.softwareInterruptListeners.dispatch;
+    if (listeners !== null && listeners(vector) === true) return;
     this.interrupt(vector, true, -1, this.eip);
   }
 
@@ -1165,7 +1169,7 @@ export class CPU {
   setCr3(v: number): void {
     this.cr3 = v | 0;
     this.flushTlb();
-    this.cr3Hook?.(this.cr3 >>> 0);
+    this.cr3Listeners.dispatch?.(this.cr3 >>> 0);
   }
   setCr4(v: number): void {
     if (v & ~CR4_SUPPORTED) this.gp(0);

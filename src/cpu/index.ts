@@ -7,8 +7,9 @@ import { step } from './execute.js';
 
 CPU.prototype.step = step;
 
-export { CPU, FAULT, CpuFault, type CpuSnapshot, type ExceptionHook, type SoftwareInterruptHook } from './cpu.js';
+export { CPU, CPU_STATE_VERSION, FAULT, CpuFault, type CpuSnapshot, type ExceptionHook } from './cpu.js';
 export { PhysicalMemory, PAGE_HOOK, PAGE_MMIO } from './memory.js';
+export { Listeners, type Listener } from './listeners.js';
 export * from './state.js';
 export * as flags from './flags.js';
 export type { AccessSize, InterruptSource, IoSpace, MmioDevice, MsrHandler } from './bus.js';

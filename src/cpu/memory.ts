@@ -5,10 +5,11 @@
  * hooks cost nothing on ordinary pages.
  */
 import type { AccessSize, MmioDevice } from './bus.js';
+import { Listeners } from './listeners.js';
 
 export const PAGE_MMIO = 1;
 export const PAGE_HOOK = 2;
-/** Writes call writeHook after they land (the CPU's marked write path); reads stay fast. */
+/** Writes notify writeListeners after they land (the CPU's marked write path); reads stay fast. */
 export const PAGE_WRITE_HOOK = 4;
 /**
  * The page holds compiled code: reads stay fast; writes take the CPU's marked-write path,
@@ -35,13 +36,13 @@ export class PhysicalMemory {
   /** Per guest-physical page (covering the whole 4 GiB space); non-zero = slow path. */
   readonly pageFlags: Uint8Array;
   /**
-   * Called before every access to a RAM page whose flags include PAGE_HOOK (the
-   * hypervisor's poisoned pages). It may remap the page (P2M) before the access happens,
-   * or abort the access by throwing (a machine check).
+   * Told before every access to a RAM page whose flags include PAGE_HOOK (poisoned
+   * pages). A listener may remap the page (P2M) before the access happens, or abort the
+   * access by throwing (a machine check).
    */
-  accessHook: ((guestPhys: number, size: number, write: boolean) => void) | null = null;
-  /** Called after every write to a RAM page whose flags include PAGE_WRITE_HOOK. */
-  writeHook: ((guestPhys: number, size: number) => void) | null = null;
+  readonly accessListeners = new Listeners<[guestPhys: number, size: number, write: boolean]>();
+  /** Told after every write to a RAM page whose flags include PAGE_WRITE_HOOK. */
+  readonly writeListeners = new Listeners<[guestPhys: number, size: number]>();
   /** Called when bytes compiled code was made from are written (the CPU forgets that frame's blocks). */
   onCodeWrite: ((hostFrame: number) => void) | null = null;
   /** Per 64-byte line of host memory: 1 while compiled code was made from it. */
@@ -111,6 +112,25 @@ export class PhysicalMemory {
     return this.h2g[hostFrame]!;
   }
 
+  /**
+   * Replaces the whole guest-physical → host map (a restored snapshot); false if it is not
+   * a one-to-one map into host memory.
+   */
+  setGuestToHostMap(map: Int32Array): boolean {
+    if (map.length !== this.p2m.length) return false;
+    const seen = new Uint8Array(this.h2g.length);
+    for (const frame of map) {
+      if (frame < 0 || frame >= seen.length || seen[frame]) return false;
+      seen[frame] = 1;
+    }
+    this.h2g.fill(-1);
+    for (let page = 0; page < map.length; page++) {
+      this.p2m[page] = map[page]!;
+      this.h2g[map[page]!] = page;
+    }
+    return true;
+  }
+
   /** Guest page `guestPage` is backed by host frame `hostFrame` from now on (the caller flushes TLBs). */
   remap(guestPage: number, hostFrame: number): void {
     const old = this.p2m[guestPage]!;
@@ -126,9 +146,10 @@ export class PhysicalMemory {
    */
   afterMarkedWrite(host: number, size: number): void {
     this.wroteCode(host, size);
-    if (this.writeHook) {
+    const notify = this.writeListeners.dispatch;
+    if (notify !== null) {
       const page = this.h2g[host >>> 12]!;
-      if (page >= 0 && this.pageFlags[page]! & PAGE_WRITE_HOOK) this.writeHook((page << 12) | (host & 0xfff), size);
+      if (page >= 0 && this.pageFlags[page]! & PAGE_WRITE_HOOK) notify((page << 12) | (host & 0xfff), size);
     }
   }
 
@@ -213,7 +234,7 @@ export class PhysicalMemory {
     const r = this.region(p);
     if (r) return r.device.mmioRead(p - r.base, size);
     if (p >= this.guestSize) return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
-    if (this.pageFlags[p >>> 12]! & PAGE_HOOK) this.accessHook?.(p, size, false);
+    if (this.pageFlags[p >>> 12]! & PAGE_HOOK) this.accessListeners.dispatch?.(p, size, false);
     const host = this.hostOffset(p);
     return size === 1 ? this.ram[host]! : size === 2 ? this.view.getUint16(host, true) : this.view.getUint32(host, true);
   }
@@ -223,7 +244,7 @@ export class PhysicalMemory {
     if (r) return r.device.mmioWrite(p - r.base, size, v);
     if (p >= this.guestSize) return;
     const flags = this.pageFlags[p >>> 12]!;
-    if (flags & PAGE_HOOK) this.accessHook?.(p, size, true);
+    if (flags & PAGE_HOOK) this.accessListeners.dispatch?.(p, size, true);
     const host = this.hostOffset(p);
     if (size === 1) this.ram[host] = v;
     else if (size === 2) this.view.setUint16(host, v, true);

@@ -205,7 +205,8 @@ export class LinuxProcess {
     cpu.eip = this.elf.entry | 0;
     cpu.reg[ESP] = sp;
     cpu.setEflags(0x202);
-    cpu.softwareInterruptHook = (vector) => (vector === 0x80 ? (this.syscall(), true) : false);
+    // The runner plays the kernel: it is the only listener, and it handles int $0x80.
+    cpu.softwareInterruptListeners.add(0, 'linux system calls', (vector) => (vector === 0x80 ? (this.syscall(), true) : false));
     cpu.exceptionHook = (vector, code) => this.exception(vector, code);
   }
 

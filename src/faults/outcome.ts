@@ -46,3 +46,35 @@ export function wilsonInterval(successes: number, trials: number, z = 1.959964):
   const half = (z * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials))) / (1 + z2 / trials);
   return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
 }
+
+/** What the monitor observed in one run, from which its outcome class follows. */
+export interface RunObservations {
+  /** The workload finished, the time limit came first, or the machine stopped by itself. */
+  end: 'completed' | 'timeout' | 'machine-stopped';
+  /** Machine checks the processor was given (a stop after one is a declared, explicit stop). */
+  machineChecks: number;
+  /** Reads of lost data, and poisoned frames rewritten before any read. */
+  activated: number;
+  overwritten: number;
+  recoveredByMonitor: number;
+  /** What the guest reported: pages it recovered from a mirror, processes it killed. */
+  recoveredByGuest: number;
+  killedByGuest: number;
+  /** Page pairs the scrubber found different. */
+  detectedUncorrectable: number;
+  /** The workload's output equals the fault-free golden run's; undefined without a golden run. */
+  matchesGolden?: boolean;
+}
+
+/** The outcome class of one run: the worst of everything that applies. */
+export function classifyRun(o: RunObservations): Outcome {
+  const seen: Outcome[] = [];
+  if (o.end === 'completed' && o.matchesGolden === false) seen.push('sdc');
+  if (o.end === 'timeout') seen.push('hang');
+  if (o.end === 'machine-stopped') seen.push(o.machineChecks > 0 ? 'fail-stop' : 'crash');
+  if (o.killedByGuest > 0) seen.push('recovered-degraded');
+  if (o.detectedUncorrectable > 0) seen.push('latent');
+  if (o.recoveredByMonitor + o.recoveredByGuest > 0) seen.push('recovered-transparent');
+  if (o.activated + o.overwritten > 0) seen.push('masked');
+  return worstOutcome(seen);
+}

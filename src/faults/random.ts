@@ -17,6 +17,16 @@ export class SeededRandom {
     for (let i = 0; i < 12; i++) this.nextUint32();
   }
 
+  /** The generator's whole state, to save it in a snapshot and continue the same sequence later. */
+  get state(): [number, number, number, number] {
+    return [this.a, this.b, this.c, this.counter];
+  }
+
+  set state(s: [number, number, number, number]) {
+    if (!Array.isArray(s) || s.length !== 4 || !s.every(Number.isInteger)) throw new Error('random generator state is malformed');
+    [this.a, this.b, this.c, this.counter] = s;
+  }
+
   nextUint32(): number {
     const t = (((this.a + this.b) | 0) + this.counter) | 0;
     this.counter = (this.counter + 1) | 0;

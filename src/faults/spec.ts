@@ -13,8 +13,11 @@
  *   count   how many frames (default 1)
  *   bits    for flip/stuck: bits per frame (default 1)
  *   seed    the seed of this injection's choices (default: the run's --seed)
- *   at      instruction number to inject at; or `random` (default), uniform in `window`
- *   window  A-B instruction range for at=random (default 0-100000000)
+ *   at      virtual cycle to inject at; or `random` (default), uniform in `window`
+ *   window  A-B range of virtual cycles for at=random (default 0-100000000)
+ *
+ * Virtual time counts executed instructions plus the cycles a halted processor skips
+ * (src/machine/device.ts), so a cycle number is an instant of the run, halts included.
  *   match   inject when the console prints this text (no commas; takes precedence over at)
  *
  * Everything the spec alone can get wrong is refused here with one line; checks that
@@ -30,7 +33,7 @@ export const FAULT_TARGETS = ['user-native', 'user-mirror', 'both', 'kernel', 'p
 export type FaultTarget = (typeof FAULT_TARGETS)[number];
 
 export type FaultTrigger =
-  | { kind: 'instruction'; at: number }
+  | { kind: 'cycle'; at: number }
   | { kind: 'random'; from: number; to: number }
   | { kind: 'console'; text: string };
 
@@ -112,13 +115,13 @@ export function parseInjectionSpec(source: string, defaultSeed = 0): InjectionSp
     trigger = { kind: 'console', text: match };
   } else if (values.has('at') && values.get('at') !== 'random') {
     if (values.has('window')) bad('window= applies only to at=random');
-    trigger = { kind: 'instruction', at: number('at', 0, Number.MAX_SAFE_INTEGER)! };
+    trigger = { kind: 'cycle', at: number('at', 0, Number.MAX_SAFE_INTEGER)! };
   } else {
     let [from, to] = DEFAULT_WINDOW;
     const window = values.get('window');
     if (window !== undefined) {
       const m = /^([0-9]+)-([0-9]+)$/.exec(window);
-      if (!m) bad(`window=${window} is not FROM-TO (instruction numbers)`);
+      if (!m) bad(`window=${window} is not FROM-TO (virtual cycles)`);
       from = Number(m![1]);
       to = Number(m![2]);
       if (!(from <= to) || !Number.isSafeInteger(to)) bad(`window=${window} is empty or too large`);

@@ -36,6 +36,7 @@ const LAPIC_FIELDS = ['apicBase', 'id', 'tpr', 'svr', 'ldr', 'dfr', 'irr', 'isr'
 
 export class LocalApic implements Device, MmioDevice {
   readonly name = 'lapic';
+  readonly version = 1;
   apicBase = LAPIC_BASE | 0x900;
   id = 0;
   tpr = 0; svr = 0xff; ldr = 0; dfr = -1; esr = 0; icrLow = 0; icrHigh = 0;
@@ -249,6 +250,7 @@ const IOAPIC_FIELDS = ['id', 'select', 'low', 'high', 'irr', 'lineLevel'] as con
 
 export class IoApic implements Device, MmioDevice {
   readonly name = 'ioapic';
+  readonly version = 1;
   id = 0;
   select = 0;
   readonly low = new Int32Array(IOAPIC_PINS);

@@ -16,6 +16,7 @@ const FIELDS = ['index', 'crtc', 'status'] as const;
 
 export class CgaText implements Device, PortHandler {
   readonly name = 'cga';
+  readonly version = 1;
   index = 0;
   readonly crtc = new Uint8Array(32);
   status = 0;

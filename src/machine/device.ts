@@ -26,11 +26,20 @@ export interface IrqLines {
 
 export type DeviceState = Record<string, unknown>;
 
-export interface Device {
+/**
+ * A part of the machine's state with a name and a version, saved in snapshots as its own
+ * section (QEMU's VMState idea): a part's version changes only when its saved state
+ * changes shape, and a snapshot is refused naming the part whose version does not match.
+ */
+export interface SnapshotPart {
   readonly name: string;
-  reset(): void;
+  readonly version: number;
   save(): DeviceState;
   restore(state: DeviceState): void;
+}
+
+export interface Device extends SnapshotPart {
+  reset(): void;
   /** Virtual cycle of this device's next timed event, or Infinity. */
   nextEvent?(): number;
   /** Called by the run loop once now() >= nextEvent(). */

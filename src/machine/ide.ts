@@ -34,6 +34,7 @@ function ataString(words: Uint16Array, first: number, count: number, text: strin
 
 export class IdeController implements Device, PortHandler {
   readonly name = 'ide';
+  readonly version = 1;
   feature = 0; error = 1; count = 1; lbaLow = 1; lbaMid = 0; lbaHigh = 0; select = 0xa0;
   status = ST_DRDY | ST_DSC;
   control = 0;

@@ -42,6 +42,7 @@ const FIELDS = ['status', 'mode', 'output', 'pendingCommand', 'outputPort', 'kbd
 
 export class Keyboard8042 implements Device, PortHandler {
   readonly name = 'kbd';
+  readonly version = 1;
   status = STATUS_CMD | STATUS_UNLOCKED;
   mode = MODE_KBD_INT | MODE_SYS | MODE_TRANSLATE;
   /** Bytes waiting for the guest to read at port 0x60. */

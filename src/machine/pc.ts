@@ -18,6 +18,8 @@ import type { DiskImage } from './disk.js';
 import { installFirmwareTables, ioapicPin, IOAPIC_ID } from './firmware.js';
 import { IdeController } from './ide.js';
 import { Keyboard8042 } from './kbd.js';
+import { MachineCheckBank } from './mca.js';
+import { MemoryDefects } from './memory-defects.js';
 import { Pic8259 } from './pic.js';
 import { Pit8254 } from './pit.js';
 import { CmosRtc } from './rtc.js';
@@ -33,6 +35,14 @@ export interface PcOptions {
   debugExit?: boolean;
   /** Host memory reserved beyond the guest's, for the hypervisor's spare frames. */
   spareMiB?: number;
+}
+
+/** Something outside the PC's devices with events in virtual time (the fault injector). */
+export interface TimedPart {
+  /** Virtual cycle of the next event, or Infinity. */
+  nextEvent(): number;
+  /** Called by the run loop once now() >= nextEvent(). */
+  onEvent(now: number): void;
 }
 
 export type StopReason =
@@ -93,8 +103,13 @@ export class PC implements Clock {
   readonly kbd: Keyboard8042;
   readonly cga: CgaText;
   readonly ide: IdeController;
+  /** The processor's machine-check bank, and the defects of its memory (faults injected into it). */
+  readonly mca: MachineCheckBank;
+  readonly defects: MemoryDefects;
   /** In save/restore and event order. */
   readonly devices: Device[];
+  /** Timed parts of the hypervisor layer, after the devices in event order. */
+  private readonly timedParts: TimedPart[] = [];
   readonly exits: ExitCounts = { ioRead: 0, ioWrite: 0, mmioRead: 0, mmioWrite: 0, interrupts: 0, halts: 0, haltedCycles: 0 };
   /** Guest frames [first, end) of the multiboot kernel's image, when one was loaded. */
   kernelFrames: [number, number] | null = null;
@@ -104,10 +119,6 @@ export class PC implements Clock {
   /** Bytes the guest writes to COM1. */
   onConsole: (byte: number) => void = () => {};
   private readonly ports: PortBus;
-  /** Who follows the guest's address spaces (mirror statistics, recovery). */
-  readonly cr3Listeners: Array<(cr3: number) => void> = [];
-  /** Extra model-specific registers (the machine-check banks of src/vmm). */
-  extraMsrs: MsrHandler | null = null;
   private imcr = 0;
 
   constructor(readonly options: PcOptions) {
@@ -129,7 +140,9 @@ export class PC implements Clock {
     this.kbd.onReset = () => this.stop({ kind: 'reset', message: 'the guest reset the machine' });
     this.cga = new CgaText(this.mem);
     this.ide = new IdeController(this, lines, [options.hda ?? null, options.hdb ?? null]);
-    this.devices = [this.pic, this.lapic, this.ioapic, this.pit, this.rtc, this.uart, this.kbd, this.cga, this.ide];
+    this.mca = new MachineCheckBank(this.cpu);
+    this.defects = new MemoryDefects(this.mem, this.cpu, this.mca);
+    this.devices = [this.pic, this.lapic, this.ioapic, this.pit, this.rtc, this.uart, this.kbd, this.cga, this.ide, this.mca, this.defects];
 
     const p = this.ports;
     p.register([0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1], this.pic);
@@ -173,7 +186,6 @@ export class PC implements Clock {
     };
     this.cpu.interruptSource = source;
     this.cpu.msrHandler = this.msrs();
-    this.cpu.cr3Hook = (cr3) => { for (const listen of this.cr3Listeners) listen(cr3); };
     installFirmwareTables(this.mem);
   }
 
@@ -188,7 +200,7 @@ export class PC implements Clock {
     return {
       readMsr: (index) => {
         if (index === 0x1b) return [this.lapic.apicBase >>> 0, 0];
-        return this.extraMsrs?.readMsr(index) ?? null;
+        return this.mca.readMsr(index);
       },
       writeMsr: (index, low, high) => {
         if (index === 0x1b) {
@@ -196,14 +208,17 @@ export class PC implements Clock {
           this.cpu.notifyInterrupt();
           return true;
         }
-        return this.extraMsrs?.writeMsr(index, low, high) ?? false;
+        return this.mca.writeMsr(index, low, high);
       },
     };
   }
 
-  /** A device of the hypervisor layer (timed events, save/restore) joins the machine. */
-  addDevice(device: Device): void {
-    this.devices.push(device);
+  /**
+   * A part of the hypervisor layer with timed events joins the machine's event loop
+   * (after the PC's own devices; the monitor saves and restores it).
+   */
+  addTimedPart(part: TimedPart): void {
+    this.timedParts.push(part);
   }
 
   /** An ISA interrupt line changed: it reaches both the 8259 pair and the IOAPIC. */
@@ -234,6 +249,7 @@ export class PC implements Clock {
     for (const d of this.devices) {
       if (d.nextEvent) next = Math.min(next, d.nextEvent());
     }
+    for (const part of this.timedParts) next = Math.min(next, part.nextEvent());
     return next;
   }
 
@@ -241,6 +257,7 @@ export class PC implements Clock {
     for (const d of this.devices) {
       if (d.nextEvent && d.onEvent && d.nextEvent() <= now) d.onEvent(now);
     }
+    for (const part of this.timedParts) if (part.nextEvent() <= now) part.onEvent(now);
   }
 
   /**

@@ -115,6 +115,7 @@ class Chip {
 
 export class Pic8259 implements Device, PortHandler {
   readonly name = 'pic';
+  readonly version = 1;
   private readonly master = new Chip(true);
   private readonly slave = new Chip(false);
   acknowledged = 0;

@@ -74,6 +74,7 @@ class Channel {
 
 export class Pit8254 implements Device, PortHandler {
   readonly name = 'pit';
+  readonly version = 1;
   private readonly channels = [new Channel(), new Channel(), new Channel()];
   speaker = 0;
   /** Cycle at which IRQ 0 fires next (cached; recomputed whenever channel 0 changes). */

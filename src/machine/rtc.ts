@@ -19,6 +19,7 @@ const FIELDS = ['cmos', 'index', 'nmiMasked', 'baseSeconds', 'lastUpdate', 'last
 
 export class CmosRtc implements Device, PortHandler {
   readonly name = 'rtc';
+  readonly version = 1;
   readonly cmos = new Uint8Array(128);
   index = 0;
   nmiMasked = false;

@@ -6,7 +6,7 @@
  * in every run with the same inputs.
  */
 import type { PC, StopReason } from './pc.js';
-import { saveSnapshot } from './snapshot.js';
+import type { ConsoleState } from './snapshot.js';
 
 /** Virtual cycles per slice: 10 ms of guest time. */
 export const SLICE_CYCLES = 1_000_000;
@@ -21,8 +21,9 @@ export interface SessionOptions {
   timeoutMs?: number;
   /** Virtual-time limit in cycles. */
   maxCycles?: number;
+  /** When the console first matches `snapshotAt`, `saveSnapshot` is called (the monitor writes the file). */
   snapshotAt?: RegExp;
-  snapshotFile?: string;
+  saveSnapshot?: (state: ConsoleState) => void;
   /** Console bytes as they arrive (for a terminal). */
   echo?: (text: string) => void;
   /** Keep virtual time from running ahead of wall time (interactive use). */
@@ -89,8 +90,8 @@ export class Session {
     }
     const o = this.options;
     o.onConsole?.(this.transcript);
-    if (o.snapshotAt && o.snapshotFile && !this.snapshotTaken && o.snapshotAt.test(this.transcript.slice(this.sessionStart))) {
-      saveSnapshot(o.snapshotFile, this.pc, { console: this.transcript, consumed: this.sendFrom });
+    if (o.snapshotAt && o.saveSnapshot && !this.snapshotTaken && o.snapshotAt.test(this.transcript.slice(this.sessionStart))) {
+      o.saveSnapshot({ console: this.transcript, consumed: this.sendFrom });
       this.snapshotTaken = true;
     }
     if (this.toSend.length && o.prompt) {

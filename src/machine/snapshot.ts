@@ -1,36 +1,52 @@
 /**
- * Snapshot files: the whole machine (CPU, memory, every device, the disks as the guest
- * has changed them, the virtual clock, the console transcript) in one file, so that a
- * restored machine continues exactly as the original would have.
+ * Snapshot files: the whole machine (CPU, memory with its guest-physical → host map and
+ * page flags, every device, the disks as the guest has changed them, the virtual clock,
+ * the console transcript) and every part of the monitor built on it (mirror mode, spare
+ * pool, fault plan and its progress, statistics), so that a restored machine continues
+ * exactly as the original would have.
  *
- * Format: the line "MEMVISOR-SNAPSHOT\n", a 32-bit little-endian header length, the
- * header as JSON (format number, memvisor version, configuration, CPU and device state,
- * blob sizes), then the blobs (memory and disk images), each compressed with raw deflate.
+ * Each part is a section with its own version (as QEMU's VMState): a new field in one
+ * device changes that device's version only, and a file is refused naming the part and
+ * the versions when they do not match, never restored half-way. The file ends with a
+ * SHA-256 of everything before it, checked before anything is parsed.
+ *
+ * Layout: "MEMVISOR-SNAPSHOT\n", a 32-bit little-endian header length, the header as JSON
+ * (format, the memvisor that wrote it, machine configuration, parts, disks, blob sizes,
+ * console), the blobs (memory, P2M, page flags, disk images; each raw deflate), the hash.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { CpuSnapshot } from '../cpu/index.js';
+import { PAGE_HOOK, PAGE_WRITE_HOOK } from '../cpu/memory.js';
+import { CPU_STATE_VERSION, type CpuSnapshot } from '../cpu/index.js';
 import { MemvisorError } from '../errors.js';
 import { VERSION } from '../paths.js';
-import type { DeviceState } from './device.js';
+import type { DeviceState, SnapshotPart } from './device.js';
 import { DiskImage } from './disk.js';
 import { PC, type ExitCounts } from './pc.js';
 
 const MAGIC = 'MEMVISOR-SNAPSHOT\n';
-export const SNAPSHOT_FORMAT = 1;
+/** The file's layout; the parts inside have versions of their own. */
+export const SNAPSHOT_FORMAT = 2;
+const HASH_BYTES = 32;
+/** Page flags that belong to the machine's state (the CPU's code marks are rebuilt, MMIO is fixed). */
+const SAVED_PAGE_FLAGS = PAGE_HOOK | PAGE_WRITE_HOOK;
+
+interface MachineConfig {
+  memoryMiB: number;
+  spareMiB: number;
+  rtcStart: number;
+  debugExit: boolean;
+  kernelFrames: [number, number] | null;
+}
 
 interface Header {
   format: number;
   memvisor: string;
-  memoryMiB: number;
-  rtcStart: number;
-  debugExit: boolean;
-  spareMiB: number;
-  cpu: CpuSnapshot;
-  idleCycles: number;
-  exits: ExitCounts;
-  devices: Record<string, DeviceState>;
+  machine: MachineConfig;
+  parts: Record<string, { version: number; state: DeviceState }>;
   disks: Array<{ unit: 0 | 1; path: string } | null>;
+  /** Compressed sizes: memory, P2M, page flags, then the disks in unit order. */
   blobs: number[];
   console: ConsoleState;
 }
@@ -45,20 +61,45 @@ export interface ConsoleState {
 const replacer = (_key: string, value: unknown) => (value === Infinity ? '∞' : value);
 const reviver = (_key: string, value: unknown) => (value === '∞' ? Infinity : value);
 
-export function encodeSnapshot(pc: PC, consoleState: ConsoleState): Buffer {
+const bytesOf = (a: Int32Array | Uint8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/** The CPU and the clock are parts too, beside the devices. */
+function machineParts(pc: PC): SnapshotPart[] {
+  const cpu: SnapshotPart = {
+    name: 'cpu', version: CPU_STATE_VERSION,
+    save: () => pc.cpu.saveState() as unknown as DeviceState,
+    restore: (state) => pc.cpu.restoreState(state as unknown as CpuSnapshot),
+  };
+  const clock: SnapshotPart = {
+    name: 'clock', version: 1,
+    save: () => ({ idleCycles: pc.idleCycles, exits: { ...pc.exits } }),
+    restore: (state) => {
+      pc.idleCycles = state.idleCycles as number;
+      Object.assign(pc.exits, state.exits as ExitCounts);
+    },
+  };
+  return [cpu, clock, ...pc.devices];
+}
+
+/** The whole file for `pc` and the monitor's parts. */
+export function encodeSnapshot(pc: PC, monitorParts: SnapshotPart[], consoleState: ConsoleState): Buffer {
   const disks = [pc.ide.drives[0], pc.ide.drives[1]];
-  const blobs = [deflateRawSync(pc.mem.ram), ...disks.filter((d): d is DiskImage => d !== null).map((d) => deflateRawSync(d.data))];
+  const mem = pc.mem;
+  const flags = mem.pageFlags.slice(0, mem.guestSize >>> 12).map((f) => f & SAVED_PAGE_FLAGS);
+  const blobs = [mem.ram, bytesOf(mem.p2m), flags, ...disks.filter((d): d is DiskImage => d !== null).map((d) => d.data)].map((b) => deflateRawSync(b));
+  const parts: Header['parts'] = {};
+  for (const part of [...machineParts(pc), ...monitorParts]) {
+    if (parts[part.name]) throw new Error(`internal error: two snapshot parts named ${part.name}`);
+    parts[part.name] = { version: part.version, state: part.save() };
+  }
   const header: Header = {
     format: SNAPSHOT_FORMAT,
     memvisor: VERSION,
-    memoryMiB: pc.options.memoryMiB,
-    rtcStart: pc.options.rtcStart,
-    debugExit: pc.options.debugExit ?? false,
-    spareMiB: pc.options.spareMiB ?? 0,
-    cpu: pc.cpu.saveState(),
-    idleCycles: pc.idleCycles,
-    exits: { ...pc.exits },
-    devices: Object.fromEntries(pc.devices.map((d) => [d.name, d.save()])),
+    machine: {
+      memoryMiB: pc.options.memoryMiB, spareMiB: pc.options.spareMiB ?? 0, rtcStart: pc.options.rtcStart,
+      debugExit: pc.options.debugExit ?? false, kernelFrames: pc.kernelFrames,
+    },
+    parts,
     disks: disks.map((d, unit) => (d ? { unit: unit as 0 | 1, path: d.path } : null)),
     blobs: blobs.map((b) => b.length),
     console: consoleState,
@@ -66,73 +107,150 @@ export function encodeSnapshot(pc: PC, consoleState: ConsoleState): Buffer {
   const json = Buffer.from(JSON.stringify(header, replacer));
   const length = Buffer.alloc(4);
   length.writeUInt32LE(json.length);
-  return Buffer.concat([Buffer.from(MAGIC), length, json, ...blobs]);
+  const body = Buffer.concat([Buffer.from(MAGIC), length, json, ...blobs]);
+  return Buffer.concat([body, createHash('sha256').update(body).digest()]);
 }
 
-/** Writes a snapshot atomically (a temporary file renamed into place): never half-written. */
-export function saveSnapshot(path: string, pc: PC, consoleState: ConsoleState): void {
+/** Writes a file atomically (a temporary file renamed into place): never half-written. */
+export function writeSnapshotFile(path: string, bytes: Buffer): void {
   const temporary = `${path}.partial`;
   try {
-    writeFileSync(temporary, encodeSnapshot(pc, consoleState));
+    writeFileSync(temporary, bytes);
     renameSync(temporary, path);
   } catch (e) {
     throw new MemvisorError(`--snapshot ${path}: cannot write the snapshot (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
 }
 
-export interface RestoredMachine extends ConsoleState {
-  pc: PC;
-}
+/**
+ * A snapshot file read and checked (magic, hash, format, header): the machine can be
+ * rebuilt from it, then each part of the monitor restores its own section.
+ */
+export class SnapshotFile {
+  private readonly used = new Set<string>();
 
-export function decodeSnapshot(bytes: Buffer, path: string): RestoredMachine {
-  const bad = (why: string) => new MemvisorError(`--restore ${path}: ${why}`);
-  if (bytes.length < MAGIC.length + 4 || bytes.subarray(0, MAGIC.length).toString('latin1') !== MAGIC) throw bad('not a memvisor snapshot');
-  const headerLength = bytes.readUInt32LE(MAGIC.length);
-  let header: Header;
-  try {
-    header = JSON.parse(bytes.subarray(MAGIC.length + 4, MAGIC.length + 4 + headerLength).toString('utf8'), reviver) as Header;
-  } catch {
-    throw bad('the snapshot header is damaged');
-  }
-  if (header.format !== SNAPSHOT_FORMAT || header.memvisor !== VERSION) {
-    throw bad(`snapshot from memvisor ${header.memvisor} (format ${header.format}); this is memvisor ${VERSION} (format ${SNAPSHOT_FORMAT})`);
-  }
-  let at = MAGIC.length + 4 + headerLength;
-  const blobs: Buffer[] = [];
-  try {
-    for (const size of header.blobs) {
-      if (at + size > bytes.length) throw new Error('truncated');
-      blobs.push(inflateRawSync(bytes.subarray(at, at + size)));
-      at += size;
+  private constructor(readonly path: string, private readonly header: Header, private readonly blobs: Buffer[]) {}
+
+  static read(path: string): SnapshotFile {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path);
+    } catch (e) {
+      throw new MemvisorError(`--restore ${path}: cannot read the snapshot (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
     }
-  } catch {
-    throw bad('the snapshot is truncated or damaged');
+    return SnapshotFile.decode(bytes, path);
   }
-  const disks: Array<DiskImage | null> = [null, null];
-  let next = 1;
-  for (const d of header.disks) {
-    if (d) disks[d.unit] = new DiskImage(d.path, new Uint8Array(blobs[next++]!), false);
+
+  static decode(bytes: Buffer, path: string): SnapshotFile {
+    const bad = (why: string) => new MemvisorError(`--restore ${path}: ${why}`);
+    if (bytes.length < MAGIC.length + 4 || bytes.subarray(0, MAGIC.length).toString('latin1') !== MAGIC) throw bad('not a memvisor snapshot');
+    const headerLength = bytes.readUInt32LE(MAGIC.length);
+    const headerEnd = MAGIC.length + 4 + headerLength;
+    if (headerEnd > bytes.length) throw bad('the snapshot is truncated');
+    let header: Header;
+    try {
+      header = JSON.parse(bytes.subarray(MAGIC.length + 4, headerEnd).toString('utf8'), reviver) as Header;
+    } catch {
+      throw bad('the snapshot header is damaged');
+    }
+    if (typeof header !== 'object' || header === null) throw bad('the snapshot header is damaged');
+    if (header.format !== SNAPSHOT_FORMAT) {
+      throw bad(`snapshot format ${String(header.format)} (written by memvisor ${String(header.memvisor)}); this memvisor reads format ${SNAPSHOT_FORMAT}: take the snapshot again`);
+    }
+    const body = bytes.subarray(0, bytes.length - HASH_BYTES);
+    if (bytes.length < headerEnd + HASH_BYTES || !createHash('sha256').update(body).digest().equals(bytes.subarray(body.length))) {
+      throw bad('the snapshot is damaged or truncated (its checksum does not match)');
+    }
+    const shape = checkHeader(header);
+    if (shape) throw bad(`the snapshot header is damaged (${shape})`);
+    const blobs: Buffer[] = [];
+    let at = headerEnd;
+    try {
+      for (const size of header.blobs) {
+        blobs.push(inflateRawSync(bytes.subarray(at, at + size)));
+        at += size;
+      }
+    } catch {
+      throw bad('the snapshot is damaged (a memory or disk image does not inflate)');
+    }
+    if (at !== body.length) throw bad('the snapshot is damaged (its blobs do not fill the file)');
+    return new SnapshotFile(path, header, blobs);
   }
-  const pc = new PC({ memoryMiB: header.memoryMiB, rtcStart: header.rtcStart, debugExit: header.debugExit, spareMiB: header.spareMiB, hda: disks[0], hdb: disks[1] });
-  if (blobs[0]!.length !== pc.mem.ram.length) throw bad('the memory image has the wrong size');
-  pc.mem.ram.set(blobs[0]!);
-  try {
-    for (const d of pc.devices) d.restore(header.devices[d.name] ?? {});
-  } catch (e) {
-    throw bad(`device state does not match this memvisor (${(e as Error).message})`);
+
+  get console(): ConsoleState {
+    return this.header.console;
   }
-  pc.cpu.restoreState(header.cpu);
-  pc.idleCycles = header.idleCycles;
-  Object.assign(pc.exits, header.exits);
-  return { pc, ...header.console };
+
+  /** Restores one part from its section, refusing a missing section or another version. */
+  restorePart(part: SnapshotPart): void {
+    const section = this.header.parts[part.name];
+    if (!section) throw new MemvisorError(`--restore ${this.path}: the snapshot has no '${part.name}' part (it was saved by a memvisor with a different set-up)`);
+    if (section.version !== part.version) {
+      throw new MemvisorError(`--restore ${this.path}: part '${part.name}' is version ${section.version} in this snapshot; this memvisor reads version ${part.version}`);
+    }
+    try {
+      part.restore(section.state);
+    } catch (e) {
+      if (e instanceof MemvisorError) throw e;
+      throw new MemvisorError(`--restore ${this.path}: part '${part.name}' is damaged (${(e as Error).message})`);
+    }
+    this.used.add(part.name);
+  }
+
+  /** The saved state of a part, for a part that must know it before it can be built (the monitor's configuration). */
+  partState(name: string, version: number): DeviceState {
+    const section = this.header.parts[name];
+    if (!section) throw new MemvisorError(`--restore ${this.path}: the snapshot has no '${name}' part`);
+    if (section.version !== version) throw new MemvisorError(`--restore ${this.path}: part '${name}' is version ${section.version} in this snapshot; this memvisor reads version ${version}`);
+    return section.state;
+  }
+
+  /** Builds the PC the snapshot was taken of and restores its memory, processor and devices. */
+  restoreMachine(): PC {
+    const h = this.header, m = h.machine;
+    const diskCount = h.disks.filter((d) => d !== null).length;
+    if (this.blobs.length !== 3 + diskCount) throw new MemvisorError(`--restore ${this.path}: the snapshot is damaged (${this.blobs.length} blobs for ${diskCount} disks)`);
+    const disks: Array<DiskImage | null> = [null, null];
+    let next = 3;
+    for (const d of h.disks) {
+      if (d) disks[d.unit] = new DiskImage(d.path, new Uint8Array(this.blobs[next++]!), false);
+    }
+    const pc = new PC({ memoryMiB: m.memoryMiB, rtcStart: m.rtcStart, debugExit: m.debugExit, spareMiB: m.spareMiB, hda: disks[0], hdb: disks[1] });
+    pc.kernelFrames = m.kernelFrames;
+    const mem = pc.mem;
+    const [ram, p2m, flags] = this.blobs as [Buffer, Buffer, Buffer];
+    if (ram.length !== mem.ram.length || p2m.length !== mem.p2m.byteLength || flags.length !== mem.guestSize >>> 12) {
+      throw new MemvisorError(`--restore ${this.path}: the memory image does not match the machine's memory size`);
+    }
+    mem.ram.set(ram);
+    const map = new Int32Array(p2m.buffer.slice(p2m.byteOffset, p2m.byteOffset + p2m.length));
+    if (!mem.setGuestToHostMap(map)) throw new MemvisorError(`--restore ${this.path}: the guest-physical → host map is damaged`);
+    for (let page = 0; page < flags.length; page++) mem.pageFlags[page] = flags[page]! & SAVED_PAGE_FLAGS;
+    for (const part of machineParts(pc)) this.restorePart(part);
+    return pc;
+  }
+
+  /** Every section was restored by someone: a part this memvisor does not know is refused. */
+  finish(): void {
+    const unknown = Object.keys(this.header.parts).filter((name) => !this.used.has(name));
+    if (unknown.length) throw new MemvisorError(`--restore ${this.path}: the snapshot has parts this memvisor does not know: ${unknown.join(', ')}`);
+  }
 }
 
-export function loadSnapshot(path: string): RestoredMachine {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new MemvisorError(`--restore ${path}: cannot read the snapshot (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+/** What a header must have before anything is built from it; a description of the first problem, or null. */
+function checkHeader(h: Header): string | null {
+  const m = h.machine;
+  if (typeof m !== 'object' || m === null) return 'no machine configuration';
+  if (!Number.isInteger(m.memoryMiB) || m.memoryMiB < 2 || m.memoryMiB > 3072) return `memory size ${String(m.memoryMiB)}`;
+  if (!Number.isInteger(m.spareMiB) || m.spareMiB < 0 || m.memoryMiB + m.spareMiB > 4096) return `spare memory ${String(m.spareMiB)}`;
+  if (typeof m.rtcStart !== 'number') return 'no RTC date';
+  if (typeof h.parts !== 'object' || h.parts === null) return 'no parts';
+  for (const [name, section] of Object.entries(h.parts)) {
+    if (typeof section !== 'object' || section === null || !Number.isInteger(section.version) || typeof section.state !== 'object' || section.state === null) return `part '${name}'`;
   }
-  return decodeSnapshot(bytes, path);
+  if (!Array.isArray(h.disks) || h.disks.length !== 2) return 'disks';
+  for (const d of h.disks) if (d !== null && (typeof d !== 'object' || (d.unit !== 0 && d.unit !== 1) || typeof d.path !== 'string')) return 'disks';
+  if (!Array.isArray(h.blobs) || !h.blobs.every((b) => Number.isInteger(b) && b >= 0)) return 'blob sizes';
+  if (typeof h.console !== 'object' || h.console === null || typeof h.console.console !== 'string' || !Number.isInteger(h.console.consumed)) return 'console';
+  return null;
 }

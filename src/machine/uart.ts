@@ -23,6 +23,7 @@ const FIELDS = ['rx', 'input', 'nextRxAt', 'ier', 'lcr', 'mcr', 'scr', 'dll', 'd
 
 export class Uart16550 implements Device, PortHandler {
   readonly name = 'uart';
+  readonly version = 1;
   rx: number[] = [];
   /** Host bytes waiting to enter the receive FIFO. */
   input: number[] = [];

@@ -7,45 +7,59 @@
  * the page's mirror.
  */
 import { PAGE_WRITE_HOOK } from '../cpu/memory.js';
-import { MemvisorError } from '../errors.js';
+import type { DeviceState, SnapshotPart } from '../machine/device.js';
+import { LISTENER_ORDER } from '../machine/listener-order.js';
 import type { PC } from '../machine/pc.js';
+import type { TwinSource } from './recovery.js';
 
 const PAGE = 4096;
 
-export class HardwareMirror {
+export class HardwareMirror implements SnapshotPart, TwinSource {
+  readonly name = 'hardware-mirror';
+  readonly version = 1;
   /** Host frame of the mirror of guest frame 0; guest frame g's mirror is base + g. */
   readonly base: number;
   writes = 0;
 
-  /**
-   * The PC must have been built with host memory beyond the guest's (PcOptions.spareMiB)
-   * of at least the guest's size: the mirror takes the top of it, the spare pool the rest.
-   */
-  constructor(private readonly pc: PC) {
+  /** The mirror occupies host frames [base, base + guest frames): the top of host memory (see spare-pool.ts). */
+  constructor(private readonly pc: PC, base: number) {
     const mem = pc.mem;
-    const guestFrames = mem.guestSize / PAGE;
-    this.base = mem.ram.length / PAGE - guestFrames;
-    if (this.base < guestFrames) throw new MemvisorError('--mirror hardware: internal error: no host memory reserved for the mirror');
-    for (let g = 0; g < guestFrames; g++) this.sync(g);
-    for (let g = 0; g < guestFrames; g++) mem.pageFlags[g] |= PAGE_WRITE_HOOK;
-    const ram = mem.ram, mirrorStart = this.base * PAGE;
-    mem.writeHook = (p, size) => {
+    this.base = base;
+    if ((base + mem.guestSize / PAGE) * PAGE > mem.ram.length) throw new Error('internal error: no host memory reserved for the hardware mirror');
+    const ram = mem.ram, mirrorStart = base * PAGE;
+    mem.writeListeners.add(LISTENER_ORDER.write.hardwareMirror, 'hardware mirror', (p, size) => {
       this.writes++;
       const host = mem.hostOffset(p), mirror = mirrorStart + p;
       for (let i = 0; i < size; i++) ram[mirror + i] = ram[host + i]!;
-    };
-    pc.cpu.flushTlb();
+    });
   }
 
-  /** Copies guest frame g into its mirror. */
-  sync(g: number): void {
+  /** At power-on: the mirror takes a copy of all memory, and every page's writes are hooked from now on. */
+  start(): void {
     const mem = this.pc.mem;
-    const host = mem.hostOffset(g * PAGE);
-    mem.ram.copyWithin((this.base + g) * PAGE, host, host + PAGE);
+    const frames = mem.guestSize / PAGE;
+    for (let g = 0; g < frames; g++) {
+      const host = mem.hostOffset(g * PAGE);
+      mem.ram.copyWithin((this.base + g) * PAGE, host, host + PAGE);
+      mem.pageFlags[g] |= PAGE_WRITE_HOOK;
+    }
+    this.pc.cpu.flushTlb();
   }
 
   /** The host frame holding the mirror of guest frame g. */
   mirrorFrame(g: number): number {
     return this.base + g;
+  }
+
+  healthyTwin(page: number): { hostFrame: number; description: string } | null {
+    return { hostFrame: this.mirrorFrame(page), description: 'from the hardware mirror' };
+  }
+
+  save(): DeviceState {
+    return { writes: this.writes };
+  }
+
+  restore(state: DeviceState): void {
+    this.writes = state.writes as number;
   }
 }

@@ -5,8 +5,11 @@
  * and whether the two hold the same bytes. A mirror that shares its native page's frame
  * gives no redundancy, so it is reported separately.
  */
+import type { CPU } from '../cpu/index.js';
 import type { PhysicalMemory } from '../cpu/memory.js';
 import { PTE_P, PTE_PS, PTE_U } from '../cpu/state.js';
+import { assignState, type DeviceState, type SnapshotPart } from '../machine/device.js';
+import { LISTENER_ORDER } from '../machine/listener-order.js';
 
 export const MIRROR_OFFSET = 0x40000000;
 const PAGE = 4096;
@@ -53,8 +56,8 @@ export function framesEqual(mem: PhysicalMemory, a: number, b: number): boolean 
   return true;
 }
 
-/** Inspects one address space; `compareBytes` also compares every pair of pages. */
-export function inspectMirrors(mem: PhysicalMemory, cr3: number, compareBytes: boolean, offset = MIRROR_OFFSET): AddressSpaceMirrors {
+/** Inspects one address space (twins at va + offset); `compareBytes` also compares every pair of pages. */
+export function inspectMirrors(mem: PhysicalMemory, cr3: number, compareBytes: boolean, offset: number): AddressSpaceMirrors {
   const native = walkUserPages(mem, cr3, 0, offset).pages;
   const mirror = walkUserPages(mem, cr3, offset, offset * 2).pages;
   const result: AddressSpaceMirrors = { userPages: 0, mirroredPages: 0, sharedFrames: [], differing: [], orphans: [] };
@@ -83,18 +86,39 @@ export interface MirrorStats {
 }
 
 /** Follows every CR3 load of the guest and counts its mirror pages there. */
-export function followMirrors(mem: PhysicalMemory, setHook: (hook: (cr3: number) => void) => void): MirrorStats {
-  const stats: MirrorStats = { mirroredSwitches: 0, plainSwitches: 0, peakMirroredPages: 0, peakUserPages: 0, sharedFrames: 0 };
-  setHook((cr3) => {
-    const a = inspectMirrors(mem, cr3, false);
-    if (a.userPages === 0) return;  // the kernel's own page directory
-    if (a.mirroredPages === 0) { stats.plainSwitches++; return; }
-    stats.mirroredSwitches++;
-    stats.sharedFrames += a.sharedFrames.length;
-    if (a.mirroredPages > stats.peakMirroredPages) {
-      stats.peakMirroredPages = a.mirroredPages;
-      stats.peakUserPages = a.userPages;
-    }
-  });
-  return stats;
+export class MirrorStatistics implements SnapshotPart {
+  readonly name = 'mirror-statistics';
+  readonly version = 1;
+  readonly stats: MirrorStats = { mirroredSwitches: 0, plainSwitches: 0, peakMirroredPages: 0, peakUserPages: 0, sharedFrames: 0 };
+
+  constructor(mem: PhysicalMemory, cpu: CPU, offset: number) {
+    const stats = this.stats;
+    cpu.cr3Listeners.add(LISTENER_ORDER.cr3.mirrorStatistics, 'mirror statistics', (cr3) => {
+      const a = inspectMirrors(mem, cr3, false, offset);
+      if (a.userPages === 0) return;  // the kernel's own page directory
+      if (a.mirroredPages === 0) { stats.plainSwitches++; return; }
+      stats.mirroredSwitches++;
+      stats.sharedFrames += a.sharedFrames.length;
+      if (a.mirroredPages > stats.peakMirroredPages) {
+        stats.peakMirroredPages = a.mirroredPages;
+        stats.peakUserPages = a.userPages;
+      }
+    });
+  }
+
+  /** One line for the end of a run. */
+  summary(): string {
+    const m = this.stats;
+    if (m.mirroredSwitches === 0) return `guest mirroring: no mirrored process ran (${m.plainSwitches} switches to unmirrored ones)`;
+    return `guest mirroring: ${m.mirroredSwitches} switches to mirrored processes (peak ${m.peakMirroredPages} mirror pages of ` +
+      `${m.peakUserPages} user pages), ${m.plainSwitches} to unmirrored ones, ${m.sharedFrames} mirror pages sharing a frame`;
+  }
+
+  save(): DeviceState {
+    return { ...this.stats };
+  }
+
+  restore(state: DeviceState): void {
+    assignState(this.stats, state, ['mirroredSwitches', 'plainSwitches', 'peakMirroredPages', 'peakUserPages', 'sharedFrames']);
+  }
 }

@@ -55,7 +55,7 @@ test('decoder: the CPU agrees with iced-x86 on validity, length and effective ad
   const cpu = new CPU(mem, new NoIo());
   let vector = -1;
   cpu.exceptionHook = (v) => { vector = v; return true; };
-  cpu.softwareInterruptHook = (v) => { vector = 0x100 + v; return true; };
+  cpu.softwareInterruptListeners.add(0, 'decoder test', (v) => { vector = 0x100 + v; return true; });
   const counts = { cases: 0, lengths: 0, addresses: 0, undefinedAgreed: 0, unsupportedFeature: 0, otherExceptions: 0, transfers: 0 };
   const codes = new Set<number>();
   const problems: string[] = [];

@@ -12,7 +12,7 @@ test('the issue example parses to a seeded user-native poison of 100 pages', () 
   assert.deepEqual(spec.trigger, { kind: 'random', from: 0, to: 100_000_000 });
 });
 
-test('defaults: one user-native frame, the run seed, a random instruction', () => {
+test('defaults: one user-native frame, the run seed, a random cycle', () => {
   const spec = parseInjectionSpec('flip', 42);
   assert.deepEqual(
     { target: spec.target, count: spec.count, bits: spec.bits, seed: spec.seed, trigger: spec.trigger.kind },
@@ -20,11 +20,11 @@ test('defaults: one user-native frame, the run seed, a random instruction', () =
   );
 });
 
-test('explicit address, instruction trigger, console trigger and window', () => {
+test('explicit address, cycle trigger, console trigger and window', () => {
   const address = parseInjectionSpec('poison:addr=0x200000,at=5000000');
   assert.equal(address.target, 'address');
   assert.equal(address.address, 0x200000);
-  assert.deepEqual(address.trigger, { kind: 'instruction', at: 5_000_000 });
+  assert.deepEqual(address.trigger, { kind: 'cycle', at: 5_000_000 });
   const consoleTrigger = parseInjectionSpec('corrupt-line:target=kernel,match=usertests starting');
   assert.deepEqual(consoleTrigger.trigger, { kind: 'console', text: 'usertests starting' });
   const windowed = parseInjectionSpec('stuck:target=both,bits=3,at=random,window=100-200');

@@ -10,7 +10,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PT_NOTE, parseElf } from '../../src/elf/index.js';
-import { inspectMirrors } from '../../src/vmm/mirror.js';
 import { repoRoot, scratch } from '../support/build.js';
 import { runMemvisor } from '../support/machine.js';
 import { requireQemuSystem, runQemuSystem } from '../support/qemu.js';
@@ -59,10 +58,10 @@ test('memvisor: at every system call, each mirrored page has its own frame and t
   const { output, matched } = await runMemvisor({
     kernel: guestKernel, hdb: mirroredDisk, prompt: SHELL_PROMPT, timeoutMs: 120_000, until: /(^|\n)finished\r?\n/,
     send: ['mstat; plainmstat; echo a b c | plaincat | wc; echo x y | wc | plainwc; forktest; stressfs\n', 'echo finished\n'],
-    setup: (pc) => {
-      pc.cpu.softwareInterruptHook = (vector) => {
-        if (vector !== 64) return false;
-        const a = inspectMirrors(pc.mem, pc.cpu.cr3, true);
+    monitor: { mirror: 'guest' },
+    setup: (monitor) => {
+      monitor.observeSystemCalls(() => {
+        const a = monitor.inspectRunningAddressSpace(true);
         if (a.mirroredPages === 0) plainCalls++; else mirroredCalls++;
         pagesChecked += a.mirroredPages;
         // Every page of a mirrored process has a twin except the translator's spill page.
@@ -70,8 +69,7 @@ test('memvisor: at every system call, each mirrored page has its own frame and t
         for (const va of a.sharedFrames) problems.push(`page 0x${va.toString(16)} shares its frame with its mirror`);
         for (const va of a.differing) problems.push(`page 0x${va.toString(16)} differs from its mirror`);
         for (const va of a.orphans) problems.push(`mirror page 0x${va.toString(16)} has no native page`);
-        return false;
-      };
+      });
     },
   });
   assert.ok(matched, output);

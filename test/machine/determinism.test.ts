@@ -9,8 +9,6 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PC } from '../../src/machine/pc.js';
-import { Session } from '../../src/machine/session.js';
-import { loadSnapshot } from '../../src/machine/snapshot.js';
 import { scratch } from '../support/build.js';
 import { runMemvisor } from '../support/machine.js';
 import { guestDisk, guestKernel, SHELL_PROMPT } from '../guest/scenarios.js';
@@ -53,7 +51,7 @@ test('CPU tiers: the interpreter alone, eager blocks and the default give the sa
   const work = [WORK[0]!, 'usertests stackguard unmapped badptr kernelread sbrkfork pipebig\n', ...WORK.slice(1)];
   const run = (threshold: number | undefined) => runMemvisor({
     kernel: guestKernel, hdb: guestDisk, send: work, prompt: SHELL_PROMPT, until: UNTIL, timeoutMs: 300_000,
-    setup: (pc) => { if (threshold !== undefined) pc.cpu.blocks.threshold = threshold; },
+    setup: ({ pc }) => { if (threshold !== undefined) pc.cpu.blocks.threshold = threshold; },
   });
   const started = performance.now();
   const blocks = await run(undefined);
@@ -82,13 +80,9 @@ test('snapshot: save mid-run, restore, continue: identical to the uninterrupted 
   });
   assert.ok(a.matched && a.snapshotTaken, a.output);
   // The restored machine continues from there; the text still to be typed is typed at the same prompt.
-  const restored = loadSnapshot(file);
-  const session = new Session(restored.pc, {
-    until: UNTIL, timeoutMs: 120_000, send: WORK.slice(1), prompt: SHELL_PROMPT, history: restored.console, consumed: restored.consumed,
-  });
-  const b = await session.run();
+  const b = await runMemvisor({ restore: file, until: UNTIL, timeoutMs: 120_000, send: WORK.slice(1), prompt: SHELL_PROMPT });
   assert.equal(b.outcome, 'matched', b.output);
-  assert.match(restored.console, /stressfs starting/);
-  assert.equal(restored.console + b.output, a.output, 'the console after the restore point differs');
-  assert.deepEqual(fingerprint(restored.pc), fingerprint(a.pc));
+  assert.match(b.transcript.slice(0, -b.output.length), /stressfs starting/, 'the restored transcript');
+  assert.equal(b.transcript, a.output, 'the console after the restore point differs');
+  assert.deepEqual(fingerprint(b.pc), fingerprint(a.pc));
 });

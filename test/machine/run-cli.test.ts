@@ -92,18 +92,7 @@ test('run: --snapshot-at saves the booted machine; --restore with --send continu
   r = memvisor('--restore', snap, '--send', 'echo restored-and-typed\\n', '--until', '^restored-and-typed', '--timeout', '60');
   assert.equal(r.status, 0, r.stderr + r.stdout);
   assert.doesNotMatch(r.stdout, /MemV6 booting/, 'the restored machine booted again');
-  // A snapshot from another memvisor version is refused.
-  const bytes = readFileSync(snap);
-  const magic = 'MEMVISOR-SNAPSHOT\n'.length;
-  const headerLength = bytes.readUInt32LE(magic);
-  const header = bytes.subarray(magic + 4, magic + 4 + headerLength).toString('utf8').replace(/"memvisor":"[^"]*"/, '"memvisor":"0.0.0-other"');
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(Buffer.byteLength(header));
-  const other = join(dir, 'other.snap');
-  writeFileSync(other, Buffer.concat([bytes.subarray(0, magic), length, Buffer.from(header), bytes.subarray(magic + 4 + headerLength)]));
-  r = memvisor('--restore', other);
-  assert.equal(r.status, 2);
-  assertOneLine(r.stderr, /snapshot from memvisor 0\.0\.0-other .* this is memvisor/);
+  // A file from another format, or with a part of another version, is refused: test/vmm/snapshot.test.ts.
 });
 
 test('run: disk images are not modified unless asked', () => {

@@ -1,34 +1,47 @@
 /**
- * Runs a guest on memvisor's PC in this process, with the same shape as the QEMU runner
- * (test/support/qemu.ts), so one scenario can be checked on both.
+ * Runs a guest on memvisor in this process, through the one composition point
+ * (createMonitor), with the same shape as the QEMU runner (test/support/qemu.ts), so one
+ * scenario can be checked on both.
  */
-import { bootMachine, type BootConfig } from '../../src/machine/boot.js';
+import type { BootConfig } from '../../src/machine/boot.js';
 import type { PC } from '../../src/machine/pc.js';
-import { Session, type SessionOptions, type SessionResult } from '../../src/machine/session.js';
+import type { SessionOptions, SessionResult } from '../../src/machine/session.js';
+import { createMonitor, type Monitor, type MonitorOptions } from '../../src/vmm/index.js';
 
 /** A fixed RTC date: test runs are reproducible. */
 export const TEST_RTC = Date.UTC(2026, 0, 1) / 1000;
 
-export interface MemvisorRun extends Partial<BootConfig> {
+export interface MemvisorRun extends Partial<Omit<BootConfig, 'spareMiB'>> {
   until: RegExp;
   timeoutMs: number;
   send?: string[];
   prompt?: RegExp;
-  session?: Partial<SessionOptions>;
-  /** Called with the booted machine before it runs (to install monitor hooks). */
-  setup?: (pc: PC) => void;
+  session?: Partial<SessionOptions> & { snapshotFile?: string };
+  /** The monitor's set-up (default: mirror off, no faults); or `restore` a snapshot instead of booting. */
+  monitor?: Omit<MonitorOptions, 'machine'>;
+  restore?: string;
+  /** Called with the monitor before the guest runs. */
+  setup?: (monitor: Monitor) => void;
 }
 
 export interface MemvisorResult extends SessionResult {
   matched: boolean;
+  /** The whole console transcript, including what a restored snapshot carried. */
+  transcript: string;
   pc: PC;
+  monitor: Monitor;
 }
 
 export async function runMemvisor(run: MemvisorRun): Promise<MemvisorResult> {
-  const pc = bootMachine({ memoryMiB: 128, rtcStart: TEST_RTC, ...run });
-  run.setup?.(pc);
-  const session = new Session(pc, { until: run.until, timeoutMs: run.timeoutMs, send: run.send, prompt: run.prompt, ...run.session });
+  const { until, timeoutMs, send, prompt, session: sessionOptions, monitor: settings, restore, setup, ...boot } = run;
+  const monitor = createMonitor({
+    machine: restore ? { restore } : { boot: { memoryMiB: 128, rtcStart: TEST_RTC, ...boot } },
+    ...(restore ? {} : { mirror: 'off' as const }),
+    ...settings,
+  });
+  setup?.(monitor);
+  const session = monitor.session({ until, timeoutMs, send, prompt, ...sessionOptions });
   const result = await session.run();
-  for (const d of pc.ide.drives) d?.close();
-  return { ...result, matched: result.outcome === 'matched', pc };
+  for (const d of monitor.pc.ide.drives) d?.close();
+  return { ...result, matched: result.outcome === 'matched', transcript: session.transcript, pc: monitor.pc, monitor };
 }

@@ -9,8 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseInjectionSpec } from '../../src/faults/index.js';
-import { MemoryErrors, type RecoveryMode } from '../../src/vmm/memory-errors.js';
-import { HardwareMirror } from '../../src/vmm/hardware-mirror.js';
+import type { MemoryErrorStats, RecoveryMode } from '../../src/vmm/index.js';
 import { repoRoot } from '../support/build.js';
 import { runMemvisor, type MemvisorResult } from '../support/machine.js';
 import { guestKernel, SHELL_PROMPT } from '../guest/scenarios.js';
@@ -21,34 +20,31 @@ const plainDisk = join(build, 'fs.img');
 const WORK = ['forktest; stressfs; usertests printf forkwait sbrkgrow pipebig bigfile\n', 'mstat; echo finished\n'];
 const FINISHED = /(^|\n)finished\r?\n/;
 
-async function withFaults(disk: string, specs: string[], recovery: RecoveryMode = 'monitor', send = WORK, until = FINISHED, scrubEvery = 0): Promise<MemvisorResult & { errors: MemoryErrors }> {
-  let errors: MemoryErrors | undefined;
+async function withFaults(disk: string, specs: string[], recovery: RecoveryMode = 'monitor', send = WORK, until = FINISHED, scrubEvery = 0): Promise<MemvisorResult & { errors: MemoryErrorStats }> {
   const result = await runMemvisor({
-    kernel: guestKernel, hdb: disk, spareMiB: 16, prompt: SHELL_PROMPT, send, until, timeoutMs: 300_000,
-    setup: (pc) => {
-      errors = new MemoryErrors(pc, specs.map((s) => parseInjectionSpec(s, 1)), recovery, pc.kernelFrames!, scrubEvery);
-      pc.addDevice(errors);
-    },
+    kernel: guestKernel, hdb: disk, prompt: SHELL_PROMPT, send, until, timeoutMs: 300_000,
+    monitor: { mirror: disk === mirroredDisk ? 'guest' : 'off', faults: specs.map((s) => parseInjectionSpec(s, 1)), recovery, scrubEvery },
   });
-  return { ...result, errors: errors! };
+  return { ...result, errors: result.monitor.memoryErrors() };
 }
 
 test('recovery: mirrored usertests with 100 poisoned native pages passes, every consumed poison recovered by the monitor', async (t) => {
   const r = await withFaults(mirroredDisk, ['poison:target=user-native,count=100,seed=1,window=10000000-500000000'], 'monitor',
     ['usertests\n'], /ALL TESTS PASSED|FAILED|panic/);
-  const e = r.errors.stats;
+  const e = r.errors;
   assert.match(r.output, /^ALL TESTS PASSED\r?$/m, r.output.slice(-2000));
   assert.equal(e.injected, 100);
   assert.equal(e.machineChecks, 0, e.log.join('\n'));
   assert.equal(e.recoveredByMonitor, e.activated);
   assert.ok(e.activated > 0, 'no poison was consumed');
+  assert.equal(r.monitor.outcome(r), 'recovered-transparent');
   t.diagnostic(`100 injected: ${e.activated} consumed and recovered transparently, ${e.overwritten} overwritten before use, the rest never touched`);
 });
 
 test('recovery: mirrored usertests with 100 poisoned mirror pages passes too, and no page differs afterwards', async (t) => {
   const r = await withFaults(mirroredDisk, ['poison:target=user-mirror,count=100,seed=2,window=10000000-500000000'], 'monitor',
     ['usertests\n', 'mstat\n'], /^mstat: .*$/m);
-  const e = r.errors.stats;
+  const e = r.errors;
   assert.match(r.output, /^ALL TESTS PASSED\r?$/m, r.output.slice(-2000));
   assert.equal(e.machineChecks, 0, e.log.join('\n'));
   assert.equal(e.recoveredByMonitor, e.activated);
@@ -60,8 +56,8 @@ test('recovery: mirrored usertests with 100 poisoned mirror pages passes too, an
 test('recovery: with the monitor recovery off, MemV6 recovers from the mirror in its #MC handler', async () => {
   const r = await withFaults(mirroredDisk, ['poison:target=user-native,count=8,seed=2,window=10000000-20000000'], 'guest');
   assert.ok(r.matched, r.output);
-  assert.equal(r.errors.stats.recoveredByMonitor, 0);
-  assert.ok(r.errors.stats.machineChecks > 0);
+  assert.equal(r.errors.recoveredByMonitor, 0);
+  assert.ok(r.errors.machineChecks > 0);
   assert.match(r.output, /^mce: pid \d+ \(\w+\): page 0x[0-9a-f]+ recovered from its mirror/m);
   assert.doesNotMatch(r.output, /killing/);
   assert.match(r.output, /stressfs ok/);
@@ -72,6 +68,7 @@ test('recovery: both copies lost kills the process with a clear message; nothing
   const r = await withFaults(mirroredDisk, ['poison:target=both,count=3,seed=3,window=10000000-20000000']);
   assert.ok(r.matched, r.output);
   assert.match(r.output, /^mce: pid \d+ \(\w+\): memory error in page 0x[0-9a-f]+, which has no healthy copy: killing it/m);
+  assert.equal(r.monitor.outcome(r), 'recovered-degraded');
   const expected = new Set(clean.output.split('\n').map((l) => l.replace(/\r$/, '')));
   for (const line of r.output.split('\n').map((l) => l.replace(/\r$/, ''))) {
     if (/^mce: |failed|^\$ |^$/.test(line)) continue;
@@ -80,44 +77,39 @@ test('recovery: both copies lost kills the process with a clear message; nothing
 });
 
 test('recovery: with --mirror hardware the monitor\'s own copy recovers untranslated processes too', async () => {
-  let errors: MemoryErrors | undefined;
   const r = await runMemvisor({
-    kernel: guestKernel, hdb: plainDisk, spareMiB: 16 + 128, prompt: SHELL_PROMPT, send: WORK, until: FINISHED, timeoutMs: 300_000,
-    setup: (pc) => {
-      const hardware = new HardwareMirror(pc);
-      errors = new MemoryErrors(pc, [parseInjectionSpec('poison:target=user-native,count=10,seed=1,window=10000000-40000000', 1)], 'monitor', pc.kernelFrames!, 0, hardware);
-      pc.addDevice(errors);
-    },
+    kernel: guestKernel, hdb: plainDisk, prompt: SHELL_PROMPT, send: WORK, until: FINISHED, timeoutMs: 300_000,
+    monitor: { mirror: 'hardware', faults: [parseInjectionSpec('poison:target=user-native,count=10,seed=1,window=10000000-40000000', 1)] },
   });
+  const errors = r.monitor.memoryErrors();
   assert.ok(r.matched, r.output);
-  assert.ok(errors!.stats.recoveredByMonitor > 0, errors!.stats.log.join('\n'));
-  assert.equal(errors!.stats.machineChecks, 0);
+  assert.ok(errors.recoveredByMonitor > 0, errors.log.join('\n'));
+  assert.equal(errors.machineChecks, 0);
   assert.doesNotMatch(r.output, /^mce: /m);
   assert.match(r.output, /fork test OK/);
   assert.match(r.output, /stressfs ok/);
 });
 
 test('--mirror hardware: after a busy run every guest frame equals its mirror, byte for byte', async (t) => {
-  let hardware: HardwareMirror | undefined;
   const r = await runMemvisor({
-    kernel: guestKernel, hdb: plainDisk, spareMiB: 16 + 128, prompt: SHELL_PROMPT, send: WORK, until: FINISHED, timeoutMs: 300_000,
-    setup: (pc) => { hardware = new HardwareMirror(pc); },
+    kernel: guestKernel, hdb: plainDisk, prompt: SHELL_PROMPT, send: WORK, until: FINISHED, timeoutMs: 300_000, monitor: { mirror: 'hardware' },
   });
   assert.ok(r.matched, r.output);
+  const hardware = r.monitor.hardware!;
   const mem = r.pc.mem, ram = mem.ram;
   const differing: string[] = [];
   for (let g = 0; g < mem.guestSize / 4096; g++) {
-    const native = mem.hostOffset(g * 4096), mirror = hardware!.mirrorFrame(g) * 4096;
+    const native = mem.hostOffset(g * 4096), mirror = hardware.mirrorFrame(g) * 4096;
     if (Buffer.compare(ram.subarray(native, native + 4096), ram.subarray(mirror, mirror + 4096)) !== 0) differing.push(`0x${(g * 4096).toString(16)}`);
   }
   assert.deepEqual(differing.slice(0, 10), [], `${differing.length} frames differ from their mirror`);
-  t.diagnostic(`${mem.guestSize / 4096} frames compared; ${hardware!.writes} writes mirrored; ${r.pc.cpu.blocks.stats.compiled} blocks compiled`);
+  t.diagnostic(`${mem.guestSize / 4096} frames compared; ${hardware.writes} writes mirrored; ${r.pc.cpu.blocks.stats.compiled} blocks compiled`);
 });
 
 test('recovery: the same faults in untranslated processes kill them (the baseline mirroring improves on)', async () => {
   const r = await withFaults(plainDisk, ['poison:target=user-native,count=5,seed=1,window=10000000-20000000']);
   assert.ok(r.matched, r.output);
-  assert.equal(r.errors.stats.recoveredByMonitor, 0);
+  assert.equal(r.errors.recoveredByMonitor, 0);
   assert.match(r.output, /which has no healthy copy: killing it/);
 });
 
@@ -127,6 +119,7 @@ test('recovery: poisoned kernel memory stops the machine with a message, never a
   assert.equal(r.outcome, 'stopped', `outcome ${r.outcome}`);
   assert.ok(r.stop && (r.stop.kind === 'shutdown' || r.stop.kind === 'halted'), JSON.stringify(r.stop));
   assert.match(`${r.stop.message}\n${r.output}`, /machine check/);
+  assert.equal(r.monitor.outcome(r), 'fail-stop');
 });
 
 test('recovery: a run with the same seed is replayed exactly (same outcome, same instruction count)', async () => {
@@ -136,34 +129,30 @@ test('recovery: a run with the same seed is replayed exactly (same outcome, same
   assert.ok(a.matched && b.matched);
   assert.equal(b.output, a.output);
   assert.equal(b.pc.cpu.instructionCount, a.pc.cpu.instructionCount);
-  assert.deepEqual(b.errors.stats.log, a.errors.stats.log);
+  assert.deepEqual(b.errors.log, a.errors.log);
 });
 
 test('scrubber: silent bit flips are reported as detected-uncorrectable, and a fault-free run reports nothing', async () => {
   const clean = await withFaults(mirroredDisk, [], 'monitor', WORK, FINISHED, 500_000);
   assert.ok(clean.matched, clean.output);
-  assert.ok(clean.errors.stats.scrubbedPages > 100, `only ${clean.errors.stats.scrubbedPages} page pairs scrubbed`);
-  assert.equal(clean.errors.stats.detectedUncorrectable, 0, clean.errors.stats.log.join('\n'));
+  assert.ok(clean.errors.scrubbedPages > 100, `only ${clean.errors.scrubbedPages} page pairs scrubbed`);
+  assert.equal(clean.errors.detectedUncorrectable, 0, clean.errors.log.join('\n'));
   const flipped = await withFaults(mirroredDisk, ['flip:target=user-native,count=3,bits=2,seed=4,window=10000000-20000000'], 'monitor', WORK, FINISHED, 500_000);
-  assert.ok(flipped.errors.stats.detectedUncorrectable > 0, flipped.errors.stats.log.join('\n'));
-  assert.match(flipped.errors.stats.log.join('\n'), /scrub: page 0x[0-9a-f]+ differs from its mirror .*: detected, uncorrectable/);
+  assert.ok(flipped.errors.detectedUncorrectable > 0, flipped.errors.log.join('\n'));
+  assert.match(flipped.errors.log.join('\n'), /scrub: page 0x[0-9a-f]+ differs from its mirror .*: detected, uncorrectable/);
 });
 
 test('faults: stuck bits are found by the scrubber; match= injects when the console shows the text', async () => {
   const stuck = await withFaults(mirroredDisk, ['stuck:target=user-native,count=2,bits=3,seed=6,window=10000000-20000000'], 'monitor', WORK, FINISHED, 1_000_000);
-  assert.match(stuck.errors.stats.log.join('\n'), /bit\(s\) stuck in frame/);
-  assert.ok(stuck.errors.stats.detectedUncorrectable > 0, stuck.errors.stats.log.join('\n'));
-  let errors: MemoryErrors | undefined;
+  assert.match(stuck.errors.log.join('\n'), /bit\(s\) stuck in frame/);
+  assert.ok(stuck.errors.detectedUncorrectable > 0, stuck.errors.log.join('\n'));
   const matched = await runMemvisor({
-    kernel: guestKernel, hdb: mirroredDisk, spareMiB: 16, prompt: SHELL_PROMPT, send: WORK, until: FINISHED, timeoutMs: 120_000,
-    setup: (pc) => {
-      errors = new MemoryErrors(pc, [parseInjectionSpec('poison:target=user-native,count=3,match=stressfs starting', 5)], 'monitor', pc.kernelFrames!);
-      pc.addDevice(errors);
-    },
-    session: { onConsole: (transcript) => errors!.consoleText(transcript) },
+    kernel: guestKernel, hdb: mirroredDisk, prompt: SHELL_PROMPT, send: WORK, until: FINISHED, timeoutMs: 120_000,
+    monitor: { mirror: 'guest', faults: [parseInjectionSpec('poison:target=user-native,count=3,match=stressfs starting', 5)] },
   });
+  const errors = matched.monitor.memoryErrors();
   assert.ok(matched.matched, matched.output);
-  assert.equal(errors!.stats.injected, 3, errors!.stats.log.join('\n'));
+  assert.equal(errors.injected, 3, errors.log.join('\n'));
   assert.match(matched.output, /stressfs ok/);
 });
 

@@ -7,24 +7,20 @@
 import { writeFileSync, renameSync } from 'node:fs';
 import type { Command } from 'commander';
 import { MemvisorError } from '../../errors.js';
-import { bootMachine, type BootConfig } from '../../machine/boot.js';
-import { CYCLE_NS } from '../../machine/device.js';
+import type { BootConfig } from '../../machine/boot.js';
 import type { PC } from '../../machine/pc.js';
-import { Session, type SessionResult } from '../../machine/session.js';
-import { followMirrors, type MirrorStats } from '../../vmm/mirror.js';
-import { MemoryErrors, type MemoryErrorStats } from '../../vmm/memory-errors.js';
-import { HardwareMirror } from '../../vmm/hardware-mirror.js';
-import { checkInjectionFitsMachine, parseInjectionSpec } from '../../faults/index.js';
-import { loadSnapshot } from '../../machine/snapshot.js';
+import type { Session, SessionResult } from '../../machine/session.js';
+import { createMonitor, type MirrorMode, type MonitorOptions, type RecoveryMode } from '../../vmm/index.js';
+import { parseInjectionSpec } from '../../faults/index.js';
 import { builtFile } from '../../paths.js';
 import { collect, regularExpression, unescapeText, wholeNumber } from '../parse.js';
 
 interface RunOptions {
-  kernel?: string; cmdline?: string; hda?: string; hdb?: string; mem: string; mirror: string;
+  kernel?: string; cmdline?: string; hda?: string; hdb?: string; mem: string; mirror?: string;
   seed?: string; rtc?: string; inject?: string[]; send?: string[]; prompt: string; until?: string;
   timeout?: string; stats?: string; snapshotAt?: string; snapshot?: string; restore?: string;
   hdaWritable?: boolean; hdbWritable?: boolean; commit?: boolean; debugExit?: boolean;
-  spare: string; recovery: string; scrubEvery?: string; interpreter?: boolean;
+  spare?: string; recovery?: string; scrubEvery?: string; interpreter?: boolean;
 }
 
 /** A fixed power-on date for reproducible runs (--seed) unless --rtc says otherwise. */
@@ -39,58 +35,44 @@ function rtcStart(options: RunOptions): number {
   return Math.floor(t / 1000);
 }
 
-function bootConfig(options: RunOptions): BootConfig {
+function bootConfig(options: RunOptions, mirror: string): Omit<BootConfig, 'spareMiB'> {
   const defaultGuest = !options.kernel && !options.hda;
-  const memoryMiB = wholeNumber('--mem', options.mem, 2, 3072);
   return {
     kernel: options.kernel ?? (defaultGuest ? builtFile('kernel') : undefined),
     cmdline: options.cmdline,
     hda: options.hda,
     // MemV6 with mirroring runs the image whose programs are all translated.
-    hdb: options.hdb ?? (defaultGuest ? builtFile(options.mirror === 'guest' ? 'fs-mirrored.img' : 'fs.img') : undefined),
+    hdb: options.hdb ?? (defaultGuest ? builtFile(mirror === 'guest' ? 'fs-mirrored.img' : 'fs.img') : undefined),
     hdaWritable: options.hdaWritable,
     hdbWritable: options.hdbWritable,
-    memoryMiB,
+    memoryMiB: wholeNumber('--mem', options.mem, 2, 3072),
     rtcStart: rtcStart(options),
     debugExit: options.debugExit,
-    // --mirror hardware reserves a second copy of guest memory beyond the spare pool.
-    spareMiB: wholeNumber('--spare', options.spare, 0, 1024) + (options.mirror === 'hardware' ? memoryMiB : 0),
   };
 }
 
-const count = (text: string, pattern: RegExp) => (text.match(pattern) ?? []).length;
-
-function writeStats(path: string, pc: PC, result: SessionResult, mirrors: MirrorStats | null, errors: MemoryErrorStats | null): void {
-  const instructions = pc.cpu.instructionCount;
-  const cycles = pc.now();
-  const stats = {
-    outcome: result.outcome,
-    stop: result.stop,
-    instructions,
-    virtualCycles: cycles,
-    virtualSeconds: (cycles * CYCLE_NS) / 1e9,
-    haltedCycles: pc.exits.haltedCycles,
-    wallSeconds: Number(result.wallSeconds.toFixed(3)),
-    mips: Number((instructions / Math.max(result.wallSeconds, 1e-9) / 1e6).toFixed(2)),
-    cpu: { blocksCompiled: pc.cpu.blocks.stats.compiled, blocksDropped: pc.cpu.blocks.stats.invalidated },
-    exits: {
-      ioRead: pc.exits.ioRead, ioWrite: pc.exits.ioWrite, mmioRead: pc.exits.mmioRead, mmioWrite: pc.exits.mmioWrite,
-      interrupts: pc.exits.interrupts, halts: pc.exits.halts,
-    },
-    devices: {
-      diskSectorsRead: pc.ide.sectorsRead, diskSectorsWritten: pc.ide.sectorsWritten, diskCommands: pc.ide.commands,
-      consoleBytes: pc.uart.transmitted, pitInterrupts: pc.pit.irqs,
-    },
-    mirroring: mirrors,
-    memoryErrors: errors,
-    // What the guest said about it on its console.
-    guest: {
-      recoveredFromMirror: count(result.output, /recovered from its mirror/g),
-      killed: count(result.output, /which has no healthy copy: killing it/g),
-      panics: count(result.output, /^panic: /gm),
-      divergences: count(result.output, /^mirror: pid /gm),
-    },
+/** What the user asked of the monitor, checked before anything is built. */
+function monitorOptions(options: RunOptions): MonitorOptions {
+  const seed = options.seed === undefined ? 0 : wholeNumber('--seed', options.seed, 0, 0xffffffff);
+  if (options.recovery !== undefined && options.recovery !== 'monitor' && options.recovery !== 'guest') {
+    throw new MemvisorError(`--recovery ${options.recovery}: expected monitor or guest`);
+  }
+  const common = {
+    faults: (options.inject ?? []).map((text) => parseInjectionSpec(text, seed)),
+    recovery: options.recovery as RecoveryMode | undefined,
+    scrubEvery: options.scrubEvery === undefined ? undefined : wholeNumber('--scrub-every', options.scrubEvery, 1000, Number.MAX_SAFE_INTEGER),
+    spareMiB: options.spare === undefined ? undefined : wholeNumber('--spare', options.spare, 0, 1024),
+    mirror: options.mirror as MirrorMode | undefined,
+    interpreter: options.interpreter,
   };
+  if (options.restore) {
+    if (options.kernel || options.hda || options.hdb) throw new MemvisorError('--restore continues a saved machine: it takes no --kernel, --hda or --hdb');
+    return { machine: { restore: options.restore }, ...common };
+  }
+  return { machine: { boot: bootConfig(options, options.mirror ?? 'guest') }, ...common };
+}
+
+function writeStats(path: string, stats: Record<string, unknown>): void {
   const temporary = `${path}.partial`;
   try {
     writeFileSync(temporary, `${JSON.stringify(stats, null, 2)}\n`);
@@ -98,12 +80,6 @@ function writeStats(path: string, pc: PC, result: SessionResult, mirrors: Mirror
   } catch (e) {
     throw new MemvisorError(`--stats ${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-}
-
-function mirrorSummary(m: MirrorStats): string {
-  if (m.mirroredSwitches === 0) return `guest mirroring: no mirrored process ran (${m.plainSwitches} switches to unmirrored ones)`;
-  return `guest mirroring: ${m.mirroredSwitches} switches to mirrored processes (peak ${m.peakMirroredPages} mirror pages of ` +
-    `${m.peakUserPages} user pages), ${m.plainSwitches} to unmirrored ones, ${m.sharedFrames} mirror pages sharing a frame`;
 }
 
 /** Raw terminal: keys go to the guest's UART; Ctrl-A X quits, Ctrl-A H helps, Ctrl-A Ctrl-A sends Ctrl-A. */
@@ -163,13 +139,13 @@ export function register(program: Command): void {
     .option('--hda <file>', 'IDE primary master disk image; boots its boot sector when there is no --kernel')
     .option('--hdb <file>', 'IDE primary slave disk image (default with MemV6: build/guest/fs.img)')
     .option('--mem <MiB>', 'guest memory', '128')
-    .option('--mirror <mode>', 'off | guest (MemV6 mirrors translated processes) | hardware (the monitor duplicates every write) | system', 'guest')
+    .option('--mirror <mode>', 'off | guest (MemV6 mirrors translated processes; the default) | hardware (the monitor duplicates every write) | system')
     .option('--seed <n>', 'seed for everything random; also fixes the RTC date so runs repeat exactly')
     .option('--rtc <date>', 'RTC date at power-on: "now" or an ISO date (default: now, or 2026-01-01 with --seed)')
     .option('--inject <spec>', 'inject a memory fault (repeatable), e.g. poison:target=user-native,count=10,seed=1', collect)
-    .option('--spare <MiB>', 'host memory reserved at start for recovered pages', '16')
+    .option('--spare <MiB>', 'host memory reserved at start for recovered pages (default 16)')
     .option('--scrub-every <cycles>', 'compare mirrored pages of the running process at its first system call after every this many cycles')
-    .option('--recovery <who>', 'monitor (transparent, default) or guest (every machine check goes to the guest)', 'monitor')
+    .option('--recovery <who>', 'monitor (transparent, default) or guest (every machine check goes to the guest)')
     .option('--send <text>', 'type text on the console after the next prompt (repeatable; \\n is Enter)', collect)
     .option('--prompt <regex>', 'what --send waits for', '\\$ $')
     .option('--until <regex>', 'exit 0 when the console matches; 1 on timeout, panic or triple fault')
@@ -185,47 +161,19 @@ export function register(program: Command): void {
     .option('--interpreter', 'run the CPU on its interpreter alone (no compiled blocks): slower, same results')
     .allowExcessArguments(false)
     .action(async (options: RunOptions) => {
-      if (!['off', 'guest', 'system', 'hardware'].includes(options.mirror)) {
-        throw new MemvisorError(`--mirror ${options.mirror}: expected off, guest, system or hardware`);
-      }
-      if (options.mirror === 'system') {
-        throw new MemvisorError('--mirror system: not available yet (use guest, hardware or off)');
-      }
-      if (options.mirror === 'hardware' && options.restore) throw new MemvisorError('--mirror hardware cannot be combined with --restore yet');
-      const seed = options.seed === undefined ? 0 : wholeNumber('--seed', options.seed, 0, 0xffffffff);
-      if (options.recovery !== 'monitor' && options.recovery !== 'guest') throw new MemvisorError(`--recovery ${options.recovery}: expected monitor or guest`);
-      const injections = (options.inject ?? []).map((text) => parseInjectionSpec(text, seed));
       if (options.snapshotAt && !options.snapshot) throw new MemvisorError('--snapshot-at needs --snapshot FILE');
       if (options.snapshot && !options.snapshotAt) throw new MemvisorError('--snapshot needs --snapshot-at REGEX (when to take it)');
       const until = options.until === undefined ? undefined : regularExpression('--until', options.until);
       const snapshotAt = options.snapshotAt === undefined ? undefined : regularExpression('--snapshot-at', options.snapshotAt);
       const prompt = regularExpression('--prompt', options.prompt);
       const timeoutMs = options.timeout === undefined ? undefined : wholeNumber('--timeout', options.timeout, 1, 10_000_000) * 1000;
-
-      let pc: PC;
-      let history = '';
-      let consumed = 0;
-      if (options.restore) {
-        if (options.kernel || options.hda || options.hdb) throw new MemvisorError('--restore continues a saved machine: it takes no --kernel, --hda or --hdb');
-        ({ pc, console: history, consumed } = loadSnapshot(options.restore));
-      } else {
-        pc = bootMachine(bootConfig(options));
-      }
-      if (options.interpreter) pc.cpu.blocks.threshold = 0;
-      const mirrors = options.mirror === 'guest' ? followMirrors(pc.mem, (hook) => { pc.cr3Listeners.push(hook); }) : null;
-      const hardware = options.mirror === 'hardware' ? new HardwareMirror(pc) : null;
-      let errors: MemoryErrors | null = null;
-      const scrubEvery = options.scrubEvery === undefined ? 0 : wholeNumber('--scrub-every', options.scrubEvery, 1000, Number.MAX_SAFE_INTEGER);
-      if (injections.length || scrubEvery) {
-        for (const spec of injections) checkInjectionFitsMachine(spec, pc.mem.guestSize);
-        errors = new MemoryErrors(pc, injections, options.recovery, pc.kernelFrames ?? [0x100, 0x200], scrubEvery, hardware);
-        pc.addDevice(errors);
-      }
+      const plan = monitorOptions(options);
+      const monitor = createMonitor(plan);
+      const pc = monitor.pc;
       const interactive = process.stdin.isTTY === true;
-      const session = new Session(pc, {
+      const session = monitor.session({
         until, send: options.send?.map(unescapeText), prompt, timeoutMs, snapshotAt, snapshotFile: options.snapshot,
-        echo: (text) => process.stdout.write(text), pace: interactive, history, consumed,
-        onConsole: errors ? (transcript) => errors!.consoleText(transcript) : undefined,
+        echo: (text) => process.stdout.write(text), pace: interactive,
       });
       if (interactive) process.stderr.write('memvisor: guest console on this terminal; Ctrl-A X quits, Ctrl-A H for help\r\n');
       const detach = attachTerminal(session);
@@ -235,15 +183,8 @@ export function register(program: Command): void {
       } finally {
         detach();
       }
-      if (options.stats) writeStats(options.stats, pc, result, mirrors, errors?.stats ?? null);
-      if (errors) {
-        const e = errors.stats;
-        process.stderr.write(`${interactive ? '\r\n' : ''}memvisor: memory errors: ${e.injected} injected, ${e.activated} consumed, ` +
-          `${e.recoveredByMonitor} recovered by the monitor, ${e.machineChecks} machine checks for the guest, ${e.overwritten} overwritten before use` +
-          `${e.noTarget ? `, ${e.noTarget} found nothing to hit` : ''}` +
-          `${e.scrubs ? `; scrubber: ${e.scrubs} passes, ${e.scrubbedPages} page pairs compared, ${e.detectedUncorrectable} detected-uncorrectable` : ''}\n`);
-      }
-      if (mirrors) process.stderr.write(`${interactive ? '\r\n' : ''}memvisor: ${mirrorSummary(mirrors)}\n`);
+      if (options.stats) writeStats(options.stats, monitor.report(result));
+      for (const line of monitor.summary()) process.stderr.write(`${interactive ? '\r\n' : ''}memvisor: ${line}\n`);
       if (options.commit) for (const d of pc.ide.drives) d?.commit();
       for (const d of pc.ide.drives) d?.close();
       const end = describeEnd(pc, result, options);

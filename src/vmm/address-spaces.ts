@@ -1,0 +1,80 @@
+/**
+ * The address spaces the guest uses, as the monitor sees them: every page directory the
+ * guest loads into CR3 (the most recent 64), and the user pages of each, read from the
+ * guest's page tables like a hypervisor walks them. A directory is live while its
+ * kernel half is the running one's (a process that exited leaves a stale directory).
+ */
+import type { CPU } from '../cpu/index.js';
+import type { PhysicalMemory } from '../cpu/memory.js';
+import { PTE_U } from '../cpu/state.js';
+import type { DeviceState, SnapshotPart } from '../machine/device.js';
+import { LISTENER_ORDER } from '../machine/listener-order.js';
+import { walkUserPages } from './mirror.js';
+import type { GuestProfile } from './profile.js';
+
+const REMEMBERED = 64;
+
+/** The user pages of one address space: va → guest frame, below the mirror offset and above it, and its page-table frames. */
+export interface UserPages {
+  directory: number;
+  native: Map<number, number>;
+  mirror: Map<number, number>;
+  tables: number[];
+}
+
+export class AddressSpaces implements SnapshotPart {
+  readonly name = 'address-spaces';
+  readonly version = 1;
+  /** Page directories the guest has loaded, most recent last. */
+  private directories: number[] = [];
+  private readonly kernelEntry: number;
+
+  constructor(private readonly mem: PhysicalMemory, private readonly cpu: CPU, private readonly profile: GuestProfile) {
+    this.kernelEntry = (profile.kernelBase >>> 22) * 4;
+    cpu.cr3Listeners.add(LISTENER_ORDER.cr3.addressSpaces, 'address spaces', (cr3) => this.remember(cr3));
+  }
+
+  private remember(cr3: number): void {
+    const dir = cr3 & ~0xfff;
+    const at = this.directories.indexOf(dir);
+    if (at >= 0) this.directories.splice(at, 1);
+    this.directories.push(dir);
+    if (this.directories.length > REMEMBERED) this.directories.shift();
+  }
+
+  /** The user pages of the address space with page directory `cr3`. */
+  userPages(cr3: number): UserPages {
+    const directory = cr3 & ~0xfff;
+    const { pages, tables } = walkUserPages(this.mem, directory, 0, this.profile.kernelBase);
+    const native = new Map<number, number>(), mirror = new Map<number, number>();
+    for (const [va, pte] of pages) {
+      if (pte & PTE_U) (va < this.profile.mirrorOffset ? native : mirror).set(va, pte >>> 12);
+    }
+    return { directory, native, mirror, tables };
+  }
+
+  /** The running address space's user pages. */
+  current(): UserPages {
+    return this.userPages(this.cpu.cr3 >>> 0);
+  }
+
+  /** The user pages of every live address space, most recently loaded first (walked lazily). */
+  *liveUserPages(): Generator<UserPages> {
+    const kernelHalf = this.mem.peek32((this.cpu.cr3 & ~0xfff) + this.kernelEntry);
+    for (let i = this.directories.length - 1; i >= 0; i--) {
+      const dir = this.directories[i]!;
+      if (this.mem.peek32(dir + this.kernelEntry) !== kernelHalf) continue;
+      yield this.userPages(dir);
+    }
+  }
+
+  save(): DeviceState {
+    return { directories: this.directories };
+  }
+
+  restore(state: DeviceState): void {
+    const dirs = state.directories;
+    if (!Array.isArray(dirs) || !dirs.every(Number.isInteger)) throw new Error('address spaces are malformed');
+    this.directories = dirs as number[];
+  }
+}

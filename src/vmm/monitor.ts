@@ -1,0 +1,317 @@
+/**
+ * The monitor, composed in one place: a machine (booted, or restored from a snapshot), a
+ * mirror mode, a guest profile, a fault plan and a recovery policy, each part listening
+ * to the machine's events in the order of LISTENER_ORDER. `memvisor run`, the benchmarks
+ * and the tests all build their monitor here, and nowhere else wires mirroring, faults
+ * and recovery together.
+ *
+ *   workflow step 1  SparePool (and the hardware mirror's copy) reserved at VM start
+ *   step 2           the guest maps twins (guest mode), or the memory controller copies
+ *                    every write (hardware mode)
+ *   steps 4-6        Recovery: spare frame, P2M switch, copy from the twin
+ *
+ * Everything a monitor owns is a snapshot part, so a run saved and restored (with new
+ * faults, or none) continues exactly as an uninterrupted one.
+ */
+import { MemvisorError } from '../errors.js';
+import { checkInjectionFitsMachine, classifyRun, FaultInjector, type InjectionSpec, type Outcome } from '../faults/index.js';
+import { bootMachine, type BootConfig } from '../machine/boot.js';
+import { CYCLE_NS, type DeviceState, type SnapshotPart } from '../machine/device.js';
+import { LISTENER_ORDER } from '../machine/listener-order.js';
+import type { PC } from '../machine/pc.js';
+import { Session, type SessionOptions, type SessionResult } from '../machine/session.js';
+import { encodeSnapshot, SnapshotFile, writeSnapshotFile, type ConsoleState } from '../machine/snapshot.js';
+import { AddressSpaces } from './address-spaces.js';
+import { HardwareMirror } from './hardware-mirror.js';
+import { inspectMirrors, MirrorStatistics, type AddressSpaceMirrors, type MirrorStats } from './mirror.js';
+import { MEMV6, PROFILES, type GuestProfile } from './profile.js';
+import { Recovery, type RecoveryMode, type TwinSource } from './recovery.js';
+import { Scrubber } from './scrubber.js';
+import { reservedMiB, SparePool } from './spare-pool.js';
+import { GuestFaultTargets } from './targets.js';
+
+export type MirrorMode = 'off' | 'guest' | 'hardware';
+export const MIRROR_MODES: readonly MirrorMode[] = ['off', 'guest', 'hardware'];
+export const DEFAULT_SPARE_MIB = 16;
+
+export interface MonitorOptions {
+  /** Boot this machine (its host memory is reserved here), or continue the one saved in a snapshot file. */
+  machine: { boot: Omit<BootConfig, 'spareMiB'> } | { restore: string };
+  /** Default `guest` at boot; a restored machine keeps its own (giving another is an error). */
+  mirror?: MirrorMode;
+  profile?: GuestProfile;
+  /** Injections planned now (at boot, or added to a restored machine's plan). */
+  faults?: InjectionSpec[];
+  /** Default `monitor`; may differ from a restored machine's. */
+  recovery?: RecoveryMode;
+  /** Scrub every this many cycles (0: never); may differ from a restored machine's. */
+  scrubEvery?: number;
+  /** Host memory reserved for spare frames (MiB); a restored machine keeps its own. */
+  spareMiB?: number;
+  /** Count mirror pages at every address-space switch in any mode (always in guest mode). */
+  countMirrorPages?: boolean;
+  /** Run the CPU on its interpreter alone. */
+  interpreter?: boolean;
+}
+
+/** What the monitor saw of memory errors (the `memoryErrors` object of --stats). */
+export interface MemoryErrorStats {
+  injected: number;
+  /** Poison consumed (a read of lost data). */
+  activated: number;
+  recoveredByMonitor: number;
+  machineChecks: number;
+  /** Poisoned frames the guest rewrote in full before reading them. */
+  overwritten: number;
+  /** Injections that found no frame of their target class. */
+  noTarget: number;
+  recoveryHostMs: number;
+  /** Scrubber passes, page pairs compared, and pairs found different (neither copy can be trusted). */
+  scrubs: number;
+  scrubbedPages: number;
+  detectedUncorrectable: number;
+  spareFramesLeft: number;
+  log: string[];
+}
+
+interface Settings {
+  mirror: MirrorMode;
+  profile: GuestProfile;
+  recovery: RecoveryMode;
+  scrubEvery: number;
+  spareMiB: number;
+  countMirrorPages: boolean;
+}
+
+const CONFIG_PART = 'monitor';
+const CONFIG_VERSION = 1;
+
+
+export class Monitor {
+  readonly spaces: AddressSpaces;
+  readonly spare: SparePool;
+  readonly hardware: HardwareMirror | null;
+  readonly mirrorStatistics: MirrorStatistics | null;
+  readonly recovery: Recovery;
+  readonly scrubber: Scrubber;
+  readonly injector: FaultInjector;
+  /** Every injection, recovery and scrubber finding, in order. */
+  readonly log: string[] = [];
+  private readonly parts: SnapshotPart[];
+  private removeObserver: (() => void) | null = null;
+
+  constructor(readonly pc: PC, readonly settings: Readonly<Settings>, private readonly restoredFrom: SnapshotFile | null) {
+    const { profile, mirror } = settings;
+    this.spaces = new AddressSpaces(pc.mem, pc.cpu, profile);
+    this.spare = new SparePool(pc.mem, settings.spareMiB);
+    this.hardware = mirror === 'hardware' ? new HardwareMirror(pc, this.spare.end) : null;
+    if (this.hardware && !restoredFrom) this.hardware.start();
+    this.mirrorStatistics = settings.countMirrorPages ? new MirrorStatistics(pc.mem, pc.cpu, profile.mirrorOffset) : null;
+    this.recovery = new Recovery(pc, this.spare, this.hardware ?? this.twinsInPageTables(), this.log, settings.recovery === 'monitor');
+    this.scrubber = new Scrubber(pc, this.spaces, profile.mirrorOffset, this.log);
+    this.injector = new FaultInjector(pc, new GuestFaultTargets(pc, this.spaces, profile.mirrorOffset), this.log);
+    pc.addTimedPart(this.injector);
+    const onSystemCall = (listener: (now: number) => void) => (vector: number) => {
+      if (vector === profile.systemCallVector) listener(pc.now());
+    };
+    pc.cpu.softwareInterruptListeners.add(LISTENER_ORDER.softwareInterrupt.scrubber, 'scrubber', onSystemCall((now) => this.scrubber.systemCall(now)));
+    pc.cpu.softwareInterruptListeners.add(LISTENER_ORDER.softwareInterrupt.faultLanding, 'fault landing', onSystemCall((now) => this.injector.systemCall(now)));
+    const config: SnapshotPart = {
+      name: CONFIG_PART, version: CONFIG_VERSION,
+      save: () => ({
+        mirror, profile: profile.name, spareMiB: settings.spareMiB, recovery: settings.recovery, scrubEvery: this.scrubber.every,
+        countMirrorPages: settings.countMirrorPages, log: this.log,
+      }),
+      restore: (state) => { this.log.push(...(state.log as string[])); },
+    };
+    this.parts = [config, this.spaces, this.spare, this.recovery, this.scrubber, this.injector,
+      ...(this.hardware ? [this.hardware] : []), ...(this.mirrorStatistics ? [this.mirrorStatistics] : [])];
+  }
+
+  /** The twin of a page is where the guest maps it (guest and off modes): found through its page tables. */
+  private twinsInPageTables(): TwinSource {
+    const { pc, spaces } = this;
+    const profile = this.settings.profile;
+    return {
+      healthyTwin: (page) => {
+        const twin = profile.findTwin(page, spaces);
+        if (!twin || twin.frame === null) return null;
+        return { hostFrame: pc.mem.p2m[twin.frame]!, description: twin.description };
+      },
+    };
+  }
+
+  /** Restores every part from the snapshot the machine came from (called once, by createMonitor). */
+  restoreParts(file: SnapshotFile): void {
+    for (const part of this.parts) file.restorePart(part);
+    file.finish();
+  }
+
+  /** Observes the guest's system calls from outside (tests, tools): one observer at a time. */
+  observeSystemCalls(listener: (monitor: Monitor) => void): void {
+    this.removeObserver?.();
+    this.removeObserver = this.pc.cpu.softwareInterruptListeners.add(LISTENER_ORDER.softwareInterrupt.observer, 'observer', (vector) => {
+      if (vector === this.settings.profile.systemCallVector) listener(this);
+    });
+  }
+
+  /** The running address space's native and mirror pages, as the monitor sees them. */
+  inspectRunningAddressSpace(compareBytes: boolean): AddressSpaceMirrors {
+    return inspectMirrors(this.pc.mem, this.pc.cpu.cr3, compareBytes, this.settings.profile.mirrorOffset);
+  }
+
+  /** The whole machine and monitor as a snapshot file's bytes. */
+  snapshot(consoleState: ConsoleState): Buffer {
+    return encodeSnapshot(this.pc, this.parts, consoleState);
+  }
+
+  /**
+   * A console session on this machine: the fault plan sees the console (match= triggers),
+   * --snapshot-at saves the monitor too, and a restored machine's transcript carries over.
+   */
+  session(options: SessionOptions & { snapshotFile?: string }): Session {
+    const { snapshotFile, ...rest } = options;
+    const restored = this.restoredFrom?.console;
+    return new Session(this.pc, {
+      history: restored?.console, consumed: restored?.consumed,
+      ...rest,
+      onConsole: (transcript) => {
+        this.injector.consoleText(transcript);
+        rest.onConsole?.(transcript);
+      },
+      saveSnapshot: snapshotFile === undefined ? undefined : (state) => writeSnapshotFile(snapshotFile, this.snapshot(state)),
+    });
+  }
+
+  memoryErrors(): MemoryErrorStats {
+    const { defects, mca } = this.pc;
+    return {
+      injected: this.injector.injected, activated: defects.consumed, recoveredByMonitor: this.recovery.recovered,
+      machineChecks: mca.delivered, overwritten: defects.overwritten, noTarget: this.injector.noTarget,
+      recoveryHostMs: this.recovery.hostMs, scrubs: this.scrubber.scrubs, scrubbedPages: this.scrubber.scrubbedPages,
+      detectedUncorrectable: this.scrubber.detectedUncorrectable, spareFramesLeft: this.spare.left, log: this.log,
+    };
+  }
+
+  /** Did anything happen to memory in this run (faults planned, or the scrubber on)? */
+  get watchesMemory(): boolean {
+    return this.injector.planned > 0 || this.settings.scrubEvery > 0;
+  }
+
+  /** The outcome class of a run (DESIGN "Faults"), from what the monitor observed and the guest reported. */
+  outcome(result: SessionResult, matchesGolden?: boolean): Outcome {
+    const e = this.memoryErrors(), guest = this.settings.profile.consoleReports(result.output);
+    return classifyRun({
+      end: result.outcome === 'timeout' || result.outcome === 'limit' ? 'timeout' : result.outcome === 'stopped' && result.stop?.kind !== 'debug-exit' && result.stop?.kind !== 'reset' ? 'machine-stopped' : 'completed',
+      machineChecks: e.machineChecks, activated: e.activated, overwritten: e.overwritten, recoveredByMonitor: e.recoveredByMonitor,
+      recoveredByGuest: guest.recoveredFromMirror, killedByGuest: guest.killed, detectedUncorrectable: e.detectedUncorrectable, matchesGolden,
+    });
+  }
+
+  /** Everything `--stats` reports about a run. */
+  report(result: SessionResult): Record<string, unknown> {
+    const pc = this.pc;
+    const instructions = pc.cpu.instructionCount;
+    const cycles = pc.now();
+    return {
+      outcome: result.outcome,
+      stop: result.stop,
+      instructions,
+      virtualCycles: cycles,
+      virtualSeconds: (cycles * CYCLE_NS) / 1e9,
+      haltedCycles: pc.exits.haltedCycles,
+      wallSeconds: Number(result.wallSeconds.toFixed(3)),
+      mips: Number((instructions / Math.max(result.wallSeconds, 1e-9) / 1e6).toFixed(2)),
+      cpu: { blocksCompiled: pc.cpu.blocks.stats.compiled, blocksDropped: pc.cpu.blocks.stats.invalidated },
+      exits: {
+        ioRead: pc.exits.ioRead, ioWrite: pc.exits.ioWrite, mmioRead: pc.exits.mmioRead, mmioWrite: pc.exits.mmioWrite,
+        interrupts: pc.exits.interrupts, halts: pc.exits.halts,
+      },
+      devices: {
+        diskSectorsRead: pc.ide.sectorsRead, diskSectorsWritten: pc.ide.sectorsWritten, diskCommands: pc.ide.commands,
+        consoleBytes: pc.uart.transmitted, pitInterrupts: pc.pit.irqs,
+      },
+      monitor: {
+        mirror: this.settings.mirror, profile: this.settings.profile.name, recovery: this.settings.recovery,
+        hardwareMirrorWrites: this.hardware?.writes ?? null,
+      },
+      mirroring: this.mirrorStatistics?.stats ?? null,
+      memoryErrors: this.watchesMemory ? this.memoryErrors() : null,
+      faultOutcome: this.watchesMemory ? this.outcome(result) : null,
+      // What the guest said about it on its console.
+      guest: this.settings.profile.consoleReports(result.output),
+    };
+  }
+
+  /** The lines `memvisor run` prints at the end. */
+  summary(): string[] {
+    const lines: string[] = [];
+    if (this.watchesMemory) {
+      const e = this.memoryErrors();
+      lines.push(`memory errors: ${e.injected} injected, ${e.activated} consumed, ` +
+        `${e.recoveredByMonitor} recovered by the monitor, ${e.machineChecks} machine checks for the guest, ${e.overwritten} overwritten before use` +
+        `${e.noTarget ? `, ${e.noTarget} found nothing to hit` : ''}` +
+        `${e.scrubs ? `; scrubber: ${e.scrubs} passes, ${e.scrubbedPages} page pairs compared, ${e.detectedUncorrectable} detected-uncorrectable` : ''}`);
+    }
+    if (this.mirrorStatistics) lines.push(this.mirrorStatistics.summary());
+    return lines;
+  }
+
+  /** The mirror statistics (guest mode). */
+  get mirroring(): MirrorStats | null {
+    return this.mirrorStatistics?.stats ?? null;
+  }
+}
+
+function checkMode(mirror: string): MirrorMode {
+  if (mirror === 'system') throw new MemvisorError('--mirror system: not available yet (use guest, hardware or off)');
+  if (!(MIRROR_MODES as readonly string[]).includes(mirror)) throw new MemvisorError(`--mirror ${mirror}: expected off, guest, system or hardware`);
+  return mirror as MirrorMode;
+}
+
+/** The one place a monitor is built: boots or restores the machine and attaches every part. */
+export function createMonitor(options: MonitorOptions): Monitor {
+  let pc: PC;
+  let settings: Settings;
+  let file: SnapshotFile | null = null;
+  if ('boot' in options.machine) {
+    settings = {
+      mirror: checkMode(options.mirror ?? 'guest'),
+      profile: options.profile ?? MEMV6,
+      recovery: options.recovery ?? 'monitor',
+      scrubEvery: options.scrubEvery ?? 0,
+      spareMiB: options.spareMiB ?? DEFAULT_SPARE_MIB,
+      countMirrorPages: options.mirror === undefined || options.mirror === 'guest' || options.countMirrorPages === true,
+    };
+    const boot = options.machine.boot;
+    pc = bootMachine({ ...boot, spareMiB: reservedMiB(boot.memoryMiB, settings.spareMiB, settings.mirror === 'hardware') });
+  } else {
+    file = SnapshotFile.read(options.machine.restore);
+    const saved = file.partState(CONFIG_PART, CONFIG_VERSION) as DeviceState & {
+      mirror: MirrorMode; profile: string; spareMiB: number; recovery: RecoveryMode; scrubEvery: number; countMirrorPages: boolean;
+    };
+    const profile = PROFILES.get(saved.profile);
+    if (!profile) throw new MemvisorError(`--restore ${file.path}: the snapshot was taken with guest profile '${saved.profile}', which this memvisor does not know`);
+    const differs = (what: string, given: unknown, kept: unknown) => {
+      if (given !== undefined && given !== kept) throw new MemvisorError(`--restore ${file!.path}: the snapshot was taken with ${what} ${String(kept)}; it cannot continue with ${String(given)}`);
+    };
+    differs('--mirror', options.mirror, saved.mirror);
+    differs('--spare', options.spareMiB, saved.spareMiB);
+    differs('guest profile', options.profile?.name, saved.profile);
+    settings = {
+      mirror: checkMode(saved.mirror), profile, spareMiB: saved.spareMiB,
+      recovery: options.recovery ?? saved.recovery,
+      scrubEvery: options.scrubEvery ?? saved.scrubEvery,
+      countMirrorPages: saved.countMirrorPages,
+    };
+    pc = file.restoreMachine();
+  }
+  if (options.interpreter) pc.cpu.blocks.threshold = 0;
+  const monitor = new Monitor(pc, settings, file);
+  if (file) monitor.restoreParts(file);
+  if (monitor.scrubber.every !== settings.scrubEvery) monitor.scrubber.setInterval(settings.scrubEvery);
+  const faults = options.faults ?? [];
+  for (const spec of faults) checkInjectionFitsMachine(spec, pc.mem.guestSize);
+  monitor.injector.plan(faults);
+  return monitor;
+}

@@ -1,0 +1,130 @@
+/**
+ * Snapshots carry everything the monitor owns (guest-physical → host map, page flags,
+ * spare pool, fault plan and its progress, statistics): a run with --inject saved and
+ * restored, or one given its faults only at the restore, ends exactly as the
+ * uninterrupted run with the same seed. Files are versioned per part and checksummed:
+ * a damaged file or a part of another version is refused with one line naming it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot, scratch } from '../support/build.js';
+
+const dir = scratch('vmm-snapshot');
+const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+/** Faults that land after the shell prompt (about cycle 3 million), while forktest and stressfs run. */
+const INJECT = ['--inject', 'poison:target=user-native,count=12,seed=5,window=8000000-60000000', '--inject', 'poison:target=user-mirror,count=6,seed=6,window=8000000-60000000'];
+const WORK = ['--send', 'forktest; stressfs\\n', '--send', 'echo finished\\n', '--until', '^finished'];
+const AT_PROMPT = ['--snapshot-at', '\\$ $'];
+
+function memvisor(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, 'run', '--seed', '1', '--timeout', '300', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface RunStats {
+  instructions: number;
+  virtualCycles: number;
+  faultOutcome: string;
+  memoryErrors: Record<string, unknown> & { log: string[] };
+}
+
+/** The deterministic part of a run's --stats (host time left out). */
+function deterministic(path: string): Omit<RunStats, 'memoryErrors'> & { memoryErrors: Record<string, unknown> } {
+  const s = JSON.parse(readFileSync(path, 'utf8')) as RunStats;
+  const { recoveryHostMs: _hostTime, ...errors } = s.memoryErrors;
+  return { instructions: s.instructions, virtualCycles: s.virtualCycles, faultOutcome: s.faultOutcome, memoryErrors: errors };
+}
+
+test('snapshot + --inject: saved mid-plan and restored, or faults given only at the restore, ends exactly as the uninterrupted run', (t) => {
+  // A: the uninterrupted run.
+  const statsA = join(dir, 'a.json');
+  const a = memvisor(...INJECT, ...WORK, '--stats', statsA);
+  assert.equal(a.status, 0, a.stderr);
+  const runA = deterministic(statsA);
+  assert.ok((runA.memoryErrors.recoveredByMonitor as number) > 0, `no fault was recovered: ${JSON.stringify(runA.memoryErrors)}`);
+
+  // B: the same faults planned at boot, the machine saved at the prompt (plan pending) and restored.
+  const snapB = join(dir, 'b.snap'), statsB = join(dir, 'b.json');
+  let r = memvisor(...INJECT, ...AT_PROMPT, '--snapshot', snapB, '--until', '\\$ $');
+  assert.equal(r.status, 0, r.stderr);
+  const b = memvisor('--restore', snapB, ...WORK, '--stats', statsB);
+  assert.equal(b.status, 0, b.stderr);
+  assert.deepEqual(deterministic(statsB), runA);
+  assert.equal(b.stdout, a.stdout.slice(a.stdout.length - b.stdout.length), 'the console after the restore differs');
+
+  // C: a machine saved with no faults at all; the faults come with the restore (a campaign's shape).
+  const snapC = join(dir, 'c.snap'), statsC = join(dir, 'c.json');
+  r = memvisor(...AT_PROMPT, '--snapshot', snapC, '--until', '\\$ $');
+  assert.equal(r.status, 0, r.stderr);
+  const c = memvisor('--restore', snapC, ...INJECT, ...WORK, '--stats', statsC);
+  assert.equal(c.status, 0, c.stderr);
+  assert.deepEqual(deterministic(statsC), runA);
+
+  // D: saved after faults landed and were recovered (P2M switched, spare frames used, frames poisoned), then restored.
+  const snapD = join(dir, 'd.snap'), statsD = join(dir, 'd.json');
+  r = memvisor(...INJECT, ...WORK.slice(0, 4), '--snapshot-at', 'stressfs starting', '--snapshot', snapD, '--until', 'stressfs starting');
+  assert.equal(r.status, 0, r.stderr);
+  const d = memvisor('--restore', snapD, '--send', 'echo finished\\n', '--until', '^finished', '--stats', statsD);
+  assert.equal(d.status, 0, d.stderr);
+  assert.deepEqual(deterministic(statsD), runA);
+  t.diagnostic(`${runA.memoryErrors.injected} injected, ${runA.memoryErrors.activated} consumed, ${runA.memoryErrors.recoveredByMonitor} recovered, ` +
+    `outcome ${runA.faultOutcome}: the same in all four runs`);
+});
+
+/** A snapshot file rewritten: the header edited by `edit`, the checksum made valid again (unless `keepHash`). */
+function rewrite(from: string, to: string, edit: (header: Record<string, any>) => void, keepHash = false): void {
+  const bytes = readFileSync(from);
+  const magic = 'MEMVISOR-SNAPSHOT\n'.length;
+  const headerLength = bytes.readUInt32LE(magic);
+  const header = JSON.parse(bytes.subarray(magic + 4, magic + 4 + headerLength).toString('utf8')) as Record<string, any>;
+  edit(header);
+  const json = Buffer.from(JSON.stringify(header));
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(json.length);
+  const body = Buffer.concat([bytes.subarray(0, magic), length, json, bytes.subarray(magic + 4 + headerLength, bytes.length - 32)]);
+  const hash = keepHash ? bytes.subarray(bytes.length - 32) : createHash('sha256').update(body).digest();
+  writeFileSync(to, Buffer.concat([body, hash]));
+}
+
+test('snapshot files: a part of another version, an old format, an unknown part, a damaged or bit-flipped file are refused with one line', () => {
+  const snap = join(dir, 'format.snap');
+  let r = memvisor('--mirror', 'off', ...AT_PROMPT, '--snapshot', snap, '--until', '\\$ $');
+  assert.equal(r.status, 0, r.stderr);
+  const cases: Array<[string, (h: Record<string, any>) => void, RegExp, boolean?]> = [
+    ['pit-v9', (h) => { h.parts.pit.version = 9; }, /part 'pit' is version 9 in this snapshot; this memvisor reads version 1/],
+    ['cpu-v0', (h) => { h.parts.cpu.version = 0; }, /part 'cpu' is version 0 in this snapshot; this memvisor reads version 1/],
+    ['monitor-v2', (h) => { h.parts.monitor.version = 2; }, /part 'monitor' is version 2 in this snapshot; this memvisor reads version 1/],
+    ['format1', (h) => { h.format = 1; }, /snapshot format 1 \(written by memvisor [^)]*\); this memvisor reads format 2/],
+    ['unknown-part', (h) => { h.parts.floppy = { version: 1, state: {} }; }, /parts this memvisor does not know: floppy/],
+    ['missing-part', (h) => { delete h.parts['spare-pool']; }, /has no 'spare-pool' part/],
+    ['bad-memory', (h) => { h.machine.memoryMiB = 'lots'; }, /header is damaged \(memory size lots\)/],
+    ['edited', (h) => { h.console.console += 'tampered'; }, /checksum does not match/, true],
+  ];
+  for (const [name, edit, pattern, keepHash] of cases) {
+    const file = join(dir, `${name}.snap`);
+    rewrite(snap, file, edit, keepHash);
+    r = memvisor('--restore', file, '--until', 'never');
+    assert.equal(r.status, 2, `${name}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, `${name}: ${r.stderr}`);
+    assert.match(r.stderr, pattern, name);
+  }
+  // Bit flips anywhere in the file (header, memory, disks) are caught by the checksum.
+  const bytes = readFileSync(snap);
+  for (const at of [30, Math.floor(bytes.length / 3), Math.floor(bytes.length * 0.9), bytes.length - 1]) {
+    const flipped = Buffer.from(bytes);
+    flipped[at]! ^= 0x10;
+    const file = join(dir, `flip-${at}.snap`);
+    writeFileSync(file, flipped);
+    r = memvisor('--restore', file, '--until', 'never');
+    assert.equal(r.status, 2, `flip at ${at}: ${r.stderr}`);
+    assert.match(r.stderr, /damaged|checksum|not a memvisor snapshot/);
+  }
+  // Settings that decide the machine's memory layout cannot change at a restore.
+  r = memvisor('--restore', snap, '--mirror', 'hardware', '--until', 'never');
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /taken with --mirror off; it cannot continue with hardware/);
+});
