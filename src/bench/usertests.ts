@@ -323,9 +323,4 @@ export function overheadChartSpec(r: UsertestsReport): Record<string, unknown> {
   };
 }
 
-export async function renderChart(spec: Record<string, unknown>): Promise<string> {
-  const vega = await import('vega');
-  const { compile } = await import('vega-lite');
-  const view = new vega.View(vega.parse(compile(spec as never).spec), { renderer: 'none' });
-  return view.toSVG();
-}
+export { renderChart } from '../charts.js';

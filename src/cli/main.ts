@@ -25,6 +25,7 @@ const commandModules: Array<() => Promise<{ register(program: Command): void }>>
   () => import('./commands/fs.js'),
   () => import('./commands/exec.js'),
   () => import('./commands/bench.js'),
+  () => import('./commands/campaign.js'),
 ];
 
 for (const load of commandModules) (await load()).register(program);

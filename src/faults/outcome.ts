@@ -9,8 +9,9 @@ export const OUTCOMES_WORST_FIRST = [
   'fail-stop',               // declared unrecoverable with an explicit diagnostic (safe)
   'recovered-degraded',      // outputs correct, but something was lost (a process killed, redundancy gone)
   'latent',                  // outputs correct, but an audit finds mirror != native or a bad frame still mapped
-  'recovered-transparent',   // detected, frame replaced and refilled from the mirror, nothing lost
-  'masked',                  // consumed, yet outputs and state equal the golden run
+  'recovered-by-guest',      // the guest's machine-check handler repaired the page from its mirror, nothing lost
+  'recovered-transparent',   // the monitor replaced the frame and refilled it from the twin; the guest saw nothing
+  'masked',                  // the bad data never reached the guest: it was overwritten before use
   'not-activated',           // the fault was never consumed
 ] as const;
 
@@ -74,7 +75,8 @@ export function classifyRun(o: RunObservations): Outcome {
   if (o.end === 'machine-stopped') seen.push(o.machineChecks > 0 ? 'fail-stop' : 'crash');
   if (o.killedByGuest > 0) seen.push('recovered-degraded');
   if (o.detectedUncorrectable > 0) seen.push('latent');
-  if (o.recoveredByMonitor + o.recoveredByGuest > 0) seen.push('recovered-transparent');
+  if (o.recoveredByGuest > 0) seen.push('recovered-by-guest');
+  if (o.recoveredByMonitor > 0) seen.push('recovered-transparent');
   if (o.activated + o.overwritten > 0) seen.push('masked');
   return worstOutcome(seen);
 }

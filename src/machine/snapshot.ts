@@ -189,7 +189,8 @@ export class SnapshotFile {
       throw new MemvisorError(`--restore ${this.path}: part '${part.name}' is version ${section.version} in this snapshot; this memvisor reads version ${part.version}`);
     }
     try {
-      part.restore(section.state);
+      // A copy: a part may keep (and later change) what it is given, and a file can be restored many times.
+      part.restore(structuredClone(section.state));
     } catch (e) {
       if (e instanceof MemvisorError) throw e;
       throw new MemvisorError(`--restore ${this.path}: part '${part.name}' is damaged (${(e as Error).message})`);
@@ -207,6 +208,7 @@ export class SnapshotFile {
 
   /** Builds the PC the snapshot was taken of and restores its memory, processor and devices. */
   restoreMachine(): PC {
+    this.used.clear();
     const h = this.header, m = h.machine;
     const diskCount = h.disks.filter((d) => d !== null).length;
     if (this.blobs.length !== 3 + diskCount) throw new MemvisorError(`--restore ${this.path}: the snapshot is damaged (${this.blobs.length} blobs for ${diskCount} disks)`);

@@ -35,8 +35,11 @@ export const MIRROR_MODES: readonly MirrorMode[] = ['off', 'guest', 'hardware'];
 export const DEFAULT_SPARE_MIB = 16;
 
 export interface MonitorOptions {
-  /** Boot this machine (its host memory is reserved here), or continue the one saved in a snapshot file. */
-  machine: { boot: Omit<BootConfig, 'spareMiB'> } | { restore: string };
+  /**
+   * Boot this machine (its host memory is reserved here), or continue the one saved in a
+   * snapshot file (a path, or a file already read: restoring it again makes a fresh copy).
+   */
+  machine: { boot: Omit<BootConfig, 'spareMiB'> } | { restore: string | SnapshotFile };
   /** Default `guest` at boot; a restored machine keeps its own (giving another is an error). */
   mirror?: MirrorMode;
   profile?: GuestProfile;
@@ -179,7 +182,7 @@ export class Monitor {
         this.injector.consoleText(transcript);
         rest.onConsole?.(transcript);
       },
-      saveSnapshot: snapshotFile === undefined ? undefined : (state) => writeSnapshotFile(snapshotFile, this.snapshot(state)),
+      saveSnapshot: snapshotFile === undefined ? rest.saveSnapshot : (state) => writeSnapshotFile(snapshotFile, this.snapshot(state)),
     });
   }
 
@@ -208,8 +211,8 @@ export class Monitor {
     });
   }
 
-  /** Everything `--stats` reports about a run. */
-  report(result: SessionResult): Record<string, unknown> {
+  /** Everything `--stats` reports about a run (`matchesGolden`: its output against a fault-free run's, when known). */
+  report(result: SessionResult, matchesGolden?: boolean): Record<string, unknown> {
     const pc = this.pc;
     const instructions = pc.cpu.instructionCount;
     const cycles = pc.now();
@@ -237,14 +240,15 @@ export class Monitor {
       },
       mirroring: this.mirrorStatistics?.stats ?? null,
       memoryErrors: this.watchesMemory ? this.memoryErrors() : null,
-      faultOutcome: this.watchesMemory ? this.outcome(result) : null,
+      faultOutcome: this.watchesMemory ? this.outcome(result, matchesGolden) : null,
+      matchesGolden: matchesGolden ?? null,
       // What the guest said about it on its console.
       guest: this.settings.profile.consoleReports(result.output),
     };
   }
 
   /** The lines `memvisor run` prints at the end. */
-  summary(): string[] {
+  summary(result: SessionResult, matchesGolden?: boolean): string[] {
     const lines: string[] = [];
     if (this.watchesMemory) {
       const e = this.memoryErrors();
@@ -254,6 +258,10 @@ export class Monitor {
         `${e.scrubs ? `; scrubber: ${e.scrubs} passes, ${e.scrubbedPages} page pairs compared, ${e.detectedUncorrectable} detected-uncorrectable` : ''}`);
     }
     if (this.mirrorStatistics) lines.push(this.mirrorStatistics.summary());
+    if (this.watchesMemory) {
+      const golden = matchesGolden === undefined ? '' : matchesGolden ? ' (output as the fault-free run)' : ' (output differs from the fault-free run)';
+      lines.push(`outcome: ${this.outcome(result, matchesGolden)}${golden}`);
+    }
     return lines;
   }
 
@@ -286,7 +294,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
     const boot = options.machine.boot;
     pc = bootMachine({ ...boot, spareMiB: reservedMiB(boot.memoryMiB, settings.spareMiB, settings.mirror === 'hardware') });
   } else {
-    file = SnapshotFile.read(options.machine.restore);
+    const restore = options.machine.restore;
+    file = typeof restore === 'string' ? SnapshotFile.read(restore) : restore;
     const saved = file.partState(CONFIG_PART, CONFIG_VERSION) as DeviceState & {
       mirror: MirrorMode; profile: string; spareMiB: number; recovery: RecoveryMode; scrubEvery: number; countMirrorPages: boolean;
     };

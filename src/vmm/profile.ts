@@ -27,6 +27,8 @@ export interface GuestProfile {
   findTwin(frame: number, spaces: AddressSpaces): Twin | null;
   /** What the guest reported about memory errors on its console. */
   consoleReports(output: string): GuestReports;
+  /** Console lines that are the kernel's own diagnostics (not a workload's output): left out when outputs are compared. */
+  readonly diagnosticLine: RegExp;
 }
 
 export interface GuestReports {
@@ -70,6 +72,7 @@ export const MEMV6: GuestProfile = {
   kernelBase: 0x80000000,
   mirrorOffset: MIRROR_OFFSET,
   findTwin: twinInPageTables(MIRROR_OFFSET),
+  diagnosticLine: /^(mce|mirror): /,
   consoleReports: (output) => ({
     recoveredFromMirror: count(output, /recovered from its mirror/g),
     killed: count(output, /which has no healthy copy: killing it/g),

@@ -52,7 +52,8 @@ test('outcome classes: the worst observation wins, in the documented order', () 
   assert.equal(classifyRun(quiet), 'not-activated');
   assert.equal(classifyRun({ ...quiet, overwritten: 1 }), 'masked');
   assert.equal(classifyRun({ ...quiet, activated: 3, recoveredByMonitor: 3 }), 'recovered-transparent');
-  assert.equal(classifyRun({ ...quiet, activated: 3, machineChecks: 1, recoveredByGuest: 1 }), 'recovered-transparent');
+  assert.equal(classifyRun({ ...quiet, activated: 3, machineChecks: 1, recoveredByGuest: 1 }), 'recovered-by-guest');
+  assert.equal(classifyRun({ ...quiet, activated: 3, machineChecks: 1, recoveredByGuest: 1, recoveredByMonitor: 2 }), 'recovered-by-guest');
   assert.equal(classifyRun({ ...quiet, activated: 2, recoveredByMonitor: 1, detectedUncorrectable: 1 }), 'latent');
   assert.equal(classifyRun({ ...quiet, activated: 2, recoveredByMonitor: 1, killedByGuest: 1 }), 'recovered-degraded');
   assert.equal(classifyRun({ ...quiet, end: 'machine-stopped', machineChecks: 1, activated: 1 }), 'fail-stop');

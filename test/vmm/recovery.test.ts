@@ -59,6 +59,7 @@ test('recovery: with the monitor recovery off, MemV6 recovers from the mirror in
   assert.equal(r.errors.recoveredByMonitor, 0);
   assert.ok(r.errors.machineChecks > 0);
   assert.match(r.output, /^mce: pid \d+ \(\w+\): page 0x[0-9a-f]+ recovered from its mirror/m);
+  assert.equal(r.monitor.outcome(r), 'recovered-by-guest');
   assert.doesNotMatch(r.output, /killing/);
   assert.match(r.output, /stressfs ok/);
 });

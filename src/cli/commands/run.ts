@@ -7,28 +7,27 @@
 import { writeFileSync, renameSync } from 'node:fs';
 import type { Command } from 'commander';
 import { MemvisorError } from '../../errors.js';
-import type { BootConfig } from '../../machine/boot.js';
+import { REPRODUCIBLE_RTC, type BootConfig } from '../../machine/boot.js';
 import type { PC } from '../../machine/pc.js';
 import type { Session, SessionResult } from '../../machine/session.js';
 import { createMonitor, type MirrorMode, type MonitorOptions, type RecoveryMode } from '../../vmm/index.js';
 import { parseInjectionSpec } from '../../faults/index.js';
 import { builtFile } from '../../paths.js';
 import { collect, regularExpression, unescapeText, wholeNumber } from '../parse.js';
+import { afterFirstPrompt, differenceFromGolden, endOf, readGolden } from '../../campaign/experiment.js';
 
 interface RunOptions {
   kernel?: string; cmdline?: string; hda?: string; hdb?: string; mem: string; mirror?: string;
   seed?: string; rtc?: string; inject?: string[]; send?: string[]; prompt: string; until?: string;
   timeout?: string; stats?: string; snapshotAt?: string; snapshot?: string; restore?: string;
   hdaWritable?: boolean; hdbWritable?: boolean; commit?: boolean; debugExit?: boolean;
-  spare?: string; recovery?: string; scrubEvery?: string; interpreter?: boolean;
+  spare?: string; recovery?: string; scrubEvery?: string; interpreter?: boolean; maxCycles?: string; golden?: string;
 }
-
-/** A fixed power-on date for reproducible runs (--seed) unless --rtc says otherwise. */
-const REPRODUCIBLE_DATE = Date.UTC(2026, 0, 1) / 1000;
 
 function rtcStart(options: RunOptions): number {
   const text = options.rtc ?? (options.seed !== undefined ? undefined : 'now');
-  if (text === undefined) return REPRODUCIBLE_DATE;
+  // A fixed power-on date for reproducible runs (--seed) unless --rtc says otherwise.
+  if (text === undefined) return REPRODUCIBLE_RTC;
   if (text === 'now') return Math.floor(Date.now() / 1000);
   const t = Date.parse(text);
   if (!Number.isFinite(t)) throw new MemvisorError(`--rtc ${text}: expected "now" or a date such as 2026-01-01T00:00:00Z`);
@@ -159,6 +158,8 @@ export function register(program: Command): void {
     .option('--commit', 'at exit, write the guest\'s disk changes back to the image files')
     .option('--debug-exit', 'add QEMU\'s isa-debug-exit device at port 0xF4 (value v exits with 2v+1)')
     .option('--interpreter', 'run the CPU on its interpreter alone (no compiled blocks): slower, same results')
+    .option('--max-cycles <n>', 'stop (exit 1) when virtual time reaches this cycle: a hang, deterministically')
+    .option('--golden <file>', 'a campaign\'s fault-free run (golden-MODE.json): the outcome says whether the output was right')
     .allowExcessArguments(false)
     .action(async (options: RunOptions) => {
       if (options.snapshotAt && !options.snapshot) throw new MemvisorError('--snapshot-at needs --snapshot FILE');
@@ -167,13 +168,17 @@ export function register(program: Command): void {
       const snapshotAt = options.snapshotAt === undefined ? undefined : regularExpression('--snapshot-at', options.snapshotAt);
       const prompt = regularExpression('--prompt', options.prompt);
       const timeoutMs = options.timeout === undefined ? undefined : wholeNumber('--timeout', options.timeout, 1, 10_000_000) * 1000;
+      const limitCycle = options.maxCycles === undefined ? undefined : wholeNumber('--max-cycles', options.maxCycles, 1, Number.MAX_SAFE_INTEGER);
+      const golden = options.golden === undefined ? undefined : readGolden(options.golden);
       const plan = monitorOptions(options);
       const monitor = createMonitor(plan);
       const pc = monitor.pc;
+      if (limitCycle !== undefined && limitCycle <= pc.now()) throw new MemvisorError(`--max-cycles ${limitCycle}: the machine is already at cycle ${pc.now()}`);
       const interactive = process.stdin.isTTY === true;
       const session = monitor.session({
         until, send: options.send?.map(unescapeText), prompt, timeoutMs, snapshotAt, snapshotFile: options.snapshot,
         echo: (text) => process.stdout.write(text), pace: interactive,
+        maxCycles: limitCycle === undefined ? undefined : limitCycle - pc.now(),
       });
       if (interactive) process.stderr.write('memvisor: guest console on this terminal; Ctrl-A X quits, Ctrl-A H for help\r\n');
       const detach = attachTerminal(session);
@@ -183,8 +188,14 @@ export function register(program: Command): void {
       } finally {
         detach();
       }
-      if (options.stats) writeStats(options.stats, monitor.report(result));
-      for (const line of monitor.summary()) process.stderr.write(`${interactive ? '\r\n' : ''}memvisor: ${line}\n`);
+      // Against a campaign's fault-free run: was the output (and the disk) right?
+      const guest = monitor.settings.profile.consoleReports(result.output);
+      const difference = golden === undefined ? undefined
+        : differenceFromGolden(golden, afterFirstPrompt(session.transcript, prompt), pc.ide.drives[1]?.data ?? null, endOf(result) !== 'completed' || guest.killed > 0, prompt, monitor.settings.profile);
+      const same = difference === undefined ? undefined : difference === null;
+      if (difference) process.stderr.write(`memvisor: against the fault-free run: ${difference}\n`);
+      if (options.stats) writeStats(options.stats, monitor.report(result, same));
+      for (const line of monitor.summary(result, same)) process.stderr.write(`${interactive ? '\r\n' : ''}memvisor: ${line}\n`);
       if (options.commit) for (const d of pc.ide.drives) d?.commit();
       for (const d of pc.ide.drives) d?.close();
       const end = describeEnd(pc, result, options);

@@ -1,0 +1,244 @@
+/**
+ * One experiment of a campaign, in this thread: the fault-free golden run of a mode, and
+ * run `index` (its fault, its outcome class). Runs fork from a snapshot taken at the shell
+ * prompt (restoring it makes a fresh copy of the machine), or boot; both give the same
+ * run, instruction for instruction, so a record's `memvisor run` command (which boots)
+ * replays it exactly.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { MemvisorError } from '../errors.js';
+import { parseInjectionSpec, type Outcome } from '../faults/index.js';
+import { REPRODUCIBLE_RTC } from '../machine/boot.js';
+import type { SessionResult } from '../machine/session.js';
+import { SnapshotFile } from '../machine/snapshot.js';
+import { builtFile } from '../paths.js';
+import { createMonitor, MEMV6, type GuestProfile, type Monitor, type MirrorMode, type MonitorOptions } from '../vmm/index.js';
+import { armOf, runFault, runSeed, type CampaignPlan } from './plan.js';
+
+const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
+
+/** What the fault-free run of one mode printed and left on disk. */
+export interface GoldenRun {
+  campaign: string;
+  mode: MirrorMode;
+  /** The console after the first shell prompt, and up to it (the system starting). */
+  output: string;
+  startup: string;
+  diskSha256: string;
+  /** Where the snapshot was taken (the first prompt), and where the workload ended (virtual cycles). */
+  snapshotCycles: number;
+  endCycles: number;
+  instructions: number;
+  /** The guest that ran (runs on other machines must use the same build). */
+  kernelSha256: string;
+  imageSha256: string;
+}
+
+export type RunStatus = 'ok' | 'host-error' | 'host-timeout';
+
+/** One line of a campaign's results (JSON Lines). */
+export interface RunRecord {
+  campaign: string;
+  index: number;
+  arm: number;
+  mode: MirrorMode;
+  fault: string;
+  seed: number;
+  status: RunStatus;
+  /** The outcome class (null when the host failed to run it: see status and error). */
+  outcome: Outcome | null;
+  end: 'completed' | 'timeout' | 'machine-stopped' | null;
+  injected: number;
+  activated: number;
+  overwritten: number;
+  recoveredByMonitor: number;
+  machineChecks: number;
+  recoveredByGuest: number;
+  killedByGuest: number;
+  detectedUncorrectable: number;
+  matchesGolden: boolean | null;
+  instructions: number;
+  virtualCycles: number;
+  wallMs: number;
+  /** Replays this run alone. */
+  command: string;
+  /** What differs from the fault-free run, when something does. */
+  difference?: string;
+  error?: string;
+}
+
+export function kernelPath(): string {
+  return builtFile('kernel');
+}
+
+export function diskFor(mode: MirrorMode): string {
+  return builtFile(mode === 'guest' ? 'fs-mirrored.img' : 'fs.img');
+}
+
+/** The console after the first match of the prompt: comparable between a booted run and one restored at the prompt. */
+export function afterFirstPrompt(transcript: string, prompt: RegExp): string {
+  const m = prompt.exec(transcript);
+  return m ? transcript.slice(m.index + m[0].length) : transcript;
+}
+
+/**
+ * Does a run's output agree with the golden run's? Kernel diagnostics are left out. When
+ * the run was stopped or a process was killed (the error was detected), its output may be
+ * shorter: it must print no line the golden run never printed. Otherwise the output and
+ * the disk must be the golden run's exactly. Returns null when they agree, else what differs.
+ */
+export function differenceFromGolden(golden: Pick<GoldenRun, 'output' | 'startup' | 'diskSha256'>, output: string, disk: Uint8Array | null,
+  detected: boolean, prompt: RegExp, profile: GuestProfile = MEMV6): string | null {
+  const lines = (text: string) => text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => !profile.diagnosticLine.test(l));
+  const expected = lines(golden.output), seen = lines(output);
+  if (detected) {
+    // A killed shell is started again: the lines the system prints when it starts are its
+    // own, and its new prompt may land in the middle of another process's line.
+    const anyPrompt = new RegExp(prompt.source, `${prompt.flags.replace('g', '')}g`);
+    const unprompted = (list: string[]) => list.map((l) => l.replace(anyPrompt, '')).filter((l) => l !== '');
+    const known = new Set(unprompted([...expected, ...lines(golden.startup)]));
+    const wanted = unprompted(expected);
+    const wrong = unprompted(seen).find((line) => !known.has(line) && !wanted.some((e) => e.startsWith(line)));
+    return wrong === undefined ? null : `printed a line the fault-free run never printed: ${JSON.stringify(wrong)}`;
+  }
+  const at = seen.findIndex((line, i) => line !== expected[i]);
+  if (at >= 0 || seen.length !== expected.length) {
+    const n = at >= 0 ? at : Math.min(seen.length, expected.length);
+    return `output line ${n + 1}: ${JSON.stringify(seen[n] ?? '(none)')} where the fault-free run printed ${JSON.stringify(expected[n] ?? '(none)')}`;
+  }
+  if (disk === null || sha256(disk) !== golden.diskSha256) return 'the disk differs from the fault-free run\'s';
+  return null;
+}
+
+/** Reads a golden file written by a campaign (for `run --golden`). */
+export function readGolden(path: string): GoldenRun {
+  try {
+    const g = JSON.parse(readFileSync(path, 'utf8')) as GoldenRun;
+    if (typeof g.output !== 'string' || typeof g.startup !== 'string' || typeof g.diskSha256 !== 'string') throw new Error('shape');
+    return g;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new MemvisorError(`--golden ${path}: ${code ? `cannot read (${code})` : 'not a campaign golden-run file'}`);
+  }
+}
+
+/** The workload's runs in one thread: snapshots at the prompt are taken once per mode and forked for every run. */
+export class ExperimentRunner {
+  private snapshots = new Map<MirrorMode, { file: SnapshotFile; cycles: number }>();
+
+  constructor(private readonly plan: CampaignPlan) {}
+
+  private boot(mode: MirrorMode) {
+    const w = this.plan.workload;
+    return { kernel: kernelPath(), hdb: diskFor(mode), memoryMiB: w.memoryMiB, rtcStart: REPRODUCIBLE_RTC, cmdline: w.cmdline };
+  }
+
+  private get prompt(): RegExp {
+    return new RegExp(this.plan.workload.prompt, 'm');
+  }
+
+  /** The machine of `mode` at its first shell prompt, saved in memory, and the virtual time there. */
+  private async snapshot(mode: MirrorMode): Promise<{ file: SnapshotFile; cycles: number }> {
+    const known = this.snapshots.get(mode);
+    if (known) return known;
+    const monitor = createMonitor({ machine: { boot: this.boot(mode) }, mirror: mode });
+    let bytes: Buffer | null = null;
+    const session = monitor.session({ until: this.prompt, snapshotAt: this.prompt, saveSnapshot: (state) => { bytes = monitor.snapshot(state); }, maxCycles: 2_000_000_000 });
+    const result = await session.run();
+    if (result.outcome !== 'matched' || !bytes) throw new MemvisorError(`campaign: MemV6 (${mode}) did not reach its shell prompt (${result.outcome})`);
+    const taken = { file: SnapshotFile.decode(bytes, `the ${mode} snapshot`), cycles: monitor.pc.now() };
+    this.snapshots.set(mode, taken);
+    return taken;
+  }
+
+  private async monitor(mode: MirrorMode, extra: Omit<MonitorOptions, 'machine' | 'mirror'>): Promise<Monitor> {
+    if (this.plan.fork === 'boot') return createMonitor({ machine: { boot: this.boot(mode) }, mirror: mode, ...extra });
+    return createMonitor({ machine: { restore: (await this.snapshot(mode)).file }, ...extra });
+  }
+
+  /** Runs the workload on `monitor` until it is done, or virtual time reaches `limitCycle`. */
+  private async workload(monitor: Monitor, limitCycle: number): Promise<{ result: SessionResult; transcript: string }> {
+    const w = this.plan.workload;
+    const session = monitor.session({ send: w.send, prompt: this.prompt, until: new RegExp(w.until, 'm'), maxCycles: limitCycle - monitor.pc.now() });
+    const result = await session.run();
+    return { result, transcript: session.transcript };
+  }
+
+  /** The fault-free run of `mode`. */
+  async golden(mode: MirrorMode): Promise<GoldenRun> {
+    const snapshotCycles = (await this.snapshot(mode)).cycles;
+    const monitor = await this.monitor(mode, {});
+    const { result, transcript } = await this.workload(monitor, 40_000_000_000);
+    if (result.outcome !== 'matched') throw new MemvisorError(`campaign: the fault-free ${mode} run did not finish (${result.outcome}):\n${result.output.slice(-800)}`);
+    return {
+      campaign: this.plan.id, mode, output: afterFirstPrompt(transcript, this.prompt),
+      startup: transcript.slice(0, transcript.length - afterFirstPrompt(transcript, this.prompt).length), diskSha256: sha256(monitor.pc.ide.drives[1]!.data),
+      snapshotCycles, endCycles: monitor.pc.now(), instructions: monitor.pc.cpu.instructionCount,
+      kernelSha256: sha256(readFileSync(kernelPath())), imageSha256: sha256(readFileSync(diskFor(mode))),
+    };
+  }
+
+  /** Run `index` of the campaign. */
+  async run(index: number, golden: GoldenRun, goldenPath: string): Promise<RunRecord> {
+    const started = performance.now();
+    const { arm, armIndex } = armOf(this.plan, index);
+    const fault = runFault(this.plan, index, faultWindow(this.plan, golden));
+    const limitCycle = hangCycle(this.plan, golden);
+    const monitor = await this.monitor(arm.mode, { faults: [parseInjectionSpec(fault)], recovery: arm.recovery, scrubEvery: arm.scrubEvery });
+    const { result, transcript } = await this.workload(monitor, limitCycle);
+    const errors = monitor.memoryErrors();
+    const profile = monitor.settings.profile;
+    const guest = profile.consoleReports(result.output);
+    const end = endOf(result);
+    const difference = differenceFromGolden(golden, afterFirstPrompt(transcript, this.prompt), monitor.pc.ide.drives[1]!.data,
+      end !== 'completed' || guest.killed > 0, this.prompt, profile);
+    const same = difference === null;
+    for (const d of monitor.pc.ide.drives) d?.close();
+    return {
+      campaign: this.plan.id, index, arm: armIndex, mode: arm.mode, fault, seed: runSeed(this.plan, index), status: 'ok',
+      outcome: monitor.outcome(result, same), end,
+      injected: errors.injected, activated: errors.activated, overwritten: errors.overwritten, recoveredByMonitor: errors.recoveredByMonitor,
+      machineChecks: errors.machineChecks, recoveredByGuest: guest.recoveredFromMirror, killedByGuest: guest.killed,
+      detectedUncorrectable: errors.detectedUncorrectable, matchesGolden: same,
+      instructions: monitor.pc.cpu.instructionCount, virtualCycles: monitor.pc.now(), wallMs: Math.round(performance.now() - started),
+      command: replayCommand(this.plan, index, fault, limitCycle, goldenPath),
+      ...(difference === null ? {} : { difference }),
+    };
+  }
+}
+
+/** The absolute window (virtual cycles) in which the campaign's faults strike. */
+export function faultWindow(plan: CampaignPlan, golden: GoldenRun): [number, number] {
+  return plan.window === 'workload' ? [golden.snapshotCycles, golden.endCycles] : plan.window;
+}
+
+/** The virtual cycle at which a run that has not finished is a hang. */
+export function hangCycle(plan: CampaignPlan, golden: GoldenRun): number {
+  return golden.snapshotCycles + Math.ceil((golden.endCycles - golden.snapshotCycles) * plan.hangFactor);
+}
+
+/** How a run ended, as the outcome classes see it. */
+export function endOf(result: SessionResult): 'completed' | 'timeout' | 'machine-stopped' {
+  if (result.outcome === 'matched') return 'completed';
+  if (result.outcome === 'limit' || result.outcome === 'timeout') return 'timeout';
+  return 'machine-stopped';
+}
+
+const quote = (text: string) => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
+/** Typed text as --send wants it: a newline is written \n. */
+const escapeSend = (text: string) => text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
+
+/** The `memvisor run` command line that replays run `index` alone (it boots; the run is the same). */
+export function replayCommand(plan: CampaignPlan, index: number, fault: string, limitCycle: number, goldenPath: string): string {
+  const { arm } = armOf(plan, index);
+  const w = plan.workload;
+  const args = ['npx', 'memvisor', 'run', '--mirror', arm.mode, '--mem', String(w.memoryMiB), '--seed', '0'];
+  if (w.cmdline) args.push('--cmdline', w.cmdline);
+  if (arm.recovery !== 'monitor') args.push('--recovery', arm.recovery);
+  if (arm.scrubEvery) args.push('--scrub-every', String(arm.scrubEvery));
+  args.push('--inject', fault);
+  for (const text of w.send) args.push('--send', escapeSend(text));
+  args.push('--prompt', w.prompt, '--until', w.until, '--max-cycles', String(limitCycle), '--golden', goldenPath);
+  return args.map(quote).join(' ');
+}

@@ -1,0 +1,24 @@
+/**
+ * A campaign worker thread (run by the pool in runner.ts): it keeps one ExperimentRunner,
+ * whose snapshots at the shell prompt are taken once per mode, and runs the tasks it is
+ * given. A task that never returns is ended from outside (the worker is terminated).
+ */
+import { ExperimentRunner, type GoldenRun, type RunRecord } from './experiment.js';
+import type { CampaignPlan } from './plan.js';
+import type { MirrorMode } from '../vmm/index.js';
+
+export type WorkerTask =
+  | { kind: 'golden'; plan: CampaignPlan; mode: MirrorMode }
+  | { kind: 'run'; plan: CampaignPlan; index: number; golden: GoldenRun; goldenPath: string };
+
+let runner: ExperimentRunner | null = null;
+let planId = '';
+
+export default async function work(task: WorkerTask): Promise<GoldenRun | RunRecord> {
+  if (!runner || planId !== task.plan.id) {
+    runner = new ExperimentRunner(task.plan);
+    planId = task.plan.id;
+  }
+  if (task.kind === 'golden') return runner.golden(task.mode);
+  return runner.run(task.index, task.golden, task.goldenPath);
+}
