@@ -98,6 +98,18 @@ test('campaign: a run killed mid-way resumes with no record lost or duplicated, 
   assert.deepEqual(after.slice(0, before.length), before, 'the records written before the kill are kept as they were');
 });
 
+test('campaign: a run past the wall-clock limit is recorded as a host timeout, and the campaign goes on', () => {
+  // spin runs for many seconds of host time: the golden run finishes, the runs are stopped at the limit.
+  const file = join(dir, 'slow.json');
+  let r = memvisor(['campaign', 'plan', '-o', file, '--mode', 'guest', '--runs', '2', '--send', 'spin 20000\\n', '--until', '^spin: done', '--wall-limit', '10']);
+  assert.equal(r.status, 0, r.stderr);
+  r = memvisor(['campaign', 'run', file, '--out', join(dir, 'slow-out'), '--threads', '2']);
+  assert.equal(r.status, 0, r.stderr);
+  const all = records(join(dir, 'slow-out', 'runs-0-of-1.jsonl'));
+  assert.deepEqual(all.map((x) => [x.status, x.outcome]), [['host-timeout', null], ['host-timeout', null]]);
+  assert.ok(all.every((x) => /memvisor run .*--inject/.test(x.command)), 'a host failure still says how to replay the run');
+});
+
 test('campaign: each record\'s printed command replays its outcome (a sample of each class)', async (t) => {
   const out = join(dir, 'small-local');
   const all = records(join(out, 'runs-0-of-1.jsonl'));
