@@ -30,7 +30,6 @@ extern char end[];    // first address after the kernel (kernel.ld)
 #define MB_INFO_CMDLINE 0x004
 
 int opt_mirrorcheck = MIRRORCHECK_OFF;
-int opt_mirrorbug_read;
 
 static int
 hasword(char *s, char *word)
@@ -44,7 +43,6 @@ hasword(char *s, char *word)
 // Kernel options on the multiboot command line:
 //   mirrorcheck=syscall  compare native and mirror pages at every system call and exit
 //   mirrorcheck=exit     only when a mirrored process exits
-//   mirrorbug=read       (tests only) sys_read does not mirror: the check must notice
 static void
 parse_options(struct multiboot_info *mb)
 {
@@ -52,11 +50,8 @@ parse_options(struct multiboot_info *mb)
   char *cmdline = P2V(mb->cmdline);
   if (hasword(cmdline, "mirrorcheck=syscall")) opt_mirrorcheck = MIRRORCHECK_SYSCALL;
   else if (hasword(cmdline, "mirrorcheck=exit")) opt_mirrorcheck = MIRRORCHECK_EXIT;
-  if (hasword(cmdline, "mirrorbug=read")) opt_mirrorbug_read = 1;
-  if (opt_mirrorcheck || opt_mirrorbug_read)
-    cprintf("MemV6 options: mirrorcheck=%s%s\n",
-            opt_mirrorcheck == MIRRORCHECK_SYSCALL ? "syscall" : opt_mirrorcheck == MIRRORCHECK_EXIT ? "exit" : "off",
-            opt_mirrorbug_read ? " mirrorbug=read" : "");
+  if (opt_mirrorcheck)
+    cprintf("MemV6 options: mirrorcheck=%s\n", opt_mirrorcheck == MIRRORCHECK_SYSCALL ? "syscall" : "exit");
 }
 
 // The end of the usable RAM that starts at 1 MiB, from the memory map if there is

@@ -18,6 +18,7 @@
 #define DPL_USER  0x3
 
 #define PGSIZE 4096
+#define BIGPGSIZE 0x400000   // a 4 MiB page (PTE_PS in a directory entry)
 #define PGROUNDUP(sz)  (((sz) + PGSIZE - 1) & ~(PGSIZE - 1))
 #define PGROUNDDOWN(a) (((a)) & ~(PGSIZE - 1))
 #define PDX(va) (((uint)(va) >> 22) & 0x3FF)
@@ -28,6 +29,7 @@
 #define PTE_P  0x001
 #define PTE_W  0x002
 #define PTE_U  0x004
+#define PTE_PCD 0x010   // cache disabled
 #define PTE_PS 0x080
 #define PTE_A   0x020   // accessed (set by the processor)
 #define PTE_D   0x040   // dirty (set by the processor on a write)
