@@ -117,7 +117,7 @@ void pushcli(void);
 void popcli(void);
 
 // swtch.S
-void swtch(struct context **old, struct context *new);
+void swtch(struct context *save, struct context *resume);
 
 // string.c
 int memcmp(const void *v1, const void *v2, uint n);

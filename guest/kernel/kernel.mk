@@ -2,7 +2,7 @@
 KOBJ := $(OUT)/obj/kernel
 KERNEL_C := main console uart cga kbd lapic ioapic mp kalloc vm proc trap mce syscall \
             sysproc sysfile file pipe exec fs log bio ide string
-KERNEL_S := swtch trapasm vectors initblob
+KERNEL_S := swtch trapentry initblob
 # entry.o first: the multiboot header must lie in the first 8 KiB of the file.
 KERNEL_OBJS := $(KOBJ)/entry.o $(addprefix $(KOBJ)/,$(addsuffix .o,$(KERNEL_C) $(KERNEL_S)))
 KERNEL_HEADERS := $(wildcard kernel/*.h include/*.h)

@@ -63,8 +63,8 @@ struct segdesc {
 #define STA_W 0x2
 #define STA_R 0x2
 #define STS_T32A 0x9
-#define STS_IG32 0xE
-#define STS_TG32 0xF
+#define STS_IG32 0xE   // interrupt gate: interrupts off on entry
+#define STS_TG32 0xF   // trap gate: interrupts stay as they were
 
 struct taskstate {
   uint link;
@@ -74,27 +74,11 @@ struct taskstate {
   ushort t, iomb;
 };
 
+// An IDT entry (an interrupt or trap gate), as two words: the handler's offset split
+// around the code selector and the type, privilege and present bits (trap.c fills them).
 struct gatedesc {
-  uint off_15_0 : 16;
-  uint cs : 16;
-  uint args : 5;
-  uint rsv1 : 3;
-  uint type : 4;
-  uint s : 1;
-  uint dpl : 2;
-  uint p : 1;
-  uint off_31_16 : 16;
+  uint lo;   // selector << 16 | offset bits 0-15
+  uint hi;   // offset bits 16-31 << 16 | present | DPL << 13 | type << 8
 };
-
-#define SETGATE(gate, istrap, sel, off, d) {          \
-  (gate).off_15_0 = (uint)(off) & 0xffff;             \
-  (gate).cs = (sel);                                  \
-  (gate).args = 0;                                    \
-  (gate).rsv1 = 0;                                    \
-  (gate).type = (istrap) ? STS_TG32 : STS_IG32;       \
-  (gate).s = 0;                                       \
-  (gate).dpl = (d);                                   \
-  (gate).p = 1;                                       \
-  (gate).off_31_16 = (uint)(off) >> 16;               \
-}
+#define GATE_PRESENT 0x8000
 #endif

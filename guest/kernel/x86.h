@@ -34,17 +34,20 @@ static inline uint rcr2(void) { uint v; asm volatile("movl %%cr2,%0" : "=r"(v));
 static inline void lcr3(uint v) { asm volatile("movl %0,%%cr3" : : "r"(v)); }
 static inline uint rcr3(void) { uint v; asm volatile("movl %%cr3,%0" : "=r"(v)); return v; }
 
-// The frame trap() receives: what alltraps pushed and what the CPU pushed.
+// The interrupted state, as trapentry.S leaves it on the kernel stack for trap(): lowest
+// address first, what trap_entry pushed, what the vector's stub pushed, then what the
+// processor pushed. A segment register is pushed as a 32-bit word; its upper half is
+// not ours to read.
 struct trapframe {
-  uint edi, esi, ebp, oesp, ebx, edx, ecx, eax;  // pushal
-  ushort gs, padding1, fs, padding2, es, padding3, ds, padding4;
-  uint trapno;
-  uint err;
+  uint edi, esi, ebp, esp_unused, ebx, edx, ecx, eax;  // pushal (the esp it saves is not restored)
+  ushort gs, gs_hi, fs, fs_hi, es, es_hi, ds, ds_hi;
+  uint trapno;       // the vector
+  uint err;          // the error code, or 0
   uint eip;
-  ushort cs, padding5;
+  ushort cs, cs_hi;
   uint eflags;
-  uint esp;          // only on a ring change
-  ushort ss, padding6;
+  uint esp;          // user mode's stack: pushed only when the trap changed privilege
+  ushort ss, ss_hi;
 };
 
 static inline void
