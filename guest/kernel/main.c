@@ -107,12 +107,14 @@ kmain(uint mbinfo_phys)
   scheduler();
 }
 
-// Page directory used from entry.S until kvmalloc(): 4 MiB pages mapping physical
-// 0-8 MiB at virtual 0 (to survive enabling paging) and at KERNBASE.
+// The page directory entry.S turns paging on with, used until kvmalloc(): physical
+// 0-8 MiB (the kernel, its boot stack and the first pages kinit hands out) as two 4 MiB
+// pages, both at 0, where entry.S runs when paging starts, and at KERNBASE.
+#define BOOT_PAGE(pa) ((pa) | PTE_P | PTE_W | PTE_PS)
 __attribute__((__aligned__(PGSIZE)))
 pde_t bootpgdir[NPDENTRIES] = {
-  [0] = (0) | PTE_P | PTE_W | PTE_PS,
-  [1] = (0x400000) | PTE_P | PTE_W | PTE_PS,
-  [KERNBASE >> 22] = (0) | PTE_P | PTE_W | PTE_PS,
-  [(KERNBASE >> 22) + 1] = (0x400000) | PTE_P | PTE_W | PTE_PS,
+  [PDX(0)] = BOOT_PAGE(0),
+  [PDX(BIGPGSIZE)] = BOOT_PAGE(BIGPGSIZE),
+  [PDX(KERNBASE)] = BOOT_PAGE(0),
+  [PDX(KERNBASE + BIGPGSIZE)] = BOOT_PAGE(BIGPGSIZE),
 };
