@@ -70,13 +70,11 @@ filestat(struct file *f, struct stat *st)
   return 0;
 }
 
-// Read up to n bytes into dst at the file's offset, which advances.
-int
-fileread(struct file *f, struct memref dst, int n)
+// ---- Reading and writing an inode, at the file's offset ----
+
+static int
+inode_read(struct file *f, struct memref dst, int n)
 {
-  if (!f->readable) return -1;
-  if (f->type == FD_PIPE) return piperead(f->pipe, dst, n);
-  if (f->type != FD_INODE) panic("fileread: unknown file type");
   ilock(f->ip);
   int r = readi(f->ip, dst, f->off, n);
   if (r > 0) f->off += r;
@@ -89,14 +87,10 @@ fileread(struct file *f, struct memref dst, int n)
 // block and two bitmap blocks may change; the data's share is halved for safety.
 #define MAXWRITE (((MAXOPBLOCKS - 1 - 2 - 2) / 2) * BSIZE)
 
-// Write n bytes from src at the file's offset, which advances; n, or -1 if not all of
-// them could be written.
-int
-filewrite(struct file *f, struct memref src, int n)
+// Large writes go in pieces, a transaction each; all n bytes, or -1.
+static int
+inode_write(struct file *f, struct memref src, int n)
 {
-  if (!f->writable) return -1;
-  if (f->type == FD_PIPE) return pipewrite(f->pipe, src, n);
-  if (f->type != FD_INODE) panic("filewrite: unknown file type");
   int written = 0;
   while (written < n) {
     int piece = n - written < MAXWRITE ? n - written : MAXWRITE;
@@ -111,4 +105,28 @@ filewrite(struct file *f, struct memref src, int n)
     written += piece;
   }
   return written == n ? n : -1;
+}
+
+// ---- Through any open file ----
+
+int
+fileread(struct file *f, struct memref dst, int n)
+{
+  if (!f->readable) return -1;
+  switch (f->type) {
+  case FD_PIPE: return piperead(f->pipe, dst, n);
+  case FD_INODE: return inode_read(f, dst, n);
+  default: panic("fileread: not an open file");
+  }
+}
+
+int
+filewrite(struct file *f, struct memref src, int n)
+{
+  if (!f->writable) return -1;
+  switch (f->type) {
+  case FD_PIPE: return pipewrite(f->pipe, src, n);
+  case FD_INODE: return inode_write(f, src, n);
+  default: panic("filewrite: not an open file");
+  }
 }

@@ -211,38 +211,53 @@ sys_unlink(void)
 
 // ---- New inodes ----
 
-// A new inode of the given type named path, returned locked; 0 if path's parent does
-// not exist, the name is taken, or the disk has no free inode. A taken name is fine for
-// open(O_CREATE) of a plain file: that file is returned instead.
+// A new directory's "." and ".."; ".." is one more link to its parent.
+static void
+make_dots(struct inode *dir, struct inode *parent)
+{
+  if (dirlink(dir, ".", dir->inum) < 0 || dirlink(dir, "..", parent->inum) < 0) panic("create: . and ..");
+  parent->disk.nlink++;
+  iupdate(parent);
+}
+
+// A new inode of the given type with the entry name in directory dp (locked); returned
+// locked, or 0 if the disk has no free inode.
+static struct inode *
+new_inode(struct inode *dp, char *name, short type, short major, short minor)
+{
+  struct inode *ip = ialloc(dp->dev, type);
+  if (!ip) return 0;
+  ilock(ip);
+  ip->disk.major = major;
+  ip->disk.minor = minor;
+  ip->disk.nlink = 1;  // the entry about to be made in dp
+  iupdate(ip);
+  if (type == T_DIR) make_dots(ip, dp);
+  if (dirlink(dp, name, ip->inum) < 0) panic("create: entry in the parent");
+  return ip;
+}
+
+// The inode for a new name path, of the given type, returned locked; 0 if path's
+// directory does not exist, the name is taken or no inode is free. A taken name is
+// fine for open(O_CREATE) of a plain file: that file is returned instead.
 static struct inode *
 create(char *path, short type, short major, short minor)
 {
   char name[DIRSIZ];
-  struct inode *dp = nameiparent(path, name), *ip;
+  struct inode *dp = nameiparent(path, name);
   if (!dp) return 0;
   ilock(dp);
-  if ((ip = dirlookup(dp, name, 0)) != 0) {
+  struct inode *ip = dirlookup(dp, name, 0);
+  if (!ip) {
+    ip = new_inode(dp, name, type, major, minor);
     iunlockput(dp);
-    ilock(ip);
-    if (type == T_FILE && ip->disk.type == T_FILE) return ip;
-    iunlockput(ip);
-    return 0;
-  }
-  if ((ip = ialloc(dp->dev, type)) != 0) {
-    ilock(ip);
-    ip->disk.major = major;
-    ip->disk.minor = minor;
-    ip->disk.nlink = 1;
-    iupdate(ip);
-    if (type == T_DIR) {  // "." and "..", which counts as a link to dp
-      if (dirlink(ip, ".", ip->inum) < 0 || dirlink(ip, "..", dp->inum) < 0) panic("create: . and ..");
-      dp->disk.nlink++;
-      iupdate(dp);
-    }
-    if (dirlink(dp, name, ip->inum) < 0) panic("create: entry in the parent");
+    return ip;
   }
   iunlockput(dp);
-  return ip;
+  ilock(ip);
+  if (type == T_FILE && ip->disk.type == T_FILE) return ip;
+  iunlockput(ip);
+  return 0;
 }
 
 // mkdir(path) and mknod(path, major, minor).

@@ -77,7 +77,7 @@ switchuvm(struct proc *p)
 {
   struct cpu *c = &cpu0;
   pushcli();
-  c->gdt[SEG_TSS] = SEG_BYTES(STS_T32A, &c->ts, sizeof(c->ts) - 1, 0);
+  c->gdt[SEG_TSS] = SEG_TASK(&c->ts);
   c->ts.ss0 = SEG_KDATA << 3;
   c->ts.esp0 = (uint)p->kstack + KSTACKSIZE;
   c->ts.iomb = 0xFFFF;
