@@ -359,9 +359,10 @@ remappage(pde_t *pgdir, uint va, char *mem)
 // below. copyin() and copyinstr() read it; copyout() writes it. Everything else is
 // built on them: system-call arguments (syscall.c), the memrefs through which the file
 // system, pipes and the console move data (deliver and collect), exec's loader and
-// initial stack. A user address is carried as a uint, never as a pointer, so no other
-// code can dereference one by accident; `grep -n 'copyout\|deliver' guest/kernel/*.c`
-// lists every place the kernel writes user memory.
+// initial stack. A user address is carried as a uint, never as a pointer, and the one
+// function that turns it into a kernel pointer, uva2ka(), is private to this file. To
+// check: `grep -n uva2ka guest/kernel/*.c` finds vm.c alone, and
+// `grep -n 'copyout\|deliver' guest/kernel/*.c` lists every place that writes user memory.
 //
 // copyout() is also where mirroring happens: after the bytes reach the native pages,
 // the same bytes go to the twins of the pages that have one, so no caller can forget
