@@ -95,45 +95,56 @@ load_image(struct inode *ip, char *path, struct image *img)
   return 0;
 }
 
-// The initial stack, composed in a kernel page that stands for the stack page
-// [top - PGSIZE, top) and then copied out whole: the argument strings at the top, each
-// starting on a word boundary; below them argv[] and its NULL; then argv, argc and a
-// fake return address, where the stack pointer starts. The strings are read from the
-// calling process (uargv is its address). Returns the stack pointer, or 0 if an
-// argument is bad, there are more than MAXARG, or they do not fit in the page.
-static uint
-build_stack(pde_t *pgdir, uint top, uint uargv)
+// The arguments, gathered from the calling process before anything is loaded (bad
+// ones fail exec at once, cheaply): the strings packed at the top of a kernel page, each
+// starting on a word boundary, as they will lie at the top of the new stack page.
+struct args {
+  char *page;
+  int argc;
+  uint offset[MAXARG];  // where each string starts in the page
+  uint low;             // the lowest byte the strings use
+};
+
+// Gather the strings of the argv at user address uargv; 0, or -1 if an argument is bad,
+// there are more than MAXARG, or they do not fit in a page.
+static int
+gather_args(uint uargv, struct args *a)
 {
-  uint words[3 + MAXARG + 1];  // fake return address, argc, argv, argv[0..argc]
-  uint *argv = &words[3], base = top - PGSIZE, sp = top, uarg;
-  int argc = 0;
-  char *page = kalloc();
-  if (!page) return 0;
-  for (;; argc++) {
-    if (fetchword(uargv + 4 * argc, &uarg) < 0) goto fail;
-    if (uarg == 0) break;
-    if (argc == MAXARG) goto fail;
+  uint uarg;
+  a->argc = 0;
+  a->low = PGSIZE;
+  if ((a->page = kalloc()) == 0) return -1;
+  for (;; a->argc++) {
+    if (fetchword(uargv + 4 * a->argc, &uarg) < 0) return -1;
+    if (uarg == 0) return 0;
+    if (a->argc == MAXARG) return -1;
     // Into the free space at the page's bottom, then up under the previous string.
-    int len = fetchstr(uarg, page, sp - base);
-    if (len < 0) goto fail;
-    sp = (sp - (len + 1)) & ~3;
-    memmove(page + (sp - base), page, len + 1);
-    argv[argc] = sp;
+    int len = fetchstr(uarg, a->page, a->low);
+    if (len < 0) return -1;
+    a->low = (a->low - (len + 1)) & ~3;
+    memmove(a->page + a->low, a->page, len + 1);
+    a->offset[a->argc] = a->low;
   }
-  argv[argc] = 0;
-  uint size = (3 + argc + 1) * 4;
-  if (sp - base < size) goto fail;
+}
+
+// The initial stack, in the stack page [top - PGSIZE, top): the gathered strings at the
+// top; below them argv[] and its NULL; then argv, argc and a fake return address, where
+// the stack pointer starts. Composed in the arguments' page and copied out whole.
+// Returns the stack pointer, or 0 if it does not all fit in the page.
+static uint
+build_stack(pde_t *pgdir, uint top, struct args *a)
+{
+  uint base = top - PGSIZE, words[3 + MAXARG + 1];
+  uint size = (3 + a->argc + 1) * 4;
+  if (a->low < size) return 0;
+  uint sp = base + a->low - size;
   words[0] = 0xFFFFFFFF;
-  words[1] = argc;
-  words[2] = sp - (argc + 1) * 4;
-  sp -= size;
-  memmove(page + (sp - base), words, size);
-  if (copyout(pgdir, sp, page + (sp - base), top - sp) < 0) goto fail;
-  kfree(page);
-  return sp;
-fail:
-  kfree(page);
-  return 0;
+  words[1] = a->argc;
+  words[2] = sp + 3 * 4;  // argv: right above
+  for (int i = 0; i < a->argc; i++) words[3 + i] = base + a->offset[i];
+  words[3 + a->argc] = 0;
+  memmove(a->page + (sp - base), words, size);
+  return copyout(pgdir, sp, a->page + (sp - base), top - sp) < 0 ? 0 : sp;
 }
 
 // The last element of path: the process's new name.
@@ -150,6 +161,8 @@ int
 exec(char *path, uint uargv)
 {
   struct image img = { .pgdir = 0 };
+  struct args args = { .page = 0 };
+  if (gather_args(uargv, &args) < 0) goto fail;
 
   begin_op();
   struct inode *ip = namei(path);
@@ -166,8 +179,9 @@ exec(char *path, uint uargv)
   uint guard = PGROUNDUP(img.sz);
   if ((img.sz = allocuvm(img.pgdir, guard, guard + 2 * PGSIZE, img.mirrored)) == 0) goto fail;
   clearpteu(img.pgdir, guard);
-  uint sp = build_stack(img.pgdir, img.sz, uargv);
+  uint sp = build_stack(img.pgdir, img.sz, &args);
   if (sp == 0) goto fail;
+  kfree(args.page);
 
   // Nothing can fail from here: the new image replaces the old.
   struct proc *p = myproc();
@@ -184,6 +198,7 @@ exec(char *path, uint uargv)
   return 0;
 
 fail:
+  if (args.page) kfree(args.page);
   if (img.pgdir) freevm(img.pgdir);
   return -1;
 }
