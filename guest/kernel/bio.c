@@ -1,5 +1,7 @@
-// The buffer cache: NBUF block buffers in LRU order. A buffer is held by one
-// process at a time (busy); bread returns it held, brelse gives it back.
+// The buffer cache: NBUF copies of disk blocks, kept on one list from the most recently
+// to the least recently released. A buffer is held by one process at a time (busy):
+// bread returns it held, brelse gives it back. A dirty buffer (changed by a transaction
+// not yet installed) is never recycled, so the log finds it still cached.
 #include "types.h"
 #include "param.h"
 #include "fs.h"
@@ -7,31 +9,39 @@
 #include "defs.h"
 #include "sleeplock.h"
 
-static struct {
-  struct buf buf[NBUF];
-  struct buf head;  // head.next is the most recently used
-} bcache;
+static struct buf bufs[NBUF];
+static struct buf lru;  // the list's head: lru.next is the most recently used
+
+static void
+unlink_buf(struct buf *b)
+{
+  b->prev->next = b->next;
+  b->next->prev = b->prev;
+}
+
+static void
+push_front(struct buf *b)
+{
+  b->prev = &lru;
+  b->next = lru.next;
+  lru.next->prev = b;
+  lru.next = b;
+}
 
 void
 binit(void)
 {
-  bcache.head.prev = &bcache.head;
-  bcache.head.next = &bcache.head;
-  for (struct buf *b = bcache.buf; b < bcache.buf + NBUF; b++) {
-    b->next = bcache.head.next;
-    b->prev = &bcache.head;
-    bcache.head.next->prev = b;
-    bcache.head.next = b;
-  }
+  lru.prev = lru.next = &lru;
+  for (struct buf *b = bufs; b < bufs + NBUF; b++) push_front(b);
 }
 
-// The buffer for (dev, blockno), held; not necessarily read yet.
+// The buffer for (dev, blockno), held; its data is valid only if B_VALID is set.
 static struct buf *
 bget(uint dev, uint blockno)
 {
   struct buf *b;
   pushcli();
-  for (b = bcache.head.next; b != &bcache.head; b = b->next) {
+  for (b = lru.next; b != &lru; b = b->next) {  // cached?
     if (b->dev == dev && b->blockno == blockno) {
       b->refcnt++;
       popcli();
@@ -39,8 +49,7 @@ bget(uint dev, uint blockno)
       return b;
     }
   }
-  // Recycle the least recently used buffer nobody holds and that is clean.
-  for (b = bcache.head.prev; b != &bcache.head; b = b->prev) {
+  for (b = lru.prev; b != &lru; b = b->prev) {  // recycle the least recently used one
     if (b->refcnt == 0 && !(b->flags & B_DIRTY)) {
       b->dev = dev;
       b->blockno = blockno;
@@ -51,9 +60,10 @@ bget(uint dev, uint blockno)
       return b;
     }
   }
-  panic("bget: no buffers");
+  panic("bget: every buffer is in use");
 }
 
+// The block's buffer, held and read from disk if it was not cached.
 struct buf *
 bread(uint dev, uint blockno)
 {
@@ -62,27 +72,25 @@ bread(uint dev, uint blockno)
   return b;
 }
 
+// Write b (held) to disk now. The file system uses log_write instead.
 void
 bwrite(struct buf *b)
 {
-  if (!b->busy) panic("bwrite: not held");
+  if (!b->busy) panic("bwrite: buffer not held");
   b->flags |= B_DIRTY;
   iderw(b);
 }
 
+// Give b back; when nobody refers to it any more, it becomes the most recently used.
 void
 brelse(struct buf *b)
 {
-  if (!b->busy) panic("brelse: not held");
+  if (!b->busy) panic("brelse: buffer not held");
   RELEASE_BUSY(b->busy, b);
   pushcli();
-  if (--b->refcnt == 0) {  // move to the front: most recently used
-    b->next->prev = b->prev;
-    b->prev->next = b->next;
-    b->next = bcache.head.next;
-    b->prev = &bcache.head;
-    bcache.head.next->prev = b;
-    bcache.head.next = b;
+  if (--b->refcnt == 0) {
+    unlink_buf(b);
+    push_front(b);
   }
   popcli();
 }

@@ -1,38 +1,54 @@
-// The CGA text screen at physical 0xB8000 (80x25), with the hardware cursor.
+// The CGA text screen at physical 0xB8000: 80 columns by 25 rows of (attribute << 8 |
+// character) cells, and the hardware cursor, whose position the CRT controller keeps.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
 #include "x86.h"
 #include "defs.h"
 
-#define CRTPORT 0x3D4
+#define CRT_INDEX 0x3D4         // CRT controller: register number, then its value at +1
+#define CRT_CURSOR_HIGH 14
+#define CRT_CURSOR_LOW 15
 #define COLS 80
 #define ROWS 25
+#define BLANK (' ' | 0x0700)    // light grey on black
 static ushort *screen = (ushort *)P2V(0xB8000);
+
+static int
+cursor(void)
+{
+  outb(CRT_INDEX, CRT_CURSOR_HIGH);
+  int pos = inb(CRT_INDEX + 1) << 8;
+  outb(CRT_INDEX, CRT_CURSOR_LOW);
+  return pos | inb(CRT_INDEX + 1);
+}
+
+static void
+set_cursor(int pos)
+{
+  outb(CRT_INDEX, CRT_CURSOR_HIGH);
+  outb(CRT_INDEX + 1, pos >> 8);
+  outb(CRT_INDEX, CRT_CURSOR_LOW);
+  outb(CRT_INDEX + 1, pos);
+  screen[pos] = BLANK;
+}
 
 void
 cgaputc(int c)
 {
-  outb(CRTPORT, 14);
-  int pos = inb(CRTPORT + 1) << 8;
-  outb(CRTPORT, 15);
-  pos |= inb(CRTPORT + 1);
-
-  if (c == '\n')
+  int pos = cursor();
+  if (c == '\n') {
     pos += COLS - pos % COLS;
-  else if (c == '\b') {
-    if (pos > 0) screen[--pos] = ' ' | 0x0700;
-  } else
-    screen[pos++] = (c & 0xFF) | 0x0700;
-  if (pos < 0 || pos > ROWS * COLS) pos = 0;
-  if (pos / COLS >= ROWS - 1) {  // scroll up a line
-    memmove(screen, screen + COLS, sizeof(screen[0]) * (ROWS - 2) * COLS);
-    pos -= COLS;
-    memset(screen + pos, 0, sizeof(screen[0]) * (ROWS * COLS - pos));
+  } else if (c == '\b') {
+    if (pos > 0) screen[--pos] = BLANK;
+  } else {
+    screen[pos++] = (c & 0xFF) | (BLANK & 0xFF00);
   }
-  outb(CRTPORT, 14);
-  outb(CRTPORT + 1, pos >> 8);
-  outb(CRTPORT, 15);
-  outb(CRTPORT + 1, pos);
-  screen[pos] = ' ' | 0x0700;
+  if (pos < 0 || pos > ROWS * COLS) pos = 0;
+  if (pos >= (ROWS - 1) * COLS) {  // the last row is reached: everything moves up a row
+    memmove(screen, screen + COLS, (ROWS - 2) * COLS * sizeof(screen[0]));
+    pos -= COLS;
+    memset(screen + pos, 0, (ROWS * COLS - pos) * sizeof(screen[0]));
+  }
+  set_cursor(pos);
 }

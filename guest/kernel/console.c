@@ -1,5 +1,6 @@
-// The console: output to the UART and the CGA screen, input from either as a line
-// discipline (backspace, ^U kill line, ^D end of file, ^P process list).
+// The console: output to the UART and the CGA screen, and input from the UART or the
+// keyboard, edited a line at a time (backspace, ^U erases the line, ^D ends the input,
+// ^P lists the processes) before read() sees it.
 #include "types.h"
 #include "param.h"
 #include "fs.h"
@@ -17,8 +18,12 @@ typedef __builtin_va_list va_list;
 #define va_arg(ap, type) __builtin_va_arg(ap, type)
 #define va_end(ap) __builtin_va_end(ap)
 
-static int panicked;
+#define CTRL(letter) ((letter) - '@')
+
+static int panicked;  // after a panic, any other output stops the machine
 void uartenable(void);
+
+// ---- Output ----
 
 static void
 consputc(int c)
@@ -27,49 +32,60 @@ consputc(int c)
     cli();
     for (;;) asm volatile("hlt");
   }
-  if (c == '\b') {
-    uartputc('\b'); uartputc(' '); uartputc('\b');
-  } else {
-    uartputc(c);
+  if (c == '\b') {  // erase: back, overwrite with a blank, back again (the screen erases by itself)
+    uartputc('\b');
+    uartputc(' ');
   }
+  uartputc(c);
   cgaputc(c);
 }
 
 static void
-printint(int value, int base, int sign)
+putstring(char *s)
 {
-  static char digits[] = "0123456789abcdef";
-  char buf[16];
-  uint x = (sign && value < 0) ? -value : value;
-  int i = 0;
-  do buf[i++] = digits[x % base]; while ((x /= base) != 0);
-  if (sign && value < 0) buf[i++] = '-';
-  while (--i >= 0) consputc(buf[i]);
+  while (*s) consputc(*s++);
 }
 
-// Formatted output: %d %x %p %s %c %%.
+// value in base 10 (signed) or 16 (unsigned).
+static void
+putnumber(uint value, int base, int is_signed)
+{
+  char digits[12];
+  int n = 0, negative = is_signed && (int)value < 0;
+  if (negative) value = -value;
+  do {
+    digits[n++] = "0123456789abcdef"[value % base];
+    value /= base;
+  } while (value != 0);
+  if (negative) consputc('-');
+  while (n > 0) consputc(digits[--n]);
+}
+
+// Formatted output to the console: %d, %x (and %p), %s, %c and %%. Interrupts stay off
+// while it prints, so its lines never interleave with another process's output.
 void
 cprintf(char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
   pushcli();
-  for (int i = 0; fmt[i]; i++) {
-    int c = fmt[i] & 0xFF;
-    if (c != '%') { consputc(c); continue; }
-    c = fmt[++i] & 0xFF;
-    if (c == 0) break;
-    switch (c) {
-    case 'd': printint(va_arg(ap, int), 10, 1); break;
-    case 'x': case 'p': printint(va_arg(ap, int), 16, 0); break;
-    case 's': {
-      char *s = va_arg(ap, char *);
-      for (s = s ? s : "(null)"; *s; s++) consputc(*s);
-      break;
+  for (char *f = fmt; *f; f++) {
+    if (*f != '%') {
+      consputc(*f);
+      continue;
     }
-    case 'c': consputc(va_arg(ap, int)); break;
-    case '%': consputc('%'); break;
-    default: consputc('%'); consputc(c);
+    char conv = *++f;
+    if (conv == 0) break;  // a lone % at the end
+    if (conv == 'd') putnumber(va_arg(ap, int), 10, 1);
+    else if (conv == 'x' || conv == 'p') putnumber(va_arg(ap, uint), 16, 0);
+    else if (conv == 's') {
+      char *s = va_arg(ap, char *);
+      putstring(s ? s : "(null)");
+    } else if (conv == 'c') consputc(va_arg(ap, int));
+    else if (conv == '%') consputc('%');
+    else {  // unknown: print it as written
+      consputc('%');
+      consputc(conv);
     }
   }
   popcli();
@@ -85,89 +101,111 @@ panic(char *msg)
   for (;;) asm volatile("cli; hlt");
 }
 
+// ---- Input ----
+// Typed characters collect in a ring with three positions: read (the next character
+// read() returns), committed (the end of the lines read() may take: complete lines,
+// or a ^D) and typed (the end of what has been typed, which the editing keys change).
+
 #define INPUT_BUF 128
 static struct {
-  char buf[INPUT_BUF];
-  uint r, w, e;  // read, write (end of committed lines), edit positions
+  char ring[INPUT_BUF];
+  uint read, committed, typed;
 } input;
-#define C(x) ((x) - '@')
 
+// Echo and keep one typed character; a newline, a ^D or a full ring commits the line.
+static void
+type_char(int c)
+{
+  if (input.typed - input.read >= INPUT_BUF) return;  // full: drop it
+  if (c == '\r') c = '\n';
+  input.ring[input.typed++ % INPUT_BUF] = c;
+  consputc(c);
+  if (c == '\n' || c == CTRL('D') || input.typed - input.read == INPUT_BUF) {
+    input.committed = input.typed;
+    wakeup(&input.read);
+  }
+}
+
+// Take back the last typed character, if it is not committed yet. Is there one?
+static int
+erase_char(void)
+{
+  if (input.typed == input.committed) return 0;
+  input.typed--;
+  consputc('\b');
+  return 1;
+}
+
+// The keyboard or UART interrupt: take every character getc has.
 void
 consoleintr(int (*getc)(void))
 {
-  int c, dump = 0;
+  int c, list_processes = 0;
   while ((c = getc()) >= 0) {
-    switch (c) {
-    case 0:
-      break;
-    case C('P'):
-      dump = 1;
-      break;
-    case C('U'):
-      while (input.e != input.w && input.buf[(input.e - 1) % INPUT_BUF] != '\n') {
-        input.e--;
-        consputc('\b');
-      }
-      break;
-    case C('H'): case 0x7F:
-      if (input.e != input.w) {
-        input.e--;
-        consputc('\b');
-      }
-      break;
-    default:
-      if (input.e - input.r < INPUT_BUF) {
-        c = (c == '\r') ? '\n' : c;
-        input.buf[input.e++ % INPUT_BUF] = c;
-        consputc(c);
-        if (c == '\n' || c == C('D') || input.e == input.r + INPUT_BUF) {
-          input.w = input.e;
-          wakeup(&input.r);
-        }
-      }
-    }
+    if (c == 0) continue;
+    if (c == CTRL('P')) list_processes = 1;  // after the loop: procdump prints a lot
+    else if (c == CTRL('U')) while (erase_char()) ;
+    else if (c == CTRL('H') || c == 0x7F) erase_char();
+    else type_char(c);
   }
-  if (dump) procdump();
+  if (list_processes) procdump();
 }
 
+// read() on the console: wait for a committed line, then deliver its characters up to
+// its newline or n of them. A ^D ends the input: as the first character of a read it
+// is taken and the read returns 0 (end of file); later it ends the read and stays for
+// the next one.
 static int
-consoleread(struct inode *ip, char *dst, int n)
+consoleread(struct inode *ip, struct memref dst, int n)
 {
-  int target = n;
-  iunlock(ip);
+  int got = 0;
+  iunlock(ip);  // the wait may be long; the inode is not needed meanwhile
   pushcli();
-  while (n > 0) {
-    while (input.r == input.w) {
+  while (got < n) {
+    while (input.read == input.committed) {
       if (myproc()->killed) {
-        popcli();
-        ilock(ip);
-        return -1;
+        got = -1;
+        goto out;
       }
-      sleep(&input.r);
+      sleep(&input.read);
     }
-    int c = input.buf[input.r++ % INPUT_BUF];
-    if (c == C('D')) {  // end of file
-      if (n < target) input.r--;  // leave it for the next read, which returns 0
+    char c = input.ring[input.read % INPUT_BUF];
+    if (c == CTRL('D')) {
+      if (got == 0) input.read++;
       break;
     }
-    *dst++ = c;
-    --n;
+    if (deliver(&dst, &c, 1) < 0) {
+      got = -1;
+      break;
+    }
+    input.read++;
+    got++;
     if (c == '\n') break;
   }
+out:
   popcli();
   ilock(ip);
-  return target - n;
+  return got;
 }
 
+// write() on the console, a chunk at a time from src; interrupts stay off until the
+// last byte is out, so one write is never interleaved with another.
 static int
-consolewrite(struct inode *ip, char *buf, int n)
+consolewrite(struct inode *ip, struct memref src, int n)
 {
+  char chunk[128];
+  int done = 0;
   iunlock(ip);
   pushcli();
-  for (int i = 0; i < n; i++) consputc(buf[i] & 0xFF);
+  while (done < n) {
+    int m = n - done < (int)sizeof(chunk) ? n - done : (int)sizeof(chunk);
+    if (collect(chunk, &src, m) < 0) break;
+    for (int i = 0; i < m; i++) consputc(chunk[i] & 0xFF);
+    done += m;
+  }
   popcli();
   ilock(ip);
-  return n;
+  return done == n ? n : -1;
 }
 
 struct devsw devsw[NDEV];

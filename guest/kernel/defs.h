@@ -2,6 +2,17 @@
 struct buf; struct context; struct file; struct inode; struct pipe; struct proc;
 struct stat; struct superblock; struct trapframe;
 
+// One end of a data transfer: bytes in kernel memory, or in the user memory of an
+// address space. The file system, pipes and the console read into and write from
+// memrefs, with deliver() and collect() (vm.c), so that user memory is reached only
+// through copyout() and copyin().
+struct memref {
+  pde_t *pgdir;   // the address space whose user memory addr is in; 0: kernel memory
+  uint addr;      // the next byte; deliver() and collect() advance it
+};
+static inline struct memref kmem(void *p) { return (struct memref){ 0, (uint)p }; }
+static inline struct memref umem(pde_t *pgdir, uint va) { return (struct memref){ pgdir, va }; }
+
 // bio.c
 void binit(void);
 struct buf *bread(uint dev, uint blockno);
@@ -15,24 +26,27 @@ void consoleintr(int (*getc)(void));
 void panic(char *msg) __attribute__((noreturn));
 
 // exec.c
-int exec(char *path, char **argv);
+int exec(char *path, uint uargv);
 
 // file.c
 struct file *filealloc(void);
 void fileclose(struct file *f);
 struct file *filedup(struct file *f);
 void fileinit(void);
-int fileread(struct file *f, char *addr, int n);
+int fileread(struct file *f, struct memref dst, int n);
 int filestat(struct file *f, struct stat *st);
-int filewrite(struct file *f, char *addr, int n);
+int filewrite(struct file *f, struct memref src, int n);
 
 // fs.c
 void readsb(int dev, struct superblock *sb);
+int dirempty(struct inode *dp);
 int dirlink(struct inode *dp, char *name, uint inum);
 struct inode *dirlookup(struct inode *dp, char *name, uint *poff);
+void dirremove(struct inode *dp, uint off);
 struct inode *ialloc(uint dev, short type);
 struct inode *idup(struct inode *ip);
 void iinit(int dev);
+int isdir(struct inode *ip);
 void ilock(struct inode *ip);
 void iput(struct inode *ip);
 void iunlock(struct inode *ip);
@@ -41,9 +55,9 @@ void iupdate(struct inode *ip);
 int namecmp(const char *s, const char *t);
 struct inode *namei(char *path);
 struct inode *nameiparent(char *path, char *name);
-int readi(struct inode *ip, char *dst, uint off, uint n);
+int readi(struct inode *ip, struct memref dst, uint off, uint n);
 void stati(struct inode *ip, struct stat *st);
-int writei(struct inode *ip, char *src, uint off, uint n);
+int writei(struct inode *ip, struct memref src, uint off, uint n);
 
 // ide.c
 void ideinit(void);
@@ -82,8 +96,8 @@ void mpinit(void);
 // pipe.c
 int pipealloc(struct file **f0, struct file **f1);
 void pipeclose(struct pipe *p, int writable);
-int piperead(struct pipe *p, char *addr, int n);
-int pipewrite(struct pipe *p, char *addr, int n);
+int piperead(struct pipe *p, struct memref dst, int n);
+int pipewrite(struct pipe *p, struct memref src, int n);
 
 // proc.c
 void exit(void) __attribute__((noreturn));
@@ -103,7 +117,7 @@ void pushcli(void);
 void popcli(void);
 
 // swtch.S
-void swtch(struct context **old, struct context *new);
+void swtch(struct context *save, struct context *resume);
 
 // string.c
 int memcmp(const void *v1, const void *v2, uint n);
@@ -115,11 +129,11 @@ int strncmp(const char *p, const char *q, uint n);
 char *strncpy(char *s, const char *t, int n);
 
 // syscall.c
+int argaddr(int n, uint *va, int size);
 int argint(int n, int *ip);
-int argptr(int n, char **pp, int size);
-int argstr(int n, char **pp);
-int fetchint(uint addr, int *ip);
-int fetchstr(uint addr, char **pp);
+int argstr(int n, char *buf, uint max);
+int fetchstr(uint va, char *buf, uint max);
+int fetchword(uint va, uint *w);
 void syscall(void);
 
 // trap.c
@@ -139,31 +153,33 @@ void cgaputc(int c);
 void seginit(void);
 void kvmalloc(uint phystop);
 pde_t *setupkvm(void);
+void switchuvm(struct proc *p);
+void switchkvm(void);
+void inituvm(pde_t *pgdir, char *init, uint sz);
 int allocuvm(pde_t *pgdir, uint oldsz, uint newsz, int mirrored);
+int deallocuvm(pde_t *pgdir, uint oldsz, uint newsz);
 void dropmirror(pde_t *pgdir, uint va);
-void mirrorcopy(pde_t *pgdir, uint va, uint len);
+void freevm(pde_t *pgdir);
+void clearpteu(pde_t *pgdir, uint va);
+pde_t *copyuvm(pde_t *pgdir, uint sz);
 int mirrorcheck(struct proc *p, int dirtyonly);
 uint mirrorpages(pde_t *pgdir, uint sz);
-void usermirror(void *uva, uint len);
 int userpageof(struct proc *p, uint pa);
 uint userframe(pde_t *pgdir, uint va);
 void remappage(pde_t *pgdir, uint va, char *mem);
-struct trapframe;
+int copyout(pde_t *pgdir, uint va, const void *src, uint n);
+int copyin(pde_t *pgdir, void *dst, uint va, uint n);
+int copyinstr(pde_t *pgdir, char *dst, uint va, uint max);
+int deliver(struct memref *to, const void *src, uint n);
+int collect(void *dst, struct memref *from, uint n);
+
+// mce.c
 void machinecheck(struct trapframe *tf);
-// Kernel options from the multiboot command line (main.c).
+
+// main.c: kernel options from the multiboot command line.
 #define MIRRORCHECK_OFF     0
 #define MIRRORCHECK_EXIT    1   // full divergence check when a mirrored process exits
 #define MIRRORCHECK_SYSCALL 2   // and of the pages written since, at every system call
 extern int opt_mirrorcheck;
-extern int opt_mirrorbug_read;  // test only: sys_read forgets to mirror (negative control)
-int deallocuvm(pde_t *pgdir, uint oldsz, uint newsz);
-void freevm(pde_t *pgdir);
-void inituvm(pde_t *pgdir, char *init, uint sz);
-int loaduvm(pde_t *pgdir, char *addr, struct inode *ip, uint offset, uint sz);
-pde_t *copyuvm(pde_t *pgdir, uint sz);
-void switchuvm(struct proc *p);
-void switchkvm(void);
-int copyout(pde_t *pgdir, uint va, void *p, uint len);
-void clearpteu(pde_t *pgdir, char *uva);
 
 #define NELEM(x) (sizeof(x) / sizeof((x)[0]))

@@ -1,7 +1,8 @@
-# Multiboot entry. The loader jumps to _start (a physical address) in protected mode
-# with paging off, EAX = 0x2BADB002 and EBX = the physical address of its info block.
-# We turn on paging with bootpgdir (4 MiB pages mapping the low 8 MiB both at 0 and
-# at KERNBASE), switch to a boot stack, and call kmain(info) at its linked address.
+# Multiboot entry. The loader starts us at _start, a physical address, in protected mode
+# with paging off, EAX = 0x2BADB002 and EBX = the physical address of its information
+# block. We page with bootpgdir (main.c: 4 MiB pages mapping physical 0-8 MiB both at 0,
+# where we run now, and at KERNBASE, where we are linked), move to a stack at the
+# linked addresses and call kmain(info).
 #include "mmu.h"
 #include "memlayout.h"
 #include "param.h"
@@ -21,21 +22,21 @@ _start = V2P_WO(entry)
 
 .globl entry
 entry:
-  movl    %ebx, %edi
-  movl    %cr4, %eax
+  movl    %ebx, %esi                    # kmain's argument
+  movl    %cr4, %eax                    # 4 MiB pages; machine checks raise #MC
   orl     $(CR4_PSE | CR4_MCE), %eax
   movl    %eax, %cr4
   movl    $(V2P_WO(bootpgdir)), %eax
   movl    %eax, %cr3
-  movl    %cr0, %eax
-  orl     $(CR0_PG|CR0_WP), %eax
+  movl    %cr0, %eax                    # paging on; read-only pages bind the kernel too
+  orl     $(CR0_PG | CR0_WP), %eax
   movl    %eax, %cr0
-  movl    $(bootstack + KSTACKSIZE), %esp
-  pushl   %edi
-  movl    $kmain, %eax
+  movl    $(boot_stack + KSTACKSIZE), %esp
+  pushl   %esi
+  movl    $kmain, %eax                  # an absolute jump: up to the linked addresses
   call    *%eax
-1:
+halt:
   hlt
-  jmp     1b
+  jmp     halt
 
-.comm bootstack, KSTACKSIZE
+.comm boot_stack, KSTACKSIZE

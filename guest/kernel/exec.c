@@ -1,7 +1,8 @@
 // exec: replace the current process's memory with a program from the file system,
-// following xv6's rules: PT_LOAD segments at page-aligned addresses from 0, one
-// guard page and one stack page above them, and on the stack a fake return
-// address, argc, argv and the argument strings.
+// by the rules xv6 programs expect: PT_LOAD segments at page-aligned addresses from 0,
+// a guard page and one stack page above them, and on the stack a fake return address,
+// argc, argv and the argument strings. The new image is built whole in a new address
+// space; only when nothing can fail any more does it replace the old one.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -14,6 +15,15 @@
 #define ELF_PROG_NOTE 4
 #define MEMV6_NOTE_TRANSLATED 1
 
+// A program image under construction.
+struct image {
+  pde_t *pgdir;
+  uint sz;
+  uint entry;
+  int mirrored;   // translated: every page gets a twin
+  uint spill;     // the translator's spill page (no twin), or NOSPILL
+};
+
 // Is the program translated (mirrored)? Reads the translator's PT_NOTE: name "MemV6",
 // type 1, desc = the mirror offset (u32) and, optionally, the spill page (u32).
 // Returns 1 (and *spill) if mirrored, 0 if not, -1 (with a console message) if the
@@ -25,12 +35,12 @@ translated(struct inode *ip, struct elfhdr *elf, char *path, uint *spill)
   struct { uint namesz, descsz, type; char name[8]; uint desc[2]; } note;
   *spill = NOSPILL;
   for (int i = 0, off = elf->phoff; i < elf->phnum; i++, off += sizeof(ph)) {
-    if (readi(ip, (char *)&ph, off, sizeof(ph)) != sizeof(ph)) return -1;
+    if (readi(ip, kmem(&ph), off, sizeof(ph)) != sizeof(ph)) return -1;
     if (ph.type != ELF_PROG_NOTE) continue;
-    if (ph.filesz < 12 || readi(ip, (char *)&note, ph.off, 12) != 12) goto malformed;
+    if (ph.filesz < 12 || readi(ip, kmem(&note), ph.off, 12) != 12) goto malformed;
     if (note.namesz != 6 || note.type != MEMV6_NOTE_TRANSLATED) continue;  // another note
     if ((note.descsz != 4 && note.descsz != 8) || ph.filesz < 20 + note.descsz ||
-        readi(ip, (char *)&note, ph.off, 20 + note.descsz) != 20 + note.descsz ||
+        readi(ip, kmem(&note), ph.off, 20 + note.descsz) != 20 + note.descsz ||
         memcmp(note.name, "MemV6", 6) != 0)
       goto malformed;
     if (note.desc[0] != MIRROR_OFFSET) {
@@ -50,105 +60,145 @@ malformed:
   return -1;
 }
 
-// Load the program's segments into pgdir (with mirror pages if mirrored); the new
-// size, or 0 on failure.
+// Load the program's segments into pgdir (each page with its twin if mirrored: the
+// bytes reach both through copyout); the new size, or 0 on failure.
 static uint
 load_segments(pde_t *pgdir, struct inode *ip, struct elfhdr *elf, int mirrored)
 {
   uint sz = 0;
   struct proghdr ph;
   for (int i = 0, off = elf->phoff; i < elf->phnum; i++, off += sizeof(ph)) {
-    if (readi(ip, (char *)&ph, off, sizeof(ph)) != sizeof(ph)) return 0;
+    if (readi(ip, kmem(&ph), off, sizeof(ph)) != sizeof(ph)) return 0;
     if (ph.type != ELF_PROG_LOAD) continue;
     if (ph.memsz < ph.filesz || ph.vaddr + ph.memsz < ph.vaddr) return 0;
     if (ph.vaddr % PGSIZE != 0 || ph.vaddr + ph.memsz > USERTOP) return 0;
     if ((sz = allocuvm(pgdir, sz, ph.vaddr + ph.memsz, mirrored)) == 0) return 0;
-    if (loaduvm(pgdir, (char *)ph.vaddr, ip, ph.off, ph.filesz) < 0) return 0;
+    if (readi(ip, umem(pgdir, ph.vaddr), ph.off, ph.filesz) != ph.filesz) return 0;
   }
   return sz;
 }
 
-// Build the initial stack at the top of [.., sp): strings, then argv[], then argc
-// and a fake return address. Returns the new stack pointer, or 0.
-static uint
-build_stack(pde_t *pgdir, uint sp, char **argv)
+// Fill img from the program file ip (locked); 0, or -1.
+static int
+load_image(struct inode *ip, char *path, struct image *img)
 {
-  uint ustack[3 + MAXARG + 1];
-  int argc;
-  for (argc = 0; argv[argc]; argc++) {
-    if (argc >= MAXARG) return 0;
-    sp = (sp - (strlen(argv[argc]) + 1)) & ~3;
-    if (copyout(pgdir, sp, argv[argc], strlen(argv[argc]) + 1) < 0) return 0;
-    ustack[3 + argc] = sp;
+  struct elfhdr elf;
+  if (readi(ip, kmem(&elf), 0, sizeof(elf)) != sizeof(elf) || elf.magic != ELF_MAGIC) return -1;
+  if ((img->mirrored = translated(ip, &elf, path, &img->spill)) < 0) return -1;
+  if ((img->pgdir = setupkvm()) == 0) return -1;
+  if ((img->sz = load_segments(img->pgdir, ip, &elf, img->mirrored)) == 0) return -1;
+  if (img->spill != NOSPILL) {
+    if (img->spill >= img->sz) return -1;
+    dropmirror(img->pgdir, img->spill);
   }
-  ustack[3 + argc] = 0;
-  ustack[0] = 0xFFFFFFFF;       // fake return PC
-  ustack[1] = argc;
-  ustack[2] = sp - (argc + 1) * 4;  // argv
-  sp -= (3 + argc + 1) * 4;
-  if (copyout(pgdir, sp, ustack, (3 + argc + 1) * 4) < 0) return 0;
-  return sp;
+  img->entry = elf.entry;
+  return 0;
+}
+
+// The arguments, gathered from the calling process before anything is loaded (bad
+// ones fail exec at once, cheaply): the strings packed at the top of a kernel page, each
+// starting on a word boundary, as they will lie at the top of the new stack page.
+struct args {
+  char *page;
+  int argc;
+  uint offset[MAXARG];  // where each string starts in the page
+  uint low;             // the lowest byte the strings use
+};
+
+// Gather the strings of the argv at user address uargv; 0, or -1 if an argument is bad,
+// there are more than MAXARG, or they do not fit in a page.
+static int
+gather_args(uint uargv, struct args *a)
+{
+  uint uarg;
+  a->argc = 0;
+  a->low = PGSIZE;
+  if ((a->page = kalloc()) == 0) return -1;
+  for (;; a->argc++) {
+    if (fetchword(uargv + 4 * a->argc, &uarg) < 0) return -1;
+    if (uarg == 0) return 0;
+    if (a->argc == MAXARG) return -1;
+    // Into the free space at the page's bottom, then up under the previous string.
+    int len = fetchstr(uarg, a->page, a->low);
+    if (len < 0) return -1;
+    a->low = (a->low - (len + 1)) & ~3;
+    memmove(a->page + a->low, a->page, len + 1);
+    a->offset[a->argc] = a->low;
+  }
+}
+
+// The initial stack, in the stack page [top - PGSIZE, top): the gathered strings at the
+// top; below them argv[] and its NULL; then argv, argc and a fake return address, where
+// the stack pointer starts. Composed in the arguments' page and copied out whole.
+// Returns the stack pointer, or 0 if it does not all fit in the page.
+static uint
+build_stack(pde_t *pgdir, uint top, struct args *a)
+{
+  uint base = top - PGSIZE, words[3 + MAXARG + 1];
+  uint size = (3 + a->argc + 1) * 4;
+  if (a->low < size) return 0;
+  uint sp = base + a->low - size;
+  words[0] = 0xFFFFFFFF;
+  words[1] = a->argc;
+  words[2] = sp + 3 * 4;  // argv: right above
+  for (int i = 0; i < a->argc; i++) words[3 + i] = base + a->offset[i];
+  words[3 + a->argc] = 0;
+  memmove(a->page + (sp - base), words, size);
+  return copyout(pgdir, sp, a->page + (sp - base), top - sp) < 0 ? 0 : sp;
+}
+
+// The last element of path: the process's new name.
+static char *
+last_element(char *path)
+{
+  char *last = path;
+  for (char *s = path; *s; s++)
+    if (*s == '/') last = s + 1;
+  return last;
 }
 
 int
-exec(char *path, char **argv)
+exec(char *path, uint uargv)
 {
-  struct proc *cur = myproc();
-  pde_t *pgdir = 0;
-  struct elfhdr elf;
+  struct image img = { .pgdir = 0 };
+  struct args args = { .page = 0 };
+  if (gather_args(uargv, &args) < 0) goto fail;
 
   begin_op();
   struct inode *ip = namei(path);
-  if (!ip) {
-    end_op();
-    return -1;
+  int loaded = -1;
+  if (ip) {
+    ilock(ip);
+    loaded = load_image(ip, path, &img);
+    iunlockput(ip);
   }
-  ilock(ip);
-  uint sz = 0, sp;
-  if (readi(ip, (char *)&elf, 0, sizeof(elf)) != sizeof(elf) || elf.magic != ELF_MAGIC) goto bad;
-  uint spill;
-  int mirrored = translated(ip, &elf, path, &spill);
-  if (mirrored < 0) goto bad;
-  if ((pgdir = setupkvm()) == 0) goto bad;
-  if ((sz = load_segments(pgdir, ip, &elf, mirrored)) == 0) goto bad;
-  if (mirrored) {  // the image into both copies, then no twin for the spill page
-    mirrorcopy(pgdir, 0, sz);
-    if (spill != NOSPILL) {
-      if (spill >= sz) goto bad;
-      dropmirror(pgdir, spill);
-    }
-  }
-  iunlockput(ip);
   end_op();
-  ip = 0;
+  if (loaded < 0) goto fail;
 
   // A guard page (no user access), then the stack page.
-  sz = PGROUNDUP(sz);
-  if ((sz = allocuvm(pgdir, sz, sz + 2 * PGSIZE, mirrored)) == 0) goto bad;
-  clearpteu(pgdir, (char *)(sz - 2 * PGSIZE));
-  if ((sp = build_stack(pgdir, sz, argv)) == 0) goto bad;
+  uint guard = PGROUNDUP(img.sz);
+  if ((img.sz = allocuvm(img.pgdir, guard, guard + 2 * PGSIZE, img.mirrored)) == 0) goto fail;
+  clearpteu(img.pgdir, guard);
+  uint sp = build_stack(img.pgdir, img.sz, &args);
+  if (sp == 0) goto fail;
+  kfree(args.page);
 
-  char *last = path, *s;
-  for (s = path; *s; s++)
-    if (*s == '/') last = s + 1;
-  safestrcpy(cur->name, last, sizeof(cur->name));
-
-  pde_t *oldpgdir = cur->pgdir;
-  cur->pgdir = pgdir;
-  cur->sz = sz;
-  cur->mirrored = mirrored;
-  cur->spill = spill;
-  cur->tf->eip = elf.entry;
-  cur->tf->esp = sp;
-  switchuvm(cur);
-  freevm(oldpgdir);
+  // Nothing can fail from here: the new image replaces the old.
+  struct proc *p = myproc();
+  safestrcpy(p->name, last_element(path), sizeof(p->name));
+  pde_t *old = p->pgdir;
+  p->pgdir = img.pgdir;
+  p->sz = img.sz;
+  p->mirrored = img.mirrored;
+  p->spill = img.spill;
+  p->tf->eip = img.entry;
+  p->tf->esp = sp;
+  switchuvm(p);
+  freevm(old);
   return 0;
 
-bad:
-  if (pgdir) freevm(pgdir);
-  if (ip) {
-    iunlockput(ip);
-    end_op();
-  }
+fail:
+  if (args.page) kfree(args.page);
+  if (img.pgdir) freevm(img.pgdir);
   return -1;
 }

@@ -1,4 +1,5 @@
-// Open files: the table shared by all processes, and reads and writes through them.
+// Open files: the table every process's descriptors point into, and reading and
+// writing through an open file, whatever is behind it (an inode or a pipe).
 #include "types.h"
 #include "param.h"
 #include "fs.h"
@@ -13,49 +14,48 @@ fileinit(void)
 {
 }
 
+// An unused entry of the file table, with one reference; 0 if the table is full.
 struct file *
 filealloc(void)
 {
+  struct file *f;
   pushcli();
-  for (struct file *f = ftable; f < ftable + NFILE; f++) {
-    if (f->ref == 0) {
-      f->ref = 1;
-      popcli();
-      return f;
-    }
-  }
+  for (f = ftable; f < ftable + NFILE && f->ref != 0; f++)
+    ;
+  if (f == ftable + NFILE) f = 0;
+  else f->ref = 1;
   popcli();
-  return 0;
+  return f;
 }
 
 struct file *
 filedup(struct file *f)
 {
   pushcli();
-  if (f->ref < 1) panic("filedup");
+  if (f->ref < 1) panic("filedup: closed file");
   f->ref++;
   popcli();
   return f;
 }
 
+// Drop a reference; the last one closes what the file refers to. The entry is freed
+// before that, because closing may sleep (writing the pipe's other end awake, or the
+// inode through the log).
 void
 fileclose(struct file *f)
 {
   pushcli();
-  if (f->ref < 1) panic("fileclose");
-  if (--f->ref > 0) {
-    popcli();
-    return;
-  }
-  struct file ff = *f;
-  f->ref = 0;
-  f->type = FD_NONE;
+  if (f->ref < 1) panic("fileclose: closed file");
+  int last = --f->ref == 0;
+  struct file closing = *f;
+  if (last) f->type = FD_NONE;
   popcli();
-  if (ff.type == FD_PIPE) {
-    pipeclose(ff.pipe, ff.writable);
-  } else if (ff.type == FD_INODE) {
+  if (!last) return;
+  if (closing.type == FD_PIPE) {
+    pipeclose(closing.pipe, closing.writable);
+  } else if (closing.type == FD_INODE) {
     begin_op();
-    iput(ff.ip);
+    iput(closing.ip);
     end_op();
   }
 }
@@ -70,40 +70,63 @@ filestat(struct file *f, struct stat *st)
   return 0;
 }
 
-int
-fileread(struct file *f, char *addr, int n)
+// ---- Reading and writing an inode, at the file's offset ----
+
+static int
+inode_read(struct file *f, struct memref dst, int n)
 {
-  if (!f->readable) return -1;
-  if (f->type == FD_PIPE) return piperead(f->pipe, addr, n);
-  if (f->type != FD_INODE) panic("fileread");
   ilock(f->ip);
-  int r = readi(f->ip, addr, f->off, n);
+  int r = readi(f->ip, dst, f->off, n);
   if (r > 0) f->off += r;
   iunlock(f->ip);
   return r;
 }
 
-int
-filewrite(struct file *f, char *addr, int n)
+// The most bytes written in one transaction, whose blocks must fit in the log
+// (MAXOPBLOCKS): besides the data blocks, the inode, an indirect and a doubly-indirect
+// block and two bitmap blocks may change; the data's share is halved for safety.
+#define MAXWRITE (((MAXOPBLOCKS - 1 - 2 - 2) / 2) * BSIZE)
+
+// Large writes go in pieces, a transaction each; all n bytes, or -1.
+static int
+inode_write(struct file *f, struct memref src, int n)
 {
-  if (!f->writable) return -1;
-  if (f->type == FD_PIPE) return pipewrite(f->pipe, addr, n);
-  if (f->type != FD_INODE) panic("filewrite");
-  // Write in pieces small enough for one log transaction: the inode, an indirect
-  // and a doubly-indirect block, a bitmap block or two, and the data blocks.
-  int max = ((MAXOPBLOCKS - 1 - 2 - 2) / 2) * BSIZE;
-  int i = 0;
-  while (i < n) {
-    int n1 = n - i < max ? n - i : max;
+  int written = 0;
+  while (written < n) {
+    int piece = n - written < MAXWRITE ? n - written : MAXWRITE;
     begin_op();
     ilock(f->ip);
-    int r = writei(f->ip, addr + i, f->off, n1);
+    int r = writei(f->ip, src, f->off, piece);
     if (r > 0) f->off += r;
     iunlock(f->ip);
     end_op();
-    if (r < 0) break;
-    if (r != n1) panic("short filewrite");
-    i += r;
+    if (r != piece) break;  // the disk is full, or src went bad
+    src.addr += piece;
+    written += piece;
   }
-  return i == n ? n : -1;
+  return written == n ? n : -1;
+}
+
+// ---- Through any open file ----
+
+int
+fileread(struct file *f, struct memref dst, int n)
+{
+  if (!f->readable) return -1;
+  switch (f->type) {
+  case FD_PIPE: return piperead(f->pipe, dst, n);
+  case FD_INODE: return inode_read(f, dst, n);
+  default: panic("fileread: not an open file");
+  }
+}
+
+int
+filewrite(struct file *f, struct memref src, int n)
+{
+  if (!f->writable) return -1;
+  switch (f->type) {
+  case FD_PIPE: return pipewrite(f->pipe, src, n);
+  case FD_INODE: return inode_write(f, src, n);
+  default: panic("filewrite: not an open file");
+  }
 }

@@ -1,6 +1,6 @@
-// The file system (guest/FORMAT.md): blocks, inodes with direct, indirect and
-// doubly-indirect block maps, directories and path names. Every change to the disk
-// goes through the log (log_write), inside begin_op/end_op.
+// The file system (guest/FORMAT.md): the block bitmap, inodes with direct, indirect and
+// doubly-indirect block maps, file contents, directories and path names. Every change
+// to the disk goes through the log (log_write), inside begin_op/end_op.
 #include "types.h"
 #include "param.h"
 #include "stat.h"
@@ -23,56 +23,6 @@ readsb(int dev, struct superblock *out)
   brelse(b);
 }
 
-// ---- Blocks ----
-
-static void
-bzero(int dev, int bno)
-{
-  struct buf *b = bread(dev, bno);
-  memset(b->data, 0, BSIZE);
-  log_write(b);
-  brelse(b);
-}
-
-// A zeroed free block, now marked in use.
-static uint
-balloc(uint dev)
-{
-  for (uint base = 0; base < sb.size; base += BPB) {
-    struct buf *b = bread(dev, BBLOCK(base, sb));
-    for (uint bi = 0; bi < BPB && base + bi < sb.size; bi++) {
-      uchar mask = 1 << (bi % 8);
-      if (!(b->data[bi / 8] & mask)) {
-        b->data[bi / 8] |= mask;
-        log_write(b);
-        brelse(b);
-        bzero(dev, base + bi);
-        return base + bi;
-      }
-    }
-    brelse(b);
-  }
-  return 0;  // the disk is full
-}
-
-static void
-bfree(int dev, uint blockno)
-{
-  struct buf *b = bread(dev, BBLOCK(blockno, sb));
-  uint bi = blockno % BPB;
-  uchar mask = 1 << (bi % 8);
-  if (!(b->data[bi / 8] & mask)) panic("bfree: block already free");
-  b->data[bi / 8] &= ~mask;
-  log_write(b);
-  brelse(b);
-}
-
-// ---- Inodes ----
-// The inode cache holds each in-use inode once. ref counts pointers to the cached
-// entry; busy is its sleep lock; valid says whether the disk copy has been read.
-
-static struct inode icache[NINODE];
-
 void
 iinit(int dev)
 {
@@ -82,62 +32,82 @@ iinit(int dev)
           sb.size, sb.ninodes, sb.logstart, sb.inodestart, sb.bmapstart);
 }
 
-static struct inode *
-iget(uint dev, uint inum)
+// ---- Blocks ----
+// Bit b of the bitmap is set while block b is in use (the metadata blocks at the start
+// of the disk are marked in use by mkfs).
+
+// The bitmap byte that holds block bno's bit, in the bitmap block map, and the bit.
+static uchar *
+bitmap_byte(struct buf *map, uint bno, uchar *bit)
 {
-  struct inode *empty = 0;
-  pushcli();
-  for (struct inode *ip = icache; ip < &icache[NINODE]; ip++) {
-    if (ip->ref > 0 && ip->dev == dev && ip->inum == inum) {
-      ip->ref++;
-      popcli();
-      return ip;
-    }
-    if (!empty && ip->ref == 0) empty = ip;
-  }
-  if (!empty) panic("iget: no inodes");
-  empty->dev = dev;
-  empty->inum = inum;
-  empty->ref = 1;
-  empty->valid = 0;
-  empty->busy = 0;
-  popcli();
-  return empty;
+  *bit = 1 << (bno % 8);
+  return &map->data[(bno % BPB) / 8];
 }
 
-// A free inode of the given type, allocated on disk; returned unlocked, or 0.
-struct inode *
-ialloc(uint dev, short type)
+// A free block, marked in use and zeroed; 0 if the disk is full.
+static uint
+balloc(uint dev)
 {
-  for (uint inum = 1; inum < sb.ninodes; inum++) {
-    struct buf *b = bread(dev, IBLOCK(inum, sb));
-    struct dinode *dip = (struct dinode *)b->data + inum % IPB;
-    if (dip->type == 0) {
-      memset(dip, 0, sizeof(*dip));
-      dip->type = type;
-      log_write(b);
-      brelse(b);
-      return iget(dev, inum);
+  struct buf *map = 0;
+  for (uint bno = 0; bno < sb.size; bno++) {
+    if (bno % BPB == 0) {  // the next bitmap block
+      if (map) brelse(map);
+      map = bread(dev, BBLOCK(bno, sb));
     }
+    uchar bit, *byte = bitmap_byte(map, bno, &bit);
+    if (*byte & bit) continue;
+    *byte |= bit;
+    log_write(map);
+    brelse(map);
+    struct buf *b = bread(dev, bno);  // no stale data in a new block of a file
+    memset(b->data, 0, BSIZE);
+    log_write(b);
     brelse(b);
+    return bno;
   }
+  if (map) brelse(map);
   return 0;
 }
 
-// Write a changed in-memory inode to disk (through the log).
-void
-iupdate(struct inode *ip)
+static void
+bfree(int dev, uint bno)
 {
-  struct buf *b = bread(ip->dev, IBLOCK(ip->inum, sb));
-  struct dinode *dip = (struct dinode *)b->data + ip->inum % IPB;
-  dip->type = ip->type;
-  dip->major = ip->major;
-  dip->minor = ip->minor;
-  dip->nlink = ip->nlink;
-  dip->size = ip->size;
-  memmove(dip->addrs, ip->addrs, sizeof(ip->addrs));
-  log_write(b);
-  brelse(b);
+  struct buf *map = bread(dev, BBLOCK(bno, sb));
+  uchar bit, *byte = bitmap_byte(map, bno, &bit);
+  if (!(*byte & bit)) panic("bfree: block already free");
+  *byte &= ~bit;
+  log_write(map);
+  brelse(map);
+}
+
+// ---- Inodes ----
+// The inode cache holds each inode in use once; ref counts the pointers to an entry
+// (open files, current directories, path walks in progress). busy is the entry's sleep
+// lock, held while its fields are used; valid says whether `disk` has been read.
+
+static struct inode icache[NINODE];
+
+// The cache entry for (dev, inum), with one more reference; not locked, not read.
+static struct inode *
+iget(uint dev, uint inum)
+{
+  struct inode *ip, *unused = 0;
+  pushcli();
+  for (ip = icache; ip < &icache[NINODE]; ip++) {
+    if (ip->ref > 0 && ip->dev == dev && ip->inum == inum) break;
+    if (!unused && ip->ref == 0) unused = ip;
+  }
+  if (ip == &icache[NINODE]) {  // not cached: take over an unused entry
+    if (!unused) panic("iget: inode cache full");
+    ip = unused;
+    ip->dev = dev;
+    ip->inum = inum;
+    ip->valid = 0;
+    ip->busy = 0;
+  }
+  ip->ref++;
+  popcli();
+  return ip;
 }
 
 struct inode *
@@ -149,54 +119,85 @@ idup(struct inode *ip)
   return ip;
 }
 
-// Lock ip, reading it from disk the first time.
+// The disk inode inum inside its inode block, which *bp holds afterwards.
+static struct dinode *
+disk_inode(uint dev, uint inum, struct buf **bp)
+{
+  *bp = bread(dev, IBLOCK(inum, sb));
+  return (struct dinode *)(*bp)->data + inum % IPB;
+}
+
+// A free disk inode, given the type (so it is no longer free); its cache entry,
+// unlocked, or 0 if every inode is in use.
+struct inode *
+ialloc(uint dev, short type)
+{
+  for (uint inum = 1; inum < sb.ninodes; inum++) {
+    struct buf *b;
+    struct dinode *dip = disk_inode(dev, inum, &b);
+    int free = dip->type == 0;
+    if (free) {
+      memset(dip, 0, sizeof(*dip));
+      dip->type = type;
+      log_write(b);
+    }
+    brelse(b);
+    if (free) return iget(dev, inum);
+  }
+  return 0;
+}
+
+// Write ip's fields (locked, changed) to its disk inode, through the log.
+void
+iupdate(struct inode *ip)
+{
+  struct buf *b;
+  *disk_inode(ip->dev, ip->inum, &b) = ip->disk;
+  log_write(b);
+  brelse(b);
+}
+
+// Lock ip, reading its fields from disk the first time.
 void
 ilock(struct inode *ip)
 {
-  if (!ip || ip->ref < 1) panic("ilock");
+  if (!ip || ip->ref < 1) panic("ilock: no reference");
   ACQUIRE_BUSY(ip->busy, ip);
-  if (!ip->valid) {
-    struct buf *b = bread(ip->dev, IBLOCK(ip->inum, sb));
-    struct dinode *dip = (struct dinode *)b->data + ip->inum % IPB;
-    ip->type = dip->type;
-    ip->major = dip->major;
-    ip->minor = dip->minor;
-    ip->nlink = dip->nlink;
-    ip->size = dip->size;
-    memmove(ip->addrs, dip->addrs, sizeof(ip->addrs));
-    brelse(b);
-    ip->valid = 1;
-    if (ip->type == 0) panic("ilock: inode has no type");
-  }
+  if (ip->valid) return;
+  struct buf *b;
+  ip->disk = *disk_inode(ip->dev, ip->inum, &b);
+  brelse(b);
+  if (ip->disk.type == 0) panic("ilock: a free inode");
+  ip->valid = 1;
 }
 
 void
 iunlock(struct inode *ip)
 {
-  if (!ip || !ip->busy || ip->ref < 1) panic("iunlock");
+  if (!ip || !ip->busy || ip->ref < 1) panic("iunlock: not locked");
   RELEASE_BUSY(ip->busy, ip);
 }
 
 static void itrunc(struct inode *ip);
 
-// Drop a reference. The last reference to an inode with no links frees it on disk,
-// so iput must run inside a transaction.
+// Drop a reference. When the last reference to an inode that no directory names any
+// more goes, the inode and its blocks are freed on disk: so iput runs inside a
+// transaction.
 void
 iput(struct inode *ip)
 {
-  ACQUIRE_BUSY(ip->busy, ip);
-  if (ip->valid && ip->nlink == 0) {
-    pushcli();
-    int r = ip->ref;
-    popcli();
-    if (r == 1) {
-      itrunc(ip);
-      ip->type = 0;
-      iupdate(ip);
-      ip->valid = 0;
-    }
+  pushcli();
+  int last = ip->ref == 1;
+  popcli();
+  if (last && ip->valid && ip->disk.nlink == 0) {
+    // Nothing else can reach it now: no name leads to it, and this is the only reference.
+    ACQUIRE_BUSY(ip->busy, ip);
+    itrunc(ip);
+    ip->disk.type = 0;
+    iupdate(ip);
+    ip->valid = 0;
+    RELEASE_BUSY(ip->busy, ip);
   }
-  RELEASE_BUSY(ip->busy, ip);
   pushcli();
   ip->ref--;
   popcli();
@@ -207,6 +208,26 @@ iunlockput(struct inode *ip)
 {
   iunlock(ip);
   iput(ip);
+}
+
+// Is ip (unlocked) a directory?
+int
+isdir(struct inode *ip)
+{
+  ilock(ip);
+  int dir = ip->disk.type == T_DIR;
+  iunlock(ip);
+  return dir;
+}
+
+void
+stati(struct inode *ip, struct stat *st)
+{
+  st->dev = ip->dev;
+  st->ino = ip->inum;
+  st->type = ip->disk.type;
+  st->nlink = ip->disk.nlink;
+  st->size = ip->disk.size;
 }
 
 // ---- Block maps ----
@@ -235,16 +256,17 @@ indirect_entry(struct inode *ip, uint *table, uint index, int alloc)
 static uint
 bmap(struct inode *ip, uint bn)
 {
+  uint *addrs = ip->disk.addrs;
   if (bn < NDIRECT) {
-    if (ip->addrs[bn] == 0) ip->addrs[bn] = balloc(ip->dev);
-    return ip->addrs[bn];
+    if (addrs[bn] == 0) addrs[bn] = balloc(ip->dev);
+    return addrs[bn];
   }
   bn -= NDIRECT;
   if (bn < NINDIRECT)
-    return indirect_entry(ip, &ip->addrs[NDIRECT], bn, 1);
+    return indirect_entry(ip, &addrs[NDIRECT], bn, 1);
   bn -= NINDIRECT;
   if (bn < NINDIRECT * NINDIRECT) {
-    uint middle = indirect_entry(ip, &ip->addrs[NDIRECT + 1], bn / NINDIRECT, 1);
+    uint middle = indirect_entry(ip, &addrs[NDIRECT + 1], bn / NINDIRECT, 1);
     if (middle == 0) return 0;
     return indirect_entry(ip, &middle, bn % NINDIRECT, 1);
   }
@@ -270,76 +292,85 @@ free_indirect(struct inode *ip, uint blockno, int depth)
 static void
 itrunc(struct inode *ip)
 {
+  uint *addrs = ip->disk.addrs;
   for (int i = 0; i < NDIRECT; i++) {
-    if (ip->addrs[i]) {
-      bfree(ip->dev, ip->addrs[i]);
-      ip->addrs[i] = 0;
+    if (addrs[i]) {
+      bfree(ip->dev, addrs[i]);
+      addrs[i] = 0;
     }
   }
-  if (ip->addrs[NDIRECT]) free_indirect(ip, ip->addrs[NDIRECT], 1);
-  if (ip->addrs[NDIRECT + 1]) free_indirect(ip, ip->addrs[NDIRECT + 1], 2);
-  ip->addrs[NDIRECT] = ip->addrs[NDIRECT + 1] = 0;
-  ip->size = 0;
+  if (addrs[NDIRECT]) free_indirect(ip, addrs[NDIRECT], 1);
+  if (addrs[NDIRECT + 1]) free_indirect(ip, addrs[NDIRECT + 1], 2);
+  addrs[NDIRECT] = addrs[NDIRECT + 1] = 0;
+  ip->disk.size = 0;
   iupdate(ip);
 }
 
-void
-stati(struct inode *ip, struct stat *st)
+// ---- Contents ----
+// Data moves between the buffer cache and a memref directly: a read system call's bytes
+// go from the cached block to the user's buffer through copyout, with no copy between.
+
+// The device functions of a device inode, or 0 if its major number has none.
+static struct devsw *
+device(struct inode *ip)
 {
-  st->dev = ip->dev;
-  st->ino = ip->inum;
-  st->type = ip->type;
-  st->nlink = ip->nlink;
-  st->size = ip->size;
+  return ip->disk.major >= 0 && ip->disk.major < NDEV ? &devsw[ip->disk.major] : 0;
 }
 
-// ---- Reading and writing ----
-
+// Read n bytes at offset off of ip (locked) into dst: the number read (short at the
+// end of the file), or -1.
 int
-readi(struct inode *ip, char *dst, uint off, uint n)
+readi(struct inode *ip, struct memref dst, uint off, uint n)
 {
-  if (ip->type == T_DEV) {
-    if (ip->major < 0 || ip->major >= NDEV || !devsw[ip->major].read) return -1;
-    return devsw[ip->major].read(ip, dst, n);
+  if (ip->disk.type == T_DEV) {
+    struct devsw *dev = device(ip);
+    return dev && dev->read ? dev->read(ip, dst, n) : -1;
   }
-  if (off > ip->size || off + n < off) return -1;
-  if (off + n > ip->size) n = ip->size - off;
-  for (uint tot = 0, m; tot < n; tot += m, off += m, dst += m) {
+  uint size = ip->disk.size;
+  if (off > size || off + n < off) return -1;
+  n = min(n, size - off);
+  for (uint done = 0, chunk; done < n; done += chunk, off += chunk) {
     uint bno = bmap(ip, off / BSIZE);
-    if (bno == 0) panic("readi: hole in file");
+    if (bno == 0) panic("readi: file block missing");
     struct buf *b = bread(ip->dev, bno);
-    m = min(n - tot, BSIZE - off % BSIZE);
-    memmove(dst, b->data + off % BSIZE, m);
+    chunk = min(n - done, BSIZE - off % BSIZE);
+    int r = deliver(&dst, b->data + off % BSIZE, chunk);
     brelse(b);
+    if (r < 0) return -1;
   }
   return n;
 }
 
+// Write n bytes from src at offset off of ip (locked), growing the file if they reach
+// past its end: the number written (short if the disk fills), or -1.
 int
-writei(struct inode *ip, char *src, uint off, uint n)
+writei(struct inode *ip, struct memref src, uint off, uint n)
 {
-  if (ip->type == T_DEV) {
-    if (ip->major < 0 || ip->major >= NDEV || !devsw[ip->major].write) return -1;
-    return devsw[ip->major].write(ip, src, n);
+  if (ip->disk.type == T_DEV) {
+    struct devsw *dev = device(ip);
+    return dev && dev->write ? dev->write(ip, src, n) : -1;
   }
-  if (off > ip->size || off + n < off) return -1;
-  if (off + n > MAXFILE * BSIZE) return -1;
-  uint tot, m;
-  for (tot = 0; tot < n; tot += m, off += m, src += m) {
+  if (off > ip->disk.size || off + n < off || off + n > MAXFILE * BSIZE) return -1;
+  uint done = 0;
+  while (done < n) {
     uint bno = bmap(ip, off / BSIZE);
-    if (bno == 0) break;  // disk full
+    if (bno == 0) break;  // the disk is full
     struct buf *b = bread(ip->dev, bno);
-    m = min(n - tot, BSIZE - off % BSIZE);
-    memmove(b->data + off % BSIZE, src, m);
-    log_write(b);
+    uint chunk = min(n - done, BSIZE - off % BSIZE);
+    int r = collect(b->data + off % BSIZE, &src, chunk);
+    log_write(b);  // even after a failed collect: part of the block may have changed
     brelse(b);
+    if (r < 0) break;
+    done += chunk;
+    off += chunk;
   }
-  if (off > ip->size) ip->size = off;
-  iupdate(ip);  // bmap may have changed addrs even if the size did not change
-  return tot > 0 || n == 0 ? (int)tot : -1;
+  if (off > ip->disk.size) ip->disk.size = off;
+  iupdate(ip);  // bmap may have added blocks even where the size stayed
+  return done > 0 || n == 0 ? (int)done : -1;
 }
 
 // ---- Directories ----
+// A directory is a file of struct dirent; an entry with inum 0 is free.
 
 int
 namecmp(const char *s, const char *t)
@@ -347,99 +378,139 @@ namecmp(const char *s, const char *t)
   return strncmp(s, t, DIRSIZ);
 }
 
-// The entry called name in directory dp (locked), with its offset in *poff.
+// The entry at offset off of directory dp (locked).
+static void
+read_entry(struct inode *dp, uint off, struct dirent *de)
+{
+  if (readi(dp, kmem(de), off, sizeof(*de)) != sizeof(*de)) panic("directory: short read");
+}
+
+// The inode that name names in directory dp (locked), not locked itself, and the
+// entry's offset in *poff; 0 if there is none.
 struct inode *
 dirlookup(struct inode *dp, char *name, uint *poff)
 {
+  if (dp->disk.type != T_DIR) panic("dirlookup: not a directory");
   struct dirent de;
-  if (dp->type != T_DIR) panic("dirlookup: not a directory");
-  for (uint off = 0; off < dp->size; off += sizeof(de)) {
-    if (readi(dp, (char *)&de, off, sizeof(de)) != sizeof(de)) panic("dirlookup: read");
-    if (de.inum != 0 && namecmp(name, de.name) == 0) {
-      if (poff) *poff = off;
-      return iget(dp->dev, de.inum);
-    }
+  for (uint off = 0; off < dp->disk.size; off += sizeof(de)) {
+    read_entry(dp, off, &de);
+    if (de.inum == 0 || namecmp(name, de.name) != 0) continue;
+    if (poff) *poff = off;
+    return iget(dp->dev, de.inum);
   }
   return 0;
 }
 
-// Add the entry (name, inum) to directory dp (locked); -1 if name exists.
+// Add the entry (name, inum) to directory dp (locked), in the first free slot or at
+// the end; -1 if name is taken or the disk is full.
 int
 dirlink(struct inode *dp, char *name, uint inum)
 {
-  struct inode *ip = dirlookup(dp, name, 0);
-  if (ip) {
-    iput(ip);
+  struct inode *existing = dirlookup(dp, name, 0);
+  if (existing) {
+    iput(existing);
     return -1;
   }
   struct dirent de;
-  uint off;
-  for (off = 0; off < dp->size; off += sizeof(de)) {
-    if (readi(dp, (char *)&de, off, sizeof(de)) != sizeof(de)) panic("dirlink: read");
+  uint off = 0;
+  for (; off < dp->disk.size; off += sizeof(de)) {
+    read_entry(dp, off, &de);
     if (de.inum == 0) break;
   }
   strncpy(de.name, name, DIRSIZ);
   de.inum = inum;
-  if (writei(dp, (char *)&de, off, sizeof(de)) != sizeof(de)) return -1;
-  return 0;
+  return writei(dp, kmem(&de), off, sizeof(de)) == sizeof(de) ? 0 : -1;
+}
+
+// Free the entry at offset off of directory dp (locked).
+void
+dirremove(struct inode *dp, uint off)
+{
+  struct dirent de;
+  memset(&de, 0, sizeof(de));
+  if (writei(dp, kmem(&de), off, sizeof(de)) != sizeof(de)) panic("dirremove: write");
+}
+
+// Does directory dp (locked) hold nothing but "." and ".."?
+int
+dirempty(struct inode *dp)
+{
+  struct dirent de;
+  for (uint off = 2 * sizeof(de); off < dp->disk.size; off += sizeof(de)) {
+    read_entry(dp, off, &de);
+    if (de.inum != 0) return 0;
+  }
+  return 1;
 }
 
 // ---- Path names ----
+// A path is a list of elements separated by slashes, looked up one directory at a
+// time, from the root if it starts with '/', else from the current directory.
 
-// Copy the next element of path into name; return what follows it (no leading
-// slashes), or 0 if there is no element.
-static char *
-skipelem(char *path, char *name)
+// Take the next element off the front of *path into name (an element longer than
+// DIRSIZ is cut to its first DIRSIZ bytes, which then carry no NUL). 0 if none is left.
+static int
+next_element(char **path, char *name)
 {
-  while (*path == '/') path++;
-  if (*path == 0) return 0;
-  char *s = path;
-  while (*path != '/' && *path != 0) path++;
-  int len = path - s;
-  if (len >= DIRSIZ) memmove(name, s, DIRSIZ);
-  else {
-    memmove(name, s, len);
-    name[len] = 0;
-  }
-  while (*path == '/') path++;
-  return path;
+  char *s = *path;
+  while (*s == '/') s++;
+  if (*s == 0) return 0;
+  char *start = s;
+  while (*s != '/' && *s != 0) s++;
+  uint len = s - start;
+  memmove(name, start, min(len, DIRSIZ));
+  if (len < DIRSIZ) name[len] = 0;
+  *path = s;
+  return 1;
 }
 
+// Where a walk along path begins (a new reference).
 static struct inode *
-namex(char *path, int nameiparent, char *name)
+start_of(char *path)
 {
-  struct inode *ip = (*path == '/') ? iget(FSDEV, ROOTINO) : idup(myproc()->cwd);
-  while ((path = skipelem(path, name)) != 0) {
-    ilock(ip);
-    if (ip->type != T_DIR) {
-      iunlockput(ip);
-      return 0;
-    }
-    if (nameiparent && *path == 0) {  // stop one level early
-      iunlock(ip);
-      return ip;
-    }
-    struct inode *next = dirlookup(ip, name, 0);
-    iunlockput(ip);
-    if (!next) return 0;
-    ip = next;
-  }
-  if (nameiparent) {
-    iput(ip);
-    return 0;
-  }
-  return ip;
+  return *path == '/' ? iget(FSDEV, ROOTINO) : idup(myproc()->cwd);
 }
 
+// One step of a walk: the inode that name names in dir (a new reference), or 0 if dir is
+// not a directory or has no such entry. The reference to dir is given up either way.
+static struct inode *
+step(struct inode *dir, char *name)
+{
+  ilock(dir);
+  struct inode *next = dir->disk.type == T_DIR ? dirlookup(dir, name, 0) : 0;
+  iunlockput(dir);  // before next is locked: "." names dir itself
+  return next;
+}
+
+// The inode path names (a reference, unlocked), or 0.
 struct inode *
 namei(char *path)
 {
   char name[DIRSIZ];
-  return namex(path, 0, name);
+  struct inode *ip = start_of(path);
+  while (ip && next_element(&path, name))
+    ip = step(ip, name);
+  return ip;
 }
 
+// The directory that holds path's last element (a reference, unlocked), with that
+// element in name; 0 if there is no such directory, or no last element (as for "/").
 struct inode *
 nameiparent(char *path, char *name)
 {
-  return namex(path, 1, name);
+  char following[DIRSIZ];
+  struct inode *dir = start_of(path);
+  if (!next_element(&path, name)) {
+    iput(dir);
+    return 0;
+  }
+  while (dir && next_element(&path, following)) {  // name was not the last: go into it
+    dir = step(dir, name);
+    memmove(name, following, DIRSIZ);
+  }
+  if (dir && !isdir(dir)) {
+    iput(dir);
+    return 0;
+  }
+  return dir;
 }

@@ -1,22 +1,23 @@
-# The first user program, copied into process 1 by userinit():
-# exec("/init", {"init", 0}), and exit if that ever returns.
+# The first user program, which userinit() copies to address 0 of process 1. It asks
+# for exec("/init", {"init", 0}) the way a C program's stub would (arguments on the
+# stack above a return address), and exits, over and over, should exec ever fail.
 #include "syscall.h"
 
 .globl start
 start:
-  pushl $argv
-  pushl $init
-  pushl $0              # where a return address would be
+  pushl $init_argv
+  pushl $init_path
+  pushl $0                    # the stub's return address would be here
   movl  $SYS_exec, %eax
   int   $T_SYSCALL
-failed:
+give_up:
   movl  $SYS_exit, %eax
   int   $T_SYSCALL
-  jmp   failed
+  jmp   give_up
 
-init:
+init_path:
   .string "/init"
 .p2align 2
-argv:
-  .long init
+init_argv:
+  .long init_path
   .long 0

@@ -1,50 +1,51 @@
-// The physical page allocator: a free list of 4 KiB pages threaded through the
-// pages themselves.
+// Physical page allocation. Free pages form a stack, each free page holding the link
+// to the next one, so the allocator needs no memory of its own.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
 #include "mmu.h"
 #include "defs.h"
 
-struct run { struct run *next; };
-static struct run *freelist;
+struct freepage {
+  struct freepage *next;
+};
+static struct freepage *top;  // the most recently freed page
 static uint nfree;
-extern char end[];
+extern char end[];            // the first address after the kernel (kernel.ld)
 
+// Hand the whole pages in [vstart, vend) to the allocator.
 void
 kinit(void *vstart, void *vend)
 {
-  char *p = (char *)PGROUNDUP((uint)vstart);
-  for (; p + PGSIZE <= (char *)vend; p += PGSIZE)
+  for (char *p = (char *)PGROUNDUP((uint)vstart); p + PGSIZE <= (char *)vend; p += PGSIZE)
     kfree(p);
 }
 
 void
-kfree(char *v)
+kfree(char *page)
 {
-  if ((uint)v % PGSIZE || v < end || V2P(v) >= PHYSMAX)
-    panic("kfree: bad page");
-  memset(v, 1, PGSIZE);  // make use-after-free visible
-  struct run *r = (struct run *)v;
+  if ((uint)page % PGSIZE || page < end || V2P(page) >= PHYSMAX) panic("kfree: not a page of free memory");
+  memset(page, 1, PGSIZE);  // a stale pointer into a freed page reads garbage, not old data
+  struct freepage *f = (struct freepage *)page;
   pushcli();
-  r->next = freelist;
-  freelist = r;
+  f->next = top;
+  top = f;
   nfree++;
   popcli();
 }
 
-// A page of memory, or 0 when none is left.
+// A page of memory (its contents undefined), or 0 when none is left.
 char *
 kalloc(void)
 {
   pushcli();
-  struct run *r = freelist;
-  if (r) {
-    freelist = r->next;
+  struct freepage *f = top;
+  if (f) {
+    top = f->next;
     nfree--;
   }
   popcli();
-  return (char *)r;
+  return (char *)f;
 }
 
 uint

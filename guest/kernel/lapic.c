@@ -1,6 +1,6 @@
-// The local APIC: its timer drives scheduling (vector T_IRQ0 + IRQ_TIMER), and it
-// accepts end-of-interrupt for everything the IOAPIC routes. The legacy 8259 PICs
-// are masked: MemV6 uses the APICs only.
+// The local APIC: its timer drives scheduling (vector T_IRQ0 + IRQ_TIMER), and it takes
+// the end-of-interrupt for everything the IOAPIC delivers. The legacy 8259 PICs are
+// masked: MemV6 uses the APICs only.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -8,59 +8,61 @@
 #include "defs.h"
 #include "traps.h"
 
-#define ID      (0x0020 / 4)
-#define TPR     (0x0080 / 4)
-#define EOI     (0x00B0 / 4)
-#define SVR     (0x00F0 / 4)
-#define ESR     (0x0280 / 4)
-#define TIMER   (0x0320 / 4)
-#define LINT0   (0x0350 / 4)
-#define LINT1   (0x0360 / 4)
-#define ERROR   (0x0370 / 4)
-#define TICR    (0x0380 / 4)
-#define TDCR    (0x03E0 / 4)
-#define ENABLE    0x00000100
-#define PERIODIC  0x00020000
-#define MASKED    0x00010000
-#define DIVIDE_1  0x0000000B
+// Registers (Intel SDM vol. 3, "Local APIC Register Address Map"), as indices of
+// 32-bit words from the base.
+#define LAPIC_ID            (0x020 / 4)
+#define LAPIC_TPR           (0x080 / 4)  // task priority
+#define LAPIC_EOI           (0x0B0 / 4)
+#define LAPIC_SVR           (0x0F0 / 4)  // spurious interrupt vector, and the enable bit
+#define LAPIC_ESR           (0x280 / 4)  // error status
+#define LAPIC_LVT_TIMER     (0x320 / 4)
+#define LAPIC_LVT_LINT0     (0x350 / 4)
+#define LAPIC_LVT_LINT1     (0x360 / 4)
+#define LAPIC_LVT_ERROR     (0x370 / 4)
+#define LAPIC_TIMER_INITIAL (0x380 / 4)
+#define LAPIC_TIMER_DIVIDE  (0x3E0 / 4)
+#define SVR_ENABLE    0x00000100
+#define LVT_MASKED    0x00010000
+#define LVT_PERIODIC  0x00020000
+#define DIVIDE_BY_1   0x0000000B
 
 // Ticks per timer interrupt: QEMU's APIC clock is 1 GHz, so 10^7 gives 100 Hz.
 // A fixed count (no calibration against wall time) keeps runs deterministic.
 #define TIMER_COUNT 10000000
 
-volatile uint *lapic;  // set by mpinit()
+volatile uint *lapic;  // its base address, from the MP table (mp.c)
 
 static void
-lapicw(int index, int value)
+lapic_write(int reg, uint value)
 {
-  lapic[index] = value;
-  (void)lapic[ID];  // wait for the write to finish
+  lapic[reg] = value;
+  (void)lapic[LAPIC_ID];  // a read makes the write complete first
 }
 
 void
 lapicinit(void)
 {
   if (!lapic) panic("no local APIC (no MP table?)");
-  lapicw(SVR, ENABLE | (T_IRQ0 + IRQ_SPURIOUS));
-  lapicw(TDCR, DIVIDE_1);
-  lapicw(TIMER, PERIODIC | (T_IRQ0 + IRQ_TIMER));
-  lapicw(TICR, TIMER_COUNT);
-  lapicw(LINT0, MASKED);
-  lapicw(LINT1, MASKED);
-  lapicw(ERROR, T_IRQ0 + IRQ_ERROR);
-  lapicw(ESR, 0);
-  lapicw(ESR, 0);
-  lapicw(EOI, 0);
-  lapicw(TPR, 0);
+  lapic_write(LAPIC_SVR, SVR_ENABLE | (T_IRQ0 + IRQ_SPURIOUS));
+  lapic_write(LAPIC_TIMER_DIVIDE, DIVIDE_BY_1);
+  lapic_write(LAPIC_LVT_TIMER, LVT_PERIODIC | (T_IRQ0 + IRQ_TIMER));
+  lapic_write(LAPIC_TIMER_INITIAL, TIMER_COUNT);
+  lapic_write(LAPIC_LVT_LINT0, LVT_MASKED);  // devices come through the IOAPIC, not these pins
+  lapic_write(LAPIC_LVT_LINT1, LVT_MASKED);
+  lapic_write(LAPIC_LVT_ERROR, T_IRQ0 + IRQ_ERROR);
+  lapic_write(LAPIC_ESR, 0);  // a write latches the errors, the next one clears them
+  lapic_write(LAPIC_ESR, 0);
+  lapic_write(LAPIC_EOI, 0);  // anything still outstanding
+  lapic_write(LAPIC_TPR, 0);  // take interrupts of every priority
 }
 
 void
 lapiceoi(void)
 {
-  if (lapic) lapicw(EOI, 0);
+  if (lapic) lapic_write(LAPIC_EOI, 0);
 }
 
-// Mask both 8259s so that they never deliver anything.
+// Mask both 8259s (the master's and the slave's interrupt mask registers).
 void
 picinit(void)
 {

@@ -1,147 +1,135 @@
 // The write-ahead log (guest/FORMAT.md "Log"). A file-system operation runs between
-// begin_op() and end_op(); the blocks it changes go to the log first, and only a
-// committed log is installed at the blocks' homes, so a crash never leaves a
-// half-done operation on disk.
+// begin_op() and end_op(); the blocks it changes stay in the buffer cache (log_write
+// marks them) until the last operation of a transaction ends. Then they are copied to
+// the log, the header is written (the commit point), and only then are they written to
+// their homes. After a crash, a committed log is installed again at boot; an
+// uncommitted one is ignored. Either way no operation is ever half done on disk.
 #include "types.h"
 #include "param.h"
 #include "fs.h"
 #include "buf.h"
 #include "defs.h"
 
+// The header block: how many blocks the log holds, and their home block numbers.
 struct logheader {
   uint n;
   uint block[LOGSIZE];
 };
 
 static struct {
-  uint start;       // the header block
-  int size;
-  int outstanding;  // operations in progress
-  int committing;
   int dev;
-  struct logheader lh;
+  uint start;              // the header block; the logged copies follow it
+  int size;                // blocks in the log area, header included
+  int active;              // operations between begin_op and end_op
+  int committing;
+  struct logheader pending;  // the blocks the current transaction changed
 } log;
 
+// Copy every pending block between the log and its home: into the log before the
+// commit, out of it to the home afterwards (and when recovering).
 static void
-read_head(void)
+copy_blocks(int into_log)
 {
-  struct buf *b = bread(log.dev, log.start);
-  struct logheader *lh = (struct logheader *)b->data;
-  log.lh.n = lh->n;
-  if (log.lh.n > LOGSIZE) panic("log header: too many blocks");
-  for (int i = 0; i < log.lh.n; i++) log.lh.block[i] = lh->block[i];
-  brelse(b);
+  for (int i = 0; i < log.pending.n; i++) {
+    struct buf *copy = bread(log.dev, log.start + 1 + i);
+    struct buf *home = bread(log.dev, log.pending.block[i]);
+    struct buf *to = into_log ? copy : home;
+    memmove(to->data, (into_log ? home : copy)->data, BSIZE);
+    bwrite(to);
+    brelse(copy);
+    brelse(home);
+  }
 }
 
-// Writing the header with n > 0 is the commit point; with n = 0, the log is empty.
+// Write the header. With n > 0 this is the commit; with n = 0 it empties the log.
 static void
-write_head(void)
+write_header(void)
 {
   struct buf *b = bread(log.dev, log.start);
-  struct logheader *lh = (struct logheader *)b->data;
-  lh->n = log.lh.n;
-  for (int i = 0; i < log.lh.n; i++) lh->block[i] = log.lh.block[i];
+  memmove(b->data, &log.pending, sizeof(uint) * (1 + log.pending.n));
   bwrite(b);
   brelse(b);
 }
 
-// Copy committed blocks from the log to their homes.
 static void
-install_trans(void)
+read_header(void)
 {
-  for (int i = 0; i < log.lh.n; i++) {
-    struct buf *from = bread(log.dev, log.start + 1 + i);
-    struct buf *to = bread(log.dev, log.lh.block[i]);
-    memmove(to->data, from->data, BSIZE);
-    bwrite(to);
-    brelse(from);
-    brelse(to);
-  }
+  struct buf *b = bread(log.dev, log.start);
+  struct logheader *disk = (struct logheader *)b->data;
+  if (disk->n > LOGSIZE) panic("log header: more blocks than the log holds");
+  memmove(&log.pending, disk, sizeof(uint) * (1 + disk->n));
+  brelse(b);
 }
 
+// At boot: finish the transaction a crash may have interrupted after its commit.
 void
 initlog(int dev)
 {
   struct superblock sb;
   readsb(dev, &sb);
+  log.dev = dev;
   log.start = sb.logstart;
   log.size = sb.nlog;
-  log.dev = dev;
-  read_head();
-  if (log.lh.n > 0) cprintf("log: installing %d committed blocks\n", log.lh.n);
-  install_trans();
-  log.lh.n = 0;
-  write_head();
+  read_header();
+  if (log.pending.n > 0) cprintf("log: installing %d committed blocks\n", log.pending.n);
+  copy_blocks(0);
+  log.pending.n = 0;
+  write_header();
 }
 
+// Start an operation. It may change up to MAXOPBLOCKS blocks, so wait while a commit
+// is under way or the log could not hold that many more.
 void
 begin_op(void)
 {
   pushcli();
-  for (;;) {
-    if (log.committing ||
-        log.lh.n + (log.outstanding + 1) * MAXOPBLOCKS > LOGSIZE)
-      sleep(&log);  // wait for the commit, or for room in this transaction
-    else {
-      log.outstanding++;
-      break;
-    }
-  }
+  while (log.committing || log.pending.n + (log.active + 1) * MAXOPBLOCKS > LOGSIZE)
+    sleep(&log);
+  log.active++;
   popcli();
 }
 
 static void
 commit(void)
 {
-  if (log.lh.n == 0) return;
-  for (int i = 0; i < log.lh.n; i++) {  // cached blocks to the log
-    struct buf *to = bread(log.dev, log.start + 1 + i);
-    struct buf *from = bread(log.dev, log.lh.block[i]);
-    memmove(to->data, from->data, BSIZE);
-    bwrite(to);
-    brelse(from);
-    brelse(to);
-  }
-  write_head();      // commit
-  install_trans();
-  log.lh.n = 0;
-  write_head();      // the log is empty again
+  if (log.pending.n == 0) return;
+  copy_blocks(1);
+  write_header();  // the commit point
+  copy_blocks(0);
+  log.pending.n = 0;
+  write_header();
 }
 
+// End an operation; the last one out commits the transaction.
 void
 end_op(void)
 {
-  int do_commit = 0;
   pushcli();
-  if (log.committing) panic("end_op: committing");
-  if (--log.outstanding == 0) {
-    do_commit = 1;
-    log.committing = 1;
-  } else {
-    wakeup(&log);  // begin_op may be waiting for room
-  }
+  if (log.committing) panic("end_op: during a commit");
+  int last = --log.active == 0;
+  if (last) log.committing = 1;
+  else wakeup(&log);  // a begin_op may be waiting for the room this one reserved
   popcli();
-  if (do_commit) {
-    commit();
-    pushcli();
-    log.committing = 0;
-    wakeup(&log);
-    popcli();
-  }
+  if (!last) return;
+  commit();  // sleeps on the disk: not inside pushcli
+  pushcli();
+  log.committing = 0;
+  wakeup(&log);
+  popcli();
 }
 
-// Record that b changed: it will be written through the log at commit. Replaces bwrite.
+// Note that b (held) changed: it goes to disk with the transaction, and stays in the
+// cache until then (B_DIRTY). Used instead of bwrite. A block changed twice is logged
+// once.
 void
 log_write(struct buf *b)
 {
-  if (log.lh.n >= LOGSIZE || log.lh.n >= log.size - 1) panic("log_write: transaction too big");
-  if (log.outstanding < 1) panic("log_write outside of a transaction");
+  if (log.pending.n >= LOGSIZE || log.pending.n >= log.size - 1) panic("log_write: transaction too big");
+  if (log.active < 1) panic("log_write: outside a transaction");
   pushcli();
-  int i;
-  for (i = 0; i < log.lh.n; i++)
-    if (log.lh.block[i] == b->blockno) break;  // absorbed into the earlier write
-  log.lh.block[i] = b->blockno;
-  if (i == log.lh.n) log.lh.n++;
-  b->flags |= B_DIRTY;  // keep it cached until commit
+  int i = 0;
+  while (i < log.pending.n && log.pending.block[i] != b->blockno) i++;
+  if (i == log.pending.n) log.pending.block[log.pending.n++] = b->blockno;
+  b->flags |= B_DIRTY;
   popcli();
 }

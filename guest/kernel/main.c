@@ -30,7 +30,6 @@ extern char end[];    // first address after the kernel (kernel.ld)
 #define MB_INFO_CMDLINE 0x004
 
 int opt_mirrorcheck = MIRRORCHECK_OFF;
-int opt_mirrorbug_read;
 
 static int
 hasword(char *s, char *word)
@@ -44,7 +43,6 @@ hasword(char *s, char *word)
 // Kernel options on the multiboot command line:
 //   mirrorcheck=syscall  compare native and mirror pages at every system call and exit
 //   mirrorcheck=exit     only when a mirrored process exits
-//   mirrorbug=read       (tests only) sys_read does not mirror: the check must notice
 static void
 parse_options(struct multiboot_info *mb)
 {
@@ -52,11 +50,8 @@ parse_options(struct multiboot_info *mb)
   char *cmdline = P2V(mb->cmdline);
   if (hasword(cmdline, "mirrorcheck=syscall")) opt_mirrorcheck = MIRRORCHECK_SYSCALL;
   else if (hasword(cmdline, "mirrorcheck=exit")) opt_mirrorcheck = MIRRORCHECK_EXIT;
-  if (hasword(cmdline, "mirrorbug=read")) opt_mirrorbug_read = 1;
-  if (opt_mirrorcheck || opt_mirrorbug_read)
-    cprintf("MemV6 options: mirrorcheck=%s%s\n",
-            opt_mirrorcheck == MIRRORCHECK_SYSCALL ? "syscall" : opt_mirrorcheck == MIRRORCHECK_EXIT ? "exit" : "off",
-            opt_mirrorbug_read ? " mirrorbug=read" : "");
+  if (opt_mirrorcheck)
+    cprintf("MemV6 options: mirrorcheck=%s\n", opt_mirrorcheck == MIRRORCHECK_SYSCALL ? "syscall" : "exit");
 }
 
 // The end of the usable RAM that starts at 1 MiB, from the memory map if there is
@@ -112,12 +107,14 @@ kmain(uint mbinfo_phys)
   scheduler();
 }
 
-// Page directory used from entry.S until kvmalloc(): 4 MiB pages mapping physical
-// 0-8 MiB at virtual 0 (to survive enabling paging) and at KERNBASE.
+// The page directory entry.S turns paging on with, used until kvmalloc(): physical
+// 0-8 MiB (the kernel, its boot stack and the first pages kinit hands out) as two 4 MiB
+// pages, both at 0, where entry.S runs when paging starts, and at KERNBASE.
+#define BOOT_PAGE(pa) ((pa) | PTE_P | PTE_W | PTE_PS)
 __attribute__((__aligned__(PGSIZE)))
 pde_t bootpgdir[NPDENTRIES] = {
-  [0] = (0) | PTE_P | PTE_W | PTE_PS,
-  [1] = (0x400000) | PTE_P | PTE_W | PTE_PS,
-  [KERNBASE >> 22] = (0) | PTE_P | PTE_W | PTE_PS,
-  [(KERNBASE >> 22) + 1] = (0x400000) | PTE_P | PTE_W | PTE_PS,
+  [PDX(0)] = BOOT_PAGE(0),
+  [PDX(BIGPGSIZE)] = BOOT_PAGE(BIGPGSIZE),
+  [PDX(KERNBASE)] = BOOT_PAGE(0),
+  [PDX(KERNBASE + BIGPGSIZE)] = BOOT_PAGE(BIGPGSIZE),
 };

@@ -18,6 +18,7 @@
 #define DPL_USER  0x3
 
 #define PGSIZE 4096
+#define BIGPGSIZE 0x400000   // a 4 MiB page (PTE_PS in a directory entry)
 #define PGROUNDUP(sz)  (((sz) + PGSIZE - 1) & ~(PGSIZE - 1))
 #define PGROUNDDOWN(a) (((a)) & ~(PGSIZE - 1))
 #define PDX(va) (((uint)(va) >> 22) & 0x3FF)
@@ -28,6 +29,7 @@
 #define PTE_P  0x001
 #define PTE_W  0x002
 #define PTE_U  0x004
+#define PTE_PCD 0x010   // cache disabled
 #define PTE_PS 0x080
 #define PTE_A   0x020   // accessed (set by the processor)
 #define PTE_D   0x040   // dirty (set by the processor on a write)
@@ -35,34 +37,38 @@
 #define PTE_FLAGS(pte) ((uint)(pte) & 0xFFF)
 
 #ifndef __ASSEMBLER__
+// Segment types: code and data (with SEG_CODEDATA), then system types.
+#define STA_X 0x8      // executable
+#define STA_W 0x2      // data: writable
+#define STA_R 0x2      // code: readable
+#define STS_T32A 0x9   // an available 32-bit TSS
+#define STS_IG32 0xE   // interrupt gate: interrupts off on entry
+#define STS_TG32 0xF   // trap gate: interrupts stay as they were
+
+// A segment descriptor, as the two words the processor reads from the GDT.
 struct segdesc {
-  uint lim_15_0 : 16;
-  uint base_15_0 : 16;
-  uint base_23_16 : 8;
-  uint type : 4;
-  uint s : 1;
-  uint dpl : 2;
-  uint p : 1;
-  uint lim_19_16 : 4;
-  uint avl : 1;
-  uint rsv1 : 1;
-  uint db : 1;
-  uint g : 1;
-  uint base_31_24 : 8;
+  uint lo;   // base bits 0-15 << 16 | limit bits 0-15
+  uint hi;   // base 24-31 << 24 | flags << 20 | limit 16-19 << 16 | access << 8 | base 16-23
 };
+// The access byte: present, privilege (DPL << 5), code/data or system, and the type.
+#define SEG_PRESENT  0x80
+#define SEG_CODEDATA 0x10   // not a system segment (a TSS is one)
+// The flags.
+#define SEGF_32BIT   0x4    // 32-bit operands and addresses (D/B)
+#define SEGF_PAGES   0x8    // the limit counts 4 KiB pages, not bytes (G)
 
-// A flat 4 GiB segment (limit in 4 KiB units) or a byte-granular one (the TSS).
-#define SEG_FLAT(type, dpl) (struct segdesc) { 0xffff, 0, 0, type, 1, dpl, 1, 0xf, 0, 0, 1, 1, 0 }
-#define SEG_BYTES(type, base, lim, dpl) (struct segdesc) \
-  { (lim) & 0xffff, (uint)(base) & 0xffff, ((uint)(base) >> 16) & 0xff, type, 0, dpl, 1, \
-    (uint)(lim) >> 16, 0, 0, 1, 0, (uint)(base) >> 24 }
+static inline struct segdesc
+segment(uint base, uint limit, uint access, uint flags)
+{
+  struct segdesc d;
+  d.lo = (base & 0xFFFF) << 16 | (limit & 0xFFFF);
+  d.hi = (base & 0xFF000000) | flags << 20 | (limit & 0xF0000) | access << 8 | ((base >> 16) & 0xFF);
+  return d;
+}
 
-#define STA_X 0x8
-#define STA_W 0x2
-#define STA_R 0x2
-#define STS_T32A 0x9
-#define STS_IG32 0xE
-#define STS_TG32 0xF
+// A code or data segment covering all 4 GiB from 0, and the task state segment.
+#define SEG_FLAT(type, dpl) segment(0, 0xFFFFF, SEG_PRESENT | SEG_CODEDATA | (dpl) << 5 | (type), SEGF_32BIT | SEGF_PAGES)
+#define SEG_TASK(ts) segment((uint)(ts), sizeof(*(ts)) - 1, SEG_PRESENT | STS_T32A, SEGF_32BIT)
 
 struct taskstate {
   uint link;
@@ -72,27 +78,11 @@ struct taskstate {
   ushort t, iomb;
 };
 
+// An IDT entry (an interrupt or trap gate), as two words: the handler's offset split
+// around the code selector and the type, privilege and present bits (trap.c fills them).
 struct gatedesc {
-  uint off_15_0 : 16;
-  uint cs : 16;
-  uint args : 5;
-  uint rsv1 : 3;
-  uint type : 4;
-  uint s : 1;
-  uint dpl : 2;
-  uint p : 1;
-  uint off_31_16 : 16;
+  uint lo;   // selector << 16 | offset bits 0-15
+  uint hi;   // offset bits 16-31 << 16 | present | DPL << 13 | type << 8
 };
-
-#define SETGATE(gate, istrap, sel, off, d) {          \
-  (gate).off_15_0 = (uint)(off) & 0xffff;             \
-  (gate).cs = (sel);                                  \
-  (gate).args = 0;                                    \
-  (gate).rsv1 = 0;                                    \
-  (gate).type = (istrap) ? STS_TG32 : STS_IG32;       \
-  (gate).s = 0;                                       \
-  (gate).dpl = (d);                                   \
-  (gate).p = 1;                                       \
-  (gate).off_31_16 = (uint)(off) >> 16;               \
-}
+#define GATE_PRESENT 0x8000
 #endif

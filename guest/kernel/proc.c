@@ -13,94 +13,137 @@ struct cpu cpu0;
 static struct proc ptable[NPROC];
 static struct proc *initproc;
 static int nextpid = 1;
-extern void trapret(void);
 extern char initcode_start[], initcode_end[];
+void enter_user(struct trapframe *tf) __attribute__((noreturn));  // trapentry.S
 
 void
 pinit(void)
 {
 }
 
+// Interrupts off, nestable: the first pushcli remembers whether they were on, the
+// matching last popcli turns them back on if so.
 void
 pushcli(void)
 {
-  int eflags = readeflags();
+  int on = readeflags() & FL_IF;
   cli();
-  if (cpu0.ncli++ == 0)
-    cpu0.intena = eflags & FL_IF;
+  if (cpu0.ncli++ == 0) cpu0.intena = on;
 }
 
 void
 popcli(void)
 {
-  if (readeflags() & FL_IF) panic("popcli: interruptible");
-  if (--cpu0.ncli < 0) panic("popcli: unbalanced");
-  if (cpu0.ncli == 0 && cpu0.intena)
-    sti();
+  if (readeflags() & FL_IF) panic("popcli: interrupts are on");
+  if (--cpu0.ncli < 0) panic("popcli: without pushcli");
+  if (cpu0.ncli == 0 && cpu0.intena) sti();
 }
 
-static void forkret(void);
+// ---- Creating processes ----
 
-// An UNUSED slot made EMBRYO, with a kernel stack arranged so that its first
-// swtch() lands in forkret() and then returns to user space through trapret.
+// A new process's first run starts here, switched to by the scheduler (interrupts off,
+// no pushcli of its own), and leaves for user mode through its trap frame.
+static void
+forkret(void)
+{
+  static int first = 1;
+  cpu0.ncli = 0;
+  cpu0.intena = 0;
+  if (first) {  // these wait for the disk, so they need a process to sleep in
+    first = 0;
+    iinit(FSDEV);
+    initlog(FSDEV);
+  }
+  enter_user(myproc()->tf);
+}
+
+// A free slot of the process table, now EMBRYO with a pid; 0 if there is none.
+static struct proc *
+claim_slot(void)
+{
+  struct proc *found = 0;
+  pushcli();
+  for (struct proc *p = ptable; p < &ptable[NPROC] && !found; p++) {
+    if (p->state == UNUSED) {
+      found = p;
+      found->state = EMBRYO;
+      found->pid = nextpid++;
+    }
+  }
+  popcli();
+  return found;
+}
+
+// A new process: a slot, and a kernel stack with room for its trap frame at the top
+// and a context that starts it in forkret. 0 if the table or memory is full.
 static struct proc *
 allocproc(void)
 {
-  struct proc *p;
-  pushcli();
-  for (p = ptable; p < &ptable[NPROC]; p++)
-    if (p->state == UNUSED) break;
-  if (p == &ptable[NPROC]) {
-    popcli();
-    return 0;
-  }
-  p->state = EMBRYO;
-  p->pid = nextpid++;
-  popcli();
-
+  struct proc *p = claim_slot();
+  if (!p) return 0;
   if ((p->kstack = kalloc()) == 0) {
     p->state = UNUSED;
     return 0;
   }
-  char *sp = p->kstack + KSTACKSIZE;
-  sp -= sizeof *p->tf;
-  p->tf = (struct trapframe *)sp;
-  sp -= 4;
-  *(uint *)sp = (uint)trapret;
-  sp -= sizeof *p->context;
-  p->context = (struct context *)sp;
-  memset(p->context, 0, sizeof *p->context);
-  p->context->eip = (uint)forkret;
+  p->tf = (struct trapframe *)(p->kstack + KSTACKSIZE) - 1;
+  uint *frame = (uint *)p->tf - 1;  // forkret's return address: it never returns
+  *frame = 0;
+  memset(&p->context, 0, sizeof(p->context));
+  p->context.esp = (uint)frame;
+  p->context.eip = (uint)forkret;
   return p;
 }
 
-static void
-set_user_segments(struct trapframe *tf)
-{
-  tf->cs = (SEG_UCODE << 3) | DPL_USER;
-  tf->ds = (SEG_UDATA << 3) | DPL_USER;
-  tf->es = tf->ds;
-  tf->ss = tf->ds;
-  tf->eflags = FL_IF;
-}
-
+// The first process: initcode (initcode.S) at address 0, which execs /init.
 void
 userinit(void)
 {
   struct proc *p = allocproc();
+  if (!p || (p->pgdir = setupkvm()) == 0) panic("userinit: out of memory");
   initproc = p;
-  if ((p->pgdir = setupkvm()) == 0) panic("userinit: out of memory");
   inituvm(p->pgdir, initcode_start, initcode_end - initcode_start);
   p->sz = PGSIZE;
-  memset(p->tf, 0, sizeof *p->tf);
-  set_user_segments(p->tf);
+  memset(p->tf, 0, sizeof(*p->tf));
+  p->tf->cs = (SEG_UCODE << 3) | DPL_USER;
+  p->tf->ds = p->tf->es = p->tf->ss = (SEG_UDATA << 3) | DPL_USER;
+  p->tf->eflags = FL_IF;
   p->tf->esp = PGSIZE;
   p->tf->eip = 0;
-  safestrcpy(p->name, "initcode", sizeof p->name);
+  safestrcpy(p->name, "initcode", sizeof(p->name));
   p->cwd = namei("/");
   p->mirrored = 0;
   p->spill = NOSPILL;
   p->state = RUNNABLE;
+}
+
+// A copy of the current process: its memory (both copies of each mirrored page), open
+// files, directory and registers; in the child, fork returns 0.
+int
+fork(void)
+{
+  struct proc *parent = myproc(), *child = allocproc();
+  if (!child) return -1;
+  if ((child->pgdir = copyuvm(parent->pgdir, parent->sz)) == 0) {
+    kfree(child->kstack);
+    child->kstack = 0;
+    child->state = UNUSED;
+    return -1;
+  }
+  child->sz = parent->sz;
+  child->mirrored = parent->mirrored;
+  child->spill = parent->spill;
+  child->parent = parent;
+  *child->tf = *parent->tf;
+  child->tf->eax = 0;
+  for (int fd = 0; fd < NOFILE; fd++)
+    if (parent->ofile[fd]) child->ofile[fd] = filedup(parent->ofile[fd]);
+  child->cwd = idup(parent->cwd);
+  safestrcpy(child->name, parent->name, sizeof(child->name));
+  int pid = child->pid;
+  pushcli();
+  child->state = RUNNABLE;
+  popcli();
+  return pid;
 }
 
 // Grow (n > 0) or shrink (n < 0) the current process's memory by n bytes.
@@ -117,143 +160,155 @@ growproc(int n)
     sz = deallocuvm(p->pgdir, sz, sz + n);
   }
   p->sz = sz;
-  switchuvm(p);
+  switchuvm(p);  // reload CR3: the TLB may hold pages just freed
   return 0;
 }
 
-int
-fork(void)
+// ---- Ending processes ----
+
+// Close everything p holds open: its files and its current directory.
+static void
+release_files(struct proc *p)
 {
-  struct proc *cur = myproc();
-  struct proc *np = allocproc();
-  if (!np) return -1;
-  if ((np->pgdir = copyuvm(cur->pgdir, cur->sz)) == 0) {
-    kfree(np->kstack);
-    np->kstack = 0;
-    np->state = UNUSED;
-    return -1;
+  for (int fd = 0; fd < NOFILE; fd++) {
+    if (p->ofile[fd]) {
+      fileclose(p->ofile[fd]);
+      p->ofile[fd] = 0;
+    }
   }
-  np->sz = cur->sz;
-  np->mirrored = cur->mirrored;
-  np->spill = cur->spill;
-  np->parent = cur;
-  *np->tf = *cur->tf;
-  np->tf->eax = 0;  // fork returns 0 in the child
-  for (int i = 0; i < NOFILE; i++)
-    if (cur->ofile[i]) np->ofile[i] = filedup(cur->ofile[i]);
-  np->cwd = idup(cur->cwd);
-  safestrcpy(np->name, cur->name, sizeof cur->name);
-  int pid = np->pid;
-  pushcli();
-  np->state = RUNNABLE;
-  popcli();
-  return pid;
+  begin_op();  // the directory may have lost its last name
+  iput(p->cwd);
+  end_op();
+  p->cwd = 0;
 }
 
+// The current process ends: it becomes a zombie until its parent's wait() collects it.
+// Its children go to init, which collects them in turn. Never returns.
 void
 exit(void)
 {
-  struct proc *cur = myproc();
-  if (cur == initproc) panic("init exiting");
-  if (cur->mirrored && opt_mirrorcheck != MIRRORCHECK_OFF) mirrorcheck(cur, 0);
-  for (int fd = 0; fd < NOFILE; fd++) {
-    if (cur->ofile[fd]) {
-      fileclose(cur->ofile[fd]);
-      cur->ofile[fd] = 0;
-    }
-  }
-  begin_op();
-  iput(cur->cwd);
-  end_op();
-  cur->cwd = 0;
-
+  struct proc *p = myproc();
+  if (p == initproc) panic("init exiting");
+  if (p->mirrored && opt_mirrorcheck != MIRRORCHECK_OFF) mirrorcheck(p, 0);
+  release_files(p);
   pushcli();
-  wakeup(cur->parent);
-  for (struct proc *p = ptable; p < &ptable[NPROC]; p++) {
-    if (p->parent == cur) {
-      p->parent = initproc;  // orphans go to init, which reaps them
-      if (p->state == ZOMBIE) wakeup(initproc);
-    }
+  wakeup(p->parent);
+  for (struct proc *child = ptable; child < &ptable[NPROC]; child++) {
+    if (child->parent != p) continue;
+    child->parent = initproc;
+    if (child->state == ZOMBIE) wakeup(initproc);
   }
-  cur->state = ZOMBIE;
+  p->state = ZOMBIE;
   sched();
-  panic("zombie exit");
+  panic("a zombie ran");
 }
 
-// Wait for a child to exit; its pid, or -1 if there are no children.
+// Free what is left of a zombie (its kernel stack and memory) and its slot; its pid.
+static int
+collect_zombie(struct proc *z)
+{
+  int pid = z->pid;
+  kfree(z->kstack);
+  z->kstack = 0;
+  freevm(z->pgdir);
+  z->pgdir = 0;
+  z->pid = 0;
+  z->parent = 0;
+  z->name[0] = 0;
+  z->killed = 0;
+  z->state = UNUSED;
+  return pid;
+}
+
+// Wait for a child to exit; its pid, or -1 if there are no children (or the caller is
+// killed while it waits).
 int
 wait(void)
 {
-  struct proc *cur = myproc();
+  struct proc *p = myproc();
   pushcli();
   for (;;) {
-    int havekids = 0;
-    for (struct proc *p = ptable; p < &ptable[NPROC]; p++) {
-      if (p->parent != cur) continue;
-      havekids = 1;
-      if (p->state == ZOMBIE) {
-        int pid = p->pid;
-        kfree(p->kstack);
-        p->kstack = 0;
-        freevm(p->pgdir);
-        p->pgdir = 0;
-        p->pid = 0;
-        p->parent = 0;
-        p->name[0] = 0;
-        p->killed = 0;
-        p->state = UNUSED;
+    int children = 0;
+    for (struct proc *c = ptable; c < &ptable[NPROC]; c++) {
+      if (c->parent != p) continue;
+      if (c->state == ZOMBIE) {
+        int pid = collect_zombie(c);
         popcli();
         return pid;
       }
+      children++;
     }
-    if (!havekids || cur->killed) {
+    if (children == 0 || p->killed) {
       popcli();
       return -1;
     }
-    sleep(cur);
+    sleep(p);  // exit() wakes the parent
   }
 }
 
-// Run processes forever. With nothing runnable, halt until an interrupt: the
-// emulator skips idle time on hlt, so never spin.
+int
+kill(int pid)
+{
+  int found = -1;
+  pushcli();
+  for (struct proc *p = ptable; p < &ptable[NPROC]; p++) {
+    if (p->pid != pid || p->state == UNUSED) continue;
+    p->killed = 1;  // it exits when it next heads for user mode
+    if (p->state == SLEEPING) p->state = RUNNABLE;
+    found = 0;
+    break;
+  }
+  popcli();
+  return found;
+}
+
+// ---- Scheduling ----
+
+// Run process p until it gives the CPU back.
+static void
+run(struct proc *p)
+{
+  cpu0.proc = p;
+  switchuvm(p);
+  p->state = RUNNING;
+  swtch(&cpu0.scheduler, &p->context);
+  cpu0.ncli = 0;  // the process's pushcli depth was its own (sched keeps it)
+  switchkvm();
+  cpu0.proc = 0;
+}
+
+// Run processes forever, in table order. With nothing runnable, halt until an
+// interrupt: the emulator skips idle time on hlt, so never spin.
 void
 scheduler(void)
 {
-  struct cpu *c = &cpu0;
-  c->proc = 0;
+  cpu0.proc = 0;
   for (;;) {
     cli();
     int ran = 0;
     for (struct proc *p = ptable; p < &ptable[NPROC]; p++) {
-      if (p->state != RUNNABLE) continue;
-      ran = 1;
-      c->proc = p;
-      switchuvm(p);
-      p->state = RUNNING;
-      c->ncli = 0;
-      swtch(&c->scheduler, p->context);
-      switchkvm();
-      c->proc = 0;
+      if (p->state == RUNNABLE) {
+        run(p);
+        ran = 1;
+      }
     }
-    if (!ran)
-      sti_hlt();  // atomically enable interrupts and wait for one
-    else
-      sti();
+    if (ran) sti();
+    else sti_hlt();  // enable interrupts and wait for one, with no gap between
   }
 }
 
-// Switch to the scheduler. Interrupts must be off; the process's state already changed.
+// Give the CPU to the scheduler. The caller has interrupts off and has changed its
+// state; the pushcli depth and saved interrupt flag are its own, kept across the switch.
 void
 sched(void)
 {
   struct proc *p = myproc();
-  if (readeflags() & FL_IF) panic("sched: interruptible");
-  if (p->state == RUNNING) panic("sched: running");
-  int intena = cpu0.intena;
-  int ncli = cpu0.ncli;
-  swtch(&p->context, cpu0.scheduler);
-  cpu0.intena = intena;
+  if (readeflags() & FL_IF) panic("sched: interrupts are on");
+  if (p->state == RUNNING) panic("sched: still running");
+  int ncli = cpu0.ncli, intena = cpu0.intena;
+  swtch(&p->context, &cpu0.scheduler);
   cpu0.ncli = ncli;
+  cpu0.intena = intena;
 }
 
 void
@@ -265,29 +320,14 @@ yield(void)
   popcli();
 }
 
-// A new process's first scheduling lands here, then "returns" to trapret.
-static void
-forkret(void)
-{
-  static int first = 1;
-  // The scheduler switched here with interrupts off and ncli = 0.
-  cpu0.ncli = 0;
-  cpu0.intena = 0;
-  if (first) {
-    first = 0;
-    iinit(FSDEV);   // these sleep on disk I/O, so they need a process context
-    initlog(FSDEV);
-  }
-}
-
-// Sleep on chan. Called with interrupts off (inside pushcli), so that a wakeup
-// cannot slip in between the caller's check and the sleep.
+// Wait until wakeup(chan). Interrupts must be off (inside pushcli) from the caller's
+// check of its condition on, so no wakeup can come between the check and the sleep.
 void
 sleep(void *chan)
 {
   struct proc *p = myproc();
   if (!p) panic("sleep: no process");
-  if (cpu0.ncli == 0) panic("sleep: interruptible");
+  if (cpu0.ncli == 0) panic("sleep: interrupts may be on");
   p->chan = chan;
   p->state = SLEEPING;
   sched();
@@ -299,25 +339,8 @@ wakeup(void *chan)
 {
   pushcli();
   for (struct proc *p = ptable; p < &ptable[NPROC]; p++)
-    if (p->state == SLEEPING && p->chan == chan)
-      p->state = RUNNABLE;
+    if (p->state == SLEEPING && p->chan == chan) p->state = RUNNABLE;
   popcli();
-}
-
-int
-kill(int pid)
-{
-  pushcli();
-  for (struct proc *p = ptable; p < &ptable[NPROC]; p++) {
-    if (p->pid == pid && p->state != UNUSED) {
-      p->killed = 1;
-      if (p->state == SLEEPING) p->state = RUNNABLE;
-      popcli();
-      return 0;
-    }
-  }
-  popcli();
-  return -1;
 }
 
 // Ctrl-P: list the processes on the console.

@@ -1,6 +1,11 @@
 // Processes and the one CPU.
-struct context {            // callee-saved registers, saved by swtch
-  uint edi, esi, ebx, ebp, eip;
+
+// A kernel thread that gave up the CPU, as swtch() saved it: the registers a C function
+// must preserve, the stack pointer, and where it continues.
+struct context {
+  uint ebx, esi, edi, ebp;
+  uint esp;
+  uint eip;
 };
 
 enum procstate { UNUSED, EMBRYO, SLEEPING, RUNNABLE, RUNNING, ZOMBIE };
@@ -13,7 +18,7 @@ struct proc {
   int pid;
   struct proc *parent;
   struct trapframe *tf;     // trap frame of the current system call or interrupt
-  struct context *context;  // where swtch() resumes it
+  struct context context;   // its kernel thread, while another runs
   void *chan;               // sleeping on this, if non-zero
   int killed;
   struct file *ofile[NOFILE];
@@ -25,7 +30,7 @@ struct proc {
 #define NOSPILL 0xFFFFFFFF
 
 struct cpu {
-  struct context *scheduler;
+  struct context scheduler; // the scheduler's thread, while a process runs
   struct taskstate ts;
   struct segdesc gdt[NSEGS];
   int ncli;                 // depth of pushcli nesting

@@ -1,4 +1,5 @@
-// Memory and string helpers.
+// Memory and string helpers for the kernel. Forward copies and fills use the string
+// instructions (the direction flag is clear in the kernel).
 #include "types.h"
 #include "x86.h"
 
@@ -10,25 +11,28 @@ memset(void *dst, int c, uint n)
 }
 
 int
-memcmp(const void *v1, const void *v2, uint n)
+memcmp(const void *a, const void *b, uint n)
 {
-  const uchar *a = v1, *b = v2;
-  for (; n > 0; n--, a++, b++)
-    if (*a != *b) return *a - *b;
+  const uchar *p = a, *q = b;
+  for (uint i = 0; i < n; i++)
+    if (p[i] != q[i]) return p[i] - q[i];
   return 0;
 }
 
+// Copy n bytes; the regions may overlap. When the destination starts inside the source,
+// copy from the end backwards, so no byte is overwritten before it is read.
 void *
 memmove(void *dst, const void *src, uint n)
 {
-  const char *s = src;
-  char *d = dst;
-  if (s < d && s + n > d) {  // overlapping, copy backwards
-    s += n;
-    d += n;
-    while (n-- > 0) *--d = *--s;
+  const char *from = src;
+  char *to = dst;
+  if (from < to && to < from + n) {
+    while (n > 0) {
+      n--;
+      to[n] = from[n];
+    }
   } else {
-    movsb(d, s, n);
+    movsb(to, from, n);
   }
   return dst;
 }
@@ -41,33 +45,35 @@ memcpy(void *dst, const void *src, uint n)
 }
 
 int
-strncmp(const char *p, const char *q, uint n)
+strncmp(const char *a, const char *b, uint n)
 {
-  while (n > 0 && *p && *p == *q) n--, p++, q++;
-  if (n == 0) return 0;
-  return (uchar)*p - (uchar)*q;
+  for (; n > 0; n--, a++, b++) {
+    if (*a != *b) return (uchar)*a - (uchar)*b;
+    if (*a == 0) return 0;
+  }
+  return 0;
 }
 
+// Copy at most n bytes of t; if t is shorter, pad with NULs to n (a directory entry's
+// name is compared over all DIRSIZ bytes).
 char *
 strncpy(char *s, const char *t, int n)
 {
-  char *os = s;
-  while (n-- > 0 && (*s++ = *t++) != 0)
-    ;
-  while (n-- > 0) *s++ = 0;
-  return os;
+  int i = 0;
+  for (; i < n && t[i]; i++) s[i] = t[i];
+  for (; i < n; i++) s[i] = 0;
+  return s;
 }
 
-// Like strncpy but always NUL-terminates.
+// Copy t into s, which holds n bytes: cut if need be, always NUL-terminated.
 char *
 safestrcpy(char *s, const char *t, int n)
 {
-  char *os = s;
-  if (n <= 0) return os;
-  while (--n > 0 && (*s++ = *t++) != 0)
-    ;
-  *s = 0;
-  return os;
+  if (n <= 0) return s;
+  int i = 0;
+  for (; i < n - 1 && t[i]; i++) s[i] = t[i];
+  s[i] = 0;
+  return s;
 }
 
 int

@@ -1,5 +1,10 @@
-// System-call dispatch and argument fetching. Arguments sit on the user stack
-// above the return address; every user address is checked against the process size.
+// System calls: fetching their arguments, and the table that dispatches them.
+//
+// A user program pushes the arguments as for a C call, puts the call number in %eax and
+// executes int $64 (include/syscall.h), so argument n is the word at esp + 4 + 4n (the
+// word at esp is the return address into the stub). Arguments are read with copyin(),
+// like all user memory; a pointer argument stays a user address (a uint), checked to
+// lie inside the process, and the memory behind it is reached through the door in vm.c.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -9,51 +14,50 @@
 #include "defs.h"
 #include "syscall.h"
 
-int
-fetchint(uint addr, int *ip)
+// Is [va, va + n) inside the current process's memory, [0, sz)?
+static int
+in_process(uint va, uint n)
 {
-  struct proc *p = myproc();
-  if (addr >= p->sz || addr + 4 > p->sz || addr + 4 < addr) return -1;
-  *ip = *(int *)addr;
-  return 0;
+  uint sz = myproc()->sz;
+  return va < sz && n <= sz - va;
 }
 
-// Point *pp at the NUL-terminated string at addr; its length, or -1.
+// The word at user address va of the current process.
 int
-fetchstr(uint addr, char **pp)
+fetchword(uint va, uint *w)
 {
-  struct proc *p = myproc();
-  if (addr >= p->sz) return -1;
-  *pp = (char *)addr;
-  for (char *s = *pp; s < (char *)p->sz; s++)
-    if (*s == 0) return s - *pp;
-  return -1;
+  return in_process(va, 4) ? copyin(myproc()->pgdir, w, va, 4) : -1;
+}
+
+// The NUL-terminated string at user address va of the current process, copied into buf
+// (max bytes). Its length, or -1.
+int
+fetchstr(uint va, char *buf, uint max)
+{
+  return va < myproc()->sz ? copyinstr(myproc()->pgdir, buf, va, max) : -1;
 }
 
 int
 argint(int n, int *ip)
 {
-  return fetchint(myproc()->tf->esp + 4 + 4 * n, ip);
+  return fetchword(myproc()->tf->esp + 4 + 4 * n, (uint *)ip);
 }
 
-// The n-th argument as a pointer to size bytes of user memory.
+// Argument n as the user address of size bytes inside the process.
 int
-argptr(int n, char **pp, int size)
+argaddr(int n, uint *va, int size)
 {
-  int i;
-  if (argint(n, &i) < 0) return -1;
-  uint sz = myproc()->sz;
-  if (size < 0 || (uint)i >= sz || (uint)i + size > sz || (uint)i + size < (uint)i) return -1;
-  *pp = (char *)i;
+  if (argint(n, (int *)va) < 0 || size < 0 || !in_process(*va, size)) return -1;
   return 0;
 }
 
+// Argument n as a string, copied into buf (max bytes, MAXPATH for a path). Its length.
 int
-argstr(int n, char **pp)
+argstr(int n, char *buf, uint max)
 {
-  int addr;
-  if (argint(n, &addr) < 0) return -1;
-  return fetchstr(addr, pp);
+  uint va;
+  if (argint(n, (int *)&va) < 0) return -1;
+  return fetchstr(va, buf, max);
 }
 
 extern int sys_chdir(void), sys_close(void), sys_dup(void), sys_exec(void), sys_exit(void),
@@ -73,16 +77,20 @@ static int (*syscalls[])(void) = {
   [SYS_mirrorcheck] sys_mirrorcheck,
 };
 
+// Run the system call the current process asked for; its result goes back in %eax.
+// With mirrorcheck=syscall, a mirrored process's pages written since its last call are
+// first compared with their twins.
 void
 syscall(void)
 {
   struct proc *p = myproc();
-  int num = p->tf->eax;
+  uint num = p->tf->eax;
   if (p->mirrored && opt_mirrorcheck == MIRRORCHECK_SYSCALL) mirrorcheck(p, 1);
-  if (num > 0 && num < NELEM(syscalls) && syscalls[num]) {
-    p->tf->eax = syscalls[num]();
-  } else {
+  int (*call)(void) = num < NELEM(syscalls) ? syscalls[num] : 0;
+  if (!call) {
     cprintf("%d %s: unknown sys call %d\n", p->pid, p->name, num);
     p->tf->eax = -1;
+    return;
   }
+  p->tf->eax = call();
 }

@@ -1,5 +1,6 @@
-// Traps: the interrupt descriptor table and the one C entry point for every
-// exception, interrupt and system call.
+// Traps: the interrupt descriptor table, and trap(), where every exception, device
+// interrupt and system call arrives (through trapentry.S) with the interrupted state in
+// a trapframe.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -11,16 +12,28 @@
 #include "syscall.h"
 
 static struct gatedesc idt[256];
-extern uint vectors[];
-uint ticks;
+extern uint trap_vectors[];  // trapentry.S: the entry stub of each vector
+uint ticks;                  // timer interrupts since boot
+
+// Point IDT entry v at its stub, as a gate of the given type that code running at
+// privilege dpl (or more) may invoke with int.
+static void
+set_gate(int v, int type, int dpl)
+{
+  uint handler = trap_vectors[v];
+  idt[v].lo = (SEG_KCODE << 3) << 16 | (handler & 0xFFFF);
+  idt[v].hi = (handler & 0xFFFF0000) | GATE_PRESENT | dpl << 13 | type << 8;
+}
 
 void
 tvinit(void)
 {
-  for (int i = 0; i < 256; i++)
-    SETGATE(idt[i], 0, SEG_KCODE << 3, vectors[i], 0);
-  // System calls: a trap gate user code may invoke, leaving interrupts on.
-  SETGATE(idt[T_SYSCALL], 1, SEG_KCODE << 3, vectors[T_SYSCALL], DPL_USER);
+  // Interrupt gates: every handler starts with interrupts off, and only the kernel may
+  // raise these vectors with int.
+  for (int v = 0; v < 256; v++)
+    set_gate(v, STS_IG32, 0);
+  // System calls come from user mode, and may be interrupted.
+  set_gate(T_SYSCALL, STS_TG32, DPL_USER);
 }
 
 void
@@ -29,11 +42,44 @@ idtinit(void)
   lidt(idt, sizeof(idt));
 }
 
-static void
-kill_faulting_process(struct trapframe *tf)
+// Handle a device interrupt and acknowledge it. 0 if trapno is not one.
+static int
+device_interrupt(uint trapno)
 {
-  struct proc *p = myproc();
-  cprintf("pid %d %s: trap %d err %d eip 0x%x addr 0x%x--kill proc\n",
+  switch (trapno) {
+  case T_IRQ0 + IRQ_TIMER:
+    ticks++;
+    wakeup(&ticks);
+    break;
+  case T_IRQ0 + IRQ_IDE:
+    ideintr();
+    break;
+  case T_IRQ0 + IRQ_KBD:
+    kbdintr();
+    break;
+  case T_IRQ0 + IRQ_COM1:
+    uartintr();
+    break;
+  case T_IRQ0 + 7:             // the 8259's spurious line
+  case T_IRQ0 + IRQ_SPURIOUS:  // the local APIC's
+    break;
+  default:
+    return 0;
+  }
+  lapiceoi();
+  return 1;
+}
+
+// An exception (or an unexpected vector): a process whose own code caused it is
+// killed; in the kernel it is a bug.
+static void
+exception(struct proc *p, struct trapframe *tf)
+{
+  if (!p || (tf->cs & 3) != DPL_USER) {
+    cprintf("unexpected trap %d from eip 0x%x (cr2 0x%x, err %d)\n", tf->trapno, tf->eip, rcr2(), tf->err);
+    panic("trap in kernel");
+  }
+  cprintf("pid %d %s: trap %d err %d eip 0x%x addr 0x%x: killed\n",
           p->pid, p->name, tf->trapno, tf->err, tf->eip, rcr2());
   p->killed = 1;
 }
@@ -46,46 +92,20 @@ trap(struct trapframe *tf)
     if (p->killed) exit();
     p->tf = tf;
     syscall();
-    if (p->killed) exit();
-    return;
-  }
-
-  switch (tf->trapno) {
-  case T_IRQ0 + IRQ_TIMER:
-    ticks++;
-    wakeup(&ticks);
-    lapiceoi();
-    break;
-  case T_IRQ0 + IRQ_IDE:
-    ideintr();
-    lapiceoi();
-    break;
-  case T_IRQ0 + IRQ_KBD:
-    kbdintr();
-    lapiceoi();
-    break;
-  case T_IRQ0 + IRQ_COM1:
-    uartintr();
-    lapiceoi();
-    break;
-  case T_MCHK:
+  } else if (tf->trapno == T_MCHK) {
     machinecheck(tf);
-    break;
-  case T_IRQ0 + 7:
-  case T_IRQ0 + IRQ_SPURIOUS:
-    lapiceoi();
-    break;
-  default:
-    if (!p || (tf->cs & 3) == 0) {
-      cprintf("unexpected trap %d from eip 0x%x (cr2 0x%x, err %d)\n", tf->trapno, tf->eip, rcr2(), tf->err);
-      panic("trap in kernel");
-    }
-    kill_faulting_process(tf);
+  } else if (!device_interrupt(tf->trapno)) {
+    exception(p, tf);
   }
+  if (!p) return;  // an interrupt while the scheduler ran
 
-  // A killed process leaves when it next reaches user space.
-  if (p && p->killed && (tf->cs & 3) == DPL_USER) exit();
-  // Timer: give up the CPU.
-  if (p && p->state == RUNNING && tf->trapno == T_IRQ0 + IRQ_TIMER) yield();
-  if (p && p->killed && (tf->cs & 3) == DPL_USER) exit();
+  // A killed process leaves on its way back to user mode, where it holds nothing in the
+  // kernel; the timer makes a running process give up the CPU (it may be killed while
+  // it waits for it again).
+  int to_user = (tf->cs & 3) == DPL_USER;
+  if (p->killed && to_user) exit();
+  if (tf->trapno == T_IRQ0 + IRQ_TIMER && p->state == RUNNING) {
+    yield();
+    if (p->killed && to_user) exit();
+  }
 }

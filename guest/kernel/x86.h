@@ -1,50 +1,61 @@
-// Small wrappers around x86 instructions the kernel needs.
-static inline uchar inb(ushort port) { uchar v; asm volatile("inb %1,%0" : "=a"(v) : "d"(port)); return v; }
-static inline void outb(ushort port, uchar v) { asm volatile("outb %0,%1" : : "a"(v), "d"(port)); }
-static inline void outw(ushort port, ushort v) { asm volatile("outw %0,%1" : : "a"(v), "d"(port)); }
+// The x86 instructions the kernel needs that C has no words for.
+static inline uchar inb(ushort port) { uchar v; asm volatile("inb %1, %0" : "=a"(v) : "d"(port)); return v; }
+static inline void outb(ushort port, uchar v) { asm volatile("outb %0, %1" : : "a"(v), "d"(port)); }
+static inline void outw(ushort port, ushort v) { asm volatile("outw %0, %1" : : "a"(v), "d"(port)); }
+
+// Block transfers: cnt 32-bit words between an I/O port and memory, or cnt bytes of
+// memory filled or copied (forwards: the direction flag is cleared first).
 static inline void insl(int port, void *addr, int cnt) {
-  asm volatile("cld; rep insl" : "=D"(addr), "=c"(cnt) : "d"(port), "0"(addr), "1"(cnt) : "memory", "cc");
+  asm volatile("cld; rep insl" : "+D"(addr), "+c"(cnt) : "d"(port) : "memory", "cc");
 }
 static inline void outsl(int port, const void *addr, int cnt) {
-  asm volatile("cld; rep outsl" : "=S"(addr), "=c"(cnt) : "d"(port), "0"(addr), "1"(cnt) : "cc");
+  asm volatile("cld; rep outsl" : "+S"(addr), "+c"(cnt) : "d"(port) : "cc");
 }
 static inline void stosb(void *addr, int data, int cnt) {
-  asm volatile("cld; rep stosb" : "=D"(addr), "=c"(cnt) : "0"(addr), "1"(cnt), "a"(data) : "memory", "cc");
+  asm volatile("cld; rep stosb" : "+D"(addr), "+c"(cnt) : "a"(data) : "memory", "cc");
 }
 static inline void movsb(void *dst, const void *src, int cnt) {
-  asm volatile("cld; rep movsb" : "=D"(dst), "=S"(src), "=c"(cnt) : "0"(dst), "1"(src), "2"(cnt) : "memory");
+  asm volatile("cld; rep movsb" : "+D"(dst), "+S"(src), "+c"(cnt) : : "memory", "cc");
 }
+
+// lgdt and lidt take the table's size less one and its address, packed in six bytes.
+struct tableptr {
+  ushort limit;
+  uint base;
+} __attribute__((packed));
 struct segdesc;
-static inline void lgdt(struct segdesc *p, int size) {
-  volatile ushort pd[3] = { size - 1, (uint)p, (uint)p >> 16 };
-  asm volatile("lgdt (%0)" : : "r"(pd));
+static inline void lgdt(struct segdesc *table, int size) {
+  struct tableptr p = { size - 1, (uint)table };
+  asm volatile("lgdt %0" : : "m"(p));
 }
 struct gatedesc;
-static inline void lidt(struct gatedesc *p, int size) {
-  volatile ushort pd[3] = { size - 1, (uint)p, (uint)p >> 16 };
-  asm volatile("lidt (%0)" : : "r"(pd));
+static inline void lidt(struct gatedesc *table, int size) {
+  struct tableptr p = { size - 1, (uint)table };
+  asm volatile("lidt %0" : : "m"(p));
 }
 static inline void ltr(ushort sel) { asm volatile("ltr %0" : : "r"(sel)); }
 static inline uint readeflags(void) { uint f; asm volatile("pushfl; popl %0" : "=r"(f)); return f; }
-static inline void loadgs(ushort v) { asm volatile("movw %0, %%gs" : : "r"(v)); }
 static inline void cli(void) { asm volatile("cli"); }
 static inline void sti(void) { asm volatile("sti"); }
-static inline void sti_hlt(void) { asm volatile("sti; hlt"); }
-static inline uint rcr2(void) { uint v; asm volatile("movl %%cr2,%0" : "=r"(v)); return v; }
-static inline void lcr3(uint v) { asm volatile("movl %0,%%cr3" : : "r"(v)); }
-static inline uint rcr3(void) { uint v; asm volatile("movl %%cr3,%0" : "=r"(v)); return v; }
+static inline void sti_hlt(void) { asm volatile("sti; hlt"); }  // sti takes effect after hlt starts: no wakeup is missed
+static inline uint rcr2(void) { uint v; asm volatile("movl %%cr2, %0" : "=r"(v)); return v; }
+static inline void lcr3(uint v) { asm volatile("movl %0, %%cr3" : : "r"(v)); }
+static inline uint rcr3(void) { uint v; asm volatile("movl %%cr3, %0" : "=r"(v)); return v; }
 
-// The frame trap() receives: what alltraps pushed and what the CPU pushed.
+// The interrupted state, as trapentry.S leaves it on the kernel stack for trap(): lowest
+// address first, what trap_entry pushed, what the vector's stub pushed, then what the
+// processor pushed. A segment register is pushed as a 32-bit word; its upper half is
+// not ours to read.
 struct trapframe {
-  uint edi, esi, ebp, oesp, ebx, edx, ecx, eax;  // pushal
-  ushort gs, padding1, fs, padding2, es, padding3, ds, padding4;
-  uint trapno;
-  uint err;
+  uint edi, esi, ebp, esp_unused, ebx, edx, ecx, eax;  // pushal (the esp it saves is not restored)
+  ushort gs, gs_hi, fs, fs_hi, es, es_hi, ds, ds_hi;
+  uint trapno;       // the vector
+  uint err;          // the error code, or 0
   uint eip;
-  ushort cs, padding5;
+  ushort cs, cs_hi;
   uint eflags;
-  uint esp;          // only on a ring change
-  ushort ss, padding6;
+  uint esp;          // user mode's stack: pushed only when the trap changed privilege
+  ushort ss, ss_hi;
 };
 
 static inline void

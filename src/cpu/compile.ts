@@ -29,6 +29,14 @@ import type { CPU } from './cpu.js';
 
 export const MAX_INSTRUCTIONS = 64;
 
+/**
+ * Before a memory access leaves the fast path: mark the instruction (`s`) and bring
+ * c.batchLeft up to this instruction, so that a device behind the access (MMIO: the
+ * local APIC's timer, say) reads the clock as the interpreter would, counting the
+ * instructions before this one.
+ */
+const SLOW_PATH = 's = 1, c.batchLeft = left - done - n';
+
 /** A compiled block: runs from c.eip, leaves c.eip and c.batchLeft at its exit. */
 export type BlockCode = (c: CPU) => void;
 
@@ -226,21 +234,22 @@ class BlockWriter {
     this.touchesMemory = true;
     return a;
   }
-  // Memory accesses: the TLB fast path inline; otherwise the CPU's own access, which
-  // sets the local `s` so the instruction ends with a look at eventPending/codeChanged.
+  // Memory accesses: the TLB fast path inline; otherwise the CPU's own access (SLOW_PATH
+  // first), which sets the local `s` so the instruction ends with a look at
+  // eventPending/codeChanged.
   private load(size: number, a: string, into: string): void {
-    if (size === 4) this.emit(`t = tr[${a} >>> 12]; const ${into} = ((t | ${a}) & 3) === 0 ? i32[(t ^ ${a}) >>> 2] : (s = 1, c.rd32(${a}));`);
-    else if (size === 1) this.emit(`t = tr[${a} >>> 12]; const ${into} = t !== -1 ? u8[t ^ ${a}] : (s = 1, c.rd8(${a}));`);
-    else this.emit(`s = 1; const ${into} = c.rd16(${a});`);
+    if (size === 4) this.emit(`t = tr[${a} >>> 12]; const ${into} = ((t | ${a}) & 3) === 0 ? i32[(t ^ ${a}) >>> 2] : (${SLOW_PATH}, c.rd32(${a}));`);
+    else if (size === 1) this.emit(`t = tr[${a} >>> 12]; const ${into} = t !== -1 ? u8[t ^ ${a}] : (${SLOW_PATH}, c.rd8(${a}));`);
+    else this.emit(`${SLOW_PATH}; const ${into} = c.rd16(${a});`);
   }
   private store(size: number, a: string, v: string): void {
-    if (size === 4) this.emit(`t = tw[${a} >>> 12]; if (((t | ${a}) & 3) === 0) i32[(t ^ ${a}) >>> 2] = ${v}; else { s = 1; c.wr32(${a}, ${v}); }`);
-    else this.emit(`t = tw[${a} >>> 12]; if ((t & 1) === 0) u8[t ^ ${a}] = ${v}; else { s = 1; c.wr8(${a}, ${v}); }`);
+    if (size === 4) this.emit(`t = tw[${a} >>> 12]; if (((t | ${a}) & 3) === 0) i32[(t ^ ${a}) >>> 2] = ${v}; else { ${SLOW_PATH}; c.wr32(${a}, ${v}); }`);
+    else this.emit(`t = tw[${a} >>> 12]; if ((t & 1) === 0) u8[t ^ ${a}] = ${v}; else { ${SLOW_PATH}; c.wr8(${a}, ${v}); }`);
   }
   /** Read for read-modify-write: faults as a write when the page is not writable. */
   private loadForWrite(size: number, a: string, into: string): void {
-    if (size === 4) this.emit(`t = tw[${a} >>> 12]; const ${into} = ((t | ${a}) & 3) === 0 ? i32[(t ^ ${a}) >>> 2] : (s = 1, c.rdw(4, ${a}));`);
-    else this.emit(`t = tw[${a} >>> 12]; const ${into} = (t & 1) === 0 ? u8[t ^ ${a}] : (s = 1, c.rdw(1, ${a}));`);
+    if (size === 4) this.emit(`t = tw[${a} >>> 12]; const ${into} = ((t | ${a}) & 3) === 0 ? i32[(t ^ ${a}) >>> 2] : (${SLOW_PATH}, c.rdw(4, ${a}));`);
+    else this.emit(`t = tw[${a} >>> 12]; const ${into} = (t & 1) === 0 ? u8[t ^ ${a}] : (${SLOW_PATH}, c.rdw(1, ${a}));`);
   }
 
   /** Reads an r/m operand into a new local. */
