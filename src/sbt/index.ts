@@ -8,6 +8,7 @@ import {
   parseElf, requireStaticExecutable,
 } from '../elf/index.js';
 import { MemvisorError } from '../errors.js';
+import { MIRROR_OFFSET } from '../layout.js';
 import type { Template } from './classify.js';
 import { discoverCode, freeCodeModel, hex } from './discover.js';
 import { Code, Instruction, disassemble } from './iced.js';
@@ -21,7 +22,6 @@ export { TEMPLATES, type Template } from './classify.js';
 export { MIRROR_CHECK_PREFIX } from './linuxStub.js';
 export { verifyTranslation, type VerifyResult } from './verify.js';
 
-export const DEFAULT_OFFSET = 0x40000000;
 /**
  * PT_NOTE marking a translated program: name "MemV6", type 1, desc = OFFSET and the
  * address of the spill page (u32 LE each). The kernel mirrors every page of the process
@@ -69,7 +69,7 @@ export interface Translation {
 
 export function translateElf(bytes: Uint8Array, options: TranslateOptions = {}): Translation {
   const path = options.path ?? '<memory>';
-  const offset = (options.offset ?? DEFAULT_OFFSET) >>> 0;
+  const offset = (options.offset ?? MIRROR_OFFSET) >>> 0;
   if (offset % PAGE !== 0 || offset === 0) throw new MemvisorError(`--offset ${hex(offset)} must be a non-zero multiple of 4096`);
   const elf = parseElf(bytes, path);
   requireStaticExecutable(elf);

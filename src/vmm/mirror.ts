@@ -8,7 +8,7 @@
 import type { PhysicalMemory } from '../cpu/memory.js';
 import { PTE_P, PTE_PS, PTE_U } from '../cpu/state.js';
 
-export const MIRROR_OFFSET = 0x40000000;
+import { MIRROR_OFFSET } from '../layout.js'; export { MIRROR_OFFSET };
 const PAGE = 4096;
 
 export interface AddressSpaceMirrors {
