@@ -13,7 +13,7 @@ import {
   PTE_U, PTE_W, VEC_BP, VEC_DE, VEC_GP, VEC_PF, VEC_UD, VEC_NM, segmentDescriptor, DESC_PRESENT, DESC_S, DESC_CODE, DESC_RW,
   DESC_ACCESSED, VEC_OF, VEC_BR, VEC_DB, VEC_SS, VEC_NP, VEC_AC,
 } from '../cpu/state.js';
-import { PT_LOAD, type ElfFile, requireStaticExecutable, segmentImage } from '../elf/index.js';
+import { PT_LOAD, type ElfFile, readTranslationNote, requireStaticExecutable, segmentImage } from '../elf/index.js';
 import { AddressSpace } from './address-space.js';
 import type { IoSpace } from '../cpu/bus.js';
 
@@ -123,16 +123,14 @@ export class LinuxProcess {
 
   /** The mirror offset from the translator's note; the spill page gets no twin. */
   private translationOffset(): number {
-    const note = this.elf.notes.find((n) => n.name === 'MemV6' && n.type === 1 && n.desc.length >= 4);
+    const note = readTranslationNote(this.elf);
     if (!note) this.fail('--mirror runs programs made by memvisor translate; this one has no translation note');
     if (this.elf.symbols.some((s) => s.name === '__memvisor_linux_stub')) {
       this.fail('translated with --linux-stub, which maps its own mirror: run it without --mirror');
     }
-    const view = new DataView(note.desc.buffer, note.desc.byteOffset, note.desc.length);
-    const offset = view.getUint32(0, true);
-    if (offset < 0x10000000 || offset % 4096) this.fail(`translation note names an unusable mirror offset 0x${offset.toString(16)}`);
-    if (note.desc.length >= 8) this.space.noTwin = view.getUint32(4, true);
-    return offset;
+    if (note.offset < 0x10000000) this.fail(`translation note names an unusable mirror offset 0x${note.offset.toString(16)}`);
+    if (note.spillPage !== null) this.space.noTwin = note.spillPage;
+    return note.offset;
   }
 
   private fail(message: string): never {
@@ -209,11 +207,10 @@ export class LinuxProcess {
     cpu.exceptionHook = (vector, code) => this.exception(vector, code);
   }
 
+  /** AT_PHDR: where the program headers are in memory (in the segment loaded from file offset 0). */
   private programHeaderAddress(): number {
     const first = this.elf.programHeaders.find((p) => p.type === PT_LOAD && p.offset === 0);
-    if (!first) return 0;
-    const view = new DataView(this.elf.bytes.buffer, this.elf.bytes.byteOffset);
-    return (first.vaddr + view.getUint32(28, true)) >>> 0;
+    return first ? (first.vaddr + this.elf.programHeaderOffset) >>> 0 : 0;
   }
 
   /** Runs to exit. */
