@@ -27,6 +27,7 @@ import {
   CR0_ET, CR0_PE, CR0_PG, CR0_WP, CR4_PSE, CR4_SUPPORTED, CS, DESC_ACCESSED, DESC_CODE, DESC_CONFORMING, DESC_PRESENT, DESC_RW,
   DESC_S, DS, ES, ESP, EXCEPTION_NAMES, FS, GS, PF_PROTECTION, PF_USER, PF_WRITE, PTE_A, PTE_D, PTE_P, PTE_PS, PTE_U, PTE_W,
   REGISTER_NAMES, SEGMENT_NAMES, SS, VEC_DF, VEC_GP, VEC_NP, VEC_PF, VEC_SS, VEC_TS, exceptionHasErrorCode,
+  CPUID_SIGNATURE, EDX,
 } from './state.js';
 
 /** Thrown (one shared instance) when an instruction raises an exception. */
@@ -165,7 +166,7 @@ export class CPU {
   /** Power-on state: real mode at F000:FFF0. */
   reset(): void {
     this.reg.fill(0);
-    this.reg[2] = 0x00000633; // EDX = processor signature
+    this.reg[EDX] = CPUID_SIGNATURE;
     this.flags = 2;
     this.lfOp = OP_NONE;
     this.cr0 = CR0_ET;

@@ -11,7 +11,7 @@ import { CPU, PhysicalMemory } from '../cpu/index.js';
 import {
   CR0_PE, CR0_PG, CR0_WP, CR4_PSE, EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, EXCEPTION_NAMES, PF_PROTECTION, PF_WRITE,
   PTE_U, PTE_W, VEC_BP, VEC_DE, VEC_GP, VEC_PF, VEC_UD, VEC_NM, segmentDescriptor, DESC_PRESENT, DESC_S, DESC_CODE, DESC_RW,
-  DESC_ACCESSED, VEC_OF, VEC_BR, VEC_DB, VEC_SS, VEC_NP, VEC_AC,
+  DESC_ACCESSED, VEC_OF, VEC_BR, VEC_DB, VEC_SS, VEC_NP, VEC_AC, PREFIX_BYTE,
 } from '../cpu/state.js';
 import { PT_LOAD, type ElfFile, readTranslationNote, requireStaticExecutable, segmentImage } from '../elf/index.js';
 import { AddressSpace } from './address-space.js';
@@ -24,9 +24,6 @@ const GDT_LINEAR = 0xfffff000 | 0;
 const TLS_FIRST_ENTRY = 6;
 /** Linux's i386 user selectors (GDT entries 4 and 5), which programs can observe. */
 const USER_CS = 0x23, USER_DS = 0x2b;
-
-/** Instruction prefixes, skipped to find the opcode of a faulting instruction. */
-const PREFIX_BYTES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]);
 
 const ENOENT = 2, EBADF = 9, ENOMEM = 12, EFAULT = 14, EINVAL = 22, ENOSYS = 38;
 
@@ -255,7 +252,7 @@ export class LinuxProcess {
       }
     }
     let [signal, name] = SIGNALS[vector] ?? [11, EXCEPTION_NAMES[vector] ?? `exception ${vector}`];
-    const opcode = cpu.peekLinear(eip, 15).find((b) => b === null || !PREFIX_BYTES.has(b));
+    const opcode = cpu.peekLinear(eip, 15).find((b) => b === null || !PREFIX_BYTE[b]);  // the opcode after any prefixes
     if (vector === VEC_UD && opcode !== null && opcode !== undefined && opcode >= 0xd8 && opcode <= 0xdf) name = SIGNALS[VEC_NM]![1];
     let detail = `at eip 0x${hex(eip)}`;
     if (vector === VEC_PF) {
