@@ -28,7 +28,7 @@ export interface ConsoleTranscript {
 
 export type GuestConsole = (session: ConsoleSession) => Promise<ConsoleTranscript>;
 
-/** The shell's prompt. Not anchored: the runner counts prompts to pace its typing. */
+/** The shell's prompt. Not anchored: QEMU's console arrives in chunks, and one may hold a prompt and more after it. */
 export const SHELL_PROMPT = /\$ /;
 
 export { usertestsNames } from '../../src/bench/names.js';
