@@ -16,6 +16,7 @@ import {
 import { PT_LOAD, type ElfFile, readTranslationNote, requireStaticExecutable, segmentImage } from '../elf/index.js';
 import { AddressSpace } from './address-space.js';
 import type { IoSpace } from '../cpu/bus.js';
+import { CYCLE_NS, REPRODUCIBLE_EPOCH } from '../virtual-time.js';
 
 export const STACK_TOP = 0xc0000000;
 const STACK_MAX = 8 << 20;
@@ -64,6 +65,11 @@ export interface ExecOptions {
   mirror?: boolean;
   /** Executions of an address before its block is compiled (CPU default if unset); 0 = interpreter only. */
   blockThreshold?: number;
+  /**
+   * `time` and `gettimeofday` read the host's clock. Otherwise time is virtual: 2026-01-01
+   * at the first instruction, 10 ns per instruction after it, the same in every run.
+   */
+  hostTime?: boolean;
 }
 
 export interface ExecResult {
@@ -345,13 +351,23 @@ export class LinuxProcess {
   }
 
   private time(n: number, out: number): number {
-    const seconds = Math.floor(Date.now() / 1000);
+    const { seconds, microseconds } = this.clock();
     if (n === 13) {
       if (out && !this.space.write(out, u32s([seconds]))) return -EFAULT;
       return seconds;
     }
-    if (out && !this.space.write(out, u32s([seconds, (Date.now() % 1000) * 1000]))) return -EFAULT;
+    if (out && !this.space.write(out, u32s([seconds, microseconds]))) return -EFAULT;
     return 0;
+  }
+
+  /** The time the program sees: virtual (from the instruction count) unless hostTime. */
+  private clock(): { seconds: number; microseconds: number } {
+    if (this.options.hostTime) {
+      const ms = Date.now();
+      return { seconds: Math.floor(ms / 1000), microseconds: (ms % 1000) * 1000 };
+    }
+    const elapsedNs = this.cpu.instructionCount * CYCLE_NS;
+    return { seconds: REPRODUCIBLE_EPOCH + Math.floor(elapsedNs / 1e9), microseconds: Math.floor(elapsedNs / 1000) % 1e6 };
   }
 
   private brk(wanted: number): number {

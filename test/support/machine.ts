@@ -5,9 +5,10 @@
 import { bootMachine, type BootConfig } from '../../src/machine/boot.js';
 import type { PC } from '../../src/machine/pc.js';
 import { Session, type SessionOptions, type SessionResult } from '../../src/machine/session.js';
+import { REPRODUCIBLE_EPOCH } from '../../src/virtual-time.js';
 
 /** A fixed RTC date: test runs are reproducible. */
-export const TEST_RTC = Date.UTC(2026, 0, 1) / 1000;
+export const TEST_RTC = REPRODUCIBLE_EPOCH;
 
 export interface MemvisorRun extends Partial<BootConfig> {
   until: RegExp;
