@@ -19,6 +19,7 @@
 import type { InterruptSource, IoSpace, MsrHandler } from './bus.js';
 import { READ_CACHEABLE, PhysicalMemory } from './memory.js';
 import { BlockCache } from './blocks.js';
+import { step } from './execute.js';
 import {
   AC, AF, ARITH_FLAGS, CF, DF, ID, IF, IOPL, NT, OF, OP_ADD, OP_INC, OP_LOGIC, OP_NONE, OP_SUB, PF, RF, SF, TF, VM, ZF,
   SIZE_MASK, SIZE_SIGN, parityOf,
@@ -1184,7 +1185,7 @@ export class CPU {
     this.retired = n - (this.batchSize - this.batchLeft);
   }
 
-  /** Runs one instruction; attached from execute.ts by index.ts. */
+  /** Runs one instruction: the interpreter (execute.ts), attached to the prototype below the class. */
   declare step: () => void;
 
   /**
@@ -1342,3 +1343,7 @@ export class CPU {
     return out;
   }
 }
+
+// The interpreter is a plain function in execute.ts (which imports only CPU's type back),
+// attached once here so that every CPU, however this module is imported, can run.
+CPU.prototype.step = step;

@@ -3,7 +3,7 @@
  * Each case is short and calls into alu.ts or the CPU's machinery so that no function
  * grows past what V8 optimises (see ../shared/reference/emulator.md §2.1).
  */
-import { CPU } from './cpu.js';
+import type { CPU } from './cpu.js';
 import { alu, dec, divAcc, imulTrunc, inc, mulAcc, sext, shift, szp } from './alu.js';
 import { AF, CF, DF, IF, IOPL, OP_LOGIC, OP_SUB, PF, RF, SF, VM, ZF } from './flags.js';
 import { exec0f } from './execute0f.js';

@@ -1,12 +1,4 @@
-/**
- * The i386 processor. Importing this module attaches the instruction interpreter
- * (execute.ts) to CPU.prototype.step.
- */
-import { CPU } from './cpu.js';
-import { step } from './execute.js';
-
-CPU.prototype.step = step;
-
+/** The i386 processor: the public surface of src/cpu. */
 export { CPU, FAULT, CpuFault, type CpuSnapshot, type ExceptionHook, type SoftwareInterruptHook } from './cpu.js';
 export { PhysicalMemory, PAGE_HOOK, PAGE_MMIO } from './memory.js';
 export * from './state.js';
