@@ -683,6 +683,7 @@ class BlockWriter {
 }
 
 // ---------------------------------------------------------------- lengths of harmless instructions
+// (test/cpu/harmless-length.test.ts checks every entry against iced-x86.)
 
 const enum Imm { None = 0, B = 1, Z = 3, ModrmGroup3 = 4, Offset32 = 5 }
 
