@@ -223,13 +223,13 @@ export function parseElf(bytes: Uint8Array, path = '<memory>'): ElfFile {
   }
 
   const notes: ElfNote[] = [];
-  const noteRanges = programHeaders.filter((p) => p.type === PT_NOTE).map((p) => [p.offset, p.filesz]);
+  const noteRanges = programHeaders.filter((p) => p.type === PT_NOTE).map((p): [number, number] => [p.offset, p.filesz]);
   if (noteRanges.length === 0) {
     for (const s of sections) if (s.type === SHT_NOTE) noteRanges.push([s.offset, s.size]);
   }
   for (const [offset, size] of noteRanges) {
-    inFile(offset!, size!, 'note');
-    notes.push(...parseNotes(bytes, offset!, offset! + size!, fail));
+    inFile(offset, size, 'note');
+    notes.push(...parseNotes(bytes, offset, offset + size, fail));
   }
 
   return { path, bytes, type, entry, programHeaderOffset: phoff, programHeaders, sections, symbols, relocations, notes };
@@ -269,9 +269,9 @@ function parseNotes(bytes: Uint8Array, start: number, end: number, fail: (what: 
     const descsz = view.getUint32(at + 4, true);
     const where = `note at file offset 0x${at.toString(16)}`;
     const nameAt = at + 12;
-    if (namesz > end - nameAt) fail(`${where}: name size 0x${namesz.toString(16)} runs past the end of its segment`);
+    if (namesz > end - nameAt) fail(`${where}: name size 0x${namesz.toString(16)} runs past the end of the notes`);
     const descAt = nameAt + align4(namesz);
-    if (descAt > end || descsz > end - descAt) fail(`${where}: description size 0x${descsz.toString(16)} runs past the end of its segment`);
+    if (descAt > end || descsz > end - descAt) fail(`${where}: description size 0x${descsz.toString(16)} runs past the end of the notes`);
     notes.push({
       name: readCString(bytes, nameAt, nameAt + namesz),
       type: view.getUint32(at + 8, true),

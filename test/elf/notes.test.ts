@@ -54,8 +54,8 @@ test('hostile note sizes: exec, translate and run --kernel each exit 2 with one 
   const translated = translateElf(readFileSync(path), { path }).output;
   const cases: Array<[string, RegExp]> = [
     // A name size of -12 once rounded in 32 bits: a reader that trusts it never moves on.
-    [withNoteSizes(translated, 0xfffffff4, 0, 'namesz-hostile'), /namesz-hostile: note at file offset 0x[0-9a-f]+: name size 0xfffffff4 runs past the end of its segment$/],
-    [withNoteSizes(translated, 6, 0xfffffff0, 'descsz-hostile'), /descsz-hostile: note at file offset 0x[0-9a-f]+: description size 0xfffffff0 runs past the end of its segment$/],
+    [withNoteSizes(translated, 0xfffffff4, 0, 'namesz-hostile'), /namesz-hostile: note at file offset 0x[0-9a-f]+: name size 0xfffffff4 runs past the end of the notes$/],
+    [withNoteSizes(translated, 6, 0xfffffff0, 'descsz-hostile'), /descsz-hostile: note at file offset 0x[0-9a-f]+: description size 0xfffffff0 runs past the end of the notes$/],
   ];
   for (const [file, message] of cases) {
     for (const command of [['exec', file], ['translate', file, '-o', `${file}.out`], ['run', '--kernel', file, '--timeout', '5']]) {
