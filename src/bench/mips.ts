@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseElf } from '../elf/index.js';
-import { LinuxProcess } from '../exec/index.js';
+import { runCaptured } from '../exec/index.js';
 import { MemvisorError } from '../errors.js';
 
 export interface MipsOptions {
@@ -47,16 +47,14 @@ export function benchMips(options: MipsOptions): MipsReport {
     const seconds: number[] = [];
     let output = '';
     for (let run = 0; run < options.runs; run++) {
-      const chunks: Uint8Array[] = [];
-      const proc = new LinuxProcess(elf, { path: options.program, args, env: [], stdout: (b) => chunks.push(Uint8Array.from(b)), blockThreshold });
-      const result = proc.run();
+      const result = runCaptured(elf, { args, blockThreshold });
       if (result.exitCode !== 0) throw new MemvisorError(`${options.program}: benchmark program failed under ${engine}: ${result.message ?? `exit ${result.exitCode}`}`);
       if (instructions !== 0 && result.instructions !== instructions) {
         throw new MemvisorError(`${options.program}: ${engine} ran ${result.instructions} instructions, another run ${instructions}`);
       }
       instructions = result.instructions;
       seconds.push(result.seconds);
-      output = Buffer.concat(chunks).toString();
+      output = result.stdout.toString();
       log(`${engine} run ${run + 1}/${options.runs}: ${result.seconds.toFixed(3)} s`);
     }
     return { engine, seconds, median: median(seconds), output };

@@ -6,7 +6,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { LinuxProcess } from '../exec/index.js';
+import { runCaptured } from '../exec/index.js';
 import { parseElf } from '../elf/index.js';
 import { MemvisorError } from '../errors.js';
 import { MIRROR_CHECK_PREFIX, translateElf } from '../sbt/index.js';
@@ -21,13 +21,9 @@ export interface SbtReport {
 }
 
 function run(bytes: Uint8Array, path: string): { out: string; err: string; instructions: number; exitCode: number } {
-  const out: Uint8Array[] = [], err: Uint8Array[] = [];
-  const proc = new LinuxProcess(parseElf(bytes, path), {
-    path, args: [path], env: [], stdout: (b) => out.push(Uint8Array.from(b)), stderr: (b) => err.push(Uint8Array.from(b)),
-  });
-  const result = proc.run();
+  const result = runCaptured(parseElf(bytes, path));
   if (result.message) throw new MemvisorError(`${path}: failed on memvisor exec: ${result.message}`);
-  return { out: Buffer.concat(out).toString(), err: Buffer.concat(err).toString(), instructions: result.instructions, exitCode: result.exitCode };
+  return { out: result.stdout.toString(), err: result.stderr.toString(), instructions: result.instructions, exitCode: result.exitCode };
 }
 
 export function benchSbt(programsDir: string, corpusDir: string, log: (line: string) => void = () => {}): SbtReport {

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { MemvisorError } from '../errors.js';
 import { parseInjectionSpec, type Outcome } from '../faults/index.js';
-import { REPRODUCIBLE_RTC } from '../machine/boot.js';
+import { REPRODUCIBLE_EPOCH } from '../virtual-time.js';
 import type { SessionResult } from '../machine/session.js';
 import { SnapshotFile } from '../machine/snapshot.js';
 import { builtFile } from '../paths.js';
@@ -131,7 +131,7 @@ export class ExperimentRunner {
 
   private boot(mode: MirrorMode) {
     const w = this.plan.workload;
-    return { kernel: kernelPath(), hdb: diskFor(mode), memoryMiB: w.memoryMiB, rtcStart: REPRODUCIBLE_RTC, cmdline: w.cmdline };
+    return { kernel: kernelPath(), hdb: diskFor(mode), memoryMiB: w.memoryMiB, rtcStart: REPRODUCIBLE_EPOCH, cmdline: w.cmdline };
   }
 
   private get prompt(): RegExp {

@@ -26,6 +26,7 @@
 import { alu, dec, divAcc, imulTrunc, inc, mulAcc, shift } from './alu.js';
 import { OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SUB } from './flags.js';
 import type { CPU } from './cpu.js';
+import { PREFIX_BYTE } from './state.js';
 
 export const MAX_INSTRUCTIONS = 64;
 
@@ -691,6 +692,7 @@ class BlockWriter {
 }
 
 // ---------------------------------------------------------------- lengths of harmless instructions
+// (test/cpu/harmless-length.test.ts checks every entry against iced-x86.)
 
 const enum Imm { None = 0, B = 1, Z = 3, ModrmGroup3 = 4, Offset32 = 5 }
 
@@ -737,8 +739,6 @@ for (let op = 0x90; op < 0xa0; op++) TWO_BYTE.set(op, false);
 for (const op of [0xa4, 0xac, 0xba]) TWO_BYTE.set(op, true);
 const TWO_BYTE_NO_MODRM = new Set([0x31, 0xa0, 0xa2, 0xa8, 0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf]);
 
-const PREFIXES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0xf0, 0xf2, 0xf3]);
-
 /**
  * Length of an instruction that cannot change control flow or the processor's mode
  * (so a block may run it through the interpreter and go on), or -1. 32-bit code;
@@ -751,8 +751,8 @@ export function harmlessLength(page: Uint8Array, at: number): number {
     return page[p++]!;
   };
   let op = next();
-  for (let n = 0; PREFIXES.has(op); n++) {
-    if (n >= 4) return -1;
+  for (let n = 0; PREFIX_BYTE[op]; n++) {
+    if (n >= 4 || op === 0x67) return -1;
     if (op === 0x66) opsize16 = true;
     op = next();
   }

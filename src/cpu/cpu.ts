@@ -20,6 +20,7 @@ import type { InterruptSource, IoSpace, MsrHandler } from './bus.js';
 import { READ_CACHEABLE, PhysicalMemory } from './memory.js';
 import { BlockCache } from './blocks.js';
 import { Listeners } from './listeners.js';
+import { step } from './execute.js';
 import {
   AC, AF, ARITH_FLAGS, CF, DF, ID, IF, IOPL, NT, OF, OP_ADD, OP_INC, OP_LOGIC, OP_NONE, OP_SUB, PF, RF, SF, TF, VM, ZF,
   SIZE_MASK, SIZE_SIGN, parityOf,
@@ -28,6 +29,7 @@ import {
   CR0_ET, CR0_PE, CR0_PG, CR0_WP, CR4_PSE, CR4_SUPPORTED, CS, DESC_ACCESSED, DESC_CODE, DESC_CONFORMING, DESC_PRESENT, DESC_RW,
   DESC_S, DS, ES, ESP, EXCEPTION_NAMES, FS, GS, PF_PROTECTION, PF_USER, PF_WRITE, PTE_A, PTE_D, PTE_P, PTE_PS, PTE_U, PTE_W,
   REGISTER_NAMES, SEGMENT_NAMES, SS, VEC_DF, VEC_GP, VEC_NP, VEC_PF, VEC_SS, VEC_TS, exceptionHasErrorCode,
+  CPUID_SIGNATURE, EDX,
 } from './state.js';
 
 /** Thrown (one shared instance) when an instruction raises an exception. */
@@ -168,7 +170,7 @@ export class CPU {
   /** Power-on state: real mode at F000:FFF0. */
   reset(): void {
     this.reg.fill(0);
-    this.reg[2] = 0x00000633; // EDX = processor signature
+    this.reg[EDX] = CPUID_SIGNATURE;
     this.flags = 2;
     this.lfOp = OP_NONE;
     this.cr0 = CR0_ET;
@@ -1187,7 +1189,7 @@ export class CPU {
     this.retired = n - (this.batchSize - this.batchLeft);
   }
 
-  /** Runs one instruction; attached from execute.ts by index.ts. */
+  /** Runs one instruction: the interpreter (execute.ts), attached to the prototype below the class. */
   declare step: () => void;
 
   /**
@@ -1345,3 +1347,7 @@ export class CPU {
     return out;
   }
 }
+
+// The interpreter is a plain function in execute.ts (which imports only CPU's type back),
+// attached once here so that every CPU, however this module is imported, can run.
+CPU.prototype.step = step;

@@ -3,18 +3,16 @@
  * Each case is short and calls into alu.ts or the CPU's machinery so that no function
  * grows past what V8 optimises (see ../shared/reference/emulator.md §2.1).
  */
-import { CPU } from './cpu.js';
+import type { CPU } from './cpu.js';
 import { alu, dec, divAcc, imulTrunc, inc, mulAcc, sext, shift, szp } from './alu.js';
 import { AF, CF, DF, IF, IOPL, OP_LOGIC, OP_SUB, PF, RF, SF, VM, ZF } from './flags.js';
 import { exec0f } from './execute0f.js';
 import { stringInstruction } from './strings.js';
 import {
   CR0_EM, CR0_MP, CR0_TS, CS, DS, EAX, EBP, EBX, ECX, EDX, ES, ESP, FS, GS, SS, VEC_BP, VEC_BR, VEC_DB, VEC_NM, VEC_OF,
+  PREFIX_BYTE,
 } from './state.js';
 
-/** 1 for bytes that are prefixes. */
-const PREFIX = new Uint8Array(256);
-for (const b of [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]) PREFIX[b] = 1;
 const SEG_PREFIX: Record<number, number> = { 0x26: ES, 0x2e: CS, 0x36: SS, 0x3e: DS, 0x64: FS, 0x65: GS };
 /** One-byte opcodes LOCK may prefix (handlers then check the memory destination and ModRM.reg). */
 const LOCKABLE = new Uint8Array(256);
@@ -25,7 +23,7 @@ for (const b of [0x00, 0x01, 0x08, 0x09, 0x10, 0x11, 0x18, 0x19, 0x20, 0x21, 0x2
 export function step(this: CPU): void {
   const c = this;
   const op = c.fetch8();
-  if (PREFIX[op]) {
+  if (PREFIX_BYTE[op]) {
     // Prefix state lives in the CPU between here and resetPrefixes (also called on a fault).
     exec1(c, prefixes(c, op));
     c.resetPrefixes();
@@ -33,7 +31,7 @@ export function step(this: CPU): void {
 }
 
 function prefixes(c: CPU, op: number): number {
-  for (let n = 0; PREFIX[op]; n++) {
+  for (let n = 0; PREFIX_BYTE[op]; n++) {
     if (n >= 14) c.gp(0); // longer than 15 bytes
     if (op === 0x66) c.opsize32 = !c.code32;
     else if (op === 0x67) c.adsize32 = !c.code32;

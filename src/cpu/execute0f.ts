@@ -8,14 +8,10 @@ import { alu, doubleShift, imulTrunc, sext, BITS } from './alu.js';
 import { CF, ZF, SIZE_MASK } from './flags.js';
 import { loadFarPointer } from './execute.js';
 import {
-  CR0_PE, CR0_TS, CR4_PCE, CR4_TSD, DESC_CODE, DESC_CONFORMING, DESC_PRESENT, DESC_RW, DESC_S, EAX, EBX, ECX, EDX, FS, GS,
-  VEC_NP,
+  CPUID_FEATURES, CPUID_SIGNATURE, CR0_PE, CR0_TS, CR4_PCE, CR4_TSD, DESC_CODE, DESC_CONFORMING, DESC_PRESENT, DESC_RW,
+  DESC_S, EAX, EBX, ECX, EDX, FS, GS, VEC_NP,
 } from './state.js';
 
-/** Processor signature: family 6, model 3, stepping 3 (a P6-class integer core). */
-export const CPUID_SIGNATURE = 0x00000633;
-/** CPUID.1:EDX: PSE, TSC, MSR, MCE, CX8, APIC, PGE, MCA, CMOV. No FPU. */
-export const CPUID_FEATURES = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 13) | (1 << 14) | (1 << 15);
 const VENDOR = 'memvisor-386';
 
 const MSR_TSC = 0x10;

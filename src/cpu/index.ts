@@ -1,12 +1,4 @@
-/**
- * The i386 processor. Importing this module attaches the instruction interpreter
- * (execute.ts) to CPU.prototype.step.
- */
-import { CPU } from './cpu.js';
-import { step } from './execute.js';
-
-CPU.prototype.step = step;
-
+/** The i386 processor: the public surface of src/cpu. */
 export { CPU, CPU_STATE_VERSION, FAULT, CpuFault, type CpuSnapshot, type ExceptionHook } from './cpu.js';
 export { PhysicalMemory, PAGE_HOOK, PAGE_MMIO } from './memory.js';
 export { Listeners, type Listener } from './listeners.js';

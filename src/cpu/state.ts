@@ -1,6 +1,6 @@
 /**
  * Architectural constants of the i386: segment register numbers, CR0/CR4 bits,
- * exception vectors, page-table bits. Shared by the CPU and by whoever builds
+ * exception vectors, page-table bits, prefix bytes, the processor's identity. Shared by the CPU and by whoever builds
  * descriptor tables or page tables for it (the user-mode runner, tests).
  */
 export const ES = 0;
@@ -13,6 +13,19 @@ export const SEGMENT_NAMES = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
 
 export const REGISTER_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'] as const;
 export const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
+
+/** Processor signature (CPUID.1:EAX, EDX after reset, the MP table's processor entry): family 6, model 3, stepping 3, a P6-class integer core. */
+export const CPUID_SIGNATURE = 0x00000633;
+/** CPUID.1:EDX: PSE, TSC, MSR, MCE, CX8, APIC, PGE, MCA, CMOV. No FPU. */
+export const CPUID_FEATURES = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 13) | (1 << 14) | (1 << 15);
+
+/**
+ * 1 for the bytes that are instruction prefixes: the segment overrides (26 2E 36 3E 64 65),
+ * operand and address size (66 67), LOCK (F0), REPNE and REP (F2 F3). A table, for the
+ * interpreter's hot path.
+ */
+export const PREFIX_BYTE = new Uint8Array(256);
+for (const b of [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]) PREFIX_BYTE[b] = 1;
 
 export const CR0_PE = 0x1;
 export const CR0_MP = 0x2;

@@ -6,6 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { MemvisorError } from '../errors.js';
 
+export {
+  MEMV6_NOTE_NAME, MEMV6_NOTE_TRANSLATED, readTranslationNote, translationNoteDescription, type TranslationNote,
+} from './translation-note.js';
+
 export const PT_LOAD = 1;
 export const PT_DYNAMIC = 2;
 export const PT_INTERP = 3;
@@ -91,6 +95,8 @@ export interface ElfFile {
   bytes: Uint8Array;
   type: number;
   entry: number;
+  /** Where the program header table starts in the file (e_phoff). */
+  programHeaderOffset: number;
   programHeaders: ProgramHeader[];
   sections: SectionHeader[];
   /** Empty when the file has no .symtab. */
@@ -217,30 +223,16 @@ export function parseElf(bytes: Uint8Array, path = '<memory>'): ElfFile {
   }
 
   const notes: ElfNote[] = [];
-  const noteRanges = programHeaders.filter((p) => p.type === PT_NOTE).map((p) => [p.offset, p.filesz]);
+  const noteRanges = programHeaders.filter((p) => p.type === PT_NOTE).map((p): [number, number] => [p.offset, p.filesz]);
   if (noteRanges.length === 0) {
     for (const s of sections) if (s.type === SHT_NOTE) noteRanges.push([s.offset, s.size]);
   }
   for (const [offset, size] of noteRanges) {
     inFile(offset, size, 'note');
-    let at = offset;
-    while (at + 12 <= offset + size) {
-      const namesz = u32(at);
-      const descsz = u32(at + 4);
-      const noteType = u32(at + 8);
-      const nameAt = at + 12;
-      const descAt = nameAt + align4(namesz);
-      if (descAt + descsz > offset + size) fail('malformed note');
-      notes.push({
-        name: readCString(bytes, nameAt, nameAt + namesz),
-        type: noteType,
-        desc: bytes.slice(descAt, descAt + descsz),
-      });
-      at = descAt + align4(descsz);
-    }
+    notes.push(...parseNotes(bytes, offset, offset + size, fail));
   }
 
-  return { path, bytes, type, entry, programHeaders, sections, symbols, relocations, notes };
+  return { path, bytes, type, entry, programHeaderOffset: phoff, programHeaders, sections, symbols, relocations, notes };
 }
 
 /** Refuses what a static i386 program runner cannot load: dynamic linking, PIE, no segments. */
@@ -263,8 +255,36 @@ export function segmentImage(elf: ElfFile, segment: ProgramHeader): Uint8Array {
   return image;
 }
 
+/**
+ * The notes in [start, end) of the file. Every size is checked against what is left
+ * before it is used, so a hostile size (a name size of 0xfffffff4, say) is an error
+ * naming the note, never a loop or a read past the range; each note moves `at` on by
+ * at least its 12-byte header.
+ */
+function parseNotes(bytes: Uint8Array, start: number, end: number, fail: (what: string) => never): ElfNote[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const notes: ElfNote[] = [];
+  for (let at = start; end - at >= 12;) {
+    const namesz = view.getUint32(at, true);
+    const descsz = view.getUint32(at + 4, true);
+    const where = `note at file offset 0x${at.toString(16)}`;
+    const nameAt = at + 12;
+    if (namesz > end - nameAt) fail(`${where}: name size 0x${namesz.toString(16)} runs past the end of the notes`);
+    const descAt = nameAt + align4(namesz);
+    if (descAt > end || descsz > end - descAt) fail(`${where}: description size 0x${descsz.toString(16)} runs past the end of the notes`);
+    notes.push({
+      name: readCString(bytes, nameAt, nameAt + namesz),
+      type: view.getUint32(at + 8, true),
+      desc: bytes.slice(descAt, descAt + descsz),
+    });
+    at = descAt + align4(descsz);
+  }
+  return notes;
+}
+
+/** n rounded up to a multiple of 4 (in doubles: n may be any 32-bit size). */
 function align4(n: number): number {
-  return (n + 3) & ~3;
+  return Math.ceil(n / 4) * 4;
 }
 
 function readCString(bytes: Uint8Array, start: number, limit: number): string {

@@ -11,11 +11,12 @@ import { CPU, PhysicalMemory } from '../cpu/index.js';
 import {
   CR0_PE, CR0_PG, CR0_WP, CR4_PSE, EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, EXCEPTION_NAMES, PF_PROTECTION, PF_WRITE,
   PTE_U, PTE_W, VEC_BP, VEC_DE, VEC_GP, VEC_PF, VEC_UD, VEC_NM, segmentDescriptor, DESC_PRESENT, DESC_S, DESC_CODE, DESC_RW,
-  DESC_ACCESSED, VEC_OF, VEC_BR, VEC_DB, VEC_SS, VEC_NP, VEC_AC,
+  DESC_ACCESSED, VEC_OF, VEC_BR, VEC_DB, VEC_SS, VEC_NP, VEC_AC, PREFIX_BYTE,
 } from '../cpu/state.js';
-import { PT_LOAD, type ElfFile, requireStaticExecutable, segmentImage } from '../elf/index.js';
+import { PT_LOAD, type ElfFile, readTranslationNote, requireStaticExecutable, segmentImage } from '../elf/index.js';
 import { AddressSpace } from './address-space.js';
 import type { IoSpace } from '../cpu/bus.js';
+import { CYCLE_NS, REPRODUCIBLE_EPOCH } from '../virtual-time.js';
 
 export const STACK_TOP = 0xc0000000;
 const STACK_MAX = 8 << 20;
@@ -24,9 +25,6 @@ const GDT_LINEAR = 0xfffff000 | 0;
 const TLS_FIRST_ENTRY = 6;
 /** Linux's i386 user selectors (GDT entries 4 and 5), which programs can observe. */
 const USER_CS = 0x23, USER_DS = 0x2b;
-
-/** Instruction prefixes, skipped to find the opcode of a faulting instruction. */
-const PREFIX_BYTES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]);
 
 const ENOENT = 2, EBADF = 9, ENOMEM = 12, EFAULT = 14, EINVAL = 22, ENOSYS = 38;
 
@@ -67,6 +65,11 @@ export interface ExecOptions {
   mirror?: boolean;
   /** Executions of an address before its block is compiled (CPU default if unset); 0 = interpreter only. */
   blockThreshold?: number;
+  /**
+   * `time` and `gettimeofday` read the host's clock. Otherwise time is virtual: 2026-01-01
+   * at the first instruction, 10 ns per instruction after it, the same in every run.
+   */
+  hostTime?: boolean;
 }
 
 export interface ExecResult {
@@ -123,16 +126,14 @@ export class LinuxProcess {
 
   /** The mirror offset from the translator's note; the spill page gets no twin. */
   private translationOffset(): number {
-    const note = this.elf.notes.find((n) => n.name === 'MemV6' && n.type === 1 && n.desc.length >= 4);
+    const note = readTranslationNote(this.elf);
     if (!note) this.fail('--mirror runs programs made by memvisor translate; this one has no translation note');
     if (this.elf.symbols.some((s) => s.name === '__memvisor_linux_stub')) {
       this.fail('translated with --linux-stub, which maps its own mirror: run it without --mirror');
     }
-    const view = new DataView(note.desc.buffer, note.desc.byteOffset, note.desc.length);
-    const offset = view.getUint32(0, true);
-    if (offset < 0x10000000 || offset % 4096) this.fail(`translation note names an unusable mirror offset 0x${offset.toString(16)}`);
-    if (note.desc.length >= 8) this.space.noTwin = view.getUint32(4, true);
-    return offset;
+    if (note.offset < 0x10000000) this.fail(`translation note names an unusable mirror offset 0x${note.offset.toString(16)}`);
+    if (note.spillPage !== null) this.space.noTwin = note.spillPage;
+    return note.offset;
   }
 
   private fail(message: string): never {
@@ -210,11 +211,10 @@ export class LinuxProcess {
     cpu.exceptionHook = (vector, code) => this.exception(vector, code);
   }
 
+  /** AT_PHDR: where the program headers are in memory (in the segment loaded from file offset 0). */
   private programHeaderAddress(): number {
     const first = this.elf.programHeaders.find((p) => p.type === PT_LOAD && p.offset === 0);
-    if (!first) return 0;
-    const view = new DataView(this.elf.bytes.buffer, this.elf.bytes.byteOffset);
-    return (first.vaddr + view.getUint32(28, true)) >>> 0;
+    return first ? (first.vaddr + this.elf.programHeaderOffset) >>> 0 : 0;
   }
 
   /** Runs to exit. */
@@ -259,7 +259,7 @@ export class LinuxProcess {
       }
     }
     let [signal, name] = SIGNALS[vector] ?? [11, EXCEPTION_NAMES[vector] ?? `exception ${vector}`];
-    const opcode = cpu.peekLinear(eip, 15).find((b) => b === null || !PREFIX_BYTES.has(b));
+    const opcode = cpu.peekLinear(eip, 15).find((b) => b === null || !PREFIX_BYTE[b]);  // the opcode after any prefixes
     if (vector === VEC_UD && opcode !== null && opcode !== undefined && opcode >= 0xd8 && opcode <= 0xdf) name = SIGNALS[VEC_NM]![1];
     let detail = `at eip 0x${hex(eip)}`;
     if (vector === VEC_PF) {
@@ -352,13 +352,23 @@ export class LinuxProcess {
   }
 
   private time(n: number, out: number): number {
-    const seconds = Math.floor(Date.now() / 1000);
+    const { seconds, microseconds } = this.clock();
     if (n === 13) {
       if (out && !this.space.write(out, u32s([seconds]))) return -EFAULT;
       return seconds;
     }
-    if (out && !this.space.write(out, u32s([seconds, (Date.now() % 1000) * 1000]))) return -EFAULT;
+    if (out && !this.space.write(out, u32s([seconds, microseconds]))) return -EFAULT;
     return 0;
+  }
+
+  /** The time the program sees: virtual (from the instruction count) unless hostTime. */
+  private clock(): { seconds: number; microseconds: number } {
+    if (this.options.hostTime) {
+      const ms = Date.now();
+      return { seconds: Math.floor(ms / 1000), microseconds: (ms % 1000) * 1000 };
+    }
+    const elapsedNs = this.cpu.instructionCount * CYCLE_NS;
+    return { seconds: REPRODUCIBLE_EPOCH + Math.floor(elapsedNs / 1e9), microseconds: Math.floor(elapsedNs / 1000) % 1e6 };
   }
 
   private brk(wanted: number): number {

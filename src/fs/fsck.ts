@@ -12,7 +12,7 @@ import {
   BLOCK_SIZE, DIRENT_SIZE, LOG_SIZE, MAX_FILE_BLOCKS, ROOT_INODE, T_DEV, T_DIR, T_FILE, T_FREE,
   typeName, type Inode,
 } from './format.js';
-import { DiskImage, decodeDirectoryEntry, superblockProblems, type DirectoryEntry } from './image.js';
+import { FsImage, decodeDirectoryEntry, superblockProblems, type DirectoryEntry } from './image.js';
 
 export interface FsckReport {
   /** One line each, naming the inode or block. */
@@ -40,7 +40,7 @@ class Checker {
   /** Directory entries naming each inode, counted by FORMAT.md's rule. */
   private readonly links: Int32Array;
 
-  constructor(private readonly image: DiskImage) {
+  constructor(private readonly image: FsImage) {
     this.owner = new Int32Array(image.layout.size);
     this.reached = new Uint8Array(image.layout.ninodes);
     this.links = new Int32Array(image.layout.ninodes);
@@ -250,7 +250,7 @@ class Checker {
  * The log pass. Returns the image to check: the same one, or, when a transaction is
  * committed, a copy with it installed (what the kernel will see after boot).
  */
-function checkLog(image: DiskImage, problems: string[], notes: string[]): DiskImage {
+function checkLog(image: FsImage, problems: string[], notes: string[]): FsImage {
   const { logstart, inodestart, size } = image.layout;
   const header = image.logHeader();
   const label = `block ${logstart} (log header)`;
@@ -274,15 +274,15 @@ function checkLog(image: DiskImage, problems: string[], notes: string[]): DiskIm
     installed.set(image.block(logstart + 1 + index), home * BLOCK_SIZE);
   });
   installed.fill(0, logstart * BLOCK_SIZE, logstart * BLOCK_SIZE + 4); // n = 0, as after recovery
-  return DiskImage.open(installed, image.name);
+  return FsImage.open(installed, image.name);
 }
 
 /**
  * Checks the image. A file that is not a MemV6 image at all (magic, length) is a
- * MemvisorError from DiskImage.open; everything else is a line in `problems`.
+ * MemvisorError from FsImage.open; everything else is a line in `problems`.
  */
 export function checkFileSystem(bytes: Uint8Array, name: string): FsckReport {
-  const opened = DiskImage.open(bytes, name, { allowBadLayout: true });
+  const opened = FsImage.open(bytes, name, { allowBadLayout: true });
   const layoutProblems = superblockProblems(opened.superblock);
   if (layoutProblems.length > 0) return { problems: layoutProblems, notes: [], inodesInUse: 0, blocksInUse: 0 };
   const problems: string[] = [];

@@ -82,7 +82,8 @@ export function superblockProblems(superblock: Superblock): string[] {
   return problems;
 }
 
-export class DiskImage {
+/** A MemV6 file system held in memory (the raw IDE disk a machine boots is machine/disk.ts's DiskImage). */
+export class FsImage {
   readonly layout: Layout;
   private readonly view: DataView;
 
@@ -96,7 +97,7 @@ export class DiskImage {
    * length not the superblock's size) is a MemvisorError; so is a superblock whose
    * layout is unusable, unless `allowBadLayout` (fsck reports those itself).
    */
-  static open(bytes: Uint8Array, name: string, options: { allowBadLayout?: boolean } = {}): DiskImage {
+  static open(bytes: Uint8Array, name: string, options: { allowBadLayout?: boolean } = {}): FsImage {
     if (bytes.length < 2 * BLOCK_SIZE) {
       throw new MemvisorError(`${name}: not a MemV6 image (${bytes.length} bytes, too short to hold a superblock)`);
     }
@@ -115,18 +116,18 @@ export class DiskImage {
       const problems = superblockProblems(superblock);
       if (problems.length > 0) throw new MemvisorError(`${name}: ${problems[0]}`);
     }
-    return new DiskImage(bytes, name);
+    return new FsImage(bytes, name);
   }
 
   /** A fresh, empty file system: superblock written, metadata marked in use, no inodes. */
-  static format(size: number, ninodes: number, name: string): DiskImage {
+  static format(size: number, ninodes: number, name: string): FsImage {
     const layout = layoutFor(size, ninodes);
     assert(layout.datastart < size, 'format: no room for data (callers check first)');
     const bytes = new Uint8Array(size * BLOCK_SIZE);
     const view = new DataView(bytes.buffer, BLOCK_SIZE, 32);
     const fields = [layout.magic, layout.size, layout.nblocks, layout.ninodes, layout.nlog, layout.logstart, layout.inodestart, layout.bmapstart];
     fields.forEach((value, index) => view.setUint32(index * 4, value, true));
-    const image = new DiskImage(bytes, name);
+    const image = new FsImage(bytes, name);
     for (let block = 0; block < layout.datastart; block++) image.setBlockInUse(block, true);
     return image;
   }

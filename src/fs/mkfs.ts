@@ -10,7 +10,7 @@ import {
   BLOCK_SIZE, DIRENT_SIZE, DIRSIZ, MAX_FILE_BLOCKS, MAX_INODES, ROOT_INODE, T_DIR, T_FILE,
   blocksForFile, layoutFor,
 } from './format.js';
-import { DiskImage, encodeDirectory } from './image.js';
+import { FsImage, encodeDirectory } from './image.js';
 
 export interface MkfsInput {
   /** The path it came from, for messages. */
@@ -95,7 +95,7 @@ export function buildImage(inputs: MkfsInput[], options: MkfsOptions): Uint8Arra
   const names = checkNames(inputs);
   checkCapacity(inputs, options);
 
-  const image = DiskImage.format(options.size, options.ninodes, options.output);
+  const image = FsImage.format(options.size, options.ninodes, options.output);
   const root = image.allocateInode(T_DIR);
   if (root !== ROOT_INODE) throw new Error(`internal error: root directory got inode ${root}`);
   const entries = [{ inum: ROOT_INODE, name: '.' }, { inum: ROOT_INODE, name: '..' }];

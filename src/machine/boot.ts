@@ -23,8 +23,6 @@ export interface BootConfig {
 }
 
 export const MIN_MEMORY_MIB = 2;
-/** The RTC's power-on date for reproducible runs (`run --seed`, campaigns): 2026-01-01. */
-export const REPRODUCIBLE_RTC = Date.UTC(2026, 0, 1) / 1000;
 
 function readKernel(path: string): Uint8Array {
   try {

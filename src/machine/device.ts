@@ -2,14 +2,14 @@
  * The shape every PC device has: state, reset, port and/or MMIO handlers, interrupt
  * lines, and save/restore of its state as plain JSON data (for snapshots).
  *
- * Time is virtual: one cycle per executed instruction, plus the cycles a halted CPU
- * skips. CYCLE_NS says how long a cycle lasts for devices that count real time
- * (timers, the RTC, disk and serial delays), so a guest sees a 100 MHz processor.
+ * Time is virtual (../virtual-time.ts): one cycle per executed instruction, plus the
+ * cycles a halted CPU skips. CYCLE_NS says how long a cycle lasts for devices that count
+ * real time (timers, the RTC, disk and serial delays), so a guest sees a 100 MHz processor.
  */
 import type { AccessSize } from '../cpu/bus.js';
+import { CYCLES_PER_SECOND } from '../virtual-time.js';
 
-export const CYCLE_NS = 10;
-export const CYCLES_PER_SECOND = 1e9 / CYCLE_NS;
+export { CYCLE_NS, CYCLES_PER_SECOND } from '../virtual-time.js';
 
 /** What a device sees of the machine's clock. */
 export interface Clock {

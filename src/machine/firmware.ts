@@ -6,7 +6,7 @@
  * real-mode interrupt vector table whose entries all point at an IRET.
  */
 import type { PhysicalMemory } from '../cpu/memory.js';
-import { CPUID_FEATURES as CPU_FEATURES } from '../cpu/execute0f.js';
+import { CPUID_FEATURES, CPUID_SIGNATURE } from '../cpu/state.js';
 import { IOAPIC_BASE, IOAPIC_VERSION, LAPIC_BASE, LAPIC_VERSION } from './apic.js';
 
 export const EBDA = 0x9fc00;
@@ -14,8 +14,6 @@ export const BASE_MEMORY_KIB = EBDA / 1024;
 /** F000:FF53, where a PC BIOS keeps its dummy IRET. */
 const IRET_STUB = 0xfff53;
 export const IOAPIC_ID = 1;
-/** The processor signature CPUID reports (family 6 model 3). */
-const CPU_SIGNATURE = 0x633;
 
 /** ISA IRQ → IOAPIC pin: the PIT's IRQ 0 arrives on pin 2, the rest on their own number. */
 export function ioapicPin(irq: number): number {
@@ -32,7 +30,7 @@ function checksum(bytes: Uint8Array, from: number, to: number): number {
 function mpConfigTable(): Uint8Array {
   const entries: number[][] = [];
   const u32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
-  entries.push([0, 0, LAPIC_VERSION & 0xff, 0x03, ...u32(CPU_SIGNATURE), ...u32(CPU_FEATURES), 0, 0, 0, 0, 0, 0, 0, 0]);
+  entries.push([0, 0, LAPIC_VERSION & 0xff, 0x03, ...u32(CPUID_SIGNATURE), ...u32(CPUID_FEATURES), 0, 0, 0, 0, 0, 0, 0, 0]);
   entries.push([1, 0, ...Array.from('ISA   ', (c) => c.charCodeAt(0))]);
   entries.push([2, IOAPIC_ID, IOAPIC_VERSION & 0xff, 0x01, ...u32(IOAPIC_BASE)]);
   for (let irq = 0; irq < 16; irq++) {

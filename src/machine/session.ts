@@ -6,6 +6,7 @@
  * in every run with the same inputs.
  */
 import type { PC, StopReason } from './pc.js';
+import { PromptedInput } from './prompted-input.js';
 import type { ConsoleState } from './snapshot.js';
 
 /** Virtual cycles per slice: 10 ms of guest time. */
@@ -52,22 +53,14 @@ export class Session {
   transcript: string;
   private readonly sessionStart: number;
   private pending = '';
-  private sendFrom = 0;
-  private readonly toSend: string[];
+  private readonly typing: PromptedInput;
   private snapshotTaken = false;
   private quitRequested = false;
 
   constructor(readonly pc: PC, readonly options: SessionOptions) {
     this.transcript = options.history ?? '';
     this.sessionStart = this.transcript.length;
-    this.toSend = [...(options.send ?? [])];
-    // After a restore, the prompt the guest is waiting at (the last one in the history,
-    // unless the original run already answered it) is still open for --send.
-    if (options.history && options.prompt) {
-      let lastPrompt = 0;
-      for (const m of options.history.matchAll(new RegExp(options.prompt.source, `${options.prompt.flags.replace('g', '')}g`))) lastPrompt = m.index;
-      this.sendFrom = Math.max(options.consumed ?? 0, lastPrompt);
-    }
+    this.typing = new PromptedInput(options.send ?? [], options.prompt, { history: this.transcript, consumed: options.consumed });
     pc.onConsole = (byte) => { this.pending += String.fromCharCode(byte); };
   }
 
@@ -91,17 +84,11 @@ export class Session {
     const o = this.options;
     o.onConsole?.(this.transcript);
     if (o.snapshotAt && o.saveSnapshot && !this.snapshotTaken && o.snapshotAt.test(this.transcript.slice(this.sessionStart))) {
-      o.saveSnapshot({ console: this.transcript, consumed: this.sendFrom });
+      o.saveSnapshot({ console: this.transcript, consumed: this.typing.consumed });
       this.snapshotTaken = true;
     }
-    if (this.toSend.length && o.prompt) {
-      const rest = this.transcript.slice(this.sendFrom);
-      const m = o.prompt.exec(rest);
-      if (m) {
-        this.sendFrom += m.index + m[0].length;
-        this.pc.uart.receive(Buffer.from(this.toSend.shift()!, 'latin1'));
-      }
-    }
+    const text = this.typing.next(this.transcript);
+    if (text !== null) this.pc.uart.receive(Buffer.from(text, 'latin1'));
     if (o.until && o.until.test(this.transcript.slice(this.sessionStart))) return 'matched';
     return null;
   }

@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, basename } from 'node:path';
+import { PromptedInput } from '../machine/prompted-input.js';
 
 export interface QemuRun {
   /** Multiboot kernel; without one, QEMU's firmware boots hda's boot sector. */
@@ -17,7 +18,7 @@ export interface QemuRun {
   hda?: string;
   hdb?: string;
   memMiB?: number;
-  /** Text typed on the serial console, each item after the previous match of `prompt`. */
+  /** Text typed on the serial console, each item after the next match of `prompt` (as `run --send`). */
   send?: string[];
   prompt?: RegExp;
   until: RegExp;
@@ -58,8 +59,7 @@ export async function runQemuSystem(run: QemuRun): Promise<QemuResult> {
   const started = performance.now();
   const qemu = spawn('qemu-system-i386', args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
-  const pending = [...(run.send ?? [])];
-  let promptsSeen = 0;
+  const input = new PromptedInput(run.send ?? [], run.prompt);
   try {
     return await new Promise<QemuResult>((resolve) => {
       const finish = (matched: boolean) => {
@@ -73,13 +73,8 @@ export async function runQemuSystem(run: QemuRun): Promise<QemuResult> {
         output += chunk;
         run.onOutput?.(chunk);
         if (run.until.test(output)) return finish(true);
-        if (pending.length > 0 && run.prompt) {
-          const prompts = output.match(new RegExp(run.prompt.source, 'g'))?.length ?? 0;
-          if (prompts > promptsSeen) {
-            promptsSeen = prompts;
-            qemu.stdin.write(pending.shift()!);
-          }
-        }
+        // One chunk may show more than one prompt, and QEMU may print nothing more until typed at.
+        for (let text = input.next(output); text !== null; text = input.next(output)) qemu.stdin.write(text);
       });
       qemu.stderr.on('data', (chunk: Buffer) => { output += chunk.toString('latin1'); });
       qemu.on('exit', () => finish(run.until.test(output)));

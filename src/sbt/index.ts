@@ -5,9 +5,10 @@
  */
 import {
   type ElfFile, PF_R, PF_W, PF_X, PT_LOAD, SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS, SHT_PROGBITS, STT_FUNC, STT_NOTYPE,
-  parseElf, requireStaticExecutable,
+  MEMV6_NOTE_NAME, MEMV6_NOTE_TRANSLATED, parseElf, readTranslationNote, requireStaticExecutable, translationNoteDescription,
 } from '../elf/index.js';
 import { MemvisorError } from '../errors.js';
+import { MIRROR_OFFSET } from '../layout.js';
 import type { Template } from './classify.js';
 import { discoverCode, freeCodeModel, hex } from './discover.js';
 import { Code, Instruction, disassemble } from './iced.js';
@@ -20,15 +21,6 @@ import { verifyTranslation, type VerifyResult } from './verify.js';
 export { TEMPLATES, type Template } from './classify.js';
 export { MIRROR_CHECK_PREFIX } from './linuxStub.js';
 export { verifyTranslation, type VerifyResult } from './verify.js';
-
-export const DEFAULT_OFFSET = 0x40000000;
-/**
- * PT_NOTE marking a translated program: name "MemV6", type 1, desc = OFFSET and the
- * address of the spill page (u32 LE each). The kernel mirrors every page of the process
- * except the spill page, the translator's scratch, which is never mirrored.
- */
-export const MEMV6_NOTE_NAME = 'MemV6';
-export const MEMV6_NOTE_TRANSLATED = 1;
 
 const PAGE = 4096;
 const pageDown = (n: number) => Math.floor(n / PAGE) * PAGE;
@@ -69,11 +61,11 @@ export interface Translation {
 
 export function translateElf(bytes: Uint8Array, options: TranslateOptions = {}): Translation {
   const path = options.path ?? '<memory>';
-  const offset = (options.offset ?? DEFAULT_OFFSET) >>> 0;
+  const offset = (options.offset ?? MIRROR_OFFSET) >>> 0;
   if (offset % PAGE !== 0 || offset === 0) throw new MemvisorError(`--offset ${hex(offset)} must be a non-zero multiple of 4096`);
   const elf = parseElf(bytes, path);
   requireStaticExecutable(elf);
-  if (elf.notes.some((n) => n.name === MEMV6_NOTE_NAME && n.type === MEMV6_NOTE_TRANSLATED)) {
+  if (readTranslationNote(elf)) {
     throw new MemvisorError(`${path}: already translated (has the MemV6 translated note)`);
   }
   const loads = elf.programHeaders.filter((p) => p.type === PT_LOAD && p.memsz > 0);
@@ -127,9 +119,7 @@ export function translateElf(bytes: Uint8Array, options: TranslateOptions = {}):
 
     const sections = outputSections(elf, model.codeSections, spillBase, codeBase, layout.code.length);
     const symbols = outputSymbols(elf, model.indexByAddress, newAddress, sections, spillBase, options.linuxStub ? layout.addresses[entryItemOut]! : undefined);
-    const desc = new Uint8Array(8);
-    new DataView(desc.buffer).setUint32(0, offset, true);
-    new DataView(desc.buffer).setUint32(4, spillBase, true);
+    const desc = translationNoteDescription({ offset, spillPage: spillBase });
     const entry = layout.addresses[entryItemOut]!;
     const output = writeElf(entry, outputSegments, { name: MEMV6_NOTE_NAME, type: MEMV6_NOTE_TRANSLATED, desc }, sections, symbols);
 

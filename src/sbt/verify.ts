@@ -7,7 +7,7 @@
  * touches no flags, that branches land on group starts, that every code pointer in data
  * was moved, and that the rest of the image is unchanged (old code poisoned with int3).
  */
-import { type ElfFile, R_386_32, SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS, parseElf } from '../elf/index.js';
+import { type ElfFile, R_386_32, SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS, parseElf, readTranslationNote } from '../elf/index.js';
 import {
   Code, Decoder, DecoderOptions, InstructionInfoFactory, MemorySizeExt, Mnemonic, OpAccess, OpKind, Register,
   disassemble, fullGpr32, type Instruction,
@@ -49,9 +49,9 @@ export function verifyTranslation(originalBytes: Uint8Array, outputBytes: Uint8A
   const codeSections = original.sections.filter((s) => (s.flags & (SHF_ALLOC | SHF_EXECINSTR)) === (SHF_ALLOC | SHF_EXECINSTR) && s.size > 0);
   const newText = output.sections.find((s) => s.name === '.text');
   const spill = output.sections.find((s) => s.name === '.memvisor.spill');
-  const note = output.notes.find((n) => n.name === 'MemV6' && n.type === 1);
+  const note = readTranslationNote(output);
   if (!newText || !spill) return { errors: ['output has no .text or .memvisor.spill section'], summary: '' };
-  if (!note || new DataView(note.desc.buffer, note.desc.byteOffset).getUint32(0, true) !== OFF) errors.push('missing or wrong MemV6 note');
+  if (note?.offset !== OFF || note.spillPage !== spill.addr) errors.push('missing or wrong MemV6 note');
   const inSpill = (m: Mem) => m.base === Register.None && m.index === Register.None && m.disp >= spill.addr && m.disp + 4 <= spill.addr + spill.size;
   const stubSymbol = output.symbols.find((s) => s.name === '__memvisor_linux_stub');
   const olds = codeSections.flatMap((s) => decodeRange(originalBytes, s.offset, s.addr, s.size));

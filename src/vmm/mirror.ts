@@ -11,7 +11,6 @@ import { PTE_P, PTE_PS, PTE_U } from '../cpu/state.js';
 import { assignState, type DeviceState, type SnapshotPart } from '../machine/device.js';
 import { LISTENER_ORDER } from '../machine/listener-order.js';
 
-export const MIRROR_OFFSET = 0x40000000;
 const PAGE = 4096;
 
 export interface AddressSpaceMirrors {

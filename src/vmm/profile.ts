@@ -5,7 +5,7 @@
  * else, so another guest (or another mirroring layout of the same one) is one more
  * profile.
  */
-import { MIRROR_OFFSET } from './mirror.js';
+import { MIRROR_OFFSET } from '../layout.js';
 import type { AddressSpaces } from './address-spaces.js';
 
 export interface Twin {

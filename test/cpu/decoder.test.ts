@@ -13,22 +13,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CPU, PhysicalMemory, DESC_ACCESSED, DESC_CODE, DESC_PRESENT, DESC_RW, DESC_S, CR0_PE, CR0_ET } from '../../src/cpu/index.js';
 import { SeededRandom } from '../../src/faults/random.js';
-import iced from 'iced-x86';
+import { CODE_NAMES, cpuImplements, iced } from '../support/iced.js';
 
-const { Decoder, DecoderOptions, Code, CpuidFeature, FlowControl, OpKind, Register } = iced;
+const { Decoder, DecoderOptions, Code, FlowControl, OpKind, Register } = iced;
 const SEED = Number(process.env.MEMVISOR_SEED ?? 20261125);
 const CASES = Number(process.env.MEMVISOR_DECODER_CASES ?? 100000);
 
-/** The iced CPUID features of instructions this CPU implements. */
-const SUPPORTED = new Set<number>([
-  CpuidFeature.INTEL8086, CpuidFeature.INTEL186, CpuidFeature.INTEL286, CpuidFeature.INTEL386, CpuidFeature.INTEL486,
-  CpuidFeature.CMOV, CpuidFeature.CPUID, CpuidFeature.CX8, CpuidFeature.MSR, CpuidFeature.TSC, CpuidFeature.PAUSE,
-  CpuidFeature.MULTIBYTENOP, CpuidFeature.RDPMC,
-]);
 /** Instructions whose memory address the CPU legitimately computes differently from the plain ModRM sum. */
 const EA_EXEMPT = /^(Bt|Bts|Btr|Btc)_rm(16|32)_r|^Pop_rm/;
 
-const CODE_NAMES = new Map<number, string>(Object.entries(Code).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v as number, k]));
 const SEG_BASES = [0x100, 0, 0x200, 0x300, 0x400, 0x500]; // ES CS SS DS FS GS
 const REG32 = [Register.EAX, Register.ECX, Register.EDX, Register.EBX, Register.ESP, Register.EBP, Register.ESI, Register.EDI];
 const REG16 = [Register.AX, Register.CX, Register.DX, Register.BX, Register.SP, Register.BP, Register.SI, Register.DI];
@@ -89,8 +82,7 @@ test('decoder: the CPU agrees with iced-x86 on validity, length and effective ad
     decoder.ip = BigInt(CODE_AT);
     const insn = decoder.decode();
     const code = insn.code, name = CODE_NAMES.get(code) ?? String(code);
-    const features = Array.from(insn.cpuidFeatures());
-    const supported = code !== Code.INVALID && features.every((f) => SUPPORTED.has(f));
+    const supported = cpuImplements(insn);
     const hex = Array.from(bytes.subarray(0, Math.max(insn.length, 1) + 2), (b) => b.toString(16).padStart(2, '0')).join(' ');
     const where = `${bits}-bit code, bytes ${hex} (iced: ${name}, length ${insn.length}; case ${n}, seed ${SEED})`;
     counts.cases++;

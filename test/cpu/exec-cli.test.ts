@@ -72,6 +72,45 @@ test('exec: a wild write is a segmentation fault naming the address; a divide by
   expectOneLine(max, 124, /stopped after 1000 instructions/);
 });
 
+test('exec: time is virtual by default, so two runs print the same times; --host-time reads the host clock', () => {
+  const source = join(dir, 'clock.c');
+  writeFileSync(source, `
+static int sys(int n, int a, int b, int c) {
+  int r;
+  __asm__ volatile("int $0x80" : "=a"(r) : "a"(n), "b"(a), "c"(b), "d"(c) : "memory");
+  return r;
+}
+static void write_line(unsigned v) {
+  char buf[12]; int i = 11; buf[i] = '\\n';
+  do { buf[--i] = '0' + v % 10; v /= 10; } while (v);
+  sys(4, 1, (int)(buf + i), 12 - i);
+}
+void _start(void) {
+  write_line((unsigned)sys(13, 0, 0, 0));  /* time */
+  for (volatile int i = 0; i < 1000000; i++) {}
+  unsigned tv[2];
+  sys(78, (int)tv, 0, 0);  /* gettimeofday */
+  write_line(tv[0]);
+  write_line(tv[1]);
+  sys(1, 0, 0, 0);
+}
+`);
+  const elf = buildProgram([source], join(dir, 'clock'), ['-O1']);
+  const first = memvisor('exec', elf), second = memvisor('exec', elf), interpreted = memvisor('exec', '--interpreter', elf);
+  assert.equal(first.status, 0, first.stderr);
+  assert.equal(second.stdout, first.stdout, 'two runs of the same program print the same times');
+  assert.equal(interpreted.stdout, first.stdout, 'the interpreter alone sees the same times');
+  const [time, seconds, microseconds] = first.stdout.trim().split('\n').map(Number);
+  const epoch = Date.UTC(2026, 0, 1) / 1000;
+  assert.equal(time, epoch, 'time() at the start is 2026-01-01');
+  assert.equal(seconds, epoch, 'a few million instructions later it is still the first second');
+  assert.ok(microseconds! > 10_000 && microseconds! < 1_000_000, `gettimeofday: ${microseconds} µs after 2026-01-01 (10 ns per instruction)`);
+  const host = memvisor('exec', '--host-time', elf);
+  assert.equal(host.status, 0, host.stderr);
+  const hostTime = Number(host.stdout.split('\n')[0]);
+  assert.ok(Math.abs(hostTime - Date.now() / 1000) < 60, `--host-time: ${hostTime} is the host's time`);
+});
+
 test('exec: bad options are one line', () => {
   expectOneLine(memvisor('exec', '--memory', 'lots', 'x'), 2, /--memory lots: expected a whole number/);
 });

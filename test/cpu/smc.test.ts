@@ -8,12 +8,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CPU_TIERS, buildProgram, memvisorRunner, qemuUserRunner, scratch } from '../support/build.js';
 import { requireQemuUser } from '../support/qemu.js';
-import { parseElf } from '../../src/elf/index.js';
-import { LinuxProcess } from '../../src/exec/index.js';
+import { readElfFile } from '../../src/elf/index.js';
+import { runCaptured } from '../../src/exec/index.js';
 
 const dir = scratch('cpu-smc');
 
@@ -139,7 +139,7 @@ bytes: .fill 100004, 1, 0
 });
 
 function blockStats(elf: string) {
-  const proc = new LinuxProcess(parseElf(readFileSync(elf), elf), { path: elf, args: [elf], env: [], stdout: () => {} });
-  assert.equal(proc.run().exitCode, 0);
-  return proc.cpu.blocks.stats;
+  const run = runCaptured(readElfFile(elf));
+  assert.equal(run.exitCode, 0);
+  return run.process.cpu.blocks.stats;
 }

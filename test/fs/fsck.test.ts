@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BLOCK_SIZE, DOUBLY_INDIRECT_SLOT, INDIRECT_SLOT, ROOT_INODE, T_FILE, checkFileSystem, emptyInode,
-  type DiskImage,
+  type FsImage,
 } from '../../src/fs/index.js';
 import { imageWithSubdirectory, runCli, sampleImage, scratchDir } from './support.js';
 
@@ -16,7 +16,7 @@ const INIT = 2; // sampleInputs: init (3 blocks), cat (indirect), empty, big (do
 const CAT = 3;
 const BIG = 5;
 
-function problemsOf(image: DiskImage): string[] {
+function problemsOf(image: FsImage): string[] {
   return checkFileSystem(image.bytes, image.name).problems;
 }
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BLOCK_SIZE, DIRECT_BLOCKS, DiskImage, NUMBERS_PER_BLOCK, ROOT_INODE, T_FILE, checkFileSystem, layoutFor,
+  BLOCK_SIZE, DIRECT_BLOCKS, FsImage, NUMBERS_PER_BLOCK, ROOT_INODE, T_FILE, checkFileSystem, layoutFor,
 } from '../../src/fs/index.js';
 import { pseudoRandomBytes, runCli, scratchDir } from './support.js';
 
@@ -71,7 +71,7 @@ test('mkfs lays the image out as FORMAT.md says: superblock, link counts, bitmap
   const image = join(scratchDir, 'layout.img');
   const run = runCli(['mkfs', '-o', image, '--size', '4096', '--inodes', '200', path]);
   assert.equal(run.status, 0, run.stderr);
-  const disk = DiskImage.open(readFileSync(image), image);
+  const disk = FsImage.open(readFileSync(image), image);
   assert.deepEqual(disk.superblock, {
     magic: 0x3656564d, size: 4096, nblocks: 4096 - (2 + 31 + 13 + 1), ninodes: 200,
     nlog: 31, logstart: 2, inodestart: 33, bmapstart: 46,
@@ -99,7 +99,7 @@ test('mkfs with no files makes an empty root that fsck accepts; a root past 11 b
   const big = join(scratchDir, 'bigroot.img');
   const run = runCli(['mkfs', '-o', big, ...many]);
   assert.equal(run.status, 0, run.stderr);
-  const disk = DiskImage.open(readFileSync(big), big);
+  const disk = FsImage.open(readFileSync(big), big);
   assert.notEqual(disk.readInode(ROOT_INODE).addrs[DIRECT_BLOCKS], 0);
   assert.equal(new TextDecoder().decode(disk.readFile(disk.lookup('f799'))), '799');
   assert.deepEqual(checkFileSystem(disk.bytes, big).problems, []);

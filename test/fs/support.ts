@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  BLOCK_SIZE, DiskImage, ROOT_INODE, T_DIR, buildImage, encodeDirectory, type MkfsInput,
+  BLOCK_SIZE, FsImage, ROOT_INODE, T_DIR, buildImage, encodeDirectory, type MkfsInput,
 } from '../../src/fs/index.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -50,9 +50,9 @@ export function sampleInputs(): MkfsInput[] {
   ];
 }
 
-export function sampleImage(inputs: MkfsInput[] = sampleInputs()): DiskImage {
+export function sampleImage(inputs: MkfsInput[] = sampleInputs()): FsImage {
   const bytes = buildImage(inputs, { size: 2048, ninodes: 64, output: 'sample.img' });
-  return DiskImage.open(bytes, 'sample.img');
+  return FsImage.open(bytes, 'sample.img');
 }
 
 /**
@@ -60,7 +60,7 @@ export function sampleImage(inputs: MkfsInput[] = sampleInputs()): DiskImage {
  * with a 32-byte placeholder file named `name`, which becomes a directory holding `.`
  * and `..`; the root's nlink grows by one for the new `..`. Returns the new inode.
  */
-export function imageWithSubdirectory(name: string): { image: DiskImage; subdirectory: number } {
+export function imageWithSubdirectory(name: string): { image: FsImage; subdirectory: number } {
   const image = sampleImage([...sampleInputs(), { path: name, content: new Uint8Array(32) }]);
   const subdirectory = image.lookup(`/${name}`);
   const inode = image.readInode(subdirectory);

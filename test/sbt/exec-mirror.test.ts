@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseElf } from '../../src/elf/index.js';
-import { LinuxProcess } from '../../src/exec/index.js';
+import { runCaptured } from '../../src/exec/index.js';
 import { translateElf } from '../../src/sbt/index.js';
 import { repoRoot, scratch } from '../support/build.js';
 
@@ -17,10 +17,8 @@ const corpus = join(repoRoot, 'build', 'guest', 'corpus');
 const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 
 function run(bytes: Uint8Array, path: string, mirror: boolean) {
-  const out: Uint8Array[] = [];
-  const proc = new LinuxProcess(parseElf(bytes, path), { path, args: [path], env: [], stdout: (b) => out.push(Uint8Array.from(b)), stderr: () => {}, mirror });
-  const result = proc.run();
-  return { ...result, output: Buffer.concat(out).toString() };
+  const result = runCaptured(parseElf(bytes, path), { mirror });
+  return { ...result, output: result.stdout.toString() };
 }
 
 test('exec --mirror: translated corpus programs leave native and mirror memory identical', (t) => {

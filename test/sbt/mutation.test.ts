@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { TEMPLATES, translateElf, verifyTranslation, type Template } from '../../src/sbt/index.js';
 import { FORMS } from './propertyCases.js';
-import { runPropertyProgram, OFFSET } from './propertyHarness.js';
+import { MIRROR_OFFSET } from '../../src/layout.js';
+import { runPropertyProgram } from './propertyHarness.js';
 
 const SEED = Number(process.env.MEMVISOR_SBT_SEED ?? 777);
 
@@ -21,8 +22,8 @@ test('mutation: disabling any template is caught by the property check and the v
     const caughtByMirror = outcome.mirrorMismatches.length;
     // The verifier, run on the same mutated output.
     const original = readFileSync(outcome.programPath);
-    const mutated = translateElf(original, { offset: OFFSET, linuxStub: true, checkAtExit: true, disabledTemplates: new Set<Template>([template]) });
-    const verifier = verifyTranslation(original, mutated.output, { path: outcome.programPath, offset: OFFSET });
+    const mutated = translateElf(original, { offset: MIRROR_OFFSET, linuxStub: true, checkAtExit: true, disabledTemplates: new Set<Template>([template]) });
+    const verifier = verifyTranslation(original, mutated.output, { path: outcome.programPath, offset: MIRROR_OFFSET });
     rows.push(`${template.padEnd(15)} -> mirror check: ${caughtByMirror}/${outcome.cases.length} cases mismatched; verifier: ${verifier.errors.length} problems`);
     assert.ok(caughtByMirror > 0, `template ${template} disabled but the property check found no mirror mismatch (seed ${SEED})`);
     assert.ok(verifier.errors.length > 0, `template ${template} disabled but the verifier accepted the output`);

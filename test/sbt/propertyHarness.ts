@@ -4,11 +4,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MIRROR_OFFSET } from '../../src/layout.js';
 import type { Template } from '../../src/sbt/index.js';
 import { type Form, generateProgram, mismatchedCases, type Case } from './propertyCases.js';
 import { buildProgram, defaultRunner, random, runtimeObject, scratchDir, translateFile, type Runner } from './support.js';
-
-export const OFFSET = 0x40000000;
 
 export interface PropertyOutcome {
   cases: Case[];
@@ -26,12 +25,12 @@ let programCounter = 0;
 
 export function runPropertyProgram(forms: Form[], seed: number, options: { runner?: Runner; disabledTemplates?: Set<Template>; name?: string } = {}): PropertyOutcome {
   const runner = options.runner ?? defaultRunner;
-  const { source, cases } = generateProgram(forms, random(seed), OFFSET);
+  const { source, cases } = generateProgram(forms, random(seed), MIRROR_OFFSET);
   const name = `${options.name ?? 'property'}-${seed}-${programCounter++}`;
   const asm = join(scratchDir, `${name}.S`);
   writeFileSync(asm, source);
   const original = buildProgram([runtimeObject(), asm], join(scratchDir, name));
-  const translated = translateFile(original, `${original}.translated`, { offset: OFFSET, disabledTemplates: options.disabledTemplates, verify: !options.disabledTemplates });
+  const translated = translateFile(original, `${original}.translated`, { offset: MIRROR_OFFSET, disabledTemplates: options.disabledTemplates, verify: !options.disabledTemplates });
   const a = runner(original);
   const b = runner(translated.path);
   // Each case dumps 36 bytes of registers/flags and the window.

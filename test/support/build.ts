@@ -3,12 +3,12 @@
  * under qemu-i386 (the oracle) or memvisor's own CPU (`memvisor exec`, in-process).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseElf } from '../../src/elf/index.js';
-import { LinuxProcess } from '../../src/exec/index.js';
+import { readElfFile } from '../../src/elf/index.js';
+import { runCaptured } from '../../src/exec/index.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -59,14 +59,8 @@ export function qemuUserRunner(elfPath: string, args: string[] = []): RunResult 
  * `blockThreshold` picks the CPU tier: 0 = interpreter only, 1 = every block compiled at first sight.
  */
 export function memvisorRunner(elfPath: string, args: string[] = [], maxInstructions = 2e9, blockThreshold?: number): RunResult {
-  const out: Uint8Array[] = [];
-  const err: Uint8Array[] = [];
-  const proc = new LinuxProcess(parseElf(readFileSync(elfPath), elfPath), {
-    path: elfPath, args: [elfPath, ...args], env: [], maxInstructions, blockThreshold,
-    stdout: (b) => out.push(Uint8Array.from(b)), stderr: (b) => err.push(Uint8Array.from(b)), stdin: () => new Uint8Array(0),
-  });
-  const result = proc.run();
-  let stderr = Buffer.concat(err).toString('latin1');
+  const result = runCaptured(readElfFile(elfPath), { args: [elfPath, ...args], maxInstructions, blockThreshold });
+  let stderr = result.stderr.toString('latin1');
   if (result.message) stderr += `memvisor exec: ${elfPath}: ${result.message}\n`;
-  return { stdout: Buffer.concat(out), stderr, status: result.exitCode, signal: null };
+  return { stdout: result.stdout, stderr, status: result.exitCode, signal: null };
 }

@@ -3,13 +3,14 @@
  * (createMonitor), with the same shape as the QEMU runner (test/support/qemu.ts), so one
  * scenario can be checked on both.
  */
-import { REPRODUCIBLE_RTC, type BootConfig } from '../../src/machine/boot.js';
+import type { BootConfig } from '../../src/machine/boot.js';
 import type { PC } from '../../src/machine/pc.js';
 import type { SessionOptions, SessionResult } from '../../src/machine/session.js';
+import { REPRODUCIBLE_EPOCH } from '../../src/virtual-time.js';
 import { createMonitor, type Monitor, type MonitorOptions } from '../../src/vmm/index.js';
 
 /** A fixed RTC date: test runs are reproducible (the date `run --seed` uses). */
-export const TEST_RTC = REPRODUCIBLE_RTC;
+export const TEST_RTC = REPRODUCIBLE_EPOCH;
 
 export interface MemvisorRun extends Partial<Omit<BootConfig, 'spareMiB'>> {
   until: RegExp;

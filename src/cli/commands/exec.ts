@@ -19,15 +19,16 @@ export function register(program: Command): void {
     .option('--stats', 'print instructions executed and MIPS on stderr at exit')
     .option('--mirror', 'for a program made by memvisor translate: map its mirror, and at exit compare native and mirror memory')
     .option('--interpreter', 'run on the interpreter alone (no compiled blocks): slower, for comparison')
+    .option('--host-time', 'time and gettimeofday read the host clock (default: virtual time from 2026-01-01, 10 ns per instruction, the same in every run)')
     .passThroughOptions()
     .allowExcessArguments(false)
-    .action((path: string, args: string[], options: { memory: string; maxInstructions?: string; stats?: boolean; mirror?: boolean; interpreter?: boolean }) => {
+    .action((path: string, args: string[], options: { memory: string; maxInstructions?: string; stats?: boolean; mirror?: boolean; interpreter?: boolean; hostTime?: boolean }) => {
       const memoryMiB = wholeNumber('--memory', options.memory, 1, 3072);
       const maxInstructions = options.maxInstructions === undefined ? undefined : wholeNumber('--max-instructions', options.maxInstructions, 1, Number.MAX_SAFE_INTEGER);
       const elf = readElfFile(path);
       const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`);
       const proc = new LinuxProcess(elf, { path, args: [path, ...args], env, memoryBytes: memoryMiB << 20, maxInstructions, mirror: options.mirror,
-        blockThreshold: options.interpreter ? 0 : undefined });
+        blockThreshold: options.interpreter ? 0 : undefined, hostTime: options.hostTime });
       const result = proc.run();
       if (result.message) process.stderr.write(`memvisor exec: ${path}: ${result.message}\n`);
       if (result.mirror) {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { MemvisorError } from '../../errors.js';
-import { DiskImage, T_DIR, T_FILE, checkFileSystem, typeName } from '../../fs/index.js';
+import { FsImage, T_DIR, T_FILE, checkFileSystem, typeName } from '../../fs/index.js';
 
 function readImageFile(path: string): Uint8Array {
   try {
@@ -16,8 +16,8 @@ function readImageFile(path: string): Uint8Array {
   }
 }
 
-function openImage(path: string): DiskImage {
-  return DiskImage.open(readImageFile(path), path);
+function openImage(path: string): FsImage {
+  return FsImage.open(readImageFile(path), path);
 }
 
 function listingLine(name: string, type: number, inum: number, size: number): string {

@@ -7,7 +7,8 @@
 import { writeFileSync, renameSync } from 'node:fs';
 import type { Command } from 'commander';
 import { MemvisorError } from '../../errors.js';
-import { REPRODUCIBLE_RTC, type BootConfig } from '../../machine/boot.js';
+import type { BootConfig } from '../../machine/boot.js';
+import { REPRODUCIBLE_EPOCH } from '../../virtual-time.js';
 import type { PC } from '../../machine/pc.js';
 import type { Session, SessionResult } from '../../machine/session.js';
 import { createMonitor, type MirrorMode, type MonitorOptions, type RecoveryMode } from '../../vmm/index.js';
@@ -27,7 +28,7 @@ interface RunOptions {
 function rtcStart(options: RunOptions): number {
   const text = options.rtc ?? (options.seed !== undefined ? undefined : 'now');
   // A fixed power-on date for reproducible runs (--seed) unless --rtc says otherwise.
-  if (text === undefined) return REPRODUCIBLE_RTC;
+  if (text === undefined) return REPRODUCIBLE_EPOCH;
   if (text === 'now') return Math.floor(Date.now() / 1000);
   const t = Date.parse(text);
   if (!Number.isFinite(t)) throw new MemvisorError(`--rtc ${text}: expected "now" or a date such as 2026-01-01T00:00:00Z`);

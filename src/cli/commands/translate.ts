@@ -7,7 +7,8 @@ import { writeFileSync, renameSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { MemvisorError } from '../../errors.js';
-import { DEFAULT_OFFSET, translateElf, type TranslationReport } from '../../sbt/index.js';
+import { MIRROR_OFFSET } from '../../layout.js';
+import { translateElf, type TranslationReport } from '../../sbt/index.js';
 
 function parseOffset(text: string): number {
   const value = Number(text);
@@ -34,7 +35,7 @@ export function register(program: Command): void {
     .description('rewrite a static i386 ELF (linked with --emit-relocs) so every memory write is mirrored at +OFFSET')
     .argument('<input>', 'i386 ELF executable (static, -fno-pic, linked with ld --emit-relocs / -q)')
     .requiredOption('-o, --output <file>', 'translated ELF to write')
-    .option('--offset <n>', 'mirror offset, a multiple of 4096', `0x${DEFAULT_OFFSET.toString(16)}`)
+    .option('--offset <n>', 'mirror offset, a multiple of 4096', `0x${MIRROR_OFFSET.toString(16)}`)
     .option('--report', 'print instructions, writers by class, code growth')
     .option('--verify', 'run the independent verifier on the output (exit 1 if it fails)')
     .option('--linux-stub', 'entry stub that maps the mirror itself, for running under Linux (qemu-i386, memvisor exec)')
