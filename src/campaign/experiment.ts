@@ -12,6 +12,7 @@ import { parseInjectionSpec, type Outcome } from '../faults/index.js';
 import { REPRODUCIBLE_EPOCH } from '../virtual-time.js';
 import type { SessionResult } from '../machine/session.js';
 import { SnapshotFile } from '../machine/snapshot.js';
+import { fileTreeDigest } from '../fs/index.js';
 import { builtFile } from '../paths.js';
 import { createMonitor, MEMV6, type GuestProfile, type Monitor, type MirrorMode, type MonitorOptions } from '../vmm/index.js';
 import { armOf, runFault, runSeed, type CampaignPlan } from './plan.js';
@@ -25,7 +26,8 @@ export interface GoldenRun {
   /** The console after the first shell prompt, and up to it (the system starting). */
   output: string;
   startup: string;
-  diskSha256: string;
+  /** The files on the disk at the end (src/fs/tree.ts: paths, types, sizes and contents). */
+  files: string;
   /** Where the snapshot was taken (the first prompt), and where the workload ended (virtual cycles). */
   snapshotCycles: number;
   endCycles: number;
@@ -88,7 +90,7 @@ export function afterFirstPrompt(transcript: string, prompt: RegExp): string {
  * shorter: it must print no line the golden run never printed. Otherwise the output and
  * the disk must be the golden run's exactly. Returns null when they agree, else what differs.
  */
-export function differenceFromGolden(golden: Pick<GoldenRun, 'output' | 'startup' | 'diskSha256'>, output: string, disk: Uint8Array | null,
+export function differenceFromGolden(golden: Pick<GoldenRun, 'output' | 'startup' | 'files'>, output: string, disk: Uint8Array | null,
   detected: boolean, prompt: RegExp, profile: GuestProfile = MEMV6): string | null {
   const lines = (text: string) => text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => !profile.diagnosticLine.test(l));
   const expected = lines(golden.output), seen = lines(output);
@@ -107,7 +109,9 @@ export function differenceFromGolden(golden: Pick<GoldenRun, 'output' | 'startup
     const n = at >= 0 ? at : Math.min(seen.length, expected.length);
     return `output line ${n + 1}: ${JSON.stringify(seen[n] ?? '(none)')} where the fault-free run printed ${JSON.stringify(expected[n] ?? '(none)')}`;
   }
-  if (disk === null || sha256(disk) !== golden.diskSha256) return 'the disk differs from the fault-free run\'s';
+  if (disk === null) return 'no disk to compare';
+  const files = fileTreeDigest(disk);
+  if (files !== golden.files) return `the files on the disk differ from the fault-free run's${files.startsWith('unreadable') ? ` (${files})` : ''}`;
   return null;
 }
 
@@ -115,7 +119,7 @@ export function differenceFromGolden(golden: Pick<GoldenRun, 'output' | 'startup
 export function readGolden(path: string): GoldenRun {
   try {
     const g = JSON.parse(readFileSync(path, 'utf8')) as GoldenRun;
-    if (typeof g.output !== 'string' || typeof g.startup !== 'string' || typeof g.diskSha256 !== 'string') throw new Error('shape');
+    if (typeof g.output !== 'string' || typeof g.startup !== 'string' || typeof g.files !== 'string') throw new Error('shape');
     return g;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -173,7 +177,7 @@ export class ExperimentRunner {
     if (result.outcome !== 'matched') throw new MemvisorError(`campaign: the fault-free ${mode} run did not finish (${result.outcome}):\n${result.output.slice(-800)}`);
     return {
       campaign: this.plan.id, mode, output: afterFirstPrompt(transcript, this.prompt),
-      startup: transcript.slice(0, transcript.length - afterFirstPrompt(transcript, this.prompt).length), diskSha256: sha256(monitor.pc.ide.drives[1]!.data),
+      startup: transcript.slice(0, transcript.length - afterFirstPrompt(transcript, this.prompt).length), files: fileTreeDigest(monitor.pc.ide.drives[1]!.data),
       snapshotCycles, endCycles: monitor.pc.now(), instructions: monitor.pc.cpu.instructionCount,
       kernelSha256: sha256(readFileSync(kernelPath())), imageSha256: sha256(readFileSync(diskFor(mode))),
     };

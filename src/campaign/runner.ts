@@ -161,18 +161,24 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
       counts[key] = (counts[key] ?? 0) + 1;
       options.progress?.(++finished, mine.length, counts);
     };
-    await Promise.all(mine.map(async (index) => {
-      const { golden, path } = goldens.get(armOf(plan, index).arm.mode)!;
-      const t0 = performance.now();
-      try {
-        record(await pool.run({ kind: 'run', plan, index, golden, goldenPath: path }, { signal: AbortSignal.timeout(plan.wallLimitSeconds * 1000) }) as RunRecord);
-      } catch (e) {
-        const timedOut = (e as Error).name === 'AbortError' || (e as Error).name === 'TimeoutError';
-        record(hostFailure(plan, index, golden, path, timedOut ? 'host-timeout' : 'host-error',
-          timedOut ? `no result within the wall-clock limit (${plan.wallLimitSeconds} s)` : String((e as Error).stack ?? e).split('\n').slice(0, 3).join(' | '),
-          Math.round(performance.now() - t0)));
+    // One task per thread at a time, so a run's wall-clock limit starts when the run does
+    // (not while it waits in the pool's queue).
+    const queue = [...mine];
+    const lane = async () => {
+      for (let index = queue.shift(); index !== undefined; index = queue.shift()) {
+        const { golden, path } = goldens.get(armOf(plan, index).arm.mode)!;
+        const t0 = performance.now();
+        try {
+          record(await pool.run({ kind: 'run', plan, index, golden, goldenPath: path }, { signal: AbortSignal.timeout(plan.wallLimitSeconds * 1000) }) as RunRecord);
+        } catch (e) {
+          const timedOut = (e as Error).name === 'AbortError' || (e as Error).name === 'TimeoutError';
+          record(hostFailure(plan, index, golden, path, timedOut ? 'host-timeout' : 'host-error',
+            timedOut ? `no result within the wall-clock limit (${plan.wallLimitSeconds} s)` : String((e as Error).stack ?? e).split('\n').slice(0, 3).join(' | '),
+            Math.round(performance.now() - t0)));
+        }
       }
-    }));
+    };
+    await Promise.all(Array.from({ length: threads }, lane));
   } finally {
     await pool.destroy();
   }

@@ -7,3 +7,4 @@ export { FsImage, decodeSuperblock, layoutOf, superblockProblems, encodeDirector
 export type { DirectoryEntry, BlockPointer, LogHeader } from './image.js';
 export { buildImage, fileSystemName, checkMkfsOptions, MAX_IMAGE_BLOCKS, type MkfsInput, type MkfsOptions } from './mkfs.js';
 export { checkFileSystem, type FsckReport } from './fsck.js';
+export { fileTreeDigest } from './tree.js';
