@@ -228,19 +228,26 @@ class BlockWriter {
   }
   // Memory accesses: the TLB fast path inline; otherwise the CPU's own access, which
   // sets the local `s` so the instruction ends with a look at eventPending/codeChanged.
+  /**
+   * Before a slow-path access: `s` set, and the instruction count made exact (a device
+   * behind the access may read the clock, e.g. the local APIC's timer registers).
+   */
+  private slow(): string {
+    return `s = 1, c.batchLeft = left - done - ${this.index}`;
+  }
   private load(size: number, a: string, into: string): void {
-    if (size === 4) this.emit(`t = tr[${a} >>> 12]; const ${into} = ((t | ${a}) & 3) === 0 ? i32[(t ^ ${a}) >>> 2] : (s = 1, c.rd32(${a}));`);
-    else if (size === 1) this.emit(`t = tr[${a} >>> 12]; const ${into} = t !== -1 ? u8[t ^ ${a}] : (s = 1, c.rd8(${a}));`);
-    else this.emit(`s = 1; const ${into} = c.rd16(${a});`);
+    if (size === 4) this.emit(`t = tr[${a} >>> 12]; const ${into} = ((t | ${a}) & 3) === 0 ? i32[(t ^ ${a}) >>> 2] : (${this.slow()}, c.rd32(${a}));`);
+    else if (size === 1) this.emit(`t = tr[${a} >>> 12]; const ${into} = t !== -1 ? u8[t ^ ${a}] : (${this.slow()}, c.rd8(${a}));`);
+    else this.emit(`${this.slow()}; const ${into} = c.rd16(${a});`);
   }
   private store(size: number, a: string, v: string): void {
-    if (size === 4) this.emit(`t = tw[${a} >>> 12]; if (((t | ${a}) & 3) === 0) i32[(t ^ ${a}) >>> 2] = ${v}; else { s = 1; c.wr32(${a}, ${v}); }`);
-    else this.emit(`t = tw[${a} >>> 12]; if ((t & 1) === 0) u8[t ^ ${a}] = ${v}; else { s = 1; c.wr8(${a}, ${v}); }`);
+    if (size === 4) this.emit(`t = tw[${a} >>> 12]; if (((t | ${a}) & 3) === 0) i32[(t ^ ${a}) >>> 2] = ${v}; else { ${this.slow()}; c.wr32(${a}, ${v}); }`);
+    else this.emit(`t = tw[${a} >>> 12]; if ((t & 1) === 0) u8[t ^ ${a}] = ${v}; else { ${this.slow()}; c.wr8(${a}, ${v}); }`);
   }
   /** Read for read-modify-write: faults as a write when the page is not writable. */
   private loadForWrite(size: number, a: string, into: string): void {
-    if (size === 4) this.emit(`t = tw[${a} >>> 12]; const ${into} = ((t | ${a}) & 3) === 0 ? i32[(t ^ ${a}) >>> 2] : (s = 1, c.rdw(4, ${a}));`);
-    else this.emit(`t = tw[${a} >>> 12]; const ${into} = (t & 1) === 0 ? u8[t ^ ${a}] : (s = 1, c.rdw(1, ${a}));`);
+    if (size === 4) this.emit(`t = tw[${a} >>> 12]; const ${into} = ((t | ${a}) & 3) === 0 ? i32[(t ^ ${a}) >>> 2] : (${this.slow()}, c.rdw(4, ${a}));`);
+    else this.emit(`t = tw[${a} >>> 12]; const ${into} = (t & 1) === 0 ? u8[t ^ ${a}] : (${this.slow()}, c.rdw(1, ${a}));`);
   }
 
   /** Reads an r/m operand into a new local. */

@@ -1198,8 +1198,15 @@ export class CPU {
       this.eventPending = false;
       if (this.shutdown) break;
       if (this.shadow) {
+        // The instruction after STI (IF 0 -> 1), MOV SS or POP SS runs with interrupts
+        // inhibited, alone, so that they are looked at again right after it. A shadow
+        // that instruction starts itself is not honoured: after STI; MOV SS, AX an
+        // interrupt is taken before the next instruction, as the SDM allows and QEMU does.
+        this.runBatch(1);
         this.shadow = false;
-      } else if (this.flags & IF && this.interruptSource?.hasInterrupt()) {
+        continue;
+      }
+      if (this.flags & IF && this.interruptSource?.hasInterrupt()) {
         this.halted = false;
         const vector = this.interruptSource.acknowledge();
         this.runGuarded(() => this.interrupt(vector, false, -1, this.eip));

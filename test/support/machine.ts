@@ -2,6 +2,7 @@
  * Runs a guest on memvisor's PC in this process, with the same shape as the QEMU runner
  * (test/support/qemu.ts), so one scenario can be checked on both.
  */
+import { writeFileSync } from 'node:fs';
 import { bootMachine, type BootConfig } from '../../src/machine/boot.js';
 import type { PC } from '../../src/machine/pc.js';
 import { Session, type SessionOptions, type SessionResult } from '../../src/machine/session.js';
@@ -31,4 +32,12 @@ export async function runMemvisor(run: MemvisorRun): Promise<MemvisorResult> {
   const result = await session.run();
   for (const d of pc.ide.drives) d?.close();
   return { ...result, matched: result.outcome === 'matched', pc };
+}
+
+/** The test kernels' data disk: `bytes` long, sector n filled with the byte n * 7 + 1. */
+export function writePatternDisk(path: string, bytes: number): string {
+  const a = new Uint8Array(bytes);
+  for (let s = 0; s < a.length / 512; s++) a.fill((s * 7 + 1) & 0xff, s * 512, (s + 1) * 512);
+  writeFileSync(path, a);
+  return path;
 }
