@@ -24,7 +24,7 @@
  * remaining code may be stale) and the batch goes on, as it would in the interpreter.
  */
 import { alu, dec, divAcc, imulTrunc, inc, mulAcc, shift } from './alu.js';
-import { OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SUB } from './flags.js';
+import { IF, IOPL, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SUB } from './flags.js';
 import type { CPU } from './cpu.js';
 
 export const MAX_INSTRUCTIONS = 64;
@@ -237,7 +237,7 @@ class BlockWriter {
   }
   private load(size: number, a: string, into: string): void {
     if (size === 4) this.emit(`t = tr[${a} >>> 12]; const ${into} = ((t | ${a}) & 3) === 0 ? i32[(t ^ ${a}) >>> 2] : (${this.slow()}, c.rd32(${a}));`);
-    else if (size === 1) this.emit(`t = tr[${a} >>> 12]; const ${into} = t !== -1 ? u8[t ^ ${a}] : (${this.slow()}, c.rd8(${a}));`);
+    else if (size === 1) this.emit(`t = tr[${a} >>> 12]; const ${into} = (t & 1) === 0 ? u8[t ^ ${a}] : (${this.slow()}, c.rd8(${a}));`);
     else this.emit(`${this.slow()}; const ${into} = c.rd16(${a});`);
   }
   private store(size: number, a: string, v: string): void {
@@ -494,6 +494,14 @@ class BlockWriter {
         return 'next';
       }
       case 0x90: return 'next';
+      case 0xfa: case 0xfb: {
+        // cli/sti, as the interpreter: #GP above IOPL; sti that sets IF starts the
+        // interrupt shadow and ends the block (the batch runs the shadowed instruction).
+        this.emit(`if (c.cpl > ((c.flags & ${IOPL}) >> 12)) c.gp(0);`);
+        if (op === 0xfa) this.emit(`c.flags &= ${~IF};`);
+        else this.emit(`if ((c.flags & ${IF}) === 0) { c.flags |= ${IF}; c.shadow = true; c.eventPending = true; ${this.exit(String(this.eip), this.index + 1)} }`);
+        return 'next';
+      }
       case 0x91: case 0x92: case 0x93: case 0x94: case 0x95: case 0x96: case 0x97: {
         const v = this.local('v');
         this.emit(`const ${v} = r[0]; r[0] = r[${op & 7}]; r[${op & 7}] = ${v};`);
@@ -711,10 +719,10 @@ for (let op = 0x84; op <= 0x8d; op++) ONE_BYTE.set(op, [true, Imm.None]);
 ONE_BYTE.set(0x8f, [true, Imm.None]);
 for (const op of [0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9c, 0x9e, 0x9f, 0xa4, 0xa5, 0xa6, 0xa7,
   0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf, 0xc9, 0xd7, 0xf5, 0xf8, 0xf9, 0xfc, 0xfd]) ONE_BYTE.set(op, [false, Imm.None]);
-// Flags and I/O: popf, cli and sti change only EFLAGS (sti and popf set eventPending when
-// interrupts become enabled, which ends the block); port I/O reaches devices, which
-// signal through eventPending too.
-for (const op of [0x9d, 0xfa, 0xfb, 0x6c, 0x6d, 0x6e, 0x6f, 0xec, 0xed, 0xee, 0xef]) ONE_BYTE.set(op, [false, Imm.None]);
+// Flags and I/O: popf changes only EFLAGS (it sets eventPending when interrupts become
+// enabled, which ends the block); port I/O reaches devices, which signal through
+// eventPending too.
+for (const op of [0x9d, 0x6c, 0x6d, 0x6e, 0x6f, 0xec, 0xed, 0xee, 0xef]) ONE_BYTE.set(op, [false, Imm.None]);
 for (const op of [0xe4, 0xe5, 0xe6, 0xe7]) ONE_BYTE.set(op, [false, Imm.B]);
 for (const op of [0xa0, 0xa1, 0xa2, 0xa3]) ONE_BYTE.set(op, [false, Imm.Offset32]);
 ONE_BYTE.set(0xa8, [false, Imm.B]);
