@@ -68,6 +68,7 @@ void kbdintr(void);
 extern volatile uint *lapic;
 void lapiceoi(void);
 void lapicinit(void);
+uint lapicid(void);
 void picinit(void);
 
 // log.c
@@ -77,6 +78,7 @@ void begin_op(void);
 void end_op(void);
 
 // mp.c
+extern uchar bootapicid;
 void mpinit(void);
 
 // pipe.c
@@ -99,7 +101,7 @@ void userinit(void);
 int wait(void);
 void wakeup(void *chan);
 void yield(void);
-void pushcli(void);
+extern void (*pushcli)(void);  // chosen at boot (idle=spin also reads the APIC ID)
 void popcli(void);
 
 // swtch.S
@@ -156,6 +158,7 @@ void machinecheck(struct trapframe *tf);
 #define MIRRORCHECK_SYSCALL 2   // and of the pages written since, at every system call
 extern int opt_mirrorcheck;
 extern int opt_mirrorbug_read;  // test only: sys_read forgets to mirror (negative control)
+extern int opt_idle_spin;       // idle by spinning (no hlt); pushcli reads the APIC ID
 int deallocuvm(pde_t *pgdir, uint oldsz, uint newsz);
 void freevm(pde_t *pgdir);
 void inituvm(pde_t *pgdir, char *init, uint sz);

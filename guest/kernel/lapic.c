@@ -54,6 +54,13 @@ lapicinit(void)
   lapicw(TPR, 0);
 }
 
+// This CPU's local APIC ID (0 before mpinit() found the APIC).
+uint
+lapicid(void)
+{
+  return lapic ? lapic[ID] >> 24 : 0;
+}
+
 void
 lapiceoi(void)
 {

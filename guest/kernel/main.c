@@ -31,6 +31,7 @@ extern char end[];    // first address after the kernel (kernel.ld)
 
 int opt_mirrorcheck = MIRRORCHECK_OFF;
 int opt_mirrorbug_read;
+int opt_idle_spin;
 
 static int
 hasword(char *s, char *word)
@@ -45,6 +46,9 @@ hasword(char *s, char *word)
 //   mirrorcheck=syscall  compare native and mirror pages at every system call and exit
 //   mirrorcheck=exit     only when a mirrored process exits
 //   mirrorbug=read       (tests only) sys_read does not mirror: the check must notice
+//   idle=spin            never halt: the idle scheduler spins with interrupts open for a
+//                        few instructions at a time, and pushcli reads the local APIC ID
+//                        (the shape of many teaching kernels, which the machine must run well)
 static void
 parse_options(struct multiboot_info *mb)
 {
@@ -53,10 +57,11 @@ parse_options(struct multiboot_info *mb)
   if (hasword(cmdline, "mirrorcheck=syscall")) opt_mirrorcheck = MIRRORCHECK_SYSCALL;
   else if (hasword(cmdline, "mirrorcheck=exit")) opt_mirrorcheck = MIRRORCHECK_EXIT;
   if (hasword(cmdline, "mirrorbug=read")) opt_mirrorbug_read = 1;
-  if (opt_mirrorcheck || opt_mirrorbug_read)
-    cprintf("MemV6 options: mirrorcheck=%s%s\n",
+  if (hasword(cmdline, "idle=spin")) opt_idle_spin = 1;
+  if (opt_mirrorcheck || opt_mirrorbug_read || opt_idle_spin)
+    cprintf("MemV6 options: mirrorcheck=%s%s%s\n",
             opt_mirrorcheck == MIRRORCHECK_SYSCALL ? "syscall" : opt_mirrorcheck == MIRRORCHECK_EXIT ? "exit" : "off",
-            opt_mirrorbug_read ? " mirrorbug=read" : "");
+            opt_mirrorbug_read ? " mirrorbug=read" : "", opt_idle_spin ? " idle=spin" : "");
 }
 
 // The end of the usable RAM that starts at 1 MiB, from the memory map if there is

@@ -27,6 +27,9 @@ struct mpconf {         // "PCMP"
 #define MPIOAPIC  0x02
 #define MPIOINTR  0x03
 #define MPLINTR   0x04
+#define MPBOOT    0x02  // processor entry flag: the bootstrap processor
+
+uchar bootapicid;       // the local APIC ID of the CPU MemV6 runs on
 
 static uchar
 sum(uchar *addr, int len)
@@ -73,7 +76,11 @@ mpinit(void)
   uchar *p = (uchar *)(conf + 1), *e = (uchar *)conf + conf->length;
   while (p < e) {
     switch (*p) {
-    case MPPROC: ncpu++; p += 20; break;
+    case MPPROC:
+      if (p[3] & MPBOOT) bootapicid = p[1];
+      ncpu++;
+      p += 20;
+      break;
     case MPIOAPIC: ioapicid = p[1]; p += 8; break;
     case MPBUS: case MPIOINTR: case MPLINTR: p += 8; break;
     default: panic("unknown MP configuration entry");

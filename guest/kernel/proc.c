@@ -16,18 +16,47 @@ static int nextpid = 1;
 extern void trapret(void);
 extern char initcode_start[], initcode_end[];
 
-void
-pinit(void)
-{
-}
-
-void
-pushcli(void)
+// A stretch with interrupts off, nested. With idle=spin it starts as a multiprocessor
+// kernel's lock acquire does, by asking the local APIC which CPU this is (one MMIO read).
+// The variant is chosen once, in pinit(), so the default kernel pays no test for it.
+static void
+pushcli_plain(void)
 {
   int eflags = readeflags();
   cli();
   if (cpu0.ncli++ == 0)
     cpu0.intena = eflags & FL_IF;
+}
+
+static void
+checkcpu(void)
+{
+  if (lapicid() != bootapicid) panic("not the boot CPU");
+}
+
+static void
+pushcli_checkcpu(void)
+{
+  pushcli_plain();
+  checkcpu();
+}
+
+void (*pushcli)(void) = pushcli_plain;
+
+// Nothing to run, with idle=spin: no hlt; look at the APIC as xv6's scheduler does when it
+// takes its lock, and go round again with interrupts open only until the next cli, as
+// many teaching kernels do.
+static void
+idle_spin(void)
+{
+  checkcpu();
+  sti();
+}
+
+void
+pinit(void)
+{
+  if (opt_idle_spin) pushcli = pushcli_checkcpu;
 }
 
 void
@@ -235,10 +264,12 @@ scheduler(void)
       switchkvm();
       c->proc = 0;
     }
-    if (!ran)
-      sti_hlt();  // atomically enable interrupts and wait for one
-    else
+    if (ran)
       sti();
+    else if (opt_idle_spin)
+      idle_spin();
+    else
+      sti_hlt();  // atomically enable interrupts and wait for one
   }
 }
 
