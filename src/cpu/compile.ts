@@ -35,8 +35,9 @@ export type BlockCode = (c: CPU) => void;
 export interface CompiledSource {
   /** Instructions in one pass through the block (the dispatcher needs this many left). */
   length: number;
-  /** Bytes of guest code the block was made from. */
-  bytes: number;
+  /** Page offsets [first, end) of the guest code the block was made from. */
+  first: number;
+  end: number;
   /** The function body; the same guest bytes at the same address give the same text. */
   source: string;
 }
@@ -45,6 +46,9 @@ export interface CompiledSource {
 const HELPERS = { alu, dec, divAcc, imulTrunc, inc, mulAcc, shift };
 const HELPER_NAMES = Object.keys(HELPERS);
 const HELPER_VALUES = Object.values(HELPERS);
+
+/** Stands for the block's length in code written before the length is known. */
+const PASS = '$PASS$';
 
 /** Thrown by the byte reader when an instruction would run past the end of the page. */
 const PAGE_END = { pageEnd: true };
@@ -102,9 +106,14 @@ class BlockWriter {
   private known: KnownFlags | null = null;
   private loops = false;
   private touchesMemory = false;
+  /** Start EIPs of the instructions written (a jump is followed only to new code). */
+  private readonly visited = new Set<number>();
+  /** Page offsets of the code read: [lowPos, highPos). */
+  private lowPos: number;
+  private highPos: number;
 
   constructor(private readonly page: Uint8Array, offset: number, eip: number) {
-    this.pos = this.startPos = offset;
+    this.pos = this.startPos = this.lowPos = this.highPos = offset;
     this.eip = eip | 0;
     this.startEip = eip | 0;
   }
@@ -134,6 +143,7 @@ class BlockWriter {
       body.push(`n = ${this.index};`, ...code);
       if (this.touchesMemory && !terminal) body.push(`if (s !== 0) { s = 0; if (c.eventPending || c.codeChanged) ${this.exit(String(this.eip), this.index + 1)} }`);
       this.starts.push(savedEip);
+      this.visited.add(savedEip);
       this.index++;
       ended = terminal;
     }
@@ -153,7 +163,7 @@ class BlockWriter {
       '}',
       '};',
     ];
-    return { length, bytes: this.pos - this.startPos, source: lines.join('\n') };
+    return { length, first: this.lowPos, end: this.highPos, source: lines.join('\n').replaceAll(PASS, String(length)) };
   }
 
   // ---------------------------------------------------------------- byte reader
@@ -161,6 +171,7 @@ class BlockWriter {
   private byte(): number {
     if (this.pos >= 4096) throw PAGE_END;
     this.eip = (this.eip + 1) | 0;
+    if (this.pos >= this.highPos) this.highPos = this.pos + 1;
     return this.page[this.pos++]!;
   }
   private imm8s(): number {
@@ -372,18 +383,46 @@ class BlockWriter {
   /** Ends the block with a jump to a constant target (looping if it is the block's start). */
   private jumpTo(target: number, count: number): void {
     if (target === this.startEip) {
+      // Round again only if the batch has room for a whole pass (PASS: the block's length;
+      // a pass that leaves the block early may be shorter than this one's count).
       this.loops = true;
       if (this.touchesMemory) this.emit(`if (s !== 0) { s = 0; if (c.eventPending || c.codeChanged) ${this.exit(String(target), count)} }`);
-      this.emit(`done += ${count}; if (done + ${count} > left) ${this.exit(String(target), 0)} continue;`);
+      this.emit(`done += ${count}; if (done + ${PASS} > left) ${this.exit(String(target), 0)} continue;`);
     } else this.emit(this.exit(String(target), count));
   }
 
-  private conditionalJump(cc: number, target: number): void {
+  /**
+   * Whether a jump to `target` may be followed inside the block rather than leave it: new
+   * code on the block's page, with room for more. Following a jump leaves the block no
+   * more often than ending at it would, and lets a loop whose body branches (a scan that
+   * skips most entries, xv6's scheduler) close on the block's start and run inside it.
+   */
+  private canFollow(target: number): boolean {
+    return target !== this.startEip && ((target ^ this.startEip) >>> 12) === 0 && !this.visited.has(target) &&
+      this.index + 1 < MAX_INSTRUCTIONS;
+  }
+  /** Goes on writing at `target` (on the block's page). */
+  private follow(target: number): 'next' {
+    this.pos = this.startPos + (target - this.startEip);
+    this.eip = target;
+    if (this.pos < this.lowPos) this.lowPos = this.pos;
+    return 'next';
+  }
+
+  /** A jcc: a taken jump to new code on the page is followed; falling through leaves the block. */
+  private conditionalJump(cc: number, target: number): 'next' | 'end' {
     const count = this.index + 1;
+    if (this.canFollow(target | 0)) {
+      this.emit(`if (!(${this.condition(cc)})) {`);
+      this.jumpTo(this.eip, count);
+      this.emit('}');
+      return this.follow(target | 0);
+    }
     this.emit(`if (${this.condition(cc)}) {`);
     this.jumpTo(target | 0, count);
     this.emit('}');
     this.emit(this.exit(String(this.eip), count));
+    return 'end';
   }
 
   /**
@@ -447,8 +486,7 @@ class BlockWriter {
       case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77:
       case 0x78: case 0x79: case 0x7a: case 0x7b: case 0x7c: case 0x7d: case 0x7e: case 0x7f: {
         const rel = this.imm8s();
-        this.conditionalJump(op & 15, this.eip + rel);
-        return 'end';
+        return this.conditionalJump(op & 15, this.eip + rel);
       }
       case 0x80: case 0x81: case 0x83: {
         const size = op === 0x80 ? 1 : 4;
@@ -572,7 +610,9 @@ class BlockWriter {
       }
       case 0xe9: case 0xeb: {
         const rel = op === 0xe9 ? this.imm32() : this.imm8s();
-        this.jumpTo((this.eip + rel) | 0, this.index + 1);
+        const target = (this.eip + rel) | 0;
+        if (this.canFollow(target)) return this.follow(target);
+        this.jumpTo(target, this.index + 1);
         return 'end';
       }
       case 0xf6: case 0xf7: return this.group3(op & 1 ? 4 : 1);
@@ -643,8 +683,7 @@ class BlockWriter {
     const op = this.byte();
     if (op >= 0x80 && op <= 0x8f) {
       const rel = this.imm32();
-      this.conditionalJump(op & 15, this.eip + rel);
-      return 'end';
+      return this.conditionalJump(op & 15, this.eip + rel);
     }
     if (op >= 0x40 && op <= 0x4f) {
       const m = this.modrm();
