@@ -71,7 +71,8 @@ export async function checkShell(boot: GuestConsole, timeoutMs = 60_000): Promis
   // The lines the commands printed (typed input is echoed as "$ command").
   assert.match(output, /(^|\n)1 2 12 ?\r?\n/, 'pipeline: echo hello world | wc');
   assert.match(output, /(^|\n)abc\r?\n/, 'redirection: echo abc > sh.out; cat sh.out');
-  assert.match(output, /(^|\n|\$ )bg\r?\n/, 'background job: echo bg &');
+  // The job's line may land inside the echo of the next command being typed (QEMU, busy host).
+  assert.match(output, /(?<!echo )bg\r?\n/, 'background job: echo bg &');
   assert.match(output, /(^|\n)yz\r?\n/, 'group, pipe and input redirection');
   assert.doesNotMatch(output, /(^|\n)x\r?\n/, 'grep let through a line without y');
   return output;
