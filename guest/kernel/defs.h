@@ -82,6 +82,7 @@ void kbdintr(void);
 extern volatile uint *lapic;
 void lapiceoi(void);
 void lapicinit(void);
+uint lapicid(void);
 void picinit(void);
 
 // log.c
@@ -92,6 +93,7 @@ void end_op(void);
 
 // mp.c
 void mpinit(void);
+extern uchar bootapicid;
 
 // pipe.c
 int pipealloc(struct file **f0, struct file **f1);
@@ -113,7 +115,7 @@ void userinit(void);
 int wait(void);
 void wakeup(void *chan);
 void yield(void);
-void pushcli(void);
+extern void (*pushcli)(void);  // chosen at boot (idle=spin also reads the APIC ID)
 void popcli(void);
 
 // swtch.S
@@ -181,5 +183,6 @@ void machinecheck(struct trapframe *tf);
 #define MIRRORCHECK_EXIT    1   // full divergence check when a mirrored process exits
 #define MIRRORCHECK_SYSCALL 2   // and of the pages written since, at every system call
 extern int opt_mirrorcheck;
+extern int opt_idle_spin;       // idle by spinning (no hlt); pushcli reads the APIC ID
 
 #define NELEM(x) (sizeof(x) / sizeof((x)[0]))

@@ -56,6 +56,13 @@ lapicinit(void)
   lapic_write(LAPIC_TPR, 0);  // take interrupts of every priority
 }
 
+// This CPU's local APIC ID (0 before mpinit() found the APIC).
+uint
+lapicid(void)
+{
+  return lapic ? lapic[LAPIC_ID] >> 24 : 0;
+}
+
 void
 lapiceoi(void)
 {

@@ -30,6 +30,7 @@ extern char end[];    // first address after the kernel (kernel.ld)
 #define MB_INFO_CMDLINE 0x004
 
 int opt_mirrorcheck = MIRRORCHECK_OFF;
+int opt_idle_spin;
 
 static int
 hasword(char *s, char *word)
@@ -43,6 +44,9 @@ hasword(char *s, char *word)
 // Kernel options on the multiboot command line:
 //   mirrorcheck=syscall  compare native and mirror pages at every system call and exit
 //   mirrorcheck=exit     only when a mirrored process exits
+//   idle=spin            never halt: the idle scheduler spins with interrupts open for a
+//                        few instructions at a time, and pushcli reads the local APIC ID
+//                        (the shape of many teaching kernels, which the machine must run well)
 static void
 parse_options(struct multiboot_info *mb)
 {
@@ -50,8 +54,11 @@ parse_options(struct multiboot_info *mb)
   char *cmdline = P2V(mb->cmdline);
   if (hasword(cmdline, "mirrorcheck=syscall")) opt_mirrorcheck = MIRRORCHECK_SYSCALL;
   else if (hasword(cmdline, "mirrorcheck=exit")) opt_mirrorcheck = MIRRORCHECK_EXIT;
-  if (opt_mirrorcheck)
-    cprintf("MemV6 options: mirrorcheck=%s\n", opt_mirrorcheck == MIRRORCHECK_SYSCALL ? "syscall" : "exit");
+  if (hasword(cmdline, "idle=spin")) opt_idle_spin = 1;
+  if (opt_mirrorcheck || opt_idle_spin)
+    cprintf("MemV6 options: mirrorcheck=%s%s\n",
+            opt_mirrorcheck == MIRRORCHECK_SYSCALL ? "syscall" : opt_mirrorcheck == MIRRORCHECK_EXIT ? "exit" : "off",
+            opt_idle_spin ? " idle=spin" : "");
 }
 
 // The end of the usable RAM that starts at 1 MiB, from the memory map if there is

@@ -31,6 +31,9 @@ struct mpconf {         // "PCMP", followed by its entries
 #define MP_IOAPIC    0x02   // byte 1: its APIC id
 #define MP_IOINTR    0x03
 #define MP_LINTR     0x04
+#define MP_BOOT_PROCESSOR 0x02  // processor entry, byte 3: this is the bootstrap processor
+
+uchar bootapicid;  // the local APIC ID of the CPU MemV6 runs on
 // The IMCR chip, present when the floating pointer's imcrp says so, connects the
 // interrupt lines either to the 8259s (PIC mode) or to the APICs.
 #define IMCR_ADDRESS 0x22
@@ -80,7 +83,10 @@ mpinit(void)
   lapic = (uint *)conf->lapicaddr;
   int ncpu = 0;
   for (uchar *e = (uchar *)(conf + 1); e < (uchar *)conf + conf->length; e += *e == MP_PROCESSOR ? 20 : 8) {
-    if (*e == MP_PROCESSOR) ncpu++;
+    if (*e == MP_PROCESSOR) {
+      ncpu++;
+      if (e[3] & MP_BOOT_PROCESSOR) bootapicid = e[1];  // byte 1: its APIC id
+    }
     else if (*e == MP_IOAPIC) ioapicid = e[1];
     else if (*e != MP_BUS && *e != MP_IOINTR && *e != MP_LINTR) panic("unknown MP configuration entry");
   }

@@ -16,19 +16,47 @@ static int nextpid = 1;
 extern char initcode_start[], initcode_end[];
 void enter_user(struct trapframe *tf) __attribute__((noreturn));  // trapentry.S
 
-void
-pinit(void)
-{
-}
-
 // Interrupts off, nestable: the first pushcli remembers whether they were on, the
 // matching last popcli turns them back on if so.
-void
-pushcli(void)
+static void
+pushcli_plain(void)
 {
   int on = readeflags() & FL_IF;
   cli();
   if (cpu0.ncli++ == 0) cpu0.intena = on;
+}
+
+// With idle=spin, every pushcli also starts as a multiprocessor kernel's lock acquire
+// does, by asking the local APIC which CPU this is (one MMIO read).
+static void
+checkcpu(void)
+{
+  if (lapicid() != bootapicid) panic("not the boot CPU");
+}
+
+static void
+pushcli_checkcpu(void)
+{
+  pushcli_plain();
+  checkcpu();
+}
+
+// Chosen once, in pinit(), so the default kernel pays no test for idle=spin.
+void (*pushcli)(void) = pushcli_plain;
+
+void
+pinit(void)
+{
+  if (opt_idle_spin) pushcli = pushcli_checkcpu;
+}
+
+// Nothing to run, with idle=spin: no hlt; look at the APIC as a lock acquire would, and
+// go round again with interrupts open only until the scheduler's next cli.
+static void
+idle_spin(void)
+{
+  checkcpu();
+  sti();
 }
 
 void
@@ -293,6 +321,7 @@ scheduler(void)
       }
     }
     if (ran) sti();
+    else if (opt_idle_spin) idle_spin();
     else sti_hlt();  // enable interrupts and wait for one, with no gap between
   }
 }

@@ -11,6 +11,7 @@ import { MemvisorError } from '../errors.js';
 import { runQemuSystem, qemuSystemAvailable } from '../oracle/qemu.js';
 import { translateElf } from '../sbt/index.js';
 import { createMonitor, type MirrorStats } from '../vmm/index.js';
+import { median } from './mips.js';
 
 /** The published system (kMemvisor on xv6's usertests). */
 export const PUBLISHED = { average: 43, maximum: 60 };
@@ -114,12 +115,16 @@ export interface ModeRun {
   disk: string;
   subtests: Subtest[];
   instructions: number;
+  /** Cycles the CPU spent halted (skipped), of the whole run's virtual time. */
+  haltedCycles: number;
   wallSeconds: number;
   mirroring: MirrorStats;
 }
 
 export interface UsertestsBenchOptions {
   kernel: string;
+  /** The kernel's command line, on both engines (e.g. MemV6's idle=spin). */
+  cmdline?: string;
   plainDisk: string;
   mirroredDisk: string;
   /** The untranslated usertests program: translated here to say which rewriting classes it has. */
@@ -148,7 +153,10 @@ const MEMORY_MIB = 128;
 
 async function runOnMemvisor(mode: Mode, disk: string, options: UsertestsBenchOptions): Promise<ModeRun> {
   // Every mode is measured with the monitor counting mirror pages, as guest mode does.
-  const monitor = createMonitor({ machine: { boot: { kernel: options.kernel, hdb: disk, memoryMiB: MEMORY_MIB, rtcStart: 0 } }, mirror: mode, spareMiB: 0, countMirrorPages: true });
+  const monitor = createMonitor({
+    machine: { boot: { kernel: options.kernel, cmdline: options.cmdline, hdb: disk, memoryMiB: MEMORY_MIB, rtcStart: 0 } },
+    mirror: mode, spareMiB: 0, countMirrorPages: true,
+  });
   const pc = monitor.pc;
   const session = monitor.session({ send: [command(options.tests)], prompt: /\$ $/, until: DONE, timeoutMs: options.timeoutMs ?? 1_800_000 });
   const recorder = new LineRecorder(() => pc.cpu.instructionCount);
@@ -168,18 +176,24 @@ async function runOnMemvisor(mode: Mode, disk: string, options: UsertestsBenchOp
   }
   return {
     mode, disk, subtests: subtestsFromLines(recorder.lines), instructions: pc.cpu.instructionCount,
-    wallSeconds: result.wallSeconds, mirroring: monitor.mirroring!,
+    haltedCycles: pc.idleCycles, wallSeconds: result.wallSeconds, mirroring: monitor.mirroring!,
   };
 }
 
-async function runOnQemu(disk: string, options: UsertestsBenchOptions): Promise<Subtest[]> {
+interface QemuRun {
+  subtests: Subtest[];
+  /** Wall time from starting QEMU to ALL TESTS PASSED. */
+  seconds: number;
+}
+
+async function runOnQemu(disk: string, options: UsertestsBenchOptions): Promise<QemuRun> {
   const recorder = new LineRecorder(() => 0);
   const q = await runQemuSystem({
-    kernel: options.kernel, hdb: disk, memMiB: 128, send: [command(options.tests)], prompt: /\$ /, until: DONE,
+    kernel: options.kernel, cmdline: options.cmdline, hdb: disk, memMiB: 128, send: [command(options.tests)], prompt: /\$ /, until: DONE,
     timeoutMs: options.timeoutMs ?? 1_800_000, onOutput: (text) => recorder.text(text),
   });
   if (!/ALL TESTS PASSED/.test(q.output)) throw new MemvisorError(`usertests did not pass on qemu-system-i386 with ${disk}:\n${tail(q.output)}`);
-  return subtestsFromLines(recorder.lines);
+  return { subtests: subtestsFromLines(recorder.lines), seconds: q.seconds };
 }
 
 /** Median wall time per sub-test over several runs (instructions are the same every run). */
@@ -193,11 +207,12 @@ function medianRuns(runs: Subtest[][]): Subtest[] {
 export interface UsertestsReport {
   machine: string;
   date: string;
+  cmdline: string;
   off: ModeRun;
   guest: ModeRun;
   instructions: OverheadSummary;
   wall: OverheadSummary;
-  qemu: { off: Subtest[]; guest: Subtest[]; wall: OverheadSummary } | null;
+  qemu: { off: Subtest[]; guest: Subtest[]; wall: OverheadSummary; offSeconds: number; guestSeconds: number } | null;
   qemuMissing?: string;
   /** Untranslated, with the monitor duplicating every write (--mirror hardware). */
   hardware: ModeRun;
@@ -223,6 +238,7 @@ export async function benchUsertests(options: UsertestsBenchOptions): Promise<Us
   const report: UsertestsReport = {
     machine: `${process.platform} ${process.arch}, Node ${process.version}`,
     date: new Date().toISOString(),
+    cmdline: options.cmdline ?? '',
     off, guest,
     instructions: overheads(off.subtests, guest.subtests, 'instructions'),
     wall: overheads(off.subtests, guest.subtests, 'ms', MIN_WALL_MS),
@@ -241,14 +257,17 @@ export async function benchUsertests(options: UsertestsBenchOptions): Promise<Us
     if (!qemuSystemAvailable()) {
       report.qemuMissing = 'qemu-system-i386 is not installed (apt-get install qemu-system-x86)';
     } else {
-      const runs: Record<'off' | 'guest', Subtest[][]> = { off: [], guest: [] };
+      const runs: Record<'off' | 'guest', QemuRun[]> = { off: [], guest: [] };
       for (let run = 0; run < options.runs; run++) {
         runs.off.push(await runOnQemu(options.plainDisk, options));
         runs.guest.push(await runOnQemu(options.mirroredDisk, options));
-        log(`qemu-system-i386 run ${run + 1}/${options.runs} done`);
+        log(`qemu-system-i386 run ${run + 1}/${options.runs}: off ${runs.off[run]!.seconds.toFixed(1)} s, guest ${runs.guest[run]!.seconds.toFixed(1)} s`);
       }
-      const qOff = medianRuns(runs.off), qGuest = medianRuns(runs.guest);
-      report.qemu = { off: qOff, guest: qGuest, wall: overheads(qOff, qGuest, 'ms', MIN_WALL_MS) };
+      const qOff = medianRuns(runs.off.map((r) => r.subtests)), qGuest = medianRuns(runs.guest.map((r) => r.subtests));
+      report.qemu = {
+        off: qOff, guest: qGuest, wall: overheads(qOff, qGuest, 'ms', MIN_WALL_MS),
+        offSeconds: median(runs.off.map((r) => r.seconds)), guestSeconds: median(runs.guest.map((r) => r.seconds)),
+      };
     }
   }
   return report;
@@ -259,7 +278,7 @@ const pct = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(1)}%`;
 export function formatUsertestsReport(r: UsertestsReport): string {
   const q = r.qemu ? new Map(r.qemu.wall.rows.map((row) => [row.name, row])) : null;
   const lines = [
-    `usertests, MemV6 untranslated (--mirror off) vs translated (--mirror guest); ${r.instructions.rows.length} sub-tests`,
+    `usertests, MemV6${r.cmdline ? ` (${r.cmdline})` : ''} untranslated (--mirror off) vs translated (--mirror guest); ${r.instructions.rows.length} sub-tests`,
     `${'sub-test'.padEnd(14)} ${'off instr'.padStart(12)} ${'guest instr'.padStart(12)} ${'overhead'.padStart(9)} ${'off ms'.padStart(8)} ${'guest ms'.padStart(8)}${q ? `  ${'qemu overhead'.padStart(13)}` : ''}`,
   ];
   for (const row of r.instructions.rows) {
@@ -278,7 +297,14 @@ export function formatUsertestsReport(r: UsertestsReport): string {
   lines.push(wallLine('memvisor', r.wall));
   if (r.qemu) lines.push(wallLine('qemu-system-i386', r.qemu.wall));
   else if (r.qemuMissing) lines.push(`qemu-system-i386: not run: ${r.qemuMissing}`);
-  lines.push(`whole run: off ${r.off.instructions} instructions in ${r.off.wallSeconds.toFixed(1)} s, guest ${r.guest.instructions} in ${r.guest.wallSeconds.toFixed(1)} s`);
+  const halted = (m: ModeRun) => `${(m.haltedCycles / 1e8).toFixed(2)} s of virtual time halted`;
+  lines.push(`whole run: off ${r.off.instructions} instructions (${halted(r.off)}) in ${r.off.wallSeconds.toFixed(1)} s, ` +
+    `guest ${r.guest.instructions} (${halted(r.guest)}) in ${r.guest.wallSeconds.toFixed(1)} s`);
+  if (r.qemu) {
+    const ratio = (ours: number, theirs: number) => `${(ours / theirs).toFixed(2)}x`;
+    lines.push(`whole run on qemu-system-i386: off ${r.qemu.offSeconds.toFixed(1)} s, guest ${r.qemu.guestSeconds.toFixed(1)} s; ` +
+      `memvisor's wall time ${ratio(r.off.wallSeconds, r.qemu.offSeconds)} (off), ${ratio(r.guest.wallSeconds, r.qemu.guestSeconds)} (guest) of QEMU's`);
+  }
   const m = r.guest.mirroring;
   lines.push(`memory: guest mode peak ${m.peakMirroredPages} mirror pages beside ${m.peakUserPages} user pages in one process` +
     ` (${m.sharedFrames} sharing a frame); off mode ${r.off.mirroring.peakMirroredPages} mirror pages`);

@@ -72,7 +72,8 @@ export class BlockCache {
     const list = this.byFrame.get(frame);
     if (list) list.push(block);
     else this.byFrame.set(frame, [block]);
-    this.cpu.protectCode(host, host + (compiled?.bytes ?? 1));
+    const base = frame << 12;
+    this.cpu.protectCode(compiled === null ? host : base + compiled.first, compiled === null ? host + 1 : base + compiled.end);
     return block;
   }
 

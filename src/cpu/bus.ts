@@ -18,7 +18,10 @@ export interface MmioDevice {
   mmioWrite(offset: number, size: AccessSize, value: number): void;
 }
 
-/** Where the CPU gets external maskable interrupts from (the PIC/APIC complex). */
+/**
+ * Where the CPU gets external maskable interrupts from (the PIC/APIC complex). Its answer
+ * may change only through acknowledge() or when it calls the CPU's notifyInterrupt().
+ */
 export interface InterruptSource {
   /** An interrupt is pending and would be delivered if IF=1. */
   hasInterrupt(): boolean;

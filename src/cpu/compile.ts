@@ -3,10 +3,12 @@
  * one JavaScript function (`new Function`), so V8 optimises the guest code itself instead
  * of the interpreter's decode loop (../shared/reference/emulator.md §2.1–2.3).
  *
- * A block is straight-line code within one 4 KiB page, in flat 32-bit mode (CS, DS, ES,
- * SS based at 0, 32-bit code and stack). It ends at a control transfer, at an instruction
- * that changes the processor's mode, at the end of the page, or after MAX_INSTRUCTIONS.
- * A block whose last jump goes back to its own start loops inside the function.
+ * A block is one path through code within one 4 KiB page, in flat 32-bit mode (CS, DS,
+ * ES, SS based at 0, 32-bit code and stack): a jmp, or the taken side of a jcc, to code on
+ * the page that the block has not written yet is followed, the fall-through side leaves.
+ * It ends at any other control transfer, at an instruction that changes the processor's
+ * mode, at the end of the page, or after MAX_INSTRUCTIONS. A jump back to the block's
+ * start, from its end or from the middle, loops inside the function.
  *
  * Semantics are the interpreter's, instruction for instruction:
  * - the common integer forms (moves, the eight ALU operations, inc/dec, push/pop,
@@ -24,19 +26,11 @@
  * remaining code may be stale) and the batch goes on, as it would in the interpreter.
  */
 import { alu, dec, divAcc, imulTrunc, inc, mulAcc, shift } from './alu.js';
-import { OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SUB } from './flags.js';
+import { IF, IOPL, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SUB } from './flags.js';
 import type { CPU } from './cpu.js';
 import { PREFIX_BYTE } from './state.js';
 
 export const MAX_INSTRUCTIONS = 64;
-
-/**
- * Before a memory access leaves the fast path: mark the instruction (`s`) and bring
- * c.batchLeft up to this instruction, so that a device behind the access (MMIO: the
- * local APIC's timer, say) reads the clock as the interpreter would, counting the
- * instructions before this one.
- */
-const SLOW_PATH = 's = 1, c.batchLeft = left - done - n';
 
 /** A compiled block: runs from c.eip, leaves c.eip and c.batchLeft at its exit. */
 export type BlockCode = (c: CPU) => void;
@@ -44,8 +38,9 @@ export type BlockCode = (c: CPU) => void;
 export interface CompiledSource {
   /** Instructions in one pass through the block (the dispatcher needs this many left). */
   length: number;
-  /** Bytes of guest code the block was made from. */
-  bytes: number;
+  /** Page offsets [first, end) of the guest code the block was made from. */
+  first: number;
+  end: number;
   /** The function body; the same guest bytes at the same address give the same text. */
   source: string;
 }
@@ -54,6 +49,9 @@ export interface CompiledSource {
 const HELPERS = { alu, dec, divAcc, imulTrunc, inc, mulAcc, shift };
 const HELPER_NAMES = Object.keys(HELPERS);
 const HELPER_VALUES = Object.values(HELPERS);
+
+/** Stands for the block's length in code written before the length is known. */
+const PASS = '$PASS$';
 
 /** Thrown by the byte reader when an instruction would run past the end of the page. */
 const PAGE_END = { pageEnd: true };
@@ -111,9 +109,14 @@ class BlockWriter {
   private known: KnownFlags | null = null;
   private loops = false;
   private touchesMemory = false;
+  /** Start EIPs of the instructions written (a jump is followed only to new code). */
+  private readonly visited = new Set<number>();
+  /** Page offsets of the code read: [lowPos, highPos). */
+  private lowPos: number;
+  private highPos: number;
 
   constructor(private readonly page: Uint8Array, offset: number, eip: number) {
-    this.pos = this.startPos = offset;
+    this.pos = this.startPos = this.lowPos = this.highPos = offset;
     this.eip = eip | 0;
     this.startEip = eip | 0;
   }
@@ -143,6 +146,7 @@ class BlockWriter {
       body.push(`n = ${this.index};`, ...code);
       if (this.touchesMemory && !terminal) body.push(`if (s !== 0) { s = 0; if (c.eventPending || c.codeChanged) ${this.exit(String(this.eip), this.index + 1)} }`);
       this.starts.push(savedEip);
+      this.visited.add(savedEip);
       this.index++;
       ended = terminal;
     }
@@ -162,7 +166,7 @@ class BlockWriter {
       '}',
       '};',
     ];
-    return { length, bytes: this.pos - this.startPos, source: lines.join('\n') };
+    return { length, first: this.lowPos, end: this.highPos, source: lines.join('\n').replaceAll(PASS, String(length)) };
   }
 
   // ---------------------------------------------------------------- byte reader
@@ -170,6 +174,7 @@ class BlockWriter {
   private byte(): number {
     if (this.pos >= 4096) throw PAGE_END;
     this.eip = (this.eip + 1) | 0;
+    if (this.pos >= this.highPos) this.highPos = this.pos + 1;
     return this.page[this.pos++]!;
   }
   private imm8s(): number {
@@ -235,22 +240,28 @@ class BlockWriter {
     this.touchesMemory = true;
     return a;
   }
-  // Memory accesses: the TLB fast path inline; otherwise the CPU's own access (SLOW_PATH
-  // first), which sets the local `s` so the instruction ends with a look at
-  // eventPending/codeChanged.
+  // Memory accesses: the TLB fast path inline; otherwise the CPU's own access, which
+  // sets the local `s` so the instruction ends with a look at eventPending/codeChanged.
+  /**
+   * Before a slow-path access: `s` set, and the instruction count made exact (a device
+   * behind the access may read the clock, e.g. the local APIC's timer registers).
+   */
+  private slow(): string {
+    return `s = 1, c.batchLeft = left - done - ${this.index}`;
+  }
   private load(size: number, a: string, into: string): void {
-    if (size === 4) this.emit(`t = tr[${a} >>> 12]; const ${into} = ((t | ${a}) & 3) === 0 ? i32[(t ^ ${a}) >>> 2] : (${SLOW_PATH}, c.rd32(${a}));`);
-    else if (size === 1) this.emit(`t = tr[${a} >>> 12]; const ${into} = t !== -1 ? u8[t ^ ${a}] : (${SLOW_PATH}, c.rd8(${a}));`);
-    else this.emit(`${SLOW_PATH}; const ${into} = c.rd16(${a});`);
+    if (size === 4) this.emit(`t = tr[${a} >>> 12]; const ${into} = ((t | ${a}) & 3) === 0 ? i32[(t ^ ${a}) >>> 2] : (${this.slow()}, c.rd32(${a}));`);
+    else if (size === 1) this.emit(`t = tr[${a} >>> 12]; const ${into} = (t & 1) === 0 ? u8[t ^ ${a}] : (${this.slow()}, c.rd8(${a}));`);
+    else this.emit(`${this.slow()}; const ${into} = c.rd16(${a});`);
   }
   private store(size: number, a: string, v: string): void {
-    if (size === 4) this.emit(`t = tw[${a} >>> 12]; if (((t | ${a}) & 3) === 0) i32[(t ^ ${a}) >>> 2] = ${v}; else { ${SLOW_PATH}; c.wr32(${a}, ${v}); }`);
-    else this.emit(`t = tw[${a} >>> 12]; if ((t & 1) === 0) u8[t ^ ${a}] = ${v}; else { ${SLOW_PATH}; c.wr8(${a}, ${v}); }`);
+    if (size === 4) this.emit(`t = tw[${a} >>> 12]; if (((t | ${a}) & 3) === 0) i32[(t ^ ${a}) >>> 2] = ${v}; else { ${this.slow()}; c.wr32(${a}, ${v}); }`);
+    else this.emit(`t = tw[${a} >>> 12]; if ((t & 1) === 0) u8[t ^ ${a}] = ${v}; else { ${this.slow()}; c.wr8(${a}, ${v}); }`);
   }
   /** Read for read-modify-write: faults as a write when the page is not writable. */
   private loadForWrite(size: number, a: string, into: string): void {
-    if (size === 4) this.emit(`t = tw[${a} >>> 12]; const ${into} = ((t | ${a}) & 3) === 0 ? i32[(t ^ ${a}) >>> 2] : (${SLOW_PATH}, c.rdw(4, ${a}));`);
-    else this.emit(`t = tw[${a} >>> 12]; const ${into} = (t & 1) === 0 ? u8[t ^ ${a}] : (${SLOW_PATH}, c.rdw(1, ${a}));`);
+    if (size === 4) this.emit(`t = tw[${a} >>> 12]; const ${into} = ((t | ${a}) & 3) === 0 ? i32[(t ^ ${a}) >>> 2] : (${this.slow()}, c.rdw(4, ${a}));`);
+    else this.emit(`t = tw[${a} >>> 12]; const ${into} = (t & 1) === 0 ? u8[t ^ ${a}] : (${this.slow()}, c.rdw(1, ${a}));`);
   }
 
   /** Reads an r/m operand into a new local. */
@@ -375,18 +386,46 @@ class BlockWriter {
   /** Ends the block with a jump to a constant target (looping if it is the block's start). */
   private jumpTo(target: number, count: number): void {
     if (target === this.startEip) {
+      // Round again only if the batch has room for a whole pass (PASS: the block's length;
+      // a pass that leaves the block early may be shorter than this one's count).
       this.loops = true;
       if (this.touchesMemory) this.emit(`if (s !== 0) { s = 0; if (c.eventPending || c.codeChanged) ${this.exit(String(target), count)} }`);
-      this.emit(`done += ${count}; if (done + ${count} > left) ${this.exit(String(target), 0)} continue;`);
+      this.emit(`done += ${count}; if (done + ${PASS} > left) ${this.exit(String(target), 0)} continue;`);
     } else this.emit(this.exit(String(target), count));
   }
 
-  private conditionalJump(cc: number, target: number): void {
+  /**
+   * Whether a jump to `target` may be followed inside the block rather than leave it: new
+   * code on the block's page, with room for more. Following a jump leaves the block no
+   * more often than ending at it would, and lets a loop whose body branches (a scan that
+   * skips most entries, xv6's scheduler) close on the block's start and run inside it.
+   */
+  private canFollow(target: number): boolean {
+    return target !== this.startEip && ((target ^ this.startEip) >>> 12) === 0 && !this.visited.has(target) &&
+      this.index + 1 < MAX_INSTRUCTIONS;
+  }
+  /** Goes on writing at `target` (on the block's page). */
+  private follow(target: number): 'next' {
+    this.pos = this.startPos + (target - this.startEip);
+    this.eip = target;
+    if (this.pos < this.lowPos) this.lowPos = this.pos;
+    return 'next';
+  }
+
+  /** A jcc: a taken jump to new code on the page is followed; falling through leaves the block. */
+  private conditionalJump(cc: number, target: number): 'next' | 'end' {
     const count = this.index + 1;
+    if (this.canFollow(target | 0)) {
+      this.emit(`if (!(${this.condition(cc)})) {`);
+      this.jumpTo(this.eip, count);
+      this.emit('}');
+      return this.follow(target | 0);
+    }
     this.emit(`if (${this.condition(cc)}) {`);
     this.jumpTo(target | 0, count);
     this.emit('}');
     this.emit(this.exit(String(this.eip), count));
+    return 'end';
   }
 
   /**
@@ -450,8 +489,7 @@ class BlockWriter {
       case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77:
       case 0x78: case 0x79: case 0x7a: case 0x7b: case 0x7c: case 0x7d: case 0x7e: case 0x7f: {
         const rel = this.imm8s();
-        this.conditionalJump(op & 15, this.eip + rel);
-        return 'end';
+        return this.conditionalJump(op & 15, this.eip + rel);
       }
       case 0x80: case 0x81: case 0x83: {
         const size = op === 0x80 ? 1 : 4;
@@ -497,6 +535,14 @@ class BlockWriter {
         return 'next';
       }
       case 0x90: return 'next';
+      case 0xfa: case 0xfb: {
+        // cli/sti, as the interpreter: #GP above IOPL; sti that sets IF starts the
+        // interrupt shadow and ends the block (the batch runs the shadowed instruction).
+        this.emit(`if (c.cpl > ((c.flags & ${IOPL}) >> 12)) c.gp(0);`);
+        if (op === 0xfa) this.emit(`c.flags &= ${~IF};`);
+        else this.emit(`if ((c.flags & ${IF}) === 0) { c.flags |= ${IF}; c.shadow = true; c.eventPending = true; ${this.exit(String(this.eip), this.index + 1)} }`);
+        return 'next';
+      }
       case 0x91: case 0x92: case 0x93: case 0x94: case 0x95: case 0x96: case 0x97: {
         const v = this.local('v');
         this.emit(`const ${v} = r[0]; r[0] = r[${op & 7}]; r[${op & 7}] = ${v};`);
@@ -567,7 +613,9 @@ class BlockWriter {
       }
       case 0xe9: case 0xeb: {
         const rel = op === 0xe9 ? this.imm32() : this.imm8s();
-        this.jumpTo((this.eip + rel) | 0, this.index + 1);
+        const target = (this.eip + rel) | 0;
+        if (this.canFollow(target)) return this.follow(target);
+        this.jumpTo(target, this.index + 1);
         return 'end';
       }
       case 0xf6: case 0xf7: return this.group3(op & 1 ? 4 : 1);
@@ -638,8 +686,7 @@ class BlockWriter {
     const op = this.byte();
     if (op >= 0x80 && op <= 0x8f) {
       const rel = this.imm32();
-      this.conditionalJump(op & 15, this.eip + rel);
-      return 'end';
+      return this.conditionalJump(op & 15, this.eip + rel);
     }
     if (op >= 0x40 && op <= 0x4f) {
       const m = this.modrm();
@@ -715,10 +762,10 @@ for (let op = 0x84; op <= 0x8d; op++) ONE_BYTE.set(op, [true, Imm.None]);
 ONE_BYTE.set(0x8f, [true, Imm.None]);
 for (const op of [0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9c, 0x9e, 0x9f, 0xa4, 0xa5, 0xa6, 0xa7,
   0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf, 0xc9, 0xd7, 0xf5, 0xf8, 0xf9, 0xfc, 0xfd]) ONE_BYTE.set(op, [false, Imm.None]);
-// Flags and I/O: popf, cli and sti change only EFLAGS (sti and popf set eventPending when
-// interrupts become enabled, which ends the block); port I/O reaches devices, which
-// signal through eventPending too.
-for (const op of [0x9d, 0xfa, 0xfb, 0x6c, 0x6d, 0x6e, 0x6f, 0xec, 0xed, 0xee, 0xef]) ONE_BYTE.set(op, [false, Imm.None]);
+// Flags and I/O: popf changes only EFLAGS (it sets eventPending when interrupts become
+// enabled, which ends the block); port I/O reaches devices, which signal through
+// eventPending too.
+for (const op of [0x9d, 0x6c, 0x6d, 0x6e, 0x6f, 0xec, 0xed, 0xee, 0xef]) ONE_BYTE.set(op, [false, Imm.None]);
 for (const op of [0xe4, 0xe5, 0xe6, 0xe7]) ONE_BYTE.set(op, [false, Imm.B]);
 for (const op of [0xa0, 0xa1, 0xa2, 0xa3]) ONE_BYTE.set(op, [false, Imm.Offset32]);
 ONE_BYTE.set(0xa8, [false, Imm.B]);

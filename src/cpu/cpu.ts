@@ -7,17 +7,20 @@
  * Memory fast path (see ../shared/reference/emulator.md): four flat Int32Array TLBs
  * (user/supervisor × read/write) indexed by linear page, each entry `hostPage ^ linearPage`
  * so `entry ^ linear` is the host offset; invalid entries are -1, whose low bits also
- * reject misaligned accesses in the same test. Entries are filled only for guest pages
- * with no hook flag, so hooked, poisoned and MMIO pages always reach PhysicalMemory's
- * slow path. Read fills do not grant writes until the page is dirty, so accessed and
- * dirty bits are exact.
+ * reject misaligned accesses in the same test. RAM entries are filled only for guest pages
+ * with no hook flag, so hooked and poisoned pages always reach PhysicalMemory's slow path.
+ * A device (MMIO) page gets an odd read entry, `physPage ^ linearPage | 1`: it fails every
+ * fast path like -1, and a read then goes straight to the device with no page walk (the
+ * local APIC ID and TPR reads of lock-heavy kernels); writes to devices take the slow path.
+ * Read fills do not grant writes until the page is dirty, so accessed and dirty bits are
+ * exact.
  *
  * Faults throw one pre-allocated object; the run loop restores EIP to the start of the
  * faulting instruction and delivers the exception. Instructions therefore do every
  * access that may fault before changing architectural state.
  */
-import type { InterruptSource, IoSpace, MsrHandler } from './bus.js';
-import { READ_CACHEABLE, PhysicalMemory } from './memory.js';
+import type { AccessSize, InterruptSource, IoSpace, MsrHandler } from './bus.js';
+import { PAGE_MMIO, READ_CACHEABLE, PhysicalMemory } from './memory.js';
 import { BlockCache } from './blocks.js';
 import { Listeners } from './listeners.js';
 import { step } from './execute.js';
@@ -146,6 +149,11 @@ export class CPU {
   private delivering = -1;
 
   interruptSource: InterruptSource | null = null;
+  /**
+   * The interrupt source said it has nothing and has not signalled a change since
+   * (notifyInterrupt): asking again would give the same answer (see InterruptSource).
+   */
+  private interruptsQuiet = false;
   msrHandler: MsrHandler | null = null;
   /** Told of every software interrupt before it is delivered; a listener returning true has handled it. */
   readonly softwareInterruptListeners = new Listeners<[vector: number]>();
@@ -470,8 +478,11 @@ export class CPU {
     }
     const page = phys >>> 12;
     const flags = this.mem.pageFlags[page]!;
-    // Code and write-hook pages are cached (writes marked, below); any other flag means no caching.
-    if (phys >>> 0 < this.mem.guestSize && (flags & ~READ_CACHEABLE) === 0) {
+    // Code and write-hook pages are cached (writes marked, below); a device page gets an odd
+    // read entry; any other flag means no caching.
+    if (flags & PAGE_MMIO) {
+      if (this.mem.isDevicePage(page)) this.cacheDeviceRead(lin, phys, user);
+    } else if (phys >>> 0 < this.mem.guestSize && (flags & ~READ_CACHEABLE) === 0) {
       const entry = (this.mem.p2m[page]! << 12) ^ (lin & ~0xfff);
       // Write entries of code and write-hook pages are odd: they fail every write fast path (see wr8).
       const writeEntry = flags ? entry | 1 : entry;
@@ -487,6 +498,26 @@ export class CPU {
       }
     }
     return phys;
+  }
+
+  /** A read entry for a device page: the physical page, marked odd (see the file comment). */
+  private cacheDeviceRead(lin: number, phys: number, user: boolean): void {
+    const vpage = lin >>> 12;
+    if (this.tlbCount < TLB_LIST_MAX) this.tlbList[this.tlbCount] = vpage;
+    this.tlbCount++;
+    (user ? this.tlbUserR : this.tlbSupR)[vpage] = ((phys & ~0xfff) ^ (lin & ~0xfff)) | 1;
+  }
+
+  /**
+   * A read the fast path refused: a device page the TLB knows (odd entry `t`) goes to the
+   * device at once; anything else (not cached, crossing a page) to readLinear.
+   */
+  private readSlow(lin: number, size: number, t: number): number {
+    if (t !== -1 && (lin & 0xfff) <= 0x1000 - size) {
+      const v = this.mem.deviceRead((t ^ 1) ^ lin, size as AccessSize);
+      return size === 4 ? v | 0 : v;
+    }
+    return this.readLinear(lin, size, this.cpl === 3);
   }
 
   /** Reads `size` bytes at a linear address with the given privilege (slow path). */
@@ -531,22 +562,23 @@ export class CPU {
     if (((lin & 0xfff) + size) > 0x1000) this.translate((lin + size - 1) & ~0xfff, true, user);
   }
 
+  // A read TLB entry is odd when it is -1 (not cached) or a device page: both fail here.
   rd8(lin: number): number {
     const t = this.tlbR[lin >>> 12]!;
-    if (t !== -1) return this.u8[t ^ lin]!;
-    return this.readLinear(lin, 1, this.cpl === 3);
+    if ((t & 1) === 0) return this.u8[t ^ lin]!;
+    return this.readSlow(lin, 1, t);
   }
   rd16(lin: number): number {
     const t = this.tlbR[lin >>> 12]!;
     if (((t | lin) & 1) === 0) return this.u16[(t ^ lin) >>> 1]!;
-    if (t !== -1 && (lin & 0xfff) !== 0xfff) return this.dv.getUint16(t ^ lin, true);
-    return this.readLinear(lin, 2, this.cpl === 3);
+    if ((t & 1) === 0 && (lin & 0xfff) !== 0xfff) return this.dv.getUint16(t ^ lin, true);
+    return this.readSlow(lin, 2, t);
   }
   rd32(lin: number): number {
     const t = this.tlbR[lin >>> 12]!;
     if (((t | lin) & 3) === 0) return this.i32[(t ^ lin) >>> 2]!;
-    if (t !== -1 && (lin & 0xfff) <= 0xffc) return this.dv.getInt32(t ^ lin, true);
-    return this.readLinear(lin, 4, this.cpl === 3);
+    if ((t & 1) === 0 && (lin & 0xfff) <= 0xffc) return this.dv.getInt32(t ^ lin, true);
+    return this.readSlow(lin, 4, t);
   }
   // A write TLB entry is -1 (not cached) or a page-aligned xor value; an odd value marks a
   // page holding compiled code or with a write hook, whose writes go through writeMarked.
@@ -1138,6 +1170,7 @@ export class CPU {
 
   /** The interrupt controller raised or lowered its line: re-check before the next instruction. */
   notifyInterrupt(): void {
+    this.interruptsQuiet = false;
     this.eventPending = true;
   }
 
@@ -1204,11 +1237,22 @@ export class CPU {
       this.eventPending = false;
       if (this.shutdown) break;
       if (this.shadow) {
+        // A batch ended (its budget, a single step) right after STI, MOV SS or POP SS:
+        // the shadowed instruction runs first, alone (see stepShadowed).
+        this.runBatch(1);
         this.shadow = false;
-      } else if (this.flags & IF && this.interruptSource?.hasInterrupt()) {
-        this.halted = false;
-        const vector = this.interruptSource.acknowledge();
-        this.runGuarded(() => this.interrupt(vector, false, -1, this.eip));
+        continue;
+      }
+      // Interrupts are recognised here, at the end of every batch; a batch ends right after
+      // any instruction that may have made one deliverable (eventPending).
+      if (this.flags & IF && !this.interruptsQuiet) {
+        if (this.interruptSource?.hasInterrupt()) {
+          this.halted = false;
+          const vector = this.interruptSource.acknowledge();
+          this.runGuarded(() => this.interrupt(vector, false, -1, this.eip));
+        } else {
+          this.interruptsQuiet = true;
+        }
       }
       if (this.halted) break;
       this.runBatch(Math.min(end - this.instructionCount, 0x40000000));
@@ -1244,19 +1288,27 @@ export class CPU {
           // Compiled tier: the block at this address, if it fits in what is left of the batch.
           const eip = this.eip;
           const t = this.tlbR[eip >>> 12]!;
-          if (t !== -1) {
+          if ((t & 1) === 0) {
             const block = blocks.find(t ^ eip, eip);
             if (block !== null && block.length <= this.batchLeft) {
               this.codeChanged = false;
               block.run(this);
-              if (this.batchLeft === 0 || this.eventPending) return;
+              if (this.batchLeft === 0) return;
+              if (this.eventPending) {
+                if (this.shadow) this.stepShadowed();
+                return;
+              }
               continue;
             }
           }
         }
         this.startEip = this.eip;
         this.step();
-        if (--this.batchLeft === 0 || this.eventPending) return;
+        if (--this.batchLeft === 0) return;
+        if (this.eventPending) {
+          if (this.shadow) this.stepShadowed();
+          return;
+        }
       }
     } catch (e) {
       if (e !== FAULT) throw e;
@@ -1268,6 +1320,20 @@ export class CPU {
       this.retired += this.batchSize - this.batchLeft;
       this.batchSize = this.batchLeft = 0;
     }
+  }
+
+  /**
+   * The instruction after STI (IF 0 -> 1), MOV SS or POP SS, with interrupts inhibited;
+   * the batch ends after it, so they are looked at right there. A shadow it starts itself
+   * is not honoured: after STI; MOV SS, AX an interrupt is taken before the next
+   * instruction, as the SDM allows and QEMU does. (Called with room left in the batch.)
+   */
+  private stepShadowed(): void {
+    this.shadow = false;
+    this.startEip = this.eip;
+    this.step();
+    this.shadow = false;
+    this.batchLeft--;
   }
 
   /** Back to no prefixes: the operand and address size of the code segment. */
@@ -1319,6 +1385,7 @@ export class CPU {
     this.setCpl(s.cpl);
     this.flushTlb();
     this.blocks.clear();
+    this.interruptsQuiet = false;
     this.eventPending = true;
   }
 

@@ -230,6 +230,19 @@ export class PhysicalMemory {
     return undefined;
   }
 
+  /** Whether one device covers guest-physical page `page` (the CPU may cache its translation). */
+  isDevicePage(page: number): boolean {
+    const start = page * 4096;
+    const r = this.region(start);
+    return r !== undefined && r.end - start >= 4096;
+  }
+
+  /** A read of a device register at guest-physical `p` (on a device page). */
+  deviceRead(p: number, size: AccessSize): number {
+    const r = this.region(p >>> 0)!;
+    return r.device.mmioRead((p >>> 0) - r.base, size);
+  }
+
   private slowRead(p: number, size: AccessSize): number {
     const r = this.region(p);
     if (r) return r.device.mmioRead(p - r.base, size);

@@ -103,8 +103,9 @@ function bulk(c: CPU, kind: number, size: number, srcBase: number, dstBase: numb
     // An odd write entry marks a page with compiled code or a write hook: the memory hears of the run afterwards.
     const marked = (tw & 1) !== 0;
     const host = (tw & ~1) ^ dst;
-    const overlapping = kind === 0xa4 && tr !== -1 && tw !== -1 && (tr ^ src) < host && (tr ^ src) + n * size > host;
-    if (n < 2 || tw === -1 || tr === -1 || overlapping) {
+    // An odd read entry (-1, or a device page) has no host bytes to copy from.
+    const overlapping = kind === 0xa4 && (tr & 1) === 0 && tw !== -1 && (tr ^ src) < host && (tr ^ src) + n * size > host;
+    if (n < 2 || tw === -1 || (tr & 1) !== 0 || overlapping) {
       // One element through the normal path (fills the TLB, or crosses a page).
       stringElement(c, kind, size, srcBase, dstBase, -1, size, (r, v) => { reg[r] = v | 0; });
       reg[ECX] = (count - 1) | 0;

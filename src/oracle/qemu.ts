@@ -18,6 +18,8 @@ export interface QemuRun {
   hda?: string;
   hdb?: string;
   memMiB?: number;
+  /** The multiboot kernel's command line (-append). */
+  cmdline?: string;
   /** Text typed on the serial console, each item after the next match of `prompt` (as `run --send`). */
   send?: string[];
   prompt?: RegExp;
@@ -47,7 +49,8 @@ export function qemuUserAvailable(): boolean {
 export async function runQemuSystem(run: QemuRun): Promise<QemuResult> {
   const scratch = mkdtempSync(join(tmpdir(), 'memvisor-qemu-'));
   const args = ['-machine', 'pc', '-display', 'none', '-monitor', 'none', '-serial', 'stdio',
-    '-no-reboot', '-m', String(run.memMiB ?? 256), ...(run.kernel ? ['-kernel', run.kernel] : [])];
+    '-no-reboot', '-m', String(run.memMiB ?? 256), ...(run.kernel ? ['-kernel', run.kernel] : []),
+    ...(run.cmdline ? ['-append', run.cmdline] : [])];
   const disks: Array<[string | undefined, number]> = [[run.hda, 0], [run.hdb, 1]];
   for (const [image, index] of disks) {
     if (!image) continue;

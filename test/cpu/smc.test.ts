@@ -2,7 +2,8 @@
  * Self-modifying code against qemu-i386: a program rewrites instructions that the
  * compiled-block tier has already compiled (an immediate patched by a store from
  * elsewhere, an instruction patched by the block that runs it, a function replaced by
- * `rep movsb`), and data sharing the code's page is written in a hot loop. Every CPU
+ * `rep movsb`, code a block reached by following a jump), and data sharing the code's
+ * page is written in a hot loop. Every CPU
  * tier must print what qemu-i386 prints; with blocks on, the data writes must not make
  * the CPU recompile.
  */
@@ -67,6 +68,23 @@ _start:
 6: dec %edx
   dec %ecx
   jnz 5b
+  add %edx, %ebx
+  # 6. a loop whose block follows a jump back to code 128 bytes before its start (in
+  #    other 64-byte lines); between two passes that code is patched (add $3 -> add $5).
+  mov $2, %esi
+  xor %edx, %edx
+  jmp 60f
+  .fill 64, 1, 0x90
+61: add $3, %edx
+  jmp 62f
+  .fill 128, 1, 0x90
+60: mov $200, %ecx
+  jmp 62f
+62: dec %ecx
+  jnz 61b
+  movb $5, 61b+2
+  dec %esi
+  jnz 60b
   add %edx, %ebx
   # print ebx (4 bytes) and exit 0
   mov %ebx, out

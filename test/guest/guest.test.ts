@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { checkFileSystem } from '../../src/fs/fsck.js';
+import type { PC } from '../../src/machine/pc.js';
 import { runMemvisor } from '../support/machine.js';
 import { requireQemuSystem, runQemuSystem } from '../support/qemu.js';
 import {
@@ -75,4 +76,28 @@ test('memvisor: MemV6 boots to the shell, taking interrupts', async () => {
   assert.match(output, /MemV6 booting: 128 MiB/);
   assert.match(output, /init: starting sh/);
   assert.ok(pc.exits.interrupts > 0, 'the boot took no interrupts');
+});
+
+// idle=spin: MemV6 never halts (its scheduler goes round with interrupts open for two
+// instructions at a time) and every pushcli reads the local APIC ID, the shape of many
+// teaching kernels; usertests must pass on both machines, and memvisor must not halt.
+const SPIN = 'idle=spin';
+test('qemu, idle=spin: usertests passes with a kernel that never halts', async () => {
+  requireQemuSystem();
+  requireGuest();
+  await checkUsertests((session) => runQemuSystem({ kernel: guestKernel, hdb: guestDisk, cmdline: SPIN, prompt: SHELL_PROMPT, ...session }));
+});
+
+test('memvisor, idle=spin: usertests passes with a kernel that never halts, and the CPU never halts', async (t) => {
+  requireGuest();
+  const last: { pc?: PC } = {};
+  const output = await checkUsertests(async (session) => {
+    const { output, matched, pc } = await runMemvisor({ kernel: guestKernel, hdb: guestDisk, cmdline: SPIN, prompt: SHELL_PROMPT, ...session });
+    last.pc = pc;
+    return { output, matched };
+  });
+  const pc = last.pc!;
+  assert.match(output, /MemV6 options: .*idle=spin/);
+  assert.equal(pc.exits.halts, 0, 'the CPU halted');
+  t.diagnostic(`${pc.cpu.instructionCount} instructions, ${pc.exits.interrupts} interrupts, ${pc.exits.mmioRead} MMIO reads`);
 });

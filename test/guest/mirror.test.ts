@@ -40,7 +40,7 @@ const machines: Array<{ name: string; ready: () => void; boot: GuestConsole }> =
   {
     name: 'qemu',
     ready: () => { requireQemuSystem(); requireMirroredGuest(); },
-    boot: (session) => runQemuSystem({ kernel: guestKernel, hdb: mirroredDisk, prompt: SHELL_PROMPT, extraArgs: ['-append', CHECK_EVERY_SYSCALL], ...session }),
+    boot: (session) => runQemuSystem({ kernel: guestKernel, hdb: mirroredDisk, prompt: SHELL_PROMPT, cmdline: CHECK_EVERY_SYSCALL, ...session }),
   },
 ];
 

@@ -9,8 +9,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PC } from '../../src/machine/pc.js';
-import { scratch } from '../support/build.js';
-import { runMemvisor } from '../support/machine.js';
+import { CPU_TIERS, scratch } from '../support/build.js';
+import { runMemvisor, type MemvisorResult } from '../support/machine.js';
 import { guestDisk, guestKernel, SHELL_PROMPT } from '../guest/scenarios.js';
 
 const dir = scratch('determinism');
@@ -45,29 +45,47 @@ test('determinism: two runs with the same inputs are identical, instruction for 
   t.diagnostic(`${a.pc.cpu.instructionCount} instructions, ${a.pc.exits.interrupts} interrupts in each run`);
 });
 
+/** The same session on each CPU tier: the same console and state; the runs by tier name, with their wall seconds. */
+async function onEveryTier(work: string[], cmdline?: string): Promise<Map<string, { run: MemvisorResult; seconds: number }>> {
+  const runs = new Map<string, { run: MemvisorResult; seconds: number }>();
+  for (const [tier, threshold] of CPU_TIERS) {
+    const started = performance.now();
+    const run = await runMemvisor({
+      kernel: guestKernel, hdb: guestDisk, cmdline, send: work, prompt: SHELL_PROMPT, until: UNTIL, timeoutMs: 300_000,
+      setup: ({ pc }) => { if (threshold !== undefined) pc.cpu.blocks.threshold = threshold; },
+    });
+    assert.ok(run.matched, `${tier}: ${run.output}`);
+    runs.set(tier, { run, seconds: (performance.now() - started) / 1000 });
+  }
+  const [[firstTier, { run: first }], ...rest] = [...runs];
+  for (const [tier, { run }] of rest) {
+    assert.equal(run.output, first.output, `${tier}: the console differs from ${firstTier}'s`);
+    assert.deepEqual(fingerprint(run.pc), fingerprint(first.pc), `${tier}: the state differs from ${firstTier}'s`);
+  }
+  return runs;
+}
+
 test('CPU tiers: the interpreter alone, eager blocks and the default give the same run, instruction for instruction', async (t) => {
   requireGuest();
   // WORK plus sub-tests where user code faults (page faults, bad pointers) inside compiled blocks.
   const work = [WORK[0]!, 'usertests stackguard unmapped badptr kernelread sbrkfork pipebig\n', ...WORK.slice(1)];
-  const run = (threshold: number | undefined) => runMemvisor({
-    kernel: guestKernel, hdb: guestDisk, send: work, prompt: SHELL_PROMPT, until: UNTIL, timeoutMs: 300_000,
-    setup: ({ pc }) => { if (threshold !== undefined) pc.cpu.blocks.threshold = threshold; },
-  });
-  const started = performance.now();
-  const blocks = await run(undefined);
-  const middle = performance.now();
-  const interpreter = await run(0);
-  const eager = await run(1);
-  assert.ok(blocks.matched && interpreter.matched && eager.matched, blocks.output);
-  assert.match(blocks.output, /ALL TESTS PASSED/);
-  assert.equal(interpreter.output, blocks.output);
-  assert.deepEqual(fingerprint(interpreter.pc), fingerprint(blocks.pc));
-  assert.equal(eager.output, blocks.output);
-  assert.deepEqual(fingerprint(eager.pc), fingerprint(blocks.pc));
-  const s = blocks.pc.cpu.blocks.stats;
+  const runs = await onEveryTier(work);
+  const { run, seconds } = runs.get('default')!;
+  assert.match(run.output, /ALL TESTS PASSED/);
+  const s = run.pc.cpu.blocks.stats;
   assert.ok(s.compiled > 100, `blocks compiled: ${s.compiled}`);
-  t.diagnostic(`default: ${s.compiled} blocks compiled, ${s.invalidated} dropped, ${((middle - started) / 1000).toFixed(1)} s; ` +
-    `eager: ${eager.pc.cpu.blocks.stats.compiled} compiled`);
+  t.diagnostic(`default: ${s.compiled} blocks compiled, ${s.invalidated} dropped, ${seconds.toFixed(1)} s; ` +
+    `eager: ${runs.get('eager blocks')!.run.pc.cpu.blocks.stats.compiled} compiled`);
+});
+
+test('CPU tiers, idle=spin: a kernel that never halts, taking its interrupts in short sti...cli windows, gives the same run on every tier', async (t) => {
+  requireGuest();
+  const { run } = (await onEveryTier(WORK, 'idle=spin')).get('default')!;
+  assert.match(run.output, /MemV6 options: .*idle=spin/);
+  assert.match(run.output, /stressfs ok/);
+  assert.equal(run.pc.exits.halts, 0, 'the kernel halted');
+  assert.ok(run.pc.exits.mmioRead > 10_000, `local APIC reads: ${run.pc.exits.mmioRead}`);
+  t.diagnostic(`${run.pc.cpu.instructionCount} instructions, ${run.pc.exits.interrupts} interrupts, ${run.pc.exits.mmioRead} MMIO reads, no halts`);
 });
 
 test('snapshot: save mid-run, restore, continue: identical to the uninterrupted run', async () => {

@@ -8,31 +8,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildProgram, repoRoot, scratch } from '../support/build.js';
-import { runMemvisor } from '../support/machine.js';
+import { buildTestKernel, repoRoot, scratch } from '../support/build.js';
+import { runMemvisor, writePatternDisk } from '../support/machine.js';
 import { requireQemuSystem, runQemuSystem } from '../support/qemu.js';
 
 const dir = scratch('devices');
-const source = join(repoRoot, 'test', 'machine', 'devices');
-
-function buildKernel(): string {
-  return buildProgram([join(source, 'entry.S'), join(source, 'devices.c')], join(dir, 'devices.elf'),
-    ['-ffreestanding', '-O1', '-Wall', '-Werror', '-Wl,-Ttext=0x100000']);
-}
 
 /** hda: 64 KiB, sector n filled with n*7+1; hdb: 128 KiB of zeros. */
 function makeDisks(): { hda: string; hdb: string } {
-  const a = new Uint8Array(64 * 1024);
-  for (let s = 0; s < a.length / 512; s++) a.fill((s * 7 + 1) & 0xff, s * 512, (s + 1) * 512);
-  const hda = join(dir, 'hda.img'), hdb = join(dir, 'hdb.img');
-  writeFileSync(hda, a);
+  const hda = writePatternDisk(join(dir, 'hda.img'), 64 * 1024), hdb = join(dir, 'hdb.img');
   writeFileSync(hdb, new Uint8Array(128 * 1024));
   return { hda, hdb };
 }
 
 test('devices: the device test kernel prints the same on qemu-system-i386 and memvisor, all checks ok', async (t) => {
   requireQemuSystem();
-  const kernel = buildKernel();
+  const kernel = buildTestKernel(join(repoRoot, 'test', 'machine', 'devices', 'devices.c'), join(dir, 'devices.elf'));
   const disks = makeDisks();
   const qemu = await runQemuSystem({
     kernel, ...disks, memMiB: 64, until: /DONE\r?\n/, timeoutMs: 60_000,

@@ -31,6 +31,15 @@ export function buildProgram(sources: string[], out: string, extraFlags: string[
 }
 
 /**
+ * A multiboot test kernel (test/machine/devices, irqwindow): its one C file, which
+ * includes test/support/kernel.h, linked at 1 MiB behind the shared entry and stubs.
+ */
+export function buildTestKernel(source: string, out: string): string {
+  return buildProgram([join(repoRoot, 'test', 'support', 'kernel-entry.S'), source], out,
+    ['-ffreestanding', '-O1', '-Wall', '-Werror', '-Wl,-Ttext=0x100000']);
+}
+
+/**
  * The CPU tiers a program is checked on, as [name, blockThreshold]: the interpreter alone,
  * every block compiled the first time it is reached, and the default threshold.
  */

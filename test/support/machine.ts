@@ -3,6 +3,7 @@
  * (createMonitor), with the same shape as the QEMU runner (test/support/qemu.ts), so one
  * scenario can be checked on both.
  */
+import { writeFileSync } from 'node:fs';
 import type { BootConfig } from '../../src/machine/boot.js';
 import type { PC } from '../../src/machine/pc.js';
 import type { SessionOptions, SessionResult } from '../../src/machine/session.js';
@@ -45,4 +46,12 @@ export async function runMemvisor(run: MemvisorRun): Promise<MemvisorResult> {
   const result = await session.run();
   for (const d of monitor.pc.ide.drives) d?.close();
   return { ...result, matched: result.outcome === 'matched', transcript: session.transcript, pc: monitor.pc, monitor };
+}
+
+/** The test kernels' data disk: `bytes` long, sector n filled with the byte n * 7 + 1. */
+export function writePatternDisk(path: string, bytes: number): string {
+  const a = new Uint8Array(bytes);
+  for (let s = 0; s < a.length / 512; s++) a.fill((s * 7 + 1) & 0xff, s * 512, (s + 1) * 512);
+  writeFileSync(path, a);
+  return path;
 }

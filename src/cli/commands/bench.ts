@@ -55,10 +55,11 @@ export function register(program: Command): void {
     .option('--runs <n>', 'runs per engine; the median is reported', '3')
     .option('--kernel <file>', 'multiboot kernel (default: build/guest/kernel)')
     .option('--hdb <file>', 'file-system disk (default: build/guest/fs.img)')
-    .action(async (options: { runs: string; kernel?: string; hdb?: string }) => {
+    .option('--cmdline <text>', 'the kernel command line, on both engines (e.g. idle=spin: MemV6 never halts)')
+    .action(async (options: { runs: string; kernel?: string; hdb?: string; cmdline?: string }) => {
       const runs = wholeNumber('--runs', options.runs, 1, 100);
       const report = await benchBoot({
-        kernel: options.kernel ?? builtFile('kernel'), hdb: options.hdb ?? builtFile('fs.img'), runs,
+        kernel: options.kernel ?? builtFile('kernel'), hdb: options.hdb ?? builtFile('fs.img'), cmdline: options.cmdline, runs,
         log: (line) => process.stderr.write(`${line}\n`),
       });
       process.stdout.write(`${formatBootReport(report)}\n`);
@@ -78,13 +79,14 @@ export function register(program: Command): void {
     .option('--out <dir>', 'where results.json and overhead.svg go', 'bench-results')
     .option('--tests <names>', 'only these sub-tests, comma-separated (default: all)')
     .option('--json', 'print the results as JSON instead of the table')
-    .action(async (options: { runs: string; qemu?: boolean; out: string; tests?: string; json?: boolean }) => {
+    .option('--cmdline <text>', 'the kernel command line, on both engines (e.g. idle=spin: MemV6 never halts)')
+    .action(async (options: { runs: string; qemu?: boolean; out: string; tests?: string; json?: boolean; cmdline?: string }) => {
       const runs = wholeNumber('--runs', options.runs, 1, 20);
       const known = usertestsNames();
       const tests = options.tests?.split(',').map((t) => t.trim()).filter(Boolean);
       for (const t of tests ?? []) if (!known.includes(t)) throw new MemvisorError(`--tests: no usertests sub-test named "${t}"`);
       const report = await runWithProgress(runs, tests ?? known, (progress) => benchUsertests({
-        kernel: builtFile('kernel'), plainDisk: builtFile('fs.img'), mirroredDisk: builtFile('fs-mirrored.img'),
+        kernel: builtFile('kernel'), cmdline: options.cmdline, plainDisk: builtFile('fs.img'), mirroredDisk: builtFile('fs-mirrored.img'),
         usertestsProgram: builtFile('user/usertests'), tests, runs, qemu: options.qemu === true, progress,
         log: (line) => process.stderr.write(`${line}\n`),
       }));

@@ -6,57 +6,25 @@
  * Expects: hda = 64 KiB whose sector n is filled with byte (n * 7 + 1), hdb = 128 KiB
  * of zeros, 64 MiB of memory, and isa-debug-exit at 0xF4 to end the run.
  */
-typedef unsigned char u8;
-typedef unsigned short u16;
-typedef unsigned int u32;
+#include "../../support/kernel.h"
 
-static inline void outb(u16 port, u8 v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
-static inline u8 inb(u16 port) { u8 v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-static inline void outw(u16 port, u16 v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
-static inline u16 inw(u16 port) { u16 v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-static inline u32 inl(u16 port) { u32 v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-static inline void sti(void) { __asm__ volatile("sti"); }
-static inline void cli(void) { __asm__ volatile("cli"); }
 static inline void halt(void) { __asm__ volatile("sti; hlt; cli"); }
-
-static void putc(char c) { while (!(inb(0x3fd) & 0x20)) {} outb(0x3f8, (u8)c); }
-static void puts(const char *s) { while (*s) putc(*s++); }
-static void puthex(u32 v, int digits) { for (int i = (digits - 1) * 4; i >= 0; i -= 4) putc("0123456789abcdef"[(v >> i) & 15]); }
-static void putdec(u32 v) { char b[12]; int n = 0; do b[n++] = (char)('0' + v % 10); while (v /= 10); while (n) putc(b[--n]); }
-static void hexfield(const char *name, u32 v, int digits) { puts(" "); puts(name); puts("="); puthex(v, digits); }
-static void decfield(const char *name, u32 v) { puts(" "); puts(name); puts("="); putdec(v); }
-static void check(const char *name, int ok) { puts(" "); puts(name); puts(ok ? "=ok" : "=FAIL"); }
 
 /* ---------------------------------------------------------------- interrupts */
 
-extern u32 vectors[256];
-static u32 idt[512] __attribute__((aligned(8)));
 static volatile u32 counts[256];
 static volatile u32 last_vector;
 static volatile u8 pic_isr_in_handler;
 static volatile u8 rtc_c;
 static volatile u8 uart_rx;
 
-#define LAPIC ((volatile u32 *)0xfee00000)
-#define IOAPIC_SEL (*(volatile u32 *)0xfec00000)
-#define IOAPIC_WIN (*(volatile u32 *)0xfec00010)
-static u32 lapic_read(u32 reg) { return LAPIC[reg / 4]; }
-static void lapic_write(u32 reg, u32 v) { LAPIC[reg / 4] = v; (void)LAPIC[0x20 / 4]; }
-static u32 ioapic_read(u32 reg) { IOAPIC_SEL = reg; return IOAPIC_WIN; }
-static void ioapic_write(u32 reg, u32 v) { IOAPIC_SEL = reg; IOAPIC_WIN = v; }
-static void ioapic_route(int pin, u32 low) { ioapic_write(0x10 + 2 * pin + 1, 0); ioapic_write(0x10 + 2 * pin, low); }
-
-#define PIC_BASE 0x20
 #define IOAPIC_VEC 0x50
 #define LAPIC_TIMER_VEC 0x40
-
-static void pic_eoi(u32 irq) { if (irq >= 8) outb(0xa0, 0x20); outb(0x20, 0x20); }
 
 void interrupt(u32 vector) {
   if (vector < 32) {
     puts("exception "); putdec(vector); puts("\n");
-    outb(0xf4, 3);
-    for (;;) __asm__ volatile("cli; hlt");
+    debug_exit(3);
   }
   counts[vector]++;
   last_vector = vector;
@@ -70,24 +38,7 @@ void interrupt(u32 vector) {
   }
   if (vector == IOAPIC_VEC + 4) uart_rx = inb(0x3f8);   /* level-triggered: clear the source first */
   if (vector == IOAPIC_VEC + 14) (void)inb(0x1f7);
-  if (vector >= 0x40) lapic_write(0xb0, 0);              /* every APIC-delivered vector */
-}
-
-static void idt_init(void) {
-  for (int v = 0; v < 256; v++) {
-    idt[2 * v] = (vectors[v] & 0xffff) | (0x08 << 16);
-    idt[2 * v + 1] = (vectors[v] & 0xffff0000) | 0x8e00;
-  }
-  struct { u16 limit; u32 base; } __attribute__((packed)) d = { sizeof(idt) - 1, (u32)idt };
-  __asm__ volatile("lidt %0" : : "m"(d));
-}
-
-static void pic_init(void) {
-  outb(0x20, 0x11); outb(0xa0, 0x11);
-  outb(0x21, PIC_BASE); outb(0xa1, PIC_BASE + 8);
-  outb(0x21, 0x04); outb(0xa1, 0x02);
-  outb(0x21, 0x01); outb(0xa1, 0x01);
-  outb(0x21, 0xff); outb(0xa1, 0xff);
+  if (vector >= 0x40) lapic_write(LAPIC_EOI, 0);         /* every APIC-delivered vector */
 }
 
 /* Waits (halting) until counts[vector] reaches n or the spin budget runs out. */
@@ -250,7 +201,7 @@ static void test_lapic(void) {
   lapic_write(0x300, 0x40000 | 0x45);     /* class 4 < TPR class 5: held */
   for (volatile int i = 0; i < 1000; i++) {}
   cli();
-  u32 held = counts[0x45] == 0 && (lapic_read(0x200 + 0x10 * (0x45 / 32)) & (1u << (0x45 % 32)));
+  u32 held = counts[0x45] == 0 && lapic_requested(0x45);
   check("tpr_holds", held);
   lapic_write(0x80, 0);
   check("tpr_released", wait_for(0x45, 1));
@@ -368,12 +319,6 @@ static int ide_wait(void) {
   return 0xff;
 }
 
-static void ide_select(int drive, u32 lba, u8 count) {
-  outb(0x1f6, 0xe0 | (drive << 4) | ((lba >> 24) & 0x0f));
-  outb(0x1f2, count);
-  outb(0x1f3, lba & 0xff); outb(0x1f4, (lba >> 8) & 0xff); outb(0x1f5, (lba >> 16) & 0xff);
-}
-
 static int pattern_ok(u8 *p, u32 first, u32 n) {
   for (u32 s = 0; s < n; s++)
     for (u32 i = 0; i < 512; i++) if (p[s * 512 + i] != (u8)((first + s) * 7 + 1)) return 0;
@@ -477,7 +422,7 @@ static void test_ide(void) {
 }
 
 void kmain(void) {
-  outb(0x3f9, 0x00); outb(0x3fb, 0x03); outb(0x3fc, 0x03);
+  uart_init();
   puts("memvisor device tests\n");
   idt_init();
   pic_init();
@@ -493,5 +438,5 @@ void kmain(void) {
   test_cga();
   test_ide();
   puts("DONE\n");
-  outb(0xf4, 0);
+  debug_exit(0);
 }

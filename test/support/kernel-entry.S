@@ -1,5 +1,6 @@
-/* Device test kernel: multiboot entry, a flat GDT, and one interrupt stub per vector
-   that calls interrupt(vector) in C. */
+/* The multiboot test kernels' entry (test/machine/devices, irqwindow; their C code includes
+   kernel.h): a flat GDT, and one interrupt stub per vector that calls interrupt(vector) in C
+   with the registers (pushal) and the CPU's frame above the argument. */
 .set MB_MAGIC, 0x1BADB002
 .set MB_FLAGS, 0x00000003
 .section .text
@@ -31,7 +32,7 @@ vector\n:
   popal
   iret
 .endm
-#include "../../support/vectors.inc"
+#include "vectors.inc"
 .section .data
   .align 8
 gdt:

@@ -1,0 +1,72 @@
+/**
+ * Compiled blocks that follow jumps: a loop whose body branches runs inside one block
+ * (it closes on the block's start from the middle of the block as well as from its
+ * end), and a batch of n instructions runs exactly n on every tier, whichever way the
+ * loop goes round.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CPU, PhysicalMemory } from '../../src/cpu/index.js';
+import { compileBlock } from '../../src/cpu/compile.js';
+import { CPU_TIERS } from '../support/build.js';
+
+const CODE = 0x1000;
+/*
+ * 0x1000  P:  jnz X          75 06
+ * 0x1002  S:  dec ecx        49        <- the loop's block starts here
+ * 0x1003      test cl, 1     f6 c1 01
+ * 0x1006      jmp P          eb f8
+ * 0x1008  X:  nop; nop; nop  90 90 90
+ * 0x100b      jmp S          eb f5
+ * Compiled from S, the block follows jmp to P and jnz to X: when jnz falls through it goes
+ * round from the middle (4 instructions), else from its end (8), turn about.
+ */
+const LOOP = [0x75, 0x06, 0x49, 0xf6, 0xc1, 0x01, 0xeb, 0xf8, 0x90, 0x90, 0x90, 0xeb, 0xf5];
+
+function machine(threshold: number | undefined): CPU {
+  const mem = new PhysicalMemory(1 << 20);
+  const cpu = new CPU(mem, { read: () => 0xff, write: () => {} });
+  if (threshold !== undefined) cpu.blocks.threshold = threshold;
+  mem.loadBytes(CODE, Uint8Array.from(LOOP));
+  cpu.enterFlatProtectedMode(0);
+  cpu.eip = CODE + 2;
+  cpu.reg[1] = 1_000_000;
+  return cpu;
+}
+
+test('blocks: a loop whose body branches is one block that goes round inside itself', () => {
+  const page = new Uint8Array(4096);
+  page.set(LOOP, CODE & 0xfff);
+  const block = compileBlock(page, (CODE + 2) & 0xfff, CODE + 2);
+  assert.ok(block !== null);
+  assert.match(block.source, /for \(;;\)/, 'the block does not loop');
+  assert.equal(block.first, CODE & 0xfff, 'the code reached by the jump back is not recorded as the block\'s code');
+});
+
+test('blocks: a block never runs more instructions than its batch has left, however it goes round', () => {
+  const cpu = machine(1);
+  cpu.run(500);
+  const eip = CODE + 2;
+  const block = cpu.blocks.find(cpu.mem.hostOffset(eip), eip);
+  assert.ok(block !== null && block.length < 100, 'the loop was not compiled');
+  for (let left = block.length; left <= 60; left++) {
+    cpu.eip = eip;
+    cpu.batchLeft = left;
+    block.run(cpu);
+    assert.ok(cpu.batchLeft >= 0, `with ${left} instructions left the block ran ${left - cpu.batchLeft}`);
+  }
+  cpu.batchLeft = 0;
+});
+
+test('blocks: a batch of n instructions runs exactly n, on every tier, however the loop inside a block goes round', () => {
+  for (let n = 1; n <= 60; n++) {
+    const states = CPU_TIERS.map(([name, threshold]) => {
+      const cpu = machine(threshold);
+      cpu.run(500);                      // hot: compiled on the block tiers
+      const ran = cpu.run(n);
+      assert.equal(ran, n, `${name}: run(${n}) ran ${ran}`);
+      return `${cpu.instructionCount} ${cpu.eip.toString(16)} ${cpu.reg[0]} ${cpu.reg[1]}`;
+    });
+    assert.equal(new Set(states).size, 1, `run(${n}) ends in different states: ${states.join(' | ')}`);
+  }
+});

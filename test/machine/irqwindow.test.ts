@@ -1,0 +1,46 @@
+/**
+ * The interrupt-window test kernel (test/machine/irqwindow): where an interrupt made
+ * pending while IF=0 is taken when the kernel opens short windows (sti; nop×k; cli, popf,
+ * iret, MOV SS in the STI shadow), timers firing into windows of 1-8 instructions, a
+ * spin lock that reads the local APIC ID, and the idle loop of a kernel that never halts.
+ * qemu-system-i386 and memvisor, on each CPU tier, must print the same, every check ok;
+ * the three tiers must also end in the same state, instruction for instruction.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { buildTestKernel, CPU_TIERS, repoRoot, scratch } from '../support/build.js';
+import { runMemvisor, writePatternDisk } from '../support/machine.js';
+import { requireQemuSystem, runQemuSystem } from '../support/qemu.js';
+
+const dir = scratch('irqwindow');
+
+test('interrupt windows: the test kernel prints the same on qemu-system-i386 and on every memvisor CPU tier, all checks ok', async (t) => {
+  requireQemuSystem();
+  const kernel = buildTestKernel(join(repoRoot, 'test', 'machine', 'irqwindow', 'irqwindow.c'), join(dir, 'irqwindow.elf'));
+  const hda = writePatternDisk(join(dir, 'hda.img'), 64 * 1024);
+  const qemu = await runQemuSystem({
+    kernel, hda, memMiB: 64, until: /DONE\r?\n/, timeoutMs: 60_000,
+    extraArgs: ['-device', 'isa-debug-exit,iobase=0xf4,iosize=4'],
+  });
+  assert.ok(qemu.matched, `the interrupt-window kernel did not finish on QEMU:\n${qemu.output}`);
+  const full = qemu.output.replace(/\r/g, '');
+  const expected = full.slice(full.indexOf('memvisor interrupt-window tests'));
+  assert.doesNotMatch(expected, /=FAIL/, `a check failed on QEMU:\n${expected}`);
+  const states = new Map<string, string>();
+  for (const [tier, threshold] of CPU_TIERS) {
+    const ours = await runMemvisor({
+      kernel, hda, memoryMiB: 64, debugExit: true, until: /DONE\n/, timeoutMs: 120_000,
+      setup: ({ pc }) => { if (threshold !== undefined) pc.cpu.blocks.threshold = threshold; },
+    });
+    assert.equal(ours.output.replace(/\r/g, ''), expected, `memvisor (${tier}) differs from QEMU`);
+    const pc = ours.pc;
+    const state = `${pc.cpu.instructionCount} instructions, ${pc.exits.interrupts} interrupts, ${pc.exits.halts} halts, ` +
+      `memory ${createHash('sha256').update(pc.mem.ram).digest('hex').slice(0, 16)}`;
+    states.set(tier, state);
+    t.diagnostic(`${tier}: ${state}, ${pc.exits.mmioRead} MMIO reads, ${ours.wallSeconds.toFixed(2)} s`);
+  }
+  assert.equal(new Set(states.values()).size, 1, `the CPU tiers ended in different states:\n${[...states].join('\n')}`);
+  t.diagnostic(`${expected.split('\n').length - 2} lines compared; QEMU ${qemu.seconds.toFixed(2)} s`);
+});
