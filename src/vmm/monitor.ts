@@ -33,6 +33,7 @@ import { GuestFaultTargets } from './targets.js';
 export type MirrorMode = 'off' | 'guest' | 'hardware';
 export const MIRROR_MODES: readonly MirrorMode[] = ['off', 'guest', 'hardware'];
 export const DEFAULT_SPARE_MIB = 16;
+export const DEFAULT_MEMORY_MIB = 128;
 
 export interface MonitorOptions {
   /**
@@ -158,13 +159,19 @@ export class Monitor {
     });
   }
 
+  /** Adds injections to the fault plan (checked against this machine first). */
+  inject(faults: InjectionSpec[]): void {
+    for (const spec of faults) checkInjectionFitsMachine(spec, this.pc.mem.guestSize);
+    this.injector.plan(faults);
+  }
+
   /** The running address space's native and mirror pages, as the monitor sees them. */
   inspectRunningAddressSpace(compareBytes: boolean): AddressSpaceMirrors {
     return inspectMirrors(this.pc.mem, this.pc.cpu.cr3, compareBytes, this.settings.profile.mirrorOffset);
   }
 
   /** The whole machine and monitor as a snapshot file's bytes. */
-  snapshot(consoleState: ConsoleState): Buffer {
+  snapshot(consoleState: ConsoleState): Uint8Array {
     return encodeSnapshot(this.pc, this.parts, consoleState);
   }
 
@@ -319,8 +326,6 @@ export function createMonitor(options: MonitorOptions): Monitor {
   const monitor = new Monitor(pc, settings, file);
   if (file) monitor.restoreParts(file);
   if (monitor.scrubber.every !== settings.scrubEvery) monitor.scrubber.setInterval(settings.scrubEvery);
-  const faults = options.faults ?? [];
-  for (const spec of faults) checkInjectionFitsMachine(spec, pc.mem.guestSize);
-  monitor.injector.plan(faults);
+  monitor.inject(options.faults ?? []);
   return monitor;
 }

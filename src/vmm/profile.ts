@@ -7,6 +7,7 @@
  */
 import { MIRROR_OFFSET } from '../layout.js';
 import type { AddressSpaces } from './address-spaces.js';
+import type { MirrorMode } from './monitor.js';
 
 export interface Twin {
   /** The guest frame holding the same data, or null when the page has none. */
@@ -80,5 +81,14 @@ export const MEMV6: GuestProfile = {
     divergences: count(output, /^mirror: pid /gm),
   }),
 };
+
+/**
+ * The MemV6 build's images (in build/guest): the kernel, and the disk a mode boots — with
+ * guest mirroring the one whose programs are all translated, otherwise the plain one.
+ */
+export const MEMV6_IMAGES = {
+  kernel: 'kernel',
+  disk: (mirror: MirrorMode): string => (mirror === 'guest' ? 'fs-mirrored.img' : 'fs.img'),
+} as const;
 
 export const PROFILES: ReadonlyMap<string, GuestProfile> = new Map([[MEMV6.name, MEMV6]]);
