@@ -14,6 +14,13 @@ import type { ConsoleState } from './snapshot.js';
 /** What --send waits for unless told otherwise: a shell prompt ending the console (a regular expression, multi-line). */
 export const DEFAULT_PROMPT = '\\$ $';
 
+/** Text as the bytes a serial line carries: each UTF-16 unit's low byte (Latin-1). */
+export function latin1Bytes(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
+  return bytes;
+}
+
 /** Virtual cycles per slice: 10 ms of guest time. */
 export const SLICE_CYCLES = 1_000_000;
 
@@ -102,7 +109,7 @@ export class Session {
       this.snapshotTaken = true;
     }
     const text = this.typing.next(this.transcript);
-    if (text !== null) this.pc.uart.receive(Array.from(text, (c) => c.charCodeAt(0) & 0xff));
+    if (text !== null) this.pc.uart.receive(latin1Bytes(text));
     if (o.until && o.until.test(this.transcript.slice(this.sessionStart))) return 'matched';
     return null;
   }

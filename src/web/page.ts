@@ -284,7 +284,10 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       return;
     }
     case 'details': if (m.details.hostFrame === hovered) describeFrame(m.details); return;
-    case 'injected': setPlan({ ...plan, faults: [...plan.faults, m.spec] }); return;
+    case 'injected':
+      $('error').hidden = true;
+      setPlan({ ...plan, faults: [...plan.faults, m.spec] });
+      return;
     case 'finished': {
       finished = m;
       const box = $('finished');

@@ -74,7 +74,10 @@ test('memvisor web: a port in use is one line and exit 2; the server serves the 
     const index = await fetch(url);
     assert.equal(index.status, 200);
     assert.match(index.headers.get('content-type')!, /^text\/html/);
-    assert.match(await index.text(), /<script type="module" src="page.js">/);
+    const html = await index.text();
+    assert.match(html, /<script type="module" src="page.js">/);
+    // Any static host will do: the page names everything relative to itself.
+    assert.deepEqual([...html.matchAll(/(?:src|href)="([^"]*)"/g)].map((m) => m[1]).filter((u) => /^(\/|[a-z]+:)/.test(u!)), []);
     const disk = await fetch(new URL('guest/fs-mirrored.img', url), { method: 'HEAD' });
     assert.equal(disk.status, 200);
     assert.equal(disk.headers.get('content-length'), String(16 << 20));
