@@ -37,7 +37,11 @@ export interface Arm {
 export interface CampaignPlan {
   format: typeof CAMPAIGN_FORMAT;
   version: number;
-  /** A digest of everything below: results of one campaign are never mixed with another's. */
+  /**
+   * A digest of everything below but the number of runs: results of one campaign are never
+   * mixed with another's, and a campaign planned again with more runs is the same campaign,
+   * grown (run i is the same run whatever the count: its arm and seed depend on i alone).
+   */
   id: string;
   workload: Workload;
   arms: Arm[];
@@ -81,7 +85,8 @@ function faultProblem(fault: string): string | null {
 }
 
 function campaignId(input: PlanInput): string {
-  return createHash('sha256').update(JSON.stringify(input)).digest('hex').slice(0, 16);
+  const { runsPerArm: _size, ...experiment } = input;
+  return createHash('sha256').update(JSON.stringify(experiment)).digest('hex').slice(0, 16);
 }
 
 /** Validates a plan's content; the first problem as one line, or null. */

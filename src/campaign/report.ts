@@ -55,7 +55,7 @@ export function loadResults(dirs: string[]): { plan: CampaignPlan; records: RunR
     if (!existsSync(planPath)) throw new MemvisorError(`${dir}: no ${PLAN_FILE} (not the --out directory of a campaign run)`);
     const p = readPlan(planPath);
     if (plan && p.id !== plan.id) throw new MemvisorError(`${dir}: results of campaign ${p.id}, but ${dirs[0]} holds campaign ${plan.id}`);
-    plan = p;
+    if (!plan || runCount(p) > runCount(plan)) plan = p;  // a campaign grown since: the largest plan
     for (const name of readdirSync(dir).sort()) {
       if (/^runs-\d+-of-\d+\.jsonl$/.test(name)) {
         for (const r of readRecords(join(dir, name), p.id)) {
