@@ -35,6 +35,20 @@ export interface SessionOptions {
   onConsole?: (transcript: string) => void;
   /** How much of `history` earlier --send text already answered (saved in the snapshot). */
   consumed?: number;
+  /** A debugger attached to the run (gdb): it may hold the machine still between any two instructions. */
+  debugger?: SessionDebugger;
+}
+
+/**
+ * A debugger's hold on a session. A stop cuts a slice short; the rest of the slice runs
+ * when the debugger lets go, so slice boundaries (console, --send, --until) fall where
+ * they would without it, and the run goes on exactly as it would have.
+ */
+export interface SessionDebugger {
+  /** The machine must stand still (a breakpoint, a step, Ctrl-C, waiting for the debugger). */
+  readonly holding: boolean;
+  /** Called while holding: resolves when the debugger lets the machine go on, or with 'quit' when it ends the run. */
+  release(): Promise<'run' | 'quit'>;
 }
 
 export type Outcome = 'matched' | 'stopped' | 'timeout' | 'limit' | 'quit' | 'finished';
@@ -93,6 +107,26 @@ export class Session {
     return null;
   }
 
+  /** Wall-clock milliseconds the machine stood still for a debugger (not counted by --timeout or pacing). */
+  private heldMs = 0;
+
+  /** Runs the machine up to virtual cycle `end`, standing still whenever the debugger holds it; false if the debugger ended the run. */
+  private async runSlice(end: number): Promise<boolean> {
+    const debug = this.options.debugger;
+    for (;;) {
+      while (debug?.holding) {
+        const since = performance.now();
+        const answer = await debug.release();
+        this.heldMs += performance.now() - since;
+        if (answer === 'quit') return false;
+      }
+      const left = end - this.pc.now();
+      if (left <= 0 || this.pc.stopReason) return true;
+      this.pc.run(left);
+      if (!debug?.holding) return true;
+    }
+  }
+
   /** Runs until an outcome; yields to the event loop between slices (for host input and timers). */
   async run(): Promise<SessionResult> {
     const started = performance.now();
@@ -105,12 +139,12 @@ export class Session {
       let slice = SLICE_CYCLES;
       if (o.maxCycles !== undefined) slice = Math.min(slice, startCycles + o.maxCycles - this.pc.now());
       if (slice <= 0) { outcome = 'limit'; break; }
-      this.pc.run(slice);
+      if (!await this.runSlice(this.pc.now() + slice)) { outcome = 'quit'; break; }
       outcome = this.boundary();
       if (outcome) break;
       if (this.quitRequested) { outcome = 'quit'; break; }
       if (this.pc.stopReason) { outcome = 'stopped'; break; }
-      const wall = performance.now() - started;
+      const wall = performance.now() - started - this.heldMs;
       if (o.timeoutMs !== undefined && wall > o.timeoutMs) { outcome = 'timeout'; break; }
       if (o.pace) {
         const ahead = (this.pc.now() - startCycles) / 1e5 - wall;  // 1e5 cycles per ms
@@ -124,7 +158,7 @@ export class Session {
       outcome,
       stop: this.pc.stopReason,
       output: this.transcript.slice(this.sessionStart),
-      wallSeconds: (performance.now() - started) / 1000,
+      wallSeconds: (performance.now() - started - this.heldMs) / 1000,
       snapshotTaken: this.snapshotTaken,
     };
   }

@@ -4,3 +4,4 @@ export { MEMV6, PROFILES, type GuestProfile, type GuestReports, type Twin } from
 export { inspectMirrors, walkUserPages, framesEqual, type AddressSpaceMirrors, type MirrorStats } from './mirror.js';
 export type { RecoveryMode } from './recovery.js';
 export type { AddressSpaces, UserPages } from './address-spaces.js';
+export { viewTwin, type TwinView, type FrameView } from './twin-view.js';
