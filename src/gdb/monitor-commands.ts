@@ -4,7 +4,7 @@
  * statistics. Each answers with text for gdb's console.
  */
 import { MemvisorError } from '../errors.js';
-import { checkInjectionFitsMachine, parseInjectionSpec } from '../faults/index.js';
+import { parseInjectionSpec } from '../faults/index.js';
 import { viewTwin, type FrameView, type Monitor } from '../vmm/index.js';
 
 const hex = (n: number, digits = 1) => `0x${(n >>> 0).toString(16).padStart(digits, '0')}`;
@@ -64,8 +64,7 @@ function inject(monitor: Monitor, text: string, seed: number): string[] {
   if (text === '') throw new MemvisorError('monitor inject SPEC: give a fault, e.g. poison:addr=0x1234000');
   const now = monitor.pc.now();
   const spec = parseInjectionSpec(text, seed, { kind: 'cycle', at: now });
-  checkInjectionFitsMachine(spec, monitor.pc.mem.guestSize);
-  monitor.injector.plan([spec]);
+  monitor.inject([spec]);
   const when = spec.trigger.kind === 'cycle' ? `at cycle ${spec.trigger.at}` : spec.trigger.kind === 'random'
     ? `between cycles ${spec.trigger.from} and ${spec.trigger.to}` : `when the console shows '${spec.trigger.text}'`;
   const landing = spec.target.startsWith('user') || spec.target === 'both' ? ' (faults in user pages land at the next system call)' : '';

@@ -4,8 +4,9 @@
  * its registers (registers.ts) and guest memory read through the running page tables,
  * plus `monitor` commands that see what only the monitor sees (monitor-commands.ts).
  *
- * It is the session's debugger (src/machine/session.ts): the session asks whether it
- * holds the machine between any two runs, and waits for it to let go. QEMU's stub is the
+ * It is the debugger of the monitor's sessions (src/machine/session.ts, attached with
+ * Monitor.attachDebugger): a session asks whether it holds the machine between any two
+ * runs, and waits for it to let go. QEMU's stub is the
  * model for what the packets mean: the machine stops when gdb connects, Ctrl-C stops it
  * at the next slice boundary (SIGINT), breakpoints and steps report SIGTRAP, hardware
  * breakpoints are breakpoints that change no memory, watchpoints report the address.
@@ -51,8 +52,10 @@ export class GdbStub implements SessionDebugger {
   private letGo: ((answer: 'run' | 'quit') => void) | null = null;
   private readonly xml = targetDescription();
 
+  /** Attaches to the monitor: every session of its machine then stands still while the stub holds it. */
   constructor(private readonly monitor: Monitor, private readonly options: StubOptions) {
     this.waiting = options.waitForDebugger;
+    monitor.attachDebugger(this);
   }
 
   get holding(): boolean {

@@ -12,7 +12,8 @@ import type { BootConfig } from '../../machine/boot.js';
 import { REPRODUCIBLE_EPOCH } from '../../virtual-time.js';
 import type { PC } from '../../machine/pc.js';
 import type { Session, SessionResult } from '../../machine/session.js';
-import { createMonitor, type MirrorMode, type MonitorOptions, type RecoveryMode } from '../../vmm/index.js';
+import { DEFAULT_PROMPT } from '../../machine/session.js';
+import { createMonitor, DEFAULT_MEMORY_MIB, MEMV6_IMAGES, type MirrorMode, type MonitorOptions, type RecoveryMode } from '../../vmm/index.js';
 import { parseInjectionSpec } from '../../faults/index.js';
 import { GdbStub, listenForDebugger, parseGdbAddress, type GdbAddress } from '../../gdb/index.js';
 import { builtFile } from '../../paths.js';
@@ -54,11 +55,10 @@ function rtcStart(options: RunOptions): number {
 function bootConfig(options: RunOptions, mirror: string): Omit<BootConfig, 'spareMiB'> {
   const defaultGuest = !options.kernel && !options.hda;
   return {
-    kernel: options.kernel ?? (defaultGuest ? builtFile('kernel') : undefined),
+    kernel: options.kernel ?? (defaultGuest ? builtFile(MEMV6_IMAGES.kernel) : undefined),
     cmdline: options.cmdline,
     hda: options.hda,
-    // MemV6 with mirroring runs the image whose programs are all translated.
-    hdb: options.hdb ?? (defaultGuest ? builtFile(mirror === 'guest' ? 'fs-mirrored.img' : 'fs.img') : undefined),
+    hdb: options.hdb ?? (defaultGuest ? builtFile(MEMV6_IMAGES.disk(mirror as MirrorMode)) : undefined),
     hdaWritable: options.hdaWritable,
     hdbWritable: options.hdbWritable,
     memoryMiB: wholeNumber('--mem', options.mem, 2, 3072),
@@ -154,7 +154,7 @@ export function register(program: Command): void {
     .option('--cmdline <text>', 'multiboot command line for the kernel')
     .option('--hda <file>', 'IDE primary master disk image; boots its boot sector when there is no --kernel')
     .option('--hdb <file>', 'IDE primary slave disk image (default with MemV6: build/guest/fs.img)')
-    .option('--mem <MiB>', 'guest memory', '128')
+    .option('--mem <MiB>', 'guest memory', String(DEFAULT_MEMORY_MIB))
     .option('--mirror <mode>', 'off | guest (MemV6 mirrors translated processes; the default) | hardware (the monitor duplicates every write) | system')
     .option('--seed <n>', 'seed for everything random; also fixes the RTC date so runs repeat exactly')
     .option('--rtc <date>', 'RTC date at power-on: "now" or an ISO date (default: now, or 2026-01-01 with --seed)')
@@ -163,7 +163,7 @@ export function register(program: Command): void {
     .option('--scrub-every <cycles>', 'compare mirrored pages of the running process at its first system call after every this many cycles')
     .option('--recovery <who>', 'monitor (transparent, default) or guest (every machine check goes to the guest)')
     .option('--send <text>', 'type text on the console after the next prompt (repeatable; \\n is Enter)', collect)
-    .option('--prompt <regex>', 'what --send waits for', '\\$ $')
+    .option('--prompt <regex>', 'what --send waits for', DEFAULT_PROMPT)
     .option('--until <regex>', 'exit 0 when the console matches; 1 on timeout, panic or triple fault')
     .option('--timeout <seconds>', 'give up after this much wall time (exit 1)')
     .option('--stats <file>', 'write run statistics as JSON')
@@ -204,7 +204,6 @@ export function register(program: Command): void {
         until, send: options.send?.map(unescapeText), prompt, timeoutMs, snapshotAt, snapshotFile: options.snapshot,
         echo: (text) => process.stdout.write(text), pace: interactive,
         maxCycles: limitCycle === undefined ? undefined : limitCycle - pc.now(),
-        debugger: stub ?? undefined,
       });
       if (interactive) process.stderr.write('memvisor: guest console on this terminal; Ctrl-A X quits, Ctrl-A H for help\r\n');
       const server = stub && await listenForDebugger(debugAt!, stub);
