@@ -76,6 +76,13 @@ class Reader {
   get done(): boolean {
     return this.pos >= this.end;
   }
+  /** A unit's (or call-frame entry's) 32-bit initial length: where it starts, how long it is, where it ends. */
+  unit(): { start: number; length: number; end: number } {
+    const start = this.pos;
+    const length = this.u32();
+    if (length >= 0xfffffff0) throw new Unsupported('64-bit DWARF');
+    return { start, length, end: this.pos + length };
+  }
   u8(): number {
     if (this.pos >= this.end) throw new Unsupported('truncated debug section');
     return this.bytes[this.pos++]!;
@@ -86,23 +93,21 @@ class Reader {
   u32(): number {
     return (this.u16() | (this.u16() << 16)) >>> 0;
   }
-  uleb(): number {
+  /** A LEB128 number: unsigned, or signed (its last byte's bit 6 is the sign). */
+  private leb(signed: boolean): number {
     let value = 0, shift = 0, b: number;
     do {
       b = this.u8();
       value += (b & 0x7f) * 2 ** shift;
       shift += 7;
     } while (b & 0x80);
-    return value;
+    return signed && b & 0x40 ? value - 2 ** shift : value;
+  }
+  uleb(): number {
+    return this.leb(false);
   }
   sleb(): number {
-    let value = 0, shift = 0, b: number;
-    do {
-      b = this.u8();
-      value += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (b & 0x80);
-    return b & 0x40 ? value - 2 ** shift : value;
+    return this.leb(true);
   }
   cstring(): void {
     while (this.u8() !== 0) { /* skip */ }
@@ -242,10 +247,7 @@ function patchInfo(info: Uint8Array, abbrev: Uint8Array, map: AddressMap): Refer
   const references: Reference[] = [];
   const r = new Reader(info);
   while (!r.done) {
-    const unitStart = r.pos;
-    const length = r.u32();
-    if (length >= 0xfffffff0) throw new Unsupported('64-bit DWARF');
-    const unitEnd = r.pos + length;
+    const { start: unitStart, end: unitEnd } = r.unit();
     const version = r.u16();
     let abbrevOffset: number;
     if (version === 5) {
@@ -315,9 +317,7 @@ function rewriteLists(section: Uint8Array, references: Reference[], kinds: Refer
   const moved = new Map<number, number>();
   const r = new Reader(section);
   while (!r.done) {
-    const unitStart = r.pos;
-    const length = r.u32();
-    const unitEnd = r.pos + length;
+    const { start: unitStart, end: unitEnd } = r.unit();
     if (r.u16() !== 5) throw new Unsupported('list section of another DWARF version');
     if (r.u8() !== 4 || r.u8() !== 0) throw new Unsupported('list addresses of another size');
     if (r.u32() !== 0) throw new Unsupported('indexed lists');
@@ -383,10 +383,7 @@ function rewriteLines(section: Uint8Array, map: AddressMap): { bytes: Uint8Array
   const moved = new Map<number, number>();
   const r = new Reader(section);
   while (!r.done) {
-    const unitStart = r.pos;
-    const length = r.u32();
-    if (length >= 0xfffffff0) throw new Unsupported('64-bit DWARF');
-    const unitEnd = r.pos + length;
+    const { start: unitStart, end: unitEnd } = r.unit();
     const version = r.u16();
     if (version !== 5) throw new Unsupported(`line table version ${version}`);
     r.skip(2);  // address size, segment selector size
@@ -505,11 +502,8 @@ function rewriteFrames(section: Uint8Array, map: AddressMap): Uint8Array {
   const codeAlignment = new Map<number, number>();
   const r = new Reader(section);
   while (!r.done) {
-    const start = r.pos;
-    const length = r.u32();
+    const { start, length, end } = r.unit();
     if (length === 0) { out.u32(0); continue; }
-    if (length >= 0xfffffff0) throw new Unsupported('64-bit DWARF');
-    const end = r.pos + length;
     const cie = r.u32();
     if (cie === 0xffffffff) {
       cieMoved.set(start, out.length);

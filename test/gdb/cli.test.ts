@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { cli, ECHO_RUN, gdbBatch, MEMV6_GDB, requireGdb, startMemvisor } from './support.js';
+import { cli, debugMemV6, ECHO_RUN, requireGdb } from './support.js';
 
 function memvisorRun(args: string[]): { status: number | null; stderr: string } {
   const r = spawnSync(process.execPath, [cli, 'run', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
@@ -41,9 +41,8 @@ test('run --gdb: bad input and a port in use are one clear line and exit 2', asy
 
 test('gdb: a second debugger is turned away; bad monitor commands answer with one line and the run goes on', async () => {
   requireGdb();
-  const run = await startMemvisor(ECHO_RUN);
-  const out = await gdbBatch(run.port, [
-    `shell gdb -nx -batch -ex 'target remote localhost:${run.port}' -ex 'print $pc'`,
+  const { gdb: out, run: r, context } = await debugMemV6(ECHO_RUN, (port) => [
+    `shell gdb -nx -batch -ex 'target remote localhost:${port}' -ex 'print $pc'`,
     'monitor mirror nowhere',
     'monitor mirror 0x7ffff000',
     'monitor p2m 0xffffff',
@@ -52,9 +51,7 @@ test('gdb: a second debugger is turned away; bad monitor commands answer with on
     'monitor help',
     'print $pc',
     'continue',
-  ].join('\n'), { name: 'mistakes', before: MEMV6_GDB });
-  const r = await run.done;
-  const context = `gdb printed:\n${out}\nmemvisor stderr:\n${r.stderr}`;
+  ], 'mistakes');
   assert.match(out, /Remote communication error\.  Target disconnected\.[^\n]*\nNo registers\./, context);  // the second gdb, turned away
   assert.match(r.stderr, /gdb: a second debugger tried to connect; only one at a time/, context);
   assert.match(out, /monitor mirror ADDR: expected a number \(decimal or 0x hex\), got 'nowhere'/, context);

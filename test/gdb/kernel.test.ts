@@ -9,15 +9,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { scratch } from '../support/build.js';
-import { ECHO_RUN, gdbBatch, guestWork, MEMV6_GDB, requireGdb, runPlain, startMemvisor } from './support.js';
+import { assertSameAsWithoutGdb, debugMemV6, ECHO_RUN, requireGdb } from './support.js';
 
 const dir = scratch('gdb-kernel');
 
 test('gdb: break at exec in the MemV6 kernel, the process and path, registers, memory, stepping, a hardware breakpoint and a watchpoint; the run ends as without gdb', async () => {
   requireGdb();
-  const withGdb = join(dir, 'with-gdb.json'), without = join(dir, 'without.json');
-  const run = await startMemvisor([...ECHO_RUN, '--stats', withGdb]);
-  const out = await gdbBatch(run.port, [
+  const stats = join(dir, 'exec.json');
+  const session = await debugMemV6([...ECHO_RUN, '--stats', stats], [
     'info registers eip cs',
     'memv6-exec echo',
     'print cpu0.proc->name',
@@ -38,9 +37,8 @@ test('gdb: break at exec in the MemV6 kernel, the process and path, registers, m
     'continue',
     'delete',
     'continue',
-  ].join('\n'), { name: 'kernel', before: MEMV6_GDB });
-  const r = await run.done;
-  const context = `gdb printed:\n${out}\nmemvisor stderr:\n${r.stderr}`;
+  ], 'kernel');
+  const { gdb: out, run: r, context } = session;
   // -S: the machine waits at the multiboot entry, before its first instruction.
   assert.match(out, /eip\s+0x10000c\s/, context);
   assert.match(out, /cs\s+0x8\s/, context);
@@ -61,24 +59,17 @@ test('gdb: break at exec in the MemV6 kernel, the process and path, registers, m
   assert.match(out, /\[Inferior 1 \(process 1\) exited normally\]/, context);
   assert.equal(r.code, 0, context);
   assert.match(r.stdout, /\nhi\n\$ $/, context);
-
-  const plain = runPlain([...ECHO_RUN, '--stats', without]);
-  assert.equal(plain.code, 0, plain.stderr);
-  assert.equal(r.stdout, plain.stdout, 'the console differs with gdb attached');
-  assert.deepEqual(guestWork(withGdb), guestWork(without), `memvisor run ${ECHO_RUN.join(' ')}: the run with gdb did other work than without`);
+  assertSameAsWithoutGdb(session, ECHO_RUN, stats);
 });
 
 test('gdb: Ctrl-C stops a running guest (at the shell prompt) with SIGINT; kill ends the run', async () => {
   requireGdb();
-  const run = await startMemvisor(['--seed', '2', '--timeout', '600']);
-  const out = await gdbBatch(run.port, [
+  const { gdb: out, run: r, context } = await debugMemV6(['--seed', '2', '--timeout', '600'], [
     'continue',
     'info registers cs',
     'x/i $pc',
     'kill',
-  ].join('\n'), { name: 'interrupt', before: MEMV6_GDB, interrupt: run.console(/\$ $/) });
-  const r = await run.done;
-  const context = `gdb printed:\n${out}\nmemvisor stderr:\n${r.stderr}`;
+  ], 'interrupt', /\$ $/);
   assert.match(out, /Program received signal SIGINT, Interrupt\./, context);
   assert.match(out, /cs\s+0x(8|1b)\s/, context);
   assert.match(out, /=> 0x[0-9a-f]+/, context);

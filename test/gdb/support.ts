@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import { repoRoot } from '../support/build.js';
 
 export const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
@@ -132,3 +133,34 @@ export function guestWork(file: string): unknown {
 export const ECHO_RUN = ['--seed', '1', '--send', 'echo hi\\n', '--until', 'hi\\n\\$ '];
 /** gdb's commands for MemV6 (kernel symbols, memv6-exec, memv6-user, mwatch, memv6-poison). */
 export const MEMV6_GDB = ['source guest/memv6.gdb'];
+
+export interface DebugSession {
+  /** What gdb printed. */
+  gdb: string;
+  /** How memvisor ended. */
+  run: Finished;
+  /** Both, for an assertion's message. */
+  context: string;
+}
+
+/**
+ * `memvisor run ARGS` waiting for gdb, which runs the script (a function of the stub's port
+ * if it needs it) with MemV6's commands loaded; Ctrl-C once the console matches
+ * `interruptAt`. Resolves when both have ended.
+ */
+export async function debugMemV6(args: string[], script: string[] | ((port: number) => string[]), name: string, interruptAt?: RegExp): Promise<DebugSession> {
+  const run = await startMemvisor(args);
+  const lines = typeof script === 'function' ? script(run.port) : script;
+  const gdb = await gdbBatch(run.port, lines.join('\n'), { name, before: MEMV6_GDB, interrupt: interruptAt && run.console(interruptAt) });
+  const ended = await run.done;
+  return { gdb, run: ended, context: `gdb printed:\n${gdb}\nmemvisor stderr:\n${ended.stderr}` };
+}
+
+/** The debugged run of `args` (whose --stats went to `stats`) printed the same and did the same work as the run without gdb. */
+export function assertSameAsWithoutGdb(session: DebugSession, args: string[], stats: string): void {
+  const plainStats = `${stats}.without-gdb.json`;
+  const plain = runPlain([...args, '--stats', plainStats]);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.equal(session.run.stdout, plain.stdout, `memvisor run ${args.join(' ')}: the console differs with gdb attached`);
+  assert.deepEqual(guestWork(stats), guestWork(plainStats), `memvisor run ${args.join(' ')}: the run with gdb did other work than without`);
+}

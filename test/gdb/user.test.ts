@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { scratch } from '../support/build.js';
-import { ECHO_RUN, gdbBatch, guestWork, MEMV6_GDB, requireGdb, runPlain, startMemvisor, statsOf } from './support.js';
+import { assertSameAsWithoutGdb, debugMemV6, ECHO_RUN, requireGdb, statsOf } from './support.js';
 
 const dir = scratch('gdb-user');
 /** Stops in the translated echo's main, its symbols loaded. */
@@ -17,9 +17,8 @@ const AT_ECHO_MAIN = ['memv6-exec echo', 'memv6-user echo', 'break main', 'conti
 
 test('gdb: source lines and stepping in a translated program; a watchpoint on a mirrored variable sees the native and the mirror store; monitor mirror shows equal bytes', async () => {
   requireGdb();
-  const withGdb = join(dir, 'with-gdb.json'), without = join(dir, 'without.json');
-  const run = await startMemvisor([...ECHO_RUN, '--stats', withGdb]);
-  const out = await gdbBatch(run.port, [
+  const stats = join(dir, 'watch.json');
+  const session = await debugMemV6([...ECHO_RUN, '--stats', stats], [
     ...AT_ECHO_MAIN,
     'info line *$pc',
     'print argc',
@@ -34,9 +33,8 @@ test('gdb: source lines and stepping in a translated program; a watchpoint on a 
     'monitor p2m',
     'delete',
     'continue',
-  ].join('\n'), { name: 'user', before: MEMV6_GDB });
-  const r = await run.done;
-  const context = `gdb printed:\n${out}\nmemvisor stderr:\n${r.stderr}`;
+  ], 'user');
+  const { gdb: out, run: r, context } = session;
   assert.match(out, /Breakpoint \d+, main \(argc=2, argv=0x[0-9a-f]+\) at user\/echo\.c:32/, context);
   assert.match(out, /Line 32 of "user\/echo\.c" starts at address 0x[0-9a-f]+ <main>/, context);
   assert.match(out, /\$1 = 2\n/, context);
@@ -55,26 +53,19 @@ test('gdb: source lines and stepping in a translated program; a watchpoint on a 
   assert.match(out, /all \d+ guest frames are at their own host frames/, context);
   assert.match(out, /\[Inferior 1 \(process 1\) exited normally\]/, context);
   assert.equal(r.code, 0, context);
-
-  const plain = runPlain([...ECHO_RUN, '--stats', without]);
-  assert.equal(plain.code, 0, plain.stderr);
-  assert.equal(r.stdout, plain.stdout, 'the console differs with gdb attached');
-  assert.deepEqual(guestWork(withGdb), guestWork(without), `memvisor run ${ECHO_RUN.join(' ')}: the run with gdb did other work than without`);
+  assertSameAsWithoutGdb(session, ECHO_RUN, stats);
 });
 
 test('gdb: monitor inject poisons a mirrored variable\'s frame; the run continues and the monitor recovers it from the twin', async () => {
   requireGdb();
   const stats = join(dir, 'poisoned.json');
-  const run = await startMemvisor([...ECHO_RUN, '--stats', stats]);
-  const out = await gdbBatch(run.port, [
+  const { gdb: out, run: r, context } = await debugMemV6([...ECHO_RUN, '--stats', stats], [
     ...AT_ECHO_MAIN,
     'memv6-poison used',
     'eval "monitor mirror 0x%x 4", &used',
     'delete',
     'continue',
-  ].join('\n'), { name: 'poison', before: MEMV6_GDB });
-  const r = await run.done;
-  const context = `gdb printed:\n${out}\nmemvisor stderr:\n${r.stderr}`;
+  ], 'poison');
   assert.match(out, /planned poison:addr=0x[0-9a-f]+ at cycle (\d+); now is cycle \1/, context);
   assert.match(out, /\[Inferior 1 \(process 1\) exited normally\]/, context);
   assert.equal(r.code, 0, context);
