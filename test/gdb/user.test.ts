@@ -3,7 +3,8 @@
  * the translator moved with its code): a breakpoint at main by name, source lines, stepping,
  * arguments; a write watchpoint on a mirrored variable and on its twin, each store hit;
  * `monitor mirror` shows the two copies equal; `monitor inject` poisons the variable's frame
- * and the run continues to a recovered end with the right output.
+ * and the run continues to a recovered end with the right output; memory and registers
+ * written from gdb reach the guest, and a detached run goes on to its end.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,4 +75,23 @@ test('gdb: monitor inject poisons a mirrored variable\'s frame; the run continue
   assert.equal(errors.injected, 1, context);
   assert.ok(errors.activated >= 1 && errors.recoveredByMonitor === errors.activated, `${JSON.stringify(errors)}\n${context}`);
   assert.equal(errors.machineChecks, 0, context);
+});
+
+test('gdb: memory and registers written from gdb reach the guest; after detach the run goes on to its end', async () => {
+  requireGdb();
+  const { gdb: out, run: r, context } = await debugMemV6(['--seed', '1', '--send', 'echo hi\\n', '--until', 'Hi\\n\\$ '], [
+    ...AT_ECHO_MAIN,
+    "set var argv[1][0] = 'H'",
+    'print argv[1]',
+    'set var $edi = 0x12345678',
+    'maintenance flush register-cache',
+    'print/x $edi',
+    'detach',
+  ], 'write');
+  assert.match(out, /\$1 = 0x[0-9a-f]+ "Hi"/, context);
+  assert.match(out, /\$2 = 0x12345678/, context);
+  assert.match(out, /\[Inferior 1 \(process 1\) detached\]/, context);
+  assert.match(r.stderr, /gdb: the debugger detached; the machine runs on/, context);
+  assert.equal(r.code, 0, context);
+  assert.match(r.stdout, /\$ echo hi\nHi\n\$ $/, context);  // what the shell typed is unchanged; echo printed what gdb wrote
 });
