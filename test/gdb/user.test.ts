@@ -4,7 +4,8 @@
  * arguments; a write watchpoint on a mirrored variable and on its twin, each store hit;
  * `monitor mirror` shows the two copies equal; `monitor inject` poisons the variable's frame
  * and the run continues to a recovered end with the right output; memory and registers
- * written from gdb reach the guest, and a detached run goes on to its end.
+ * written from gdb reach the guest, and a detached run goes on to its end; with the hardware
+ * mirror (and the interpreter alone), `monitor mirror` shows the monitor's copy.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -94,4 +95,26 @@ test('gdb: memory and registers written from gdb reach the guest; after detach t
   assert.match(r.stderr, /gdb: the debugger detached; the machine runs on/, context);
   assert.equal(r.code, 0, context);
   assert.match(r.stdout, /\$ echo hi\nHi\n\$ $/, context);  // what the shell typed is unchanged; echo printed what gdb wrote
+});
+
+test('gdb: with --mirror hardware on the interpreter alone, monitor mirror shows the monitor\'s copy; the run ends as without gdb', async () => {
+  requireGdb();
+  const args = [...ECHO_RUN, '--mirror', 'hardware', '--interpreter'];
+  const stats = join(dir, 'hardware.json');
+  const session = await debugMemV6([...args, '--stats', stats], [
+    'memv6-exec echo', 'memv6-plain echo', 'break main', 'continue',
+    'watch used',
+    'continue',
+    'eval "monitor mirror 0x%x 4", &used',
+    'monitor mirror 0x80100000 4',
+    'delete',
+    'continue',
+  ], 'hardware');
+  const { gdb: out, run: r, context } = session;
+  assert.match(out, /Breakpoint \d+, main \(argc=2, argv=0x[0-9a-f]+\) at user\/echo\.c:32/, context);
+  assert.match(out, /Hardware watchpoint \d+: used\s+Old value = 0\s+New value = 2/, context);
+  assert.match(out, /twin: the hardware mirror \(the monitor's copy of every frame\)\nmirror \(no address\): guest-physical 0x[0-9a-f]{8}, host frame 0x[0-9a-f]+: 02 00 00 00\nequal: 4 bytes/, context);
+  assert.match(out, /native 0x80100000: guest-physical 0x00100000, host frame 0x100: (.. .. .. ..)\n.*\nmirror \(no address\): guest-physical 0x00100000, host frame 0x[0-9a-f]+: \1\nequal: 4 bytes/, context);
+  assert.equal(r.code, 0, context);
+  assertSameAsWithoutGdb(session, args, stats);
 });
