@@ -22,6 +22,7 @@
 import type { AccessSize, InterruptSource, IoSpace, MsrHandler } from './bus.js';
 import { PAGE_MMIO, READ_CACHEABLE, PhysicalMemory } from './memory.js';
 import { BlockCache } from './blocks.js';
+import { DEBUG_BREAK, DebugTraps } from './debug.js';
 import { Listeners } from './listeners.js';
 import { step } from './execute.js';
 import {
@@ -160,6 +161,10 @@ export class CPU {
   exceptionHook: ExceptionHook | null = null;
   /** Told after every MOV to CR3 (the monitor follows the guest's address spaces). */
   readonly cr3Listeners = new Listeners<[cr3: number]>();
+  /** Breakpoints, watchpoints and steps of an attached debugger (debug.ts); null without one. */
+  debug: DebugTraps | null = null;
+  /** External interrupts delivered so far (a debugger's step tells them from the instruction it steps). */
+  interruptsTaken = 0;
 
   constructor(mem: PhysicalMemory, io: IoSpace) {
     this.mem = mem;
@@ -479,8 +484,10 @@ export class CPU {
     const page = phys >>> 12;
     const flags = this.mem.pageFlags[page]!;
     // Code and write-hook pages are cached (writes marked, below); a device page gets an odd
-    // read entry; any other flag means no caching.
-    if (flags & PAGE_MMIO) {
+    // read entry; any other flag means no caching, and so does a debugger's mark on the linear page.
+    if (this.debug !== null && this.debug.pages[lin >>> 12] !== 0) {
+      // every access comes back here, to readLinear/writeLinear (see debug.ts)
+    } else if (flags & PAGE_MMIO) {
       if (this.mem.isDevicePage(page)) this.cacheDeviceRead(lin, phys, user);
     } else if (phys >>> 0 < this.mem.guestSize && (flags & ~READ_CACHEABLE) === 0) {
       const entry = (this.mem.p2m[page]! << 12) ^ (lin & ~0xfff);
@@ -523,18 +530,28 @@ export class CPU {
   /** Reads `size` bytes at a linear address with the given privilege (slow path). */
   readLinear(lin: number, size: number, user: boolean): number {
     lin |= 0;
+    let v: number;
     if ((lin & 0xfff) + size > 0x1000) {
       const p0 = this.translate(lin, false, user);
       const p1 = this.translate((lin + size - 1) & ~0xfff, false, user);
-      let v = 0;
+      v = 0;
       for (let i = 0; i < size; i++) {
         const a = (lin + i) & 0xfff, inFirst = ((lin & 0xfff) + i) < 0x1000;
         v |= this.mem.read8(inFirst ? (p0 & ~0xfff) | a : (p1 & ~0xfff) | a) << (8 * i);
       }
-      return size === 4 ? v | 0 : v;
+      if (size === 4) v |= 0;
+    } else {
+      const phys = this.translate(lin, false, user);
+      v = size === 1 ? this.mem.read8(phys) : size === 2 ? this.mem.read16(phys) : this.mem.read32(phys);
     }
-    const phys = this.translate(lin, false, user);
-    return size === 1 ? this.mem.read8(phys) : size === 2 ? this.mem.read16(phys) : this.mem.read32(phys);
+    if (this.debug !== null) this.watched(lin, size, false);
+    return v;
+  }
+
+  /** An access on the slow path: a debugger's watchpoints on its pages look at it. */
+  private watched(lin: number, size: number, write: boolean): void {
+    const pages = this.debug!.pages;
+    if (pages[lin >>> 12] !== 0 || pages[((lin + size - 1) >>> 12) & 0xfffff] !== 0) this.debug!.accessed(lin, size, write);
   }
 
   /** Checks that `size` bytes at `lin` are writable (raising #PF otherwise) and writes them. */
@@ -547,12 +564,14 @@ export class CPU {
         const a = (lin + i) & 0xfff, inFirst = ((lin & 0xfff) + i) < 0x1000;
         this.mem.write8(inFirst ? (p0 & ~0xfff) | a : (p1 & ~0xfff) | a, v >>> (8 * i));
       }
+      if (this.debug !== null) this.watched(lin, size, true);
       return;
     }
     const phys = this.translate(lin, true, user);
     if (size === 1) this.mem.write8(phys, v);
     else if (size === 2) this.mem.write16(phys, v);
     else this.mem.write32(phys, v);
+    if (this.debug !== null) this.watched(lin, size, true);
   }
 
   /** Translates for writing without writing (read-modify-write instructions probe first). */
@@ -665,6 +684,12 @@ export class CPU {
     return size === 4 ? this.fetch32() : size === 2 ? this.fetch16() : this.fetch8();
   }
   private fetchSlow(lin: number): number {
+    const debug = this.debug;
+    if (debug !== null && debug.pages[lin >>> 12] !== 0) {
+      // A page a debugger marks is never the fetch page: an instruction's first byte is checked here.
+      if (lin === ((this.csBase + this.startEip) | 0)) debug.beforeInstruction(lin);
+      return this.mem.read8(this.translate(lin, false, this.cpl === 3));
+    }
     const phys = this.translate(lin, false, this.cpl === 3);
     if (phys >>> 0 < this.mem.guestSize && (this.mem.pageFlags[phys >>> 12]! & ~READ_CACHEABLE) === 0) {
       this.fetchPage = lin & ~0xfff;
@@ -1230,6 +1255,7 @@ export class CPU {
    * interrupt to take, on shutdown, or on requestStop().
    */
   run(budget: number): number {
+    if (this.debug !== null) budget = this.debug.budget(budget);
     const start = this.instructionCount;
     const end = start + budget;
     this.stopRequested = false;
@@ -1249,7 +1275,9 @@ export class CPU {
         if (this.interruptSource?.hasInterrupt()) {
           this.halted = false;
           const vector = this.interruptSource.acknowledge();
+          this.interruptsTaken++;
           this.runGuarded(() => this.interrupt(vector, false, -1, this.eip));
+          if (this.debug !== null && this.debug.stop !== null) break;  // a watchpoint on the interrupt's stack frame
         } else {
           this.interruptsQuiet = true;
         }
@@ -1257,7 +1285,21 @@ export class CPU {
       if (this.halted) break;
       this.runBatch(Math.min(end - this.instructionCount, 0x40000000));
     }
+    if (this.debug !== null) this.debug.ran();
     return this.instructionCount - start;
+  }
+
+  /** A debugger attaches (its breakpoints and watchpoints start empty). */
+  attachDebugger(): DebugTraps {
+    this.debug ??= new DebugTraps(this);
+    return this.debug;
+  }
+
+  /** The debugger is gone: every page runs at full speed again. */
+  detachDebugger(): void {
+    this.debug?.clear();
+    this.debug = null;
+    this.flushTlb();
   }
 
   private runGuarded(action: () => void): void {
@@ -1311,9 +1353,10 @@ export class CPU {
         }
       }
     } catch (e) {
-      if (e !== FAULT) throw e;
       this.resetPrefixes();
       this.eip = this.startEip;
+      if (e === DEBUG_BREAK) return;  // a debugger stops before this instruction: none of it ran
+      if (e !== FAULT) throw e;
       this.batchLeft--;
       this.deliverException(FAULT.vector, FAULT.errorCode);
     } finally {

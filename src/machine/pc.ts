@@ -261,7 +261,8 @@ export class PC implements Clock {
   }
 
   /**
-   * Runs for up to `cycles` cycles of virtual time; returns early when the machine stops.
+   * Runs for up to `cycles` cycles of virtual time; returns early when the machine stops,
+   * or when a debugger stops the processor (run again for the rest: the same run results).
    * Where it returns depends only on the guest and on `cycles`, never on the host.
    */
   run(cycles: number): void {
@@ -274,6 +275,7 @@ export class PC implements Clock {
       const until = Math.min(this.nextEvent(), limit);
       if (until <= now) continue;
       cpu.run(until - now);
+      if (cpu.debug !== null && cpu.debug.stop !== null) break;  // a debugger holds the machine here
       if (cpu.shutdown) {
         this.stop({ kind: 'shutdown', message: `the processor shut down: ${cpu.shutdownReason}` });
         break;

@@ -47,6 +47,20 @@ export interface SessionOptions {
   onConsole?: (transcript: string) => void;
   /** How much of `history` earlier --send text already answered (saved in the snapshot). */
   consumed?: number;
+  /** A debugger attached to the run (gdb): it may hold the machine still between any two instructions. */
+  debugger?: SessionDebugger;
+}
+
+/**
+ * A debugger's hold on a session. A stop cuts a slice short; the rest of the slice runs
+ * when the debugger lets go, so slice boundaries (console, --send, --until) fall where
+ * they would without it, and the run goes on exactly as it would have.
+ */
+export interface SessionDebugger {
+  /** The machine must stand still (a breakpoint, a step, Ctrl-C, waiting for the debugger). */
+  readonly holding: boolean;
+  /** Called while holding: resolves when the debugger lets the machine go on, or with 'quit' when it ends the run. */
+  release(): Promise<'run' | 'quit'>;
 }
 
 export type Outcome = 'matched' | 'stopped' | 'timeout' | 'limit' | 'quit' | 'finished';
@@ -114,21 +128,42 @@ export class Session {
     return null;
   }
 
+  /** Wall-clock milliseconds the machine stood still for a debugger (not counted by --timeout or pacing). */
+  private heldMs = 0;
+  /** The virtual cycle the current slice ends at; null between slices. */
+  private sliceEnd: number | null = null;
+
+  /** The machine must stand still for a debugger (a breakpoint, a step, Ctrl-C, -S); `run` waits, a caller of `step` must too. */
+  get held(): boolean {
+    return this.options.debugger?.holding === true;
+  }
+
   /**
    * Runs one slice and handles its boundary; returns an outcome to stop with, or null to
    * go on. The first call only handles the boundary the session starts at: text carried
-   * over from a snapshot may already show the prompt a --send waits for.
+   * over from a snapshot may already show the prompt a --send waits for. A debugger's
+   * stop cuts a slice short (null, `held`); the next call runs the rest of it, so
+   * boundaries fall where they would without the debugger.
    */
   step(): Outcome | null {
     if (!this.begun) {
       this.begun = true;
       return this.boundary();
     }
+    if (this.held) return null;
     const o = this.options;
-    let slice = SLICE_CYCLES;
-    if (o.maxCycles !== undefined) slice = Math.min(slice, this.startCycles + o.maxCycles - this.pc.now());
-    if (slice <= 0) return 'limit';
-    this.pc.run(slice);
+    if (this.sliceEnd === null) {
+      let slice = SLICE_CYCLES;
+      if (o.maxCycles !== undefined) slice = Math.min(slice, this.startCycles + o.maxCycles - this.pc.now());
+      if (slice <= 0) return 'limit';
+      this.sliceEnd = this.pc.now() + slice;
+    }
+    const left = this.sliceEnd - this.pc.now();
+    if (left > 0 && !this.pc.stopReason) {
+      this.pc.run(left);
+      if (this.held && this.pc.now() < this.sliceEnd && !this.pc.stopReason && !this.quitRequested) return null;
+    }
+    this.sliceEnd = null;
     const outcome = this.boundary();
     if (outcome) return outcome;
     if (this.quitRequested) return 'quit';
@@ -141,13 +176,28 @@ export class Session {
     return ((this.pc.now() - fromCycle) * CYCLE_NS) / 1e6;
   }
 
+  /** Waits while a debugger holds the machine; false if the debugger ended the run. */
+  private async whileHeld(): Promise<boolean> {
+    const debug = this.options.debugger;
+    while (debug?.holding) {
+      const since = performance.now();
+      const answer = await debug.release();
+      this.heldMs += performance.now() - since;
+      if (answer === 'quit') return false;
+    }
+    return true;
+  }
+
   /** Runs until an outcome; yields to the event loop between slices (for host input and timers). */
   async run(): Promise<SessionResult> {
     const started = performance.now();
     const o = this.options;
     let outcome: Outcome | null;
-    while (!(outcome = this.step())) {
-      const wall = performance.now() - started;
+    for (;;) {
+      if (!await this.whileHeld()) { outcome = 'quit'; break; }
+      if ((outcome = this.step())) break;
+      if (this.held) continue;
+      const wall = performance.now() - started - this.heldMs;
       if (o.timeoutMs !== undefined && wall > o.timeoutMs) { outcome = 'timeout'; break; }
       if (o.pace) {
         const ahead = this.guestMsSince(this.startCycles) - wall;
@@ -161,7 +211,7 @@ export class Session {
       outcome,
       stop: this.pc.stopReason,
       output: this.transcript.slice(this.sessionStart),
-      wallSeconds: (performance.now() - started) / 1000,
+      wallSeconds: (performance.now() - started - this.heldMs) / 1000,
       snapshotTaken: this.snapshotTaken,
     };
   }

@@ -15,6 +15,7 @@ import { Code, Instruction, disassemble } from './iced.js';
 import { freeItems, layoutItems } from './layout.js';
 import { buildLinuxStub } from './linuxStub.js';
 import { rewrite } from './rewrite.js';
+import { addressMap, translateDebugInfo } from './debug-info.js';
 import { writeElf, type OutputSection, type OutputSymbol } from './elfWriter.js';
 import { verifyTranslation, type VerifyResult } from './verify.js';
 
@@ -51,6 +52,8 @@ export interface TranslationReport {
   codePointersInCode: number;
   relocationsChecked: number;
   refused: string[];
+  /** What became of the input's DWARF debug information (moved with the code, none, or left out and why). */
+  debugInfo: string;
   verify?: VerifyResult;
 }
 
@@ -118,6 +121,18 @@ export function translateElf(bytes: Uint8Array, options: TranslateOptions = {}):
     outputSegments.push({ vaddr: spillBase, memsz: translatedBytes.length, flags: PF_R | PF_W | PF_X, bytes: translatedBytes });
 
     const sections = outputSections(elf, model.codeSections, spillBase, codeBase, layout.code.length);
+    // The address map: each original instruction's group, and where its own copy ends (for unwind rules).
+    const originalItem = new Map<number, number>();
+    items.forEach((item, i) => { if (item.role === 'original' && item.origin !== undefined) originalItem.set(item.origin, i); });
+    const groupEnd = (i: number) => layout.addresses[i + 1 < model.instructions.length ? rewritten.groupStart[i + 1]! : rewritten.items.length]!;  // the int3 after the last group
+    const map = addressMap(model.instructions.map((code, i) => ({
+      start: code.address, end: code.address + code.length, newStart: layout.addresses[rewritten.groupStart[i]!]!, newEnd: groupEnd(i),
+      afterOriginal: layout.addresses[originalItem.get(i)!]! + layout.sizes[originalItem.get(i)!]!,
+    })), (address) => model.codeSections.some((s) => address >= s.addr && address <= s.addr + s.size));
+    const debugInfo = translateDebugInfo(elf, map);
+    for (const { name, contents } of debugInfo.sections) {
+      sections.push({ name, type: SHT_PROGBITS, flags: 0, addr: 0, size: contents.length, addralign: 1, contents });
+    }
     const symbols = outputSymbols(elf, model.indexByAddress, newAddress, sections, spillBase, options.linuxStub ? layout.addresses[entryItemOut]! : undefined);
     const desc = translationNoteDescription({ offset, spillPage: spillBase });
     const entry = layout.addresses[entryItemOut]!;
@@ -135,6 +150,7 @@ export function translateElf(bytes: Uint8Array, options: TranslateOptions = {}):
       codePointersInCode: model.instructions.filter((c) => c.immediateCodePointer !== undefined).length,
       relocationsChecked: model.codeRelocations + model.dataRelocations,
       refused: [],
+      debugInfo: debugInfo.note,
     };
     if (options.verify) {
       report.verify = verifyTranslation(bytes, output, { path, offset });

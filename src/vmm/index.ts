@@ -6,3 +6,4 @@ export type { MemoryEvent, MemoryEventKind } from './memory-events.js';
 export { inspectMirrors, walkUserPages, framesEqual, type AddressSpaceMirrors, type MirrorStats } from './mirror.js';
 export type { RecoveryMode } from './recovery.js';
 export type { AddressSpaces, UserPages } from './address-spaces.js';
+export { viewTwin, type TwinView, type FrameView } from './twin-view.js';

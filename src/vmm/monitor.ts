@@ -19,7 +19,7 @@ import { bootMachine, type BootConfig } from '../machine/boot.js';
 import { CYCLE_NS, type DeviceState, type SnapshotPart } from '../machine/device.js';
 import { LISTENER_ORDER } from '../machine/listener-order.js';
 import type { PC } from '../machine/pc.js';
-import { Session, type SessionOptions, type SessionResult } from '../machine/session.js';
+import { Session, type SessionDebugger, type SessionOptions, type SessionResult } from '../machine/session.js';
 import { encodeSnapshot, SnapshotFile, writeSnapshotFile, type ConsoleState } from '../machine/snapshot.js';
 import { AddressSpaces } from './address-spaces.js';
 import { FrameMapper, type FrameDetails, type FrameMap } from './frame-map.js';
@@ -182,6 +182,14 @@ export class Monitor {
     return this.frames.details(hostFrame);
   }
 
+  /** The debugger attached to this machine (gdb's stub): every session of it stands still when it holds the machine. */
+  private debugging: SessionDebugger | null = null;
+
+  /** Lets a debugger hold this machine's sessions between any two instructions (one debugger per machine). */
+  attachDebugger(debug: SessionDebugger): void {
+    this.debugging = debug;
+  }
+
   /** The running address space's native and mirror pages, as the monitor sees them. */
   inspectRunningAddressSpace(compareBytes: boolean): AddressSpaceMirrors {
     return inspectMirrors(this.pc.mem, this.pc.cpu.cr3, compareBytes, this.settings.profile.mirrorOffset);
@@ -200,7 +208,7 @@ export class Monitor {
     const { snapshotFile, ...rest } = options;
     const restored = this.restoredFrom?.console;
     return new Session(this.pc, {
-      history: restored?.console, consumed: restored?.consumed,
+      history: restored?.console, consumed: restored?.consumed, debugger: this.debugging ?? undefined,
       ...rest,
       onConsole: (transcript) => {
         this.injector.consoleText(transcript);

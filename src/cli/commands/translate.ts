@@ -24,6 +24,7 @@ export function formatReport(report: TranslationReport): string {
     `  writers by class: ${Object.entries(report.writers).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
     `  code pointers: ${report.codePointersInData} in data, ${report.codePointersInCode} in code; relocations checked: ${report.relocationsChecked}`,
     `  refused: ${report.refused.length === 0 ? 'none' : report.refused.join('; ')}`,
+    `  debug information: ${report.debugInfo}`,
   ];
   if (report.verify) lines.push(`  verify: ${report.verify.errors.length === 0 ? 'ok' : report.verify.errors.length + ' problems'} (${report.verify.summary})`);
   return lines.join('\n');
