@@ -50,9 +50,11 @@ test('exec refuses a missing file, a non-ELF, a 64-bit ELF and a dynamically lin
   expectOneLine(memvisor('exec', dyn), 2, /dynamic: (dynamically linked|position-independent executable)/);
 });
 
-test('exec: an unsupported system call is one line naming it, with a non-zero exit', () => {
-  const elf = asmProgram('syscall', '  mov $41, %eax\n  int $0x80\n  mov $1, %eax\n  int $0x80');
-  expectOneLine(memvisor('exec', elf), 2, /unsupported system call 41 at eip 0x[0-9a-f]{8}$/);
+test('exec: an unanswered system call gets -ENOSYS and one warning line; --strict makes it fatal', () => {
+  // fork (2), twice, then exit with the status fork returned: -ENOSYS is 38 (218 as a byte).
+  const elf = asmProgram('syscall', '  mov $2, %eax\n  int $0x80\n  mov $2, %eax\n  int $0x80\n  mov %eax, %ebx\n  mov $1, %eax\n  int $0x80');
+  expectOneLine(memvisor('exec', elf), 218, /warning: unsupported system call 2 \(fork\) at eip 0x[0-9a-f]{8}: answered -ENOSYS$/);
+  expectOneLine(memvisor('exec', '--strict', elf), 2, /unsupported system call 2 \(fork\) at eip 0x[0-9a-f]{8} \(--strict\)$/);
 });
 
 test('exec: an undefined instruction raises #UD in the guest, reported with its address and bytes', () => {
