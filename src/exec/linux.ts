@@ -11,7 +11,7 @@ import { CPU, PhysicalMemory } from '../cpu/index.js';
 import {
   CR0_PE, CR0_PG, CR0_WP, CR4_PSE, EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, EXCEPTION_NAMES, PF_PROTECTION, PF_WRITE,
   PTE_U, PTE_W, VEC_BP, VEC_DE, VEC_GP, VEC_PF, VEC_UD, VEC_NM, segmentDescriptor, DESC_PRESENT, DESC_S, DESC_CODE, DESC_RW,
-  DESC_ACCESSED, VEC_OF, VEC_BR, VEC_DB, VEC_SS, VEC_NP, VEC_AC, PREFIX_BYTE,
+  DESC_ACCESSED, VEC_OF, VEC_BR, VEC_DB, VEC_SS, VEC_NP, VEC_AC, VEC_MF,
 } from '../cpu/state.js';
 import { PT_LOAD, type ElfFile, readTranslationNote, requireStaticExecutable, segmentImage } from '../elf/index.js';
 import { AddressSpace } from './address-space.js';
@@ -36,7 +36,8 @@ const SIGNALS: Record<number, [number, string]> = {
   [VEC_OF]: [11, 'segmentation fault (into)'],
   [VEC_BR]: [11, 'segmentation fault (bound range exceeded)'],
   [VEC_UD]: [4, 'illegal instruction'],
-  [VEC_NM]: [4, 'illegal instruction (x87 floating point is not emulated)'],
+  [VEC_NM]: [4, 'illegal instruction (device not available)'],
+  [VEC_MF]: [8, 'floating point exception (x87)'],
   [VEC_NP]: [11, 'segmentation fault (segment not present)'],
   [VEC_SS]: [11, 'segmentation fault (stack segment)'],
   [VEC_GP]: [11, 'segmentation fault (general protection)'],
@@ -213,6 +214,7 @@ export class LinuxProcess {
     cpu.reg.fill(0); // as Linux starts a process: EDX = 0 is "no rtld_fini" to glibc's _start
     cpu.reg[ESP] = sp;
     cpu.setEflags(0x202);
+    cpu.fpu.init(); // a new process's x87 state: FNINIT's (control word 0x037F)
     // The runner plays the kernel: it is the only listener, and it handles int $0x80.
     cpu.softwareInterruptListeners.add(0, 'linux system calls', (vector) => (vector === 0x80 ? (this.syscall(), true) : false));
     cpu.exceptionHook = (vector, code) => this.exception(vector, code);
@@ -266,9 +268,7 @@ export class LinuxProcess {
         return true;
       }
     }
-    let [signal, name] = SIGNALS[vector] ?? [11, EXCEPTION_NAMES[vector] ?? `exception ${vector}`];
-    const opcode = cpu.peekLinear(eip, 15).find((b) => b === null || !PREFIX_BYTE[b]);  // the opcode after any prefixes
-    if (vector === VEC_UD && opcode !== null && opcode !== undefined && opcode >= 0xd8 && opcode <= 0xdf) name = SIGNALS[VEC_NM]![1];
+    const [signal, name] = SIGNALS[vector] ?? [11, EXCEPTION_NAMES[vector] ?? `exception ${vector}`];
     let detail = `at eip 0x${hex(eip)}`;
     if (vector === VEC_PF) {
       detail += `: ${errorCode & PF_WRITE ? 'write to' : 'read from'} 0x${hex(cpu.cr2)}` +
