@@ -200,10 +200,11 @@ export function packIeee(a: Num, format: Format, rc: number): { bits: bigint; fl
 
 // ---------------------------------------------------------------- exact operations
 
-/** The NaN an operation on NaN operands returns (x87 rule: the larger significand; on a tie the positive one), quieted. */
+/** The NaN an operation on NaN operands returns (x87 rule: a quiet NaN over a signaling one, else the larger significand; on a tie the positive one), quieted. */
 export function propagateNaN(a: Num, b: Num): Num {
   if (a.kind !== Kind.NaN) return quiet(b);
   if (b.kind !== Kind.NaN) return quiet(a);
+  if (isSignalingNaN(a) !== isSignalingNaN(b)) return isSignalingNaN(a) ? b : a;
   const ma = a.m | QUIET_BIT, mb = b.m | QUIET_BIT;
   if (ma !== mb) return quiet(ma > mb ? a : b);
   return quiet(a.sign <= b.sign ? a : b);

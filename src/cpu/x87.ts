@@ -116,8 +116,8 @@ export class X87 {
     return (this.empty & (1 << this.phys(i))) !== 0;
   }
 
-  /** ST(i) unpacked; an unnormal is an invalid operand (the indefinite NaN, FE_INVALID). */
-  get(i: number): Num {
+  /** ST(i) unpacked; an unnormal is an invalid operand (the indefinite NaN, FE_INVALID); a denormal raises DE if `denormal`. */
+  get(i: number, denormal = true): Num {
     const r = this.phys(i);
     const se = this.signExp[r]!, m = this.mant[r]!;
     const v = unpack80(se, m);
@@ -125,7 +125,7 @@ export class X87 {
       this.flags |= FE_INVALID;
       return INDEFINITE;
     }
-    if (isDenormal80(se, m)) this.flags |= FE_DENORMAL;
+    if (denormal && isDenormal80(se, m)) this.flags |= FE_DENORMAL;
     return v;
   }
 
@@ -185,13 +185,13 @@ export class X87 {
   /** Set when the instruction chose C1 itself (stack faults, fxam): `finish` leaves it. */
   conditionSet = false;
 
-  /** ST(i) for reading; an empty register is a stack underflow, read as the indefinite NaN. */
-  operand(i: number): Num {
+  /** ST(i) for reading; an empty register is a stack underflow, read as the indefinite NaN. Stores and conversions pass `denormal` false (no DE). */
+  operand(i: number, denormal = true): Num {
     if (this.isEmpty(i)) {
       this.stackFault(false);
       return INDEFINITE;
     }
-    return this.get(i);
+    return this.get(i, denormal);
   }
 
   /** Ends an instruction: exception flags into the status word, C1 from rounding, ES/B if unmasked. */
@@ -459,7 +459,7 @@ const SINGLE_FORMS: Record<number, string> = {
   0xd9e8: 'fld1', 0xd9e9: 'fldl2t', 0xd9ea: 'fldl2e', 0xd9eb: 'fldpi', 0xd9ec: 'fldlg2', 0xd9ed: 'fldln2', 0xd9ee: 'fldz',
   0xd9f0: 'f2xm1', 0xd9f1: 'fyl2x', 0xd9f2: 'fptan', 0xd9f3: 'fpatan', 0xd9f4: 'fxtract', 0xd9f5: 'fprem1', 0xd9f6: 'fdecstp', 0xd9f7: 'fincstp',
   0xd9f8: 'fprem', 0xd9f9: 'fyl2xp1', 0xd9fa: 'fsqrt', 0xd9fb: 'fsincos', 0xd9fc: 'frndint', 0xd9fd: 'fscale', 0xd9fe: 'fsin', 0xd9ff: 'fcos',
-  0xdae9: 'fucompp', 0xdbe2: 'fnclex', 0xdbe3: 'fninit', 0xded9: 'fcompp', 0xdfe0: 'fnstsw ax',
+  0xdae9: 'fucompp', 0xdbe2: 'fnclex', 0xdbe3: 'fninit', 0xdbe0: 'fneni', 0xdbe1: 'fndisi', 0xdbe4: 'fnsetpm', 0xded9: 'fcompp', 0xdfe0: 'fnstsw ax',
 };
 
 const MEM_KINDS: Record<string, Mem> = { f32: Mem.F32, f64: Mem.F64, f80: Mem.F80, i16: Mem.I16, i32: Mem.I32, i64: Mem.I64, bcd: Mem.Bcd, word: Mem.Word, env: Mem.Env, state: Mem.State };
@@ -594,9 +594,9 @@ const HANDLERS: Record<string, Handler> = {
   fbld: (f, c) => { f.push(loadOperand(f, c, Mem.Bcd)); },
   fst: (f, c, x) => store(f, c, x, false),
   fstp: (f, c, x) => store(f, c, x, true),
-  fist: (f, c, x) => { storeOperand(f, c, memoryKind(x), f.operand(0)); },
-  fistp: (f, c, x) => { storeOperand(f, c, memoryKind(x), f.operand(0)); f.pop(); },
-  fbstp: (f, c) => { storeOperand(f, c, Mem.Bcd, f.operand(0)); f.pop(); },
+  fist: (f, c, x) => { storeOperand(f, c, memoryKind(x), f.operand(0, false)); },
+  fistp: (f, c, x) => { storeOperand(f, c, memoryKind(x), f.operand(0, false)); f.pop(); },
+  fbstp: (f, c) => { storeOperand(f, c, Mem.Bcd, f.operand(0, false)); f.pop(); },
   fxch: (f, _c, i) => {
     // An empty side is a stack underflow; it is read as the indefinite NaN.
     for (const side of [0, i]) if (f.isEmpty(side)) { f.stackFault(false); f.set(side, INDEFINITE); }
@@ -608,6 +608,10 @@ const HANDLERS: Record<string, Handler> = {
   ffree: (f, _c, i) => { f.empty |= 1 << f.phys(i); },
   ffreep: (f, _c, i) => { f.empty |= 1 << f.phys(i); f.pop(); },
   fnop: () => undefined,
+  // 8087/287 mode controls: a 387 and later ignore them.
+  fneni: () => undefined,
+  fndisi: () => undefined,
+  fnsetpm: () => undefined,
   fchs: (f) => { if (f.isEmpty(0)) { f.stackFault(false); f.set(0, INDEFINITE); } f.signExp[f.phys(0)]! ^= 0x8000; },
   fabs: (f) => { if (f.isEmpty(0)) { f.stackFault(false); f.set(0, INDEFINITE); } f.signExp[f.phys(0)]! &= 0x7fff; },
   ftst: (f) => setCompareConditions(f, compareValues(f, f.operand(0), num(Kind.Zero, 0), false)),
@@ -708,7 +712,11 @@ const HANDLERS: Record<string, Handler> = {
     const x = f.operand(0), y = f.operand(1);
     f.pop();
     if (x.kind === Kind.Zero && y.kind === Kind.Finite) { f.flags |= FE_ZERODIVIDE; f.set(0, num(Kind.Inf, y.sign ^ 1)); return; }
-    f.set(0, transcendental(f, x.kind === Kind.NaN ? x : y.kind === Kind.NaN ? y : x, (v) => toDouble(y) * Math.log2(v)));
+    // Near 1, x - 1 (exact there) keeps the bits a double of x would lose: log2(x) = log1p(x - 1) / ln 2.
+    const nearOne = x.kind === Kind.Finite && x.sign === 0 && (exponentOf(x) === 0 || exponentOf(x) === -1);
+    const below = nearOne ? toDouble(add(x, num(Kind.Finite, 1, 1n, 0), EXTENDED, RC_NEAREST, 64).value) : 0;
+    f.set(0, transcendental(f, x.kind === Kind.NaN ? x : y.kind === Kind.NaN ? y : x,
+      (v) => toDouble(y) * (nearOne ? Math.log1p(below) / Math.LN2 : Math.log2(v))));
   },
   fyl2xp1: (f) => {
     const x = f.operand(0), y = f.operand(1);
@@ -767,7 +775,7 @@ function store(f: X87, c: CPU, x: number, popAfter: boolean): void {
     const r = f.phys(0);
     writeU64(c, c.ea, f.mant[r]!);
     c.wr16((c.ea + 8) | 0, f.signExp[r]!);
-  } else storeOperand(f, c, memoryKind(x), f.get(0));
+  } else storeOperand(f, c, memoryKind(x), f.get(0, false));
   if (popAfter) f.pop();
 }
 
