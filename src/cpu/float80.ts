@@ -200,8 +200,13 @@ export function packIeee(a: Num, format: Format, rc: number): { bits: bigint; fl
 
 // ---------------------------------------------------------------- exact operations
 
-/** The NaN an operation on NaN operands returns (x87 rule: a quiet NaN over a signaling one, else the larger significand; on a tie the positive one), quieted. */
+/**
+ * The NaN an operation on NaN operands returns (x87 rule: a quiet NaN over a signaling one, else the larger significand;
+ * on a tie the positive one), quieted. INDEFINITE itself (not an equal value) stands for an invalid operand — an unnormal
+ * or an empty register — whose masked response, the indefinite NaN, is the result.
+ */
 export function propagateNaN(a: Num, b: Num): Num {
+  if (a === INDEFINITE || b === INDEFINITE) return INDEFINITE;
   if (a.kind !== Kind.NaN) return quiet(b);
   if (b.kind !== Kind.NaN) return quiet(a);
   if (isSignalingNaN(a) !== isSignalingNaN(b)) return isSignalingNaN(a) ? b : a;

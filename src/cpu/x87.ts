@@ -11,9 +11,10 @@
  * exception the control word unmasks sets ES and B, and the next waiting x87 instruction
  * raises #MF (vector 16) before it runs.
  *
- * Transcendental instructions (fsin, fcos, fsincos, fptan, fpatan, f2xm1, fyl2x, fyl2xp1)
- * compute in JavaScript doubles and round to the register: correct to about 53 bits, not
- * the hardware's 64 (neither is QEMU's fsin/fcos/fptan; see test/cpu/differential-x87.ts).
+ * fyl2x, fyl2xp1, f2xm1 and fpatan compute to far more than 64 bits and round once
+ * (transcendental.ts); fsin, fcos, fsincos and fptan compute in JavaScript doubles and
+ * round to the register: correct to about 53 bits, not the hardware's 64 (as QEMU's,
+ * which calls the host's libm; see test/cpu/differential-x87.ts).
  */
 import type { CPU } from './cpu.js';
 import {
@@ -21,6 +22,7 @@ import {
   add, compare, divide, exponentOf, fromDouble, fromInteger, isDenormal80, isSignalingNaN, multiply, num, pack80, packIeee, propagateNaN,
   quiet, round, squareRoot, toDouble, toInteger, unpack80, unpackIeee, bitLength,
 } from './float80.js';
+import { type Approx, arctangent2, exp2Minus1, quarterTurns, yLog2X, yLog2XPlus1 } from './transcendental.js';
 import { CF, OF, PF, SF, ZF, AF } from './flags.js';
 import { CR0_EM, CR0_TS, CS, DS, EAX, VEC_MF, VEC_NM } from './state.js';
 
@@ -240,10 +242,7 @@ const enum Op { Add, Mul, Com, Comp, Sub, Subr, Div, Divr }
 /** a op b with the x87's special cases (NaN, infinities, zeros) and rounding to the precision control. */
 function arithmetic(f: X87, op: Op, a: Num, b: Num): Num {
   if (op === Op.Subr || op === Op.Divr) [a, b] = [b, a];
-  if (a.kind === Kind.NaN || b.kind === Kind.NaN) {
-    if (isSignalingNaN(a) || isSignalingNaN(b)) f.flags |= FE_INVALID;
-    return propagateNaN(a, b);
-  }
+  if (a.kind === Kind.NaN || b.kind === Kind.NaN) return nanOperands(f, a, b);
   const rc = f.rc, bits = f.precision;
   switch (op) {
     case Op.Add: case Op.Sub: case Op.Subr: {
@@ -517,6 +516,33 @@ function transcendental(f: X87, x: Num, fn: (v: number) => number): Num {
   return f.take(round(v.sign, v.m, v.e, EXTENDED, f.rc));
 }
 
+/** The result of an operation with a NaN operand: a signaling one raises invalid. */
+function nanOperands(f: X87, a: Num, b: Num): Num {
+  if (isSignalingNaN(a) || isSignalingNaN(b)) f.flags |= FE_INVALID;
+  return propagateNaN(a, b);
+}
+
+/** fyl2x where x ≤ 0, x = +∞ or y is zero or infinite (the SDM's table): a zero, an infinity, or invalid. */
+function log2Special(f: X87, x: Num, y: Num): Num {
+  if (x.sign && x.kind !== Kind.Zero) return invalid(f);
+  if (x.kind === Kind.Zero) {
+    if (y.kind === Kind.Zero) return invalid(f);
+    if (y.kind === Kind.Finite) f.flags |= FE_ZERODIVIDE;
+    return num(Kind.Inf, y.sign ^ 1);
+  }
+  if (x.kind === Kind.Inf) return y.kind === Kind.Zero ? invalid(f) : num(Kind.Inf, y.sign);
+  // x finite and positive: log2 x is negative below 1, zero at 1.
+  const below = exponentOf(x) < 0 ? 1 : 0, one = exponentOf(x) === 0 && (x.m & (x.m - 1n)) === 0n;
+  if (y.kind === Kind.Zero) return num(Kind.Zero, y.sign ^ below);
+  return one ? invalid(f) : num(Kind.Inf, y.sign ^ below);
+}
+
+/** A result of transcendental.ts rounded to the register (a zero takes `zeroSign`). */
+function precise(f: X87, a: Approx, zeroSign: number): Num {
+  if (a.m === 0n) return num(Kind.Zero, zeroSign);
+  return f.take(round(a.m < 0n ? 1 : 0, a.m < 0n ? -a.m : a.m, a.e, EXTENDED, f.rc));
+}
+
 /** fsin, fcos, fptan, fsincos: |x| ≥ 2^63 leaves ST(0) and sets C2. */
 function outOfRange(f: X87, x: Num): boolean {
   const far = x.kind === Kind.Finite && exponentOf(x) >= 63;
@@ -707,26 +733,34 @@ const HANDLERS: Record<string, Handler> = {
     f.set(0, transcendental(f, x, Math.sin));
     f.push(cos);
   },
-  f2xm1: (f) => f.set(0, transcendental(f, f.operand(0), (x) => Math.expm1(x * Math.LN2))),
+  f2xm1: (f) => {
+    const x = f.operand(0);
+    if (x.kind === Kind.Finite && exponentOf(x) < 0) f.set(0, precise(f, exp2Minus1(x), x.sign));
+    else f.set(0, transcendental(f, x, (v) => Math.expm1(v * Math.LN2)));
+  },
   fyl2x: (f) => {
     const x = f.operand(0), y = f.operand(1);
     f.pop();
-    if (x.kind === Kind.Zero && y.kind === Kind.Finite) { f.flags |= FE_ZERODIVIDE; f.set(0, num(Kind.Inf, y.sign ^ 1)); return; }
-    // Near 1, x - 1 (exact there) keeps the bits a double of x would lose: log2(x) = log1p(x - 1) / ln 2.
-    const nearOne = x.kind === Kind.Finite && x.sign === 0 && (exponentOf(x) === 0 || exponentOf(x) === -1);
-    const below = nearOne ? toDouble(add(x, num(Kind.Finite, 1, 1n, 0), EXTENDED, RC_NEAREST, 64).value) : 0;
-    f.set(0, transcendental(f, x.kind === Kind.NaN ? x : y.kind === Kind.NaN ? y : x,
-      (v) => toDouble(y) * (nearOne ? Math.log1p(below) / Math.LN2 : Math.log2(v))));
+    if (x.kind === Kind.NaN || y.kind === Kind.NaN) f.set(0, nanOperands(f, x, y));
+    else if (x.kind === Kind.Finite && !x.sign && y.kind === Kind.Finite) f.set(0, precise(f, yLog2X(y, x), y.sign));
+    else f.set(0, log2Special(f, x, y));
   },
   fyl2xp1: (f) => {
     const x = f.operand(0), y = f.operand(1);
     f.pop();
-    f.set(0, transcendental(f, x.kind === Kind.NaN ? x : y.kind === Kind.NaN ? y : x, (v) => toDouble(y) * (Math.log1p(v) / Math.LN2)));
+    if (x.kind === Kind.NaN || y.kind === Kind.NaN) f.set(0, nanOperands(f, x, y));
+    else if (x.kind === Kind.Finite && exponentOf(x) < -1 && y.kind === Kind.Finite) f.set(0, precise(f, yLog2XPlus1(y, x), x.sign ^ y.sign));
+    else f.set(0, transcendental(f, x, (v) => toDouble(y) * (Math.log1p(v) / Math.LN2)));
   },
   fpatan: (f) => {
     const x = f.operand(0), y = f.operand(1);
     f.pop();
-    f.set(0, transcendental(f, x.kind === Kind.NaN ? x : y.kind === Kind.NaN ? y : x, (v) => Math.atan2(toDouble(y), v)));
+    if (x.kind === Kind.NaN || y.kind === Kind.NaN) { f.set(0, nanOperands(f, x, y)); return; }
+    if (x.kind === Kind.Finite && y.kind === Kind.Finite) { f.set(0, precise(f, arctangent2(y, x), y.sign)); return; }
+    // A zero or an infinity: the angle is a multiple of π/4.
+    const quarters = y.kind === Kind.Zero ? 4 * x.sign : x.kind === Kind.Zero ? 2
+      : y.kind === Kind.Inf ? (x.kind === Kind.Inf ? 2 + (x.sign ? 1 : -1) : 2) : 4 * x.sign;
+    f.set(0, precise(f, quarterTurns(quarters, y.sign), y.sign));
   },
   fldcw: (f, c) => { f.cw = c.rd16(c.ea) | 0x40; },
   fnstcw: (f, c) => c.wr16(c.ea, f.cw),

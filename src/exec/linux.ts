@@ -315,6 +315,10 @@ export class LinuxProcess {
     return this.options.path;
   }
 
+  get physicalMemoryBytes(): number {
+    return this.mem.ram.length;
+  }
+
   read(address: number, length: number): Uint8Array | null {
     return this.space.read(address >>> 0, length);
   }
@@ -438,7 +442,7 @@ export class LinuxProcess {
     const bytes = this.space.read(addr, oldSize);
     if (!bytes) return -EFAULT;
     const start = this.mmap(0, newSize, 3, 0x22, -1, 0);
-    if (start < 0) return start;
+    if (start < 0 && start >= -4095) return start; // -errno; addresses from 2 GiB up are negative too
     this.space.write(start >>> 0, bytes);
     this.munmap(addr, oldSize);
     return start;

@@ -18,6 +18,8 @@ import {
 /** What a system call may do to the process (LinuxProcess implements it). */
 export interface Kernel {
   readonly files: FileTable;
+  /** The guest's physical memory (sysinfo's total RAM; half of it reported free). */
+  readonly physicalMemoryBytes: number;
   /** The program's path as given (readlink of /proc/self/exe answers it, made absolute). */
   readonly programPath: string;
   read(address: number, length: number): Uint8Array | null;
@@ -381,6 +383,12 @@ const TABLE: Array<[number, string, Handler]> = [
     const bytes = new Uint8Array(65 * 6);
     fields.forEach((f, i) => bytes.set(new TextEncoder().encode(f), i * 65));
     return put(k, a[0]!, bytes);
+  }],
+  [116, 'sysinfo', (k, a) => {
+    // uptime, loads[3], totalram, freeram, shared, buffer, totalswap, freeswap, procs | pad, totalhigh, freehigh, mem_unit, 8 bytes.
+    const uptime = Number(k.clockNs('monotonic') / 1_000_000_000n);
+    const ram = k.physicalMemoryBytes;
+    return put(k, a[0]!, u32s([uptime, 0, 0, 0, ram, ram >>> 1, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0]));
   }],
   [355, 'getrandom', (k, a) => {
     const n = Math.min(a[1]! >>> 0, 1 << 20);

@@ -23,13 +23,17 @@
  *   fldcw loads control words with it set;
  * - fsqrt of a negative number: QEMU sets C2 (the SDM leaves C0, C2, C3 undefined);
  * - fprem1: QEMU's quotient bits (C0, C3, C1) are wrong; the remainder is compared;
- * - the transcendental instructions: QEMU rounds the operand to a double in the current
- *   rounding mode, then calls the host's libm; they run rounding to nearest.
+ * - fsin, fcos, fsincos, fptan: QEMU rounds the operand to a double in the current
+ *   rounding mode, then calls the host's libm; they run rounding to nearest;
+ * - fyl2x, fyl2xp1, fpatan: QEMU lets a signaling NaN win over an unnormal operand (its
+ *   arithmetic, like memvisor's, answers the indefinite NaN) and picks between two NaNs by
+ *   position, not by the larger significand as its arithmetic does; they get no unnormals
+ *   and at most one NaN.
  *
- * `approximate` forms are the transcendental instructions: memvisor computes them in
- * doubles (53 bits), QEMU with its own approximations, and hardware differs from both in
- * the last bits; their results are compared to 40 bits, their C1 (round-up) and inexact
- * flag not at all. fprem/fprem1 are compared where the quotient is exact (exponents less
+ * `approximate` forms are fsin, fcos, fsincos and fptan: memvisor computes them in
+ * doubles (53 bits), QEMU with the host's libm, and hardware differs from both in the
+ * last bits; their results are compared to 40 bits, their C1 (round-up) and inexact flag
+ * not at all. fprem/fprem1 are compared where the quotient is exact (exponents less
  * than 64 apart): a larger gap gives an implementation-defined partial remainder.
  */
 import { CaseBuilder, type Form } from './differential.js';
@@ -44,6 +48,9 @@ export interface X87Form extends Form {
   /** Status-word bits the architecture leaves undefined after this form. */
   undefinedStatus?: number;
 }
+
+/** Where values come from: anything, anything but unnormals (`supported`), moderate numbers, or (0.5, 1) in magnitude. */
+type Range = 'any' | 'supported' | 'moderate' | 'unit';
 
 /** A value in the 80-bit format: [signExp, significand]. */
 type Raw80 = [number, bigint];
@@ -66,7 +73,7 @@ function rawFromDouble(x: number): Raw80 {
 }
 
 /** An interesting 80-bit value. */
-function value(b: CaseBuilder, range: 'any' | 'moderate' | 'unit' = 'any'): Raw80 {
+function value(b: CaseBuilder, range: Range = 'any'): Raw80 {
   const r = b.rng;
   const sign = r.nextBelow(2) << 15;
   const mant = () => (1n << 63n) | (BigInt(r.nextUint32()) << 31n) | BigInt(r.nextUint32() >>> 1);
@@ -89,7 +96,7 @@ function value(b: CaseBuilder, range: 'any' | 'moderate' | 'unit' = 'any'): Raw8
     case 7: return [sign | (r.nextBelow(2) ? 1 + r.nextBelow(40) : 0x7ffe - r.nextBelow(40)), mant()]; // extreme exponents
     case 8: return rawFromDouble((r.nextBelow(2) ? -1 : 1) * r.nextBelow(100000));
     case 9: return rawFromDouble((r.nextBelow(2) ? -1 : 1) * (r.nextBelow(1000) + 0.5));
-    case 10: return r.nextBelow(4) === 0 ? [sign | (16383 + r.nextBelow(30)), mant() >> 1n] // unnormal (invalid)
+    case 10: return r.nextBelow(4) === 0 && range === 'any' ? [sign | (16383 + r.nextBelow(30)), mant() >> 1n] // unnormal (invalid)
       : [sign | (16383 - 70 + r.nextBelow(140)), mant()];
     default: return [sign | (16383 - 70 + r.nextBelow(140)), mant()];
   }
@@ -99,7 +106,7 @@ function value(b: CaseBuilder, range: 'any' | 'moderate' | 'unit' = 'any'): Raw8
  * The FNSAVE image a case starts from: `valid` registers in use from ST(0) (the rest
  * empty), the given values first, a random rounding mode and precision, all exceptions masked.
  */
-function fpuState(b: CaseBuilder, valid: number, values: Raw80[] = [], range: 'any' | 'moderate' | 'unit' = 'any'): Uint8Array {
+function fpuState(b: CaseBuilder, valid: number, values: Raw80[] = [], range: Range = 'any'): Uint8Array {
   const r = b.rng;
   const image = new Uint8Array(108);
   const v = new DataView(image.buffer);
@@ -182,7 +189,7 @@ export function x87Forms(): X87Form[] {
   const forms: X87Form[] = [];
   const add = (name: string, build: (b: CaseBuilder) => string, extra: Partial<X87Form> = {}) =>
     forms.push({ name, undefinedFlags: 0, build: controlled(build, roundsToPrecision(name), extra.approximate ?? false), ...extra });
-  const withState = (depth: (b: CaseBuilder) => number, text: (b: CaseBuilder) => string, range: 'any' | 'moderate' | 'unit' = 'any', values?: (b: CaseBuilder) => Raw80[]) =>
+  const withState = (depth: (b: CaseBuilder) => number, text: (b: CaseBuilder) => string, range: Range = 'any', values?: (b: CaseBuilder) => Raw80[]) =>
     (b: CaseBuilder) => {
       b.state.fpu = fpuState(b, depth(b), values?.(b) ?? [], range);
       return text(b);
@@ -253,12 +260,19 @@ export function x87Forms(): X87Form[] {
     b.state.mem[at + 1] = cw >> 8;
     return `fldcw scratch+${at}`;
   }));
-  // Transcendental instructions: compared to 40 bits.
+  // Sine, cosine, tangent: compared to 40 bits.
   for (const op of ['fsin', 'fcos']) add(op, withState(FULL, () => op, 'moderate'), { approximate: true });
   for (const op of ['fsincos', 'fptan']) add(op, withState(ROOM_FOR_ONE, () => op, 'moderate'), { approximate: true });
-  add('f2xm1', withState(FULL, () => 'f2xm1', 'unit'), { approximate: true });
-  for (const op of ['fyl2x', 'fyl2xp1', 'fpatan']) {
-    add(op, withState(FULL, () => op, 'moderate', (b) => [op === 'fyl2xp1' ? [(b.rng.nextBelow(2) << 15) | (16380 - b.rng.nextBelow(20)), (1n << 63n) | BigInt(b.rng.nextUint32())] /* |x| < 1 - sqrt(2)/2 */ : [b.rng.nextBelow(2) && op === 'fpatan' ? 0x8000 | 16390 : 16390 - b.rng.nextBelow(20), (1n << 63n) | BigInt(b.rng.nextUint32())], value(b, 'moderate')]), { approximate: true });
-  }
+  // Logarithm, exponential, arctangent: bit for bit (memvisor and QEMU both compute them beyond 64 bits and round once).
+  const rounding = { undefinedStatus: SW_C1 };
+  const oneNaN = (b: CaseBuilder): Raw80[] => {
+    const x = value(b, 'supported');
+    return [x, value(b, (x[0] & 0x7fff) === 0x7fff && x[1] !== 1n << 63n ? 'moderate' : 'supported')];
+  };
+  add('f2xm1', withState(FULL, () => 'f2xm1', 'unit'), rounding);
+  add('fyl2x', withState(FULL, () => 'fyl2x', 'supported', oneNaN), rounding);
+  add('fyl2x near 1', withState(FULL, () => 'fyl2x', 'supported', (b) => [[16383 - b.rng.nextBelow(2), (1n << 63n) | BigInt(b.rng.nextUint32()) << BigInt(b.rng.nextBelow(32))], value(b, 'moderate')]), rounding);
+  add('fyl2xp1', withState(FULL, () => 'fyl2xp1', 'supported', (b) => [[(b.rng.nextBelow(2) << 15) | (16380 - b.rng.nextBelow(70)), (1n << 63n) | BigInt(b.rng.nextUint32())] /* |x| < 1 - sqrt(2)/2 */, value(b, 'moderate')]), rounding);
+  add('fpatan', withState(FULL, () => 'fpatan', 'supported', oneNaN), rounding);
   return forms;
 }
