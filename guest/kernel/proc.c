@@ -151,7 +151,11 @@ fork(void)
 {
   struct proc *parent = myproc(), *child = allocproc();
   if (!child) return -1;
-  if ((child->pgdir = copyuvm(parent->pgdir, parent->sz)) == 0) {
+  // A machine check while copying a page with no healthy copy kills the parent (mce.c);
+  // the child would start with the zeros that replaced the lost data: no child then.
+  if ((child->pgdir = copyuvm(parent->pgdir, parent->sz)) == 0 || parent->killed) {
+    if (child->pgdir) freevm(child->pgdir);
+    child->pgdir = 0;
     kfree(child->kstack);
     child->kstack = 0;
     child->state = UNUSED;

@@ -430,16 +430,27 @@ copyout(pde_t *pgdir, uint va, const void *src, uint n)
   return done == n ? 0 : -1;
 }
 
+// Did the current process lose data while the kernel read its memory? A machine check
+// on a page with no healthy copy (mce.c) kills the process and the interrupted read goes
+// on with zeros: what was read must then reach no one (no file, pipe or child gets it).
+static int
+readlost(void)
+{
+  struct proc *p = myproc();
+  return p && p->killed;
+}
+
 // Read n bytes at user address va of pgdir into kernel memory dst; 0, or -1 if part of
-// the range is not user memory.
+// the range is not user memory or its data was lost.
 int
 copyin(pde_t *pgdir, void *dst, uint va, uint n)
 {
-  return native_range(va, n) && copy_pages(pgdir, va, dst, n, 0) == n ? 0 : -1;
+  return native_range(va, n) && copy_pages(pgdir, va, dst, n, 0) == n && !readlost() ? 0 : -1;
 }
 
 // Read the NUL-terminated string at user address va of pgdir into dst, which holds max
-// bytes. Its length, or -1 if it is not terminated within max bytes of user memory.
+// bytes. Its length, or -1 if it is not terminated within max bytes of user memory or
+// its data was lost.
 int
 copyinstr(pde_t *pgdir, char *dst, uint va, uint max)
 {
@@ -448,7 +459,7 @@ copyinstr(pde_t *pgdir, char *dst, uint va, uint max)
     char *u = uva2ka(pgdir, va + len);
     if (!u) break;
     for (uint chunk = min(max - len, PGSIZE - (va + len) % PGSIZE); chunk > 0; chunk--, len++)
-      if ((dst[len] = *u++) == 0) return len;
+      if ((dst[len] = *u++) == 0) return readlost() ? -1 : (int)len;
   }
   return -1;
 }

@@ -3,7 +3,7 @@
  * below (worst first), so one bad event can never be hidden behind a good one.
  */
 export const OUTCOMES_WORST_FIRST = [
-  'sdc',                     // a "successful" run whose output or data differ from the golden run
+  'sdc',                     // a "successful" run whose output or data differ from the golden run, nothing detected
   'crash',                   // guest panic, triple fault, unexpected trap with no explicit fatal decision
   'hang',                    // not done within the time bound
   'fail-stop',               // declared unrecoverable with an explicit diagnostic (safe)
@@ -70,7 +70,9 @@ export interface RunObservations {
 /** The outcome class of one run: the worst of everything that applies. */
 export function classifyRun(o: RunObservations): Outcome {
   const seen: Outcome[] = [];
-  if (o.end === 'completed' && o.matchesGolden === false) seen.push('sdc');
+  // Silent means undetected: when MemV6 killed a process for lost data, the output may
+  // well differ (a parent reports its killed child), but the error was announced.
+  if (o.end === 'completed' && o.matchesGolden === false && o.killedByGuest === 0) seen.push('sdc');
   if (o.end === 'timeout') seen.push('hang');
   if (o.end === 'machine-stopped') seen.push(o.machineChecks > 0 ? 'fail-stop' : 'crash');
   if (o.killedByGuest > 0) seen.push('recovered-degraded');

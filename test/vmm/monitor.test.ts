@@ -57,6 +57,11 @@ test('outcome classes: the worst observation wins, in the documented order', () 
   assert.equal(classifyRun({ ...quiet, activated: 3, machineChecks: 1, recoveredByGuest: 1, recoveredByMonitor: 2 }), 'recovered-by-guest');
   assert.equal(classifyRun({ ...quiet, activated: 2, recoveredByMonitor: 1, detectedUncorrectable: 1 }), 'latent');
   assert.equal(classifyRun({ ...quiet, activated: 2, recoveredByMonitor: 1, killedByGuest: 1 }), 'recovered-degraded');
+  // Silent data corruption is wrong output with nothing detected; a parent that reports its
+  // killed child prints something new, but the error was announced.
+  assert.equal(classifyRun({ ...quiet, activated: 1, recoveredByMonitor: 1, matchesGolden: false }), 'sdc');
+  assert.equal(classifyRun({ ...quiet, activated: 1, machineChecks: 1, killedByGuest: 1, matchesGolden: false }), 'recovered-degraded');
+  assert.equal(classifyRun({ ...quiet, activated: 1, machineChecks: 1, recoveredByGuest: 1, matchesGolden: false }), 'sdc');
   assert.equal(classifyRun({ ...quiet, end: 'machine-stopped', machineChecks: 1, activated: 1 }), 'fail-stop');
   assert.equal(classifyRun({ ...quiet, end: 'machine-stopped' }), 'crash');
   assert.equal(classifyRun({ ...quiet, end: 'timeout', activated: 1, recoveredByMonitor: 1 }), 'hang');

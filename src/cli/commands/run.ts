@@ -176,9 +176,17 @@ export function register(program: Command): void {
       const pc = monitor.pc;
       if (limitCycle !== undefined && limitCycle <= pc.now()) throw new MemvisorError(`--max-cycles ${limitCycle}: the machine is already at cycle ${pc.now()}`);
       const interactive = process.stdin.isTTY === true;
+      // memvisor's own lines start on a line of their own when the console shares the terminal
+      // and the guest left its cursor mid-line (after a shell prompt, say).
+      let midLine = false;
+      const say = (line: string): void => {
+        if (midLine && process.stdout.isTTY) process.stderr.write(interactive ? '\r\n' : '\n');
+        midLine = false;
+        process.stderr.write(`${interactive ? '\r' : ''}memvisor: ${line}\n`);
+      };
       const session = monitor.session({
         until, send: options.send?.map(unescapeText), prompt, timeoutMs, snapshotAt, snapshotFile: options.snapshot,
-        echo: (text) => process.stdout.write(text), pace: interactive,
+        echo: (text) => { process.stdout.write(text); if (text.length > 0) midLine = !text.endsWith('\n'); }, pace: interactive,
         maxCycles: limitCycle === undefined ? undefined : limitCycle - pc.now(),
       });
       if (interactive) process.stderr.write('memvisor: guest console on this terminal; Ctrl-A X quits, Ctrl-A H for help\r\n');
@@ -194,13 +202,13 @@ export function register(program: Command): void {
       const difference = golden === undefined ? undefined
         : differenceFromGolden(golden, afterFirstPrompt(session.transcript, prompt), pc.ide.drives[1]?.data ?? null, endOf(result) !== 'completed' || guest.killed > 0, prompt, monitor.settings.profile);
       const same = difference === undefined ? undefined : difference === null;
-      if (difference) process.stderr.write(`memvisor: against the fault-free run: ${difference}\n`);
+      if (difference) say(`against the fault-free run: ${difference}`);
       if (options.stats) writeStats(options.stats, monitor.report(result, same));
-      for (const line of monitor.summary(result, same)) process.stderr.write(`${interactive ? '\r\n' : ''}memvisor: ${line}\n`);
+      for (const line of monitor.summary(result, same)) say(line);
       if (options.commit) for (const d of pc.ide.drives) d?.commit();
       for (const d of pc.ide.drives) d?.close();
       const end = describeEnd(pc, result, options);
-      if (end.message) process.stderr.write(`\n${interactive ? '\r' : ''}memvisor: ${end.message}\n`);
+      if (end.message) say(end.message);
       process.exitCode = end.code;
     });
 }
