@@ -16,7 +16,7 @@
  *   are written out with the operands decoded once, through the same helpers
  *   (alu.ts) and the same lazy-flag state;
  * - other harmless instructions (string instructions, 16-bit forms, segment overrides,
- *   bit tests, cmpxchg, port I/O, cli/sti/popf, …) call the interpreter's `step` in place;
+ *   bit tests, cmpxchg, port I/O, cli/sti/popf, x87, …) call the interpreter's `step` in place;
  * - memory accesses go through the same TLB arrays: one mask-and-compare, else the
  *   CPU's own slow path (page walk, faults, MMIO, hypervisor hooks).
  * Instruction counts, EIP, faults (EIP and count at the faulting instruction) and the
@@ -776,6 +776,8 @@ for (const op of [0xd0, 0xd1, 0xd2, 0xd3]) ONE_BYTE.set(op, [true, Imm.None]);
 for (const op of [0xd4, 0xd5]) ONE_BYTE.set(op, [false, Imm.B]);
 for (const op of [0xf6, 0xf7]) ONE_BYTE.set(op, [true, Imm.ModrmGroup3]);
 ONE_BYTE.set(0xfe, [true, Imm.None]);
+// x87 (D8-DF): ModRM, no immediate; they change no control flow (faults and #MF go through the interpreter's exception path).
+for (let op = 0xd8; op <= 0xdf; op++) ONE_BYTE.set(op, [true, Imm.None]);
 
 /** 0F opcodes the block may run through the interpreter: [immediate byte]. All have ModRM but 0xa2, 0x31, 0xc8–0xcf. */
 const TWO_BYTE = new Map<number, boolean>();

@@ -25,6 +25,7 @@ import { BlockCache } from './blocks.js';
 import { DEBUG_BREAK, DebugTraps } from './debug.js';
 import { Listeners } from './listeners.js';
 import { step } from './execute.js';
+import { X87, type X87State } from './x87.js';
 import {
   AC, AF, ARITH_FLAGS, CF, DF, ID, IF, IOPL, NT, OF, OP_ADD, OP_INC, OP_LOGIC, OP_NONE, OP_SUB, PF, RF, SF, TF, VM, ZF,
   SIZE_MASK, SIZE_SIGN, parityOf,
@@ -49,7 +50,7 @@ const TLB_LIST_MAX = 16384;
 export type ExceptionHook = (vector: number, errorCode: number) => boolean;
 
 /** The version of CpuSnapshot's shape (a snapshot part): change it when a field is added or changes meaning. */
-export const CPU_STATE_VERSION = 1;
+export const CPU_STATE_VERSION = 2;
 
 export interface CpuSnapshot {
   regs: number[]; eip: number; eflags: number; cpl: number;
@@ -58,6 +59,7 @@ export interface CpuSnapshot {
   gdt: [number, number]; idt: [number, number];
   ldtr: [number, number, number]; tr: [number, number, number, number];
   dr: number[]; halted: boolean; shadow: boolean; instructionCount: number; tsc: number;
+  fpu: X87State;
 }
 
 export class CPU {
@@ -91,6 +93,8 @@ export class CPU {
   cr3 = 0;
   cr4 = 0;
   readonly dr = new Int32Array(8);
+  /** The x87 floating-point unit (x87.ts). */
+  readonly fpu = new X87();
   gdtBase = 0; gdtLimit = 0xffff;
   idtBase = 0; idtLimit = 0x3ff;
   ldtSel = 0; ldtBase = 0; ldtLimit = 0;
@@ -189,6 +193,7 @@ export class CPU {
     this.cr0 = CR0_ET;
     this.cr2 = this.cr3 = this.cr4 = 0;
     this.dr.fill(0);
+    this.fpu.reset();
     this.gdtBase = 0; this.gdtLimit = 0xffff;
     this.idtBase = 0; this.idtLimit = 0x3ff;
     this.ldtSel = this.ldtBase = this.ldtLimit = 0;
@@ -1404,7 +1409,7 @@ export class CPU {
       gdt: [this.gdtBase, this.gdtLimit], idt: [this.idtBase, this.idtLimit],
       ldtr: [this.ldtSel, this.ldtBase, this.ldtLimit], tr: [this.trSel, this.trBase, this.trLimit, this.trType],
       dr: Array.from(this.dr), halted: this.halted, shadow: this.shadow,
-      instructionCount: this.instructionCount, tsc: this.tscOffset,
+      instructionCount: this.instructionCount, tsc: this.tscOffset, fpu: this.fpu.save(),
     };
   }
 
@@ -1420,6 +1425,7 @@ export class CPU {
     [this.ldtSel, this.ldtBase, this.ldtLimit] = s.ldtr;
     [this.trSel, this.trBase, this.trLimit, this.trType] = s.tr;
     this.dr.set(s.dr);
+    this.fpu.restore(s.fpu);
     this.halted = s.halted;
     this.shadow = s.shadow;
     this.shutdown = false;

@@ -8,8 +8,9 @@ import { alu, dec, divAcc, imulTrunc, inc, mulAcc, sext, shift, szp } from './al
 import { AF, CF, DF, IF, IOPL, OP_LOGIC, OP_SUB, PF, RF, SF, VM, ZF } from './flags.js';
 import { exec0f } from './execute0f.js';
 import { stringInstruction } from './strings.js';
+import { FPU_SW_ES, x87Instruction } from './x87.js';
 import {
-  CR0_EM, CR0_MP, CR0_TS, CS, DS, EAX, EBP, EBX, ECX, EDX, ES, ESP, FS, GS, SS, VEC_BP, VEC_BR, VEC_DB, VEC_NM, VEC_OF,
+  CR0_MP, CR0_TS, CS, DS, EAX, EBP, EBX, ECX, EDX, ES, ESP, FS, GS, SS, VEC_BP, VEC_BR, VEC_DB, VEC_MF, VEC_NM, VEC_OF,
   PREFIX_BYTE,
 } from './state.js';
 
@@ -191,8 +192,9 @@ export function exec1(c: CPU, op: number): void {
       c.farTransfer(sel, off, true);
       return;
     }
-    case 0x9b: // FWAIT
+    case 0x9b: // FWAIT: a pending unmasked x87 exception is raised here
       if ((c.cr0 & (CR0_MP | CR0_TS)) === (CR0_MP | CR0_TS)) c.raise(VEC_NM);
+      if (c.fpu.sw & FPU_SW_ES) c.raise(VEC_MF);
       return;
     case 0x9c: {
       if (c.flags & VM && ((c.flags & IOPL) >> 12) < 3) c.gp(0);
@@ -303,9 +305,7 @@ export function exec1(c: CPU, op: number): void {
       return;
     }
     case 0xd8: case 0xd9: case 0xda: case 0xdb: case 0xdc: case 0xdd: case 0xde: case 0xdf:
-      // No x87: with CR0.EM or CR0.TS the OS gets #NM (it may emulate); otherwise #UD.
-      if (c.cr0 & (CR0_EM | CR0_TS)) c.raise(VEC_NM);
-      c.ud();
+      x87Instruction(c, op);
       return;
     case 0xe0: case 0xe1: case 0xe2: case 0xe3: loopJump(c, op); return;
     case 0xe4: case 0xe5: {

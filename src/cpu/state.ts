@@ -16,8 +16,8 @@ export const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI 
 
 /** Processor signature (CPUID.1:EAX, EDX after reset, the MP table's processor entry): family 6, model 3, stepping 3, a P6-class integer core. */
 export const CPUID_SIGNATURE = 0x00000633;
-/** CPUID.1:EDX: PSE, TSC, MSR, MCE, CX8, APIC, PGE, MCA, CMOV. No FPU. */
-export const CPUID_FEATURES = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 13) | (1 << 14) | (1 << 15);
+/** CPUID.1:EDX: FPU, PSE, TSC, MSR, MCE, CX8, APIC, PGE, MCA, CMOV. */
+export const CPUID_FEATURES = (1 << 0) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 13) | (1 << 14) | (1 << 15);
 
 /**
  * 1 for the bytes that are instruction prefixes: the segment overrides (26 2E 36 3E 64 65),

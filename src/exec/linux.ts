@@ -11,12 +11,15 @@ import { CPU, PhysicalMemory } from '../cpu/index.js';
 import {
   CR0_PE, CR0_PG, CR0_WP, CR4_PSE, EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, EXCEPTION_NAMES, PF_PROTECTION, PF_WRITE,
   PTE_U, PTE_W, VEC_BP, VEC_DE, VEC_GP, VEC_PF, VEC_UD, VEC_NM, segmentDescriptor, DESC_PRESENT, DESC_S, DESC_CODE, DESC_RW,
-  DESC_ACCESSED, VEC_OF, VEC_BR, VEC_DB, VEC_SS, VEC_NP, VEC_AC, PREFIX_BYTE,
+  DESC_ACCESSED, VEC_OF, VEC_BR, VEC_DB, VEC_SS, VEC_NP, VEC_AC, VEC_MF,
 } from '../cpu/state.js';
 import { PT_LOAD, type ElfFile, readTranslationNote, requireStaticExecutable, segmentImage } from '../elf/index.js';
 import { AddressSpace } from './address-space.js';
 import type { IoSpace } from '../cpu/bus.js';
 import { CYCLE_NS, REPRODUCIBLE_EPOCH } from '../virtual-time.js';
+import { SeededRandom } from '../faults/random.js';
+import { FileTable, EFAULT, EINVAL, ENODEV, ENOMEM, ENOSYS } from './files.js';
+import { SYSCALLS, syscallName } from './syscalls.js';
 
 export const STACK_TOP = 0xc0000000;
 const STACK_MAX = 8 << 20;
@@ -26,16 +29,6 @@ const TLS_FIRST_ENTRY = 6;
 /** Linux's i386 user selectors (GDT entries 4 and 5), which programs can observe. */
 const USER_CS = 0x23, USER_DS = 0x2b;
 
-const ENOENT = 2, EBADF = 9, ENOMEM = 12, EFAULT = 14, EINVAL = 22, ENOSYS = 38;
-
-/** Linux i386 system-call numbers we answer, with names for messages. */
-const SYSCALL_NAMES: Record<number, string> = {
-  1: 'exit', 3: 'read', 4: 'write', 5: 'open', 6: 'close', 13: 'time', 20: 'getpid', 24: 'getuid', 45: 'brk', 47: 'getgid',
-  49: 'geteuid', 50: 'getegid', 54: 'ioctl', 78: 'gettimeofday', 90: 'mmap', 91: 'munmap', 122: 'uname', 125: 'mprotect',
-  146: 'writev', 174: 'rt_sigaction', 175: 'rt_sigprocmask', 192: 'mmap2', 224: 'gettid', 243: 'set_thread_area',
-  252: 'exit_group', 258: 'set_tid_address',
-};
-
 const SIGNALS: Record<number, [number, string]> = {
   [VEC_DE]: [8, 'floating point exception (divide error)'],
   [VEC_DB]: [5, 'trace/breakpoint trap'],
@@ -43,7 +36,8 @@ const SIGNALS: Record<number, [number, string]> = {
   [VEC_OF]: [11, 'segmentation fault (into)'],
   [VEC_BR]: [11, 'segmentation fault (bound range exceeded)'],
   [VEC_UD]: [4, 'illegal instruction'],
-  [VEC_NM]: [4, 'illegal instruction (x87 floating point is not emulated)'],
+  [VEC_NM]: [4, 'illegal instruction (device not available)'],
+  [VEC_MF]: [8, 'floating point exception (x87)'],
   [VEC_NP]: [11, 'segmentation fault (segment not present)'],
   [VEC_SS]: [11, 'segmentation fault (stack segment)'],
   [VEC_GP]: [11, 'segmentation fault (general protection)'],
@@ -61,6 +55,14 @@ export interface ExecOptions {
   stdout?: (bytes: Uint8Array) => void;
   stderr?: (bytes: Uint8Array) => void;
   stdin?: (max: number) => Uint8Array;
+  /** Which of stdin, stdout, stderr are terminals (ioctl answers TCGETS/TIOCGWINSZ for them only). */
+  terminals?: [boolean, boolean, boolean];
+  /** The working directory relative paths start from (default: the host's). */
+  cwd?: string;
+  /** One-line warnings from the runner (an unanswered system call); default: on stderr. */
+  warn?: (line: string) => void;
+  /** An unanswered system call ends the run (exit status 2) instead of answering -ENOSYS. */
+  strict?: boolean;
   /** Run a program translated for MemV6 (not --linux-stub) with a mirror: see AddressSpace. */
   mirror?: boolean;
   /** Executions of an address before its block is compiled (CPU default if unset); 0 = interpreter only. */
@@ -99,10 +101,13 @@ export class LinuxProcess {
   private readonly mmapTop: number;
   private mmapNext: number;
   private exited: ExecResult | null = null;
-  private readonly stdout: (bytes: Uint8Array) => void;
-  private readonly stderr: (bytes: Uint8Array) => void;
-  private readonly stdin: (max: number) => Uint8Array;
-  private readonly closed = new Set<number>();
+  readonly files: FileTable;
+  private readonly warn: (line: string) => void;
+  private readonly warned = new Set<number>();
+  private readonly signalHandlers = new Map<number, [number, number]>();
+  /** getrandom's bytes: the same in every run. */
+  private readonly random = new SeededRandom(0x6d656d76);
+  private readonly hostStart = process.hrtime.bigint();
 
   constructor(readonly elf: ElfFile, readonly options: ExecOptions) {
     requireStaticExecutable(elf);
@@ -118,9 +123,11 @@ export class LinuxProcess {
     }
     this.mmapTop = options.mirror ? this.stackTop - STACK_MAX - 0x100000 : MMAP_TOP;
     this.mmapNext = this.mmapTop;
-    this.stdout = options.stdout ?? ((b) => writeAll(1, b));
-    this.stderr = options.stderr ?? ((b) => writeAll(2, b));
-    this.stdin = options.stdin ?? readStdin;
+    this.files = new FileTable({
+      stdin: options.stdin ?? readStdin, stdout: options.stdout ?? ((b) => writeAll(1, b)), stderr: options.stderr ?? ((b) => writeAll(2, b)),
+      terminals: options.terminals,
+    }, options.cwd ?? process.cwd());
+    this.warn = options.warn ?? ((line) => writeAll(2, new TextEncoder().encode(`memvisor exec: ${options.path}: warning: ${line}\n`)));
     this.load();
   }
 
@@ -204,8 +211,10 @@ export class LinuxProcess {
     cpu.setCr0(CR0_PE | CR0_PG | CR0_WP);
     cpu.enterFlatProtectedMode(3, USER_CS, USER_DS);
     cpu.eip = this.elf.entry | 0;
+    cpu.reg.fill(0); // as Linux starts a process: EDX = 0 is "no rtld_fini" to glibc's _start
     cpu.reg[ESP] = sp;
     cpu.setEflags(0x202);
+    cpu.fpu.init(); // a new process's x87 state: FNINIT's (control word 0x037F)
     // The runner plays the kernel: it is the only listener, and it handles int $0x80.
     cpu.softwareInterruptListeners.add(0, 'linux system calls', (vector) => (vector === 0x80 ? (this.syscall(), true) : false));
     cpu.exceptionHook = (vector, code) => this.exception(vector, code);
@@ -230,6 +239,7 @@ export class LinuxProcess {
       cpu.run(Math.min(1_000_000, limit - cpu.instructionCount));
       if (cpu.shutdown) this.finish(139, 11, `the processor shut down: ${cpu.shutdownReason}`);
     }
+    this.files.closeAll();
     const result = this.exited!;
     result.instructions = cpu.instructionCount;
     if (this.options.mirror) result.mirror = this.space.mirrorDifferences(20);
@@ -258,9 +268,7 @@ export class LinuxProcess {
         return true;
       }
     }
-    let [signal, name] = SIGNALS[vector] ?? [11, EXCEPTION_NAMES[vector] ?? `exception ${vector}`];
-    const opcode = cpu.peekLinear(eip, 15).find((b) => b === null || !PREFIX_BYTE[b]);  // the opcode after any prefixes
-    if (vector === VEC_UD && opcode !== null && opcode !== undefined && opcode >= 0xd8 && opcode <= 0xdf) name = SIGNALS[VEC_NM]![1];
+    const [signal, name] = SIGNALS[vector] ?? [11, EXCEPTION_NAMES[vector] ?? `exception ${vector}`];
     let detail = `at eip 0x${hex(eip)}`;
     if (vector === VEC_PF) {
       detail += `: ${errorCode & PF_WRITE ? 'write to' : 'read from'} 0x${hex(cpu.cr2)}` +
@@ -279,99 +287,88 @@ export class LinuxProcess {
   private syscall(): void {
     const r = this.cpu.reg;
     const n = r[EAX]!;
-    const a = [r[EBX]!, r[ECX]!, r[EDX]!, r[ESI]!, r[EDI]!, r[EBP]!];
-    const result = this.dispatch(n, a);
-    if (result !== undefined) r[EAX] = result;
+    const call = SYSCALLS.get(n);
+    let result: number | undefined;
+    if (call) result = call.handler(this, [r[EBX]!, r[ECX]!, r[EDX]!, r[ESI]!, r[EDI]!, r[EBP]!]);
+    else result = this.unknownSyscall(n);
+    if (result !== undefined && !this.exited) r[EAX] = result;
   }
 
-  private dispatch(n: number, a: number[]): number | undefined {
-    switch (n) {
-      case 1: case 252: this.finish(a[0]! & 0xff); return undefined;
-      case 3: return this.read(a[0]!, a[1]! >>> 0, a[2]! >>> 0);
-      case 4: return this.write(a[0]!, a[1]! >>> 0, a[2]! >>> 0);
-      case 146: return this.writev(a[0]!, a[1]! >>> 0, a[2]!);
-      case 5: return -ENOENT; // no file system is visible to the guest
-      case 6:
-        if (a[0]! < 0 || a[0]! > 2 || this.closed.has(a[0]!)) return -EBADF;
-        this.closed.add(a[0]!);
-        return 0;
-      case 13: case 78: return this.time(n, a[0]! >>> 0);
-      case 20: case 224: return 1000;
-      case 24: case 47: case 49: case 50: return 0;
-      case 45: return this.brk(a[0]! >>> 0);
-      case 54: return -25; // ENOTTY: no terminal
-      case 90: {
-        const args = this.space.read(a[0]! >>> 0, 24);
-        if (!args) return -EFAULT;
-        const v = new DataView(args.buffer);
-        const offset = v.getUint32(20, true);
-        if (offset & 0xfff) return -EINVAL;
-        return this.mmap(v.getUint32(0, true), v.getUint32(4, true), v.getUint32(8, true), v.getUint32(12, true), v.getInt32(16, true));
-      }
-      case 192: return this.mmap(a[0]! >>> 0, a[1]! >>> 0, a[2]!, a[3]!, a[4]!);
-      case 91: return this.munmap(a[0]! >>> 0, a[1]! >>> 0);
-      case 125: return 0; // mprotect: every page stays readable and writable
-      case 122: return this.uname(a[0]! >>> 0);
-      case 174: case 175: return 0;
-      case 243: return this.setThreadArea(a[0]! >>> 0);
-      case 258: return 1000;
-      default: {
-        const name = SYSCALL_NAMES[n] ? ` (${SYSCALL_NAMES[n]})` : '';
-        this.finish(2, undefined, `unsupported system call ${n}${name} at eip 0x${hex(this.cpu.eip - 2)}`);
-        return -ENOSYS;
-      }
+  /** -ENOSYS with a one-line warning (once per call number), or the end of the run with --strict. */
+  private unknownSyscall(n: number): number {
+    const name = syscallName(n);
+    const what = `system call ${n}${name ? ` (${name})` : ''} at eip 0x${hex(this.cpu.eip - 2)}`;
+    if (this.options.strict) {
+      this.finish(2, undefined, `unsupported ${what} (--strict)`);
+      return -ENOSYS;
     }
-  }
-
-  private read(fd: number, buf: number, count: number): number {
-    if (fd !== 0 || this.closed.has(0)) return -EBADF;
-    const data = this.stdin(Math.min(count, 1 << 16));
-    if (!this.space.write(buf, data)) return -EFAULT;
-    return data.length;
-  }
-
-  private write(fd: number, buf: number, count: number): number {
-    if ((fd !== 1 && fd !== 2) || this.closed.has(fd)) return -EBADF;
-    const bytes = this.space.read(buf, count);
-    if (!bytes) return -EFAULT;
-    (fd === 1 ? this.stdout : this.stderr)(bytes);
-    return count;
-  }
-
-  private writev(fd: number, iov: number, count: number): number {
-    let total = 0;
-    for (let i = 0; i < count; i++) {
-      const entry = this.space.read(iov + i * 8, 8);
-      if (!entry) return -EFAULT;
-      const v = new DataView(entry.buffer);
-      const n = this.write(fd, v.getUint32(0, true), v.getUint32(4, true));
-      if (n < 0) return n;
-      total += n;
+    if (!this.warned.has(n)) {
+      this.warned.add(n);
+      this.warn(`unsupported ${what}: answered -ENOSYS`);
     }
-    return total;
+    return -ENOSYS;
   }
 
-  private time(n: number, out: number): number {
-    const { seconds, microseconds } = this.clock();
-    if (n === 13) {
-      if (out && !this.space.write(out, u32s([seconds]))) return -EFAULT;
-      return seconds;
+  // ------------------------------------------------------------ the Kernel interface (syscalls.ts)
+
+  get programPath(): string {
+    return this.options.path;
+  }
+
+  get physicalMemoryBytes(): number {
+    return this.mem.ram.length;
+  }
+
+  read(address: number, length: number): Uint8Array | null {
+    return this.space.read(address >>> 0, length);
+  }
+
+  write(address: number, bytes: Uint8Array): boolean {
+    return this.space.write(address >>> 0, bytes);
+  }
+
+  readString(address: number): string | null {
+    const bytes: number[] = [];
+    for (let at = address >>> 0; bytes.length < 4096; at++) {
+      const host = this.space.hostOffset(at);
+      if (host < 0) return null;
+      const b = this.mem.ram[host]!;
+      if (b === 0) return new TextDecoder().decode(new Uint8Array(bytes));
+      bytes.push(b);
     }
-    if (out && !this.space.write(out, u32s([seconds, microseconds]))) return -EFAULT;
-    return 0;
+    return null;
   }
 
-  /** The time the program sees: virtual (from the instruction count) unless hostTime. */
-  private clock(): { seconds: number; microseconds: number } {
+  clockNs(clock: 'realtime' | 'monotonic'): bigint {
     if (this.options.hostTime) {
-      const ms = Date.now();
-      return { seconds: Math.floor(ms / 1000), microseconds: (ms % 1000) * 1000 };
+      return clock === 'realtime' ? BigInt(Date.now()) * 1_000_000n : process.hrtime.bigint() - this.hostStart;
     }
-    const elapsedNs = this.cpu.instructionCount * CYCLE_NS;
-    return { seconds: REPRODUCIBLE_EPOCH + Math.floor(elapsedNs / 1e9), microseconds: Math.floor(elapsedNs / 1000) % 1e6 };
+    const elapsed = BigInt(this.cpu.instructionCount) * BigInt(CYCLE_NS);
+    return clock === 'realtime' ? BigInt(REPRODUCIBLE_EPOCH) * 1_000_000_000n + elapsed : elapsed;
   }
 
-  private brk(wanted: number): number {
+  randomBytes(count: number): Uint8Array {
+    const out = new Uint8Array(count);
+    for (let i = 0; i < count; i++) out[i] = this.random.nextBelow(256);
+    return out;
+  }
+
+  exit(status: number): void {
+    this.finish(status & 0xff);
+  }
+
+  killedBy(signal: number): void {
+    const names: Record<number, string> = { 6: 'aborted (SIGABRT)', 9: 'killed (SIGKILL)', 15: 'terminated (SIGTERM)' };
+    this.finish(128 + signal, signal, `${names[signal] ?? `killed by signal ${signal}`} at eip 0x${hex(this.cpu.eip - 2)}`);
+  }
+
+  signalAction(signal: number, handler: number, flags: number): [number, number] {
+    const old = this.signalHandlers.get(signal) ?? [0, 0];
+    if (handler !== -1) this.signalHandlers.set(signal, [handler >>> 0, flags]);
+    return old;
+  }
+
+  brk(wanted: number): number {
     if (wanted === 0 || wanted < this.brkStart) return this.brkEnd;
     if (wanted >= this.mmapTop - STACK_MAX) return this.brkEnd;
     const oldTop = (this.brkEnd + 4095) & ~4095, newTop = (wanted + 4095) & ~4095;
@@ -387,11 +384,17 @@ export class LinuxProcess {
     return wanted;
   }
 
-  private mmap(addr: number, length: number, _prot: number, flags: number, fd: number): number {
-    const MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20;
-    if (!(flags & MAP_ANONYMOUS) || (fd !== -1 && fd !== 0)) {
-      this.finish(2, undefined, `unsupported system call mmap2 of a file (only anonymous mappings) at eip 0x${hex(this.cpu.eip - 2)}`);
-      return -EBADF;
+  mmap(addr: number, length: number, _prot: number, flags: number, fd: number, pageOffset: number): number {
+    const MAP_SHARED = 0x01, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20;
+    let contents: Uint8Array | null = null;
+    if (!(flags & MAP_ANONYMOUS)) {
+      // A file mapped privately is a copy of its bytes; shared writable mappings are not offered.
+      if (flags & MAP_SHARED && _prot & 2) return -ENODEV;
+      const file = this.files.hostFile(fd);
+      if (typeof file === 'number') return file === -EINVAL ? -ENODEV : file;
+      const data = this.files.pread(fd, length, pageOffset * 4096);
+      if (typeof data === 'number') return data;
+      contents = data;
     }
     if (length === 0) return -EINVAL;
     const size = (length + 4095) & ~4095;
@@ -414,27 +417,39 @@ export class LinuxProcess {
       if (e instanceof MemvisorError) return -ENOMEM;
       throw e;
     }
+    if (contents) this.space.write(start, contents);
     this.cpu.flushTlb();
     return start | 0;
   }
 
-  private munmap(addr: number, length: number): number {
+  munmap(addr: number, length: number): number {
     if (addr & 0xfff) return -EINVAL;
     for (let page = addr; page < addr + length; page += 4096) this.space.unmap(page);
     this.cpu.flushTlb();
     return 0;
   }
 
-  private uname(out: number): number {
-    const fields = ['Linux', 'memvisor', '6.1.0', '#1 memvisor exec', 'i686', '(none)'];
-    const bytes = new Uint8Array(65 * 6);
-    const encoder = new TextEncoder();
-    fields.forEach((f, i) => bytes.set(encoder.encode(f), i * 65));
-    return this.space.write(out, bytes) ? 0 : -EFAULT;
+  /** mremap: shrink in place, or move to a new mapping with the same bytes (MREMAP_MAYMOVE). */
+  mremap(addr: number, oldLength: number, newLength: number, flags: number): number {
+    const MREMAP_MAYMOVE = 1;
+    if (addr & 0xfff || newLength === 0) return -EINVAL;
+    const oldSize = (oldLength + 4095) & ~4095, newSize = (newLength + 4095) & ~4095;
+    if (newSize <= oldSize) {
+      this.munmap(addr + newSize, oldSize - newSize);
+      return addr | 0;
+    }
+    if (!(flags & MREMAP_MAYMOVE)) return -ENOMEM;
+    const bytes = this.space.read(addr, oldSize);
+    if (!bytes) return -EFAULT;
+    const start = this.mmap(0, newSize, 3, 0x22, -1, 0);
+    if (start < 0 && start >= -4095) return start; // -errno; addresses from 2 GiB up are negative too
+    this.space.write(start >>> 0, bytes);
+    this.munmap(addr, oldSize);
+    return start;
   }
 
   /** set_thread_area: installs a TLS descriptor in GDT entries 6..8. */
-  private setThreadArea(info: number): number {
+  setThreadArea(info: number): number {
     const raw = this.space.read(info, 16);
     if (!raw) return -EFAULT;
     const v = new DataView(raw.buffer);
@@ -455,13 +470,6 @@ export class LinuxProcess {
     dv.setInt32(gdt + entry * 8 + 4, high, true);
     return 0;
   }
-}
-
-function u32s(values: number[]): Uint8Array {
-  const out = new Uint8Array(values.length * 4);
-  const v = new DataView(out.buffer);
-  values.forEach((x, i) => v.setUint32(i * 4, x >>> 0, true));
-  return out;
 }
 
 function hex(v: number): string {

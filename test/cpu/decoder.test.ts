@@ -120,7 +120,7 @@ test('decoder: the CPU agrees with iced-x86 on validity, length and effective ad
   }
   t.diagnostic(`${counts.cases} random streams (seed ${SEED}): ${codes.size} distinct instruction codes executed; ` +
     `${counts.lengths} lengths and ${counts.addresses} effective addresses compared; ${counts.undefinedAgreed} invalid encodings ` +
-    `raised #UD; ${counts.unsupportedFeature} instructions of unsupported features (x87, SSE, …); ${counts.otherExceptions} faulted; ` +
+    `raised #UD; ${counts.unsupportedFeature} instructions of unsupported features (SSE, …); ${counts.otherExceptions} faulted; ` +
     `${counts.transfers} control transfers`);
   assert.deepEqual(problems, []);
   assert.ok(counts.lengths > CASES / 4, 'a good share of streams compared lengths');

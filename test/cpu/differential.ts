@@ -23,6 +23,8 @@ export const SCRATCH_BYTES = 256;
 const STACK_OFFSET = 224;
 const BASE_OFFSET = 64;
 export const DUMP_BYTES = 36 + SCRATCH_BYTES;
+/** With x87 cases, each dump ends with the FNSAVE image (108 bytes) taken after the instruction. */
+export const FPU_SAVE_BYTES = 108;
 
 export interface CaseState {
   regs: number[];
@@ -30,6 +32,8 @@ export interface CaseState {
   relative: boolean[];
   flags: number;
   mem: Uint8Array;
+  /** x87 cases: the FNSAVE image FRSTOR loads before the instruction. */
+  fpu?: Uint8Array;
 }
 
 /** Builds one case: picks operands, pins the registers they need, returns the text. */
@@ -447,8 +451,9 @@ export function generateCases(forms: Form[], perForm: number, seed: number): Gen
   return cases;
 }
 
-/** The assembly source of a program running `cases` and dumping each result. */
-export function programSource(cases: GeneratedCase[]): string {
+/** The assembly source of a program running `cases` and dumping each result (with `x87`, the FNSAVE image too). */
+export function programSource(cases: GeneratedCase[], x87 = false): string {
+  const dumpBytes = DUMP_BYTES + (x87 ? FPU_SAVE_BYTES : 0);
   const lines: string[] = [];
   lines.push(`
 .text
@@ -459,7 +464,7 @@ _start:
   cases.forEach((c, i) => {
     lines.push(`case_${i}:
   mov $rec_${i}, %eax
-  call load_state
+  call load_state${x87 ? `\n  frstor fpu_${i}` : ''}
   mov rec_${i}+260, %eax
   mov rec_${i}+276, %esp
 insn_${i}:
@@ -499,7 +504,7 @@ save_state:
   mov %esi, dump+24
   mov %edi, dump+28
   pushfl
-  popl dump+32
+  popl dump+32${x87 ? `\n  fnsave dump+${DUMP_BYTES}` : ''}
   mov $scratch, %esi
   mov $dump+36, %edi
   mov $${SCRATCH_BYTES / 4}, %ecx
@@ -508,14 +513,14 @@ save_state:
   mov $4, %eax
   mov $1, %ebx
   mov $dump, %ecx
-  mov $${DUMP_BYTES}, %edx
+  mov $${dumpBytes}, %edx
   int $0x80
   ret
 
 .data
 .balign 64
 scratch: .space ${SCRATCH_BYTES}
-dump: .space ${DUMP_BYTES}
+dump: .space ${dumpBytes}
 real_esp: .long 0
 `);
   cases.forEach((c, i) => {
@@ -523,15 +528,15 @@ real_esp: .long 0
     const regs = st.regs.map((v, r) => (st.relative[r] ? `scratch+(${v})` : `${v | 0}`));
     lines.push(`rec_${i}:
   .byte ${Array.from(st.mem).join(',')}
-  .long ${st.flags}, ${regs.join(', ')}`);
+  .long ${st.flags}, ${regs.join(', ')}${st.fpu ? `\nfpu_${i}:\n  .byte ${Array.from(st.fpu).join(',')}` : ''}`);
   });
   return lines.join('\n');
 }
 
 /** Writes the program's source; returns its path. */
-export function writeProgram(dir: string, name: string, cases: GeneratedCase[]): string {
+export function writeProgram(dir: string, name: string, cases: GeneratedCase[], x87 = false): string {
   const path = join(dir, `${name}.S`);
-  writeFileSync(path, programSource(cases));
+  writeFileSync(path, programSource(cases, x87));
   return path;
 }
 

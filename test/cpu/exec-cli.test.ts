@@ -50,17 +50,20 @@ test('exec refuses a missing file, a non-ELF, a 64-bit ELF and a dynamically lin
   expectOneLine(memvisor('exec', dyn), 2, /dynamic: (dynamically linked|position-independent executable)/);
 });
 
-test('exec: an unsupported system call is one line naming it, with a non-zero exit', () => {
-  const elf = asmProgram('syscall', '  mov $41, %eax\n  int $0x80\n  mov $1, %eax\n  int $0x80');
-  expectOneLine(memvisor('exec', elf), 2, /unsupported system call 41 at eip 0x[0-9a-f]{8}$/);
+test('exec: an unanswered system call gets -ENOSYS and one warning line; --strict makes it fatal', () => {
+  // fork (2), twice, then exit with the status fork returned: -ENOSYS is 38 (218 as a byte).
+  const elf = asmProgram('syscall', '  mov $2, %eax\n  int $0x80\n  mov $2, %eax\n  int $0x80\n  mov %eax, %ebx\n  mov $1, %eax\n  int $0x80');
+  expectOneLine(memvisor('exec', elf), 218, /warning: unsupported system call 2 \(fork\) at eip 0x[0-9a-f]{8}: answered -ENOSYS$/);
+  expectOneLine(memvisor('exec', '--strict', elf), 2, /unsupported system call 2 \(fork\) at eip 0x[0-9a-f]{8} \(--strict\)$/);
 });
 
 test('exec: an undefined instruction raises #UD in the guest, reported with its address and bytes', () => {
   const elf = asmProgram('ud2', '  nop\n  ud2\n  .byte 0xaa, 0xbb');
   const run = memvisor('exec', elf);
   expectOneLine(run, 132, /illegal instruction at eip 0x[0-9a-f]{8}: bytes 0f 0b aa bb/);
-  const x87 = asmProgram('x87', '  fld1\n  mov $1, %eax\n  int $0x80');
-  expectOneLine(memvisor('exec', x87), 132, /x87 floating point is not emulated\) at eip 0x[0-9a-f]{8}: bytes d9 e8/);
+  // An x87 exception the program unmasks (zero divide) is raised at the next x87 instruction: SIGFPE.
+  const x87 = asmProgram('x87', '  push $0x037b\n  fldcw (%esp)\n  fld1\n  fldz\n  fdivrp\n  fld1\n  mov $1, %eax\n  int $0x80');
+  expectOneLine(memvisor('exec', x87), 136, /floating point exception \(x87\) at eip 0x[0-9a-f]{8}$/);
 });
 
 test('exec: a wild write is a segmentation fault naming the address; a divide by zero is SIGFPE', () => {

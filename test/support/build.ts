@@ -55,8 +55,16 @@ export interface RunResult {
 /** Runs a static i386 Linux ELF: a function so either runner can be plugged in. */
 export type Runner = (elfPath: string, args?: string[]) => RunResult;
 
-export function qemuUserRunner(elfPath: string, args: string[] = []): RunResult {
-  const run = spawnSync('qemu-i386', [elfPath, ...args], { maxBuffer: 256 * 1024 * 1024 });
+/** What a process starts with besides its arguments; by default an empty stdin, the host's working directory and an empty environment. */
+export interface ProcessSetup {
+  stdin?: Uint8Array;
+  cwd?: string;
+  env?: string[];
+}
+
+export function qemuUserRunner(elfPath: string, args: string[] = [], setup: ProcessSetup = {}): RunResult {
+  const env = Object.fromEntries((setup.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  const run = spawnSync('qemu-i386', [elfPath, ...args], { maxBuffer: 256 * 1024 * 1024, input: setup.stdin ?? new Uint8Array(0), cwd: setup.cwd, env });
   if (run.error && (run.error as NodeJS.ErrnoException).code === 'ENOENT') {
     throw new Error('qemu-i386 is not installed: apt-get install qemu-user');
   }
@@ -67,8 +75,13 @@ export function qemuUserRunner(elfPath: string, args: string[] = []): RunResult 
  * memvisor exec, in-process: same contract as qemuUserRunner (a fault becomes status 128+signal).
  * `blockThreshold` picks the CPU tier: 0 = interpreter only, 1 = every block compiled at first sight.
  */
-export function memvisorRunner(elfPath: string, args: string[] = [], maxInstructions = 2e9, blockThreshold?: number): RunResult {
-  const result = runCaptured(readElfFile(elfPath), { args: [elfPath, ...args], maxInstructions, blockThreshold });
+export function memvisorRunner(elfPath: string, args: string[] = [], maxInstructions = 2e9, blockThreshold?: number,
+  setup: ProcessSetup & { mirror?: boolean; strict?: boolean } = {}): RunResult {
+  const input = setup.stdin ?? new Uint8Array(0);
+  let at = 0;
+  const stdin = (max: number) => input.subarray(at, (at = Math.min(input.length, at + max)));
+  const result = runCaptured(readElfFile(elfPath), { args: [elfPath, ...args], maxInstructions, blockThreshold, stdin, cwd: setup.cwd,
+    env: setup.env ?? [], mirror: setup.mirror, strict: setup.strict });
   let stderr = result.stderr.toString('latin1');
   if (result.message) stderr += `memvisor exec: ${elfPath}: ${result.message}\n`;
   return { stdout: result.stdout, stderr, status: result.exitCode, signal: null };

@@ -1,6 +1,6 @@
 /**
  * iced-x86 as the tests' decoder oracle, and which of its instructions memvisor's CPU
- * implements: an instruction of any other CPUID feature (x87, SSE, TSX, …) raises #UD.
+ * implements: an instruction of any other CPUID feature (SSE, TSX, …) raises #UD.
  */
 import iced from 'iced-x86';
 
@@ -12,7 +12,7 @@ const { Code, CpuidFeature } = iced;
 export const SUPPORTED_FEATURES: ReadonlySet<number> = new Set<number>([
   CpuidFeature.INTEL8086, CpuidFeature.INTEL186, CpuidFeature.INTEL286, CpuidFeature.INTEL386, CpuidFeature.INTEL486,
   CpuidFeature.CMOV, CpuidFeature.CPUID, CpuidFeature.CX8, CpuidFeature.MSR, CpuidFeature.TSC, CpuidFeature.PAUSE,
-  CpuidFeature.MULTIBYTENOP, CpuidFeature.RDPMC,
+  CpuidFeature.MULTIBYTENOP, CpuidFeature.RDPMC, CpuidFeature.FPU, CpuidFeature.FPU287, CpuidFeature.FPU387,
 ]);
 
 /** Whether the CPU implements a decoded instruction (iced rejected nothing, and every feature it needs is supported). */

@@ -8,6 +8,7 @@ import { builtFile } from '../../paths.js';
 import { benchMips, formatMipsReport } from '../../bench/mips.js';
 import { benchBoot, formatBootReport } from '../../bench/boot.js';
 import { benchSbt, formatSbtReport } from '../../bench/sbt.js';
+import { benchApps, formatAppsReport } from '../../bench/apps.js';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
@@ -70,6 +71,16 @@ export function register(program: Command): void {
     .action(() => {
       const report = benchSbt(builtFile('user'), builtFile('corpus'), (line) => process.stderr.write(`${line}\n`));
       process.stdout.write(`${formatSbtReport(report)}\n`);
+    });
+  bench
+    .command('apps')
+    .description('real programs: busybox applets (Debian busybox-static, i386) on generated inputs, on memvisor exec and qemu-i386')
+    .option('--runs <n>', 'runs per engine; wall times are medians (instruction counts are exact)', '1')
+    .option('--busybox <file>', 'the i386 busybox to run (default: build/apps/busybox)')
+    .action((options: { runs: string; busybox?: string }) => {
+      const runs = wholeNumber('--runs', options.runs, 1, 20);
+      const results = benchApps({ busybox: options.busybox, runs, log: (line) => process.stderr.write(`${line}\n`) });
+      process.stdout.write(`${formatAppsReport(results)}\n`);
     });
   bench
     .command('usertests')

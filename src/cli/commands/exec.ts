@@ -3,6 +3,7 @@
  * CPU, like qemu-i386. The program's exit status becomes ours; a guest fault is one
  * line on stderr and the status a shell shows for that signal (128 + n).
  */
+import { isatty } from 'node:tty';
 import type { Command } from 'commander';
 import { wholeNumber } from '../parse.js';
 import { readElfFile } from '../../elf/index.js';
@@ -19,16 +20,18 @@ export function register(program: Command): void {
     .option('--stats', 'print instructions executed and MIPS on stderr at exit')
     .option('--mirror', 'for a program made by memvisor translate: map its mirror, and at exit compare native and mirror memory')
     .option('--interpreter', 'run on the interpreter alone (no compiled blocks): slower, for comparison')
+    .option('--strict', 'an unanswered system call ends the run (exit status 2) instead of answering -ENOSYS with a warning')
     .option('--host-time', 'time and gettimeofday read the host clock (default: virtual time from 2026-01-01, 10 ns per instruction, the same in every run)')
     .passThroughOptions()
     .allowExcessArguments(false)
-    .action((path: string, args: string[], options: { memory: string; maxInstructions?: string; stats?: boolean; mirror?: boolean; interpreter?: boolean; hostTime?: boolean }) => {
+    .action((path: string, args: string[], options: { memory: string; maxInstructions?: string; stats?: boolean; mirror?: boolean; interpreter?: boolean; hostTime?: boolean; strict?: boolean }) => {
       const memoryMiB = wholeNumber('--memory', options.memory, 1, 3072);
       const maxInstructions = options.maxInstructions === undefined ? undefined : wholeNumber('--max-instructions', options.maxInstructions, 1, Number.MAX_SAFE_INTEGER);
       const elf = readElfFile(path);
       const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`);
       const proc = new LinuxProcess(elf, { path, args: [path, ...args], env, memoryBytes: memoryMiB << 20, maxInstructions, mirror: options.mirror,
-        blockThreshold: options.interpreter ? 0 : undefined, hostTime: options.hostTime });
+        blockThreshold: options.interpreter ? 0 : undefined, hostTime: options.hostTime, strict: options.strict,
+        terminals: [isatty(0), isatty(1), isatty(2)] });
       const result = proc.run();
       if (result.message) process.stderr.write(`memvisor exec: ${path}: ${result.message}\n`);
       if (result.mirror) {
