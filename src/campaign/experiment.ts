@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { MemvisorError } from '../errors.js';
+import { INPUT, readInputText } from '../input-file.js';
 import { parseInjectionSpec, type Outcome } from '../faults/index.js';
 import { REPRODUCIBLE_EPOCH } from '../virtual-time.js';
 import type { SessionResult } from '../machine/session.js';
@@ -117,13 +118,13 @@ export function differenceFromGolden(golden: Pick<GoldenRun, 'output' | 'startup
 
 /** Reads a golden file written by a campaign (for `run --golden`). */
 export function readGolden(path: string): GoldenRun {
+  const text = readInputText(path, INPUT.goldenRun, `--golden ${path}`);
   try {
-    const g = JSON.parse(readFileSync(path, 'utf8')) as GoldenRun;
-    if (typeof g.output !== 'string' || typeof g.startup !== 'string' || typeof g.files !== 'string') throw new Error('shape');
+    const g = JSON.parse(text) as GoldenRun;
+    if (typeof g !== 'object' || g === null || typeof g.output !== 'string' || typeof g.startup !== 'string' || typeof g.files !== 'string') throw new Error('shape');
     return g;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new MemvisorError(`--golden ${path}: ${code ? `cannot read (${code})` : 'not a campaign golden-run file'}`);
+  } catch {
+    throw new MemvisorError(`--golden ${path}: not a campaign golden-run file`);
   }
 }
 

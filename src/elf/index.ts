@@ -3,8 +3,8 @@
  * user-mode runner (`memvisor exec`), the binary translator and the tests.
  * It validates as it reads: every problem is a MemvisorError naming the file.
  */
-import { readFileSync } from 'node:fs';
 import { MemvisorError } from '../errors.js';
+import { INPUT, readInputFile } from '../input-file.js';
 
 export {
   MEMV6_NOTE_NAME, MEMV6_NOTE_TRANSLATED, readTranslationNote, translationNoteDescription, type TranslationNote,
@@ -106,15 +106,9 @@ export interface ElfFile {
   notes: ElfNote[];
 }
 
-/** Reads and parses an ELF file; a missing or unreadable file is a MemvisorError. */
+/** Reads and parses an ELF file; a missing, unreadable or oversized file is a MemvisorError. */
 export function readElfFile(path: string): ElfFile {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    throw new MemvisorError(`${path}: cannot read file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  return parseElf(bytes, path);
+  return parseElf(readInputFile(path, INPUT.program), path);
 }
 
 /** Parses an ELF32 little-endian i386 image held in memory. */

@@ -3,8 +3,8 @@
  * disk images (`--hda`, `--hdb`). With a kernel, the kernel is loaded as QEMU's -kernel
  * does; with only --hda, its boot sector is loaded at 0x7C00 and run in real mode.
  */
-import { readFileSync } from 'node:fs';
 import { MemvisorError } from '../errors.js';
+import { INPUT, readInputFile } from '../input-file.js';
 import { DiskImage, SECTOR } from './disk.js';
 import { loadMultiboot } from './multiboot.js';
 import { PC } from './pc.js';
@@ -24,18 +24,10 @@ export interface BootConfig {
 
 export const MIN_MEMORY_MIB = 2;
 
-function readKernel(path: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (e) {
-    throw new MemvisorError(`--kernel ${path}: cannot read the kernel (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-}
-
 export function bootMachine(config: BootConfig): PC {
   if (!config.kernel && !config.hda) throw new MemvisorError('nothing to boot: give --kernel FILE, or --hda FILE with a boot sector');
   if (config.memoryMiB < MIN_MEMORY_MIB) throw new MemvisorError(`--mem ${config.memoryMiB}: at least ${MIN_MEMORY_MIB} MiB`);
-  const kernel = config.kernel ? readKernel(config.kernel) : null;
+  const kernel = config.kernel ? readInputFile(config.kernel, INPUT.kernel, `--kernel ${config.kernel}`) : null;
   const hda = config.hda ? DiskImage.open(config.hda, '--hda', config.hdaWritable) : null;
   const hdb = config.hdb ? DiskImage.open(config.hdb, '--hdb', config.hdbWritable) : null;
   const pc = new PC({ memoryMiB: config.memoryMiB, hda, hdb, rtcStart: config.rtcStart, debugExit: config.debugExit, spareMiB: config.spareMiB });

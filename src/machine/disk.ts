@@ -3,8 +3,9 @@
  * memory (a copy-on-write overlay), so a run never changes its inputs. `writable` writes
  * each sector through to the file; commit() writes the overlay back on request.
  */
-import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { MemvisorError } from '../errors.js';
+import { INPUT, readInputFile } from '../input-file.js';
 
 export const SECTOR = 512;
 
@@ -18,25 +19,11 @@ export class DiskImage {
   }
 
   static open(path: string, flag: string, writable = false): DiskImage {
-    let size: number;
-    try {
-      const st = statSync(path);
-      if (!st.isFile()) throw new MemvisorError(`${flag} ${path}: not a regular file`);
-      size = st.size;
-    } catch (e) {
-      if (e instanceof MemvisorError) throw e;
-      throw new MemvisorError(`${flag} ${path}: cannot read the disk image (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    const data = readInputFile(path, INPUT.diskImage, `${flag} ${path}`);
+    if (data.length === 0 || data.length % SECTOR !== 0) {
+      throw new MemvisorError(`${flag} ${path}: a disk image must be a non-empty multiple of 512 bytes, this one is ${data.length} bytes`);
     }
-    if (size === 0 || size % SECTOR !== 0) {
-      throw new MemvisorError(`${flag} ${path}: a disk image must be a non-empty multiple of 512 bytes, this one is ${size} bytes`);
-    }
-    let data: Uint8Array;
-    try {
-      data = new Uint8Array(readFileSync(path));
-    } catch (e) {
-      throw new MemvisorError(`${flag} ${path}: cannot read the disk image (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    const disk = new DiskImage(path, data, writable);
+    const disk = new DiskImage(path, new Uint8Array(data.buffer, data.byteOffset, data.length), writable);
     if (writable) {
       try {
         disk.fd = openSync(path, 'r+');

@@ -15,11 +15,12 @@
  * console), the blobs (memory, P2M, page flags, disk images; each raw deflate), the hash.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { PAGE_HOOK, PAGE_WRITE_HOOK } from '../cpu/memory.js';
 import { CPU_STATE_VERSION, type CpuSnapshot } from '../cpu/index.js';
 import { MemvisorError } from '../errors.js';
+import { INPUT, readInputFile } from '../input-file.js';
 import { VERSION } from '../paths.js';
 import type { DeviceState, SnapshotPart } from './device.js';
 import { DiskImage } from './disk.js';
@@ -132,13 +133,7 @@ export class SnapshotFile {
   private constructor(readonly path: string, private readonly header: Header, private readonly blobs: Buffer[]) {}
 
   static read(path: string): SnapshotFile {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(path);
-    } catch (e) {
-      throw new MemvisorError(`--restore ${path}: cannot read the snapshot (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    return SnapshotFile.decode(bytes, path);
+    return SnapshotFile.decode(readInputFile(path, INPUT.snapshot, `--restore ${path}`), path);
   }
 
   static decode(bytes: Buffer, path: string): SnapshotFile {

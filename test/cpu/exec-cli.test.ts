@@ -32,7 +32,7 @@ function expectOneLine(run: ReturnType<typeof memvisor>, status: number, pattern
 }
 
 test('exec refuses a missing file, a non-ELF, a 64-bit ELF and a dynamically linked ELF in one line', () => {
-  expectOneLine(memvisor('exec', join(dir, 'nope')), 2, /nope: cannot read file \(ENOENT\)$/);
+  expectOneLine(memvisor('exec', join(dir, 'nope')), 2, /nope: cannot read the program \(ENOENT\)$/);
   const text = join(dir, 'text.elf');
   writeFileSync(text, 'just some text, not a program\n');
   expectOneLine(memvisor('exec', text), 2, /text\.elf: not an ELF file$/);

@@ -49,7 +49,7 @@ test('cli: refusals are one line, exit 2, and write no output', (t) => {
     ['enter', asmProgram('uses-enter', '  enter $8, $0\n  leave'), /uses-enter: 0x[0-9a-f]+: c8 08 00 00: enter \$8,\$0: enter/],
     ['16-bit address store', asmProgram('addr16', '  addr16 movl %eax, (%bx)'), /addr16: 0x[0-9a-f]+: 67 89 07: .*16-bit addressing store/],
     ['no relocations', withoutRelocations(asmProgram('no-relocs', '  movl $1, %eax')), /no-relocs-stripped: no relocations for the code: relink with --emit-relocs \(-q\)/],
-    ['missing file', join(scratchDir, 'does-not-exist'), /does-not-exist: cannot read file \(ENOENT\)/],
+    ['missing file', join(scratchDir, 'does-not-exist'), /does-not-exist: cannot read the program \(ENOENT\)/],
   ];
   const rows: string[] = [];
   for (const [what, input, expected] of cases) {

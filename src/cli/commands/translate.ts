@@ -5,8 +5,8 @@
  */
 import { writeFileSync, renameSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { MemvisorError } from '../../errors.js';
+import { INPUT, readInputFile } from '../../input-file.js';
 import { MIRROR_OFFSET } from '../../layout.js';
 import { translateElf, type TranslationReport } from '../../sbt/index.js';
 
@@ -42,13 +42,7 @@ export function register(program: Command): void {
     .option('--check-at-exit', 'with --linux-stub: compare native and mirror at exit, print the result on stderr')
     .action((input: string, options: { output: string; offset: string; report?: boolean; verify?: boolean; linuxStub?: boolean; checkAtExit?: boolean }) => {
       if (options.checkAtExit && !options.linuxStub) throw new MemvisorError('--check-at-exit needs --linux-stub');
-      let bytes: Uint8Array;
-      try {
-        bytes = readFileSync(input);
-      } catch (error) {
-        throw new MemvisorError(`${input}: cannot read file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-      }
-      const { output, report } = translateElf(bytes, {
+      const { output, report } = translateElf(readInputFile(input, INPUT.program), {
         path: input, offset: parseOffset(options.offset), verify: options.verify, linuxStub: options.linuxStub, checkAtExit: options.checkAtExit,
       });
       const temporary = `${options.output}.partial-${process.pid}`;
