@@ -3,6 +3,7 @@
  * disk images (`--hda`, `--hdb`). With a kernel, the kernel is loaded as QEMU's -kernel
  * does; with only --hda, its boot sector is loaded at 0x7C00 and run in real mode.
  */
+import { MAX_HOST_BYTES, MiB } from '../cpu/index.js';
 import { MemvisorError } from '../errors.js';
 import { INPUT, readInputFile } from '../input-file.js';
 import { DiskImage, SECTOR } from './disk.js';
@@ -23,10 +24,24 @@ export interface BootConfig {
 }
 
 export const MIN_MEMORY_MIB = 2;
+/** Guest memory and what the monitor reserves beside it share the host memory a machine may have. */
+export const MAX_HOST_MEMORY_MIB = MAX_HOST_BYTES / MiB;
+
+/** Why a machine of this size cannot be built, or null: one line naming the sizes. */
+export function machineMemoryProblem(memoryMiB: number, reservedMiB: number): string | null {
+  if (!Number.isInteger(memoryMiB) || memoryMiB < MIN_MEMORY_MIB) return `--mem ${memoryMiB}: at least ${MIN_MEMORY_MIB} MiB`;
+  if (!Number.isInteger(reservedMiB) || reservedMiB < 0) return `reserved memory ${reservedMiB}: expected a whole number of MiB`;
+  if (memoryMiB + reservedMiB > MAX_HOST_MEMORY_MIB) {
+    return `--mem ${memoryMiB}: ${memoryMiB} MiB of guest memory and ${reservedMiB} MiB the monitor reserves beside it ` +
+      `(--spare, and a copy of guest memory with --mirror hardware) make ${memoryMiB + reservedMiB} MiB; a machine may have at most ${MAX_HOST_MEMORY_MIB} MiB`;
+  }
+  return null;
+}
 
 export function bootMachine(config: BootConfig): PC {
   if (!config.kernel && !config.hda) throw new MemvisorError('nothing to boot: give --kernel FILE, or --hda FILE with a boot sector');
-  if (config.memoryMiB < MIN_MEMORY_MIB) throw new MemvisorError(`--mem ${config.memoryMiB}: at least ${MIN_MEMORY_MIB} MiB`);
+  const memory = machineMemoryProblem(config.memoryMiB, config.spareMiB ?? 0);
+  if (memory) throw new MemvisorError(memory);
   const kernel = config.kernel ? readInputFile(config.kernel, INPUT.kernel, `--kernel ${config.kernel}`) : null;
   const hda = config.hda ? DiskImage.open(config.hda, '--hda', config.hdaWritable) : null;
   const hdb = config.hdb ? DiskImage.open(config.hdb, '--hdb', config.hdbWritable) : null;

@@ -9,7 +9,7 @@
  * at the same virtual times therefore give the same run, instruction for instruction.
  */
 import type { AccessSize, InterruptSource, IoSpace, MmioDevice, MsrHandler } from '../cpu/bus.js';
-import { CPU, PhysicalMemory } from '../cpu/index.js';
+import { CPU, MiB, PhysicalMemory } from '../cpu/index.js';
 import { IF } from '../cpu/flags.js';
 import { IoApic, IOAPIC_BASE, LAPIC_BASE, LocalApic } from './apic.js';
 import { CgaText } from './cga.js';
@@ -122,7 +122,7 @@ export class PC implements Clock {
   private imcr = 0;
 
   constructor(readonly options: PcOptions) {
-    this.mem = new PhysicalMemory(options.memoryMiB << 20, (options.memoryMiB + (options.spareMiB ?? 0)) << 20);
+    this.mem = new PhysicalMemory(options.memoryMiB * MiB, (options.memoryMiB + (options.spareMiB ?? 0)) * MiB);
     this.ports = new PortBus(this.exits);
     this.cpu = new CPU(this.mem, this.ports);
     const notify = () => this.cpu.notifyInterrupt();

@@ -23,6 +23,7 @@ import { MemvisorError } from '../errors.js';
 import { INPUT, readInputFile } from '../input-file.js';
 import { VERSION } from '../paths.js';
 import type { DeviceState, SnapshotPart } from './device.js';
+import { machineMemoryProblem } from './boot.js';
 import { DiskImage } from './disk.js';
 import { PC, type ExitCounts } from './pc.js';
 
@@ -238,8 +239,7 @@ export class SnapshotFile {
 function checkHeader(h: Header): string | null {
   const m = h.machine;
   if (typeof m !== 'object' || m === null) return 'no machine configuration';
-  if (!Number.isInteger(m.memoryMiB) || m.memoryMiB < 2 || m.memoryMiB > 3072) return `memory size ${String(m.memoryMiB)}`;
-  if (!Number.isInteger(m.spareMiB) || m.spareMiB < 0 || m.memoryMiB + m.spareMiB > 4096) return `spare memory ${String(m.spareMiB)}`;
+  if (machineMemoryProblem(m.memoryMiB, m.spareMiB) !== null) return `memory size ${String(m.memoryMiB)} MiB with ${String(m.spareMiB)} MiB reserved`;
   if (typeof m.rtcStart !== 'number') return 'no RTC date';
   if (typeof h.parts !== 'object' || h.parts === null) return 'no parts';
   for (const [name, section] of Object.entries(h.parts)) {

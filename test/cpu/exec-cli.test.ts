@@ -50,6 +50,14 @@ test('exec refuses a missing file, a non-ELF, a 64-bit ELF and a dynamically lin
   expectOneLine(memvisor('exec', dyn), 2, /dynamic: (dynamically linked|position-independent executable)/);
 });
 
+test('exec: --memory up to 2048 MiB runs; beyond is one line (it once crashed from 2048 up: MiB << 20 overflows)', () => {
+  const mips = join(repoRoot, 'build', 'guest', 'bench', 'mips');
+  const run = memvisor('exec', '--memory', '2048', mips, '1');
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /checksum [0-9a-f]{8}/);
+  expectOneLine(memvisor('exec', '--memory', '3072', mips, '1'), 2, /--memory 3072: expected a whole number from 1 to 2048$/);
+});
+
 test('exec: an unsupported system call is one line naming it, with a non-zero exit', () => {
   const elf = asmProgram('syscall', '  mov $41, %eax\n  int $0x80\n  mov $1, %eax\n  int $0x80');
   expectOneLine(memvisor('exec', elf), 2, /unsupported system call 41 at eip 0x[0-9a-f]{8}$/);

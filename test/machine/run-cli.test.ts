@@ -51,12 +51,22 @@ test('run: bad input is one clear line and exit 2', () => {
     [['--kernel', guestKernel, '--mirror', 'sideways'], /--mirror sideways: expected off, guest, system or hardware/],
     [['--restore', join(dir, 'odd.img')], /--restore .*odd\.img: not a memvisor snapshot/],
     [['--bogus-flag'], /unknown option '--bogus-flag'/],
+    // Memory sizes in range once crashed with a stack trace (MiB << 20 overflows 32 bits).
+    [['--mem', '3072'], /--mem 3072: expected a whole number from 2 to 2048/],
+    [['--mem', '2048', '--mirror', 'off'], /--mem 2048: 2048 MiB of guest memory and 16 MiB the monitor reserves .* make 2064 MiB; a machine may have at most 2048 MiB/],
+    [['--mirror', 'hardware', '--mem', '1100'], /make 2216 MiB; a machine may have at most 2048 MiB/],
+    [['--mem', '2000', '--spare', '1024', '--mirror', 'off'], /make 3024 MiB; a machine may have at most 2048 MiB/],
   ];
   for (const [args, pattern] of cases) {
     const r = memvisor(...args);
     assert.equal(r.status, 2, `memvisor run ${args.join(' ')}: ${r.stderr}`);
     assertOneLine(r.stderr, pattern);
   }
+});
+
+test('run: the largest machine there is room for boots (2032 MiB of guest memory beside the 16 MiB spare pool)', () => {
+  const r = memvisor('--mem', '2032', '--mirror', 'off', '--until', 'init: starting sh', '--timeout', '120');
+  assert.equal(r.status, 0, r.stderr);
 });
 
 test('run: a triple fault or a dead guest stops with a register dump and exit 1', () => {

@@ -7,7 +7,7 @@
 import { writeFileSync, renameSync } from 'node:fs';
 import type { Command } from 'commander';
 import { MemvisorError } from '../../errors.js';
-import type { BootConfig } from '../../machine/boot.js';
+import { MAX_HOST_MEMORY_MIB, MIN_MEMORY_MIB, type BootConfig } from '../../machine/boot.js';
 import { REPRODUCIBLE_EPOCH } from '../../virtual-time.js';
 import type { PC } from '../../machine/pc.js';
 import type { Session, SessionResult } from '../../machine/session.js';
@@ -45,7 +45,7 @@ function bootConfig(options: RunOptions, mirror: string): Omit<BootConfig, 'spar
     hdb: options.hdb ?? (defaultGuest ? builtFile(mirror === 'guest' ? 'fs-mirrored.img' : 'fs.img') : undefined),
     hdaWritable: options.hdaWritable,
     hdbWritable: options.hdbWritable,
-    memoryMiB: wholeNumber('--mem', options.mem, 2, 3072),
+    memoryMiB: wholeNumber('--mem', options.mem, MIN_MEMORY_MIB, MAX_HOST_MEMORY_MIB),
     rtcStart: rtcStart(options),
     debugExit: options.debugExit,
   };
