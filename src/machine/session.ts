@@ -9,6 +9,21 @@ import type { PC, StopReason } from './pc.js';
 import { PromptedInput } from './prompted-input.js';
 import type { ConsoleState } from './snapshot.js';
 
+/**
+ * The console is bytes: the transcript holds each byte the guest sends as one character
+ * (latin1), and the terminal gets the same bytes back, as QEMU's serial console passes them
+ * on. Text a user gives (--until, --prompt, --send) is UTF-8, so it is turned into the
+ * bytes a guest would print or read for it.
+ */
+export function consoleBytesOf(text: string): string {
+  return Buffer.from(text, 'utf8').toString('latin1');
+}
+
+/** A regular expression over the console transcript's bytes, written as UTF-8 text (multiline). */
+export function consoleRegExp(source: string): RegExp {
+  return new RegExp(consoleBytesOf(source), 'm');
+}
+
 /** Virtual cycles per slice: 10 ms of guest time. */
 export const SLICE_CYCLES = 1_000_000;
 

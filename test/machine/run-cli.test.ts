@@ -69,6 +69,18 @@ test('run: the largest machine there is room for boots (2032 MiB of guest memory
   assert.equal(r.status, 0, r.stderr);
 });
 
+test('run: console bytes reach the terminal as the guest sent them (café stays café, 0xFF 0x80 stay raw), as on QEMU', () => {
+  const bytes = [0x63, 0x61, 0x66, 0xc3, 0xa9, 0x20, 0xff, 0x80, 0x0a];
+  const kernel = tinyKernel('bytes', `mov $0x3f8, %dx\nmov $msg, %esi\n1: lodsb\ntest %al, %al\njz 2f\noutb %al, %dx\njmp 1b\n2: cli\nhlt\nmsg: .byte ${bytes.join(', ')}, 0`);
+  const run = spawnSync(process.execPath, [cli, 'run', '--kernel', kernel, '--until', 'café \\xff', '--timeout', '30'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.equal(run.status, 0, run.stderr.toString());
+  assert.deepEqual([...run.stdout], bytes, `stdout: ${run.stdout.toString('hex')}`);
+  // Typed text is UTF-8 too: MemV6's echo sends the same bytes back.
+  const echoed = spawnSync(process.execPath, [cli, 'run', '--mirror', 'off', '--send', 'echo café\\x21\\n', '--until', '^café!', '--timeout', '60'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.equal(echoed.status, 0, echoed.stderr.toString());
+  assert.ok(echoed.stdout.includes(Buffer.from('\ncafé!\n', 'utf8')), echoed.stdout.toString('latin1').slice(-200));
+});
+
 test('run: a triple fault or a dead guest stops with a register dump and exit 1', () => {
   const triple = tinyKernel('triple', 'lidt idtr\nint $3\nidtr: .word 0\n.long 0');
   let r = memvisor('--kernel', triple, '--timeout', '30');

@@ -178,7 +178,7 @@ export function register(program: Command): void {
       const interactive = process.stdin.isTTY === true;
       const session = monitor.session({
         until, send: options.send?.map(unescapeText), prompt, timeoutMs, snapshotAt, snapshotFile: options.snapshot,
-        echo: (text) => process.stdout.write(text), pace: interactive,
+        echo: (text) => process.stdout.write(Buffer.from(text, 'latin1')), pace: interactive,
         maxCycles: limitCycle === undefined ? undefined : limitCycle - pc.now(),
       });
       if (interactive) process.stderr.write('memvisor: guest console on this terminal; Ctrl-A X quits, Ctrl-A H for help\r\n');
