@@ -51,6 +51,8 @@ test('run: bad input is one clear line and exit 2', () => {
     [['--kernel', guestKernel, '--mirror', 'sideways'], /--mirror sideways: expected off, guest, system or hardware/],
     [['--restore', join(dir, 'odd.img')], /--restore .*odd\.img: not a memvisor snapshot/],
     [['--bogus-flag'], /unknown option '--bogus-flag'/],
+    // A command line the multiboot area cannot hold was cut at 1023 bytes without a word.
+    [['--kernel', guestKernel, '--cmdline', 'x'.repeat(1024)], /--cmdline: 1024 bytes; the multiboot command line holds at most 1023/],
     // Memory sizes in range once crashed with a stack trace (MiB << 20 overflows 32 bits).
     [['--mem', '3072'], /--mem 3072: expected a whole number from 2 to 2048/],
     [['--mem', '2048', '--mirror', 'off'], /--mem 2048: 2048 MiB of guest memory and 16 MiB the monitor reserves .* make 2064 MiB; a machine may have at most 2048 MiB/],

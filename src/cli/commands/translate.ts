@@ -7,14 +7,13 @@ import { writeFileSync, renameSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { MemvisorError } from '../../errors.js';
 import { INPUT, readInputFile } from '../../input-file.js';
-import { MIRROR_OFFSET } from '../../layout.js';
+import { MIRROR_OFFSET, mirrorOffsetProblem } from '../../layout.js';
 import { translateElf, type TranslationReport } from '../../sbt/index.js';
 
 function parseOffset(text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0 || value >= 2 ** 32 || value % 4096 !== 0) {
-    throw new MemvisorError(`--offset ${text}: expected a non-zero multiple of 4096 below 2^32 (e.g. 0x40000000)`);
-  }
+  const value = /^(0x[0-9a-f]+|[0-9]+)$/i.test(text.trim()) ? Number(text) : NaN;
+  const problem = mirrorOffsetProblem(value);
+  if (problem) throw new MemvisorError(`--offset ${text}: ${problem} (e.g. 0x40000000)`);
   return value;
 }
 
