@@ -555,6 +555,14 @@ export class CPU {
     else this.mem.write32(phys, v);
   }
 
+  /**
+   * Whether a write to linear `lin` lands nowhere (unassigned physical memory). The page
+   * was just written, so the walk cannot fault and its accessed/dirty bits are set already.
+   */
+  discardsWrites(lin: number): boolean {
+    return this.mem.isUnassigned(this.translate(lin, true, this.cpl === 3));
+  }
+
   /** Translates for writing without writing (read-modify-write instructions probe first). */
   probeWrite(lin: number, size: number): void {
     const user = this.cpl === 3;

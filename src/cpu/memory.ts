@@ -238,6 +238,11 @@ export class PhysicalMemory {
     return undefined;
   }
 
+  /** Whether guest-physical `p` is neither RAM nor a device: reads see all ones, writes land nowhere. */
+  isUnassigned(p: number): boolean {
+    return p >>> 0 >= this.guestSize && this.region(p >>> 0) === undefined;
+  }
+
   /** Whether one device covers guest-physical page `page` (the CPU may cache its translation). */
   isDevicePage(page: number): boolean {
     const start = page * 4096;
