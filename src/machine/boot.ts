@@ -2,19 +2,23 @@
  * Building a machine from what the user names: a multiboot kernel (`--kernel`) and/or
  * disk images (`--hda`, `--hdb`). With a kernel, the kernel is loaded as QEMU's -kernel
  * does; with only --hda, its boot sector is loaded at 0x7C00 and run in real mode.
+ * Each image is a file to read (the command line) or bytes already in memory (a web
+ * page fetches them), named for messages either way.
  */
 import { MAX_HOST_BYTES, MiB } from '../cpu/index.js';
 import { MemvisorError } from '../errors.js';
 import { INPUT, readInputFile } from '../input-file.js';
-import { DiskImage, SECTOR } from './disk.js';
+import { DiskImage, imageName, SECTOR, type ImageSource } from './disk.js';
 import { loadMultiboot } from './multiboot.js';
 import { PC } from './pc.js';
 
+export type { ImageSource } from './disk.js';
+
 export interface BootConfig {
-  kernel?: string;
+  kernel?: ImageSource;
   cmdline?: string;
-  hda?: string;
-  hdb?: string;
+  hda?: ImageSource;
+  hdb?: ImageSource;
   hdaWritable?: boolean;
   hdbWritable?: boolean;
   memoryMiB: number;
@@ -38,21 +42,25 @@ export function machineMemoryProblem(memoryMiB: number, reservedMiB: number): st
   return null;
 }
 
+function readKernel(source: ImageSource): Uint8Array {
+  return typeof source === 'string' ? readInputFile(source, INPUT.kernel, `--kernel ${source}`) : source.bytes;
+}
+
 export function bootMachine(config: BootConfig): PC {
   if (!config.kernel && !config.hda) throw new MemvisorError('nothing to boot: give --kernel FILE, or --hda FILE with a boot sector');
   const memory = machineMemoryProblem(config.memoryMiB, config.spareMiB ?? 0);
   if (memory) throw new MemvisorError(memory);
-  const kernel = config.kernel ? readInputFile(config.kernel, INPUT.kernel, `--kernel ${config.kernel}`) : null;
+  const kernel = config.kernel ? readKernel(config.kernel) : null;
   const hda = config.hda ? DiskImage.open(config.hda, '--hda', config.hdaWritable) : null;
   const hdb = config.hdb ? DiskImage.open(config.hdb, '--hdb', config.hdbWritable) : null;
   const pc = new PC({ memoryMiB: config.memoryMiB, hda, hdb, rtcStart: config.rtcStart, debugExit: config.debugExit, spareMiB: config.spareMiB });
   if (kernel) {
-    const image = loadMultiboot(pc.mem, pc.cpu, kernel, `--kernel ${config.kernel}`, config.cmdline ?? '');
+    const image = loadMultiboot(pc.mem, pc.cpu, kernel, `--kernel ${imageName(config.kernel!)}`, config.cmdline ?? '');
     pc.kernelFrames = [image.start >>> 12, (image.end + 4095) >>> 12];
   } else {
     const sector = hda!.data.subarray(0, SECTOR);
     if (sector[510] !== 0x55 || sector[511] !== 0xaa) {
-      throw new MemvisorError(`--hda ${config.hda}: no boot signature (0x55 0xAA at offset 510), and no --kernel given`);
+      throw new MemvisorError(`--hda ${imageName(config.hda!)}: no boot signature (0x55 0xAA at offset 510), and no --kernel given`);
     }
     pc.mem.ram.set(sector, pc.mem.hostOffset(0x7c00));
     pc.bootSector();

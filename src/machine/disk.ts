@@ -1,13 +1,25 @@
 /**
- * A disk image for the IDE controller. The file is read once; by default writes stay in
- * memory (a copy-on-write overlay), so a run never changes its inputs. `writable` writes
- * each sector through to the file; commit() writes the overlay back on request.
+ * A disk image for the IDE controller. The file is read once (or the bytes given are
+ * copied); by default writes stay in memory (a copy-on-write overlay), so a run never
+ * changes its inputs. `writable` writes each sector through to the file; commit() writes
+ * the overlay back on request.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { MemvisorError } from '../errors.js';
 import { INPUT, readInputFile } from '../input-file.js';
 
 export const SECTOR = 512;
+
+/** An image to boot from: a file, or bytes already in memory named for messages (a web page fetches its images). */
+export type ImageSource = string | { name: string; bytes: Uint8Array };
+
+export const imageName = (source: ImageSource): string => (typeof source === 'string' ? source : source.name);
+
+function checkSize(size: number, flag: string, name: string): void {
+  if (size === 0 || size % SECTOR !== 0) {
+    throw new MemvisorError(`${flag} ${name}: a disk image must be a non-empty multiple of 512 bytes, this one is ${size} bytes`);
+  }
+}
 
 export class DiskImage {
   readonly data: Uint8Array;
@@ -18,11 +30,15 @@ export class DiskImage {
     this.data = data;
   }
 
-  static open(path: string, flag: string, writable = false): DiskImage {
-    const data = readInputFile(path, INPUT.diskImage, `${flag} ${path}`);
-    if (data.length === 0 || data.length % SECTOR !== 0) {
-      throw new MemvisorError(`${flag} ${path}: a disk image must be a non-empty multiple of 512 bytes, this one is ${data.length} bytes`);
+  static open(source: ImageSource, flag: string, writable = false): DiskImage {
+    if (typeof source !== 'string') {
+      if (writable) throw new MemvisorError(`${flag} ${source.name}: an image given as bytes has no file to write through to`);
+      checkSize(source.bytes.length, flag, source.name);
+      return new DiskImage(source.name, source.bytes.slice(), false);
     }
+    const path = source;
+    const data = readInputFile(path, INPUT.diskImage, `${flag} ${path}`);
+    checkSize(data.length, flag, path);
     const disk = new DiskImage(path, new Uint8Array(data.buffer, data.byteOffset, data.length), writable);
     if (writable) {
       try {
