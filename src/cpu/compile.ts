@@ -161,8 +161,7 @@ class BlockWriter {
       'try {',
       ...(this.loops ? ['for (;;) {', ...body, '}'] : body),
       '} catch (e) {',
-      // n < 0: the fault came from an instruction that keeps EIP and the count exact itself (interpretLast).
-      'if (n >= 0) { c.startEip = S[n]; c.batchLeft = left - done - n; }',
+      'c.startEip = S[n]; c.batchLeft = left - done - n;',
       'throw e;',
       '}',
       '};',
@@ -730,22 +729,12 @@ class BlockWriter {
   }
 
   /** An instruction written as a call to the interpreter, if it is harmless in a block. */
-  private fallback(start: number, startPos: number): 'next' | 'end' | null {
+  private fallback(start: number, startPos: number): 'next' | null {
     const length = harmlessLength(this.page, startPos);
     if (length < 0) return null;
     this.pos = startPos + length;
     this.eip = (start + length) | 0;
-    return repeatedString(this.page, startPos) ? this.interpretLast(start) : this.interpret(start);
-  }
-
-  /**
-   * A repeated string instruction through the interpreter, ending the block: it charges
-   * the batch for each element and may stop part-way (strings.ts), so the block's own
-   * count no longer holds after it; EIP is where the instruction left it.
-   */
-  private interpretLast(start: number): 'end' {
-    this.emit(`c.eip = ${start}; c.startEip = ${start}; c.batchLeft = left - done - ${this.index}; n = -1; c.step(); c.batchLeft--; return;`);
-    return 'end';
+    return this.interpret(start);
   }
 }
 
@@ -796,14 +785,6 @@ for (let op = 0x40; op < 0x50; op++) TWO_BYTE.set(op, false);
 for (let op = 0x90; op < 0xa0; op++) TWO_BYTE.set(op, false);
 for (const op of [0xa4, 0xac, 0xba]) TWO_BYTE.set(op, true);
 const TWO_BYTE_NO_MODRM = new Set([0x31, 0xa0, 0xa2, 0xa8, 0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf]);
-
-/** Whether the instruction at `at` is a string instruction with a REP/REPE/REPNE prefix. */
-function repeatedString(page: Uint8Array, at: number): boolean {
-  let rep = false;
-  for (; PREFIX_BYTE[page[at]!]; at++) rep ||= page[at] === 0xf2 || page[at] === 0xf3;
-  const op = page[at]!;
-  return rep && ((op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf) || (op >= 0x6c && op <= 0x6f));
-}
 
 /**
  * Length of an instruction that cannot change control flow or the processor's mode

@@ -147,6 +147,14 @@ export class CPU {
   codeChanged = false;
   private stopRequested = false;
   private delivering = -1;
+  /**
+   * A host time (performance.now(), ms) after which work that can take long on the host
+   * (a long repeated string instruction, between chunks) stops the run with `yielded` set,
+   * so the caller can look at the host (a wall-clock timeout, a key) and then go on from the
+   * same virtual point. Where the run stops is host-dependent; what the guest does is not.
+   */
+  hostDeadline = Infinity;
+  yielded = false;
 
   interruptSource: InterruptSource | null = null;
   /**
@@ -1185,6 +1193,14 @@ export class CPU {
   requestStop(): void {
     this.stopRequested = true;
     this.eventPending = true;
+  }
+
+  /** Stops the run for the host if its deadline has passed (see hostDeadline). */
+  yieldIfLate(): void {
+    if (this.hostDeadline !== Infinity && performance.now() > this.hostDeadline) {
+      this.yielded = true;
+      this.requestStop();
+    }
   }
 
   // ---------------------------------------------------------------- I/O privilege

@@ -3,13 +3,18 @@
  * 32-bit addressing, and segment overrides on the source. Registers are committed after
  * every element, so a fault part-way restarts the instruction where it stopped.
  *
- * Each element of a repeated instruction counts as one instruction (as QEMU's -icount
- * counts them), charged to the run loop's batch as it goes: when the batch has no room for
- * another element, or an element made an event pending (a port or MMIO write that raised
- * an interrupt), the instruction stops with EIP on itself and goes on in the next batch,
- * after any interrupt is taken, as a real processor interrupts a REP between elements.
- * So `rep stosb` with ECX = 0xFFFFFFFF takes 43 s of virtual time, in slices, and never
- * holds the host's event loop (--timeout, Ctrl-A X).
+ * A repeated instruction does at most REP_CHUNK elements as one instruction: with more
+ * left, it stops with EIP on itself, so the run loop counts it, may end its batch there and
+ * take an interrupt, and the instruction goes on as the next one, as a processor
+ * interrupts a REP between elements. It also stops after an element that made an event
+ * pending (a port or MMIO access that raised an interrupt). Where it stops depends only
+ * on the count and the guest's own accesses, never on the batch or the tier, so every
+ * tier and every slicing of a run agree. A REP of up to REP_CHUNK elements (a page of
+ * `rep stosb`) is one instruction, as before; `rep stosb` with ECX = 0xFFFFFFFF is about
+ * a million, run in slices. A chunk may cost the host up to a millisecond (elements one by
+ * one through a device or unassigned memory), so between chunks the CPU yields to the host
+ * once its host deadline has passed (CPU.hostDeadline): --timeout and Ctrl-A X work while
+ * such an instruction runs, and the run goes on from the same point.
  *
  * `rep stos` and `rep movs` forward over ordinary RAM run in bulk, a page at a time (into
  * a page with compiled code or a write hook too: the memory is told of the run afterwards);
@@ -46,31 +51,27 @@ export function stringInstruction(c: CPU, op: number): void {
   for (let done = 0; ; done++) {
     const count = reg[ECX]! & mask;
     if (count === 0) return;
-    if (done > 0 && !charge(c, 1)) return;
+    if (done > 0 && stopAt(c, done)) return;
     stringElement(c, kind, size, srcBase, dstBase, mask, delta, setIndex);
     setIndex(ECX, count - 1);
     if (compare && c.getZF() !== (c.rep === 0xf3)) return;
   }
 }
 
-/**
- * Charges `n` more elements of a repeated instruction to the batch, the first element
- * excepted (the run loop counts the instruction itself). False, with EIP back on the
- * instruction, when the batch has no room for them or an event is pending: it goes on
- * in the next batch.
- */
-function charge(c: CPU, n: number): boolean {
-  if (c.batchLeft <= n || c.eventPending) {
-    c.eip = c.startEip;
-    return false;
-  }
-  c.batchLeft -= n;
-  return true;
-}
+/** Elements of a repeated string instruction that count as one instruction. */
+export const REP_CHUNK = 4096;
 
-/** How many more elements the batch has room for (`done` elements of this instruction ran already). */
-function room(c: CPU, done: number): number {
-  return done === 0 ? Math.max(c.batchLeft, 1) : c.batchLeft - 1;
+/**
+ * Whether a repeated instruction that has done `done` elements (some left) stops here, to
+ * go on as the next instruction: after REP_CHUNK of them, or when an element made an
+ * event pending. EIP goes back onto the instruction.
+ */
+function stopAt(c: CPU, done: number): boolean {
+  if (done < REP_CHUNK && !c.eventPending) return false;
+  c.eip = c.startEip;
+  // A chunk can cost the host a millisecond (stores to a device page, loads from unassigned memory).
+  if (done >= REP_CHUNK) c.yieldIfLate();
+  return true;
 }
 
 function stringElement(c: CPU, kind: number, size: number, srcBase: number, dstBase: number, mask: number, delta: number,
@@ -118,8 +119,7 @@ function stringElement(c: CPU, kind: number, size: number, srcBase: number, dstB
 
 /**
  * REP STOS / REP MOVS forward with 32-bit addresses over pages that are in the TLB:
- * whole runs within a page become one fill or copy, charged to the batch element by
- * element like the slow loop.
+ * whole runs within a page become one fill or copy, up to REP_CHUNK elements.
  */
 function bulk(c: CPU, kind: number, size: number, srcBase: number, dstBase: number): void {
   const reg = c.reg;
@@ -127,11 +127,8 @@ function bulk(c: CPU, kind: number, size: number, srcBase: number, dstBase: numb
   for (let done = 0; (reg[ECX]! >>> 0) !== 0;) {
     const di = reg[EDI]!, dst = (dstBase + di) | 0;
     const count = reg[ECX]! >>> 0;
-    let n = Math.min(count, Math.floor((0x1000 - (dst & 0xfff)) / size), room(c, done));
-    if (n === 0 || (done > 0 && c.eventPending)) {
-      c.eip = c.startEip;
-      return;
-    }
+    if (done > 0 && stopAt(c, done)) return;
+    let n = Math.min(count, Math.floor((0x1000 - (dst & 0xfff)) / size), REP_CHUNK - done);
     let src = 0;
     if (kind === 0xa4) {
       src = (srcBase + reg[ESI]!) | 0;
@@ -146,7 +143,6 @@ function bulk(c: CPU, kind: number, size: number, srcBase: number, dstBase: numb
     const overlapping = kind === 0xa4 && (tr & 1) === 0 && tw !== -1 && (tr ^ src) < host && (tr ^ src) + n * size > host;
     if (n < 2 || tw === -1 || (tr & 1) !== 0 || overlapping) {
       // One element through the normal path (fills the TLB, or crosses a page).
-      if (done > 0) c.batchLeft--;
       stringElement(c, kind, size, srcBase, dstBase, -1, size, (r, v) => { reg[r] = v | 0; });
       reg[ECX] = (count - 1) | 0;
       done++;
@@ -154,7 +150,6 @@ function bulk(c: CPU, kind: number, size: number, srcBase: number, dstBase: numb
       // page is only the registers moving (a source in RAM is read without side effects).
       if (tw === -1 && n > 1 && (kind === 0xaa || (tr & 1) === 0) && c.discardsWrites(dst)) {
         const rest = n - 1;
-        c.batchLeft -= rest;
         if (kind === 0xa4) reg[ESI] = (reg[ESI]! + rest * size) | 0;
         reg[EDI] = (reg[EDI]! + rest * size) | 0;
         reg[ECX] = (count - 1 - rest) | 0;
@@ -162,7 +157,6 @@ function bulk(c: CPU, kind: number, size: number, srcBase: number, dstBase: numb
       }
       continue;
     }
-    c.batchLeft -= done === 0 ? n - 1 : n;
     done += n;
     const bytes = n * size;
     if (kind === 0xaa) {

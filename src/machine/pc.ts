@@ -262,7 +262,9 @@ export class PC implements Clock {
 
   /**
    * Runs for up to `cycles` cycles of virtual time; returns early when the machine stops.
-   * Where it returns depends only on the guest and on `cycles`, never on the host.
+   * Where it returns depends only on the guest and on `cycles`, never on the host, except
+   * that it returns with `cpu.yielded` set when the CPU yielded to the host (past its
+   * hostDeadline): running on from there is the same run.
    */
   run(cycles: number): void {
     const limit = this.now() + cycles;
@@ -274,6 +276,7 @@ export class PC implements Clock {
       const until = Math.min(this.nextEvent(), limit);
       if (until <= now) continue;
       cpu.run(until - now);
+      if (cpu.yielded) break;
       if (cpu.shutdown) {
         this.stop({ kind: 'shutdown', message: `the processor shut down: ${cpu.shutdownReason}` });
         break;

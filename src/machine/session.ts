@@ -40,6 +40,8 @@ export function latin1Bytes(text: string): Uint8Array {
 
 /** Virtual cycles per slice: 10 ms of guest time. */
 export const SLICE_CYCLES = 1_000_000;
+/** Host milliseconds after which work that is slow on the host yields inside a slice (see CPU.hostDeadline). */
+const HOST_SLICE_MS = 50;
 
 export interface SessionOptions {
   /** Stop with success when the console matches (searched in output since the start of this session). */
@@ -86,6 +88,8 @@ export class Session {
   private snapshotTaken = false;
   private quitRequested = false;
   private begun = false;
+  /** Cycles of the current slice still to run after the CPU yielded to the host. */
+  private sliceLeft = 0;
   /** Virtual time when the session began. */
   readonly startCycles: number;
 
@@ -112,13 +116,18 @@ export class Session {
     this.pc.cpu.requestStop();
   }
 
-  /** Handles console output and watchers at a slice boundary; returns an outcome to stop with. */
-  private boundary(): Outcome | null {
+  /** Console output so far to the transcript and the terminal. */
+  private flush(): void {
     if (this.pending) {
       this.options.echo?.(this.pending);
       this.transcript += this.pending;
       this.pending = '';
     }
+  }
+
+  /** Handles console output and watchers at a slice boundary; returns an outcome to stop with. */
+  private boundary(): Outcome | null {
+    this.flush();
     const o = this.options;
     o.onConsole?.(this.transcript);
     if (o.snapshotAt && o.saveSnapshot && !this.snapshotTaken && o.snapshotAt.test(this.transcript.slice(this.sessionStart))) {
@@ -142,10 +151,22 @@ export class Session {
       return this.boundary();
     }
     const o = this.options;
-    let slice = SLICE_CYCLES;
+    let slice = this.sliceLeft > 0 ? this.sliceLeft : SLICE_CYCLES;
     if (o.maxCycles !== undefined) slice = Math.min(slice, this.startCycles + o.maxCycles - this.pc.now());
     if (slice <= 0) return 'limit';
+    const cpu = this.pc.cpu, from = this.pc.now();
+    cpu.hostDeadline = performance.now() + HOST_SLICE_MS;
     this.pc.run(slice);
+    cpu.hostDeadline = Infinity;
+    // The CPU yielded to the host inside the slice: the slice goes on in the next step, from
+    // the same point, and its boundary comes where it would have (the run stays the same).
+    this.sliceLeft = cpu.yielded ? slice - (this.pc.now() - from) : 0;
+    cpu.yielded = false;
+    if (this.sliceLeft > 0 && !this.pc.stopReason && !this.quitRequested) {
+      this.flush();   // what the guest printed shows; its watchers wait for the boundary
+      return null;
+    }
+    this.sliceLeft = 0;
     const outcome = this.boundary();
     if (outcome) return outcome;
     if (this.quitRequested) return 'quit';
