@@ -8,9 +8,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { MemvisorError } from '../errors.js';
+import { INPUT, readInputText } from '../input-file.js';
 import { parseInjectionSpec, type Outcome } from '../faults/index.js';
 import { REPRODUCIBLE_EPOCH } from '../virtual-time.js';
-import type { SessionResult } from '../machine/session.js';
+import { consoleRegExp, type SessionResult } from '../machine/session.js';
 import { SnapshotFile } from '../machine/snapshot.js';
 import { fileTreeDigest } from '../fs/index.js';
 import { builtFile } from '../paths.js';
@@ -117,13 +118,13 @@ export function differenceFromGolden(golden: Pick<GoldenRun, 'output' | 'startup
 
 /** Reads a golden file written by a campaign (for `run --golden`). */
 export function readGolden(path: string): GoldenRun {
+  const text = readInputText(path, INPUT.goldenRun, `--golden ${path}`);
   try {
-    const g = JSON.parse(readFileSync(path, 'utf8')) as GoldenRun;
-    if (typeof g.output !== 'string' || typeof g.startup !== 'string' || typeof g.files !== 'string') throw new Error('shape');
+    const g = JSON.parse(text) as GoldenRun;
+    if (typeof g !== 'object' || g === null || typeof g.output !== 'string' || typeof g.startup !== 'string' || typeof g.files !== 'string') throw new Error('shape');
     return g;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new MemvisorError(`--golden ${path}: ${code ? `cannot read (${code})` : 'not a campaign golden-run file'}`);
+  } catch {
+    throw new MemvisorError(`--golden ${path}: not a campaign golden-run file`);
   }
 }
 
@@ -139,7 +140,7 @@ export class ExperimentRunner {
   }
 
   private get prompt(): RegExp {
-    return new RegExp(this.plan.workload.prompt, 'm');
+    return consoleRegExp(this.plan.workload.prompt);
   }
 
   /** The machine of `mode` at its first shell prompt, saved in memory, and the virtual time there. */
@@ -164,7 +165,7 @@ export class ExperimentRunner {
   /** Runs the workload on `monitor` until it is done, or virtual time reaches `limitCycle`. */
   private async workload(monitor: Monitor, limitCycle: number): Promise<{ result: SessionResult; transcript: string }> {
     const w = this.plan.workload;
-    const session = monitor.session({ send: w.send, prompt: this.prompt, until: new RegExp(w.until, 'm'), maxCycles: limitCycle - monitor.pc.now() });
+    const session = monitor.session({ send: w.send, prompt: this.prompt, until: consoleRegExp(w.until), maxCycles: limitCycle - monitor.pc.now() });
     const result = await session.run();
     return { result, transcript: session.transcript };
   }
@@ -230,8 +231,9 @@ export function endOf(result: SessionResult): 'completed' | 'timeout' | 'machine
 }
 
 const quote = (text: string) => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
-/** Typed text as --send wants it: a newline is written \n. */
-const escapeSend = (text: string) => text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
+/** Typed bytes as --send wants them: a newline is written \n, other control bytes and bytes from 0x80 as \xHH. */
+const escapeSend = (text: string) => text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')
+  .replace(/[\x00-\x1f\x7f-\xff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 /** The `memvisor run` command line that replays run `index` alone (it boots; the run is the same). */
 export function replayCommand(plan: CampaignPlan, index: number, fault: string, limitCycle: number, goldenPath: string): string {

@@ -152,6 +152,14 @@ export class CPU {
   codeChanged = false;
   private stopRequested = false;
   private delivering = -1;
+  /**
+   * A host time (performance.now(), ms) after which work that can take long on the host
+   * (a long repeated string instruction, between chunks) stops the run with `yielded` set,
+   * so the caller can look at the host (a wall-clock timeout, a key) and then go on from the
+   * same virtual point. Where the run stops is host-dependent; what the guest does is not.
+   */
+  hostDeadline = Infinity;
+  yielded = false;
 
   interruptSource: InterruptSource | null = null;
   /**
@@ -577,6 +585,14 @@ export class CPU {
     else if (size === 2) this.mem.write16(phys, v);
     else this.mem.write32(phys, v);
     if (this.debug !== null) this.watched(lin, size, true);
+  }
+
+  /**
+   * Whether a write to linear `lin` lands nowhere (unassigned physical memory). The page
+   * was just written, so the walk cannot fault and its accessed/dirty bits are set already.
+   */
+  discardsWrites(lin: number): boolean {
+    return this.mem.isUnassigned(this.translate(lin, true, this.cpl === 3));
   }
 
   /** Translates for writing without writing (read-modify-write instructions probe first). */
@@ -1207,6 +1223,14 @@ export class CPU {
   requestStop(): void {
     this.stopRequested = true;
     this.eventPending = true;
+  }
+
+  /** Stops the run for the host if its deadline has passed (see hostDeadline). */
+  yieldIfLate(): void {
+    if (this.hostDeadline !== Infinity && performance.now() > this.hostDeadline) {
+      this.yielded = true;
+      this.requestStop();
+    }
   }
 
   // ---------------------------------------------------------------- I/O privilege

@@ -7,6 +7,7 @@
  * (guest/kernel/exec.c).
  */
 import { MemvisorError } from '../errors.js';
+import { mirrorOffsetProblem } from '../layout.js';
 import type { ElfFile } from './index.js';
 
 export const MEMV6_NOTE_NAME = 'MemV6';
@@ -38,7 +39,8 @@ export function readTranslationNote(elf: ElfFile): TranslationNote | null {
   if (note.desc.length !== 4 && note.desc.length !== 8) malformed(`${note.desc.length} description bytes, 4 or 8 expected`);
   const view = new DataView(note.desc.buffer, note.desc.byteOffset, note.desc.byteLength);
   const offset = view.getUint32(0, true);
-  if (offset === 0 || offset % 4096 !== 0) malformed(`offset 0x${offset.toString(16)} is not a non-zero multiple of 4096`);
+  const offsetProblem = mirrorOffsetProblem(offset);
+  if (offsetProblem) malformed(`offset 0x${offset.toString(16)} is ${offsetProblem}`);
   const spillPage = note.desc.length === 8 ? view.getUint32(4, true) : null;
   if (spillPage !== null && spillPage % 4096 !== 0) malformed(`spill page 0x${spillPage.toString(16)} is not page-aligned`);
   return { offset, spillPage };

@@ -50,7 +50,7 @@ export interface InjectionSpec {
   trigger: FaultTrigger;
 }
 
-const KEYS = ['target', 'addr', 'count', 'bits', 'seed', 'at', 'window', 'match'] as const;
+export const INJECTION_KEYS = ['target', 'addr', 'count', 'bits', 'seed', 'at', 'window', 'match'] as const;
 const DEFAULT_WINDOW: [number, number] = [0, 100_000_000];
 
 /** `defaultTrigger`: when the spec names no time (no at=, window= or match=); otherwise uniformly in the default window. */
@@ -70,7 +70,7 @@ export function parseInjectionSpec(source: string, defaultSeed = 0, defaultTrigg
       const eq = part.indexOf('=');
       if (eq < 0) bad(`'${part}' is not key=value`);
       const key = part.slice(0, eq).trim();
-      if (!(KEYS as readonly string[]).includes(key)) bad(`unknown key '${key}' (expected ${KEYS.join(', ')})`);
+      if (!(INJECTION_KEYS as readonly string[]).includes(key)) bad(`unknown key '${key}' (expected ${INJECTION_KEYS.join(', ')})`);
       if (values.has(key)) bad(`'${key}' given twice`);
       values.set(key, part.slice(eq + 1).trim());
     }

@@ -17,6 +17,8 @@ export const MULTIBOOT_BOOTLOADER_MAGIC = 0x2badb002;
 const INFO_AT = 0x9000;
 const MMAP_AT = 0x9100;
 const CMDLINE_AT = 0x9400;
+/** The command line and its NUL fill [CMDLINE_AT, 0x9800). */
+export const MAX_CMDLINE_BYTES = 1023;
 
 export interface MultibootKernel {
   entry: number;
@@ -40,6 +42,10 @@ function checkHeader(bytes: Uint8Array, path: string): void {
 }
 
 export function loadMultiboot(mem: PhysicalMemory, cpu: CPU, bytes: Uint8Array, path: string, cmdline = ''): MultibootKernel {
+  const text = new TextEncoder().encode(`${cmdline}\0`);
+  if (text.length > MAX_CMDLINE_BYTES + 1) {
+    throw new MemvisorError(`--cmdline: ${text.length - 1} bytes; the multiboot command line holds at most ${MAX_CMDLINE_BYTES}`);
+  }
   const elf = parseElf(bytes, path);
   checkHeader(bytes, path);
   let start = Infinity, end = 0;
@@ -69,8 +75,7 @@ export function loadMultiboot(mem: PhysicalMemory, cpu: CPU, bytes: Uint8Array, 
     mem.write32(e + 16, 0);
     mem.write32(e + 20, type);
   });
-  const text = new TextEncoder().encode(`${cmdline}\0`);
-  mem.ram.set(text.subarray(0, 1023), mem.hostOffset(CMDLINE_AT));
+  mem.ram.set(text, mem.hostOffset(CMDLINE_AT));
   mem.ram.fill(0, mem.hostOffset(INFO_AT), mem.hostOffset(INFO_AT) + 88);
   mem.write32(INFO_AT, 0x1 | 0x4 | 0x40);
   mem.write32(INFO_AT + 4, 639);

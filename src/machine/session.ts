@@ -11,6 +11,23 @@ import type { PC, StopReason } from './pc.js';
 import { PromptedInput } from './prompted-input.js';
 import type { ConsoleState } from './snapshot.js';
 
+/**
+ * The console is bytes: the transcript holds each byte the guest sends as one character
+ * (latin1), and the terminal gets the same bytes back, as QEMU's serial console passes them
+ * on. Text a user gives (--until, --prompt, --send) is UTF-8, so it is turned into the
+ * bytes a guest would print or read for it.
+ */
+export function consoleBytesOf(text: string): string {
+  let bytes = '';
+  for (const byte of new TextEncoder().encode(text)) bytes += String.fromCharCode(byte);
+  return bytes;
+}
+
+/** A regular expression over the console transcript's bytes, written as UTF-8 text (multiline). */
+export function consoleRegExp(source: string): RegExp {
+  return new RegExp(consoleBytesOf(source), 'm');
+}
+
 /** What --send waits for unless told otherwise: a shell prompt ending the console (a regular expression, multi-line). */
 export const DEFAULT_PROMPT = '\\$ $';
 
@@ -23,6 +40,8 @@ export function latin1Bytes(text: string): Uint8Array {
 
 /** Virtual cycles per slice: 10 ms of guest time. */
 export const SLICE_CYCLES = 1_000_000;
+/** Host milliseconds after which work that is slow on the host yields inside a slice (see CPU.hostDeadline). */
+const HOST_SLICE_MS = 50;
 
 export interface SessionOptions {
   /** Stop with success when the console matches (searched in output since the start of this session). */
@@ -109,13 +128,18 @@ export class Session {
     this.pc.cpu.requestStop();
   }
 
-  /** Handles console output and watchers at a slice boundary; returns an outcome to stop with. */
-  private boundary(): Outcome | null {
+  /** Console output so far to the transcript and the terminal. */
+  private flush(): void {
     if (this.pending) {
       this.options.echo?.(this.pending);
       this.transcript += this.pending;
       this.pending = '';
     }
+  }
+
+  /** Handles console output and watchers at a slice boundary; returns an outcome to stop with. */
+  private boundary(): Outcome | null {
+    this.flush();
     const o = this.options;
     o.onConsole?.(this.transcript);
     if (o.snapshotAt && o.saveSnapshot && !this.snapshotTaken && o.snapshotAt.test(this.transcript.slice(this.sessionStart))) {
@@ -142,8 +166,8 @@ export class Session {
    * Runs one slice and handles its boundary; returns an outcome to stop with, or null to
    * go on. The first call only handles the boundary the session starts at: text carried
    * over from a snapshot may already show the prompt a --send waits for. A debugger's
-   * stop cuts a slice short (null, `held`); the next call runs the rest of it, so
-   * boundaries fall where they would without the debugger.
+   * stop, or the CPU yielding to the host, cuts a slice short (null); the next call runs
+   * the rest of it, so boundaries fall where they would otherwise.
    */
   step(): Outcome | null {
     if (!this.begun) {
@@ -160,8 +184,19 @@ export class Session {
     }
     const left = this.sliceEnd - this.pc.now();
     if (left > 0 && !this.pc.stopReason) {
+      const cpu = this.pc.cpu;
+      cpu.hostDeadline = performance.now() + HOST_SLICE_MS;
       this.pc.run(left);
-      if (this.held && this.pc.now() < this.sliceEnd && !this.pc.stopReason && !this.quitRequested) return null;
+      cpu.hostDeadline = Infinity;
+      const yielded = cpu.yielded;
+      cpu.yielded = false;
+      // Cut short by the host (a debugger holds the processor, or the CPU yielded to the host
+      // in a long instruction): the slice goes on in the next step from the same point, and
+      // its boundary comes where it would have, so the run stays the same.
+      if ((this.held || yielded) && this.pc.now() < this.sliceEnd && !this.pc.stopReason && !this.quitRequested) {
+        this.flush();   // what the guest printed shows; its watchers wait for the boundary
+        return null;
+      }
     }
     this.sliceEnd = null;
     const outcome = this.boundary();

@@ -44,8 +44,9 @@ function isRuntimeSection(section: SectionHeader): boolean {
   return (section.flags & SHF_ALLOC) !== 0 && !section.name.startsWith('.eh_frame') && !section.name.startsWith('.debug');
 }
 
+/** An address for a message: a 32-bit value as unsigned, and a sum past 4 GiB as it is (never wrapped). */
 export function hex(n: number): string {
-  return '0x' + (n >>> 0).toString(16);
+  return '0x' + (n < 0 ? n >>> 0 : n).toString(16);
 }
 
 function bytesHex(bytes: Uint8Array): string {

@@ -5,10 +5,10 @@
  */
 import {
   type ElfFile, PF_R, PF_W, PF_X, PT_LOAD, SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS, SHT_PROGBITS, STT_FUNC, STT_NOTYPE,
-  MEMV6_NOTE_NAME, MEMV6_NOTE_TRANSLATED, parseElf, readTranslationNote, requireStaticExecutable, translationNoteDescription,
+  MEMV6_NOTE_NAME, MEMV6_NOTE_TRANSLATED, parseElf, readTranslationNote, requireStaticExecutable, sectionSegmentMismatch, translationNoteDescription,
 } from '../elf/index.js';
 import { MemvisorError } from '../errors.js';
-import { MIRROR_OFFSET } from '../layout.js';
+import { MIRROR_OFFSET, mirrorOffsetProblem } from '../layout.js';
 import type { Template } from './classify.js';
 import { discoverCode, freeCodeModel, hex } from './discover.js';
 import { Code, Instruction, disassemble } from './iced.js';
@@ -64,10 +64,18 @@ export interface Translation {
 
 export function translateElf(bytes: Uint8Array, options: TranslateOptions = {}): Translation {
   const path = options.path ?? '<memory>';
-  const offset = (options.offset ?? MIRROR_OFFSET) >>> 0;
-  if (offset % PAGE !== 0 || offset === 0) throw new MemvisorError(`--offset ${hex(offset)} must be a non-zero multiple of 4096`);
+  const offset = options.offset ?? MIRROR_OFFSET;
+  const offsetProblem = mirrorOffsetProblem(offset);
+  if (offsetProblem) throw new MemvisorError(`--offset ${hex(offset)}: ${offsetProblem}`);
   const elf = parseElf(bytes, path);
   requireStaticExecutable(elf);
+  const mismatch = sectionSegmentMismatch(elf);
+  if (mismatch) throw new MemvisorError(`${path}: the file's sections and segments disagree: ${mismatch}`);
+  for (const [i, p] of elf.programHeaders.entries()) {
+    if (p.type === PT_LOAD && p.memsz > 0 && p.vaddr + p.memsz > offset) {
+      throw new MemvisorError(`${path}: segment ${i} [${hex(p.vaddr)}, ${hex(p.vaddr + p.memsz)}) reaches the mirror offset ${hex(offset)}: a translated program must lie below it`);
+    }
+  }
   if (readTranslationNote(elf)) {
     throw new MemvisorError(`${path}: already translated (has the MemV6 translated note)`);
   }

@@ -12,6 +12,7 @@ import {
   Code, Decoder, DecoderOptions, InstructionInfoFactory, MemorySizeExt, Mnemonic, OpAccess, OpKind, Register,
   disassemble, fullGpr32, type Instruction,
 } from './iced.js';
+import { hex } from './discover.js';
 
 export interface VerifyResult {
   errors: string[];
@@ -20,7 +21,6 @@ export interface VerifyResult {
 
 const WRITES = new Set<number>([OpAccess.Write, OpAccess.CondWrite, OpAccess.ReadWrite, OpAccess.ReadCondWrite]);
 const STATEFUL = new Set<number>([Mnemonic.Fnsave, Mnemonic.Fsave, Mnemonic.Fnstenv, Mnemonic.Fstenv, Mnemonic.Fxsave]);
-const hex = (n: number) => '0x' + (n >>> 0).toString(16);
 
 interface Mem { base: number; index: number; scale: number; disp: number }
 const memOf = (i: Instruction): Mem => ({ base: i.memoryBase, index: i.memoryIndex, scale: i.memoryIndexScale, disp: Number(BigInt.asUintN(32, i.memoryDisplacement)) });

@@ -8,7 +8,7 @@ import { writeFileSync, renameSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import { MemvisorError } from '../../errors.js';
-import type { BootConfig } from '../../machine/boot.js';
+import { MAX_HOST_MEMORY_MIB, MIN_MEMORY_MIB, type BootConfig } from '../../machine/boot.js';
 import { REPRODUCIBLE_EPOCH } from '../../virtual-time.js';
 import type { PC } from '../../machine/pc.js';
 import type { Session, SessionResult } from '../../machine/session.js';
@@ -61,7 +61,7 @@ function bootConfig(options: RunOptions, mirror: string): Omit<BootConfig, 'spar
     hdb: options.hdb ?? (defaultGuest ? builtFile(MEMV6_IMAGES.disk(mirror as MirrorMode)) : undefined),
     hdaWritable: options.hdaWritable,
     hdbWritable: options.hdbWritable,
-    memoryMiB: wholeNumber('--mem', options.mem, 2, 3072),
+    memoryMiB: wholeNumber('--mem', options.mem, MIN_MEMORY_MIB, MAX_HOST_MEMORY_MIB),
     rtcStart: rtcStart(options),
     debugExit: options.debugExit,
   };
@@ -207,7 +207,7 @@ export function register(program: Command): void {
       const stub = debugAt && new GdbStub(monitor, { seed: runSeed(options), waitForDebugger: options.S === true, log: (line) => say(`gdb: ${line}`) });
       const session = monitor.session({
         until, send: options.send?.map(unescapeText), prompt, timeoutMs, snapshotAt, snapshotFile: options.snapshot,
-        echo: (text) => { process.stdout.write(text); if (text.length > 0) midLine = !text.endsWith('\n'); }, pace: interactive,
+        echo: (text) => { process.stdout.write(Buffer.from(text, 'latin1')); if (text.length > 0) midLine = !text.endsWith('\n'); }, pace: interactive,
         maxCycles: limitCycle === undefined ? undefined : limitCycle - pc.now(),
       });
       if (interactive) process.stderr.write('memvisor: guest console on this terminal; Ctrl-A X quits, Ctrl-A H for help\r\n');

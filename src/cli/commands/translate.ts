@@ -5,16 +5,15 @@
  */
 import { writeFileSync, renameSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { MemvisorError } from '../../errors.js';
-import { MIRROR_OFFSET } from '../../layout.js';
+import { INPUT, readInputFile } from '../../input-file.js';
+import { MIRROR_OFFSET, mirrorOffsetProblem } from '../../layout.js';
 import { translateElf, type TranslationReport } from '../../sbt/index.js';
 
 function parseOffset(text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0 || value >= 2 ** 32 || value % 4096 !== 0) {
-    throw new MemvisorError(`--offset ${text}: expected a non-zero multiple of 4096 below 2^32 (e.g. 0x40000000)`);
-  }
+  const value = /^(0x[0-9a-f]+|[0-9]+)$/i.test(text.trim()) ? Number(text) : NaN;
+  const problem = mirrorOffsetProblem(value);
+  if (problem) throw new MemvisorError(`--offset ${text}: ${problem} (e.g. 0x40000000)`);
   return value;
 }
 
@@ -43,13 +42,7 @@ export function register(program: Command): void {
     .option('--check-at-exit', 'with --linux-stub: compare native and mirror at exit, print the result on stderr')
     .action((input: string, options: { output: string; offset: string; report?: boolean; verify?: boolean; linuxStub?: boolean; checkAtExit?: boolean }) => {
       if (options.checkAtExit && !options.linuxStub) throw new MemvisorError('--check-at-exit needs --linux-stub');
-      let bytes: Uint8Array;
-      try {
-        bytes = readFileSync(input);
-      } catch (error) {
-        throw new MemvisorError(`${input}: cannot read file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-      }
-      const { output, report } = translateElf(bytes, {
+      const { output, report } = translateElf(readInputFile(input, INPUT.program), {
         path: input, offset: parseOffset(options.offset), verify: options.verify, linuxStub: options.linuxStub, checkAtExit: options.checkAtExit,
       });
       const temporary = `${options.output}.partial-${process.pid}`;
