@@ -10,7 +10,8 @@ import {
 
 /** The templates; each can be switched off by the mutation tests. */
 export const TEMPLATES = [
-  'store', 'copy', 'copyViaAddress', 'popMem', 'pushReg', 'pushImm', 'pushOther', 'call', 'stos', 'movs', 'repStos', 'repMovs',
+  'store', 'copy', 'copyViaAddress', 'popMem', 'pushReg', 'pushImm', 'pushOther', 'call', 'stos', 'movs', 'ins', 'repStos', 'repMovs',
+  'repIns',
 ] as const;
 export type Template = (typeof TEMPLATES)[number];
 
@@ -52,6 +53,10 @@ const STRING_TEMPLATES: Map<number, { rep: Template; single: Template; size: num
   [Mnemonic.Movsb, { rep: 'repMovs', single: 'movs', size: 1 }],
   [Mnemonic.Movsw, { rep: 'repMovs', single: 'movs', size: 2 }],
   [Mnemonic.Movsd, { rep: 'repMovs', single: 'movs', size: 4 }],
+  // Port input: the port is read once; the mirror is a memory-to-memory copy afterwards.
+  [Mnemonic.Insb, { rep: 'repIns', single: 'ins', size: 1 }],
+  [Mnemonic.Insw, { rep: 'repIns', single: 'ins', size: 2 }],
+  [Mnemonic.Insd, { rep: 'repIns', single: 'ins', size: 4 }],
 ]);
 
 const infoFactory = new InstructionInfoFactory();
