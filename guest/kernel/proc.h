@@ -21,6 +21,7 @@ struct proc {
   struct context context;   // its kernel thread, while another runs
   void *chan;               // sleeping on this, if non-zero
   int killed;
+  int stopped_anywhere;     // killed at an interrupt or exception from user mode (trap.c)
   struct file *ofile[NOFILE];
   struct inode *cwd;
   char name[16];
