@@ -14,7 +14,7 @@ import type { SessionResult } from '../machine/session.js';
 import { SnapshotFile } from '../machine/snapshot.js';
 import { fileTreeDigest } from '../fs/index.js';
 import { builtFile } from '../paths.js';
-import { createMonitor, MEMV6, type GuestProfile, type Monitor, type MirrorMode, type MonitorOptions } from '../vmm/index.js';
+import { createMonitor, MEMV6, MEMV6_IMAGES, type GuestProfile, type Monitor, type MirrorMode, type MonitorOptions } from '../vmm/index.js';
 import { armOf, runFault, runSeed, type CampaignPlan } from './plan.js';
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
@@ -71,11 +71,11 @@ export interface RunRecord {
 }
 
 export function kernelPath(): string {
-  return builtFile('kernel');
+  return builtFile(MEMV6_IMAGES.kernel);
 }
 
 export function diskFor(mode: MirrorMode): string {
-  return builtFile(mode === 'guest' ? 'fs-mirrored.img' : 'fs.img');
+  return builtFile(MEMV6_IMAGES.disk(mode));
 }
 
 /** The console after the first match of the prompt: comparable between a booted run and one restored at the prompt. */
@@ -147,7 +147,7 @@ export class ExperimentRunner {
     const known = this.snapshots.get(mode);
     if (known) return known;
     const monitor = createMonitor({ machine: { boot: this.boot(mode) }, mirror: mode });
-    let bytes: Buffer | null = null;
+    let bytes: Uint8Array | null = null;
     const session = monitor.session({ until: this.prompt, snapshotAt: this.prompt, saveSnapshot: (state) => { bytes = monitor.snapshot(state); }, maxCycles: 2_000_000_000 });
     const result = await session.run();
     if (result.outcome !== 'matched' || !bytes) throw new MemvisorError(`campaign: MemV6 (${mode}) did not reach its shell prompt (${result.outcome})`);

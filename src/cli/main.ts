@@ -26,6 +26,7 @@ const commandModules: Array<() => Promise<{ register(program: Command): void }>>
   () => import('./commands/exec.js'),
   () => import('./commands/bench.js'),
   () => import('./commands/campaign.js'),
+  () => import('./commands/web.js'),
 ];
 
 for (const load of commandModules) (await load()).register(program);

@@ -14,6 +14,7 @@
  * the very bytes stored a few nanoseconds ago) is vanishingly rare; an injector picking
  * instants uniformly would make it common and measure the injector, not the system.
  */
+import { Listeners } from '../cpu/listeners.js';
 import type { DeviceState, SnapshotPart } from '../machine/device.js';
 import type { PC, TimedPart } from '../machine/pc.js';
 import { applyFault } from './models.js';
@@ -59,6 +60,8 @@ export class FaultInjector implements TimedPart, SnapshotPart {
   injected = 0;
   /** Injections that found no frame of their target class, even after retrying. */
   noTarget = 0;
+  /** A fault landed on guest frame `guestFrame` (listeners observe; the log has the same line). */
+  readonly injectedListeners = new Listeners<[cycle: number, guestFrame: number, description: string]>();
 
   constructor(private readonly pc: PC, private readonly targets: FaultTargets, private readonly log: string[]) {}
 
@@ -128,7 +131,9 @@ export class FaultInjector implements TimedPart, SnapshotPart {
     if (frames) {
       for (const frame of frames) {
         this.injected++;
-        this.log.push(`cycle ${now}: ${spec.source} (seed ${spec.seed}): ${applyFault(this.pc, spec, frame, random)}`);
+        const description = applyFault(this.pc, spec, frame, random);
+        this.log.push(`cycle ${now}: ${spec.source} (seed ${spec.seed}): ${description}`);
+        this.injectedListeners.dispatch?.(now, frame, `${spec.source}: ${description}`);
       }
     } else if (item.attempt < MAX_RETRIES) {
       this.pending.push({ ...item, at: now + RETRY_CYCLES, attempt: item.attempt + 1 });

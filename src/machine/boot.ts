@@ -2,18 +2,22 @@
  * Building a machine from what the user names: a multiboot kernel (`--kernel`) and/or
  * disk images (`--hda`, `--hdb`). With a kernel, the kernel is loaded as QEMU's -kernel
  * does; with only --hda, its boot sector is loaded at 0x7C00 and run in real mode.
+ * Each image is a file to read (the command line) or bytes already in memory (a web
+ * page fetches them), named for messages either way.
  */
 import { readFileSync } from 'node:fs';
 import { MemvisorError } from '../errors.js';
-import { DiskImage, SECTOR } from './disk.js';
+import { DiskImage, imageName, SECTOR, type ImageSource } from './disk.js';
 import { loadMultiboot } from './multiboot.js';
 import { PC } from './pc.js';
 
+export type { ImageSource } from './disk.js';
+
 export interface BootConfig {
-  kernel?: string;
+  kernel?: ImageSource;
   cmdline?: string;
-  hda?: string;
-  hdb?: string;
+  hda?: ImageSource;
+  hdb?: ImageSource;
   hdaWritable?: boolean;
   hdbWritable?: boolean;
   memoryMiB: number;
@@ -24,7 +28,9 @@ export interface BootConfig {
 
 export const MIN_MEMORY_MIB = 2;
 
-function readKernel(path: string): Uint8Array {
+function readKernel(source: ImageSource): Uint8Array {
+  if (typeof source !== 'string') return source.bytes;
+  const path = source;
   try {
     return new Uint8Array(readFileSync(path));
   } catch (e) {
@@ -40,12 +46,12 @@ export function bootMachine(config: BootConfig): PC {
   const hdb = config.hdb ? DiskImage.open(config.hdb, '--hdb', config.hdbWritable) : null;
   const pc = new PC({ memoryMiB: config.memoryMiB, hda, hdb, rtcStart: config.rtcStart, debugExit: config.debugExit, spareMiB: config.spareMiB });
   if (kernel) {
-    const image = loadMultiboot(pc.mem, pc.cpu, kernel, `--kernel ${config.kernel}`, config.cmdline ?? '');
+    const image = loadMultiboot(pc.mem, pc.cpu, kernel, `--kernel ${imageName(config.kernel!)}`, config.cmdline ?? '');
     pc.kernelFrames = [image.start >>> 12, (image.end + 4095) >>> 12];
   } else {
     const sector = hda!.data.subarray(0, SECTOR);
     if (sector[510] !== 0x55 || sector[511] !== 0xaa) {
-      throw new MemvisorError(`--hda ${config.hda}: no boot signature (0x55 0xAA at offset 510), and no --kernel given`);
+      throw new MemvisorError(`--hda ${imageName(config.hda!)}: no boot signature (0x55 0xAA at offset 510), and no --kernel given`);
     }
     pc.mem.ram.set(sector, pc.mem.hostOffset(0x7c00));
     pc.bootSector();

@@ -1,12 +1,24 @@
 /**
- * A disk image for the IDE controller. The file is read once; by default writes stay in
- * memory (a copy-on-write overlay), so a run never changes its inputs. `writable` writes
- * each sector through to the file; commit() writes the overlay back on request.
+ * A disk image for the IDE controller. The file is read once (or the bytes given are
+ * copied); by default writes stay in memory (a copy-on-write overlay), so a run never
+ * changes its inputs. `writable` writes each sector through to the file; commit() writes
+ * the overlay back on request.
  */
 import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { MemvisorError } from '../errors.js';
 
 export const SECTOR = 512;
+
+/** An image to boot from: a file, or bytes already in memory named for messages (a web page fetches its images). */
+export type ImageSource = string | { name: string; bytes: Uint8Array };
+
+export const imageName = (source: ImageSource): string => (typeof source === 'string' ? source : source.name);
+
+function checkSize(size: number, flag: string, name: string): void {
+  if (size === 0 || size % SECTOR !== 0) {
+    throw new MemvisorError(`${flag} ${name}: a disk image must be a non-empty multiple of 512 bytes, this one is ${size} bytes`);
+  }
+}
 
 export class DiskImage {
   readonly data: Uint8Array;
@@ -17,7 +29,13 @@ export class DiskImage {
     this.data = data;
   }
 
-  static open(path: string, flag: string, writable = false): DiskImage {
+  static open(source: ImageSource, flag: string, writable = false): DiskImage {
+    if (typeof source !== 'string') {
+      if (writable) throw new MemvisorError(`${flag} ${source.name}: an image given as bytes has no file to write through to`);
+      checkSize(source.bytes.length, flag, source.name);
+      return new DiskImage(source.name, source.bytes.slice(), false);
+    }
+    const path = source;
     let size: number;
     try {
       const st = statSync(path);
@@ -27,9 +45,7 @@ export class DiskImage {
       if (e instanceof MemvisorError) throw e;
       throw new MemvisorError(`${flag} ${path}: cannot read the disk image (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
     }
-    if (size === 0 || size % SECTOR !== 0) {
-      throw new MemvisorError(`${flag} ${path}: a disk image must be a non-empty multiple of 512 bytes, this one is ${size} bytes`);
-    }
+    checkSize(size, flag, path);
     let data: Uint8Array;
     try {
       data = new Uint8Array(readFileSync(path));

@@ -18,8 +18,15 @@ export const LISTENER_ORDER = {
   },
   /** A read reached poisoned data (before the machine check is raised): */
   consumed: {
-    /** the monitor repairs the page from its twin if it can. */
+    /** the monitor repairs the page from its twin if it can… */
     monitorRecovery: 10,
+    /** …and its event log records whether it did (or the guest gets a machine check). */
+    memoryEvents: 20,
+  },
+  /** A planned fault landed on a frame: */
+  injected: {
+    /** the monitor's event log records it (frame history, a web page's event list). */
+    memoryEvents: 10,
   },
   /** Software interrupts (the guest's system calls): */
   softwareInterrupt: {

@@ -3,11 +3,23 @@
  * a prompt appears, stops on --until, takes a snapshot on --snapshot-at, and gives up
  * after a wall-clock timeout. Console watching happens only at slice boundaries, which
  * fall at fixed points of virtual time, so what the guest receives and when is the same
- * in every run with the same inputs.
+ * in every run with the same inputs. `run` drives it to the end on Node; a web page's
+ * worker calls `step` itself, a slice at a time, between its messages.
  */
+import { CYCLE_NS } from './device.js';
 import type { PC, StopReason } from './pc.js';
 import { PromptedInput } from './prompted-input.js';
 import type { ConsoleState } from './snapshot.js';
+
+/** What --send waits for unless told otherwise: a shell prompt ending the console (a regular expression, multi-line). */
+export const DEFAULT_PROMPT = '\\$ $';
+
+/** Text as the bytes a serial line carries: each UTF-16 unit's low byte (Latin-1). */
+export function latin1Bytes(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
+  return bytes;
+}
 
 /** Virtual cycles per slice: 10 ms of guest time. */
 export const SLICE_CYCLES = 1_000_000;
@@ -56,12 +68,21 @@ export class Session {
   private readonly typing: PromptedInput;
   private snapshotTaken = false;
   private quitRequested = false;
+  private begun = false;
+  /** Virtual time when the session began. */
+  readonly startCycles: number;
 
   constructor(readonly pc: PC, readonly options: SessionOptions) {
     this.transcript = options.history ?? '';
     this.sessionStart = this.transcript.length;
+    this.startCycles = pc.now();
     this.typing = new PromptedInput(options.send ?? [], options.prompt, { history: this.transcript, consumed: options.consumed });
     pc.onConsole = (byte) => { this.pending += String.fromCharCode(byte); };
+  }
+
+  /** The console as a snapshot keeps it: the transcript, and how much of it --send text has answered. */
+  consoleState(): ConsoleState {
+    return { console: this.transcript, consumed: this.typing.consumed };
   }
 
   /** Host keystrokes (interactive): straight to the UART. */
@@ -84,36 +105,52 @@ export class Session {
     const o = this.options;
     o.onConsole?.(this.transcript);
     if (o.snapshotAt && o.saveSnapshot && !this.snapshotTaken && o.snapshotAt.test(this.transcript.slice(this.sessionStart))) {
-      o.saveSnapshot({ console: this.transcript, consumed: this.typing.consumed });
+      o.saveSnapshot(this.consoleState());
       this.snapshotTaken = true;
     }
     const text = this.typing.next(this.transcript);
-    if (text !== null) this.pc.uart.receive(Buffer.from(text, 'latin1'));
+    if (text !== null) this.pc.uart.receive(latin1Bytes(text));
     if (o.until && o.until.test(this.transcript.slice(this.sessionStart))) return 'matched';
     return null;
+  }
+
+  /**
+   * Runs one slice and handles its boundary; returns an outcome to stop with, or null to
+   * go on. The first call only handles the boundary the session starts at: text carried
+   * over from a snapshot may already show the prompt a --send waits for.
+   */
+  step(): Outcome | null {
+    if (!this.begun) {
+      this.begun = true;
+      return this.boundary();
+    }
+    const o = this.options;
+    let slice = SLICE_CYCLES;
+    if (o.maxCycles !== undefined) slice = Math.min(slice, this.startCycles + o.maxCycles - this.pc.now());
+    if (slice <= 0) return 'limit';
+    this.pc.run(slice);
+    const outcome = this.boundary();
+    if (outcome) return outcome;
+    if (this.quitRequested) return 'quit';
+    if (this.pc.stopReason) return 'stopped';
+    return null;
+  }
+
+  /** Milliseconds of guest time that have passed since `fromCycle` (virtual time, at 100 MHz). */
+  guestMsSince(fromCycle: number): number {
+    return ((this.pc.now() - fromCycle) * CYCLE_NS) / 1e6;
   }
 
   /** Runs until an outcome; yields to the event loop between slices (for host input and timers). */
   async run(): Promise<SessionResult> {
     const started = performance.now();
-    const startCycles = this.pc.now();
     const o = this.options;
-    let outcome: Outcome | null = null;
-    // Text carried over from a snapshot may already show the prompt a --send waits for.
-    outcome = this.boundary();
-    while (!outcome) {
-      let slice = SLICE_CYCLES;
-      if (o.maxCycles !== undefined) slice = Math.min(slice, startCycles + o.maxCycles - this.pc.now());
-      if (slice <= 0) { outcome = 'limit'; break; }
-      this.pc.run(slice);
-      outcome = this.boundary();
-      if (outcome) break;
-      if (this.quitRequested) { outcome = 'quit'; break; }
-      if (this.pc.stopReason) { outcome = 'stopped'; break; }
+    let outcome: Outcome | null;
+    while (!(outcome = this.step())) {
       const wall = performance.now() - started;
       if (o.timeoutMs !== undefined && wall > o.timeoutMs) { outcome = 'timeout'; break; }
       if (o.pace) {
-        const ahead = (this.pc.now() - startCycles) / 1e5 - wall;  // 1e5 cycles per ms
+        const ahead = this.guestMsSince(this.startCycles) - wall;
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(ahead, 50))));
       } else {
         await new Promise((resolve) => setImmediate(resolve));

@@ -63,6 +63,21 @@ const reviver = (_key: string, value: unknown) => (value === '∞' ? Infinity : 
 
 const bytesOf = (a: Int32Array | Uint8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+const sha256 = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(bytes).digest());
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** The CPU and the clock are parts too, beside the devices. */
 function machineParts(pc: PC): SnapshotPart[] {
   const cpu: SnapshotPart = {
@@ -81,8 +96,8 @@ function machineParts(pc: PC): SnapshotPart[] {
   return [cpu, clock, ...pc.devices];
 }
 
-/** The whole file for `pc` and the monitor's parts. */
-export function encodeSnapshot(pc: PC, monitorParts: SnapshotPart[], consoleState: ConsoleState): Buffer {
+/** The whole file for `pc` and the monitor's parts (plain bytes: the command line and a web page write the same file). */
+export function encodeSnapshot(pc: PC, monitorParts: SnapshotPart[], consoleState: ConsoleState): Uint8Array {
   const disks = [pc.ide.drives[0], pc.ide.drives[1]];
   const mem = pc.mem;
   const flags = mem.pageFlags.slice(0, mem.guestSize >>> 12).map((f) => f & SAVED_PAGE_FLAGS);
@@ -104,15 +119,15 @@ export function encodeSnapshot(pc: PC, monitorParts: SnapshotPart[], consoleStat
     blobs: blobs.map((b) => b.length),
     console: consoleState,
   };
-  const json = Buffer.from(JSON.stringify(header, replacer));
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(json.length);
-  const body = Buffer.concat([Buffer.from(MAGIC), length, json, ...blobs]);
-  return Buffer.concat([body, createHash('sha256').update(body).digest()]);
+  const json = new TextEncoder().encode(JSON.stringify(header, replacer));
+  const length = new Uint8Array(4);
+  new DataView(length.buffer).setUint32(0, json.length, true);
+  const body = concatBytes([new TextEncoder().encode(MAGIC), length, json, ...blobs]);
+  return concatBytes([body, sha256(body)]);
 }
 
 /** Writes a file atomically (a temporary file renamed into place): never half-written. */
-export function writeSnapshotFile(path: string, bytes: Buffer): void {
+export function writeSnapshotFile(path: string, bytes: Uint8Array): void {
   const temporary = `${path}.partial`;
   try {
     writeFileSync(temporary, bytes);
@@ -129,10 +144,10 @@ export function writeSnapshotFile(path: string, bytes: Buffer): void {
 export class SnapshotFile {
   private readonly used = new Set<string>();
 
-  private constructor(readonly path: string, private readonly header: Header, private readonly blobs: Buffer[]) {}
+  private constructor(readonly path: string, private readonly header: Header, private readonly blobs: Uint8Array[]) {}
 
   static read(path: string): SnapshotFile {
-    let bytes: Buffer;
+    let bytes: Uint8Array;
     try {
       bytes = readFileSync(path);
     } catch (e) {
@@ -141,15 +156,16 @@ export class SnapshotFile {
     return SnapshotFile.decode(bytes, path);
   }
 
-  static decode(bytes: Buffer, path: string): SnapshotFile {
+  /** A snapshot file's bytes (`path` names it in messages). */
+  static decode(bytes: Uint8Array, path: string): SnapshotFile {
     const bad = (why: string) => new MemvisorError(`--restore ${path}: ${why}`);
-    if (bytes.length < MAGIC.length + 4 || bytes.subarray(0, MAGIC.length).toString('latin1') !== MAGIC) throw bad('not a memvisor snapshot');
-    const headerLength = bytes.readUInt32LE(MAGIC.length);
+    if (bytes.length < MAGIC.length + 4 || String.fromCharCode(...bytes.subarray(0, MAGIC.length)) !== MAGIC) throw bad('not a memvisor snapshot');
+    const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(MAGIC.length, true);
     const headerEnd = MAGIC.length + 4 + headerLength;
     if (headerEnd > bytes.length) throw bad('the snapshot is truncated');
     let header: Header;
     try {
-      header = JSON.parse(bytes.subarray(MAGIC.length + 4, headerEnd).toString('utf8'), reviver) as Header;
+      header = JSON.parse(new TextDecoder().decode(bytes.subarray(MAGIC.length + 4, headerEnd)), reviver) as Header;
     } catch {
       throw bad('the snapshot header is damaged');
     }
@@ -158,12 +174,12 @@ export class SnapshotFile {
       throw bad(`snapshot format ${String(header.format)} (written by memvisor ${String(header.memvisor)}); this memvisor reads format ${SNAPSHOT_FORMAT}: take the snapshot again`);
     }
     const body = bytes.subarray(0, bytes.length - HASH_BYTES);
-    if (bytes.length < headerEnd + HASH_BYTES || !createHash('sha256').update(body).digest().equals(bytes.subarray(body.length))) {
+    if (bytes.length < headerEnd + HASH_BYTES || !sameBytes(sha256(body), bytes.subarray(body.length))) {
       throw bad('the snapshot is damaged or truncated (its checksum does not match)');
     }
     const shape = checkHeader(header);
     if (shape) throw bad(`the snapshot header is damaged (${shape})`);
-    const blobs: Buffer[] = [];
+    const blobs: Uint8Array[] = [];
     let at = headerEnd;
     try {
       for (const size of header.blobs) {
@@ -220,7 +236,7 @@ export class SnapshotFile {
     const pc = new PC({ memoryMiB: m.memoryMiB, rtcStart: m.rtcStart, debugExit: m.debugExit, spareMiB: m.spareMiB, hda: disks[0], hdb: disks[1] });
     pc.kernelFrames = m.kernelFrames;
     const mem = pc.mem;
-    const [ram, p2m, flags] = this.blobs as [Buffer, Buffer, Buffer];
+    const [ram, p2m, flags] = this.blobs as [Uint8Array, Uint8Array, Uint8Array];
     if (ram.length !== mem.ram.length || p2m.length !== mem.p2m.byteLength || flags.length !== mem.guestSize >>> 12) {
       throw new MemvisorError(`--restore ${this.path}: the memory image does not match the machine's memory size`);
     }

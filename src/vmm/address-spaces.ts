@@ -3,6 +3,9 @@
  * guest loads into CR3 (the most recent 64), and the user pages of each, read from the
  * guest's page tables like a hypervisor walks them. A directory is live while its
  * kernel half is the running one's (a process that exited leaves a stale directory).
+ * Which process loaded each directory is remembered too, as the guest profile reads it,
+ * for a memory map's owners; that is a view, not part of the machine: it is not in a
+ * snapshot, and a restored machine learns it again as its processes run.
  */
 import type { CPU } from '../cpu/index.js';
 import type { PhysicalMemory } from '../cpu/memory.js';
@@ -10,7 +13,7 @@ import { PTE_U } from '../cpu/state.js';
 import type { DeviceState, SnapshotPart } from '../machine/device.js';
 import { LISTENER_ORDER } from '../machine/listener-order.js';
 import { walkUserPages } from './mirror.js';
-import type { GuestProfile } from './profile.js';
+import type { GuestProcess, GuestProfile } from './profile.js';
 
 const REMEMBERED = 64;
 
@@ -27,6 +30,7 @@ export class AddressSpaces implements SnapshotPart {
   readonly version = 1;
   /** Page directories the guest has loaded, most recent last. */
   private directories: number[] = [];
+  private readonly owners = new Map<number, GuestProcess>();
   private readonly kernelEntry: number;
 
   constructor(private readonly mem: PhysicalMemory, private readonly cpu: CPU, private readonly profile: GuestProfile) {
@@ -39,7 +43,15 @@ export class AddressSpaces implements SnapshotPart {
     const at = this.directories.indexOf(dir);
     if (at >= 0) this.directories.splice(at, 1);
     this.directories.push(dir);
-    if (this.directories.length > REMEMBERED) this.directories.shift();
+    if (this.directories.length > REMEMBERED) this.owners.delete(this.directories.shift()!);
+    const owner = this.profile.runningProcess(this.mem, this.cpu);
+    if (owner) this.owners.set(dir, owner);
+    else this.owners.delete(dir);
+  }
+
+  /** The process that last loaded page directory `directory`, if the guest profile could tell. */
+  ownerOf(directory: number): GuestProcess | null {
+    return this.owners.get(directory & ~0xfff) ?? null;
   }
 
   /** The user pages of the address space with page directory `cr3`. */

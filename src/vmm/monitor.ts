@@ -22,6 +22,8 @@ import type { PC } from '../machine/pc.js';
 import { Session, type SessionOptions, type SessionResult } from '../machine/session.js';
 import { encodeSnapshot, SnapshotFile, writeSnapshotFile, type ConsoleState } from '../machine/snapshot.js';
 import { AddressSpaces } from './address-spaces.js';
+import { FrameMapper, type FrameDetails, type FrameMap } from './frame-map.js';
+import { MemoryEventLog } from './memory-events.js';
 import { HardwareMirror } from './hardware-mirror.js';
 import { inspectMirrors, MirrorStatistics, type AddressSpaceMirrors, type MirrorStats } from './mirror.js';
 import { MEMV6, PROFILES, type GuestProfile } from './profile.js';
@@ -33,6 +35,7 @@ import { GuestFaultTargets } from './targets.js';
 export type MirrorMode = 'off' | 'guest' | 'hardware';
 export const MIRROR_MODES: readonly MirrorMode[] = ['off', 'guest', 'hardware'];
 export const DEFAULT_SPARE_MIB = 16;
+export const DEFAULT_MEMORY_MIB = 128;
 
 export interface MonitorOptions {
   /**
@@ -100,6 +103,9 @@ export class Monitor {
   readonly injector: FaultInjector;
   /** Every injection, recovery and scrubber finding, in order. */
   readonly log: string[] = [];
+  /** The same as structured events (injections, activations and what followed), for views. */
+  readonly events: MemoryEventLog;
+  private readonly frames: FrameMapper;
   private readonly parts: SnapshotPart[];
   private removeObserver: (() => void) | null = null;
 
@@ -114,6 +120,8 @@ export class Monitor {
     this.scrubber = new Scrubber(pc, this.spaces, profile.mirrorOffset, this.log);
     this.injector = new FaultInjector(pc, new GuestFaultTargets(pc, this.spaces, profile.mirrorOffset), this.log);
     pc.addTimedPart(this.injector);
+    this.events = new MemoryEventLog(pc, this.recovery, this.injector);
+    this.frames = new FrameMapper(pc, this.spaces, this.spare, this.hardware, this.events, profile.mirrorOffset);
     const onSystemCall = (listener: (now: number) => void) => (vector: number) => {
       if (vector === profile.systemCallVector) listener(pc.now());
     };
@@ -158,13 +166,29 @@ export class Monitor {
     });
   }
 
+  /** Adds injections to the fault plan (checked against this machine first). */
+  inject(faults: InjectionSpec[]): void {
+    for (const spec of faults) checkInjectionFitsMachine(spec, this.pc.mem.guestSize);
+    this.injector.plan(faults);
+  }
+
+  /** The role of every host frame, and the live address spaces (a memory map). */
+  frameMap(): FrameMap {
+    return this.frames.map();
+  }
+
+  /** What the monitor knows about one host frame: role, owners, twin, history. */
+  frameDetails(hostFrame: number): FrameDetails {
+    return this.frames.details(hostFrame);
+  }
+
   /** The running address space's native and mirror pages, as the monitor sees them. */
   inspectRunningAddressSpace(compareBytes: boolean): AddressSpaceMirrors {
     return inspectMirrors(this.pc.mem, this.pc.cpu.cr3, compareBytes, this.settings.profile.mirrorOffset);
   }
 
   /** The whole machine and monitor as a snapshot file's bytes. */
-  snapshot(consoleState: ConsoleState): Buffer {
+  snapshot(consoleState: ConsoleState): Uint8Array {
     return encodeSnapshot(this.pc, this.parts, consoleState);
   }
 
@@ -319,8 +343,6 @@ export function createMonitor(options: MonitorOptions): Monitor {
   const monitor = new Monitor(pc, settings, file);
   if (file) monitor.restoreParts(file);
   if (monitor.scrubber.every !== settings.scrubEvery) monitor.scrubber.setInterval(settings.scrubEvery);
-  const faults = options.faults ?? [];
-  for (const spec of faults) checkInjectionFitsMachine(spec, pc.mem.guestSize);
-  monitor.injector.plan(faults);
+  monitor.inject(options.faults ?? []);
   return monitor;
 }

@@ -5,8 +5,11 @@
  * else, so another guest (or another mirroring layout of the same one) is one more
  * profile.
  */
+import type { CPU } from '../cpu/index.js';
+import type { PhysicalMemory } from '../cpu/memory.js';
 import { MIRROR_OFFSET } from '../layout.js';
 import type { AddressSpaces } from './address-spaces.js';
+import type { MirrorMode } from './monitor.js';
 
 export interface Twin {
   /** The guest frame holding the same data, or null when the page has none. */
@@ -29,6 +32,16 @@ export interface GuestProfile {
   consoleReports(output: string): GuestReports;
   /** Console lines that are the kernel's own diagnostics (not a workload's output): left out when outputs are compared. */
   readonly diagnosticLine: RegExp;
+  /**
+   * The process the guest is running, read from its kernel's memory (for a memory map's
+   * owners; nothing the monitor decides depends on it): asked when the guest loads CR3.
+   */
+  runningProcess(mem: PhysicalMemory, cpu: CPU): GuestProcess | null;
+}
+
+export interface GuestProcess {
+  pid: number;
+  name: string;
 }
 
 export interface GuestReports {
@@ -65,11 +78,43 @@ function twinInPageTables(offset: number): GuestProfile['findTwin'] {
   };
 }
 
+/**
+ * Where MemV6 keeps what names the running process (guest/kernel/proc.h and mmu.h, for
+ * gcc -m32; test/vmm/frame-map.test.ts checks every number against gcc's offsetof):
+ * the GDT register holds &cpu0.gdt, and cpu0.proc lies after the GDT and two ints.
+ */
+export const MEMV6_LAYOUT = {
+  /** offsetof(struct cpu, proc) - offsetof(struct cpu, gdt) */
+  cpuProcFromGdt: 56,
+  /** offsetof(struct proc, pid), offsetof(struct proc, name), sizeof(((struct proc *)0)->name) */
+  procPid: 16,
+  procName: 128,
+  procNameBytes: 16,
+} as const;
+
+const KERNBASE = 0x80000000;
+
+/** MemV6's running process: cpu0.proc, found from the GDT register (the kernel's direct map turns its addresses into physical ones). */
+function memv6RunningProcess(mem: PhysicalMemory, cpu: CPU): GuestProcess | null {
+  const physical = (va: number) => (va >>> 0) - KERNBASE;
+  if (cpu.gdtBase >>> 0 < KERNBASE) return null;  // still booting: the loader's GDT
+  const proc = mem.peek32(physical(cpu.gdtBase) + MEMV6_LAYOUT.cpuProcFromGdt);
+  if (proc >>> 0 < KERNBASE) return null;  // the scheduler's own address space
+  const at = physical(proc);
+  let name = '';
+  for (let i = 0; i < MEMV6_LAYOUT.procNameBytes; i++) {
+    const c = (mem.peek32(at + MEMV6_LAYOUT.procName + (i & ~3)) >>> ((i & 3) * 8)) & 0xff;
+    if (c === 0) break;
+    name += String.fromCharCode(c);
+  }
+  return { pid: mem.peek32(at + MEMV6_LAYOUT.procPid) | 0, name };
+}
+
 /** MemV6 (and xv6): `int $64`, the kernel at 0x80000000, user twins at va + 0x40000000. */
 export const MEMV6: GuestProfile = {
   name: 'memv6',
   systemCallVector: 64,
-  kernelBase: 0x80000000,
+  kernelBase: KERNBASE,
   mirrorOffset: MIRROR_OFFSET,
   findTwin: twinInPageTables(MIRROR_OFFSET),
   diagnosticLine: /^(mce|mirror): /,
@@ -79,6 +124,16 @@ export const MEMV6: GuestProfile = {
     panics: count(output, /^panic: /gm),
     divergences: count(output, /^mirror: pid /gm),
   }),
+  runningProcess: memv6RunningProcess,
 };
+
+/**
+ * The MemV6 build's images (in build/guest): the kernel, and the disk a mode boots — with
+ * guest mirroring the one whose programs are all translated, otherwise the plain one.
+ */
+export const MEMV6_IMAGES = {
+  kernel: 'kernel',
+  disk: (mirror: MirrorMode): string => (mirror === 'guest' ? 'fs-mirrored.img' : 'fs.img'),
+} as const;
 
 export const PROFILES: ReadonlyMap<string, GuestProfile> = new Map([[MEMV6.name, MEMV6]]);

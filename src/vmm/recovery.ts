@@ -25,8 +25,9 @@ export class Recovery implements SnapshotPart {
   readonly name = 'recovery';
   readonly version = 1;
   recovered = 0;
-  /** Host time spent recovering (not part of the deterministic run). */
+  /** Host time spent recovering (not part of the deterministic run), in all and by the latest recovery. */
   hostMs = 0;
+  lastHostMs = 0;
 
   /** With `enabled` false (--recovery guest) the monitor only counts: every consumed error is the guest's machine check. */
   constructor(private readonly pc: PC, private readonly spare: SparePool, private readonly twins: TwinSource, private readonly log: string[], enabled: boolean) {
@@ -46,7 +47,8 @@ export class Recovery implements SnapshotPart {
     mem.remap(page, spare);
     this.pc.defects.refresh(page);
     this.recovered++;
-    this.hostMs += performance.now() - started;
+    this.lastHostMs = performance.now() - started;
+    this.hostMs += this.lastHostMs;
     this.log.push(`recovered guest frame 0x${(page * PAGE).toString(16)} ${twin.description}`);
     return true;
   }

@@ -34,11 +34,12 @@ test('createMonitor attaches each part where LISTENER_ORDER says, and only what 
   const guest = createMonitor({ machine: { boot }, mirror: 'guest' });
   assert.deepEqual(guest.pc.cpu.cr3Listeners.names, ['address spaces', 'mirror statistics']);
   assert.deepEqual(guest.pc.cpu.softwareInterruptListeners.names, ['scrubber', 'fault landing']);
-  assert.deepEqual(guest.pc.defects.consumedListeners.names, ['monitor recovery']);
+  assert.deepEqual(guest.pc.defects.consumedListeners.names, ['monitor recovery', 'memory events']);
+  assert.deepEqual(guest.injector.injectedListeners.names, ['memory events']);
   assert.deepEqual(guest.pc.mem.writeListeners.names, [], 'guest mode hooks no writes');
   const hardware = createMonitor({ machine: { boot }, mirror: 'hardware', recovery: 'guest' });
   assert.deepEqual(hardware.pc.mem.writeListeners.names, ['hardware mirror']);
-  assert.deepEqual(hardware.pc.defects.consumedListeners.names, [], 'with --recovery guest every consumed error is a machine check');
+  assert.deepEqual(hardware.pc.defects.consumedListeners.names, ['memory events'], 'with --recovery guest every consumed error is a machine check');
   assert.deepEqual(hardware.pc.cpu.cr3Listeners.names, ['address spaces']);
   // Host memory: guest + spare (+ a second copy of the guest for the hardware mirror).
   assert.equal(guest.pc.mem.ram.length, (32 + 16) << 20);

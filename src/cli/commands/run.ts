@@ -11,7 +11,8 @@ import type { BootConfig } from '../../machine/boot.js';
 import { REPRODUCIBLE_EPOCH } from '../../virtual-time.js';
 import type { PC } from '../../machine/pc.js';
 import type { Session, SessionResult } from '../../machine/session.js';
-import { createMonitor, type MirrorMode, type MonitorOptions, type RecoveryMode } from '../../vmm/index.js';
+import { DEFAULT_PROMPT } from '../../machine/session.js';
+import { createMonitor, DEFAULT_MEMORY_MIB, MEMV6_IMAGES, type MirrorMode, type MonitorOptions, type RecoveryMode } from '../../vmm/index.js';
 import { parseInjectionSpec } from '../../faults/index.js';
 import { builtFile } from '../../paths.js';
 import { collect, regularExpression, unescapeText, wholeNumber } from '../parse.js';
@@ -38,11 +39,10 @@ function rtcStart(options: RunOptions): number {
 function bootConfig(options: RunOptions, mirror: string): Omit<BootConfig, 'spareMiB'> {
   const defaultGuest = !options.kernel && !options.hda;
   return {
-    kernel: options.kernel ?? (defaultGuest ? builtFile('kernel') : undefined),
+    kernel: options.kernel ?? (defaultGuest ? builtFile(MEMV6_IMAGES.kernel) : undefined),
     cmdline: options.cmdline,
     hda: options.hda,
-    // MemV6 with mirroring runs the image whose programs are all translated.
-    hdb: options.hdb ?? (defaultGuest ? builtFile(mirror === 'guest' ? 'fs-mirrored.img' : 'fs.img') : undefined),
+    hdb: options.hdb ?? (defaultGuest ? builtFile(MEMV6_IMAGES.disk(mirror as MirrorMode)) : undefined),
     hdaWritable: options.hdaWritable,
     hdbWritable: options.hdbWritable,
     memoryMiB: wholeNumber('--mem', options.mem, 2, 3072),
@@ -138,7 +138,7 @@ export function register(program: Command): void {
     .option('--cmdline <text>', 'multiboot command line for the kernel')
     .option('--hda <file>', 'IDE primary master disk image; boots its boot sector when there is no --kernel')
     .option('--hdb <file>', 'IDE primary slave disk image (default with MemV6: build/guest/fs.img)')
-    .option('--mem <MiB>', 'guest memory', '128')
+    .option('--mem <MiB>', 'guest memory', String(DEFAULT_MEMORY_MIB))
     .option('--mirror <mode>', 'off | guest (MemV6 mirrors translated processes; the default) | hardware (the monitor duplicates every write) | system')
     .option('--seed <n>', 'seed for everything random; also fixes the RTC date so runs repeat exactly')
     .option('--rtc <date>', 'RTC date at power-on: "now" or an ISO date (default: now, or 2026-01-01 with --seed)')
@@ -147,7 +147,7 @@ export function register(program: Command): void {
     .option('--scrub-every <cycles>', 'compare mirrored pages of the running process at its first system call after every this many cycles')
     .option('--recovery <who>', 'monitor (transparent, default) or guest (every machine check goes to the guest)')
     .option('--send <text>', 'type text on the console after the next prompt (repeatable; \\n is Enter)', collect)
-    .option('--prompt <regex>', 'what --send waits for', '\\$ $')
+    .option('--prompt <regex>', 'what --send waits for', DEFAULT_PROMPT)
     .option('--until <regex>', 'exit 0 when the console matches; 1 on timeout, panic or triple fault')
     .option('--timeout <seconds>', 'give up after this much wall time (exit 1)')
     .option('--stats <file>', 'write run statistics as JSON')
@@ -176,9 +176,17 @@ export function register(program: Command): void {
       const pc = monitor.pc;
       if (limitCycle !== undefined && limitCycle <= pc.now()) throw new MemvisorError(`--max-cycles ${limitCycle}: the machine is already at cycle ${pc.now()}`);
       const interactive = process.stdin.isTTY === true;
+      // memvisor's own lines start on a line of their own when the console shares the terminal
+      // and the guest left its cursor mid-line (after a shell prompt, say).
+      let midLine = false;
+      const say = (line: string): void => {
+        if (midLine && process.stdout.isTTY) process.stderr.write(interactive ? '\r\n' : '\n');
+        midLine = false;
+        process.stderr.write(`${interactive ? '\r' : ''}memvisor: ${line}\n`);
+      };
       const session = monitor.session({
         until, send: options.send?.map(unescapeText), prompt, timeoutMs, snapshotAt, snapshotFile: options.snapshot,
-        echo: (text) => process.stdout.write(text), pace: interactive,
+        echo: (text) => { process.stdout.write(text); if (text.length > 0) midLine = !text.endsWith('\n'); }, pace: interactive,
         maxCycles: limitCycle === undefined ? undefined : limitCycle - pc.now(),
       });
       if (interactive) process.stderr.write('memvisor: guest console on this terminal; Ctrl-A X quits, Ctrl-A H for help\r\n');
@@ -194,13 +202,13 @@ export function register(program: Command): void {
       const difference = golden === undefined ? undefined
         : differenceFromGolden(golden, afterFirstPrompt(session.transcript, prompt), pc.ide.drives[1]?.data ?? null, endOf(result) !== 'completed' || guest.killed > 0, prompt, monitor.settings.profile);
       const same = difference === undefined ? undefined : difference === null;
-      if (difference) process.stderr.write(`memvisor: against the fault-free run: ${difference}\n`);
+      if (difference) say(`against the fault-free run: ${difference}`);
       if (options.stats) writeStats(options.stats, monitor.report(result, same));
-      for (const line of monitor.summary(result, same)) process.stderr.write(`${interactive ? '\r\n' : ''}memvisor: ${line}\n`);
+      for (const line of monitor.summary(result, same)) say(line);
       if (options.commit) for (const d of pc.ide.drives) d?.commit();
       for (const d of pc.ide.drives) d?.close();
       const end = describeEnd(pc, result, options);
-      if (end.message) process.stderr.write(`\n${interactive ? '\r' : ''}memvisor: ${end.message}\n`);
+      if (end.message) say(end.message);
       process.exitCode = end.code;
     });
 }
