@@ -64,7 +64,9 @@ found_reserve:
   movl    MB_ENTRY_ADDR(%ebx), %edx
   movl    $2, %ecx                      # twice: before and after the TLB flush
 map_mirror:
-  leal    (PTE_P | PTE_W | PTE_PS)(%edx), %eax
+  # Accessed and dirty from the start: the second mirror store goes through this very
+  # entry, and bits the page walk set in it would be overwritten in the twin by the store.
+  leal    (PTE_P | PTE_W | PTE_PS | PTE_A | PTE_D)(%edx), %eax
   movl    %eax, bootpgdir + 4 * (KMIRROR >> 22)
   addl    $BIGPGSIZE, %eax
   movl    %eax, bootpgdir + 4 * (KMIRROR >> 22) + 4
@@ -76,8 +78,9 @@ no_reserve:
   movl    %edx, mirror_half
   movl    $(boot_stack + KSTACKSIZE), %esp
   pushl   %esi
+  pushl   $halt                         # kmain's return address (it never returns)
   movl    $kmain, %eax                  # an absolute jump: up to the linked addresses
-  call    *%eax
+  jmp     *%eax                         # (a call from here would push a low, physical address)
 halt:
   hlt
   jmp     halt

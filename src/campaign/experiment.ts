@@ -70,8 +70,8 @@ export interface RunRecord {
   error?: string;
 }
 
-export function kernelPath(): string {
-  return builtFile(MEMV6_IMAGES.kernel);
+export function kernelPath(mode: MirrorMode): string {
+  return builtFile(MEMV6_IMAGES.kernel(mode));
 }
 
 export function diskFor(mode: MirrorMode): string {
@@ -135,7 +135,7 @@ export class ExperimentRunner {
 
   private boot(mode: MirrorMode) {
     const w = this.plan.workload;
-    return { kernel: kernelPath(), hdb: diskFor(mode), memoryMiB: w.memoryMiB, rtcStart: REPRODUCIBLE_EPOCH, cmdline: w.cmdline };
+    return { kernel: kernelPath(mode), hdb: diskFor(mode), memoryMiB: w.memoryMiB, rtcStart: REPRODUCIBLE_EPOCH, cmdline: w.cmdline };
   }
 
   private get prompt(): RegExp {
@@ -179,7 +179,7 @@ export class ExperimentRunner {
       campaign: this.plan.id, mode, output: afterFirstPrompt(transcript, this.prompt),
       startup: transcript.slice(0, transcript.length - afterFirstPrompt(transcript, this.prompt).length), files: fileTreeDigest(monitor.pc.ide.drives[1]!.data),
       snapshotCycles, endCycles: monitor.pc.now(), instructions: monitor.pc.cpu.instructionCount,
-      kernelSha256: sha256(readFileSync(kernelPath())), imageSha256: sha256(readFileSync(diskFor(mode))),
+      kernelSha256: sha256(readFileSync(kernelPath(mode))), imageSha256: sha256(readFileSync(diskFor(mode))),
     };
   }
 

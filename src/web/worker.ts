@@ -86,9 +86,9 @@ function attach(monitor: Monitor, seed: number, plan: Pick<RunPlan, 'send' | 'un
 async function boot(plan: RunPlan): Promise<void> {
   stop();
   machine = null;
-  const [kernel, disk] = await Promise.all([image(MEMV6_IMAGES.kernel), image(MEMV6_IMAGES.disk(plan.mirror))]);
+  const [kernel, disk] = await Promise.all([image(MEMV6_IMAGES.kernel(plan.mirror)), image(MEMV6_IMAGES.disk(plan.mirror))]);
   const monitor = createMonitor({
-    machine: { boot: { kernel: { name: MEMV6_IMAGES.kernel, bytes: kernel }, hdb: { name: MEMV6_IMAGES.disk(plan.mirror), bytes: disk }, memoryMiB: DEFAULT_MEMORY_MIB, rtcStart: REPRODUCIBLE_EPOCH } },
+    machine: { boot: { kernel: { name: MEMV6_IMAGES.kernel(plan.mirror), bytes: kernel }, hdb: { name: MEMV6_IMAGES.disk(plan.mirror), bytes: disk }, memoryMiB: DEFAULT_MEMORY_MIB, rtcStart: REPRODUCIBLE_EPOCH } },
     mirror: plan.mirror,
     faults: plan.faults.map((f) => parseInjectionSpec(f, plan.seed)),
   });

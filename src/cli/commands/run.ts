@@ -39,7 +39,7 @@ function rtcStart(options: RunOptions): number {
 function bootConfig(options: RunOptions, mirror: string): Omit<BootConfig, 'spareMiB'> {
   const defaultGuest = !options.kernel && !options.hda;
   return {
-    kernel: options.kernel ?? (defaultGuest ? builtFile(MEMV6_IMAGES.kernel) : undefined),
+    kernel: options.kernel ?? (defaultGuest ? builtFile(MEMV6_IMAGES.kernel(mirror as MirrorMode)) : undefined),
     cmdline: options.cmdline,
     hda: options.hda,
     hdb: options.hdb ?? (defaultGuest ? builtFile(MEMV6_IMAGES.disk(mirror as MirrorMode)) : undefined),
