@@ -14,7 +14,7 @@ import type { SessionResult } from '../machine/session.js';
 import { SnapshotFile } from '../machine/snapshot.js';
 import { fileTreeDigest } from '../fs/index.js';
 import { builtFile } from '../paths.js';
-import { createMonitor, MEMV6, MEMV6_IMAGES, type GuestProfile, type Monitor, type MirrorMode, type MonitorOptions } from '../vmm/index.js';
+import { createMonitor, machineMemoryMiB, MEMV6, MEMV6_IMAGES, type GuestProfile, type Monitor, type MirrorMode, type MonitorOptions } from '../vmm/index.js';
 import { armOf, runFault, runSeed, type CampaignPlan } from './plan.js';
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
@@ -135,7 +135,7 @@ export class ExperimentRunner {
 
   private boot(mode: MirrorMode) {
     const w = this.plan.workload;
-    return { kernel: kernelPath(mode), hdb: diskFor(mode), memoryMiB: w.memoryMiB, rtcStart: REPRODUCIBLE_EPOCH, cmdline: w.cmdline };
+    return { kernel: kernelPath(mode), hdb: diskFor(mode), memoryMiB: machineMemoryMiB(mode, w.memoryMiB), rtcStart: REPRODUCIBLE_EPOCH, cmdline: w.cmdline };
   }
 
   private get prompt(): RegExp {
@@ -237,7 +237,7 @@ const escapeSend = (text: string) => text.replace(/\\/g, '\\\\').replace(/\n/g, 
 export function replayCommand(plan: CampaignPlan, index: number, fault: string, limitCycle: number, goldenPath: string): string {
   const { arm } = armOf(plan, index);
   const w = plan.workload;
-  const args = ['npx', 'memvisor', 'run', '--mirror', arm.mode, '--mem', String(w.memoryMiB), '--seed', '0'];
+  const args = ['npx', 'memvisor', 'run', '--mirror', arm.mode, '--mem', String(machineMemoryMiB(arm.mode, w.memoryMiB)), '--seed', '0'];
   if (w.cmdline) args.push('--cmdline', w.cmdline);
   if (arm.recovery !== 'monitor') args.push('--recovery', arm.recovery);
   if (arm.scrubEvery) args.push('--scrub-every', String(arm.scrubEvery));

@@ -41,6 +41,15 @@ export const MIRROR_MODES: readonly MirrorMode[] = ['off', 'guest', 'system', 'h
 export const DEFAULT_SPARE_MIB = 16;
 export const DEFAULT_MEMORY_MIB = 128;
 
+/**
+ * The machine's memory for a mode when the guest is to have `guestMiB` to allocate from:
+ * system mode doubles it (the upper half is the mirror reserve), so every mode's guest
+ * sees the same memory.
+ */
+export function machineMemoryMiB(mirror: MirrorMode, guestMiB = DEFAULT_MEMORY_MIB): number {
+  return mirror === 'system' ? 2 * guestMiB : guestMiB;
+}
+
 export interface MonitorOptions {
   /**
    * Boot this machine (its host memory is reserved here), or continue the one saved in a
@@ -63,7 +72,7 @@ export interface MonitorOptions {
   /** Run the CPU on its interpreter alone. */
   interpreter?: boolean;
   /**
-   * System mode: hold interrupts and kernel-memory faults while a kernel store pair is open
+   * System mode: hold faults aimed at kernel memory while a kernel store pair is open
    * (default true). Off only for the negative control that shows why the guard exists.
    */
   storePairGuard?: boolean;

@@ -54,14 +54,14 @@ export class SystemMirror implements SnapshotPart, TwinSource {
   private readonly halfPages: number;
 
   /** `pairs`: the kernel's store-pair intervals [start, end), sorted (the translator's .memvisor.pairs). */
-  /** `guard` false (the negative control only): interrupts and faults are not held inside pairs. */
+  /** `guard` false (the negative control only): faults aimed at kernel memory are not held inside pairs. */
   constructor(private readonly pc: PC, private readonly spaces: AddressSpaces, private pairs: Array<[number, number]>, private readonly mirrorOffset: number,
     private readonly guard = true) {
     this.half = pc.mem.guestSize / 2;
     this.halfPages = this.half / PAGE;
     const cpu = pc.cpu;
     cpu.platformWriteListeners.add(LISTENER_ORDER.platformWrite.systemMirror, 'system mirror', (phys, size) => this.mirrorPlatformWrite(phys, size));
-    if (guard) cpu.interruptHold = (eip) => {
+    cpu.interruptHold = (eip) => {
       const held = this.insidePair(eip);
       if (held) this.heldInstructions++;
       return held;
