@@ -284,7 +284,6 @@ export function rewrite(model: CodeModel, options: RewriteOptions): Rewritten {
           emit.store(memory(Register.EDI, Register.None, 1, offset - c.size), STOS_REGISTER[c.size]!, c.size);
           break;
         case 'movs':
-        case 'ins':
           emit.copy({ base: Register.EDI, index: Register.None, scale: 1, displacement: -c.size >>> 0, size: c.size }, c.size);
           break;
         case 'repStos':

@@ -67,7 +67,7 @@ export interface MonitorOptions {
   scrubEvery?: number;
   /** Host memory reserved for spare frames (MiB); a restored machine keeps its own. */
   spareMiB?: number;
-  /** Count mirror pages at every address-space switch in any mode (always in guest mode). */
+  /** Count mirror pages at every address-space switch in any mode (always in guest and system mode). */
   countMirrorPages?: boolean;
   /** Run the CPU on its interpreter alone. */
   interpreter?: boolean;
@@ -385,7 +385,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
       recovery: options.recovery ?? 'monitor',
       scrubEvery: options.scrubEvery ?? 0,
       spareMiB: options.spareMiB ?? DEFAULT_SPARE_MIB,
-      countMirrorPages: options.mirror === undefined || options.mirror === 'guest' || options.countMirrorPages === true,
+      countMirrorPages: options.mirror === undefined || options.mirror === 'guest' || options.mirror === 'system' || options.countMirrorPages === true,
       storePairGuard: options.storePairGuard ?? true,
     };
     const boot = options.machine.boot;
