@@ -174,3 +174,20 @@ test('bad input: --mirror system with an untranslated kernel, or memory that doe
   assert.match(odd.stderr, /cannot be split into two halves/);
   assert.equal(odd.stderr.trim().split('\n').length, 1);
 });
+
+test('both copies lost: a kernel code frame poisoned with its twin ends in MemV6\'s machine-check message naming the frame, and a clean stop', async () => {
+  // The frame of the file system's iget (not on the machine-check path: IDT, trap entry,
+  // console), from the first instruction: the first process's start reads it.
+  const elf = parseElf(readFileSync(systemKernel), systemKernel);
+  const frame = ((elf.symbols.find((s) => s.name === 'iget')!.value >>> 0) - KERNBASE) & ~0xfff;
+  const half = MEMORY * 1024 * 1024 / 2;
+  const at = 1;
+  const faults = [frame, frame + half].map((pa) => parseInjectionSpec(`poison:addr=0x${pa.toString(16)},at=${at}`, 1));
+  const r = await runSystem([], /panic: .*/, { faults });
+  assert.ok(r.matched, `${r.outcome} ${r.stop?.message ?? ''}: ${r.output.slice(-1500)}`);
+  assert.match(r.output, new RegExp(`mce: uncorrectable memory error in kernel memory at physical 0x${(frame >>> 12).toString(16)}[0-9a-f]{3} `), r.output.slice(-1500));
+  assert.match(r.output, /panic: machine check in kernel memory/);
+  const e = r.monitor.memoryErrors();
+  assert.equal(e.recoveredByMonitor, 0);
+  assert.equal(e.machineChecks, 1);
+});
