@@ -21,12 +21,12 @@ struct proc {
   struct context context;   // its kernel thread, while another runs
   void *chan;               // sleeping on this, if non-zero
   int killed;
-  int stopped_anywhere;     // killed at an interrupt or exception from user mode (trap.c)
   struct file *ofile[NOFILE];
   struct inode *cwd;
   char name[16];
   int mirrored;             // its program was translated: user pages have mirrors
   uint spill;               // the translator's spill page (never mirrored), or NOSPILL
+  int stopped_anywhere;     // killed at an interrupt or exception from user mode (trap.c)
 };
 #define NOSPILL 0xFFFFFFFF
 
