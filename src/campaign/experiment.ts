@@ -15,7 +15,7 @@ import { consoleRegExp, type SessionResult } from '../machine/session.js';
 import { SnapshotFile } from '../machine/snapshot.js';
 import { fileTreeDigest } from '../fs/index.js';
 import { builtFile } from '../paths.js';
-import { createMonitor, MEMV6, MEMV6_IMAGES, type GuestProfile, type Monitor, type MirrorMode, type MonitorOptions } from '../vmm/index.js';
+import { createMonitor, machineMemoryMiB, MEMV6, MEMV6_IMAGES, type GuestProfile, type Monitor, type MirrorMode, type MonitorOptions } from '../vmm/index.js';
 import { armOf, runFault, runSeed, type CampaignPlan } from './plan.js';
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
@@ -71,8 +71,8 @@ export interface RunRecord {
   error?: string;
 }
 
-export function kernelPath(): string {
-  return builtFile(MEMV6_IMAGES.kernel);
+export function kernelPath(mode: MirrorMode): string {
+  return builtFile(MEMV6_IMAGES.kernel(mode));
 }
 
 export function diskFor(mode: MirrorMode): string {
@@ -136,7 +136,7 @@ export class ExperimentRunner {
 
   private boot(mode: MirrorMode) {
     const w = this.plan.workload;
-    return { kernel: kernelPath(), hdb: diskFor(mode), memoryMiB: w.memoryMiB, rtcStart: REPRODUCIBLE_EPOCH, cmdline: w.cmdline };
+    return { kernel: kernelPath(mode), hdb: diskFor(mode), memoryMiB: machineMemoryMiB(mode, w.memoryMiB), rtcStart: REPRODUCIBLE_EPOCH, cmdline: w.cmdline };
   }
 
   private get prompt(): RegExp {
@@ -180,7 +180,7 @@ export class ExperimentRunner {
       campaign: this.plan.id, mode, output: afterFirstPrompt(transcript, this.prompt),
       startup: transcript.slice(0, transcript.length - afterFirstPrompt(transcript, this.prompt).length), files: fileTreeDigest(monitor.pc.ide.drives[1]!.data),
       snapshotCycles, endCycles: monitor.pc.now(), instructions: monitor.pc.cpu.instructionCount,
-      kernelSha256: sha256(readFileSync(kernelPath())), imageSha256: sha256(readFileSync(diskFor(mode))),
+      kernelSha256: sha256(readFileSync(kernelPath(mode))), imageSha256: sha256(readFileSync(diskFor(mode))),
     };
   }
 
@@ -239,7 +239,7 @@ const escapeSend = (text: string) => text.replace(/\\/g, '\\\\').replace(/\n/g, 
 export function replayCommand(plan: CampaignPlan, index: number, fault: string, limitCycle: number, goldenPath: string): string {
   const { arm } = armOf(plan, index);
   const w = plan.workload;
-  const args = ['npx', 'memvisor', 'run', '--mirror', arm.mode, '--mem', String(w.memoryMiB), '--seed', '0'];
+  const args = ['npx', 'memvisor', 'run', '--mirror', arm.mode, '--mem', String(machineMemoryMiB(arm.mode, w.memoryMiB)), '--seed', '0'];
   if (w.cmdline) args.push('--cmdline', w.cmdline);
   if (arm.recovery !== 'monitor') args.push('--recovery', arm.recovery);
   if (arm.scrubEvery) args.push('--scrub-every', String(arm.scrubEvery));

@@ -83,7 +83,7 @@ function knownGolden(path: string, plan: CampaignPlan, mode: MirrorMode): Golden
   try {
     const g = JSON.parse(readInputFile(path, INPUT.goldenRun).toString('utf8')) as GoldenRun;
     if (g.campaign !== plan.id || g.mode !== mode) return null;
-    if (g.kernelSha256 !== fileSha(kernelPath()) || g.imageSha256 !== fileSha(diskFor(mode))) {
+    if (g.kernelSha256 !== fileSha(kernelPath(mode)) || g.imageSha256 !== fileSha(diskFor(mode))) {
       throw new MemvisorError(`${path}: made with another build of MemV6 (kernel or disk image differ); runs would not compare: use a new --out directory`);
     }
     return g;

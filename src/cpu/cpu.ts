@@ -177,6 +177,17 @@ export class CPU {
   debug: DebugTraps | null = null;
   /** External interrupts delivered so far (a debugger's step tells them from the instruction it steps). */
   interruptsTaken = 0;
+  /**
+   * Told of every write the processor makes by itself, not as an instruction's operand:
+   * interrupt and exception frames, accessed and dirty bits set by the page walk,
+   * descriptor accessed and busy bits (the monitor mirrors them in system mode).
+   */
+  readonly platformWriteListeners = new Listeners<[guestPhys: number, size: number]>();
+  /**
+   * Asked before an external interrupt is taken: while it says true, the processor runs on
+   * one instruction at a time (like an STI shadow) and asks again. Null: never held.
+   */
+  interruptHold: ((eip: number) => boolean) | null = null;
 
   constructor(mem: PhysicalMemory, io: IoSpace) {
     this.mem = mem;
@@ -476,7 +487,7 @@ export class CPU {
         writable = (pde & PTE_W) !== 0 || (!user && !wp);
         if (write && !writable) this.pageFault(lin, true, write, user);
         const updated = pde | PTE_A | (write ? PTE_D : 0);
-        if (updated !== pde) mem.write32(pdeAddr, updated);
+        if (updated !== pde) this.platformWrite32(pdeAddr, updated);
         dirty = (updated & PTE_D) !== 0;
         phys = (pde & 0xffc00000) | (lin & 0x3fffff);
       } else {
@@ -487,9 +498,9 @@ export class CPU {
         if (user && !(both & PTE_U)) this.pageFault(lin, true, write, user);
         writable = (both & PTE_W) !== 0 || (!user && !wp);
         if (write && !writable) this.pageFault(lin, true, write, user);
-        if (!(pde & PTE_A)) mem.write32(pdeAddr, pde | PTE_A);
+        if (!(pde & PTE_A)) this.platformWrite32(pdeAddr, pde | PTE_A);
         const updated = pte | PTE_A | (write ? PTE_D : 0);
-        if (updated !== pte) mem.write32(pteAddr, updated);
+        if (updated !== pte) this.platformWrite32(pteAddr, updated);
         dirty = (updated & PTE_D) !== 0;
         phys = (pte & ~0xfff) | (lin & 0xfff);
       }
@@ -673,8 +684,22 @@ export class CPU {
   sysRead16(lin: number): number {
     return this.readLinear(lin, 2, false);
   }
+  /** A write the processor makes by itself (a descriptor's accessed or busy bit) at a linear address. */
   sysWrite32(lin: number, v: number): void {
     this.writeLinear(lin, 4, v, false);
+    this.platformWrote(lin, 4, false);
+  }
+
+  /** A page-walk write (accessed and dirty bits) at a guest-physical address. */
+  private platformWrite32(phys: number, v: number): void {
+    this.mem.write32(phys, v);
+    this.platformWriteListeners.dispatch?.(phys >>> 0, 4);
+  }
+
+  /** Tells platformWriteListeners of `size` bytes the processor wrote at `lin` (within one page; already writable). */
+  private platformWrote(lin: number, size: number, user: boolean): void {
+    const notify = this.platformWriteListeners.dispatch;
+    if (notify !== null) notify(this.translate(lin, true, user) >>> 0, size);
   }
 
   // ---------------------------------------------------------------- instruction fetch
@@ -1154,6 +1179,7 @@ export class CPU {
     for (const value of frame) {
       sp = ss32 ? (sp - size) | 0 : (sp - size) & 0xffff;
       this.writeLinear((ssBase + sp) | 0, size, value, user);
+      this.platformWrote((ssBase + sp) | 0, size, user);
     }
     if (switchStack) {
       this.markAccessed(ssSel, ssHigh);
@@ -1302,6 +1328,10 @@ export class CPU {
       // any instruction that may have made one deliverable (eventPending).
       if (this.flags & IF && !this.interruptsQuiet) {
         if (this.interruptSource?.hasInterrupt()) {
+          if (this.interruptHold !== null && this.interruptHold(this.eip)) {
+            this.runBatch(1);
+            continue;
+          }
           this.halted = false;
           const vector = this.interruptSource.acknowledge();
           this.interruptsTaken++;

@@ -8,6 +8,7 @@ import { INPUT, readInputFile } from '../input-file.js';
 
 export {
   MEMV6_NOTE_NAME, MEMV6_NOTE_TRANSLATED, readTranslationNote, translationNoteDescription, type TranslationNote,
+  STORE_PAIRS_SECTION, storePairsSection, readStorePairs,
 } from './translation-note.js';
 
 export const PT_LOAD = 1;

@@ -25,6 +25,8 @@ export interface BootConfig {
   rtcStart: number;
   debugExit?: boolean;
   spareMiB?: number;
+  /** Split memory into a native half and a mirror half, told to the kernel in its memory map (--mirror system). */
+  mirrorReserve?: boolean;
 }
 
 export const MIN_MEMORY_MIB = 2;
@@ -42,7 +44,7 @@ export function machineMemoryProblem(memoryMiB: number, reservedMiB: number): st
   return null;
 }
 
-function readKernel(source: ImageSource): Uint8Array {
+export function readKernel(source: ImageSource): Uint8Array {
   return typeof source === 'string' ? readInputFile(source, INPUT.kernel, `--kernel ${source}`) : source.bytes;
 }
 
@@ -55,7 +57,8 @@ export function bootMachine(config: BootConfig): PC {
   const hdb = config.hdb ? DiskImage.open(config.hdb, '--hdb', config.hdbWritable) : null;
   const pc = new PC({ memoryMiB: config.memoryMiB, hda, hdb, rtcStart: config.rtcStart, debugExit: config.debugExit, spareMiB: config.spareMiB });
   if (kernel) {
-    const image = loadMultiboot(pc.mem, pc.cpu, kernel, `--kernel ${imageName(config.kernel!)}`, config.cmdline ?? '');
+    const reserve = config.mirrorReserve ? pc.mem.guestSize / 2 : 0;
+    const image = loadMultiboot(pc.mem, pc.cpu, kernel, `--kernel ${imageName(config.kernel!)}`, config.cmdline ?? '', reserve);
     pc.kernelFrames = [image.start >>> 12, (image.end + 4095) >>> 12];
   } else {
     const sector = hda!.data.subarray(0, SECTOR);

@@ -159,7 +159,7 @@ test('campaign: bad input is one line and exit 2, and nothing is written', () =>
   const text = readFileSync(good, 'utf8');
   const bad = (name: string, content: string) => { const f = join(dir, name); writeFileSync(f, content); return f; };
   const cases: Array<[string[], RegExp]> = [
-    [['campaign', 'plan', '-o', join(dir, 'x.json'), '--mode', 'turbo'], /--mode turbo: expected off, guest, hardware/],
+    [['campaign', 'plan', '-o', join(dir, 'x.json'), '--mode', 'turbo'], /--mode turbo: expected off, guest, system, hardware/],
     [['campaign', 'plan', '-o', join(dir, 'x.json'), '--fault', 'melt'], /unknown fault kind 'melt'/],
     [['campaign', 'plan', '-o', join(dir, 'x.json'), '--fault', 'poison:seed=4'], /'seed=' is set by the campaign/],
     [['campaign', 'run', bad('notjson.json', '{oops')], /notjson\.json: not a campaign file \(not JSON\)/],
@@ -180,4 +180,24 @@ test('campaign: bad input is one line and exit 2, and nothing is written', () =>
     assert.match(r.stderr, pattern);
     assert.equal(readdirSync(dir).length, before, `${args.join(' ')} wrote something`);
   }
+});
+
+test('campaign: a system-mode arm (the translated kernel) with kernel and page-table faults: every run completes and none ends worse than recovered transparently', async (t) => {
+  const file = join(dir, 'system.json');
+  let r = memvisor(['campaign', 'plan', '-o', file, '--mode', 'system', '--fault', 'poison:target=kernel,count=20', '--fault', 'poison:target=page-table,count=5',
+    '--runs', '2', '--seed', '11', '--send', 'forktest; echo a b c | wc; echo workload-done\\n', '--until', '^workload-done', '--name', 'system']);
+  assert.equal(r.status, 0, r.stderr);
+  const out = join(dir, 'system-run');
+  r = memvisor(['campaign', 'run', file, '--out', out, '--threads', '2']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(existsSync(join(out, 'golden-system.json')));
+  const all = records(join(out, 'runs-0-of-1.jsonl'));
+  assert.equal(all.length, 4);
+  const good = new Set(['recovered-transparent', 'masked', 'not-activated']);
+  for (const x of all) {
+    assert.equal(x.status, 'ok', JSON.stringify(x));
+    assert.ok(good.has(x.outcome!), `run ${x.index} ended ${x.outcome}: ${x.command}`);
+  }
+  assert.ok(all.some((x) => x.outcome === 'recovered-transparent'), JSON.stringify(all.map((x) => x.outcome)));
+  t.diagnostic(all.map((x) => `${x.fault}: ${x.outcome} (${x.activated} activated)`).join('; '));
 });

@@ -13,7 +13,7 @@ import { REPRODUCIBLE_EPOCH } from '../../virtual-time.js';
 import type { PC } from '../../machine/pc.js';
 import type { Session, SessionResult } from '../../machine/session.js';
 import { DEFAULT_PROMPT } from '../../machine/session.js';
-import { createMonitor, DEFAULT_MEMORY_MIB, MEMV6_IMAGES, type MirrorMode, type MonitorOptions, type RecoveryMode } from '../../vmm/index.js';
+import { createMonitor, DEFAULT_MEMORY_MIB, machineMemoryMiB, MEMV6_IMAGES, type MirrorMode, type MonitorOptions, type RecoveryMode } from '../../vmm/index.js';
 import { parseInjectionSpec } from '../../faults/index.js';
 import { GdbStub, listenForDebugger, parseGdbAddress, type GdbAddress } from '../../gdb/index.js';
 import { builtFile } from '../../paths.js';
@@ -21,7 +21,7 @@ import { collect, regularExpression, unescapeText, wholeNumber } from '../parse.
 import { afterFirstPrompt, differenceFromGolden, endOf, readGolden } from '../../campaign/experiment.js';
 
 interface RunOptions {
-  kernel?: string; cmdline?: string; hda?: string; hdb?: string; mem: string; mirror?: string;
+  kernel?: string; cmdline?: string; hda?: string; hdb?: string; mem?: string; mirror?: string;
   seed?: string; rtc?: string; inject?: string[]; send?: string[]; prompt: string; until?: string;
   timeout?: string; stats?: string; snapshotAt?: string; snapshot?: string; restore?: string;
   hdaWritable?: boolean; hdbWritable?: boolean; commit?: boolean; debugExit?: boolean;
@@ -55,13 +55,13 @@ function rtcStart(options: RunOptions): number {
 function bootConfig(options: RunOptions, mirror: string): Omit<BootConfig, 'spareMiB'> {
   const defaultGuest = !options.kernel && !options.hda;
   return {
-    kernel: options.kernel ?? (defaultGuest ? builtFile(MEMV6_IMAGES.kernel) : undefined),
+    kernel: options.kernel ?? (defaultGuest ? builtFile(MEMV6_IMAGES.kernel(mirror as MirrorMode)) : undefined),
     cmdline: options.cmdline,
     hda: options.hda,
     hdb: options.hdb ?? (defaultGuest ? builtFile(MEMV6_IMAGES.disk(mirror as MirrorMode)) : undefined),
     hdaWritable: options.hdaWritable,
     hdbWritable: options.hdbWritable,
-    memoryMiB: wholeNumber('--mem', options.mem, MIN_MEMORY_MIB, MAX_HOST_MEMORY_MIB),
+    memoryMiB: options.mem === undefined ? machineMemoryMiB(mirror as MirrorMode) : wholeNumber('--mem', options.mem, MIN_MEMORY_MIB, MAX_HOST_MEMORY_MIB),
     rtcStart: rtcStart(options),
     debugExit: options.debugExit,
   };
@@ -154,7 +154,7 @@ export function register(program: Command): void {
     .option('--cmdline <text>', 'multiboot command line for the kernel')
     .option('--hda <file>', 'IDE primary master disk image; boots its boot sector when there is no --kernel')
     .option('--hdb <file>', 'IDE primary slave disk image (default with MemV6: build/guest/fs.img)')
-    .option('--mem <MiB>', 'guest memory', String(DEFAULT_MEMORY_MIB))
+    .option('--mem <MiB>', `guest memory (default ${DEFAULT_MEMORY_MIB}; ${machineMemoryMiB('system')} with --mirror system, half of it the mirror reserve)`)
     .option('--mirror <mode>', 'off | guest (MemV6 mirrors translated processes; the default) | hardware (the monitor duplicates every write) | system')
     .option('--seed <n>', 'seed for everything random; also fixes the RTC date so runs repeat exactly')
     .option('--rtc <date>', 'RTC date at power-on: "now" or an ISO date (default: now, or 2026-01-01 with --seed)')

@@ -22,6 +22,8 @@ export function formatReport(report: TranslationReport): string {
     `${report.path}: ${report.instructions} instructions, code ${report.originalCodeBytes} -> ${report.translatedCodeBytes} bytes (${report.growth}x), offset 0x${report.offset.toString(16)}`,
     `  writers by class: ${Object.entries(report.writers).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
     `  code pointers: ${report.codePointersInData} in data, ${report.codePointersInCode} in code; relocations checked: ${report.relocationsChecked}`,
+    `  store pairs: ${report.storePairs}; device-register stores left unmirrored: ${report.unmirrored}`,
+    `  left to the platform: ${report.platform.join('; ')}`,
     `  refused: ${report.refused.length === 0 ? 'none' : report.refused.join('; ')}`,
     `  debug information: ${report.debugInfo}`,
   ];
@@ -38,12 +40,14 @@ export function register(program: Command): void {
     .option('--offset <n>', 'mirror offset, a multiple of 4096', `0x${MIRROR_OFFSET.toString(16)}`)
     .option('--report', 'print instructions, writers by class, code growth')
     .option('--verify', 'run the independent verifier on the output (exit 1 if it fails)')
+    .option('--scratch <where>', 'where mirror sequences keep scratch registers: spill (a spill page; the default) or stack (for code that interrupts re-enter: a kernel)', 'spill')
     .option('--linux-stub', 'entry stub that maps the mirror itself, for running under Linux (qemu-i386, memvisor exec)')
     .option('--check-at-exit', 'with --linux-stub: compare native and mirror at exit, print the result on stderr')
-    .action((input: string, options: { output: string; offset: string; report?: boolean; verify?: boolean; linuxStub?: boolean; checkAtExit?: boolean }) => {
+    .action((input: string, options: { output: string; offset: string; scratch: string; report?: boolean; verify?: boolean; linuxStub?: boolean; checkAtExit?: boolean }) => {
       if (options.checkAtExit && !options.linuxStub) throw new MemvisorError('--check-at-exit needs --linux-stub');
+      if (options.scratch !== 'spill' && options.scratch !== 'stack') throw new MemvisorError(`--scratch ${options.scratch}: expected spill or stack`);
       const { output, report } = translateElf(readInputFile(input, INPUT.program), {
-        path: input, offset: parseOffset(options.offset), verify: options.verify, linuxStub: options.linuxStub, checkAtExit: options.checkAtExit,
+        path: input, offset: parseOffset(options.offset), scratch: options.scratch, verify: options.verify, linuxStub: options.linuxStub, checkAtExit: options.checkAtExit,
       });
       const temporary = `${options.output}.partial-${process.pid}`;
       try {
