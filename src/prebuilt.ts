@@ -14,7 +14,7 @@ import { guestBuildDir, packageRoot } from './paths.js';
 
 export const PREBUILT_DIR = join(packageRoot, 'prebuilt', 'memv6');
 /** What prebuilt/memv6 holds: the kernel and both disks (gzipped), by their names in build/guest. */
-export const PREBUILT_FILES = ['kernel', 'fs.img', 'fs-mirrored.img'];
+export const PREBUILT_FILES = ['kernel', 'kernel-system', 'fs.img', 'fs-mirrored.img'];
 
 /** A prebuilt file's bytes. */
 export function prebuiltImage(name: string): Uint8Array {

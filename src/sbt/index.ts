@@ -81,10 +81,15 @@ export function translateElf(bytes: Uint8Array, options: TranslateOptions = {}):
   requireStaticExecutable(elf);
   const mismatch = sectionSegmentMismatch(elf);
   if (mismatch) throw new MemvisorError(`${path}: the file's sections and segments disagree: ${mismatch}`);
-  for (const [i, p] of elf.programHeaders.entries()) {
-    if (p.type === PT_LOAD && p.memsz > 0 && p.vaddr + p.memsz > offset) {
-      throw new MemvisorError(`${path}: segment ${i} [${hex(p.vaddr)}, ${hex(p.vaddr + p.memsz)}) reaches the mirror offset ${hex(offset)}: a translated program must lie below it`);
-    }
+  // Every segment's mirror (va + offset) must exist: below 4 GiB, and clear of every segment
+  // (a program below the offset, or a kernel at KERNBASE with its mirror above).
+  const segments = [...elf.programHeaders.entries()].filter(([, p]) => p.type === PT_LOAD && p.memsz > 0);
+  for (const [i, p] of segments) {
+    const start = p.vaddr + offset, end = p.vaddr + p.memsz + offset;
+    const where = `${path}: segment ${i} [${hex(p.vaddr)}, ${hex(p.vaddr + p.memsz)})`;
+    if (end > 2 ** 32) throw new MemvisorError(`${where} has its mirror at [${hex(start)}, ${hex(end)}), past 4 GiB: no room for it with --offset ${hex(offset)}`);
+    const hit = segments.find(([, q]) => start < q.vaddr + q.memsz && q.vaddr < end);
+    if (hit) throw new MemvisorError(`${where} has its mirror at [${hex(start)}, ${hex(end)}), on segment ${hit[0]}: choose another --offset`);
   }
   if (readTranslationNote(elf)) {
     throw new MemvisorError(`${path}: already translated (has the MemV6 translated note)`);
