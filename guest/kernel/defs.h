@@ -168,6 +168,8 @@ int mirrorcheck(struct proc *p, int dirtyonly);
 uint mirrorpages(pde_t *pgdir, uint sz);
 int userpageof(struct proc *p, uint pa);
 uint userframe(pde_t *pgdir, uint va);
+char *frame_kva(uint pa);
+extern uint mirror_half;        // the mirror reserve's start (--mirror system), or 0
 void remappage(pde_t *pgdir, uint va, char *mem);
 int copyout(pde_t *pgdir, uint va, const void *src, uint n);
 int copyin(pde_t *pgdir, void *dst, uint va, uint n);

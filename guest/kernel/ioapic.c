@@ -2,6 +2,7 @@
 // through two memory-mapped registers: a register number is written to the index, then
 // the register is read or written through the window.
 #include "types.h"
+#include "x86.h"
 #include "defs.h"
 #include "traps.h"
 
@@ -18,15 +19,15 @@ uchar ioapicid;  // as the MP table gives it (mp.c)
 static uint
 ioapic_read(uint reg)
 {
-  *index = reg;
+  mmio_write(index, reg);
   return *window;
 }
 
 static void
 ioapic_write(uint reg, uint value)
 {
-  *index = reg;
-  *window = value;
+  mmio_write(index, reg);
+  mmio_write(window, value);
 }
 
 // Route line irq to CPU cpu, as vector T_IRQ0 + irq (edge-triggered, active high).

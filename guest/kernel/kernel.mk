@@ -9,10 +9,17 @@ KERNEL_HEADERS := $(wildcard kernel/*.h include/*.h)
 KERNEL_CFLAGS := $(CFLAGS) -Ikernel -mno-sse -mno-mmx -mno-80387 -fno-tree-loop-distribute-patterns
 
 all: kernel
-kernel: $(OUT)/kernel $(OUT)/kernel-mirrorbug
+kernel: $(OUT)/kernel $(OUT)/kernel-system $(OUT)/kernel-mirrorbug
 
+# Linked with its relocations (-q) so that it can be translated: kernel-system is the same
+# kernel with every store mirrored at +0x40000000, for --mirror system
+# (docs/system-mode.md). Its mirror sequences keep scratch values on the stack: interrupts
+# re-enter the kernel.
 $(OUT)/kernel: $(KERNEL_OBJS) kernel/kernel.ld
-	$(LD) -T kernel/kernel.ld -o $@ $(KERNEL_OBJS)
+	$(LD) -q -T kernel/kernel.ld -o $@ $(KERNEL_OBJS)
+
+$(OUT)/kernel-system: $(OUT)/kernel ../dist/src/cli/main.js
+	$(MEMVISOR) translate $< -o $@ --scratch stack
 
 # The negative control for the mirroring tests (test/guest/mirror.test.ts), never booted
 # otherwise: vm.c built with MIRRORBUG_READ, so that copyout leaves the twins alone

@@ -35,7 +35,7 @@ volatile uint *lapic;  // its base address, from the MP table (mp.c)
 static void
 lapic_write(int reg, uint value)
 {
-  lapic[reg] = value;
+  mmio_write(&lapic[reg], value);
   (void)lapic[LAPIC_ID];  // a read makes the write complete first
 }
 

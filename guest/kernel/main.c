@@ -6,28 +6,9 @@
 #include "memlayout.h"
 #include "mmu.h"
 #include "defs.h"
-
-// The multiboot information block (only the fields we read).
-struct multiboot_info {
-  uint flags;
-  uint mem_lower, mem_upper;
-  uint boot_device, cmdline, mods_count, mods_addr;
-  uint syms[4];
-  uint mmap_length, mmap_addr;
-};
-struct multiboot_mmap_entry {
-  uint size;          // of the rest of this entry
-  uint addr_low, addr_high;
-  uint len_low, len_high;
-  uint type;          // 1 = usable RAM
-} __attribute__((packed));
-
-#define MB_INFO_MEMORY 0x001
-#define MB_INFO_MMAP   0x040
+#include "multiboot.h"
 
 extern char end[];    // first address after the kernel (kernel.ld)
-
-#define MB_INFO_CMDLINE 0x004
 
 int opt_mirrorcheck = MIRRORCHECK_OFF;
 int opt_idle_spin;
@@ -72,7 +53,7 @@ find_phystop(struct multiboot_info *mb)
     char *last = p + mb->mmap_length;
     while (p < last) {
       struct multiboot_mmap_entry *e = (struct multiboot_mmap_entry *)p;
-      if (e->type == 1 && e->addr_high == 0 && e->addr_low <= 0x100000) {
+      if (e->type == MB_MEMORY_AVAILABLE && e->addr_high == 0 && e->addr_low <= 0x100000) {
         uint len = e->len_high ? 0xFFFFFFFF - e->addr_low : e->len_low;
         if (e->addr_low + len > top) top = e->addr_low + len;
       }
@@ -94,10 +75,14 @@ kmain(uint mbinfo_phys)
   parse_options(mb);  // before kinit(): the loader may have put the command line in memory it frees
   if (phystop < 16 * 1024 * 1024)
     panic("MemV6 needs at least 16 MiB of memory");
+  if (mirror_half && (mirror_half % BIGPGSIZE || phystop > mirror_half))
+    panic("the mirror reserve must start on a 4 MiB boundary, above the memory in use");
   kinit(end, P2V(8 * 1024 * 1024));  // what the boot page directory maps
   kvmalloc(phystop);                 // the kernel's own page directory
   kinit(P2V(8 * 1024 * 1024), P2V(phystop));
-  cprintf("MemV6 booting: %d MiB of memory, %d free pages\n", phystop >> 20, kfreepages());
+  cprintf("MemV6 booting: %d MiB of memory, %d free pages", phystop >> 20, kfreepages());
+  if (mirror_half) cprintf(", mirrored in the reserve at 0x%x", mirror_half);
+  cprintf("\n");
   seginit();
   mpinit();
   lapicinit();
@@ -116,7 +101,8 @@ kmain(uint mbinfo_phys)
 
 // The page directory entry.S turns paging on with, used until kvmalloc(): physical
 // 0-8 MiB (the kernel, its boot stack and the first pages kinit hands out) as two 4 MiB
-// pages, both at 0, where entry.S runs when paging starts, and at KERNBASE.
+// pages, at 0, where entry.S runs when paging starts, at KERNBASE, and at KMIRROR, the
+// mirror map (which entry.S points at the mirror reserve if there is one).
 #define BOOT_PAGE(pa) ((pa) | PTE_P | PTE_W | PTE_PS)
 __attribute__((__aligned__(PGSIZE)))
 pde_t bootpgdir[NPDENTRIES] = {
@@ -124,4 +110,6 @@ pde_t bootpgdir[NPDENTRIES] = {
   [PDX(BIGPGSIZE)] = BOOT_PAGE(BIGPGSIZE),
   [PDX(KERNBASE)] = BOOT_PAGE(0),
   [PDX(KERNBASE + BIGPGSIZE)] = BOOT_PAGE(BIGPGSIZE),
+  [PDX(KMIRROR)] = BOOT_PAGE(0),       // the mirror map, onto the memory itself until entry.S
+  [PDX(KMIRROR + BIGPGSIZE)] = BOOT_PAGE(BIGPGSIZE),  // finds the reserve
 };

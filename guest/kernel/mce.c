@@ -5,7 +5,9 @@
 //     remap, and go on (the process never notices);
 //   a page of the current process without a healthy copy: kill the process, as Linux does;
 //   anything else (kernel memory): panic with a clear message.
-// The bad frame is retired: never freed, so it is never used again.
+// The bad frame is retired: never freed, so it is never used again. With a mirror reserve
+// (--mirror system) a page and its twin are a frame pa and pa + mirror_half: recovering
+// either moves the pair to a new frame.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -33,6 +35,24 @@ stop(void)
   for (;;) asm volatile("cli; hlt");
 }
 
+// The address to remap for the page at va: itself, or with a reserve the native page
+// (its twin follows it).
+static uint
+moved_page(uint va)
+{
+  return mirror_half && va >= USERTOP ? va - MIRROR_OFFSET : va;
+}
+
+// Overwrite frame pa with data from src (0: zeros), so that a read the kernel retries
+// completes. With a reserve, through the native frame: the store writes its twin too.
+static void
+rewrite_frame(uint pa, char *src)
+{
+  char *k = P2V(mirror_half && pa >= mirror_half ? pa - mirror_half : pa);
+  if (src) memmove(k, src, PGSIZE);
+  else memset(k, 0, PGSIZE);
+}
+
 // Give the page at va a new frame holding a copy of its twin; -1 if the twin is bad too.
 static int
 recover(struct proc *p, uint va)
@@ -43,7 +63,7 @@ recover(struct proc *p, uint va)
   if (!src || (mem = kalloc()) == 0) return -1;
   copysource = src;
   copyfailed = 0;
-  volatile uint *from = P2V(src);
+  volatile uint *from = (uint *)frame_kva(src);
   for (int i = 0; i < PGSIZE / 4 && !copyfailed; i++) ((uint *)mem)[i] = from[i];
   copysource = 0;
   if (copyfailed) {
@@ -52,8 +72,8 @@ recover(struct proc *p, uint va)
   }
   // The kernel may have been reading the bad frame through its direct map (fork copying
   // the page, say) and will retry that read: rewrite the frame with the good data too.
-  memmove(P2V(userframe(p->pgdir, va)), mem, PGSIZE);
-  remappage(p->pgdir, va, mem);
+  rewrite_frame(userframe(p->pgdir, va), mem);
+  remappage(p->pgdir, moved_page(va), mem);
   return 0;
 }
 
@@ -65,8 +85,8 @@ lose(struct proc *p, uint va)
   char *mem = kalloc();
   if (!mem) panic("machine check: out of memory");
   memset(mem, 0, PGSIZE);
-  memset(P2V(userframe(p->pgdir, va)), 0, PGSIZE);  // for a read the kernel will retry
-  remappage(p->pgdir, va, mem);
+  rewrite_frame(userframe(p->pgdir, va), 0);  // for a read the kernel will retry
+  remappage(p->pgdir, moved_page(va), mem);
   p->killed = 1;
 }
 
@@ -86,7 +106,7 @@ machinecheck(struct trapframe *tf)
     // the copy fails: overwrite the lost data (so the interrupted read completes) and
     // tell recover(). Anything else stops the machine.
     if (frame != copysource) stop();
-    memset(P2V(frame), 0, PGSIZE);
+    rewrite_frame(frame, 0);
     copyfailed = 1;
     wrmsr(MSR_MCG_STATUS, 0, 0);
     return;

@@ -221,7 +221,7 @@ exit(void)
 {
   struct proc *p = myproc();
   if (p == initproc) panic("init exiting");
-  if (p->mirrored && opt_mirrorcheck != MIRRORCHECK_OFF) mirrorcheck(p, 0);
+  if (p->mirrored && opt_mirrorcheck != MIRRORCHECK_OFF && !p->stopped_anywhere) mirrorcheck(p, 0);
   release_files(p);
   pushcli();
   wakeup(p->parent);
@@ -248,6 +248,7 @@ collect_zombie(struct proc *z)
   z->parent = 0;
   z->name[0] = 0;
   z->killed = 0;
+  z->stopped_anywhere = 0;
   z->state = UNUSED;
   return pid;
 }

@@ -26,6 +26,7 @@ struct proc {
   char name[16];
   int mirrored;             // its program was translated: user pages have mirrors
   uint spill;               // the translator's spill page (never mirrored), or NOSPILL
+  int stopped_anywhere;     // killed at an interrupt or exception from user mode (trap.c)
 };
 #define NOSPILL 0xFFFFFFFF
 

@@ -84,6 +84,17 @@ exception(struct proc *p, struct trapframe *tf)
   p->killed = 1;
 }
 
+// A killed process leaves on its way back to user mode. Unless a system call brought it
+// here, its user code stopped at whatever instruction an interrupt or exception found,
+// perhaps between a translated store and its mirror store: its memory, about to be freed,
+// may differ from its mirror by that one store, and exit() does not compare them.
+static void
+exit_killed(struct proc *p, struct trapframe *tf)
+{
+  p->stopped_anywhere = tf->trapno != T_SYSCALL;
+  exit();
+}
+
 void
 trap(struct trapframe *tf)
 {
@@ -103,9 +114,9 @@ trap(struct trapframe *tf)
   // kernel; the timer makes a running process give up the CPU (it may be killed while
   // it waits for it again).
   int to_user = (tf->cs & 3) == DPL_USER;
-  if (p->killed && to_user) exit();
+  if (p->killed && to_user) exit_killed(p, tf);
   if (tf->trapno == T_IRQ0 + IRQ_TIMER && p->state == RUNNING) {
     yield();
-    if (p->killed && to_user) exit();
+    if (p->killed && to_user) exit_killed(p, tf);
   }
 }

@@ -10,6 +10,13 @@
 // (the last section of this file). Whether an address space is mirrored is visible in
 // its page tables: a page has a twin exactly when the PTE at va + MIRROR_OFFSET is
 // present. (The translator's spill page, scratch that is never mirrored, has none.)
+//
+// With a mirror reserve (--mirror system, docs/system-mode.md) the kernel is translated
+// too, and every frame pa has a fixed twin, pa + mirror_half, which the kernel's mirror
+// map (KMIRROR) reaches and every kernel store writes. A twin is then not allocated,
+// copied or freed: it is mapped (map_twin) and unmapped. The kernel reads twins through
+// frame_kva(); it never stores through the mirror map itself (its own mirror store would
+// land at KMIRROR + MIRROR_OFFSET, in user space).
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -20,6 +27,7 @@
 #include "syscall.h"
 
 static pde_t *kpgdir;  // the kernel-only page directory (used by the scheduler)
+uint mirror_half;      // where the mirror reserve starts (entry.S), or 0 without one
 
 // ---- The kernel's half ----
 
@@ -34,19 +42,27 @@ seginit(void)
   lgdt(c->gdt, sizeof(c->gdt));
   asm volatile("movw %0, %%ds; movw %0, %%es; movw %0, %%ss; movw %1, %%fs; movw %1, %%gs"
                : : "r"((ushort)(SEG_KDATA << 3)), "r"((ushort)0));
-  asm volatile("ljmp %0, $1f; 1:" : : "i"(SEG_KCODE << 3));
+  // Reload CS with a far return rather than a far jump: the jump's target would be an
+  // absolute operand of the instruction, while a pushed address is an ordinary code
+  // pointer the binary translator knows how to move (guest/kernel is translated for
+  // --mirror system).
+  asm volatile("pushl %0; pushl $1f; lret; 1:" : : "i"(SEG_KCODE << 3));
 }
 
-// Build kpgdir: RAM up to phystop at KERNBASE, and the devices' MMIO window (IOAPIC,
-// LAPIC) at its own address, uncached. Both with 4 MiB pages: no page tables needed.
+// Build kpgdir: RAM up to phystop at KERNBASE, its mirror map at KMIRROR (the twins in
+// the reserve, or without one the same frames: a translated kernel's mirror stores then
+// write the same bytes twice), and the devices' MMIO window (IOAPIC, LAPIC) at its own
+// address, uncached. All with 4 MiB pages: no page tables needed.
 void
 kvmalloc(uint phystop)
 {
   if ((kpgdir = (pde_t *)kalloc()) == 0) panic("kvmalloc: out of memory");
   memset(kpgdir, 0, PGSIZE);
   uint big = PTE_P | PTE_W | PTE_PS;
-  for (uint pa = 0; pa < phystop; pa += BIGPGSIZE)
+  for (uint pa = 0; pa < phystop; pa += BIGPGSIZE) {
     kpgdir[PDX(KERNBASE + pa)] = pa | big;
+    kpgdir[PDX(KMIRROR + pa)] = (pa + mirror_half) | big;
+  }
   for (uint va = DEVSPACE; va >= DEVSPACE; va += BIGPGSIZE)  // up to 4 GiB (va wraps to 0)
     kpgdir[PDX(va)] = va | big | PTE_PCD;
   switchkvm();
@@ -114,9 +130,27 @@ map_page(pde_t *pgdir, uint va, uint pa, int perm)
   return 0;
 }
 
-// A new zeroed, writable user page at va.
+// Give the page at va, mapped to frame pa, its twin at va + MIRROR_OFFSET with the same
+// permissions and bytes: in the reserve, the frame's fixed twin (the kernel wrote it when
+// it wrote pa); without one, a frame of its own with a copy of pa.
 static int
-add_page(pde_t *pgdir, uint va)
+map_twin(pde_t *pgdir, uint va, uint pa, int perm)
+{
+  if (mirror_half) return map_page(pgdir, va + MIRROR_OFFSET, pa + mirror_half, perm);
+  char *twin = kalloc();
+  if (!twin) return -1;
+  memmove(twin, P2V(pa), PGSIZE);
+  if (map_page(pgdir, va + MIRROR_OFFSET, V2P(twin), perm) < 0) {
+    kfree(twin);
+    return -1;
+  }
+  return 0;
+}
+
+// A new zeroed, writable user page at va, with its twin if mirrored. On failure the
+// page itself may be left mapped (the caller frees the range).
+static int
+add_page(pde_t *pgdir, uint va, int mirrored)
 {
   char *mem = kalloc();
   if (!mem) return -1;
@@ -125,7 +159,7 @@ add_page(pde_t *pgdir, uint va)
     kfree(mem);
     return -1;
   }
-  return 0;
+  return mirrored ? map_twin(pgdir, va, V2P(mem), PTE_W | PTE_U) : 0;
 }
 
 // The kernel address of user address va (native or mirror range), or 0 if va is not in
@@ -144,7 +178,7 @@ void
 inituvm(pde_t *pgdir, char *init, uint sz)
 {
   if (sz > PGSIZE) panic("inituvm: initcode is more than a page");
-  if (add_page(pgdir, 0) < 0 || copyout(pgdir, 0, init, sz) < 0) panic("inituvm: out of memory");
+  if (add_page(pgdir, 0, 0) < 0 || copyout(pgdir, 0, init, sz) < 0) panic("inituvm: out of memory");
 }
 
 // Grow user memory from oldsz to newsz, each new page with its twin if mirrored.
@@ -155,7 +189,7 @@ allocuvm(pde_t *pgdir, uint oldsz, uint newsz, int mirrored)
   if (newsz > USERTOP) return 0;
   if (newsz < oldsz) return oldsz;
   for (uint va = PGROUNDUP(oldsz); va < newsz; va += PGSIZE) {
-    if (add_page(pgdir, va) < 0 || (mirrored && add_page(pgdir, va + MIRROR_OFFSET) < 0)) {
+    if (add_page(pgdir, va, mirrored) < 0) {
       deallocuvm(pgdir, va + PGSIZE, oldsz);
       return 0;
     }
@@ -163,10 +197,12 @@ allocuvm(pde_t *pgdir, uint oldsz, uint newsz, int mirrored)
   return newsz;
 }
 
-// Free the present user pages in [from, to). Walks each page table once (a process's
-// exit visits every slot below USERTOP, twice for a mirrored one).
+// Unmap the present user pages in [from, to), freeing their frames if free_frames is
+// set (twins in the reserve belong to their frames: they are only unmapped). Walks each
+// page table once (a process's exit visits every slot below USERTOP, twice for a
+// mirrored one).
 static void
-freerange(pde_t *pgdir, uint from, uint to)
+freerange(pde_t *pgdir, uint from, uint to, int free_frames)
 {
   uint a = PGROUNDUP(from);
   while (a < to) {
@@ -177,7 +213,7 @@ freerange(pde_t *pgdir, uint from, uint to)
       pte_t *table = (pte_t *)P2V(PTE_ADDR(pde));
       for (uint i = PTX(a), n = PTX(end - 1); i <= n; i++) {
         if (table[i] & PTE_P) {
-          kfree(P2V(PTE_ADDR(table[i])));
+          if (free_frames) kfree(P2V(PTE_ADDR(table[i])));
           table[i] = 0;
         }
       }
@@ -192,8 +228,8 @@ int
 deallocuvm(pde_t *pgdir, uint oldsz, uint newsz)
 {
   if (newsz >= oldsz) return oldsz;
-  freerange(pgdir, newsz, oldsz);
-  freerange(pgdir, newsz + MIRROR_OFFSET, oldsz + MIRROR_OFFSET);
+  freerange(pgdir, newsz, oldsz, 1);
+  freerange(pgdir, newsz + MIRROR_OFFSET, oldsz + MIRROR_OFFSET, !mirror_half);
   return newsz;
 }
 
@@ -201,7 +237,7 @@ deallocuvm(pde_t *pgdir, uint oldsz, uint newsz)
 void
 dropmirror(pde_t *pgdir, uint va)
 {
-  freerange(pgdir, va + MIRROR_OFFSET, va + MIRROR_OFFSET + PGSIZE);
+  freerange(pgdir, va + MIRROR_OFFSET, va + MIRROR_OFFSET + PGSIZE, !mirror_half);
 }
 
 // Free an address space: its user pages, then its page tables, then the directory.
@@ -227,8 +263,8 @@ clearpteu(pde_t *pgdir, uint va)
     *pte &= ~PTE_U;
 }
 
-// Copy the page at va of pgdir, if present, into a new page of d. 0 if absent, 1 if
-// copied, -1 if out of memory.
+// Copy the page at va of pgdir (native or mirror address), if present, into a new page
+// of d. 0 if absent, 1 if copied, -1 if out of memory.
 static int
 copypage(pde_t *pgdir, pde_t *d, uint va)
 {
@@ -236,7 +272,7 @@ copypage(pde_t *pgdir, pde_t *d, uint va)
   if (!pte || !(*pte & PTE_P)) return 0;
   char *mem = kalloc();
   if (!mem) return -1;
-  memmove(mem, P2V(PTE_ADDR(*pte)), PGSIZE);
+  memmove(mem, frame_kva(PTE_ADDR(*pte)), PGSIZE);
   if (map_page(d, va, V2P(mem), PTE_FLAGS(*pte) & (PTE_W | PTE_U)) < 0) {
     kfree(mem);
     return -1;
@@ -244,8 +280,19 @@ copypage(pde_t *pgdir, pde_t *d, uint va)
   return 1;
 }
 
-// A copy of a parent's user memory for fork: both copies of a mirrored page are
-// copied, each from its own frame.
+// The twin in d of the page at va, if pgdir's has one: without a reserve a copy of the
+// parent's twin, from its own frame; with one the fixed twin of d's new frame, which the
+// copy of the native page has written. 0 if there is none, 1, or -1 if out of memory.
+static int
+copytwin(pde_t *pgdir, pde_t *d, uint va)
+{
+  if (!mirror_half) return copypage(pgdir, d, va + MIRROR_OFFSET);
+  pte_t *twin = walkpgdir(pgdir, va + MIRROR_OFFSET, 0);
+  if (!twin || !(*twin & PTE_P)) return 0;
+  return map_twin(d, va, userframe(d, va), PTE_FLAGS(*twin) & (PTE_W | PTE_U)) < 0 ? -1 : 1;
+}
+
+// A copy of a parent's user memory for fork: both copies of a mirrored page.
 pde_t *
 copyuvm(pde_t *pgdir, uint sz)
 {
@@ -254,12 +301,20 @@ copyuvm(pde_t *pgdir, uint sz)
   for (uint a = 0; a < sz; a += PGSIZE) {
     int r = copypage(pgdir, d, a);
     if (r == 0) panic("copyuvm: missing page");
-    if (r < 0 || copypage(pgdir, d, a + MIRROR_OFFSET) < 0) {
+    if (r < 0 || copytwin(pgdir, d, a) < 0) {
       freevm(d);
       return 0;
     }
   }
   return d;
+}
+
+// The kernel address of frame pa, for reading: the direct map, or for a twin in the
+// reserve the mirror map. (Never store through the mirror map: see the top of this file.)
+char *
+frame_kva(uint pa)
+{
+  return mirror_half && pa >= mirror_half ? (char *)KMIRROR + (pa - mirror_half) : P2V(pa);
 }
 
 // ---- Mirror bookkeeping ----
@@ -299,7 +354,7 @@ mirrorcheck(struct proc *p, int dirtyonly)
     if (PTE_ADDR(*pte) == PTE_ADDR(*mpte)) {
       cprintf("mirror: pid %d (%s): page 0x%x shares its frame with its mirror\n", p->pid, p->name, a);
       bad++;
-    } else if (pagediffers(P2V(PTE_ADDR(*pte)), P2V(PTE_ADDR(*mpte)))) {
+    } else if (pagediffers((uint *)frame_kva(PTE_ADDR(*pte)), (uint *)frame_kva(PTE_ADDR(*mpte)))) {
       cprintf("mirror: pid %d (%s): page 0x%x differs from its mirror\n", p->pid, p->name, a);
       bad++;
     }
@@ -342,7 +397,8 @@ userframe(pde_t *pgdir, uint va)
   return pte && (*pte & PTE_P) ? PTE_ADDR(*pte) : 0;
 }
 
-// Point the user page at va to the kernel page mem (same permissions). The old frame
+// Point the user page at va to the kernel page mem (same permissions); with a reserve,
+// va is the native page and its twin, if mapped, follows to mem's twin. The old frame
 // is left out of use: it holds a memory error.
 void
 remappage(pde_t *pgdir, uint va, char *mem)
@@ -350,6 +406,8 @@ remappage(pde_t *pgdir, uint va, char *mem)
   pte_t *pte = walkpgdir(pgdir, va, 0);
   if (!pte || !(*pte & PTE_P)) panic("remappage");
   *pte = V2P(mem) | PTE_FLAGS(*pte);
+  pte_t *twin = mirror_half ? walkpgdir(pgdir, va + MIRROR_OFFSET, 0) : 0;
+  if (twin && (*twin & PTE_P)) *twin = (V2P(mem) + mirror_half) | PTE_FLAGS(*twin);
   lcr3(rcr3());
 }
 
@@ -366,7 +424,7 @@ remappage(pde_t *pgdir, uint va, char *mem)
 //
 // copyout() is also where mirroring happens: after the bytes reach the native pages,
 // the same bytes go to the twins of the pages that have one, so no caller can forget
-// it. Reads need no mirroring: both copies hold the same bytes. (Page-level work is not
+// it. (With a reserve the translated kernel's own mirror stores have written them.) Reads need no mirroring: both copies hold the same bytes. (Page-level work is not
 // "access" in this sense: allocating, copying for fork, comparing and recovering whole
 // frames stays in this file and in mce.c.)
 
@@ -426,7 +484,7 @@ copyout(pde_t *pgdir, uint va, const void *src, uint n)
 {
   if (!native_range(va, n)) return -1;
   uint done = copy_pages(pgdir, va, (char *)src, n, 1);
-  if (!twins_forgotten()) copy_to_twins(pgdir, va, src, done);
+  if (!mirror_half && !twins_forgotten()) copy_to_twins(pgdir, va, src, done);
   return done == n ? 0 : -1;
 }
 

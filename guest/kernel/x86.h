@@ -3,6 +3,17 @@ static inline uchar inb(ushort port) { uchar v; asm volatile("inb %1, %0" : "=a"
 static inline void outb(ushort port, uchar v) { asm volatile("outb %0, %1" : : "a"(v), "d"(port)); }
 static inline void outw(ushort port, ushort v) { asm volatile("outw %0, %1" : : "a"(v), "d"(port)); }
 
+// A store to a memory-mapped device register. Device registers are not memory and have no
+// twin, so each such store's address is listed in the (not loaded) section
+// .memvisor.nomirror, where the binary translator finds it and leaves that one store
+// without a mirror store (docs/system-mode.md §3). Every device-register store goes here.
+static inline void mmio_write(volatile uint *reg, uint value) {
+  asm volatile("1: movl %1, %0\n"
+               ".pushsection .memvisor.nomirror, \"\", @progbits\n"
+               ".long 1b\n"
+               ".popsection" : "=m"(*reg) : "r"(value));
+}
+
 // Block transfers: cnt 32-bit words between an I/O port and memory, or cnt bytes of
 // memory filled or copied (forwards: the direction flag is cleared first).
 static inline void insl(int port, void *addr, int cnt) {

@@ -5,8 +5,7 @@
  * interpreter alone. Each engine runs `runs` times; the median wall time is reported.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { parseElf } from '../elf/index.js';
+import { readElfFile } from '../elf/index.js';
 import { runCaptured } from '../exec/index.js';
 import { MemvisorError } from '../errors.js';
 
@@ -39,7 +38,7 @@ export const median = (values: number[]) => {
 };
 
 export function benchMips(options: MipsOptions): MipsReport {
-  const elf = parseElf(readFileSync(options.program), options.program);
+  const elf = readElfFile(options.program);
   const args = [options.program, String(options.rounds)];
   const log = options.log ?? (() => {});
   let instructions = 0;

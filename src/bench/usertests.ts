@@ -3,14 +3,16 @@
  * usertests untranslated with mirroring off (fs.img) and translated with guest
  * mirroring (fs-mirrored.img); each sub-test's cost is measured between its `NAME ok`
  * line and the previous one, in guest instructions (exact and deterministic: counted
- * when the UART sends the line) and in wall time. With `qemu`, the same two disks are
- * also timed on qemu-system-i386, a second, independent engine.
+ * when the UART sends the line) and in wall time. The same translated programs also run
+ * on the translated kernel with system mirroring (every kernel store mirrored too), and
+ * untranslated with the monitor copying every write (hardware). With `qemu`, the same two
+ * disks are also timed on qemu-system-i386, a second, independent engine.
  */
 import { readFileSync } from 'node:fs';
 import { MemvisorError } from '../errors.js';
 import { runQemuSystem, qemuSystemAvailable } from '../oracle/qemu.js';
 import { translateElf } from '../sbt/index.js';
-import { createMonitor, type MirrorStats } from '../vmm/index.js';
+import { createMonitor, machineMemoryMiB, type MirrorStats } from '../vmm/index.js';
 import { median } from './mips.js';
 
 /** The published system (kMemvisor on xv6's usertests). */
@@ -108,7 +110,7 @@ export function overheads(base: Subtest[], mirrored: Subtest[], measure: 'instru
   return { rows, average, maximum: top.percent, maximumName: top.name };
 }
 
-type Mode = 'off' | 'guest' | 'hardware';
+type Mode = 'off' | 'guest' | 'system' | 'hardware';
 
 export interface ModeRun {
   mode: Mode;
@@ -123,6 +125,8 @@ export interface ModeRun {
 
 export interface UsertestsBenchOptions {
   kernel: string;
+  /** The translated kernel, for the system column (build/guest/kernel-system). */
+  systemKernel: string;
   /** The kernel's command line, on both engines (e.g. MemV6's idle=spin). */
   cmdline?: string;
   plainDisk: string;
@@ -154,7 +158,7 @@ const MEMORY_MIB = 128;
 async function runOnMemvisor(mode: Mode, disk: string, options: UsertestsBenchOptions): Promise<ModeRun> {
   // Every mode is measured with the monitor counting mirror pages, as guest mode does.
   const monitor = createMonitor({
-    machine: { boot: { kernel: options.kernel, cmdline: options.cmdline, hdb: disk, memoryMiB: MEMORY_MIB, rtcStart: 0 } },
+    machine: { boot: { kernel: mode === 'system' ? options.systemKernel : options.kernel, cmdline: options.cmdline, hdb: disk, memoryMiB: machineMemoryMiB(mode, MEMORY_MIB), rtcStart: 0 } },
     mirror: mode, spareMiB: 0, countMirrorPages: true,
   });
   const pc = monitor.pc;
@@ -217,6 +221,10 @@ export interface UsertestsReport {
   /** Untranslated, with the monitor duplicating every write (--mirror hardware). */
   hardware: ModeRun;
   hardwareWall: OverheadSummary;
+  /** Translated programs on the translated kernel (--mirror system), against off. */
+  system: ModeRun;
+  systemInstructions: OverheadSummary;
+  systemWall: OverheadSummary;
   /** Static count of memory writers by rewriting class in the translated usertests. */
   writerClasses: Record<string, number> | null;
   published: typeof PUBLISHED;
@@ -225,16 +233,16 @@ export interface UsertestsReport {
 
 export async function benchUsertests(options: UsertestsBenchOptions): Promise<UsertestsReport> {
   const log = options.log ?? (() => {});
-  const modeRuns: Record<Mode, ModeRun[]> = { off: [], guest: [], hardware: [] };
+  const modeRuns: Record<Mode, ModeRun[]> = { off: [], guest: [], system: [], hardware: [] };
   for (let run = 0; run < options.runs; run++) {
-    for (const [mode, disk] of [['off', options.plainDisk], ['guest', options.mirroredDisk], ['hardware', options.plainDisk]] as const) {
+    for (const [mode, disk] of [['off', options.plainDisk], ['guest', options.mirroredDisk], ['system', options.mirroredDisk], ['hardware', options.plainDisk]] as const) {
       const r = await runOnMemvisor(mode, disk, options);
       modeRuns[mode].push(r);
       log(`memvisor --mirror ${mode} run ${run + 1}/${options.runs}: ${r.subtests.length} sub-tests, ${r.instructions} instructions, ${r.wallSeconds.toFixed(1)} s`);
     }
   }
   const pick = (runs: ModeRun[]): ModeRun => ({ ...runs[0]!, subtests: medianRuns(runs.map((r) => r.subtests)) });
-  const off = pick(modeRuns.off), guest = pick(modeRuns.guest), hardware = pick(modeRuns.hardware);
+  const off = pick(modeRuns.off), guest = pick(modeRuns.guest), system = pick(modeRuns.system), hardware = pick(modeRuns.hardware);
   const report: UsertestsReport = {
     machine: `${process.platform} ${process.arch}, Node ${process.version}`,
     date: new Date().toISOString(),
@@ -245,6 +253,9 @@ export async function benchUsertests(options: UsertestsBenchOptions): Promise<Us
     qemu: null,
     hardware,
     hardwareWall: overheads(off.subtests, hardware.subtests, 'ms', MIN_WALL_MS),
+    system,
+    systemInstructions: overheads(off.subtests, system.subtests, 'instructions'),
+    systemWall: overheads(off.subtests, system.subtests, 'ms', MIN_WALL_MS),
     writerClasses: null,
     published: PUBLISHED,
     targets: TARGETS,
@@ -279,13 +290,18 @@ export function formatUsertestsReport(r: UsertestsReport): string {
   const q = r.qemu ? new Map(r.qemu.wall.rows.map((row) => [row.name, row])) : null;
   const lines = [
     `usertests, MemV6${r.cmdline ? ` (${r.cmdline})` : ''} untranslated (--mirror off) vs translated (--mirror guest); ${r.instructions.rows.length} sub-tests`,
-    `${'sub-test'.padEnd(14)} ${'off instr'.padStart(12)} ${'guest instr'.padStart(12)} ${'overhead'.padStart(9)} ${'off ms'.padStart(8)} ${'guest ms'.padStart(8)}${q ? `  ${'qemu overhead'.padStart(13)}` : ''}`,
+    `${'sub-test'.padEnd(14)} ${'off instr'.padStart(12)} ${'guest instr'.padStart(12)} ${'overhead'.padStart(9)} ${'off ms'.padStart(8)} ${'guest ms'.padStart(8)}` +
+      ` ${'system instr'.padStart(12)} ${'system'.padStart(9)} ${'system ms'.padStart(9)}${q ? `  ${'qemu overhead'.padStart(13)}` : ''}`,
   ];
+  const systemRows = new Map(r.systemInstructions.rows.map((row) => [row.name, row]));
   for (const row of r.instructions.rows) {
     const offMs = r.off.subtests.find((t) => t.name === row.name)?.ms, guestMs = r.guest.subtests.find((t) => t.name === row.name)?.ms;
     const qRow = q?.get(row.name);
+    const sRow = systemRows.get(row.name), systemMs = r.system.subtests.find((t) => t.name === row.name)?.ms;
     lines.push(`${row.name.padEnd(14)} ${String(row.base).padStart(12)} ${String(row.mirrored).padStart(12)} ${pct(row.percent).padStart(9)} ` +
-      `${(offMs?.toFixed(0) ?? '-').padStart(8)} ${(guestMs?.toFixed(0) ?? '-').padStart(8)}${q ? `  ${(qRow ? pct(qRow.percent) : '-').padStart(13)}` : ''}`);
+      `${(offMs?.toFixed(0) ?? '-').padStart(8)} ${(guestMs?.toFixed(0) ?? '-').padStart(8)}` +
+      ` ${String(sRow?.mirrored ?? '-').padStart(12)} ${(sRow ? pct(sRow.percent) : '-').padStart(9)} ${(systemMs?.toFixed(0) ?? '-').padStart(9)}` +
+      `${q ? `  ${(qRow ? pct(qRow.percent) : '-').padStart(13)}` : ''}`);
   }
   const i = r.instructions;
   lines.push('');
@@ -294,7 +310,11 @@ export function formatUsertestsReport(r: UsertestsReport): string {
     `; published kMemvisor: ${r.published.average}% average, < ${r.published.maximum}% maximum`);
   const wallLine = (engine: string, w: OverheadSummary) => `${engine} wall time (the ${w.rows.length} sub-tests of ${MIN_WALL_MS} ms or more): ` +
     (w.rows.length ? `average ${pct(w.average)}, maximum ${pct(w.maximum)} (${w.maximumName})` : 'none');
+  const s = r.systemInstructions;
+  lines.push(`system mode (kernel translated too), guest instructions: average overhead ${pct(s.average)}, maximum ${pct(s.maximum)} (${s.maximumName}); ` +
+    `whole run ${r.system.instructions} instructions in ${r.system.wallSeconds.toFixed(1)} s`);
   lines.push(wallLine('memvisor', r.wall));
+  lines.push(wallLine('memvisor --mirror system', r.systemWall));
   if (r.qemu) lines.push(wallLine('qemu-system-i386', r.qemu.wall));
   else if (r.qemuMissing) lines.push(`qemu-system-i386: not run: ${r.qemuMissing}`);
   const halted = (m: ModeRun) => `${(m.haltedCycles / 1e8).toFixed(2)} s of virtual time halted`;
@@ -322,16 +342,21 @@ export function formatUsertestsReport(r: UsertestsReport): string {
 export function overheadChartSpec(r: UsertestsReport): Record<string, unknown> {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: 'Mirroring overhead per usertests sub-test (guest instructions)',
+    title: 'Mirroring overhead per usertests sub-test (guest instructions), guest and system mode',
     width: Math.max(400, r.instructions.rows.length * 14),
     height: 260,
     layer: [
       {
-        data: { values: r.instructions.rows.map((row) => ({ subtest: row.name, overhead: Number(row.percent.toFixed(2)) })) },
+        data: { values: [
+          ...r.instructions.rows.map((row) => ({ subtest: row.name, mode: 'guest', overhead: Number(row.percent.toFixed(2)) })),
+          ...(r.systemInstructions?.rows ?? []).map((row) => ({ subtest: row.name, mode: 'system', overhead: Number(row.percent.toFixed(2)) })),
+        ] },
         mark: 'bar',
         encoding: {
           x: { field: 'subtest', type: 'nominal', sort: null, title: 'sub-test' },
+          xOffset: { field: 'mode', type: 'nominal' },
           y: { field: 'overhead', type: 'quantitative', title: 'overhead (%)' },
+          color: { field: 'mode', type: 'nominal', title: 'mirror mode' },
         },
       },
       {

@@ -8,13 +8,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { MemvisorError } from '../errors.js';
+import { INPUT, readInputText } from '../input-file.js';
 import { parseInjectionSpec, type Outcome } from '../faults/index.js';
 import { REPRODUCIBLE_EPOCH } from '../virtual-time.js';
-import type { SessionResult } from '../machine/session.js';
+import { consoleRegExp, type SessionResult } from '../machine/session.js';
 import { SnapshotFile } from '../machine/snapshot.js';
 import { fileTreeDigest } from '../fs/index.js';
 import { builtFile } from '../paths.js';
-import { createMonitor, MEMV6, MEMV6_IMAGES, type GuestProfile, type Monitor, type MirrorMode, type MonitorOptions } from '../vmm/index.js';
+import { createMonitor, machineMemoryMiB, MEMV6, MEMV6_IMAGES, type GuestProfile, type Monitor, type MirrorMode, type MonitorOptions } from '../vmm/index.js';
 import { armOf, runFault, runSeed, type CampaignPlan } from './plan.js';
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
@@ -70,8 +71,8 @@ export interface RunRecord {
   error?: string;
 }
 
-export function kernelPath(): string {
-  return builtFile(MEMV6_IMAGES.kernel);
+export function kernelPath(mode: MirrorMode): string {
+  return builtFile(MEMV6_IMAGES.kernel(mode));
 }
 
 export function diskFor(mode: MirrorMode): string {
@@ -117,13 +118,13 @@ export function differenceFromGolden(golden: Pick<GoldenRun, 'output' | 'startup
 
 /** Reads a golden file written by a campaign (for `run --golden`). */
 export function readGolden(path: string): GoldenRun {
+  const text = readInputText(path, INPUT.goldenRun, `--golden ${path}`);
   try {
-    const g = JSON.parse(readFileSync(path, 'utf8')) as GoldenRun;
-    if (typeof g.output !== 'string' || typeof g.startup !== 'string' || typeof g.files !== 'string') throw new Error('shape');
+    const g = JSON.parse(text) as GoldenRun;
+    if (typeof g !== 'object' || g === null || typeof g.output !== 'string' || typeof g.startup !== 'string' || typeof g.files !== 'string') throw new Error('shape');
     return g;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new MemvisorError(`--golden ${path}: ${code ? `cannot read (${code})` : 'not a campaign golden-run file'}`);
+  } catch {
+    throw new MemvisorError(`--golden ${path}: not a campaign golden-run file`);
   }
 }
 
@@ -135,11 +136,11 @@ export class ExperimentRunner {
 
   private boot(mode: MirrorMode) {
     const w = this.plan.workload;
-    return { kernel: kernelPath(), hdb: diskFor(mode), memoryMiB: w.memoryMiB, rtcStart: REPRODUCIBLE_EPOCH, cmdline: w.cmdline };
+    return { kernel: kernelPath(mode), hdb: diskFor(mode), memoryMiB: machineMemoryMiB(mode, w.memoryMiB), rtcStart: REPRODUCIBLE_EPOCH, cmdline: w.cmdline };
   }
 
   private get prompt(): RegExp {
-    return new RegExp(this.plan.workload.prompt, 'm');
+    return consoleRegExp(this.plan.workload.prompt);
   }
 
   /** The machine of `mode` at its first shell prompt, saved in memory, and the virtual time there. */
@@ -164,7 +165,7 @@ export class ExperimentRunner {
   /** Runs the workload on `monitor` until it is done, or virtual time reaches `limitCycle`. */
   private async workload(monitor: Monitor, limitCycle: number): Promise<{ result: SessionResult; transcript: string }> {
     const w = this.plan.workload;
-    const session = monitor.session({ send: w.send, prompt: this.prompt, until: new RegExp(w.until, 'm'), maxCycles: limitCycle - monitor.pc.now() });
+    const session = monitor.session({ send: w.send, prompt: this.prompt, until: consoleRegExp(w.until), maxCycles: limitCycle - monitor.pc.now() });
     const result = await session.run();
     return { result, transcript: session.transcript };
   }
@@ -179,7 +180,7 @@ export class ExperimentRunner {
       campaign: this.plan.id, mode, output: afterFirstPrompt(transcript, this.prompt),
       startup: transcript.slice(0, transcript.length - afterFirstPrompt(transcript, this.prompt).length), files: fileTreeDigest(monitor.pc.ide.drives[1]!.data),
       snapshotCycles, endCycles: monitor.pc.now(), instructions: monitor.pc.cpu.instructionCount,
-      kernelSha256: sha256(readFileSync(kernelPath())), imageSha256: sha256(readFileSync(diskFor(mode))),
+      kernelSha256: sha256(readFileSync(kernelPath(mode))), imageSha256: sha256(readFileSync(diskFor(mode))),
     };
   }
 
@@ -230,14 +231,15 @@ export function endOf(result: SessionResult): 'completed' | 'timeout' | 'machine
 }
 
 const quote = (text: string) => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
-/** Typed text as --send wants it: a newline is written \n. */
-const escapeSend = (text: string) => text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
+/** Typed bytes as --send wants them: a newline is written \n, other control bytes and bytes from 0x80 as \xHH. */
+const escapeSend = (text: string) => text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')
+  .replace(/[\x00-\x1f\x7f-\xff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 /** The `memvisor run` command line that replays run `index` alone (it boots; the run is the same). */
 export function replayCommand(plan: CampaignPlan, index: number, fault: string, limitCycle: number, goldenPath: string): string {
   const { arm } = armOf(plan, index);
   const w = plan.workload;
-  const args = ['npx', 'memvisor', 'run', '--mirror', arm.mode, '--mem', String(w.memoryMiB), '--seed', '0'];
+  const args = ['npx', 'memvisor', 'run', '--mirror', arm.mode, '--mem', String(machineMemoryMiB(arm.mode, w.memoryMiB)), '--seed', '0'];
   if (w.cmdline) args.push('--cmdline', w.cmdline);
   if (arm.recovery !== 'monitor') args.push('--recovery', arm.recovery);
   if (arm.scrubEvery) args.push('--scrub-every', String(arm.scrubEvery));

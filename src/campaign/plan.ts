@@ -5,8 +5,8 @@
  * from its index (and each record carries the `memvisor run` command that replays it).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { MemvisorError } from '../errors.js';
+import { INPUT, readInputText } from '../input-file.js';
 import { parseInjectionSpec } from '../faults/index.js';
 import { MIRROR_MODES, type MirrorMode, type RecoveryMode } from '../vmm/index.js';
 
@@ -37,7 +37,11 @@ export interface Arm {
 export interface CampaignPlan {
   format: typeof CAMPAIGN_FORMAT;
   version: number;
-  /** A digest of everything below: results of one campaign are never mixed with another's. */
+  /**
+   * A digest of everything below but the number of runs: results of one campaign are never
+   * mixed with another's, and a campaign planned again with more runs is the same campaign,
+   * grown (run i is the same run whatever the count: its arm and seed depend on i alone).
+   */
   id: string;
   workload: Workload;
   arms: Arm[];
@@ -81,7 +85,8 @@ function faultProblem(fault: string): string | null {
 }
 
 function campaignId(input: PlanInput): string {
-  return createHash('sha256').update(JSON.stringify(input)).digest('hex').slice(0, 16);
+  const { runsPerArm: _size, ...experiment } = input;
+  return createHash('sha256').update(JSON.stringify(experiment)).digest('hex').slice(0, 16);
 }
 
 /** Validates a plan's content; the first problem as one line, or null. */
@@ -130,12 +135,12 @@ export function makePlan(input: PlanInput, where = 'campaign plan'): CampaignPla
 
 /** Reads and checks a campaign file: one line naming the file and the problem when it is wrong. */
 export function readPlan(path: string): CampaignPlan {
+  const text = readInputText(path, INPUT.campaignFile);
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new MemvisorError(`${path}: ${code ? `cannot read the campaign file (${code})` : 'not a campaign file (not JSON)'}`);
+    data = JSON.parse(text);
+  } catch {
+    throw new MemvisorError(`${path}: not a campaign file (not JSON)`);
   }
   const p = data as CampaignPlan;
   if (typeof p !== 'object' || p === null || p.format !== CAMPAIGN_FORMAT) throw new MemvisorError(`${path}: not a memvisor campaign file`);

@@ -6,10 +6,11 @@
  * the runs went. Writes report.json, report.svg (Vega-Lite) and a self-contained
  * report.html.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderChart } from '../charts.js';
 import { MemvisorError } from '../errors.js';
+import { INPUT, readInputText } from '../input-file.js';
 import { OUTCOMES_WORST_FIRST, wilsonInterval, type Outcome } from '../faults/index.js';
 import type { RunRecord } from './experiment.js';
 import { runCount, type CampaignPlan, readPlan } from './plan.js';
@@ -44,6 +45,17 @@ export interface CampaignReport {
 }
 
 /** A campaign's results from one or more directories (shards, possibly from different machines). */
+type RunsMeta = { runs: number; wallSeconds: number; threads: number };
+
+/** One line of a results file's .meta companion (runs, wall time and threads of one `campaign run`). */
+function parseMeta(path: string, line: string): RunsMeta {
+  try {
+    const m = JSON.parse(line) as RunsMeta;
+    if (typeof m === 'object' && m !== null && Number.isFinite(m.runs) && Number.isFinite(m.wallSeconds) && Number.isFinite(m.threads)) return m;
+  } catch { /* described below */ }
+  throw new MemvisorError(`${path}: not a campaign results .meta file (a line is not {runs, wallSeconds, threads})`);
+}
+
 export function loadResults(dirs: string[]): { plan: CampaignPlan; records: RunRecord[]; meta: Array<{ runs: number; wallSeconds: number; threads: number }> } {
   if (dirs.length === 0) throw new MemvisorError('campaign report: name at least one results directory');
   let plan: CampaignPlan | null = null;
@@ -55,7 +67,7 @@ export function loadResults(dirs: string[]): { plan: CampaignPlan; records: RunR
     if (!existsSync(planPath)) throw new MemvisorError(`${dir}: no ${PLAN_FILE} (not the --out directory of a campaign run)`);
     const p = readPlan(planPath);
     if (plan && p.id !== plan.id) throw new MemvisorError(`${dir}: results of campaign ${p.id}, but ${dirs[0]} holds campaign ${plan.id}`);
-    plan = p;
+    if (!plan || runCount(p) > runCount(plan)) plan = p;  // a campaign grown since: the largest plan
     for (const name of readdirSync(dir).sort()) {
       if (/^runs-\d+-of-\d+\.jsonl$/.test(name)) {
         for (const r of readRecords(join(dir, name), p.id)) {
@@ -66,7 +78,7 @@ export function loadResults(dirs: string[]): { plan: CampaignPlan; records: RunR
           byIndex.set(r.index, r);
         }
       } else if (/^runs-\d+-of-\d+\.jsonl\.meta$/.test(name)) {
-        for (const line of readFileSync(join(dir, name), 'utf8').split('\n')) if (line) meta.push(JSON.parse(line) as { runs: number; wallSeconds: number; threads: number });
+        for (const line of readInputText(join(dir, name), INPUT.campaignResults).split('\n')) if (line) meta.push(parseMeta(join(dir, name), line));
       }
     }
   }

@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { MemvisorError } from '../errors.js';
+import { INPUT, readInputFile } from '../input-file.js';
 import type { Outcome } from '../faults/index.js';
 import type { MirrorMode } from '../vmm/index.js';
 import { armOf, runCount, runFault, runSeed, type CampaignPlan } from './plan.js';
@@ -49,7 +50,7 @@ export function writeAtomically(path: string, text: string): void {
  */
 export function readRecords(path: string, campaign: string, repair = false): RunRecord[] {
   if (!existsSync(path)) return [];
-  let bytes = readFileSync(path);
+  let bytes = readInputFile(path, INPUT.campaignResults);
   const complete = bytes.lastIndexOf(0x0a) + 1;
   if (complete < bytes.length) {
     if (!repair) throw new MemvisorError(`${path}: the last line is unfinished (resume the campaign to repair it)`);
@@ -66,6 +67,7 @@ export function readRecords(path: string, campaign: string, repair = false): Run
     } catch {
       throw new MemvisorError(`${path}: line ${n + 1} is not a run record`);
     }
+    if (typeof record !== 'object' || record === null) throw new MemvisorError(`${path}: line ${n + 1} is not a run record`);
     if (record.campaign !== campaign) throw new MemvisorError(`${path}: line ${n + 1} is a result of campaign ${String(record.campaign)}, not ${campaign}`);
     if (!Number.isInteger(record.index)) throw new MemvisorError(`${path}: line ${n + 1} has no run index`);
     records.push(record);
@@ -79,9 +81,9 @@ const fileSha = (path: string) => createHash('sha256').update(readFileSync(path)
 function knownGolden(path: string, plan: CampaignPlan, mode: MirrorMode): GoldenRun | null {
   if (!existsSync(path)) return null;
   try {
-    const g = JSON.parse(readFileSync(path, 'utf8')) as GoldenRun;
+    const g = JSON.parse(readInputFile(path, INPUT.goldenRun).toString('utf8')) as GoldenRun;
     if (g.campaign !== plan.id || g.mode !== mode) return null;
-    if (g.kernelSha256 !== fileSha(kernelPath()) || g.imageSha256 !== fileSha(diskFor(mode))) {
+    if (g.kernelSha256 !== fileSha(kernelPath(mode)) || g.imageSha256 !== fileSha(diskFor(mode))) {
       throw new MemvisorError(`${path}: made with another build of MemV6 (kernel or disk image differ); runs would not compare: use a new --out directory`);
     }
     return g;
@@ -97,7 +99,7 @@ function prepareOutDir(plan: CampaignPlan, outDir: string): void {
   const planPath = join(outDir, PLAN_FILE);
   if (existsSync(planPath)) {
     let id = '';
-    try { id = (JSON.parse(readFileSync(planPath, 'utf8')) as CampaignPlan).id; } catch { /* rewritten below */ }
+    try { id = (JSON.parse(readInputFile(planPath, INPUT.campaignFile).toString('utf8')) as CampaignPlan).id; } catch { /* rewritten below */ }
     if (id && id !== plan.id) throw new MemvisorError(`--out ${outDir}: holds campaign ${id}, not ${plan.id}`);
   }
   writeAtomically(planPath, `${JSON.stringify(plan, null, 2)}\n`);

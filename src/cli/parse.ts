@@ -1,5 +1,6 @@
 /** Parsing of command-line values: one clear line naming the flag when a value is wrong. */
 import { MemvisorError } from '../errors.js';
+import { consoleBytesOf, consoleRegExp } from '../machine/session.js';
 
 export function wholeNumber(flag: string, text: string, min: number, max: number): number {
   const value = Number(text);
@@ -9,7 +10,7 @@ export function wholeNumber(flag: string, text: string, min: number, max: number
 
 export function regularExpression(flag: string, text: string): RegExp {
   try {
-    return new RegExp(text, 'm');
+    return consoleRegExp(text);
   } catch (e) {
     throw new MemvisorError(`${flag} ${text}: not a valid regular expression (${(e as Error).message})`);
   }
@@ -20,10 +21,14 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** Backslash escapes in typed text: \n \r \t \\ and \xHH. */
+/**
+ * Typed text as the bytes the console receives (one character per byte): the text is
+ * UTF-8, and backslash escapes \n \r \t \\ and \xHH (one raw byte) are expanded.
+ */
 export function unescapeText(text: string): string {
-  return text.replace(/\\(x[0-9a-fA-F]{2}|.)/g, (_m, e: string) => {
-    if (e[0] === 'x' && e.length === 3) return String.fromCharCode(parseInt(e.slice(1), 16));
-    return ({ n: '\n', r: '\r', t: '\t', '\\': '\\' } as Record<string, string>)[e] ?? `\\${e}`;
-  });
+  return text.split(/(\\x[0-9a-fA-F]{2}|\\.)/).map((part) => {
+    if (/^\\x[0-9a-fA-F]{2}$/.test(part)) return String.fromCharCode(parseInt(part.slice(2), 16));
+    const escaped = ({ '\\n': '\n', '\\r': '\r', '\\t': '\t', '\\\\': '\\' } as Record<string, string>)[part];
+    return escaped ?? consoleBytesOf(part);
+  }).join('');
 }

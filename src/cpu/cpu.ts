@@ -22,6 +22,7 @@
 import type { AccessSize, InterruptSource, IoSpace, MsrHandler } from './bus.js';
 import { PAGE_MMIO, READ_CACHEABLE, PhysicalMemory } from './memory.js';
 import { BlockCache } from './blocks.js';
+import { DEBUG_BREAK, DebugTraps } from './debug.js';
 import { Listeners } from './listeners.js';
 import { step } from './execute.js';
 import { X87, type X87State } from './x87.js';
@@ -151,6 +152,14 @@ export class CPU {
   codeChanged = false;
   private stopRequested = false;
   private delivering = -1;
+  /**
+   * A host time (performance.now(), ms) after which work that can take long on the host
+   * (a long repeated string instruction, between chunks) stops the run with `yielded` set,
+   * so the caller can look at the host (a wall-clock timeout, a key) and then go on from the
+   * same virtual point. Where the run stops is host-dependent; what the guest does is not.
+   */
+  hostDeadline = Infinity;
+  yielded = false;
 
   interruptSource: InterruptSource | null = null;
   /**
@@ -164,6 +173,21 @@ export class CPU {
   exceptionHook: ExceptionHook | null = null;
   /** Told after every MOV to CR3 (the monitor follows the guest's address spaces). */
   readonly cr3Listeners = new Listeners<[cr3: number]>();
+  /** Breakpoints, watchpoints and steps of an attached debugger (debug.ts); null without one. */
+  debug: DebugTraps | null = null;
+  /** External interrupts delivered so far (a debugger's step tells them from the instruction it steps). */
+  interruptsTaken = 0;
+  /**
+   * Told of every write the processor makes by itself, not as an instruction's operand:
+   * interrupt and exception frames, accessed and dirty bits set by the page walk,
+   * descriptor accessed and busy bits (the monitor mirrors them in system mode).
+   */
+  readonly platformWriteListeners = new Listeners<[guestPhys: number, size: number]>();
+  /**
+   * Asked before an external interrupt is taken: while it says true, the processor runs on
+   * one instruction at a time (like an STI shadow) and asks again. Null: never held.
+   */
+  interruptHold: ((eip: number) => boolean) | null = null;
 
   constructor(mem: PhysicalMemory, io: IoSpace) {
     this.mem = mem;
@@ -463,7 +487,7 @@ export class CPU {
         writable = (pde & PTE_W) !== 0 || (!user && !wp);
         if (write && !writable) this.pageFault(lin, true, write, user);
         const updated = pde | PTE_A | (write ? PTE_D : 0);
-        if (updated !== pde) mem.write32(pdeAddr, updated);
+        if (updated !== pde) this.platformWrite32(pdeAddr, updated);
         dirty = (updated & PTE_D) !== 0;
         phys = (pde & 0xffc00000) | (lin & 0x3fffff);
       } else {
@@ -474,9 +498,9 @@ export class CPU {
         if (user && !(both & PTE_U)) this.pageFault(lin, true, write, user);
         writable = (both & PTE_W) !== 0 || (!user && !wp);
         if (write && !writable) this.pageFault(lin, true, write, user);
-        if (!(pde & PTE_A)) mem.write32(pdeAddr, pde | PTE_A);
+        if (!(pde & PTE_A)) this.platformWrite32(pdeAddr, pde | PTE_A);
         const updated = pte | PTE_A | (write ? PTE_D : 0);
-        if (updated !== pte) mem.write32(pteAddr, updated);
+        if (updated !== pte) this.platformWrite32(pteAddr, updated);
         dirty = (updated & PTE_D) !== 0;
         phys = (pte & ~0xfff) | (lin & 0xfff);
       }
@@ -484,8 +508,10 @@ export class CPU {
     const page = phys >>> 12;
     const flags = this.mem.pageFlags[page]!;
     // Code and write-hook pages are cached (writes marked, below); a device page gets an odd
-    // read entry; any other flag means no caching.
-    if (flags & PAGE_MMIO) {
+    // read entry; any other flag means no caching, and so does a debugger's mark on the linear page.
+    if (this.debug !== null && this.debug.pages[lin >>> 12] !== 0) {
+      // every access comes back here, to readLinear/writeLinear (see debug.ts)
+    } else if (flags & PAGE_MMIO) {
       if (this.mem.isDevicePage(page)) this.cacheDeviceRead(lin, phys, user);
     } else if (phys >>> 0 < this.mem.guestSize && (flags & ~READ_CACHEABLE) === 0) {
       const entry = (this.mem.p2m[page]! << 12) ^ (lin & ~0xfff);
@@ -528,18 +554,28 @@ export class CPU {
   /** Reads `size` bytes at a linear address with the given privilege (slow path). */
   readLinear(lin: number, size: number, user: boolean): number {
     lin |= 0;
+    let v: number;
     if ((lin & 0xfff) + size > 0x1000) {
       const p0 = this.translate(lin, false, user);
       const p1 = this.translate((lin + size - 1) & ~0xfff, false, user);
-      let v = 0;
+      v = 0;
       for (let i = 0; i < size; i++) {
         const a = (lin + i) & 0xfff, inFirst = ((lin & 0xfff) + i) < 0x1000;
         v |= this.mem.read8(inFirst ? (p0 & ~0xfff) | a : (p1 & ~0xfff) | a) << (8 * i);
       }
-      return size === 4 ? v | 0 : v;
+      if (size === 4) v |= 0;
+    } else {
+      const phys = this.translate(lin, false, user);
+      v = size === 1 ? this.mem.read8(phys) : size === 2 ? this.mem.read16(phys) : this.mem.read32(phys);
     }
-    const phys = this.translate(lin, false, user);
-    return size === 1 ? this.mem.read8(phys) : size === 2 ? this.mem.read16(phys) : this.mem.read32(phys);
+    if (this.debug !== null) this.watched(lin, size, false);
+    return v;
+  }
+
+  /** An access on the slow path: a debugger's watchpoints on its pages look at it. */
+  private watched(lin: number, size: number, write: boolean): void {
+    const pages = this.debug!.pages;
+    if (pages[lin >>> 12] !== 0 || pages[((lin + size - 1) >>> 12) & 0xfffff] !== 0) this.debug!.accessed(lin, size, write);
   }
 
   /** Checks that `size` bytes at `lin` are writable (raising #PF otherwise) and writes them. */
@@ -552,12 +588,22 @@ export class CPU {
         const a = (lin + i) & 0xfff, inFirst = ((lin & 0xfff) + i) < 0x1000;
         this.mem.write8(inFirst ? (p0 & ~0xfff) | a : (p1 & ~0xfff) | a, v >>> (8 * i));
       }
+      if (this.debug !== null) this.watched(lin, size, true);
       return;
     }
     const phys = this.translate(lin, true, user);
     if (size === 1) this.mem.write8(phys, v);
     else if (size === 2) this.mem.write16(phys, v);
     else this.mem.write32(phys, v);
+    if (this.debug !== null) this.watched(lin, size, true);
+  }
+
+  /**
+   * Whether a write to linear `lin` lands nowhere (unassigned physical memory). The page
+   * was just written, so the walk cannot fault and its accessed/dirty bits are set already.
+   */
+  discardsWrites(lin: number): boolean {
+    return this.mem.isUnassigned(this.translate(lin, true, this.cpl === 3));
   }
 
   /** Translates for writing without writing (read-modify-write instructions probe first). */
@@ -638,8 +684,22 @@ export class CPU {
   sysRead16(lin: number): number {
     return this.readLinear(lin, 2, false);
   }
+  /** A write the processor makes by itself (a descriptor's accessed or busy bit) at a linear address. */
   sysWrite32(lin: number, v: number): void {
     this.writeLinear(lin, 4, v, false);
+    this.platformWrote(lin, 4, false);
+  }
+
+  /** A page-walk write (accessed and dirty bits) at a guest-physical address. */
+  private platformWrite32(phys: number, v: number): void {
+    this.mem.write32(phys, v);
+    this.platformWriteListeners.dispatch?.(phys >>> 0, 4);
+  }
+
+  /** Tells platformWriteListeners of `size` bytes the processor wrote at `lin` (within one page; already writable). */
+  private platformWrote(lin: number, size: number, user: boolean): void {
+    const notify = this.platformWriteListeners.dispatch;
+    if (notify !== null) notify(this.translate(lin, true, user) >>> 0, size);
   }
 
   // ---------------------------------------------------------------- instruction fetch
@@ -670,6 +730,12 @@ export class CPU {
     return size === 4 ? this.fetch32() : size === 2 ? this.fetch16() : this.fetch8();
   }
   private fetchSlow(lin: number): number {
+    const debug = this.debug;
+    if (debug !== null && debug.pages[lin >>> 12] !== 0) {
+      // A page a debugger marks is never the fetch page: an instruction's first byte is checked here.
+      if (lin === ((this.csBase + this.startEip) | 0)) debug.beforeInstruction(lin);
+      return this.mem.read8(this.translate(lin, false, this.cpl === 3));
+    }
     const phys = this.translate(lin, false, this.cpl === 3);
     if (phys >>> 0 < this.mem.guestSize && (this.mem.pageFlags[phys >>> 12]! & ~READ_CACHEABLE) === 0) {
       this.fetchPage = lin & ~0xfff;
@@ -1113,6 +1179,7 @@ export class CPU {
     for (const value of frame) {
       sp = ss32 ? (sp - size) | 0 : (sp - size) & 0xffff;
       this.writeLinear((ssBase + sp) | 0, size, value, user);
+      this.platformWrote((ssBase + sp) | 0, size, user);
     }
     if (switchStack) {
       this.markAccessed(ssSel, ssHigh);
@@ -1184,6 +1251,14 @@ export class CPU {
     this.eventPending = true;
   }
 
+  /** Stops the run for the host if its deadline has passed (see hostDeadline). */
+  yieldIfLate(): void {
+    if (this.hostDeadline !== Infinity && performance.now() > this.hostDeadline) {
+      this.yielded = true;
+      this.requestStop();
+    }
+  }
+
   // ---------------------------------------------------------------- I/O privilege
 
   /** In protected mode with CPL > IOPL, the TSS I/O bitmap must allow every port. */
@@ -1235,6 +1310,7 @@ export class CPU {
    * interrupt to take, on shutdown, or on requestStop().
    */
   run(budget: number): number {
+    if (this.debug !== null) budget = this.debug.budget(budget);
     const start = this.instructionCount;
     const end = start + budget;
     this.stopRequested = false;
@@ -1252,9 +1328,15 @@ export class CPU {
       // any instruction that may have made one deliverable (eventPending).
       if (this.flags & IF && !this.interruptsQuiet) {
         if (this.interruptSource?.hasInterrupt()) {
+          if (this.interruptHold !== null && this.interruptHold(this.eip)) {
+            this.runBatch(1);
+            continue;
+          }
           this.halted = false;
           const vector = this.interruptSource.acknowledge();
+          this.interruptsTaken++;
           this.runGuarded(() => this.interrupt(vector, false, -1, this.eip));
+          if (this.debug !== null && this.debug.stop !== null) break;  // a watchpoint on the interrupt's stack frame
         } else {
           this.interruptsQuiet = true;
         }
@@ -1262,7 +1344,21 @@ export class CPU {
       if (this.halted) break;
       this.runBatch(Math.min(end - this.instructionCount, 0x40000000));
     }
+    if (this.debug !== null) this.debug.ran();
     return this.instructionCount - start;
+  }
+
+  /** A debugger attaches (its breakpoints and watchpoints start empty). */
+  attachDebugger(): DebugTraps {
+    this.debug ??= new DebugTraps(this);
+    return this.debug;
+  }
+
+  /** The debugger is gone: every page runs at full speed again. */
+  detachDebugger(): void {
+    this.debug?.clear();
+    this.debug = null;
+    this.flushTlb();
   }
 
   private runGuarded(action: () => void): void {
@@ -1316,9 +1412,10 @@ export class CPU {
         }
       }
     } catch (e) {
-      if (e !== FAULT) throw e;
       this.resetPrefixes();
       this.eip = this.startEip;
+      if (e === DEBUG_BREAK) return;  // a debugger stops before this instruction: none of it ran
+      if (e !== FAULT) throw e;
       this.batchLeft--;
       this.deliverException(FAULT.vector, FAULT.errorCode);
     } finally {

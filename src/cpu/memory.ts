@@ -19,6 +19,14 @@ export const PAGE_CODE = 8;
 /** Flags that still let the TLB cache a page (reads fast, writes through the marked-write path). */
 export const READ_CACHEABLE = PAGE_WRITE_HOOK | PAGE_CODE;
 
+/**
+ * The most host memory a machine (or a user-mode process) may have: host offsets are
+ * 31-bit, because TLB entries are `hostPage ^ linearPage` in an Int32Array whose -1 means
+ * "not cached" and the fast paths index typed arrays with `entry ^ linear`.
+ */
+export const MAX_HOST_BYTES = 2 ** 31;
+export const MiB = 1024 * 1024;
+
 interface MmioRegion {
   base: number;
   end: number;
@@ -52,7 +60,7 @@ export class PhysicalMemory {
   private readonly regions: MmioRegion[] = [];
 
   constructor(guestBytes: number, hostBytes = guestBytes) {
-    if (guestBytes % 4096 !== 0 || hostBytes < guestBytes) throw new Error('internal error: memory sizes');
+    if (guestBytes % 4096 !== 0 || hostBytes < guestBytes || hostBytes > MAX_HOST_BYTES) throw new Error('internal error: memory sizes');
     this.guestSize = guestBytes;
     this.ram = new Uint8Array(hostBytes);
     this.view = new DataView(this.ram.buffer);
@@ -228,6 +236,11 @@ export class PhysicalMemory {
   private region(p: number): MmioRegion | undefined {
     for (const r of this.regions) if (p >= r.base && p < r.end) return r;
     return undefined;
+  }
+
+  /** Whether guest-physical `p` is neither RAM nor a device: reads see all ones, writes land nowhere. */
+  isUnassigned(p: number): boolean {
+    return p >>> 0 >= this.guestSize && this.region(p >>> 0) === undefined;
   }
 
   /** Whether one device covers guest-physical page `page` (the CPU may cache its translation). */

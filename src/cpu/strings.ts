@@ -2,8 +2,23 @@
  * String instructions (MOVS CMPS STOS LODS SCAS INS OUTS) with REP/REPE/REPNE, 16- and
  * 32-bit addressing, and segment overrides on the source. Registers are committed after
  * every element, so a fault part-way restarts the instruction where it stopped.
+ *
+ * A repeated instruction does at most REP_CHUNK elements as one instruction: with more
+ * left, it stops with EIP on itself, so the run loop counts it, may end its batch there and
+ * take an interrupt, and the instruction goes on as the next one, as a processor
+ * interrupts a REP between elements. It also stops after an element that made an event
+ * pending (a port or MMIO access that raised an interrupt). Where it stops depends only
+ * on the count and the guest's own accesses, never on the batch or the tier, so every
+ * tier and every slicing of a run agree. A REP of up to REP_CHUNK elements (a page of
+ * `rep stosb`) is one instruction, as before; `rep stosb` with ECX = 0xFFFFFFFF is about
+ * a million, run in slices. A chunk may cost the host up to a millisecond (elements one by
+ * one through a device or unassigned memory), so between chunks the CPU yields to the host
+ * once its host deadline has passed (CPU.hostDeadline): --timeout and Ctrl-A X work while
+ * such an instruction runs, and the run goes on from the same point.
+ *
  * `rep stos` and `rep movs` forward over ordinary RAM run in bulk, a page at a time (into
- * a page with compiled code or a write hook too: the memory is told of the run afterwards).
+ * a page with compiled code or a write hook too: the memory is told of the run afterwards);
+ * stores into unassigned physical memory, which land nowhere, skip to the end of the page.
  */
 import type { CPU } from './cpu.js';
 import { alu } from './alu.js';
@@ -29,14 +44,34 @@ export function stringInstruction(c: CPU, op: number): void {
     return;
   }
   const compare = kind === 0xa6 || kind === 0xae;
-  if (!compare && a32 && delta > 0 && (kind === 0xaa || kind === 0xa4) && bulk(c, kind, size, srcBase, dstBase)) return;
-  for (;;) {
+  if (!compare && a32 && delta > 0 && (kind === 0xaa || kind === 0xa4)) {
+    bulk(c, kind, size, srcBase, dstBase);
+    return;
+  }
+  for (let done = 0; ; done++) {
     const count = reg[ECX]! & mask;
     if (count === 0) return;
+    if (done > 0 && stopAt(c, done)) return;
     stringElement(c, kind, size, srcBase, dstBase, mask, delta, setIndex);
     setIndex(ECX, count - 1);
     if (compare && c.getZF() !== (c.rep === 0xf3)) return;
   }
+}
+
+/** Elements of a repeated string instruction that count as one instruction. */
+export const REP_CHUNK = 4096;
+
+/**
+ * Whether a repeated instruction that has done `done` elements (some left) stops here, to
+ * go on as the next instruction: after REP_CHUNK of them, or when an element made an
+ * event pending. EIP goes back onto the instruction.
+ */
+function stopAt(c: CPU, done: number): boolean {
+  if (done < REP_CHUNK && !c.eventPending) return false;
+  c.eip = c.startEip;
+  // A chunk can cost the host a millisecond (stores to a device page, loads from unassigned memory).
+  if (done >= REP_CHUNK) c.yieldIfLate();
+  return true;
 }
 
 function stringElement(c: CPU, kind: number, size: number, srcBase: number, dstBase: number, mask: number, delta: number,
@@ -84,15 +119,16 @@ function stringElement(c: CPU, kind: number, size: number, srcBase: number, dstB
 
 /**
  * REP STOS / REP MOVS forward with 32-bit addresses over pages that are in the TLB:
- * whole runs within a page become one fill or copy. Returns false to fall back.
+ * whole runs within a page become one fill or copy, up to REP_CHUNK elements.
  */
-function bulk(c: CPU, kind: number, size: number, srcBase: number, dstBase: number): boolean {
+function bulk(c: CPU, kind: number, size: number, srcBase: number, dstBase: number): void {
   const reg = c.reg;
   const u8 = c.u8;
-  while ((reg[ECX]! >>> 0) !== 0) {
+  for (let done = 0; (reg[ECX]! >>> 0) !== 0;) {
     const di = reg[EDI]!, dst = (dstBase + di) | 0;
     const count = reg[ECX]! >>> 0;
-    let n = Math.min(count, Math.floor((0x1000 - (dst & 0xfff)) / size));
+    if (done > 0 && stopAt(c, done)) return;
+    let n = Math.min(count, Math.floor((0x1000 - (dst & 0xfff)) / size), REP_CHUNK - done);
     let src = 0;
     if (kind === 0xa4) {
       src = (srcBase + reg[ESI]!) | 0;
@@ -109,8 +145,19 @@ function bulk(c: CPU, kind: number, size: number, srcBase: number, dstBase: numb
       // One element through the normal path (fills the TLB, or crosses a page).
       stringElement(c, kind, size, srcBase, dstBase, -1, size, (r, v) => { reg[r] = v | 0; });
       reg[ECX] = (count - 1) | 0;
+      done++;
+      // Stores into unassigned physical memory land nowhere: the rest of the run on this
+      // page is only the registers moving (a source in RAM is read without side effects).
+      if (tw === -1 && n > 1 && (kind === 0xaa || (tr & 1) === 0) && c.discardsWrites(dst)) {
+        const rest = n - 1;
+        if (kind === 0xa4) reg[ESI] = (reg[ESI]! + rest * size) | 0;
+        reg[EDI] = (reg[EDI]! + rest * size) | 0;
+        reg[ECX] = (count - 1 - rest) | 0;
+        done += rest;
+      }
       continue;
     }
+    done += n;
     const bytes = n * size;
     if (kind === 0xaa) {
       const v = reg[EAX]!;
@@ -126,5 +173,4 @@ function bulk(c: CPU, kind: number, size: number, srcBase: number, dstBase: numb
     reg[EDI] = (di + bytes) | 0;
     reg[ECX] = (count - n) | 0;
   }
-  return true;
 }

@@ -3,11 +3,12 @@
  * user-mode runner (`memvisor exec`), the binary translator and the tests.
  * It validates as it reads: every problem is a MemvisorError naming the file.
  */
-import { readFileSync } from 'node:fs';
 import { MemvisorError } from '../errors.js';
+import { INPUT, readInputFile } from '../input-file.js';
 
 export {
   MEMV6_NOTE_NAME, MEMV6_NOTE_TRANSLATED, readTranslationNote, translationNoteDescription, type TranslationNote,
+  STORE_PAIRS_SECTION, storePairsSection, readStorePairs,
 } from './translation-note.js';
 
 export const PT_LOAD = 1;
@@ -25,6 +26,7 @@ export const SHT_NOTE = 7;
 export const SHF_WRITE = 1;
 export const SHF_ALLOC = 2;
 export const SHF_EXECINSTR = 4;
+export const SHF_TLS = 0x400;
 
 export const PF_X = 1;
 export const PF_W = 2;
@@ -106,15 +108,9 @@ export interface ElfFile {
   notes: ElfNote[];
 }
 
-/** Reads and parses an ELF file; a missing or unreadable file is a MemvisorError. */
+/** Reads and parses an ELF file; a missing, unreadable or oversized file is a MemvisorError. */
 export function readElfFile(path: string): ElfFile {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    throw new MemvisorError(`${path}: cannot read file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  return parseElf(bytes, path);
+  return parseElf(readInputFile(path, INPUT.program), path);
 }
 
 /** Parses an ELF32 little-endian i386 image held in memory. */
@@ -246,6 +242,29 @@ export function requireStaticExecutable(elf: ElfFile): void {
   if (!elf.programHeaders.some((p) => p.type === PT_LOAD)) {
     throw new MemvisorError(`${elf.path}: no loadable segments`);
   }
+}
+
+/**
+ * Where the sections and the segments of a file disagree, or null: every allocated section
+ * must lie inside a PT_LOAD segment, and one with contents must be the bytes that segment
+ * loads at its address (the same file offset). A tool that reads code by sections and
+ * writes memory by segments (the translator) must not trust a file where they differ.
+ */
+export function sectionSegmentMismatch(elf: ElfFile): string | null {
+  const loads = elf.programHeaders.filter((p) => p.type === PT_LOAD);
+  const hex = (n: number) => `0x${n.toString(16)}`;
+  for (const s of elf.sections) {
+    if ((s.flags & SHF_ALLOC) === 0 || s.size === 0 || (s.flags & SHF_TLS && s.type === SHT_NOBITS)) continue;
+    const end = s.addr + s.size;
+    const name = s.name || `#${s.index}`;
+    const home = loads.find((p) => s.addr >= p.vaddr && end <= p.vaddr + p.memsz);
+    if (!home) return `section ${name} [${hex(s.addr)}, ${hex(end)}) is in no loadable segment`;
+    if (s.type === SHT_NOBITS) continue;
+    if (end > home.vaddr + home.filesz) return `section ${name} [${hex(s.addr)}, ${hex(end)}) has contents where its segment loads zeros`;
+    const loadedFrom = home.offset + (s.addr - home.vaddr);
+    if (s.offset !== loadedFrom) return `section ${name} at ${hex(s.addr)} is read from file offset ${hex(s.offset)}, but its segment loads it from ${hex(loadedFrom)}`;
+  }
+  return null;
 }
 
 /** The bytes a PT_LOAD segment places in memory (file part, then zeros up to memsz). */

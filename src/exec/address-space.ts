@@ -42,6 +42,11 @@ export class AddressSpace {
     return frame;
   }
 
+  /** Frames not yet handed out (a bound: page tables take some of them too). */
+  get framesLeft(): number {
+    return (this.mem.guestSize - this.nextFrame) / 4096 + this.freeFrames.length;
+  }
+
   get framesInUse(): number {
     return this.nextFrame / 4096 - this.freeFrames.length;
   }

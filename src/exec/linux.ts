@@ -155,6 +155,11 @@ export class LinuxProcess {
       const start = ph.vaddr >>> 0, end = start + ph.memsz;
       if (end > 0x100000000 || start < 0x1000) this.fail(`segment at 0x${start.toString(16)} is outside user memory`);
       if (end > this.mmapTop - STACK_MAX) this.fail(`segment at 0x${start.toString(16)} overlaps the stack area`);
+      // Memory runs out here because of the file, not of what the program does: exit 2.
+      const pages = (((end + 4095) & ~4095) - (start & ~0xfff)) / 4096;
+      if (pages * (space.mirrorOffset ? 2 : 1) > space.framesLeft) {
+        this.fail(`segment at 0x${start.toString(16)} (${ph.memsz} bytes) does not fit in ${this.mem.guestSize / 1048576} MiB of guest memory (raise --memory)`);
+      }
       for (let page = start & ~0xfff; page < end; page += 4096) space.map(page, PTE_U | PTE_W);
       space.write(start, segmentImage(this.elf, ph));
       top = Math.max(top, end);

@@ -30,6 +30,12 @@ const MAX_RETRIES = 1000;
 export interface FaultTargets {
   /** The candidates for one injection: each is the guest frames hit together (one, or a page and its twin). */
   candidates(target: Exclude<FaultTarget, 'address'>): Candidates;
+  /**
+   * True while a fault aimed at anything but a user page must not land yet: the guest's
+   * kernel is between a native store and its mirror store (system mode). It is tried again
+   * one cycle later.
+   */
+  landingHeld?(): boolean;
 }
 
 export interface Candidates {
@@ -55,6 +61,8 @@ export class FaultInjector implements TimedPart, SnapshotPart {
   private random: SeededRandom[] = [];
   private pending: Pending[] = [];
   private atNextSystemCall: Pending[] = [];
+  /** Injections put off by landingHeld (back in `pending` before onEvent returns). */
+  private held: Pending[] = [];
   /** match= injections waiting for their text on the console. */
   private consoleTriggers: Array<{ spec: number; text: string }> = [];
   injected = 0;
@@ -100,7 +108,14 @@ export class FaultInjector implements TimedPart, SnapshotPart {
     while (this.pending.length && this.pending[0]!.at <= now) {
       const item = this.pending.shift()!;
       if (landsAtSystemCall(this.specs[item.spec]!.target)) this.atNextSystemCall.push(item);
+      else if (this.targets.landingHeld?.() === true) this.held.push({ ...item, at: now + 1 });
       else this.injectNow(item, now);
+    }
+    if (this.held.length) {
+      this.pending.push(...this.held);
+      this.held = [];
+      this.sortPending();
+      this.pc.rescheduled();
     }
   }
 

@@ -50,10 +50,11 @@ export interface InjectionSpec {
   trigger: FaultTrigger;
 }
 
-const KEYS = ['target', 'addr', 'count', 'bits', 'seed', 'at', 'window', 'match'] as const;
+export const INJECTION_KEYS = ['target', 'addr', 'count', 'bits', 'seed', 'at', 'window', 'match'] as const;
 const DEFAULT_WINDOW: [number, number] = [0, 100_000_000];
 
-export function parseInjectionSpec(source: string, defaultSeed = 0): InjectionSpec {
+/** `defaultTrigger`: when the spec names no time (no at=, window= or match=); otherwise uniformly in the default window. */
+export function parseInjectionSpec(source: string, defaultSeed = 0, defaultTrigger?: FaultTrigger): InjectionSpec {
   const bad = (why: string): never => {
     throw new MemvisorError(`--inject '${source}': ${why}`);
   };
@@ -69,7 +70,7 @@ export function parseInjectionSpec(source: string, defaultSeed = 0): InjectionSp
       const eq = part.indexOf('=');
       if (eq < 0) bad(`'${part}' is not key=value`);
       const key = part.slice(0, eq).trim();
-      if (!(KEYS as readonly string[]).includes(key)) bad(`unknown key '${key}' (expected ${KEYS.join(', ')})`);
+      if (!(INJECTION_KEYS as readonly string[]).includes(key)) bad(`unknown key '${key}' (expected ${INJECTION_KEYS.join(', ')})`);
       if (values.has(key)) bad(`'${key}' given twice`);
       values.set(key, part.slice(eq + 1).trim());
     }
@@ -113,6 +114,8 @@ export function parseInjectionSpec(source: string, defaultSeed = 0): InjectionSp
     if (match === '') bad('match= needs text');
     if (values.has('at') || values.has('window')) bad('match= cannot be combined with at= or window=');
     trigger = { kind: 'console', text: match };
+  } else if (defaultTrigger !== undefined && !values.has('at') && !values.has('window')) {
+    trigger = defaultTrigger;
   } else if (values.has('at') && values.get('at') !== 'random') {
     if (values.has('window')) bad('window= applies only to at=random');
     trigger = { kind: 'cycle', at: number('at', 0, Number.MAX_SAFE_INTEGER)! };

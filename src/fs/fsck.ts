@@ -65,6 +65,7 @@ class Checker {
   private checkInodes(): void {
     const inodeZero = this.image.readInode(0);
     if (inodeZero.type !== T_FREE) this.problem(`inode 0: type ${inodeZero.type}, but inode 0 is never used`);
+    else this.checkFreeInode(0, inodeZero);
     for (let inum = ROOT_INODE; inum < this.image.layout.ninodes; inum++) {
       const inode = this.image.readInode(inum);
       if (inode.type === T_FREE) {
@@ -190,8 +191,12 @@ class Checker {
       this.problem(`${label}: second entry is "${dotdot.name}" -> inode ${dotdot.inum}, expected ".." -> inode ${parent} (its parent)`);
     }
     const subdirectories: DirectoryEntry[] = [];
+    const slotOfName = new Map<string, number>();
     for (const entry of entries) {
       if (entry.inum === 0) continue;
+      const first = slotOfName.get(entry.name);
+      if (first !== undefined) this.problem(`${label}: two entries named "${entry.name}" (slots ${first} and ${entry.slot}); a lookup finds only the first`);
+      else slotOfName.set(entry.name, entry.slot);
       const own = entry.slot < 2 && entry.inum === directory && (entry.name === '.' || entry.name === '..');
       if (entry.slot >= 2) {
         if (entry.name === '.' || entry.name === '..') this.problem(`${label}: slot ${entry.slot} is named "${entry.name}", which only slots 0 and 1 may be`);

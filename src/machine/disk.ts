@@ -4,8 +4,9 @@
  * changes its inputs. `writable` writes each sector through to the file; commit() writes
  * the overlay back on request.
  */
-import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { MemvisorError } from '../errors.js';
+import { INPUT, readInputFile } from '../input-file.js';
 
 export const SECTOR = 512;
 
@@ -36,23 +37,9 @@ export class DiskImage {
       return new DiskImage(source.name, source.bytes.slice(), false);
     }
     const path = source;
-    let size: number;
-    try {
-      const st = statSync(path);
-      if (!st.isFile()) throw new MemvisorError(`${flag} ${path}: not a regular file`);
-      size = st.size;
-    } catch (e) {
-      if (e instanceof MemvisorError) throw e;
-      throw new MemvisorError(`${flag} ${path}: cannot read the disk image (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    checkSize(size, flag, path);
-    let data: Uint8Array;
-    try {
-      data = new Uint8Array(readFileSync(path));
-    } catch (e) {
-      throw new MemvisorError(`${flag} ${path}: cannot read the disk image (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    const disk = new DiskImage(path, data, writable);
+    const data = readInputFile(path, INPUT.diskImage, `${flag} ${path}`);
+    checkSize(data.length, flag, path);
+    const disk = new DiskImage(path, new Uint8Array(data.buffer, data.byteOffset, data.length), writable);
     if (writable) {
       try {
         disk.fd = openSync(path, 'r+');

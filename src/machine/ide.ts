@@ -4,8 +4,11 @@
  * READ/WRITE SECTORS and READ/WRITE MULTIPLE in LBA28 or CHS addressing, IDENTIFY, SET
  * MULTIPLE, the usual no-data commands, software reset, and ISA IRQ 14. Sectors become
  * ready, and writes complete, after a short delay of virtual time, so a guest sees the
- * busy/DRQ/interrupt sequence of a real disk. Errors follow QEMU: an out-of-range sector
- * or an unknown command aborts (ERR, error register ABRT).
+ * busy/DRQ/interrupt sequence of a real disk. Errors follow QEMU: an unknown command
+ * aborts (ERR, error register ABRT), and so does a transfer when it reaches a block that
+ * is not on the disk: the blocks before it are transferred (a read checks each block
+ * before reading it, a write after the guest has given its data), and the task file is
+ * left at the first missing sector.
  */
 import type { AccessSize } from '../cpu/bus.js';
 import { assignState, pickState, type Clock, type Device, type DeviceState, type IrqLines, type PortHandler } from './device.js';
@@ -25,7 +28,7 @@ type Transfer = 'none' | 'read' | 'write' | 'identify';
 
 const FIELDS = ['feature', 'error', 'count', 'lbaLow', 'lbaMid', 'lbaHigh', 'select', 'status', 'control', 'intrq',
   'irqLevel', 'multiple', 'transfer', 'lba', 'remaining', 'blockSectors', 'bufPos', 'bufEnd', 'buffer', 'eventAt',
-  'sectorsRead', 'sectorsWritten', 'commands'] as const;
+  'sectorsRead', 'sectorsWritten', 'commands', 'transferUnit'] as const;
 
 function ataString(words: Uint16Array, first: number, count: number, text: string): void {
   const padded = text.padEnd(count * 2, ' ');
@@ -34,7 +37,7 @@ function ataString(words: Uint16Array, first: number, count: number, text: strin
 
 export class IdeController implements Device, PortHandler {
   readonly name = 'ide';
-  readonly version = 1;
+  readonly version = 2;
   feature = 0; error = 1; count = 1; lbaLow = 1; lbaMid = 0; lbaHigh = 0; select = 0xa0;
   status = ST_DRDY | ST_DSC;
   control = 0;
@@ -43,6 +46,8 @@ export class IdeController implements Device, PortHandler {
   /** READ/WRITE MULTIPLE block size per drive (0 = not set). */
   multiple = [0, 0];
   transfer: Transfer = 'none';
+  /** The drive the transfer in progress belongs to (the guest may select the other meanwhile). */
+  transferUnit = 0;
   lba = 0;
   remaining = 0;
   blockSectors = 1;
@@ -142,14 +147,13 @@ export class IdeController implements Device, PortHandler {
     if (!disk || this.status & ST_BSY) return;  // commands to an absent drive are ignored
     this.commands++;
     this.error = 0;
+    this.transferUnit = this.unit;
     const sectors = this.count === 0 ? 256 : this.count;
     switch (cmd) {
       case 0x20: case 0x21: case 0xc4: case 0x30: case 0x31: case 0xc5: {
         const multipleCmd = cmd === 0xc4 || cmd === 0xc5;
         if (multipleCmd && this.multiple[this.unit] === 0) return this.abort();
-        const lba = this.sectorAddress();
-        if (lba < 0 || lba + sectors > disk.sectors) return this.abort();
-        this.lba = lba;
+        this.lba = this.sectorAddress();
         this.remaining = sectors;
         this.blockSectors = multipleCmd ? this.multiple[this.unit]! : 1;
         if (cmd === 0x30 || cmd === 0x31 || cmd === 0xc5) {
@@ -158,8 +162,7 @@ export class IdeController implements Device, PortHandler {
           this.status = ST_DRDY | ST_DSC | ST_DRQ;
         } else {
           this.transfer = 'read';
-          this.status = ST_DRDY | ST_DSC | ST_BSY;
-          this.later();
+          this.nextReadBlock(disk);
         }
         return;
       }
@@ -192,6 +195,18 @@ export class IdeController implements Device, PortHandler {
     }
   }
 
+  /** Whether the next block of the transfer (at this.lba) lies on the disk. */
+  private blockOnDisk(disk: DiskImage): boolean {
+    return this.lba >= 0 && this.lba + Math.min(this.blockSectors, this.remaining) <= disk.sectors;
+  }
+
+  /** The next block of a read: BSY until it is read, or an abort if it is not on the disk. */
+  private nextReadBlock(disk: DiskImage): void {
+    if (!this.blockOnDisk(disk)) return this.abort();
+    this.status = ST_DRDY | ST_DSC | ST_BSY;
+    this.later();
+  }
+
   /** Prepares the buffer for the next block of a transfer. */
   private startBlock(): void {
     const n = Math.min(this.blockSectors, this.remaining);
@@ -205,7 +220,7 @@ export class IdeController implements Device, PortHandler {
     const cylinders = Math.min(16383, Math.max(1, Math.floor(total / (HEADS * SPT))));
     w[0] = 0x0040;
     w[1] = cylinders; w[3] = HEADS; w[6] = SPT;
-    ataString(w, 10, 10, `MV${String(this.unit).padStart(4, '0')}`);
+    ataString(w, 10, 10, `MV${String(this.transferUnit).padStart(4, '0')}`);
     ataString(w, 23, 4, '0.1.0');
     ataString(w, 27, 20, 'MEMVISOR HARDDISK');
     w[47] = 0x8000 | MAX_MULTIPLE;
@@ -215,7 +230,7 @@ export class IdeController implements Device, PortHandler {
     w[54] = cylinders; w[55] = HEADS; w[56] = SPT;
     const chs = cylinders * HEADS * SPT;
     w[57] = chs & 0xffff; w[58] = chs >>> 16;
-    w[59] = this.multiple[this.unit] ? 0x100 | this.multiple[this.unit]! : 0;
+    w[59] = this.multiple[this.transferUnit] ? 0x100 | this.multiple[this.transferUnit]! : 0;
     w[60] = total & 0xffff; w[61] = total >>> 16;
     w[64] = 0x0003;
     w[80] = 0x00f0;
@@ -231,7 +246,7 @@ export class IdeController implements Device, PortHandler {
 
   onEvent(_now: number): void {
     this.eventAt = Infinity;
-    const disk = this.drive;
+    const disk = this.drives[this.transferUnit];
     if (!disk) return;
     if (this.transfer === 'identify') {
       this.identify(disk);
@@ -264,6 +279,7 @@ export class IdeController implements Device, PortHandler {
 
   /** The guest emptied (read) or filled (write) the buffer. */
   private bufferDone(): void {
+    const disk = this.drives[this.transferUnit]!;
     if (this.transfer === 'identify') {
       this.transfer = 'none';
       this.status = ST_DRDY | ST_DSC;
@@ -274,20 +290,20 @@ export class IdeController implements Device, PortHandler {
       this.count = (this.count - n) & 0xff;
       this.storeAddress(this.lba);
       if (this.remaining > 0) {
-        this.status = ST_DRDY | ST_DSC | ST_BSY;
-        this.later();
+        this.nextReadBlock(disk);
       } else {
         this.transfer = 'none';
         this.status = ST_DRDY | ST_DSC;
       }
     } else if (this.transfer === 'write') {
+      if (!this.blockOnDisk(disk)) return this.abort();
       this.status = ST_DRDY | ST_DSC | ST_BSY;
       this.later();
     }
   }
 
   private dataRead(bytes: number): number {
-    if (!(this.status & ST_DRQ) || this.transfer === 'write') return 0;
+    if (!(this.status & ST_DRQ) || this.transfer === 'write' || this.unit !== this.transferUnit) return 0;
     let value = 0;
     for (let i = 0; i < bytes && this.bufPos < this.bufEnd; i++) value |= this.buffer[this.bufPos++]! << (8 * i);
     if (this.bufPos >= this.bufEnd) this.bufferDone();
@@ -295,7 +311,7 @@ export class IdeController implements Device, PortHandler {
   }
 
   private dataWrite(bytes: number, value: number): void {
-    if (!(this.status & ST_DRQ) || this.transfer !== 'write') return;
+    if (!(this.status & ST_DRQ) || this.transfer !== 'write' || this.unit !== this.transferUnit) return;
     for (let i = 0; i < bytes && this.bufPos < this.bufEnd; i++) this.buffer[this.bufPos++] = (value >>> (8 * i)) & 0xff;
     if (this.bufPos >= this.bufEnd) this.bufferDone();
   }

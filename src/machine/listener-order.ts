@@ -37,6 +37,11 @@ export const LISTENER_ORDER = {
     /** …and whoever observes system calls from outside (tests, tools) sees the result. */
     observer: 90,
   },
+  /** Writes the processor makes by itself (interrupt frames, A/D bits, descriptor bits): */
+  platformWrite: {
+    /** system mode repeats them in the twin frame. */
+    systemMirror: 10,
+  },
   /** MOV to CR3 (the guest switched address spaces): */
   cr3: {
     /** the monitor remembers the address spaces the guest uses (twins are found there)… */

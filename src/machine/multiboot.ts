@@ -17,6 +17,14 @@ export const MULTIBOOT_BOOTLOADER_MAGIC = 0x2badb002;
 const INFO_AT = 0x9000;
 const MMAP_AT = 0x9100;
 const CMDLINE_AT = 0x9400;
+/** The command line and its NUL fill [CMDLINE_AT, 0x9800). */
+export const MAX_CMDLINE_BYTES = 1023;
+/**
+ * A memory-map type of memvisor's own: the mirror reserve of system mode, the upper half
+ * of memory, where every frame pa of the lower half has its twin pa + the reserve's start.
+ * Not a standard type: a kernel that does not know it treats it as reserved.
+ */
+export const MULTIBOOT_MEMORY_MIRROR = 0x20;
 
 export interface MultibootKernel {
   entry: number;
@@ -39,16 +47,22 @@ function checkHeader(bytes: Uint8Array, path: string): void {
   throw new MemvisorError(`${path}: no multiboot header in the first 8 KiB (not a multiboot kernel)`);
 }
 
-export function loadMultiboot(mem: PhysicalMemory, cpu: CPU, bytes: Uint8Array, path: string, cmdline = ''): MultibootKernel {
+/** `mirrorReserve`: the start of the mirror reserve (system mode), which ends usable memory; 0 for none. */
+export function loadMultiboot(mem: PhysicalMemory, cpu: CPU, bytes: Uint8Array, path: string, cmdline = '', mirrorReserve = 0): MultibootKernel {
+  const text = new TextEncoder().encode(`${cmdline}\0`);
+  if (text.length > MAX_CMDLINE_BYTES + 1) {
+    throw new MemvisorError(`--cmdline: ${text.length - 1} bytes; the multiboot command line holds at most ${MAX_CMDLINE_BYTES}`);
+  }
+  const usableEnd = mirrorReserve || mem.guestSize;
   const elf = parseElf(bytes, path);
   checkHeader(bytes, path);
   let start = Infinity, end = 0;
   for (const ph of elf.programHeaders) {
     if (ph.type !== PT_LOAD || ph.memsz === 0) continue;
     const at = ph.paddr >>> 0;
-    if (at < 0x100000 || at + ph.memsz > mem.guestSize) {
+    if (at < 0x100000 || at + ph.memsz > usableEnd) {
       throw new MemvisorError(`${path}: segment at physical 0x${at.toString(16)}+0x${ph.memsz.toString(16)} does not fit in ` +
-        `${mem.guestSize >>> 20} MiB above 1 MiB`);
+        `${usableEnd >>> 20} MiB above 1 MiB`);
     }
     mem.ram.set(segmentImage(elf, ph), mem.hostOffset(at));
     start = Math.min(start, at);
@@ -58,8 +72,9 @@ export function loadMultiboot(mem: PhysicalMemory, cpu: CPU, bytes: Uint8Array, 
 
   // The information structure: flags 0 (mem_lower/upper), 2 (cmdline), 6 (memory map).
   const regions: Array<[number, number, number]> = [
-    [0, 0x9fc00, 1], [0x9fc00, 0x400, 2], [0xf0000, 0x10000, 2], [0x100000, mem.guestSize - 0x100000, 1],
+    [0, 0x9fc00, 1], [0x9fc00, 0x400, 2], [0xf0000, 0x10000, 2], [0x100000, usableEnd - 0x100000, 1],
   ];
+  if (mirrorReserve) regions.push([mirrorReserve, mem.guestSize - mirrorReserve, MULTIBOOT_MEMORY_MIRROR]);
   regions.forEach(([base, length, type], i) => {
     const e = MMAP_AT + i * 24;
     mem.write32(e, 20);
@@ -69,12 +84,11 @@ export function loadMultiboot(mem: PhysicalMemory, cpu: CPU, bytes: Uint8Array, 
     mem.write32(e + 16, 0);
     mem.write32(e + 20, type);
   });
-  const text = new TextEncoder().encode(`${cmdline}\0`);
-  mem.ram.set(text.subarray(0, 1023), mem.hostOffset(CMDLINE_AT));
+  mem.ram.set(text, mem.hostOffset(CMDLINE_AT));
   mem.ram.fill(0, mem.hostOffset(INFO_AT), mem.hostOffset(INFO_AT) + 88);
   mem.write32(INFO_AT, 0x1 | 0x4 | 0x40);
   mem.write32(INFO_AT + 4, 639);
-  mem.write32(INFO_AT + 8, (mem.guestSize - 0x100000) >>> 10);
+  mem.write32(INFO_AT + 8, (usableEnd - 0x100000) >>> 10);
   mem.write32(INFO_AT + 16, CMDLINE_AT);
   mem.write32(INFO_AT + 44, regions.length * 24);
   mem.write32(INFO_AT + 48, MMAP_AT);

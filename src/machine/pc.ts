@@ -9,7 +9,7 @@
  * at the same virtual times therefore give the same run, instruction for instruction.
  */
 import type { AccessSize, InterruptSource, IoSpace, MmioDevice, MsrHandler } from '../cpu/bus.js';
-import { CPU, PhysicalMemory } from '../cpu/index.js';
+import { CPU, MiB, PhysicalMemory } from '../cpu/index.js';
 import { IF } from '../cpu/flags.js';
 import { IoApic, IOAPIC_BASE, LAPIC_BASE, LocalApic } from './apic.js';
 import { CgaText } from './cga.js';
@@ -122,7 +122,7 @@ export class PC implements Clock {
   private imcr = 0;
 
   constructor(readonly options: PcOptions) {
-    this.mem = new PhysicalMemory(options.memoryMiB << 20, (options.memoryMiB + (options.spareMiB ?? 0)) << 20);
+    this.mem = new PhysicalMemory(options.memoryMiB * MiB, (options.memoryMiB + (options.spareMiB ?? 0)) * MiB);
     this.ports = new PortBus(this.exits);
     this.cpu = new CPU(this.mem, this.ports);
     const notify = () => this.cpu.notifyInterrupt();
@@ -261,8 +261,10 @@ export class PC implements Clock {
   }
 
   /**
-   * Runs for up to `cycles` cycles of virtual time; returns early when the machine stops.
-   * Where it returns depends only on the guest and on `cycles`, never on the host.
+   * Runs for up to `cycles` cycles of virtual time; returns early when the machine stops,
+   * when a debugger stops the processor, or with `cpu.yielded` set when the CPU yielded to
+   * the host (past its hostDeadline): run again for the rest, and it is the same run. Where
+   * it returns otherwise depends only on the guest and on `cycles`, never on the host.
    */
   run(cycles: number): void {
     const limit = this.now() + cycles;
@@ -274,6 +276,8 @@ export class PC implements Clock {
       const until = Math.min(this.nextEvent(), limit);
       if (until <= now) continue;
       cpu.run(until - now);
+      if (cpu.debug !== null && cpu.debug.stop !== null) break;  // a debugger holds the machine here
+      if (cpu.yielded) break;
       if (cpu.shutdown) {
         this.stop({ kind: 'shutdown', message: `the processor shut down: ${cpu.shutdownReason}` });
         break;

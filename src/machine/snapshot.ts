@@ -15,13 +15,15 @@
  * console), the blobs (memory, P2M, page flags, disk images; each raw deflate), the hash.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { PAGE_HOOK, PAGE_WRITE_HOOK } from '../cpu/memory.js';
 import { CPU_STATE_VERSION, type CpuSnapshot } from '../cpu/index.js';
 import { MemvisorError } from '../errors.js';
+import { INPUT, readInputFile } from '../input-file.js';
 import { VERSION } from '../paths.js';
 import type { DeviceState, SnapshotPart } from './device.js';
+import { machineMemoryProblem } from './boot.js';
 import { DiskImage } from './disk.js';
 import { PC, type ExitCounts } from './pc.js';
 
@@ -147,13 +149,7 @@ export class SnapshotFile {
   private constructor(readonly path: string, private readonly header: Header, private readonly blobs: Uint8Array[]) {}
 
   static read(path: string): SnapshotFile {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(path);
-    } catch (e) {
-      throw new MemvisorError(`--restore ${path}: cannot read the snapshot (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    return SnapshotFile.decode(bytes, path);
+    return SnapshotFile.decode(readInputFile(path, INPUT.snapshot, `--restore ${path}`), path);
   }
 
   /** A snapshot file's bytes (`path` names it in messages). */
@@ -259,8 +255,7 @@ export class SnapshotFile {
 function checkHeader(h: Header): string | null {
   const m = h.machine;
   if (typeof m !== 'object' || m === null) return 'no machine configuration';
-  if (!Number.isInteger(m.memoryMiB) || m.memoryMiB < 2 || m.memoryMiB > 3072) return `memory size ${String(m.memoryMiB)}`;
-  if (!Number.isInteger(m.spareMiB) || m.spareMiB < 0 || m.memoryMiB + m.spareMiB > 4096) return `spare memory ${String(m.spareMiB)}`;
+  if (machineMemoryProblem(m.memoryMiB, m.spareMiB) !== null) return `memory size ${String(m.memoryMiB)} MiB with ${String(m.spareMiB)} MiB reserved`;
   if (typeof m.rtcStart !== 'number') return 'no RTC date';
   if (typeof h.parts !== 'object' || h.parts === null) return 'no parts';
   for (const [name, section] of Object.entries(h.parts)) {

@@ -11,6 +11,7 @@ import {
 /** The templates; each can be switched off by the mutation tests. */
 export const TEMPLATES = [
   'store', 'copy', 'copyViaAddress', 'popMem', 'pushReg', 'pushImm', 'pushOther', 'call', 'stos', 'movs', 'repStos', 'repMovs',
+  'repIns',
 ] as const;
 export type Template = (typeof TEMPLATES)[number];
 
@@ -52,6 +53,11 @@ const STRING_TEMPLATES: Map<number, { rep: Template; single: Template; size: num
   [Mnemonic.Movsb, { rep: 'repMovs', single: 'movs', size: 1 }],
   [Mnemonic.Movsw, { rep: 'repMovs', single: 'movs', size: 2 }],
   [Mnemonic.Movsd, { rep: 'repMovs', single: 'movs', size: 4 }],
+  // Port input: the port is read once; the mirror is a memory-to-memory copy afterwards
+  // (one element: the same copy of [EDI - size] as after a movs).
+  [Mnemonic.Insb, { rep: 'repIns', single: 'movs', size: 1 }],
+  [Mnemonic.Insw, { rep: 'repIns', single: 'movs', size: 2 }],
+  [Mnemonic.Insd, { rep: 'repIns', single: 'movs', size: 4 }],
 ]);
 
 const infoFactory = new InstructionInfoFactory();

@@ -5,7 +5,7 @@
  * the code to its new place.
  */
 import {
-  type ElfFile, type SectionHeader, R_386_32, R_386_PC32, SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS,
+  type ElfFile, type SectionHeader, PT_LOAD, R_386_32, R_386_PC32, SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS,
   SHT_PROGBITS, STT_FUNC, STT_SECTION,
 } from '../elf/index.js';
 import { MemvisorError } from '../errors.js';
@@ -20,7 +20,14 @@ export interface CodeInstruction {
   branchTarget?: number;
   /** Set when the imm32 field holds a relocated code address (e.g. `push $f`, `movl $f,m`). */
   immediateCodePointer?: number;
+  /** Set when the imm32 field holds the symbol `end` (or `_end`): it moves past the translated code. */
+  imageEndImmediate?: boolean;
 }
+
+/** Symbols that name the first address after the image (kernels hand out memory from there). */
+export const IMAGE_END_SYMBOLS: ReadonlySet<string> = new Set(['end', '_end']);
+/** A non-loaded section listing (u32 each) the addresses of stores to device registers, which have no twin. */
+export const NOMIRROR_SECTION = '.memvisor.nomirror';
 
 /** A relocated word in allocated data that holds the address of an instruction. */
 export interface DataCodePointer {
@@ -30,10 +37,18 @@ export interface DataCodePointer {
 
 export interface CodeModel {
   elf: ElfFile;
+  /** The entry point as a code address (a multiboot kernel's ELF entry is physical: see codeEntry). */
+  entry: number;
+  /** p_vaddr - p_paddr, the same for every PT_LOAD (0 for user programs). */
+  physicalOffset: number;
   codeSections: SectionHeader[];
   instructions: CodeInstruction[];
   indexByAddress: Map<number, number>;
   dataCodePointers: DataCodePointer[];
+  /** Data words that hold the symbol `end` (or `_end`). */
+  dataImageEnds: number[];
+  /** Stores listed in .memvisor.nomirror (device registers): left without a mirror store. */
+  unmirroredStores: Set<number>;
   /** How many relocations the sweep was checked against (code) and how many were code pointers. */
   codeRelocations: number;
   dataRelocations: number;
@@ -44,8 +59,9 @@ function isRuntimeSection(section: SectionHeader): boolean {
   return (section.flags & SHF_ALLOC) !== 0 && !section.name.startsWith('.eh_frame') && !section.name.startsWith('.debug');
 }
 
+/** An address for a message: a 32-bit value as unsigned, and a sum past 4 GiB as it is (never wrapped). */
 export function hex(n: number): string {
-  return '0x' + (n >>> 0).toString(16);
+  return '0x' + (n < 0 ? n >>> 0 : n).toString(16);
 }
 
 function bytesHex(bytes: Uint8Array): string {
@@ -67,6 +83,25 @@ export function instructionBytes(elf: ElfFile, code: CodeInstruction): Uint8Arra
 
 function sectionAt(elf: ElfFile, address: number): SectionHeader | undefined {
   return elf.sections.find((s) => (s.flags & SHF_ALLOC) !== 0 && s.type !== SHT_NOBITS && address >= s.addr && address < s.addr + s.size);
+}
+
+/** p_vaddr - p_paddr of the loaded segments, which must agree (one image, one delta). */
+function physicalOffsetOf(elf: ElfFile): number {
+  const loads = elf.programHeaders.filter((p) => p.type === PT_LOAD && p.memsz > 0);
+  const deltas = new Set(loads.map((p) => (p.vaddr - p.paddr) >>> 0));
+  if (deltas.size > 1) throw new MemvisorError(`${elf.path}: loadable segments with different virtual-to-physical offsets`);
+  return deltas.size ? [...deltas][0]! : 0;
+}
+
+/** The addresses listed in the .memvisor.nomirror section (device-register stores). */
+function unmirroredStoresOf(elf: ElfFile): Set<number> {
+  const section = elf.sections.find((s) => s.name === NOMIRROR_SECTION);
+  const list = new Set<number>();
+  if (!section) return list;
+  if (section.size % 4 !== 0 || section.type === SHT_NOBITS) throw new MemvisorError(`${elf.path}: ${NOMIRROR_SECTION} is not a list of 32-bit addresses`);
+  const view = new DataView(elf.bytes.buffer, elf.bytes.byteOffset + section.offset, section.size);
+  for (let at = 0; at < section.size; at += 4) list.add(view.getUint32(at, true));
+  return list;
 }
 
 export function discoverCode(elf: ElfFile): CodeModel {
@@ -116,7 +151,14 @@ export function discoverCode(elf: ElfFile): CodeModel {
       throw new MemvisorError(`${elf.path}: function ${symbol.name} at ${hex(symbol.value)} does not start on an instruction: the sweep is out of step (data in code?)`);
     }
   }
-  if (!indexByAddress.has(elf.entry)) throw new MemvisorError(`${elf.path}: entry point ${hex(elf.entry)} is not an instruction start`);
+  // A multiboot kernel starts with paging off: its ELF entry is the physical address of an instruction.
+  const physicalOffset = physicalOffsetOf(elf);
+  const entry = indexByAddress.has(elf.entry) ? elf.entry : (elf.entry + physicalOffset) >>> 0;
+  if (!indexByAddress.has(entry)) throw new MemvisorError(`${elf.path}: entry point ${hex(elf.entry)} is not an instruction start`);
+  const unmirroredStores = unmirroredStoresOf(elf);
+  for (const address of unmirroredStores) {
+    if (!indexByAddress.has(address)) throw new MemvisorError(`${elf.path}: ${NOMIRROR_SECTION} lists ${hex(address)}, which is not an instruction start`);
+  }
 
   // 3. Direct branches land on instructions.
   for (const code of instructions) {
@@ -135,6 +177,11 @@ export function discoverCode(elf: ElfFile): CodeModel {
   // 4. Relocations: every code relocation lands on an operand field; R_386_32 values
   //    that point into the code are code pointers.
   const dataCodePointers: DataCodePointer[] = [];
+  const dataImageEnds: number[] = [];
+  const isImageEnd = (symbolIndex: number, value: number) => {
+    const symbol = elf.symbols[symbolIndex];
+    return symbol !== undefined && IMAGE_END_SYMBOLS.has(symbol.name) && symbol.value === value;
+  };
   let codeRelocations = 0;
   let dataRelocations = 0;
   const isCodePointerValue = (value: number, where: string): boolean => {
@@ -165,6 +212,11 @@ export function discoverCode(elf: ElfFile): CodeModel {
       const value = field!.kind === 'imm' ? code.instruction.immediate32 >>> 0
         : Number(code.instruction.memoryDisplacement & 0xffffffffn);
       const where = `${hex(code.address)} (${disassemble(code.instruction)})`;
+      if (isImageEnd(relocation.symbolIndex, value)) {
+        if (field!.kind === 'disp') refuseInstruction(elf, code, 'reads or writes memory at the end of the image');
+        code.imageEndImmediate = true;
+        continue;
+      }
       if (!isCodePointerValue(value, where)) continue;
       if (field!.kind === 'disp') refuseInstruction(elf, code, 'reads or writes the code as data');
       code.immediateCodePointer = value;
@@ -174,12 +226,16 @@ export function discoverCode(elf: ElfFile): CodeModel {
       if (relocation.type !== R_386_32) continue;
       const at = section.offset + relocation.offset - section.addr;
       const value = new DataView(elf.bytes.buffer, elf.bytes.byteOffset + at, 4).getUint32(0, true);
-      if (isCodePointerValue(value, `data word at ${hex(relocation.offset)} in ${section.name}`)) {
+      if (isImageEnd(relocation.symbolIndex, value)) dataImageEnds.push(relocation.offset);
+      else if (isCodePointerValue(value, `data word at ${hex(relocation.offset)} in ${section.name}`)) {
         dataCodePointers.push({ address: relocation.offset, target: value });
       }
     }
   }
-  return { elf, codeSections, instructions, indexByAddress, dataCodePointers, codeRelocations, dataRelocations };
+  return {
+    elf, entry, physicalOffset, codeSections, instructions, indexByAddress, dataCodePointers, dataImageEnds, unmirroredStores,
+    codeRelocations, dataRelocations,
+  };
 }
 
 export function freeCodeModel(model: CodeModel): void {

@@ -8,6 +8,8 @@ import { PT_LOAD, PT_NOTE, SHF_ALLOC, SHT_NOTE, SHT_STRTAB, SHT_SYMTAB } from '.
 
 export interface OutputSegment {
   vaddr: number;
+  /** The load address (a kernel's is physical); vaddr when absent. */
+  paddr?: number;
   memsz: number;
   flags: number;
   bytes: Uint8Array;
@@ -163,7 +165,7 @@ export function writeElf(entry: number, segments: OutputSegment[], note: OutputN
     view.setUint32(at, PT_LOAD, true);
     view.setUint32(at + 4, segmentOffsets[i]!, true);
     view.setUint32(at + 8, segment.vaddr, true);
-    view.setUint32(at + 12, segment.vaddr, true);
+    view.setUint32(at + 12, (segment.paddr ?? segment.vaddr) >>> 0, true);
     view.setUint32(at + 16, segment.bytes.length, true);
     view.setUint32(at + 20, segment.memsz, true);
     view.setUint32(at + 24, segment.flags, true);

@@ -5,20 +5,23 @@
  */
 import {
   type ElfFile, PF_R, PF_W, PF_X, PT_LOAD, SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS, SHT_PROGBITS, STT_FUNC, STT_NOTYPE,
-  MEMV6_NOTE_NAME, MEMV6_NOTE_TRANSLATED, parseElf, readTranslationNote, requireStaticExecutable, translationNoteDescription,
+  MEMV6_NOTE_NAME, MEMV6_NOTE_TRANSLATED, STORE_PAIRS_SECTION, parseElf, readTranslationNote, requireStaticExecutable, sectionSegmentMismatch,
+  storePairsSection, translationNoteDescription,
 } from '../elf/index.js';
 import { MemvisorError } from '../errors.js';
-import { MIRROR_OFFSET } from '../layout.js';
+import { MIRROR_OFFSET, mirrorOffsetProblem } from '../layout.js';
 import type { Template } from './classify.js';
 import { discoverCode, freeCodeModel, hex } from './discover.js';
-import { Code, Instruction, disassemble } from './iced.js';
+import { Code, Instruction, Mnemonic, Register, disassemble } from './iced.js';
 import { freeItems, layoutItems } from './layout.js';
 import { buildLinuxStub } from './linuxStub.js';
-import { rewrite } from './rewrite.js';
+import { rewrite, type Scratch } from './rewrite.js';
+import { addressMap, translateDebugInfo } from './debug-info.js';
 import { writeElf, type OutputSection, type OutputSymbol } from './elfWriter.js';
 import { verifyTranslation, type VerifyResult } from './verify.js';
 
 export { TEMPLATES, type Template } from './classify.js';
+export type { Scratch } from './rewrite.js';
 export { MIRROR_CHECK_PREFIX } from './linuxStub.js';
 export { verifyTranslation, type VerifyResult } from './verify.js';
 
@@ -29,6 +32,8 @@ const pageUp = (n: number) => Math.ceil(n / PAGE) * PAGE;
 export interface TranslateOptions {
   offset?: number;
   path?: string;
+  /** Where mirror sequences keep scratch registers: a spill page (default), or the stack (code that is re-entered: a kernel). */
+  scratch?: Scratch;
   /** Make the output runnable under Linux (qemu-i386, memvisor exec): see linuxStub.ts. */
   linuxStub?: boolean;
   /** With linuxStub: compare native and mirror at exit and print the result on fd 2. */
@@ -50,7 +55,15 @@ export interface TranslationReport {
   codePointersInData: number;
   codePointersInCode: number;
   relocationsChecked: number;
+  /** Stores to device registers left without a mirror (listed in .memvisor.nomirror). */
+  unmirrored: number;
+  /** Store pairs recorded in .memvisor.pairs (intervals of code where a pair is open). */
+  storePairs: number;
+  /** Writes the program makes that no translated instruction makes, left to the platform. */
+  platform: string[];
   refused: string[];
+  /** What became of the input's DWARF debug information (moved with the code, none, or left out and why). */
+  debugInfo: string;
   verify?: VerifyResult;
 }
 
@@ -61,25 +74,43 @@ export interface Translation {
 
 export function translateElf(bytes: Uint8Array, options: TranslateOptions = {}): Translation {
   const path = options.path ?? '<memory>';
-  const offset = (options.offset ?? MIRROR_OFFSET) >>> 0;
-  if (offset % PAGE !== 0 || offset === 0) throw new MemvisorError(`--offset ${hex(offset)} must be a non-zero multiple of 4096`);
+  const offset = options.offset ?? MIRROR_OFFSET;
+  const offsetProblem = mirrorOffsetProblem(offset);
+  if (offsetProblem) throw new MemvisorError(`--offset ${hex(offset)}: ${offsetProblem}`);
   const elf = parseElf(bytes, path);
   requireStaticExecutable(elf);
+  const mismatch = sectionSegmentMismatch(elf);
+  if (mismatch) throw new MemvisorError(`${path}: the file's sections and segments disagree: ${mismatch}`);
+  // Every segment's mirror (va + offset) must exist: below 4 GiB, and clear of every segment
+  // (a program below the offset, or a kernel at KERNBASE with its mirror above).
+  const segments = [...elf.programHeaders.entries()].filter(([, p]) => p.type === PT_LOAD && p.memsz > 0);
+  for (const [i, p] of segments) {
+    const start = p.vaddr + offset, end = p.vaddr + p.memsz + offset;
+    const where = `${path}: segment ${i} [${hex(p.vaddr)}, ${hex(p.vaddr + p.memsz)})`;
+    if (end > 2 ** 32) throw new MemvisorError(`${where} has its mirror at [${hex(start)}, ${hex(end)}), past 4 GiB: no room for it with --offset ${hex(offset)}`);
+    const hit = segments.find(([, q]) => start < q.vaddr + q.memsz && q.vaddr < end);
+    if (hit) throw new MemvisorError(`${where} has its mirror at [${hex(start)}, ${hex(end)}), on segment ${hit[0]}: choose another --offset`);
+  }
   if (readTranslationNote(elf)) {
     throw new MemvisorError(`${path}: already translated (has the MemV6 translated note)`);
   }
+  const scratch = options.scratch ?? 'spill';
+  if (scratch === 'stack' && options.linuxStub) throw new MemvisorError('--linux-stub keeps its variables in the spill page: it needs --scratch spill');
   const loads = elf.programHeaders.filter((p) => p.type === PT_LOAD && p.memsz > 0);
   const imageEnd = pageUp(Math.max(...loads.map((p) => p.vaddr + p.memsz)));
+  // The spill page (scratch 'spill' only), then the translated code.
   const spillBase = imageEnd;
-  const codeBase = spillBase + PAGE;
+  const codeBase = scratch === 'spill' ? spillBase + PAGE : imageEnd;
 
   const model = discoverCode(elf);
   const items = [] as ReturnType<typeof rewrite>['items'];
   try {
-    const rewritten = rewrite(model, { offset, spillBase, disabledTemplates: options.disabledTemplates, hookSyscalls: options.linuxStub && options.checkAtExit });
+    const rewritten = rewrite(model, {
+      offset, spillBase, scratch, disabledTemplates: options.disabledTemplates, hookSyscalls: options.linuxStub && options.checkAtExit,
+    });
     items.push(...rewritten.items);
     items.push({ instruction: Instruction.create(Code.Int3), role: 'inserted' }); // a return address past the last call lands here
-    const entryItem = rewritten.groupStart[model.indexByAddress.get(elf.entry)!]!;
+    const entryItem = rewritten.groupStart[model.indexByAddress.get(model.entry)!]!;
     let entryItemOut = entryItem;
     let spillPage: Uint8Array = new Uint8Array(PAGE);
     const segments: Array<[number, number]> = loads.map((p) => [pageDown(p.vaddr), pageUp(p.vaddr + p.memsz)]);
@@ -97,7 +128,9 @@ export function translateElf(bytes: Uint8Array, options: TranslateOptions = {}):
       ? `${path}: ${hex(model.instructions[item.origin]!.address)}: ${disassemble(model.instructions[item.origin]!.instruction)}` : `${path}: inserted code`;
     const layout = layoutItems(items, codeBase, describe);
     const newAddress = (originalAddress: number) => layout.addresses[rewritten.groupStart[model.indexByAddress.get(originalAddress)!]!]!;
-    if (layout.end > offset) throw new MemvisorError(`${path}: translated program ends at ${hex(layout.end)}, above the mirror offset ${hex(offset)}`);
+    // The image and its mirror must not overlap (a user program at 0 must end below the offset).
+    const imageStart = Math.min(...loads.map((p) => p.vaddr));
+    if (layout.end - imageStart > offset) throw new MemvisorError(`${path}: translated program ends at ${hex(layout.end)}, more than the mirror offset ${hex(offset)} above its start`);
 
     // Segment 1..n: the original image, byte-identical except code pointers; old code poisoned.
     const outputSegments = loads.map((p) => {
@@ -110,17 +143,36 @@ export function translateElf(bytes: Uint8Array, options: TranslateOptions = {}):
         if (!inSegment(pointer.address)) continue;
         new DataView(image.buffer).setUint32(pointer.address - p.vaddr, newAddress(pointer.target), true);
       }
-      return { vaddr: p.vaddr, memsz: p.memsz, flags: p.flags, bytes: image };
+      for (const at of model.dataImageEnds) if (inSegment(at)) new DataView(image.buffer).setUint32(at - p.vaddr, layout.end, true);
+      return { vaddr: p.vaddr, paddr: p.paddr, memsz: p.memsz, flags: p.flags, bytes: image };
     });
-    const translatedBytes = new Uint8Array(PAGE + layout.code.length);
-    translatedBytes.set(spillPage);
-    translatedBytes.set(layout.code, PAGE);
-    outputSegments.push({ vaddr: spillBase, memsz: translatedBytes.length, flags: PF_R | PF_W | PF_X, bytes: translatedBytes });
+    const spillBytes = scratch === 'spill' ? PAGE : 0;
+    const translatedBytes = new Uint8Array(spillBytes + layout.code.length);
+    if (spillBytes) translatedBytes.set(spillPage);
+    translatedBytes.set(layout.code, spillBytes);
+    // The new segment keeps the image's virtual-to-physical delta (a kernel loads at physical addresses).
+    outputSegments.push({ vaddr: imageEnd, paddr: imageEnd - model.physicalOffset, memsz: translatedBytes.length, flags: PF_R | PF_W | PF_X, bytes: translatedBytes });
 
-    const sections = outputSections(elf, model.codeSections, spillBase, codeBase, layout.code.length);
-    const symbols = outputSymbols(elf, model.indexByAddress, newAddress, sections, spillBase, options.linuxStub ? layout.addresses[entryItemOut]! : undefined);
-    const desc = translationNoteDescription({ offset, spillPage: spillBase });
-    const entry = layout.addresses[entryItemOut]!;
+    const pairs = rewritten.pairs.map(([first, last]): [number, number] => [layout.addresses[first + 1]!, layout.addresses[last + 1] ?? layout.end]);
+    const pairBytes = storePairsSection(pairs);
+    const sections = outputSections(elf, model.codeSections, scratch === 'spill' ? spillBase : null, codeBase, layout.code.length);
+    sections.push({ name: STORE_PAIRS_SECTION, type: SHT_PROGBITS, flags: 0, addr: 0, size: pairBytes.length, addralign: 4, contents: pairBytes });
+    // The address map: each original instruction's group, and where its own copy ends (for unwind rules).
+    const originalItem = new Map<number, number>();
+    items.forEach((item, i) => { if (item.role === 'original' && item.origin !== undefined) originalItem.set(item.origin, i); });
+    const groupEnd = (i: number) => layout.addresses[i + 1 < model.instructions.length ? rewritten.groupStart[i + 1]! : rewritten.items.length]!;  // the int3 after the last group
+    const map = addressMap(model.instructions.map((code, i) => ({
+      start: code.address, end: code.address + code.length, newStart: layout.addresses[rewritten.groupStart[i]!]!, newEnd: groupEnd(i),
+      afterOriginal: layout.addresses[originalItem.get(i)!]! + layout.sizes[originalItem.get(i)!]!,
+    })), (address) => model.codeSections.some((s) => address >= s.addr && address <= s.addr + s.size));
+    const debugInfo = translateDebugInfo(elf, map);
+    for (const { name, contents } of debugInfo.sections) {
+      sections.push({ name, type: SHT_PROGBITS, flags: 0, addr: 0, size: contents.length, addralign: 1, contents });
+    }
+    const symbols = outputSymbols(elf, model.indexByAddress, newAddress, sections, scratch === 'spill' ? spillBase : null, options.linuxStub ? layout.addresses[entryItemOut]! : undefined);
+    const desc = translationNoteDescription({ offset, spillPage: scratch === 'spill' ? spillBase : null });
+    // An entry given as a physical address (paging off: a multiboot kernel) stays physical.
+    const entry = (layout.addresses[entryItemOut]! - (model.entry !== elf.entry ? model.physicalOffset : 0)) >>> 0;
     const output = writeElf(entry, outputSegments, { name: MEMV6_NOTE_NAME, type: MEMV6_NOTE_TRANSLATED, desc }, sections, symbols);
 
     const writers: Record<string, number> = {};
@@ -134,10 +186,14 @@ export function translateElf(bytes: Uint8Array, options: TranslateOptions = {}):
       codePointersInData: model.dataCodePointers.length,
       codePointersInCode: model.instructions.filter((c) => c.immediateCodePointer !== undefined).length,
       relocationsChecked: model.codeRelocations + model.dataRelocations,
+      unmirrored: rewritten.unmirrored,
+      storePairs: pairBytes.length / 8,
+      platform: leftToPlatform(model),
       refused: [],
+      debugInfo: debugInfo.note,
     };
     if (options.verify) {
-      report.verify = verifyTranslation(bytes, output, { path, offset });
+      report.verify = verifyTranslation(bytes, output, { path, offset, scratch });
       if (report.verify.errors.length > 0) {
         throw new MemvisorError(`${path}: verification failed: ${report.verify.errors.length} problem(s), first: ${report.verify.errors[0]}`, 1);
       }
@@ -149,7 +205,28 @@ export function translateElf(bytes: Uint8Array, options: TranslateOptions = {}):
   }
 }
 
-function outputSections(elf: ElfFile, codeSections: ElfFile['sections'], spillBase: number, codeBase: number, codeSize: number): OutputSection[] {
+/**
+ * Writes the translated program makes that no instruction of it makes, so no template can
+ * mirror them: whoever runs it (MemV6 in system mode: the platform) must. Listed in the report.
+ */
+function leftToPlatform(model: ReturnType<typeof discoverCode>): string[] {
+  const count = (mnemonics: number[]) => model.instructions.filter((c) => mnemonics.includes(c.instruction.mnemonic)).length;
+  const list = ['interrupt and exception frames pushed by the processor on every trap',
+    'accessed and dirty bits set by the page walk in page directories and tables'];
+  // mov and pop into a segment register, and far returns (which load CS, and SS from ring 3).
+  const segmentLoads = model.instructions.filter((c) => ((c.instruction.mnemonic === Mnemonic.Mov || c.instruction.mnemonic === Mnemonic.Pop)
+    && isSegmentRegister(c.instruction.op0Register))).length + count([Mnemonic.Retf, Mnemonic.Iret, Mnemonic.Iretd]);
+  if (segmentLoads) list.push(`descriptor accessed bits set when segment registers are loaded (${segmentLoads} instructions load one)`);
+  const ltr = count([Mnemonic.Ltr]);
+  if (ltr) list.push(`the TSS descriptor's busy bit, set by ltr (${ltr})`);
+  const software = count([Mnemonic.Int, Mnemonic.Int3, Mnemonic.Into]);
+  if (software) list.push(`frames of software interrupts (${software} int instructions)`);
+  return list;
+}
+
+const isSegmentRegister = (register: number) => [Register.ES, Register.CS, Register.SS, Register.DS, Register.FS, Register.GS].includes(register);
+
+function outputSections(elf: ElfFile, codeSections: ElfFile['sections'], spillBase: number | null, codeBase: number, codeSize: number): OutputSection[] {
   const sections: OutputSection[] = [];
   for (const section of elf.sections) {
     if ((section.flags & SHF_ALLOC) === 0 || section.size === 0) continue;
@@ -163,13 +240,13 @@ function outputSections(elf: ElfFile, codeSections: ElfFile['sections'], spillBa
       inSegment: section.type !== SHT_NOBITS,
     });
   }
-  sections.push({ name: '.memvisor.spill', type: SHT_PROGBITS, flags: SHF_ALLOC | 1, addr: spillBase, size: PAGE, addralign: PAGE, inSegment: true });
+  if (spillBase !== null) sections.push({ name: '.memvisor.spill', type: SHT_PROGBITS, flags: SHF_ALLOC | 1, addr: spillBase, size: PAGE, addralign: PAGE, inSegment: true });
   sections.push({ name: '.text', type: SHT_PROGBITS, flags: SHF_ALLOC | SHF_EXECINSTR, addr: codeBase, size: codeSize, addralign: 16, inSegment: true });
   return sections;
 }
 
 function outputSymbols(elf: ElfFile, indexByAddress: Map<number, number>, newAddress: (a: number) => number,
-  sections: OutputSection[], spillBase: number, stubAddress: number | undefined): OutputSymbol[] {
+  sections: OutputSection[], spillBase: number | null, stubAddress: number | undefined): OutputSymbol[] {
   const symbols: OutputSymbol[] = [];
   const nameOfSection = (index: number): string | number => {
     if (index === 0 || index >= 0xff00) return index;
@@ -187,7 +264,7 @@ function outputSymbols(elf: ElfFile, indexByAddress: Map<number, number>, newAdd
       info: (symbol.bind << 4) | symbol.type, other: 0, section: movesWithCode ? '.text' : nameOfSection(symbol.sectionIndex),
     });
   }
-  symbols.push({ name: '__memvisor_spill', value: spillBase, size: PAGE, info: 1, other: 0, section: '.memvisor.spill' });
+  if (spillBase !== null) symbols.push({ name: '__memvisor_spill', value: spillBase, size: PAGE, info: 1, other: 0, section: '.memvisor.spill' });
   if (stubAddress !== undefined) symbols.push({ name: '__memvisor_linux_stub', value: stubAddress, size: 0, info: 2, other: 0, section: '.text' });
   return symbols;
 }

@@ -14,6 +14,10 @@ export interface Item {
   branchTo?: number;
   /** An imm32 operand that must hold the final address of item `immediateTo`. */
   immediateTo?: number;
+  /** An imm32 operand that must hold the end of the translated image (it held the symbol `end`). */
+  immediateToEnd?: boolean;
+  /** The instruction writes memory (the store pairs are computed from these). */
+  writes?: boolean;
   /** Index of the original instruction this item reproduces (the original, not its mirror). */
   origin?: number;
   role: 'original' | 'inserted' | 'stub';
@@ -77,6 +81,7 @@ export function layoutItems(items: Item[], base: number, describe: (item: Item) 
     const item = items[i]!;
     if (item.branchTo !== undefined) item.instruction.nearBranch32 = addresses[item.branchTo]!;
     if (item.immediateTo !== undefined) item.instruction.setImmediateU32(immediateOperand(item.instruction), addresses[item.immediateTo]!);
+    if (item.immediateToEnd) item.instruction.setImmediateU32(immediateOperand(item.instruction), end);
     const length = encoder.encode(item.instruction, BigInt(addresses[i]!));
     if (length !== sizes[i]) throw new Error(`internal error: ${describe(item)} encoded as ${length} bytes, planned ${sizes[i]}`);
   }

@@ -7,11 +7,14 @@
  * touches no flags, that branches land on group starts, that every code pointer in data
  * was moved, and that the rest of the image is unchanged (old code poisoned with int3).
  */
-import { type ElfFile, R_386_32, SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS, parseElf, readTranslationNote } from '../elf/index.js';
+import { type ElfFile, PT_LOAD, R_386_32, SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS, parseElf, readTranslationNote } from '../elf/index.js';
+import { IMAGE_END_SYMBOLS, NOMIRROR_SECTION } from './discover.js';
+import type { Scratch } from './rewrite.js';
 import {
   Code, Decoder, DecoderOptions, InstructionInfoFactory, MemorySizeExt, Mnemonic, OpAccess, OpKind, Register,
   disassemble, fullGpr32, type Instruction,
 } from './iced.js';
+import { hex } from './discover.js';
 
 export interface VerifyResult {
   errors: string[];
@@ -20,7 +23,6 @@ export interface VerifyResult {
 
 const WRITES = new Set<number>([OpAccess.Write, OpAccess.CondWrite, OpAccess.ReadWrite, OpAccess.ReadCondWrite]);
 const STATEFUL = new Set<number>([Mnemonic.Fnsave, Mnemonic.Fsave, Mnemonic.Fnstenv, Mnemonic.Fstenv, Mnemonic.Fxsave]);
-const hex = (n: number) => '0x' + (n >>> 0).toString(16);
 
 interface Mem { base: number; index: number; scale: number; disp: number }
 const memOf = (i: Instruction): Mem => ({ base: i.memoryBase, index: i.memoryIndex, scale: i.memoryIndexScale, disp: Number(BigInt.asUintN(32, i.memoryDisplacement)) });
@@ -40,8 +42,12 @@ const isMovStore = (i: Instruction) => i.code === Code.Mov_rm32_r32 || i.code ==
 const isMovLoad = (i: Instruction) => i.code === Code.Mov_r32_rm32 || i.code === Code.Mov_r16_rm16 || i.code === Code.Mov_r8_rm8;
 const moveSize = (i: Instruction) => i.code === Code.Mov_rm32_r32 || i.code === Code.Mov_r32_rm32 ? 4 : i.code === Code.Mov_rm16_r16 || i.code === Code.Mov_r16_rm16 ? 2 : 1;
 
-export function verifyTranslation(originalBytes: Uint8Array, outputBytes: Uint8Array, options: { path: string; offset: number }): VerifyResult {
+const ESP0: Mem = { base: Register.ESP, index: Register.None, scale: 1, disp: 0 };
+const at = (m: Mem, delta: number): Mem => ({ ...m, disp: (m.disp + delta) >>> 0 });
+
+export function verifyTranslation(originalBytes: Uint8Array, outputBytes: Uint8Array, options: { path: string; offset: number; scratch?: Scratch }): VerifyResult {
   const OFF = options.offset >>> 0;
+  const stack = options.scratch === 'stack';
   const errors: string[] = [];
   const original = parseElf(originalBytes, options.path);
   const output = parseElf(outputBytes, `${options.path} (translated)`);
@@ -50,9 +56,21 @@ export function verifyTranslation(originalBytes: Uint8Array, outputBytes: Uint8A
   const newText = output.sections.find((s) => s.name === '.text');
   const spill = output.sections.find((s) => s.name === '.memvisor.spill');
   const note = readTranslationNote(output);
-  if (!newText || !spill) return { errors: ['output has no .text or .memvisor.spill section'], summary: '' };
-  if (note?.offset !== OFF || note.spillPage !== spill.addr) errors.push('missing or wrong MemV6 note');
-  const inSpill = (m: Mem) => m.base === Register.None && m.index === Register.None && m.disp >= spill.addr && m.disp + 4 <= spill.addr + spill.size;
+  if (!newText || (!spill && !stack)) return { errors: ['output has no .text or .memvisor.spill section'], summary: '' };
+  if (stack && spill) errors.push('a translation with stack scratch has a spill page');
+  if (note?.offset !== OFF || note.spillPage !== (spill?.addr ?? null)) errors.push('missing or wrong MemV6 note');
+  const inSpill = (m: Mem) => spill !== undefined && m.base === Register.None && m.index === Register.None && m.disp >= spill.addr && m.disp + 4 <= spill.addr + spill.size;
+  // What the program lists as device-register stores, and where its image ends (the `end` symbol moves there).
+  const unmirrored = listedAddresses(original, NOMIRROR_SECTION);
+  const imageEnds = new Set(original.symbols.filter((y) => IMAGE_END_SYMBOLS.has(y.name)).map((y) => y.value >>> 0));
+  const outputEnd = Math.max(...output.programHeaders.filter((p) => p.type === PT_LOAD).map((p) => p.vaddr + p.memsz)) >>> 0;
+  /** Stack scratch: push r ; mov r,OFF(%esp) — a saved register and its mirror. */
+  const pushedRegister = (): number | string => {
+    const push = next(); const mirror = next();
+    if (!insertedOk(push) || !insertedOk(mirror) || push.code !== Code.Push_r32 || mirror.code !== Code.Mov_rm32_r32
+      || mirror.op1Register !== push.op0Register || !sameAddress(at(ESP0, OFF), memOf(mirror), 0)) return 'scratch push is not followed by its mirror';
+    return push.op0Register;
+  };
   const stubSymbol = output.symbols.find((s) => s.name === '__memvisor_linux_stub');
   const olds = codeSections.flatMap((s) => decodeRange(originalBytes, s.offset, s.addr, s.size));
   const news = decodeRange(outputBytes, newText.offset, newText.addr, newText.size);
@@ -74,22 +92,35 @@ export function verifyTranslation(originalBytes: Uint8Array, outputBytes: Uint8A
   };
   const inCode = (a: number) => codeSections.some((s) => a >= s.addr && a < s.addr + s.size);
 
-  /** mov t,S ; (mov m+k,t ; mov t,m'+k)* ; mov S,t — returns covered byte offsets, or a reason. */
+  /**
+   * mov t,S ; (mov m+k,t ; mov t,m'+k)* ; mov S,t — or with stack scratch
+   * push t ; mov t,OFF(%esp) ; (mov m+4?+k,t ; mov t,m'+4?+k)* ; pop t — returns covered byte offsets, or a reason.
+   */
   const copySequence = (m: Mem, regDelta: Mem | undefined): Set<number> | string => {
-    const save = next();
-    if (!insertedOk(save) || !isMovStore(save) || !inSpill(memOf(save)) || moveSize(save) !== 4) return 'no scratch save';
-    const scratch = save.op1Register;
+    let scratch: number;
+    let moved = 0;
+    if (stack) {
+      const pushed = pushedRegister();
+      if (typeof pushed === 'string') return pushed;
+      scratch = pushed;
+      if (fullGpr32(m.base) === Register.ESP) moved = 4;
+    } else {
+      const save = next();
+      if (!insertedOk(save) || !isMovStore(save) || !inSpill(memOf(save)) || moveSize(save) !== 4) return 'no scratch save';
+      scratch = save.op1Register;
+    }
     if (scratch === fullGpr32(m.base) || scratch === fullGpr32(m.index)) return 'scratch register is an address register';
     const covered = new Set<number>();
     for (;;) {
       const load = peek();
-      if (load && isMovLoad(load) && inSpill(memOf(load)) && load.op0Register === scratch) { insertedOk(next()); return covered; }
+      if (stack && load && load.code === Code.Pop_r32 && load.op0Register === scratch) { insertedOk(next()); return covered; }
+      if (!stack && load && isMovLoad(load) && inSpill(memOf(load)) && load.op0Register === scratch) { insertedOk(next()); return covered; }
       const store = peek(1);
       if (!load || !store || !isMovLoad(load) || !isMovStore(store)) return 'copy sequence broken';
       insertedOk(next()); insertedOk(next());
       if (fullGpr32(load.op0Register) !== scratch || store.op1Register !== load.op0Register) return 'copy does not go through the scratch register';
       const from = memOf(load); const to = memOf(store);
-      const base = regDelta ?? m;
+      const base = at(regDelta ?? m, moved);
       const k = (from.disp - base.disp) | 0;
       if (!sameAddress(base, from, k) || !sameAddress(from, to, OFF)) return `copy ${disassemble(load)} / ${disassemble(store)} is not m+k -> m+k+OFFSET`;
       for (let b = 0; b < moveSize(load); b++) covered.add(k + b);
@@ -121,6 +152,8 @@ export function verifyTranslation(originalBytes: Uint8Array, outputBytes: Uint8A
       if (!insertedOk(returnStore) || returnStore.code !== Code.Mov_rm32_imm32 || !sameAddress({ base: Register.ESP, index: Register.None, scale: 1, disp: (OFF - 4) >>> 0 }, memOf(returnStore), 0)) {
         fail(o, 'call is not preceded by the mirror of its return address'); break;
       }
+    } else if (rep && stack) {
+      if (pushedRegister() !== Register.EDI || pushedRegister() !== Register.ECX) { fail(o, 'rep string op without EDI/ECX pushed before it'); break; }
     } else if (rep) {
       const a = next(); const b = next();
       if (!insertedOk(a) || !insertedOk(b) || !isMovStore(a) || !isMovStore(b) || a.op1Register !== Register.EDI || b.op1Register !== Register.ECX || !inSpill(memOf(a)) || !inSpill(memOf(b))) {
@@ -128,6 +161,8 @@ export function verifyTranslation(originalBytes: Uint8Array, outputBytes: Uint8A
       }
       savedAddressSlot = memOf(a);
       (o as Instruction & { savedCount?: Mem }).savedCount = memOf(b);
+    } else if (addressWritten && stack) {
+      fail(o, 'a writer that changes its address registers cannot be mirrored with stack scratch'); break;
     } else if (addressWritten) {
       const save = next(); const lea = next(); const keep = next(); const restore = next();
       if (!insertedOk(save) || !insertedOk(lea) || !insertedOk(keep) || !insertedOk(restore) || lea.code !== Code.Lea_r32_m
@@ -155,6 +190,7 @@ export function verifyTranslation(originalBytes: Uint8Array, outputBytes: Uint8A
         if (kind === OpKind.Memory && !sameAddress(memOf(o), memOf(n), 0)) fail(o, 'memory operand changed');
         if (kind === OpKind.Immediate32 && o.immediate32 !== n.immediate32) {
           if (inCode(o.immediate32 >>> 0)) pendingImmediates.push([n.immediate32 >>> 0, o.immediate32 >>> 0, `${hex(o.ip32)} ${disassemble(o)}`]);
+          else if (imageEnds.has(o.immediate32 >>> 0)) { if (n.immediate32 >>> 0 !== outputEnd) fail(o, `the image's end became ${hex(n.immediate32)}, not ${hex(outputEnd)}`); }
           else fail(o, 'immediate changed');
         }
       }
@@ -167,20 +203,48 @@ export function verifyTranslation(originalBytes: Uint8Array, outputBytes: Uint8A
     }
     if (written.length === 0) continue;
     checkedWriters++;
+    if (unmirrored.has(o.ip32)) {
+      // A device-register store: it must be a plain store, and nothing follows it.
+      if (o.mnemonic !== Mnemonic.Mov || written.length !== 1) fail(o, `listed in ${NOMIRROR_SECTION}, but not a plain store`);
+      continue;
+    }
 
     // After it: the mirror sequence.
     const mnemonic = o.mnemonic;
+    const isIns = mnemonic === Mnemonic.Insb || mnemonic === Mnemonic.Insw || mnemonic === Mnemonic.Insd;
+    if (rep && stack) {
+      // [push esi;] push edi; push ecx (each mirrored); the start and count as they were; rep movs or the same rep stos; pops; drop 8.
+      const fromNative = !(mnemonic === Mnemonic.Stosb || mnemonic === Mnemonic.Stosw || mnemonic === Mnemonic.Stosd);
+      const pushed: Array<number | string> = [];
+      for (let k = 0; k < (fromNative ? 3 : 2); k++) pushed.push(pushedRegister());
+      const expected = fromNative ? [Register.ESI, Register.EDI, Register.ECX] : [Register.EDI, Register.ECX];
+      const before = fromNative ? 12 : 8;
+      const start = fromNative ? Register.ESI : Register.EDI;
+      const seq: Instruction[] = [];
+      for (let k = 0; k < (fromNative ? 8 : 7); k++) { const x = next(); if (!insertedOk(x)) break; seq.push(x); }
+      const [load, lea, count, replay, ...restores] = seq;
+      const replayOk = replay !== undefined && replay.code === replayCodeOf(o) && replay.hasRepPrefix;
+      const ok = pushed.every((r, k) => r === expected[k]) && seq.length === (fromNative ? 8 : 7) && replayOk
+        && isMovLoad(load!) && load!.op0Register === start && sameAddress(at(ESP0, before + 4), memOf(load!), 0)
+        && lea!.code === Code.Lea_r32_m && lea!.op0Register === Register.EDI && sameAddress({ base: start, index: Register.None, scale: 1, disp: 0 }, memOf(lea!), OFF)
+        && isMovLoad(count!) && count!.op0Register === Register.ECX && sameAddress(at(ESP0, before), memOf(count!), 0)
+        && restores.slice(0, -1).every((x, k) => x.code === Code.Pop_r32 && x.op0Register === [...expected].reverse()[k])
+        && restores[restores.length - 1]!.code === Code.Lea_r32_m && restores[restores.length - 1]!.op0Register === Register.ESP
+        && sameAddress(at(ESP0, 8), memOf(restores[restores.length - 1]!), 0);
+      if (!ok) fail(o, `rep string replay is not exact: ${seq.map((x) => disassemble(x)).join('; ')}`);
+      continue;
+    }
     if (rep) {
       const size = o.mnemonic === Mnemonic.Stosb || o.mnemonic === Mnemonic.Movsb ? 1 : o.mnemonic === Mnemonic.Stosw || o.mnemonic === Mnemonic.Movsw ? 2 : 4;
       void size;
-      const isMovs = o.mnemonic === Mnemonic.Movsb || o.mnemonic === Mnemonic.Movsw || o.mnemonic === Mnemonic.Movsd;
+      const isMovs = o.mnemonic === Mnemonic.Movsb || o.mnemonic === Mnemonic.Movsw || o.mnemonic === Mnemonic.Movsd || isIns;
       const seq: Instruction[] = [];
       const length = isMovs ? 10 : 8;
       for (let k = 0; k < length; k++) { const x = next(); if (!insertedOk(x)) break; seq.push(x); }
       const text = seq.map((x) => disassemble(x)).join('; ');
       const count = (o as Instruction & { savedCount?: Mem }).savedCount!;
       const replay = seq[isMovs ? 6 : 5];
-      const ok = seq.length === length && replay !== undefined && replay.code === o.code
+      const ok = seq.length === length && replay !== undefined && replay.code === replayCodeOf(o)
         && (isMovs
           ? isMovLoad(seq[3]!) && seq[3]!.op0Register === Register.ESI && sameAddress(memOf(seq[3]!), savedAddressSlot!, 0)
             && seq[4]!.code === Code.Lea_r32_m && seq[4]!.op0Register === Register.EDI && sameAddress({ base: Register.ESI, index: Register.None, scale: 1, disp: 0 }, memOf(seq[4]!), OFF)
@@ -207,7 +271,7 @@ export function verifyTranslation(originalBytes: Uint8Array, outputBytes: Uint8A
       }
       continue;
     }
-    if (o.mnemonic === Mnemonic.Push && o.op0Kind === OpKind.Register && o.op0Register !== Register.ESP && written[0]!.size === 4) {
+    if (o.mnemonic === Mnemonic.Push && o.op0Kind === OpKind.Register && fullGpr32(o.op0Register) === o.op0Register && o.op0Register !== Register.ESP && written[0]!.size === 4) {
       const s = next();
       if (!insertedOk(s) || s.code !== Code.Mov_rm32_r32 || s.op1Register !== o.op0Register || !sameAddress({ base: Register.ESP, index: Register.None, scale: 1, disp: 0 }, memOf(s), OFF)) {
         fail(o, 'push is not followed by the mirror store of its register');
@@ -284,7 +348,7 @@ export function verifyTranslation(originalBytes: Uint8Array, outputBytes: Uint8A
   for (const [value, old, where] of pendingImmediates) {
     if (value !== groupStart.get(old)) errors.push(`${where}: code pointer ${hex(old)} became ${hex(value)}, expected ${hex(groupStart.get(old) ?? -1)}`);
   }
-  const { used, dataPointers } = checkImage(original, output, codeSections, groupStart, errors);
+  const { used, dataPointers } = checkImage(original, output, codeSections, groupStart, outputEnd, errors);
   for (const n of news) n.free();
   for (const o of olds) o.free();
   info.free();
@@ -295,7 +359,8 @@ export function verifyTranslation(originalBytes: Uint8Array, outputBytes: Uint8A
 }
 
 /** The image is unchanged except moved code pointers; the old code is all int3. */
-function checkImage(original: ElfFile, output: ElfFile, codeSections: ElfFile['sections'], groupStart: Map<number, number>, errors: string[]): { used: number; dataPointers: number } {
+function checkImage(original: ElfFile, output: ElfFile, codeSections: ElfFile['sections'], groupStart: Map<number, number>, outputEnd: number,
+  errors: string[]): { used: number; dataPointers: number } {
   const byteAt = (elf: ElfFile, address: number): number | undefined => {
     const s = elf.sections.find((x) => (x.flags & SHF_ALLOC) && x.type !== SHT_NOBITS && address >= x.addr && address < x.addr + x.size);
     return s ? elf.bytes[s.offset + address - s.addr] : undefined;
@@ -310,6 +375,13 @@ function checkImage(original: ElfFile, output: ElfFile, codeSections: ElfFile['s
     used++;
     if (codeSections.includes(s) || s.type === SHT_NOBITS || r.type !== R_386_32) continue;
     const value = word(original, r.offset);
+    const symbol = original.symbols[r.symbolIndex];
+    if (symbol && IMAGE_END_SYMBOLS.has(symbol.name) && symbol.value === value) {
+      // The image's end moves past the translated code.
+      for (let k = 0; k < 4; k++) moved.add(r.offset + k);
+      if (word(output, r.offset) !== outputEnd) errors.push(`data word at 0x${r.offset.toString(16)}: the image's end not moved to 0x${outputEnd.toString(16)}`);
+      continue;
+    }
     const target = groupStart.get(value);
     if (target === undefined) continue;
     dataPointers++;
@@ -326,4 +398,22 @@ function checkImage(original: ElfFile, output: ElfFile, codeSections: ElfFile['s
     }
   }
   return { used, dataPointers };
+}
+
+/** What mirrors a rep string writer: the same rep stos or rep movs; for rep ins, a rep movs of its element size. */
+function replayCodeOf(o: Instruction): number {
+  const ins = [Mnemonic.Insb, Mnemonic.Insw, Mnemonic.Insd].indexOf(o.mnemonic);
+  return ins >= 0 ? [Code.Movsb_m8_m8, Code.Movsw_m16_m16, Code.Movsd_m32_m32][ins]! : o.code;
+}
+
+/** The u32 addresses listed in a section of the original program (none when it has no such section). */
+function listedAddresses(elf: ElfFile, name: string): Set<number> {
+  const section = elf.sections.find((s) => s.name === name);
+  const list = new Set<number>();
+  if (!section) return list;
+  for (let k = 0; k + 4 <= section.size; k += 4) {
+    const b = elf.bytes, o = section.offset + k;
+    list.add((b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0);
+  }
+  return list;
 }

@@ -1,6 +1,6 @@
 /**
  * The address spaces the guest uses, as the monitor sees them: every page directory the
- * guest loads into CR3 (the most recent 64), and the user pages of each, read from the
+ * guest has loaded into CR3 and not freed since, and the user pages of each, read from the
  * guest's page tables like a hypervisor walks them. A directory is live while its
  * kernel half is the running one's (a process that exited leaves a stale directory).
  * Which process loaded each directory is remembered too, as the guest profile reads it,
@@ -15,7 +15,10 @@ import { LISTENER_ORDER } from '../machine/listener-order.js';
 import { walkUserPages } from './mirror.js';
 import type { GuestProcess, GuestProfile } from './profile.js';
 
+/** Past this many directories, those that are no longer live are forgotten… */
 const REMEMBERED = 64;
+/** …and past this many, the oldest too (a guest with this many live address spaces). */
+const LIMIT = 1024;
 
 /** The user pages of one address space: va → guest frame, below the mirror offset and above it, and its page-table frames. */
 export interface UserPages {
@@ -43,7 +46,14 @@ export class AddressSpaces implements SnapshotPart {
     const at = this.directories.indexOf(dir);
     if (at >= 0) this.directories.splice(at, 1);
     this.directories.push(dir);
-    if (this.directories.length > REMEMBERED) this.owners.delete(this.directories.shift()!);
+    // Not simply the most recent: a process that has not run for a long while (init, the
+    // shell) keeps its pages, and their twins must still be found.
+    if (this.directories.length > REMEMBERED) {
+      const kernelHalf = this.mem.peek32(dir + this.kernelEntry);
+      for (const d of this.directories) if (this.mem.peek32(d + this.kernelEntry) !== kernelHalf) this.owners.delete(d);
+      this.directories = this.directories.filter((d) => this.mem.peek32(d + this.kernelEntry) === kernelHalf);
+    }
+    if (this.directories.length > LIMIT) this.owners.delete(this.directories.shift()!);
     const owner = this.profile.runningProcess(this.mem, this.cpu);
     if (owner) this.owners.set(dir, owner);
     else this.owners.delete(dir);

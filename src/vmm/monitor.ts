@@ -15,11 +15,14 @@
  */
 import { MemvisorError } from '../errors.js';
 import { checkInjectionFitsMachine, classifyRun, FaultInjector, type InjectionSpec, type Outcome } from '../faults/index.js';
-import { bootMachine, type BootConfig } from '../machine/boot.js';
+import { bootMachine, readKernel, type BootConfig } from '../machine/boot.js';
+import { imageName } from '../machine/disk.js';
+import { parseElf, readStorePairs, readTranslationNote, STORE_PAIRS_SECTION } from '../elf/index.js';
+import { MIRROR_OFFSET } from '../layout.js';
 import { CYCLE_NS, type DeviceState, type SnapshotPart } from '../machine/device.js';
 import { LISTENER_ORDER } from '../machine/listener-order.js';
 import type { PC } from '../machine/pc.js';
-import { Session, type SessionOptions, type SessionResult } from '../machine/session.js';
+import { Session, type SessionDebugger, type SessionOptions, type SessionResult } from '../machine/session.js';
 import { encodeSnapshot, SnapshotFile, writeSnapshotFile, type ConsoleState } from '../machine/snapshot.js';
 import { AddressSpaces } from './address-spaces.js';
 import { FrameMapper, type FrameDetails, type FrameMap } from './frame-map.js';
@@ -31,11 +34,21 @@ import { Recovery, type RecoveryMode, type TwinSource } from './recovery.js';
 import { Scrubber } from './scrubber.js';
 import { reservedMiB, SparePool } from './spare-pool.js';
 import { GuestFaultTargets } from './targets.js';
+import { describeSystemCheck, SystemMirror, type SystemCheck } from './system-mirror.js';
 
-export type MirrorMode = 'off' | 'guest' | 'hardware';
-export const MIRROR_MODES: readonly MirrorMode[] = ['off', 'guest', 'hardware'];
+export type MirrorMode = 'off' | 'guest' | 'system' | 'hardware';
+export const MIRROR_MODES: readonly MirrorMode[] = ['off', 'guest', 'system', 'hardware'];
 export const DEFAULT_SPARE_MIB = 16;
 export const DEFAULT_MEMORY_MIB = 128;
+
+/**
+ * The machine's memory for a mode when the guest is to have `guestMiB` to allocate from:
+ * system mode doubles it (the upper half is the mirror reserve), so every mode's guest
+ * sees the same memory.
+ */
+export function machineMemoryMiB(mirror: MirrorMode, guestMiB = DEFAULT_MEMORY_MIB): number {
+  return mirror === 'system' ? 2 * guestMiB : guestMiB;
+}
 
 export interface MonitorOptions {
   /**
@@ -54,10 +67,15 @@ export interface MonitorOptions {
   scrubEvery?: number;
   /** Host memory reserved for spare frames (MiB); a restored machine keeps its own. */
   spareMiB?: number;
-  /** Count mirror pages at every address-space switch in any mode (always in guest mode). */
+  /** Count mirror pages at every address-space switch in any mode (always in guest and system mode). */
   countMirrorPages?: boolean;
   /** Run the CPU on its interpreter alone. */
   interpreter?: boolean;
+  /**
+   * System mode: hold faults aimed at kernel memory while a kernel store pair is open
+   * (default true). Off only for the negative control that shows why the guard exists.
+   */
+  storePairGuard?: boolean;
 }
 
 /** What the monitor saw of memory errors (the `memoryErrors` object of --stats). */
@@ -87,8 +105,12 @@ interface Settings {
   scrubEvery: number;
   spareMiB: number;
   countMirrorPages: boolean;
+  storePairGuard: boolean;
 }
 
+/** How long systemCheck waits for the machine to go idle, in steps of SETTLE_STEP cycles. */
+const SETTLE_CYCLES = 50_000_000;
+const SETTLE_STEP = 10_000;
 const CONFIG_PART = 'monitor';
 const CONFIG_VERSION = 1;
 
@@ -101,6 +123,9 @@ export class Monitor {
   readonly recovery: Recovery;
   readonly scrubber: Scrubber;
   readonly injector: FaultInjector;
+  /** System mode's platform part (docs/system-mode.md), or null in the other modes. */
+  readonly system: SystemMirror | null;
+  private systemChecked: SystemCheck | null = null;
   /** Every injection, recovery and scrubber finding, in order. */
   readonly log: string[] = [];
   /** The same as structured events (injections, activations and what followed), for views. */
@@ -109,16 +134,20 @@ export class Monitor {
   private readonly parts: SnapshotPart[];
   private removeObserver: (() => void) | null = null;
 
-  constructor(readonly pc: PC, readonly settings: Readonly<Settings>, private readonly restoredFrom: SnapshotFile | null) {
+  /** `kernelPairs`: the system-mode kernel's store pairs (at boot; a restored machine has them in its snapshot). */
+  constructor(readonly pc: PC, readonly settings: Readonly<Settings>, private readonly restoredFrom: SnapshotFile | null, kernelPairs: Array<[number, number]> = []) {
     const { profile, mirror } = settings;
     this.spaces = new AddressSpaces(pc.mem, pc.cpu, profile);
+    this.system = mirror === 'system' ? new SystemMirror(pc, this.spaces, kernelPairs, profile.mirrorOffset, settings.storePairGuard) : null;
+    if (this.system && !restoredFrom) this.system.start();
     this.spare = new SparePool(pc.mem, settings.spareMiB);
     this.hardware = mirror === 'hardware' ? new HardwareMirror(pc, this.spare.end) : null;
     if (this.hardware && !restoredFrom) this.hardware.start();
     this.mirrorStatistics = settings.countMirrorPages ? new MirrorStatistics(pc.mem, pc.cpu, profile.mirrorOffset) : null;
-    this.recovery = new Recovery(pc, this.spare, this.hardware ?? this.twinsInPageTables(), this.log, settings.recovery === 'monitor');
+    this.recovery = new Recovery(pc, this.spare, this.hardware ?? this.system ?? this.twinsInPageTables(), this.log, settings.recovery === 'monitor');
     this.scrubber = new Scrubber(pc, this.spaces, profile.mirrorOffset, this.log);
-    this.injector = new FaultInjector(pc, new GuestFaultTargets(pc, this.spaces, profile.mirrorOffset), this.log);
+    const system = this.system;
+    this.injector = new FaultInjector(pc, new GuestFaultTargets(pc, this.spaces, profile.mirrorOffset, system ? () => system.landingHeld() : undefined), this.log);
     pc.addTimedPart(this.injector);
     this.events = new MemoryEventLog(pc, this.recovery, this.injector);
     this.frames = new FrameMapper(pc, this.spaces, this.spare, this.hardware, this.events, profile.mirrorOffset);
@@ -136,7 +165,7 @@ export class Monitor {
       restore: (state) => { this.log.push(...(state.log as string[])); },
     };
     this.parts = [config, this.spaces, this.spare, this.recovery, this.scrubber, this.injector,
-      ...(this.hardware ? [this.hardware] : []), ...(this.mirrorStatistics ? [this.mirrorStatistics] : [])];
+      ...(this.hardware ? [this.hardware] : []), ...(this.mirrorStatistics ? [this.mirrorStatistics] : []), ...(this.system ? [this.system] : [])];
   }
 
   /** The twin of a page is where the guest maps it (guest and off modes): found through its page tables. */
@@ -182,6 +211,14 @@ export class Monitor {
     return this.frames.details(hostFrame);
   }
 
+  /** The debugger attached to this machine (gdb's stub): every session of it stands still when it holds the machine. */
+  private debugging: SessionDebugger | null = null;
+
+  /** Lets a debugger hold this machine's sessions between any two instructions (one debugger per machine). */
+  attachDebugger(debug: SessionDebugger): void {
+    this.debugging = debug;
+  }
+
   /** The running address space's native and mirror pages, as the monitor sees them. */
   inspectRunningAddressSpace(compareBytes: boolean): AddressSpaceMirrors {
     return inspectMirrors(this.pc.mem, this.pc.cpu.cr3, compareBytes, this.settings.profile.mirrorOffset);
@@ -200,7 +237,7 @@ export class Monitor {
     const { snapshotFile, ...rest } = options;
     const restored = this.restoredFrom?.console;
     return new Session(this.pc, {
-      history: restored?.console, consumed: restored?.consumed,
+      history: restored?.console, consumed: restored?.consumed, debugger: this.debugging ?? undefined,
       ...rest,
       onConsole: (transcript) => {
         this.injector.consoleText(transcript);
@@ -261,6 +298,7 @@ export class Monitor {
       monitor: {
         mirror: this.settings.mirror, profile: this.settings.profile.name, recovery: this.settings.recovery,
         hardwareMirrorWrites: this.hardware?.writes ?? null,
+        system: this.system ? { ...this.systemCheck(), platformWrites: this.system.platformWrites, heldInstructions: this.system.heldInstructions } : null,
       },
       mirroring: this.mirrorStatistics?.stats ?? null,
       memoryErrors: this.watchesMemory ? this.memoryErrors() : null,
@@ -282,11 +320,30 @@ export class Monitor {
         `${e.scrubs ? `; scrubber: ${e.scrubs} passes, ${e.scrubbedPages} page pairs compared, ${e.detectedUncorrectable} detected-uncorrectable` : ''}`);
     }
     if (this.mirrorStatistics) lines.push(this.mirrorStatistics.summary());
+    if (this.system) lines.push(describeSystemCheck(this.systemCheck(), this.system.platformWrites));
     if (this.watchesMemory) {
       const golden = matchesGolden === undefined ? '' : matchesGolden ? ' (output as the fault-free run)' : ' (output differs from the fault-free run)';
       lines.push(`outcome: ${this.outcome(result, matchesGolden)}${golden}`);
     }
     return lines;
+  }
+
+  /**
+   * System mode's end-of-run comparison of every native frame with its twin, made once,
+   * where no store pair is open: the machine runs on (at most SETTLE_CYCLES) until the
+   * processor is idle, every process asleep in the kernel after a system call.
+   */
+  systemCheck(): SystemCheck {
+    if (!this.system) throw new Error('internal error: systemCheck outside system mode');
+    if (this.systemChecked) return this.systemChecked;
+    const { pc } = this;
+    let settled = false;
+    for (let run = 0; run < SETTLE_CYCLES && !pc.stopReason; run += SETTLE_STEP) {
+      if (pc.cpu.halted) { settled = true; break; }
+      pc.run(SETTLE_STEP);
+    }
+    this.systemChecked = this.system.compare(settled || pc.cpu.halted);
+    return this.systemChecked;
   }
 
   /** The mirror statistics (guest mode). */
@@ -296,9 +353,31 @@ export class Monitor {
 }
 
 function checkMode(mirror: string): MirrorMode {
-  if (mirror === 'system') throw new MemvisorError('--mirror system: not available yet (use guest, hardware or off)');
   if (!(MIRROR_MODES as readonly string[]).includes(mirror)) throw new MemvisorError(`--mirror ${mirror}: expected off, guest, system or hardware`);
   return mirror as MirrorMode;
+}
+
+/** Memory sizes system mode accepts: two halves of whole 4 MiB pages, each enough for MemV6, below its mirror map's limit. */
+const SYSTEM_MEMORY_MIB = { step: 8, min: 32, max: 1984 };
+
+/**
+ * System mode boots a kernel translated for the mirror offset (its mirror map then lies at
+ * KERNBASE + offset) with its store pairs; the memory must split into two usable halves.
+ */
+function systemKernelPairs(boot: Omit<BootConfig, 'spareMiB'>): Array<[number, number]> {
+  const { step, min, max } = SYSTEM_MEMORY_MIB;
+  if (boot.memoryMiB % step !== 0 || boot.memoryMiB < min || boot.memoryMiB > max) {
+    throw new MemvisorError(`--mirror system: --mem ${boot.memoryMiB} cannot be split into two halves (a multiple of ${step} MiB from ${min} to ${max})`);
+  }
+  if (!boot.kernel) throw new MemvisorError('--mirror system needs a --kernel (a translated multiboot kernel)');
+  const name = imageName(boot.kernel);
+  const elf = parseElf(readKernel(boot.kernel), `--kernel ${name}`);
+  const note = readTranslationNote(elf);
+  if (!note) throw new MemvisorError(`--mirror system: --kernel ${name} is not translated (memvisor translate --scratch stack)`);
+  if (note.offset !== MIRROR_OFFSET) throw new MemvisorError(`--mirror system: --kernel ${name} was translated for offset 0x${note.offset.toString(16)}, not 0x${MIRROR_OFFSET.toString(16)}`);
+  const pairs = readStorePairs(elf);
+  if (!pairs) throw new MemvisorError(`--mirror system: --kernel ${name} has no ${STORE_PAIRS_SECTION} section (translated by an older memvisor?)`);
+  return pairs;
 }
 
 /** The one place a monitor is built: boots or restores the machine and attaches every part. */
@@ -306,6 +385,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
   let pc: PC;
   let settings: Settings;
   let file: SnapshotFile | null = null;
+  let kernelPairs: Array<[number, number]> = [];
   if ('boot' in options.machine) {
     settings = {
       mirror: checkMode(options.mirror ?? 'guest'),
@@ -313,10 +393,13 @@ export function createMonitor(options: MonitorOptions): Monitor {
       recovery: options.recovery ?? 'monitor',
       scrubEvery: options.scrubEvery ?? 0,
       spareMiB: options.spareMiB ?? DEFAULT_SPARE_MIB,
-      countMirrorPages: options.mirror === undefined || options.mirror === 'guest' || options.countMirrorPages === true,
+      countMirrorPages: options.mirror === undefined || options.mirror === 'guest' || options.mirror === 'system' || options.countMirrorPages === true,
+      storePairGuard: options.storePairGuard ?? true,
     };
     const boot = options.machine.boot;
-    pc = bootMachine({ ...boot, spareMiB: reservedMiB(boot.memoryMiB, settings.spareMiB, settings.mirror === 'hardware') });
+    const system = settings.mirror === 'system';
+    if (system) kernelPairs = systemKernelPairs(boot);
+    pc = bootMachine({ ...boot, mirrorReserve: system, spareMiB: reservedMiB(boot.memoryMiB, settings.spareMiB, settings.mirror === 'hardware') });
   } else {
     const restore = options.machine.restore;
     file = typeof restore === 'string' ? SnapshotFile.read(restore) : restore;
@@ -336,11 +419,12 @@ export function createMonitor(options: MonitorOptions): Monitor {
       recovery: options.recovery ?? saved.recovery,
       scrubEvery: options.scrubEvery ?? saved.scrubEvery,
       countMirrorPages: saved.countMirrorPages,
+      storePairGuard: options.storePairGuard ?? true,
     };
     pc = file.restoreMachine();
   }
   if (options.interpreter) pc.cpu.blocks.threshold = 0;
-  const monitor = new Monitor(pc, settings, file);
+  const monitor = new Monitor(pc, settings, file, kernelPairs);
   if (file) monitor.restoreParts(file);
   if (monitor.scrubber.every !== settings.scrubEvery) monitor.scrubber.setInterval(settings.scrubEvery);
   monitor.inject(options.faults ?? []);

@@ -128,12 +128,13 @@ export const MEMV6: GuestProfile = {
 };
 
 /**
- * The MemV6 build's images (in build/guest): the kernel, and the disk a mode boots — with
- * guest mirroring the one whose programs are all translated, otherwise the plain one.
+ * The MemV6 build's images (in build/guest) a mode boots: the kernel — in system mode the
+ * translated one — and the disk — with guest or system mirroring the one whose programs
+ * are all translated, otherwise the plain one.
  */
 export const MEMV6_IMAGES = {
-  kernel: 'kernel',
-  disk: (mirror: MirrorMode): string => (mirror === 'guest' ? 'fs-mirrored.img' : 'fs.img'),
+  kernel: (mirror: MirrorMode): string => (mirror === 'system' ? 'kernel-system' : 'kernel'),
+  disk: (mirror: MirrorMode): string => (mirror === 'guest' || mirror === 'system' ? 'fs-mirrored.img' : 'fs.img'),
 } as const;
 
 export const PROFILES: ReadonlyMap<string, GuestProfile> = new Map([[MEMV6.name, MEMV6]]);

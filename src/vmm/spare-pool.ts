@@ -26,7 +26,7 @@ export class SparePool implements SnapshotPart {
 
   constructor(mem: PhysicalMemory, spareMiB: number) {
     this.next = mem.guestSize / PAGE;
-    this.end = this.next + (spareMiB << 20) / PAGE;
+    this.end = this.next + (spareMiB * 1024 * 1024) / PAGE;
     if (this.end > mem.ram.length / PAGE) throw new Error('internal error: the spare pool is larger than host memory');
   }
 

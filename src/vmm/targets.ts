@@ -16,7 +16,12 @@ const frames = (list: number[][]): Candidates => ({ count: list.length, at: (i) 
 const frameRange = (first: number, end: number): Candidates => ({ count: Math.max(0, end - first), at: (i) => [first + i] });
 
 export class GuestFaultTargets implements FaultTargets {
-  constructor(private readonly pc: PC, private readonly spaces: AddressSpaces, private readonly mirrorOffset: number) {}
+  /** `held`: while true, faults aimed at kernel memory, page tables or any frame wait (system mode's store pairs). */
+  constructor(private readonly pc: PC, private readonly spaces: AddressSpaces, private readonly mirrorOffset: number, private readonly held?: () => boolean) {}
+
+  landingHeld(): boolean {
+    return this.held?.() === true;
+  }
 
   candidates(target: Exclude<FaultTarget, 'address'>): Candidates {
     const pc = this.pc;

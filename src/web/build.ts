@@ -12,7 +12,7 @@
 import { build, type Plugin } from 'esbuild';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { MEMV6_IMAGES } from '../vmm/index.js';
+import { MEMV6_IMAGES, MIRROR_MODES } from '../vmm/index.js';
 import { builtFile, packageRoot, VERSION } from '../paths.js';
 
 const source = join(packageRoot, 'src');
@@ -55,5 +55,5 @@ copyFileSync(join(source, 'web', 'index.html'), join(out, 'index.html'));
 copyFileSync(join(source, 'web', 'style.css'), join(out, 'style.css'));
 copyFileSync(join(packageRoot, 'node_modules', '@xterm', 'xterm', 'css', 'xterm.css'), join(out, 'xterm.css'));
 mkdirSync(join(out, 'guest'));
-for (const name of [MEMV6_IMAGES.kernel, MEMV6_IMAGES.disk('guest'), MEMV6_IMAGES.disk('off')]) copyFileSync(builtFile(name), join(out, 'guest', name));
+for (const name of new Set(MIRROR_MODES.flatMap((mode) => [MEMV6_IMAGES.kernel(mode), MEMV6_IMAGES.disk(mode)]))) copyFileSync(builtFile(name), join(out, 'guest', name));
 process.stdout.write(`memvisor: the web page is in ${out}\n`);

@@ -11,7 +11,7 @@ import { parseInjectionSpec } from '../faults/index.js';
 import { DEFAULT_PROMPT, latin1Bytes, type Outcome, type Session } from '../machine/session.js';
 import { SnapshotFile } from '../machine/snapshot.js';
 import { REPRODUCIBLE_EPOCH } from '../virtual-time.js';
-import { createMonitor, DEFAULT_MEMORY_MIB, MEMV6_IMAGES, type MemoryEvent, type Monitor } from '../vmm/index.js';
+import { createMonitor, machineMemoryMiB, MEMV6_IMAGES, type MemoryEvent, type Monitor } from '../vmm/index.js';
 import type { Counters, FromWorker, LogEntry, ToWorker } from './protocol.js';
 import { checkRegularExpression, type RunPlan } from './run-plan.js';
 
@@ -86,9 +86,9 @@ function attach(monitor: Monitor, seed: number, plan: Pick<RunPlan, 'send' | 'un
 async function boot(plan: RunPlan): Promise<void> {
   stop();
   machine = null;
-  const [kernel, disk] = await Promise.all([image(MEMV6_IMAGES.kernel), image(MEMV6_IMAGES.disk(plan.mirror))]);
+  const [kernel, disk] = await Promise.all([image(MEMV6_IMAGES.kernel(plan.mirror)), image(MEMV6_IMAGES.disk(plan.mirror))]);
   const monitor = createMonitor({
-    machine: { boot: { kernel: { name: MEMV6_IMAGES.kernel, bytes: kernel }, hdb: { name: MEMV6_IMAGES.disk(plan.mirror), bytes: disk }, memoryMiB: DEFAULT_MEMORY_MIB, rtcStart: REPRODUCIBLE_EPOCH } },
+    machine: { boot: { kernel: { name: MEMV6_IMAGES.kernel(plan.mirror), bytes: kernel }, hdb: { name: MEMV6_IMAGES.disk(plan.mirror), bytes: disk }, memoryMiB: machineMemoryMiB(plan.mirror), rtcStart: REPRODUCIBLE_EPOCH } },
     mirror: plan.mirror,
     faults: plan.faults.map((f) => parseInjectionSpec(f, plan.seed)),
   });

@@ -69,6 +69,20 @@ test('campaign: plan, run on worker threads, report; two shards give the records
   assert.match(readFileSync(join(dir, 'small-report', 'report.svg'), 'utf8'), /^<svg/);
   assert.match(readFileSync(join(dir, 'small-report', 'report.html'), 'utf8'), /<svg[\s\S]*<table>/);
   t.diagnostic(all.map((x) => `${x.index}:${x.outcome}`).join(' '));
+
+  // Planned again with more runs, it is the same campaign, grown: the runs already made are kept.
+  const madeBefore = readFileSync(join(local, 'runs-0-of-1.jsonl'), 'utf8');
+  const grown = plan('small-grown', 4);
+  assert.equal((JSON.parse(readFileSync(grown, 'utf8')) as { id: string }).id, (JSON.parse(readFileSync(file, 'utf8')) as { id: string }).id);
+  r = memvisor(['campaign', 'run', grown, '--out', local, '--threads', '2']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /resuming: 12 runs/);
+  const more = records(join(local, 'runs-0-of-1.jsonl'));
+  assert.deepEqual(more.map((x) => x.index).sort((a, b) => a - b), [...Array(16).keys()]);
+  assert.ok(readFileSync(join(local, 'runs-0-of-1.jsonl'), 'utf8').startsWith(madeBefore), 'the runs made before are kept as they were');
+  r = memvisor(['campaign', 'report', local, '--out', join(dir, 'small-grown-report')]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /16 of 16 runs/);
 });
 
 test('campaign: a run killed mid-way resumes with no record lost or duplicated, and a half-written line repaired', async () => {
@@ -145,17 +159,17 @@ test('campaign: bad input is one line and exit 2, and nothing is written', () =>
   const text = readFileSync(good, 'utf8');
   const bad = (name: string, content: string) => { const f = join(dir, name); writeFileSync(f, content); return f; };
   const cases: Array<[string[], RegExp]> = [
-    [['campaign', 'plan', '-o', join(dir, 'x.json'), '--mode', 'turbo'], /--mode turbo: expected off, guest, hardware/],
+    [['campaign', 'plan', '-o', join(dir, 'x.json'), '--mode', 'turbo'], /--mode turbo: expected off, guest, system, hardware/],
     [['campaign', 'plan', '-o', join(dir, 'x.json'), '--fault', 'melt'], /unknown fault kind 'melt'/],
     [['campaign', 'plan', '-o', join(dir, 'x.json'), '--fault', 'poison:seed=4'], /'seed=' is set by the campaign/],
     [['campaign', 'run', bad('notjson.json', '{oops')], /notjson\.json: not a campaign file \(not JSON\)/],
     [['campaign', 'run', bad('other.json', '{"format":"something"}')], /other\.json: not a memvisor campaign file/],
-    [['campaign', 'run', bad('edited.json', text.replace('"runsPerArm": 1', '"runsPerArm": 2'))], /edited\.json: the campaign id does not match its content/],
+    [['campaign', 'run', bad('edited.json', text.replace('"seed": 7', '"seed": 8'))], /edited\.json: the campaign id does not match its content/],
     [['campaign', 'run', bad('badmode.json', text.replace(/"mode": "off"/, '"mode": "warp"'))], /badmode\.json: unknown mode 'warp'/],
     [['campaign', 'run', good, '--shard', '3/2'], /--shard 3\/2: I must be below N/],
     [['campaign', 'run', good, '--shard', 'a/b'], /--shard a\/b: expected I\/N/],
     [['campaign', 'run', join(dir, 'missing.json')], /missing\.json: cannot read the campaign file \(ENOENT\)/],
-    [['campaign', 'report', join(dir, 'small-local'), join(dir, 'resume-out')], /resume-out: results of campaign [0-9a-f]+, but .* holds campaign [0-9a-f]+/],
+    [['campaign', 'report', join(dir, 'small-local'), join(dir, 'queued-out')], /queued-out: results of campaign [0-9a-f]+, but .* holds campaign [0-9a-f]+/],
     [['campaign', 'report', join(dir, 'nowhere')], /nowhere: not a directory of campaign results/],
   ];
   for (const [args, pattern] of cases) {
@@ -166,4 +180,24 @@ test('campaign: bad input is one line and exit 2, and nothing is written', () =>
     assert.match(r.stderr, pattern);
     assert.equal(readdirSync(dir).length, before, `${args.join(' ')} wrote something`);
   }
+});
+
+test('campaign: a system-mode arm (the translated kernel) with kernel and page-table faults: every run completes and none ends worse than recovered transparently', async (t) => {
+  const file = join(dir, 'system.json');
+  let r = memvisor(['campaign', 'plan', '-o', file, '--mode', 'system', '--fault', 'poison:target=kernel,count=20', '--fault', 'poison:target=page-table,count=5',
+    '--runs', '2', '--seed', '11', '--send', 'forktest; echo a b c | wc; echo workload-done\\n', '--until', '^workload-done', '--name', 'system']);
+  assert.equal(r.status, 0, r.stderr);
+  const out = join(dir, 'system-run');
+  r = memvisor(['campaign', 'run', file, '--out', out, '--threads', '2']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(existsSync(join(out, 'golden-system.json')));
+  const all = records(join(out, 'runs-0-of-1.jsonl'));
+  assert.equal(all.length, 4);
+  const good = new Set(['recovered-transparent', 'masked', 'not-activated']);
+  for (const x of all) {
+    assert.equal(x.status, 'ok', JSON.stringify(x));
+    assert.ok(good.has(x.outcome!), `run ${x.index} ended ${x.outcome}: ${x.command}`);
+  }
+  assert.ok(all.some((x) => x.outcome === 'recovered-transparent'), JSON.stringify(all.map((x) => x.outcome)));
+  t.diagnostic(all.map((x) => `${x.fault}: ${x.outcome} (${x.activated} activated)`).join('; '));
 });

@@ -1,5 +1,5 @@
 /**
- * A campaign on a real Slurm cluster: Debian's slurm-wlm and munge (installed by .ci/run),
+ * A campaign on a real Slurm cluster: Debian's slurm-wlm and munge (installed by npm test, test/support/oracles.ts),
  * a one-node cluster started on this machine with its own configuration and ports, the
  * campaign submitted as a job array (`sbatch --array`, deploy/slurm/campaign.sbatch), and
  * the merged result compared with the same campaign run locally: same seeds, same records.

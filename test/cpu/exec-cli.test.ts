@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildProgram, repoRoot, scratch } from '../support/build.js';
 import { requireQemuUser } from '../support/qemu.js';
@@ -32,7 +32,7 @@ function expectOneLine(run: ReturnType<typeof memvisor>, status: number, pattern
 }
 
 test('exec refuses a missing file, a non-ELF, a 64-bit ELF and a dynamically linked ELF in one line', () => {
-  expectOneLine(memvisor('exec', join(dir, 'nope')), 2, /nope: cannot read file \(ENOENT\)$/);
+  expectOneLine(memvisor('exec', join(dir, 'nope')), 2, /nope: cannot read the program \(ENOENT\)$/);
   const text = join(dir, 'text.elf');
   writeFileSync(text, 'just some text, not a program\n');
   expectOneLine(memvisor('exec', text), 2, /text\.elf: not an ELF file$/);
@@ -55,6 +55,26 @@ test('exec: an unanswered system call gets -ENOSYS and one warning line; --stric
   const elf = asmProgram('syscall', '  mov $2, %eax\n  int $0x80\n  mov $2, %eax\n  int $0x80\n  mov %eax, %ebx\n  mov $1, %eax\n  int $0x80');
   expectOneLine(memvisor('exec', elf), 218, /warning: unsupported system call 2 \(fork\) at eip 0x[0-9a-f]{8}: answered -ENOSYS$/);
   expectOneLine(memvisor('exec', '--strict', elf), 2, /unsupported system call 2 \(fork\) at eip 0x[0-9a-f]{8} \(--strict\)$/);
+});
+
+test('exec: --memory up to 2048 MiB runs; beyond is one line (it once crashed from 2048 up: MiB << 20 overflows)', () => {
+  const mips = join(repoRoot, 'build', 'guest', 'bench', 'mips');
+  const run = memvisor('exec', '--memory', '2048', mips, '1');
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /checksum [0-9a-f]{8}/);
+  expectOneLine(memvisor('exec', '--memory', '3072', mips, '1'), 2, /--memory 3072: expected a whole number from 1 to 2048$/);
+});
+
+test('exec: a segment larger than guest memory is one line and exit 2 (it was exit 3, as if the program had run out of memory)', () => {
+  const bytes = readFileSync(join(repoRoot, 'build', 'guest', 'bench', 'mips'));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const phoff = view.getUint32(28, true), phnum = view.getUint16(44, true);
+  let last = -1;
+  for (let i = 0; i < phnum; i++) if (view.getUint32(phoff + 32 * i, true) === 1) last = i;
+  view.setUint32(phoff + 32 * last + 20, 0x30000000, true);  // its memory size: 768 MiB
+  const big = join(dir, 'big-bss');
+  writeFileSync(big, bytes);
+  expectOneLine(memvisor('exec', big), 2, /big-bss: segment at 0x[0-9a-f]+ \(805306368 bytes\) does not fit in 256 MiB of guest memory \(raise --memory\)$/);
 });
 
 test('exec: an undefined instruction raises #UD in the guest, reported with its address and bytes', () => {

@@ -34,8 +34,8 @@ test('mkfs refusals: one line, exit 2, no output file, an existing output untouc
   writeFileSync(large, pseudoRandomBytes(200 * BLOCK_SIZE, 5));
 
   const cases: Array<[string, string[], RegExp]> = [
-    ['missing input file', [join(dir, 'does-not-exist')], /does-not-exist: cannot read file \(ENOENT\)$/],
-    ['input is a directory', [otherDir], /other: cannot read file \(EISDIR\)$/],
+    ['missing input file', [join(dir, 'does-not-exist')], /does-not-exist: cannot read the input file \(ENOENT\)$/],
+    ['input is a directory', [otherDir], /other: is a directory, not a regular file$/],
     ['name longer than DIRSIZ', [longName], /fifteen-bytes-x: name "fifteen-bytes-x" is 15 bytes, longer than DIRSIZ \(14\)$/],
     ['duplicate names', [small, duplicate], /_small: duplicate name "small" \(also given by .*\/refusals\/small\)$/],
     ['image too small for its files', ['--size', '200', small, large], /the files need 203 data blocks but a 200-block image has only 102 \(raise --size\)$/],
@@ -80,7 +80,7 @@ test('fs ls / cat / fsck on files that are not MemV6 images: one line, exit 2', 
       expectOneLineRefusal(['fs', ...tool], expected, `fs ${tool[0]} ${name}`);
     }
   }
-  expectOneLineRefusal(['fs', 'fsck', join(scratchDir, 'absent.img')], /absent\.img: cannot read file \(ENOENT\)$/, 'fsck missing image');
+  expectOneLineRefusal(['fs', 'fsck', join(scratchDir, 'absent.img')], /absent\.img: cannot read the file-system image \(ENOENT\)$/, 'fsck missing image');
 });
 
 test('fs ls / cat: bad paths are one line, exit 2', () => {

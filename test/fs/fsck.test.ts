@@ -91,6 +91,18 @@ test('fsck: a directory entry naming a free inode names the directory, entry and
   assert.deepEqual(problemsOf(image), [`inode ${ROOT_INODE} (dir): entry "init" names inode ${INIT}, which is free`]);
 });
 
+test('fsck: inode 0 (never used) with links, a size or a block pointer is reported, though its type is free', () => {
+  const image = sampleImage();
+  image.writeInode(0, { ...emptyInode(), nlink: 1, size: 1024, addrs: emptyInode().addrs.map((_, slot) => (slot === 0 ? image.layout.datastart : 0)) });
+  assert.deepEqual(problemsOf(image), ['inode 0: free (type 0) but has nlink 1, size 1024, block pointers']);
+});
+
+test('fsck: two entries with the same name in a directory are reported', () => {
+  const image = sampleImage();
+  image.writeDirectoryEntry(ROOT_INODE, 4, 4, 'cat'); // "empty" (inode 4) renamed to the name slot 3 has
+  assert.deepEqual(problemsOf(image), [`inode ${ROOT_INODE} (dir): two entries named "cat" (slots 3 and 4); a lookup finds only the first`]);
+});
+
 test('fsck: a directory entry naming an inode beyond ninodes is reported', () => {
   const image = sampleImage();
   image.writeDirectoryEntry(ROOT_INODE, 4, 60000, 'empty'); // slot 4 named inode 4

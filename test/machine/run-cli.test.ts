@@ -51,12 +51,36 @@ test('run: bad input is one clear line and exit 2', () => {
     [['--kernel', guestKernel, '--mirror', 'sideways'], /--mirror sideways: expected off, guest, system or hardware/],
     [['--restore', join(dir, 'odd.img')], /--restore .*odd\.img: not a memvisor snapshot/],
     [['--bogus-flag'], /unknown option '--bogus-flag'/],
+    // A command line the multiboot area cannot hold was cut at 1023 bytes without a word.
+    [['--kernel', guestKernel, '--cmdline', 'x'.repeat(1024)], /--cmdline: 1024 bytes; the multiboot command line holds at most 1023/],
+    // Memory sizes in range once crashed with a stack trace (MiB << 20 overflows 32 bits).
+    [['--mem', '3072'], /--mem 3072: expected a whole number from 2 to 2048/],
+    [['--mem', '2048', '--mirror', 'off'], /--mem 2048: 2048 MiB of guest memory and 16 MiB the monitor reserves .* make 2064 MiB; a machine may have at most 2048 MiB/],
+    [['--mirror', 'hardware', '--mem', '1100'], /make 2216 MiB; a machine may have at most 2048 MiB/],
+    [['--mem', '2000', '--spare', '1024', '--mirror', 'off'], /make 3024 MiB; a machine may have at most 2048 MiB/],
   ];
   for (const [args, pattern] of cases) {
     const r = memvisor(...args);
     assert.equal(r.status, 2, `memvisor run ${args.join(' ')}: ${r.stderr}`);
     assertOneLine(r.stderr, pattern);
   }
+});
+
+test('run: the largest machine there is room for boots (2032 MiB of guest memory beside the 16 MiB spare pool)', () => {
+  const r = memvisor('--mem', '2032', '--mirror', 'off', '--until', 'init: starting sh', '--timeout', '120');
+  assert.equal(r.status, 0, r.stderr);
+});
+
+test('run: console bytes reach the terminal as the guest sent them (café stays café, 0xFF 0x80 stay raw), as on QEMU', () => {
+  const bytes = [0x63, 0x61, 0x66, 0xc3, 0xa9, 0x20, 0xff, 0x80, 0x0a];
+  const kernel = tinyKernel('bytes', `mov $0x3f8, %dx\nmov $msg, %esi\n1: lodsb\ntest %al, %al\njz 2f\noutb %al, %dx\njmp 1b\n2: cli\nhlt\nmsg: .byte ${bytes.join(', ')}, 0`);
+  const run = spawnSync(process.execPath, [cli, 'run', '--kernel', kernel, '--until', 'café \\xff', '--timeout', '30'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.equal(run.status, 0, run.stderr.toString());
+  assert.deepEqual([...run.stdout], bytes, `stdout: ${run.stdout.toString('hex')}`);
+  // Typed text is UTF-8 too: MemV6's echo sends the same bytes back.
+  const echoed = spawnSync(process.execPath, [cli, 'run', '--mirror', 'off', '--send', 'echo café\\x21\\n', '--until', '^café!', '--timeout', '60'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.equal(echoed.status, 0, echoed.stderr.toString());
+  assert.ok(echoed.stdout.includes(Buffer.from('\ncafé!\n', 'utf8')), echoed.stdout.toString('latin1').slice(-200));
 });
 
 test('run: a triple fault or a dead guest stops with a register dump and exit 1', () => {

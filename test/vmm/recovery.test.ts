@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseInjectionSpec } from '../../src/faults/index.js';
-import type { MemoryErrorStats, RecoveryMode } from '../../src/vmm/index.js';
+import { MEMV6, walkUserPages, type MemoryErrorStats, type Monitor, type RecoveryMode } from '../../src/vmm/index.js';
 import { repoRoot } from '../support/build.js';
 import { runMemvisor, type MemvisorResult } from '../support/machine.js';
 import { guestKernel, SHELL_PROMPT } from '../guest/scenarios.js';
@@ -75,6 +75,49 @@ test('recovery: both copies lost kills the process with a clear message; nothing
     if (/^mce: |failed|^\$ |^$/.test(line)) continue;
     assert.ok(expected.has(line), `a line the fault-free run never printed: ${JSON.stringify(line)}`);
   }
+});
+
+/**
+ * Runs `send` on the untranslated disk and, at the first system call `pick` chooses (it
+ * returns the user address the kernel is about to read), takes that page's data away.
+ */
+async function loseAtSystemCall(send: string, pick: (monitor: Monitor, call: number, args: (i: number) => number) => number | null) {
+  let lostPage: number | null = null;
+  const r = await runMemvisor({
+    kernel: guestKernel, hdb: plainDisk, prompt: SHELL_PROMPT, send: [send], until: FINISHED, timeoutMs: 120_000,
+    setup: (monitor) => monitor.observeSystemCalls((m) => {
+      if (lostPage !== null) return;
+      const { cpu, mem } = m.pc;
+      const word = (at: number) => cpu.peekLinear(at, 4).reduce<number>((v, b, i) => v | ((b ?? 0) << (8 * i)), 0) >>> 0;
+      const va = pick(m, cpu.reg[0]!, (i) => word((cpu.reg[4]! + 4 + 4 * i) >>> 0));  // the arguments above the stub's return address
+      if (va === null) return;
+      const pte = walkUserPages(mem, cpu.cr3, 0, MEMV6.kernelBase).pages.get(va & ~0xfff);
+      assert.ok(pte !== undefined, `user page 0x${va.toString(16)} is not mapped`);
+      lostPage = va & ~0xfff;
+      m.pc.defects.poison(pte >>> 12);
+    }),
+  });
+  assert.ok(lostPage !== null, 'the system call was never made');
+  return { ...r, errors: r.monitor.memoryErrors() };
+}
+
+test('recovery: what the kernel was reading from a lost page reaches no one: the write fails, the fork makes no child', async () => {
+  const SYS_FORK = 1, SYS_WRITE = 16;
+  const text = (m: Monitor, va: number, n: number) => String.fromCharCode(...m.pc.cpu.peekLinear(va, n).map((b) => b ?? 0));
+  // echo's write of its argument: the buffer's page is lost as the kernel copies it into the file.
+  const write = await loseAtSystemCall('echo lostdata > lost; cat lost; echo finished\n',
+    (m, call, arg) => (call === SYS_WRITE && text(m, arg(1), 8) === 'lostdata' ? arg(1) : null));
+  assert.ok(write.matched, write.output);
+  assert.equal(write.errors.activated, 1, 'the kernel read the lost data');
+  assert.match(write.output, /^mce: pid \d+ \(echo\): memory error in page 0x[0-9a-f]+, which has no healthy copy: killing it\r?$/m);
+  assert.doesNotMatch(write.output, /\0|^lostdata\r?$/m, 'cat finds no zeros in the file (nor the lost text)');
+  // forktest's first fork: its stack page is lost while the kernel copies it for the child.
+  const fork = await loseAtSystemCall('forktest; echo finished\n',
+    (m, call) => (call === SYS_FORK && MEMV6.runningProcess(m.pc.mem, m.pc.cpu)?.name === 'forktest' ? m.pc.cpu.reg[4]! : null));
+  assert.ok(fork.matched, fork.output);
+  assert.equal(fork.errors.activated, 1, 'the kernel read the lost data');
+  assert.match(fork.output, /^mce: pid \d+ \(forktest\): memory error in page 0x[0-9a-f]+, which has no healthy copy: killing it\r?$/m);
+  assert.doesNotMatch(fork.output, /trap|fork test OK|fork test\r?\n[^]*fork test/, 'no child ran on the zeros');
 });
 
 test('recovery: with --mirror hardware the monitor\'s own copy recovers untranslated processes too', async () => {

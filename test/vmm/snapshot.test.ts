@@ -101,7 +101,7 @@ test('snapshot files: a part of another version, an old format, an unknown part,
     ['format1', (h) => { h.format = 1; }, /snapshot format 1 \(written by memvisor [^)]*\); this memvisor reads format 2/],
     ['unknown-part', (h) => { h.parts.floppy = { version: 1, state: {} }; }, /parts this memvisor does not know: floppy/],
     ['missing-part', (h) => { delete h.parts['spare-pool']; }, /has no 'spare-pool' part/],
-    ['bad-memory', (h) => { h.machine.memoryMiB = 'lots'; }, /header is damaged \(memory size lots\)/],
+    ['bad-memory', (h) => { h.machine.memoryMiB = 'lots'; }, /header is damaged \(memory size lots MiB/],
     ['edited', (h) => { h.console.console += 'tampered'; }, /checksum does not match/, true],
   ];
   for (const [name, edit, pattern, keepHash] of cases) {

@@ -24,7 +24,8 @@ test('run plan: the page address round-trips mode, seed, faults, commands and th
 });
 
 test('run plan: a bad address is one line naming the value', () => {
-  assert.throws(() => planFromHash('#mode=system'), /^MemvisorError: mode=system: this memvisor runs off, guest, hardware$/);
+  assert.throws(() => planFromHash('#mode=mirrored'), /^MemvisorError: mode=mirrored: this memvisor runs off, guest, system, hardware$/);
+  assert.equal(planFromHash('#mode=system').mirror, 'system');
   assert.throws(() => planFromHash('#seed=-1'), /seed=-1: expected a whole number/);
   assert.throws(() => planFromHash('#fault=poison:count=0'), /--inject 'poison:count=0': count=0 is out of range/);
   assert.throws(() => planFromHash('#until=('), /until=\(: not a valid regular expression/);

@@ -29,7 +29,7 @@ export function register(program: Command): void {
       log('== bench usertests');
       const known = usertestsNames();
       const usertests = await runWithProgress(1, known, (progress) => benchUsertests({
-        kernel: builtFile('kernel'), plainDisk: builtFile('fs.img'), mirroredDisk: builtFile('fs-mirrored.img'),
+        kernel: builtFile('kernel'), systemKernel: builtFile('kernel-system'), plainDisk: builtFile('fs.img'), mirroredDisk: builtFile('fs-mirrored.img'),
         usertestsProgram: builtFile('user/usertests'), runs: 1, qemu: true, progress, log,
       }));
       const files = await writeResults(options.out, usertests);
@@ -97,7 +97,7 @@ export function register(program: Command): void {
       const tests = options.tests?.split(',').map((t) => t.trim()).filter(Boolean);
       for (const t of tests ?? []) if (!known.includes(t)) throw new MemvisorError(`--tests: no usertests sub-test named "${t}"`);
       const report = await runWithProgress(runs, tests ?? known, (progress) => benchUsertests({
-        kernel: builtFile('kernel'), cmdline: options.cmdline, plainDisk: builtFile('fs.img'), mirroredDisk: builtFile('fs-mirrored.img'),
+        kernel: builtFile('kernel'), systemKernel: builtFile('kernel-system'), cmdline: options.cmdline, plainDisk: builtFile('fs.img'), mirroredDisk: builtFile('fs-mirrored.img'),
         usertestsProgram: builtFile('user/usertests'), tests, runs, qemu: options.qemu === true, progress,
         log: (line) => process.stderr.write(`${line}\n`),
       }));

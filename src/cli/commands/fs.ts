@@ -3,17 +3,13 @@
  * (guest/FORMAT.md) without booting it. A file that is not a MemV6 image is one line
  * and exit 2; fsck exits 1 when it finds problems, 0 when the image is clean.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { MemvisorError } from '../../errors.js';
+import { INPUT, readInputFile } from '../../input-file.js';
 import { FsImage, T_DIR, T_FILE, checkFileSystem, typeName } from '../../fs/index.js';
 
 function readImageFile(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new MemvisorError(`${path}: cannot read file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+  return readInputFile(path, INPUT.fileSystemImage);
 }
 
 function openImage(path: string): FsImage {

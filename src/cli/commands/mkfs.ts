@@ -4,9 +4,10 @@
  * temporary file beside the output and renamed into place, so a refusal or a failed
  * write leaves no output file and never touches an existing one.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { MemvisorError } from '../../errors.js';
+import { INPUT, readInputFile } from '../../input-file.js';
 import { DEFAULT_INODES, DEFAULT_SIZE_BLOCKS, buildImage, type MkfsInput } from '../../fs/index.js';
 
 function parseCount(option: string, text: string): number {
@@ -15,11 +16,7 @@ function parseCount(option: string, text: string): number {
 }
 
 function readInput(path: string): MkfsInput {
-  try {
-    return { path, content: readFileSync(path) };
-  } catch (error) {
-    throw new MemvisorError(`${path}: cannot read file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+  return { path, content: readInputFile(path, INPUT.mkfsInput) };
 }
 
 /** Writes `bytes` to `output` through a temporary file in the same directory. */

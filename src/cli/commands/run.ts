@@ -5,25 +5,41 @@
  * guest panic or triple fault, 2 on bad input.
  */
 import { writeFileSync, renameSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import { MemvisorError } from '../../errors.js';
-import type { BootConfig } from '../../machine/boot.js';
+import { MAX_HOST_MEMORY_MIB, MIN_MEMORY_MIB, type BootConfig } from '../../machine/boot.js';
 import { REPRODUCIBLE_EPOCH } from '../../virtual-time.js';
 import type { PC } from '../../machine/pc.js';
 import type { Session, SessionResult } from '../../machine/session.js';
 import { DEFAULT_PROMPT } from '../../machine/session.js';
-import { createMonitor, DEFAULT_MEMORY_MIB, MEMV6_IMAGES, type MirrorMode, type MonitorOptions, type RecoveryMode } from '../../vmm/index.js';
+import { createMonitor, DEFAULT_MEMORY_MIB, machineMemoryMiB, MEMV6_IMAGES, type MirrorMode, type MonitorOptions, type RecoveryMode } from '../../vmm/index.js';
 import { parseInjectionSpec } from '../../faults/index.js';
+import { GdbStub, listenForDebugger, parseGdbAddress, type GdbAddress } from '../../gdb/index.js';
 import { builtFile } from '../../paths.js';
 import { collect, regularExpression, unescapeText, wholeNumber } from '../parse.js';
 import { afterFirstPrompt, differenceFromGolden, endOf, readGolden } from '../../campaign/experiment.js';
 
 interface RunOptions {
-  kernel?: string; cmdline?: string; hda?: string; hdb?: string; mem: string; mirror?: string;
+  kernel?: string; cmdline?: string; hda?: string; hdb?: string; mem?: string; mirror?: string;
   seed?: string; rtc?: string; inject?: string[]; send?: string[]; prompt: string; until?: string;
   timeout?: string; stats?: string; snapshotAt?: string; snapshot?: string; restore?: string;
   hdaWritable?: boolean; hdbWritable?: boolean; commit?: boolean; debugExit?: boolean;
   spare?: string; recovery?: string; scrubEvery?: string; interpreter?: boolean; maxCycles?: string; golden?: string;
+  gdb?: string; s?: boolean; S?: boolean;
+}
+
+/** The run's seed (0 without --seed). */
+function runSeed(options: RunOptions): number {
+  return options.seed === undefined ? 0 : wholeNumber('--seed', options.seed, 0, 0xffffffff);
+}
+
+/** Where a debugger connects (--gdb, or -s as QEMU spells localhost:1234); null without one. */
+function gdbAddress(options: RunOptions): GdbAddress | null {
+  if (options.gdb !== undefined && options.s) throw new MemvisorError('give --gdb [HOST:]PORT or -s, not both');
+  const address = options.gdb !== undefined ? parseGdbAddress(options.gdb) : options.s ? { host: 'localhost', port: 1234 } : null;
+  if (options.S && !address) throw new MemvisorError('-S waits for a debugger: give --gdb [HOST:]PORT or -s as well');
+  return address;
 }
 
 function rtcStart(options: RunOptions): number {
@@ -39,13 +55,13 @@ function rtcStart(options: RunOptions): number {
 function bootConfig(options: RunOptions, mirror: string): Omit<BootConfig, 'spareMiB'> {
   const defaultGuest = !options.kernel && !options.hda;
   return {
-    kernel: options.kernel ?? (defaultGuest ? builtFile(MEMV6_IMAGES.kernel) : undefined),
+    kernel: options.kernel ?? (defaultGuest ? builtFile(MEMV6_IMAGES.kernel(mirror as MirrorMode)) : undefined),
     cmdline: options.cmdline,
     hda: options.hda,
     hdb: options.hdb ?? (defaultGuest ? builtFile(MEMV6_IMAGES.disk(mirror as MirrorMode)) : undefined),
     hdaWritable: options.hdaWritable,
     hdbWritable: options.hdbWritable,
-    memoryMiB: wholeNumber('--mem', options.mem, 2, 3072),
+    memoryMiB: options.mem === undefined ? machineMemoryMiB(mirror as MirrorMode) : wholeNumber('--mem', options.mem, MIN_MEMORY_MIB, MAX_HOST_MEMORY_MIB),
     rtcStart: rtcStart(options),
     debugExit: options.debugExit,
   };
@@ -53,7 +69,7 @@ function bootConfig(options: RunOptions, mirror: string): Omit<BootConfig, 'spar
 
 /** What the user asked of the monitor, checked before anything is built. */
 function monitorOptions(options: RunOptions): MonitorOptions {
-  const seed = options.seed === undefined ? 0 : wholeNumber('--seed', options.seed, 0, 0xffffffff);
+  const seed = runSeed(options);
   if (options.recovery !== undefined && options.recovery !== 'monitor' && options.recovery !== 'guest') {
     throw new MemvisorError(`--recovery ${options.recovery}: expected monitor or guest`);
   }
@@ -138,7 +154,7 @@ export function register(program: Command): void {
     .option('--cmdline <text>', 'multiboot command line for the kernel')
     .option('--hda <file>', 'IDE primary master disk image; boots its boot sector when there is no --kernel')
     .option('--hdb <file>', 'IDE primary slave disk image (default with MemV6: build/guest/fs.img)')
-    .option('--mem <MiB>', 'guest memory', String(DEFAULT_MEMORY_MIB))
+    .option('--mem <MiB>', `guest memory (default ${DEFAULT_MEMORY_MIB}; ${machineMemoryMiB('system')} with --mirror system, half of it the mirror reserve)`)
     .option('--mirror <mode>', 'off | guest (MemV6 mirrors translated processes; the default) | hardware (the monitor duplicates every write) | system')
     .option('--seed <n>', 'seed for everything random; also fixes the RTC date so runs repeat exactly')
     .option('--rtc <date>', 'RTC date at power-on: "now" or an ISO date (default: now, or 2026-01-01 with --seed)')
@@ -161,6 +177,9 @@ export function register(program: Command): void {
     .option('--interpreter', 'run the CPU on its interpreter alone (no compiled blocks): slower, same results')
     .option('--max-cycles <n>', 'stop (exit 1) when virtual time reaches this cycle: a hang, deterministically')
     .option('--golden <file>', 'a campaign\'s fault-free run (golden-MODE.json): the outcome says whether the output was right')
+    .option('--gdb <[host:]port>', 'let gdb debug the guest: a GDB remote stub listening on TCP (default host localhost)')
+    .option('-s', 'shorthand for --gdb localhost:1234 (as QEMU spells it)')
+    .option('-S', 'with --gdb or -s: do not start the guest until the debugger continues it')
     .allowExcessArguments(false)
     .action(async (options: RunOptions) => {
       if (options.snapshotAt && !options.snapshot) throw new MemvisorError('--snapshot-at needs --snapshot FILE');
@@ -171,6 +190,7 @@ export function register(program: Command): void {
       const timeoutMs = options.timeout === undefined ? undefined : wholeNumber('--timeout', options.timeout, 1, 10_000_000) * 1000;
       const limitCycle = options.maxCycles === undefined ? undefined : wholeNumber('--max-cycles', options.maxCycles, 1, Number.MAX_SAFE_INTEGER);
       const golden = options.golden === undefined ? undefined : readGolden(options.golden);
+      const debugAt = gdbAddress(options);
       const plan = monitorOptions(options);
       const monitor = createMonitor(plan);
       const pc = monitor.pc;
@@ -184,18 +204,28 @@ export function register(program: Command): void {
         midLine = false;
         process.stderr.write(`${interactive ? '\r' : ''}memvisor: ${line}\n`);
       };
+      const stub = debugAt && new GdbStub(monitor, { seed: runSeed(options), waitForDebugger: options.S === true, log: (line) => say(`gdb: ${line}`) });
       const session = monitor.session({
         until, send: options.send?.map(unescapeText), prompt, timeoutMs, snapshotAt, snapshotFile: options.snapshot,
-        echo: (text) => { process.stdout.write(text); if (text.length > 0) midLine = !text.endsWith('\n'); }, pace: interactive,
+        echo: (text) => { process.stdout.write(Buffer.from(text, 'latin1')); if (text.length > 0) midLine = !text.endsWith('\n'); }, pace: interactive,
         maxCycles: limitCycle === undefined ? undefined : limitCycle - pc.now(),
       });
       if (interactive) process.stderr.write('memvisor: guest console on this terminal; Ctrl-A X quits, Ctrl-A H for help\r\n');
+      const server = stub && await listenForDebugger(debugAt!, stub);
+      if (server) {
+        const port = (server.address() as AddressInfo).port;  // --gdb HOST:0 lets the system choose
+        say(`gdb stub on ${debugAt!.host}:${port}${options.S ? '; the guest waits for a debugger to continue it' : ''}`);
+      }
       const detach = attachTerminal(session);
       let result: SessionResult;
       try {
         result = await session.run();
+      } catch (e) {
+        stub?.finish(1);
+        throw e;
       } finally {
         detach();
+        server?.close();
       }
       // Against a campaign's fault-free run: was the output (and the disk) right?
       const guest = monitor.settings.profile.consoleReports(result.output);
@@ -208,6 +238,7 @@ export function register(program: Command): void {
       if (options.commit) for (const d of pc.ide.drives) d?.commit();
       for (const d of pc.ide.drives) d?.close();
       const end = describeEnd(pc, result, options);
+      stub?.finish(end.code);
       if (end.message) say(end.message);
       process.exitCode = end.code;
     });

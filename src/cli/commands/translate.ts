@@ -5,16 +5,15 @@
  */
 import { writeFileSync, renameSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { MemvisorError } from '../../errors.js';
-import { MIRROR_OFFSET } from '../../layout.js';
+import { INPUT, readInputFile } from '../../input-file.js';
+import { MIRROR_OFFSET, mirrorOffsetProblem } from '../../layout.js';
 import { translateElf, type TranslationReport } from '../../sbt/index.js';
 
 function parseOffset(text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0 || value >= 2 ** 32 || value % 4096 !== 0) {
-    throw new MemvisorError(`--offset ${text}: expected a non-zero multiple of 4096 below 2^32 (e.g. 0x40000000)`);
-  }
+  const value = /^(0x[0-9a-f]+|[0-9]+)$/i.test(text.trim()) ? Number(text) : NaN;
+  const problem = mirrorOffsetProblem(value);
+  if (problem) throw new MemvisorError(`--offset ${text}: ${problem} (e.g. 0x40000000)`);
   return value;
 }
 
@@ -23,7 +22,10 @@ export function formatReport(report: TranslationReport): string {
     `${report.path}: ${report.instructions} instructions, code ${report.originalCodeBytes} -> ${report.translatedCodeBytes} bytes (${report.growth}x), offset 0x${report.offset.toString(16)}`,
     `  writers by class: ${Object.entries(report.writers).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
     `  code pointers: ${report.codePointersInData} in data, ${report.codePointersInCode} in code; relocations checked: ${report.relocationsChecked}`,
+    `  store pairs: ${report.storePairs}; device-register stores left unmirrored: ${report.unmirrored}`,
+    `  left to the platform: ${report.platform.join('; ')}`,
     `  refused: ${report.refused.length === 0 ? 'none' : report.refused.join('; ')}`,
+    `  debug information: ${report.debugInfo}`,
   ];
   if (report.verify) lines.push(`  verify: ${report.verify.errors.length === 0 ? 'ok' : report.verify.errors.length + ' problems'} (${report.verify.summary})`);
   return lines.join('\n');
@@ -38,18 +40,14 @@ export function register(program: Command): void {
     .option('--offset <n>', 'mirror offset, a multiple of 4096', `0x${MIRROR_OFFSET.toString(16)}`)
     .option('--report', 'print instructions, writers by class, code growth')
     .option('--verify', 'run the independent verifier on the output (exit 1 if it fails)')
+    .option('--scratch <where>', 'where mirror sequences keep scratch registers: spill (a spill page; the default) or stack (for code that interrupts re-enter: a kernel)', 'spill')
     .option('--linux-stub', 'entry stub that maps the mirror itself, for running under Linux (qemu-i386, memvisor exec)')
     .option('--check-at-exit', 'with --linux-stub: compare native and mirror at exit, print the result on stderr')
-    .action((input: string, options: { output: string; offset: string; report?: boolean; verify?: boolean; linuxStub?: boolean; checkAtExit?: boolean }) => {
+    .action((input: string, options: { output: string; offset: string; scratch: string; report?: boolean; verify?: boolean; linuxStub?: boolean; checkAtExit?: boolean }) => {
       if (options.checkAtExit && !options.linuxStub) throw new MemvisorError('--check-at-exit needs --linux-stub');
-      let bytes: Uint8Array;
-      try {
-        bytes = readFileSync(input);
-      } catch (error) {
-        throw new MemvisorError(`${input}: cannot read file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-      }
-      const { output, report } = translateElf(bytes, {
-        path: input, offset: parseOffset(options.offset), verify: options.verify, linuxStub: options.linuxStub, checkAtExit: options.checkAtExit,
+      if (options.scratch !== 'spill' && options.scratch !== 'stack') throw new MemvisorError(`--scratch ${options.scratch}: expected spill or stack`);
+      const { output, report } = translateElf(readInputFile(input, INPUT.program), {
+        path: input, offset: parseOffset(options.offset), scratch: options.scratch, verify: options.verify, linuxStub: options.linuxStub, checkAtExit: options.checkAtExit,
       });
       const temporary = `${options.output}.partial-${process.pid}`;
       try {

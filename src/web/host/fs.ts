@@ -16,3 +16,7 @@ export const writeSync = noFiles('writeSync');
 export const closeSync = noFiles('closeSync');
 export const renameSync = noFiles('renameSync');
 export const writeFileSync = noFiles('writeFileSync');
+export const fstatSync = noFiles('fstatSync');
+export const readSync = noFiles('readSync');
+/** The open flags src/input-file.ts names (only ever passed to openSync above). */
+export const constants = { O_RDONLY: 0, O_NONBLOCK: 0 };

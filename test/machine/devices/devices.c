@@ -330,6 +330,64 @@ static void read_data(u8 *into, u32 bytes, int use32) {
   else for (u32 i = 0; i < bytes; i += 2) *(u16 *)(into + i) = inw(0x1f0);
 }
 
+static void ide_taskfile(void) {
+  hexfield("error", inb(0x1f1), 2);
+  hexfield("taskfile", inb(0x1f2) << 24 | inb(0x1f3) << 16 | inb(0x1f4) << 8 | inb(0x1f5), 8);
+}
+
+/*
+ * Transfers that start inside the disk and run past its end (hda has 128 sectors): the
+ * sectors that exist are transferred, then the command aborts (ERR, ABRT), with the task
+ * file at the first missing sector. A write takes the data of the missing sector first.
+ */
+static void test_ide_past_end(void) {
+  outb(0x3f6, 0x02);
+  ide_select(0, 126, 4); outb(0x1f7, 0x20);
+  puts("ide_read_past_end:");
+  for (int s = 0; s < 4; s++) {
+    u8 st = ide_wait();
+    hexfield("status", st, 2);
+    if (!(st & 0x08)) break;
+    read_data(sector + s * 512, 512, 0);
+  }
+  check("data", pattern_ok(sector, 126, 2)); ide_taskfile();
+  puts("\n");
+
+  ide_select(0, 0, 4); outb(0x1f7, 0xc6); ide_wait();  /* blocks of 4 */
+  ide_select(0, 124, 8); outb(0x1f7, 0xc4);
+  puts("ide_multiple_past_end:");
+  for (int b = 0; b < 2; b++) {
+    u8 st = ide_wait();
+    hexfield("status", st, 2);
+    if (!(st & 0x08)) break;
+    read_data(sector, 2048, 0);
+  }
+  check("data", pattern_ok(sector, 124, 4)); ide_taskfile();
+  puts("\n");
+
+  ide_select(0, 130, 1); outb(0x1f7, 0x20);
+  puts("ide_read_beyond:"); hexfield("status", ide_wait(), 2); ide_taskfile();
+  puts("\n");
+
+  /* The slave has 256 sectors: write 255 and 256. */
+  for (int i = 0; i < 1024; i++) sector[i] = (u8)(i * 5 + 1);
+  ide_select(1, 255, 2); outb(0x1f7, 0x30);
+  puts("ide_write_past_end:");
+  for (int s = 0; s < 2; s++) {
+    u8 st = ide_wait();
+    hexfield("status", st, 2);
+    if (!(st & 0x08)) break;
+    for (int i = 0; i < 256; i++) outw(0x1f0, ((u16 *)sector)[s * 256 + i]);
+  }
+  hexfield("end", ide_wait(), 2); ide_taskfile();
+  for (int i = 0; i < 512; i++) sector[i] = 0;
+  ide_select(1, 255, 1); outb(0x1f7, 0x20); ide_wait(); read_data(sector, 512, 0);
+  int same = 1;
+  for (int i = 0; i < 512; i++) same &= sector[i] == (u8)(i * 5 + 1);
+  check("written", same);
+  puts("\n");
+}
+
 static void test_ide(void) {
   /* Software reset: BSY, then the ATA signature. */
   outb(0x3f6, 0x06); for (volatile int i = 0; i < 1000; i++) {} outb(0x3f6, 0x02);
@@ -418,6 +476,7 @@ static void test_ide(void) {
   ide_select(0, 0, 1); outb(0x1f7, 0x07); st = ide_wait();
   hexfield("unknown_status", st, 2); hexfield("unknown_error", inb(0x1f1), 2);
   puts("\n");
+  test_ide_past_end();
   ioapic_route(14, 0x10000 | (IOAPIC_VEC + 14));
 }
 

@@ -1,0 +1,24 @@
+/**
+ * The short fuzzing pass (`npm run fuzz -- --cases N` is the long one): every kind of input
+ * a user or a guest gives memvisor — ELF programs and kernels, file-system images,
+ * snapshots, --inject specs, campaign files, numeric options on the command line, random guest code at ring 0 and 3 on two CPU
+ * tiers, a guest writing random values to every device's ports and MMIO registers — mutated from real files by a seeded generator. No case may crash the host (an
+ * exception other than a one-line MemvisorError, or the tiers disagreeing) or hang; a
+ * failure names the command that replays it. MEMVISOR_FUZZ_SEED picks another seed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatSummary, fuzz } from './harness.js';
+import { TARGETS } from './targets.js';
+
+const SEED = Number(process.env.MEMVISOR_FUZZ_SEED ?? 22);
+const CASES: Record<string, number> = { elf: 60, fs: 100, snapshot: 30, inject: 300, campaign: 100, options: 12, code: 60, devices: 15 };
+
+for (const kind of Object.keys(TARGETS)) {
+  test(`fuzz ${kind}: ${CASES[kind]} hostile inputs (seed ${SEED}), no host crash and no hang`, { timeout: 600_000 }, async (t) => {
+    const summary = await fuzz(kind, SEED, 0, CASES[kind]!, 60_000);
+    t.diagnostic(formatSummary(summary));
+    assert.deepEqual(summary.failures, [], `${kind}: host crashes or hangs:\n${summary.failures.join('\n')}`);
+    assert.ok(summary.counts.size > 1 || kind === 'campaign', `${kind}: every case ended the same way (${[...summary.counts.keys()].join(', ')}): the inputs reach too little`);
+  });
+}
