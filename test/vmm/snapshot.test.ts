@@ -96,7 +96,7 @@ test('snapshot files: a part of another version, an old format, an unknown part,
   assert.equal(r.status, 0, r.stderr);
   const cases: Array<[string, (h: Record<string, any>) => void, RegExp, boolean?]> = [
     ['pit-v9', (h) => { h.parts.pit.version = 9; }, /part 'pit' is version 9 in this snapshot; this memvisor reads version 1/],
-    ['cpu-v0', (h) => { h.parts.cpu.version = 0; }, /part 'cpu' is version 0 in this snapshot; this memvisor reads version 1/],
+    ['cpu-v0', (h) => { h.parts.cpu.version = 0; }, /part 'cpu' is version 0 in this snapshot; this memvisor reads version 2/],
     ['monitor-v2', (h) => { h.parts.monitor.version = 2; }, /part 'monitor' is version 2 in this snapshot; this memvisor reads version 1/],
     ['format1', (h) => { h.format = 1; }, /snapshot format 1 \(written by memvisor [^)]*\); this memvisor reads format 2/],
     ['unknown-part', (h) => { h.parts.floppy = { version: 1, state: {} }; }, /parts this memvisor does not know: floppy/],
