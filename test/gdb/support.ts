@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { repoRoot } from '../support/build.js';
+import { parseElf } from '../../src/elf/index.js';
 
 export const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 export const build = join(repoRoot, 'build', 'guest');
@@ -164,3 +165,6 @@ export function assertSameAsWithoutGdb(session: DebugSession, args: string[], st
   assert.equal(session.run.stdout, plain.stdout, `memvisor run ${args.join(' ')}: the console differs with gdb attached`);
   assert.deepEqual(guestWork(stats), guestWork(plainStats), `memvisor run ${args.join(' ')}: the run with gdb did other work than without`);
 }
+
+/** Where MemV6's kernel starts (its ELF entry, physical): gdb's first stop. */
+export const KERNEL_ENTRY = `0x${parseElf(readFileSync(join(repoRoot, 'build', 'guest', 'kernel'))).entry.toString(16)}`;
