@@ -23,6 +23,16 @@ export interface WrittenMemory {
   /** Zero-extended 32-bit displacement. */
   displacement: number;
   size: number;
+  /** FS or GS when the store goes through that segment (only with ClassifyOptions.segmentStores). */
+  segment?: number;
+}
+
+/** Templates only the address-map mode (addressMap.ts) enables. */
+export interface ClassifyOptions {
+  /** FS/GS stores (glibc's TLS: errno, stack guard) are mirrored at the same segment, offset + OFFSET. */
+  segmentStores?: boolean;
+  /** The program sets DF (std): single stos/movs/ins record their address before they run, whichever way they go. */
+  directionAgnostic?: boolean;
 }
 
 export type Classification =
@@ -66,16 +76,20 @@ function is16BitRegister(register: number): boolean {
   return register !== Register.None && RegisterExt.size(register) === 2;
 }
 
-export function classify(instruction: Instruction): Classification {
+export function classify(instruction: Instruction, options: ClassifyOptions = {}): Classification {
   const refusal = REFUSED.get(instruction.mnemonic);
-  if (refusal) return { template: 'refuse', reason: refusal };
+  if (refusal && !(options.directionAgnostic && instruction.mnemonic === Mnemonic.Std)) return { template: 'refuse', reason: refusal };
   const info = infoFactory.info(instruction);
   const written: WrittenMemory[] = [];
   let writesNonFlatSegment = false;
+  let writtenSegment: number | undefined;
   for (const used of info.usedMemory()) {
     if (WRITE_ACCESS.has(used.access)) {
       if (is16BitRegister(used.base) || is16BitRegister(used.index)) return { template: 'refuse', reason: '16-bit addressing store' };
-      if (used.segment !== Register.DS && used.segment !== Register.SS && used.segment !== Register.ES) writesNonFlatSegment = true;
+      if (used.segment !== Register.DS && used.segment !== Register.SS && used.segment !== Register.ES) {
+        if (options.segmentStores && (used.segment === Register.FS || used.segment === Register.GS)) writtenSegment = used.segment;
+        else writesNonFlatSegment = true;
+      }
       written.push({
         base: used.base, index: used.index, scale: used.scale,
         displacement: Number(BigInt.asUintN(32, used.displacement)), size: MemorySizeExt.size(used.memorySize),
@@ -100,7 +114,11 @@ export function classify(instruction: Instruction): Classification {
     return { template: 'call', size: 4 };
   }
   if (written.length === 0) return { template: null };
-  if (instruction.hasSegmentPrefix || writesNonFlatSegment) return { template: 'refuse', reason: 'segment-prefixed store (only flat DS/ES/SS stores can be mirrored)' };
+  // With segmentStores, an FS/GS store (or a push whose source has a prefix) is allowed; a string instruction never.
+  const prefixAllowed = options.segmentStores === true && !instruction.isStringInstruction;
+  if ((instruction.hasSegmentPrefix && !prefixAllowed) || writesNonFlatSegment) {
+    return { template: 'refuse', reason: 'segment-prefixed store (only flat DS/ES/SS stores can be mirrored)' };
+  }
   for (let op = 0; op < instruction.opCount; op++) {
     const kind = instruction.opKind(op);
     if (kind === OpKind.MemorySegDI || kind === OpKind.MemorySegSI || kind === OpKind.MemoryESDI) {
@@ -112,6 +130,9 @@ export function classify(instruction: Instruction): Classification {
   if (instruction.isStringInstruction) {
     if (!stringForm) return { template: 'refuse', reason: 'string instruction that writes memory and has no template' };
     const rep = instruction.hasRepPrefix || instruction.hasRepnePrefix;
+    if (!rep && options.directionAgnostic) {
+      return { template: 'copyViaAddress', size: stringForm.size, memory: { base: Register.EDI, index: Register.None, scale: 1, displacement: 0, size: stringForm.size } };
+    }
     return { template: rep ? stringForm.rep : stringForm.single, size: stringForm.size };
   }
 
@@ -143,12 +164,14 @@ export function classify(instruction: Instruction): Classification {
   const explicitCount = Array.from({ length: instruction.opCount }, (_, op) => instruction.opKind(op)).filter((k) => k === OpKind.Memory).length;
   if (explicitCount !== 1) return { template: 'refuse', reason: 'writes memory through an implicit operand with no template' };
   const memory = explicitMemory(instruction, written[0]!.size);
+  if (writtenSegment !== undefined) memory.segment = writtenSegment;
   if (memory.size === 0) return { template: 'refuse', reason: 'writes memory of unknown size' };
   const explicit = Array.from({ length: instruction.opCount }, (_, op) => instruction.opKind(op)).includes(OpKind.Memory);
   const pure = explicit && !STATEFUL_STORES.has(instruction.mnemonic)
     && writtenGprs.size === 0 && instruction.rflagsModified === 0 && instruction.fpuTopIncrement === 0 && !instruction.fpuWritesTop;
   if (pure && accessOf(instruction) === OpAccess.Write) return { template: 'store', size: memory.size, memory };
   if (writtenGprs.has(fullGpr32(memory.base)) || writtenGprs.has(fullGpr32(memory.index))) {
+    if (memory.segment !== undefined) return { template: 'refuse', reason: 'FS/GS store that changes its own address registers: no template' };
     return { template: 'copyViaAddress', size: memory.size, memory };
   }
   return { template: 'copy', size: memory.size, memory };

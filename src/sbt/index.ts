@@ -19,11 +19,18 @@ import { rewrite, type Scratch } from './rewrite.js';
 import { addressMap, translateDebugInfo } from './debug-info.js';
 import { writeElf, type OutputSection, type OutputSymbol } from './elfWriter.js';
 import { verifyTranslation, type VerifyResult } from './verify.js';
+import { translateWithAddressMap, type AddressMapInfo } from './addressMap.js';
 
 export { TEMPLATES, type Template } from './classify.js';
 export type { Scratch } from './rewrite.js';
 export { MIRROR_CHECK_PREFIX } from './linuxStub.js';
 export { verifyTranslation, type VerifyResult } from './verify.js';
+export {
+  ADDRESS_MAP_DAMAGED, ADDRESS_MAP_MISS, ADDRESS_MAP_STOPPED, ADDRESS_MAP_STOP_STATUS, ADDRESS_MAP_SYMBOL, type AddressMapInfo,
+} from './addressMap.js';
+
+/** How code addresses are handled: relocations (`--emit-relocs`) move them; the address map keeps them original. */
+export type TranslationMode = 'relocations' | 'address-map';
 
 const PAGE = 4096;
 const pageDown = (n: number) => Math.floor(n / PAGE) * PAGE;
@@ -42,10 +49,15 @@ export interface TranslateOptions {
   verify?: boolean;
   /** Test-only (mutation tests): leave these templates' mirror code out. */
   disabledTemplates?: ReadonlySet<Template>;
+  /** Default: 'relocations' when the code has relocations, else 'address-map' (addressMap.ts). */
+  mode?: TranslationMode;
 }
 
 export interface TranslationReport {
   path: string;
+  mode: TranslationMode;
+  /** The address-map mode's figures (mode 'address-map'). */
+  addressMap?: AddressMapInfo;
   offset: number;
   instructions: number;
   writers: Record<string, number>;
@@ -94,6 +106,9 @@ export function translateElf(bytes: Uint8Array, options: TranslateOptions = {}):
   if (readTranslationNote(elf)) {
     throw new MemvisorError(`${path}: already translated (has the MemV6 translated note)`);
   }
+  const codeSections = elf.sections.filter((s) => (s.flags & (SHF_ALLOC | SHF_EXECINSTR)) === (SHF_ALLOC | SHF_EXECINSTR) && s.size > 0);
+  const mode = options.mode ?? (elf.relocations.some((r) => codeSections.includes(r.targetSection)) ? 'relocations' : 'address-map');
+  if (mode === 'address-map') return translateAddressMapMode(elf, bytes, path, offset, options);
   const scratch = options.scratch ?? 'spill';
   if (scratch === 'stack' && options.linuxStub) throw new MemvisorError('--linux-stub keeps its variables in the spill page: it needs --scratch spill');
   const loads = elf.programHeaders.filter((p) => p.type === PT_LOAD && p.memsz > 0);
@@ -181,7 +196,7 @@ export function translateElf(bytes: Uint8Array, options: TranslateOptions = {}):
     const stubStart = options.linuxStub ? layout.addresses[entryItemOut]! : layout.end;
     const translatedCodeBytes = stubStart - codeBase;
     const report: TranslationReport = {
-      path, offset, instructions: model.instructions.length, writers, originalCodeBytes, translatedCodeBytes,
+      path, mode, offset, instructions: model.instructions.length, writers, originalCodeBytes, translatedCodeBytes,
       growth: Math.round((translatedCodeBytes / originalCodeBytes) * 100) / 100,
       codePointersInData: model.dataCodePointers.length,
       codePointersInCode: model.instructions.filter((c) => c.immediateCodePointer !== undefined).length,
@@ -203,6 +218,24 @@ export function translateElf(bytes: Uint8Array, options: TranslateOptions = {}):
     freeItems(items);
     freeCodeModel(model);
   }
+}
+
+/** The address-map mode (no relocations): a user program run under Linux or `memvisor exec --mirror`. */
+function translateAddressMapMode(elf: ElfFile, bytes: Uint8Array, path: string, offset: number, options: TranslateOptions): Translation {
+  const unsupported = [options.scratch === 'stack' && '--scratch stack', options.linuxStub && '--linux-stub', options.verify && '--verify'].filter(Boolean);
+  if (unsupported.length > 0) {
+    throw new MemvisorError(`${path}: ${unsupported.join(', ')}: not available without relocations (the address-map mode; run the output with memvisor exec --mirror)`);
+  }
+  void bytes;
+  const result = translateWithAddressMap(elf, { path, offset, disabledTemplates: options.disabledTemplates }, { outputSections, leftToPlatform });
+  const report: TranslationReport = {
+    path, mode: 'address-map', addressMap: result.info, offset, instructions: result.instructions, writers: result.writers,
+    originalCodeBytes: result.originalCodeBytes, translatedCodeBytes: result.translatedCodeBytes,
+    growth: Math.round((result.translatedCodeBytes / result.originalCodeBytes) * 100) / 100,
+    codePointersInData: 0, codePointersInCode: 0, relocationsChecked: 0, unmirrored: 0, storePairs: result.storePairs,
+    platform: result.platform, refused: [], debugInfo: 'none (the address-map mode keeps no debug information)',
+  };
+  return { output: result.output, report };
 }
 
 /**

@@ -12,7 +12,7 @@
  */
 import { Code, Instruction, MemoryOperand, Register, fullGpr32, subRegister } from './iced.js';
 import type { Item } from './layout.js';
-import { classify, type Classification, type Template, type WrittenMemory } from './classify.js';
+import { classify, type Classification, type ClassifyOptions, type Template, type WrittenMemory } from './classify.js';
 import { refuseInstruction, type CodeModel } from './discover.js';
 
 /** Spill slots (dwords) at the start of the translated segment; see README.md. */
@@ -30,6 +30,8 @@ export interface RewriteOptions {
   disabledTemplates?: ReadonlySet<Template>;
   /** --linux-stub --check-at-exit: each `int $0x80` becomes a call to the syscall hook. */
   hookSyscalls?: boolean;
+  /** Templates of the address-map mode (FS/GS stores, DF-agnostic string stores). */
+  classify?: ClassifyOptions;
 }
 
 export interface Rewritten {
@@ -49,8 +51,8 @@ export interface Rewritten {
 const MOV_STORE: Record<number, number> = { 1: Code.Mov_rm8_r8, 2: Code.Mov_rm16_r16, 4: Code.Mov_rm32_r32 };
 const MOV_LOAD: Record<number, number> = { 1: Code.Mov_r8_rm8, 2: Code.Mov_r16_rm16, 4: Code.Mov_r32_rm32 };
 
-function memory(base: number, index: number, scale: number, displacement: number): MemoryOperand {
-  return new MemoryOperand(base, index, scale, BigInt(displacement >>> 0), 4, false, Register.None);
+function memory(base: number, index: number, scale: number, displacement: number, segment: number = Register.None): MemoryOperand {
+  return new MemoryOperand(base, index, scale, BigInt(displacement >>> 0), 4, false, segment);
 }
 
 /** Builds the mirror code for one classification. */
@@ -110,8 +112,8 @@ class Emitter {
     const moved = this.stack && fullGpr32(m.base) === Register.ESP ? 4 : 0;
     if (this.stack) this.push(scratch);
     else this.store(this.slot(0), scratch);
-    this.chunks(size, scratch, (k) => memory(m.base, m.index, m.scale, m.displacement + moved + k),
-      (k) => memory(m.base, m.index, m.scale, m.displacement + moved + offset + k));
+    this.chunks(size, scratch, (k) => memory(m.base, m.index, m.scale, m.displacement + moved + k, m.segment),
+      (k) => memory(m.base, m.index, m.scale, m.displacement + moved + offset + k, m.segment));
     if (this.stack) this.pop(scratch);
     else this.load(scratch, this.slot(0));
   }
@@ -213,7 +215,7 @@ export function rewrite(model: CodeModel, options: RewriteOptions): Rewritten {
 
   model.instructions.forEach((code, index) => {
     const instruction = code.instruction;
-    const classification: Classification = classify(instruction);
+    const classification: Classification = classify(instruction, options.classify);
     if (classification.template === 'refuse') refuseInstruction(model.elf, code, classification.reason);
     const template = classification.template;
     const device = model.unmirroredStores.has(code.address);
