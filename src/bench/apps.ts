@@ -2,10 +2,10 @@
  * `memvisor bench apps`: real workloads — busybox applets from Debian's busybox-static
  * (i386, stripped, static glibc) on generated inputs of a few MiB — on memvisor exec and on
  * qemu-i386: the same output and exit status is required; reported are the guest
- * instructions, memvisor's wall time and MIPS, and qemu-i386's wall time.
- *
- * The translated column of issue #19 is not here yet: `memvisor translate` refuses
- * stripped binaries (no relocations) and glibc's position-independent code.
+ * instructions, memvisor's wall time and MIPS, and qemu-i386's wall time. Then the same
+ * busybox translated (the address-map mode: it has no relocations) on `exec --mirror`:
+ * the same output again, native and mirror identical at exit, and the overhead in guest
+ * instructions and wall time.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parseElf } from '../elf/index.js';
+import { translateElf } from '../sbt/index.js';
 import { runCaptured } from '../exec/index.js';
 import { MemvisorError } from '../errors.js';
 import { packageRoot } from '../paths.js';
@@ -45,6 +46,9 @@ export interface AppResult {
   memvisorSeconds: number;
   qemuSeconds: number | null;
   outputBytes: number;
+  /** The translated busybox on exec --mirror (absent with translated: false). */
+  translatedInstructions?: number;
+  translatedSeconds?: number;
 }
 
 /** A deterministic input directory: binary data, numbered lines, English-like text (and its gzip), a tree of files. */
@@ -70,7 +74,7 @@ function makeInputs(): string {
   return dir;
 }
 
-export function benchApps(options: { busybox?: string; runs: number; log?: (line: string) => void }): AppResult[] {
+export function benchApps(options: { busybox?: string; runs: number; log?: (line: string) => void; translated?: boolean }): AppResult[] {
   const busybox = options.busybox ?? DEFAULT_BUSYBOX;
   if (!existsSync(busybox)) {
     throw new MemvisorError(`${busybox} is missing: fetch Debian's busybox-static for i386 as the README's set-up shows, or pass --busybox`);
@@ -79,6 +83,17 @@ export function benchApps(options: { busybox?: string; runs: number; log?: (line
   const elf = parseElf(readFileSync(busybox), busybox);
   const dir = makeInputs();
   try {
+    let translated: ReturnType<typeof parseElf> | null = null;
+    if (options.translated !== false) {
+      const started = process.hrtime.bigint();
+      // Named busybox* so that busybox takes argv[1] as the applet.
+      const path = join(dir, 'busybox.translated');
+      const { output, report } = translateElf(readFileSync(busybox), { path: busybox });
+      writeFileSync(path, output);
+      translated = parseElf(output, path);
+      log(`translated ${busybox} (${report.mode}): ${report.instructions} instructions, code ${report.growth}x, ` +
+        `${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s`);
+    }
     return APP_WORKLOADS.map((w) => {
       const input = w.stdin ? readFileSync(join(dir, w.stdin)) : new Uint8Array(0);
       const memvisorTimes: number[] = [], qemuTimes: number[] = [];
@@ -105,7 +120,24 @@ export function benchApps(options: { busybox?: string; runs: number; log?: (line
       if (qemuTimes.length) qemuSeconds = median(qemuTimes);
       const memvisorSeconds = median(memvisorTimes);
       log(`${w.name}: ${instructions} instructions, ${memvisorSeconds.toFixed(3)} s` + (qemuSeconds === null ? '' : `, qemu-i386 ${qemuSeconds.toFixed(3)} s`));
-      return { name: w.name, instructions, memvisorSeconds, qemuSeconds, outputBytes: output.length };
+      const result: AppResult = { name: w.name, instructions, memvisorSeconds, qemuSeconds, outputBytes: output.length };
+      if (translated) {
+        const times: number[] = [];
+        for (let run = 0; run < options.runs; run++) {
+          let at = 0;
+          const t = runCaptured(translated, { args: [translated.path, ...w.args], cwd: dir, env: ['LANG=C'], strict: true, mirror: true,
+            stdin: (max) => input.subarray(at, (at = Math.min(input.length, at + max))) });
+          if (t.exitCode !== status || !t.stdout.equals(output)) {
+            throw new MemvisorError(`${w.name}: translated busybox disagrees (exit ${t.exitCode} vs ${status}, ${t.stdout.length} vs ${output.length} bytes of output): ${t.stderr.toString().trim().slice(0, 200)}`);
+          }
+          if (t.mirror!.bytes !== 0) throw new MemvisorError(`${w.name}: translated busybox: ${t.mirror!.bytes} bytes differ between native and mirror at exit`);
+          result.translatedInstructions = t.instructions;
+          times.push(t.seconds);
+        }
+        result.translatedSeconds = median(times);
+        log(`${w.name} translated: ${result.translatedInstructions} instructions, ${result.translatedSeconds.toFixed(3)} s`);
+      }
+      return result;
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -113,12 +145,19 @@ export function benchApps(options: { busybox?: string; runs: number; log?: (line
 }
 
 export function formatAppsReport(results: AppResult[]): string {
-  const lines = [`${'workload'.padEnd(24)}${'instructions'.padStart(14)}${'memvisor s'.padStart(12)}${'MIPS'.padStart(8)}${'qemu-i386 s'.padStart(13)}   ratio`];
+  const withTranslated = results.some((r) => r.translatedInstructions !== undefined);
+  const lines = [`${'workload'.padEnd(24)}${'instructions'.padStart(14)}${'memvisor s'.padStart(12)}${'MIPS'.padStart(8)}${'qemu-i386 s'.padStart(13)}   ratio` +
+    (withTranslated ? `${'translated instr.'.padStart(19)}${'(+%)'.padStart(9)}${'mirror s'.padStart(10)}${'(x)'.padStart(7)}` : '')];
   for (const r of results) {
     lines.push(`${r.name.padEnd(24)}${r.instructions.toLocaleString('en-US').padStart(14)}${r.memvisorSeconds.toFixed(3).padStart(12)}` +
       `${(r.instructions / r.memvisorSeconds / 1e6).toFixed(1).padStart(8)}` +
-      (r.qemuSeconds === null ? '   (qemu-i386 not installed)' : `${r.qemuSeconds.toFixed(3).padStart(13)}   ${(r.memvisorSeconds / r.qemuSeconds).toFixed(1)}x`));
+      (r.qemuSeconds === null ? `${'-'.padStart(13)}   -` : `${r.qemuSeconds.toFixed(3).padStart(13)}   ${(r.memvisorSeconds / r.qemuSeconds).toFixed(1)}x`.padEnd(21)) +
+      (r.translatedInstructions === undefined ? '' : `${r.translatedInstructions.toLocaleString('en-US').padStart(19)}` +
+        `${('+' + ((r.translatedInstructions / r.instructions - 1) * 100).toFixed(1) + '%').padStart(9)}${r.translatedSeconds!.toFixed(3).padStart(10)}` +
+        `${((r.translatedSeconds! / r.memvisorSeconds).toFixed(2) + 'x').padStart(7)}`));
   }
   lines.push('every workload printed the same bytes and exit status on memvisor and qemu-i386 (qemu-i386 times include its start-up)');
+  if (withTranslated) lines.push('translated: busybox translated without relocations (address map), run on exec --mirror: the same bytes, native and mirror identical at exit');
+  if (results.some((r) => r.qemuSeconds === null)) lines.push('(qemu-i386 not installed: no qemu-i386 column)');
   return lines.join('\n');
 }

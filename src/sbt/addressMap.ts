@@ -91,11 +91,24 @@ export function discoverWithoutRelocations(elf: ElfFile): Discovery {
   const decodeFrom = (start: number, sweep: boolean): number[] => {
     const section = sectionOf(start)!;
     const added: number[] = [];
-    const decoder = new Decoder(32, elf.bytes.subarray(section.offset + start - section.addr, section.offset + section.size), DecoderOptions.None);
-    decoder.ip = BigInt(start);
-    while (decoder.canDecode) {
+    // The decoder copies its bytes into wasm: give it a window (a sweep: the whole section),
+    // moved on 16 bytes before its end so no instruction is cut.
+    const sectionEnd = section.addr + section.size;
+    let windowEnd = 0;
+    const window = (from: number) => {
+      windowEnd = sweep ? sectionEnd : Math.min(sectionEnd, from + 4096);
+      const d = new Decoder(32, elf.bytes.subarray(section.offset + from - section.addr, section.offset + windowEnd - section.addr), DecoderOptions.None);
+      d.ip = BigInt(from);
+      return d;
+    };
+    let decoder = window(start);
+    for (;;) {
       const address = Number(decoder.ip) >>> 0;
-      if (indexByAddress.has(address)) break;
+      if (address >= sectionEnd || indexByAddress.has(address)) break;
+      if (windowEnd < sectionEnd && address + 16 > windowEnd) {
+        decoder.free();
+        decoder = window(address);
+      }
       const instruction = decoder.decode();
       const index = instructions.length;
       instructions.push({ address, length: instruction.length, instruction });

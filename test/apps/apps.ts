@@ -58,4 +58,61 @@ export function differences(expected: RunResult, actual: RunResult, wantStatus: 
   return out;
 }
 
+/** [applet, arguments, stdin, expected exit status]. */
+export const APPLETS: Array<[string, string[], string?, number?]> = [
+  ['echo', ['hello', 'world']],
+  ['cat', ['text.txt']],
+  ['sha256sum', ['text.txt', 'nums.txt']],
+  ['md5sum', ['text.txt']],
+  ['sha1sum', ['nums.txt']],
+  ['sort', ['-n', 'nums.txt']],
+  ['sort', ['-k2,2', '-k1n', 'nums.txt']],
+  ['uniq', ['-c'], 'a\na\nb\nc\nc\nc\n'],
+  ['wc', ['text.txt', 'nums.txt']],
+  ['head', ['-n', '5', 'text.txt']],
+  ['tail', ['-n', '3', 'text.txt']],
+  ['tr', ['a-z', 'A-Z'], 'hello, world\n'],
+  ['cut', ['-d', ' ', '-f', '2', 'nums.txt']],
+  ['grep', ['-n', 'memvisor', 'text.txt']],
+  ['grep', ['-r', 'memvisor', 'tree']],
+  ['sed', ['-e', 's/the/THE/g', '-e', '/^$/d', 'text.txt']],
+  ['awk', ['{ s += $1; n[$2]++ } END { print s, NR, s / NR; print n["item3"] }', 'nums.txt']],
+  ['expr', ['3', '*', '14']],
+  ['seq', ['1', '3', '20']],
+  ['printf', ['%5.2f|%x|%s|%e\\n', '3.14159', '255', 'str', '1e-7']],
+  ['od', ['-A', 'x', '-t', 'x1', 'nums.txt']],
+  ['base64', ['text.txt']],
+  ['factor', ['1234567890', '97', '600851475143']],
+  ['dc', ['-e', '2 64 ^ p 10 3 / p 7 k 2 v p']],
+  ['bc', [], '2^100\nscale=20\n1/7\nsqrt(2)\n'],
+  ['tac', ['nums.txt']],
+  ['rev', [], 'abc\ndef\n'],
+  ['fold', ['-w', '20', 'text.txt']],
+  ['nl', ['nums.txt']],
+  ['cmp', ['text.txt', 'nums.txt'], undefined, 1],
+  ['diff', ['text.txt', 'nums.txt'], undefined, 1],
+  ['ls', ['-1', 'tree/a']],
+  ['find', ['tree', '-name', '*.txt']],
+  ['du', ['-a', 'tree']],
+  ['basename', ['/a/b/c.txt', '.txt']],
+  ['dirname', ['/a/b/c.txt']],
+  ['false', [], undefined, 1],
+  ['xxd', ['nums.txt']],
+  ['hexdump', ['-C', 'nums.txt']],
+  ['sh', ['-c', 'for i in 1 2 3; do echo $i; done; echo $((6*7)); x=sub; echo ${x}way; test -d tree && echo dir; case $x in s*) echo match;; esac']],
+  ['gzip', ['-c', '-9', 'text.txt']],
+  ['stat', ['-c', '%s %F %n', 'text.txt', 'tree']],
+  ['date', ['-u', '-d', '@1234567890']],
+];
+
+/** How each corpus program runs: arguments, stdin, environment; `files` gets a fresh directory per run as its argument. */
+export const CORPUS_RUNS: Record<string, { args?: string[]; stdin?: Buffer; env?: string[]; files?: boolean; status?: number }> = {
+  doubles: {},
+  sorting: {},
+  heap: {},
+  files: { files: true },
+  environ: { args: ['one', 'two words', ''], env: ['HOME=/home/user', 'LANG=C', 'EMPTY=', 'PATH=/usr/bin:/bin'], status: 4 },
+  words: { stdin: readFileSync(join(repoRoot, 'README.md')) },
+};
+
 export type { ProcessSetup };

@@ -6,21 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { memvisorRunner, qemuUserRunner, repoRoot, scratch, type ProcessSetup } from '../support/build.js';
+import { memvisorRunner, qemuUserRunner, scratch, type ProcessSetup } from '../support/build.js';
 import { requireQemuUser } from '../support/qemu.js';
-import { buildCorpus, differences } from './apps.js';
-
-/** How each corpus program runs: arguments, stdin, environment; `files` gets a fresh directory per run as its argument. */
-const RUNS: Record<string, { args?: string[]; stdin?: Buffer; env?: string[]; files?: boolean; status?: number }> = {
-  doubles: {},
-  sorting: {},
-  heap: {},
-  files: { files: true },
-  environ: { args: ['one', 'two words', ''], env: ['HOME=/home/user', 'LANG=C', 'EMPTY=', 'PATH=/usr/bin:/bin'], status: 4 },
-  words: { stdin: readFileSync(join(repoRoot, 'README.md')) },
-};
+import { CORPUS_RUNS as RUNS, buildCorpus, differences } from './apps.js';
 
 test('glibc static programs under memvisor exec match qemu-i386', (t) => {
   requireQemuUser();

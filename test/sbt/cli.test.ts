@@ -49,12 +49,12 @@ test('cli: refusals are one line, exit 2, and write no output', (t) => {
     ['segment-prefixed store', asmProgram('fs-store', '  movl %eax, %fs:4'), /fs-store: 0x[0-9a-f]+: 64 a3 04 00 00 00: mov %eax,%fs:4: segment-prefixed store/],
     ['enter', asmProgram('uses-enter', '  enter $8, $0\n  leave'), /uses-enter: 0x[0-9a-f]+: c8 08 00 00: enter \$8,\$0: enter/],
     ['16-bit address store', asmProgram('addr16', '  addr16 movl %eax, (%bx)'), /addr16: 0x[0-9a-f]+: 67 89 07: .*16-bit addressing store/],
-    ['no relocations', withoutRelocations(asmProgram('no-relocs', '  movl $1, %eax')), /no-relocs-stripped: no relocations for the code: relink with --emit-relocs \(-q\)/],
+    ['no relocations, --linux-stub', withoutRelocations(asmProgram('no-relocs-stub', '  movl $1, %eax')), /no-relocs-stub-stripped: --linux-stub: not available without relocations/],
     ['missing file', join(scratchDir, 'does-not-exist'), /does-not-exist: cannot read the program \(ENOENT\)/],
   ];
   const rows: string[] = [];
   for (const [what, input, expected] of cases) {
-    const run = translate(input);
+    const run = translate(input, what.endsWith('--linux-stub') ? ['--linux-stub'] : []);
     const lines = run.stderr.trimEnd().split('\n');
     assert.equal(run.status, 2, `${what}: exit ${run.status}, stderr ${run.stderr}`);
     assert.equal(lines.length, 1, `${what}: expected one line, got:\n${run.stderr}`);
@@ -147,4 +147,15 @@ test('translate: a file whose sections and segments disagree is refused without 
   run = translate(high);
   assert.equal(run.status, 2, run.stderr);
   assert.match(run.stderr.trim(), /^memvisor: .*high-segment: segment 0 \[0xfffff000, 0x1000[0-9a-f]{5}\) has its mirror at \[0x13ffff000, 0x140[0-9a-f]{6}\), past 4 GiB/);
+});
+
+test('cli: a program without relocations is translated with an address map, chosen by itself or by --address-map', () => {
+  const stripped = withoutRelocations(asmProgram('no-relocs', '  movl $1, %eax\n  movl %eax, value\n.data\nvalue: .long 0\n.text'));
+  const run = translate(stripped, ['--report']);
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /mode: address-map \(no relocations\): \d+ instruction starts/);
+  assert.ok(existsSync(run.output));
+  const withRelocations = asmProgram('with-relocs', '  movl $1, %eax');
+  assert.match(translate(withRelocations, ['--report']).stdout, /mode: relocations/);
+  assert.match(translate(withRelocations, ['--report', '--address-map']).stdout, /mode: address-map/);
 });

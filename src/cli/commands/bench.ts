@@ -77,9 +77,10 @@ export function register(program: Command): void {
     .description('real programs: busybox applets (Debian busybox-static, i386) on generated inputs, on memvisor exec and qemu-i386')
     .option('--runs <n>', 'runs per engine; wall times are medians (instruction counts are exact)', '1')
     .option('--busybox <file>', 'the i386 busybox to run (default: build/apps/busybox)')
-    .action((options: { runs: string; busybox?: string }) => {
+    .option('--no-translated', 'leave out the translated busybox (exec --mirror) column')
+    .action((options: { runs: string; busybox?: string; translated: boolean }) => {
       const runs = wholeNumber('--runs', options.runs, 1, 20);
-      const results = benchApps({ busybox: options.busybox, runs, log: (line) => process.stderr.write(`${line}\n`) });
+      const results = benchApps({ busybox: options.busybox, runs, translated: options.translated, log: (line) => process.stderr.write(`${line}\n`) });
       process.stdout.write(`${formatAppsReport(results)}\n`);
     });
   bench
