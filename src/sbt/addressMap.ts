@@ -36,6 +36,9 @@ import { writeElf, type OutputSection, type OutputSymbol } from './elfWriter.js'
 
 const PAGE = 4096;
 const pageUp = (n: number) => Math.ceil(n / PAGE) * PAGE;
+const pageDown = (n: number) => Math.floor(n / PAGE) * PAGE;
+/** Lowest address the new segment may take (Linux's default mmap_min_addr). */
+const MIN_ADDRESS = 0x10000;
 
 /** Exit status of a translated program that stops at an address it has no translation for. */
 export const ADDRESS_MAP_STOP_STATUS = 127;
@@ -48,6 +51,8 @@ export const ADDRESS_MAP_SYMBOL = '__memvisor_address_map';
 export const DISPATCH_SYMBOL = '__memvisor_dispatch';
 
 /** Spill slots the control-flow sequences use (rewrite.ts uses S0..S6). */
+/** A landing pad's length (see below). */
+const PAD_BYTES = 24;
 const S_TARGET = 8, S_ECX = 9, S_EAX = 10, S_JUMP = 11, S_SITE = 12;
 /** Where the stop handlers keep their hex digits and message, in the (unmirrored) spill page. */
 const SPILL_TEXT = 0x100;
@@ -221,9 +226,15 @@ export function translateWithAddressMap(elf: ElfFile, options: AddressMapOptions
   const loads = elf.programHeaders.filter((p) => p.type === PT_LOAD && p.memsz > 0);
   if (loads.some((p) => p.vaddr !== p.paddr)) throw new MemvisorError(`${path}: a program without relocations is translated only as a user program (p_vaddr = p_paddr)`);
   const imageEnd = pageUp(Math.max(...loads.map((p) => p.vaddr + p.memsz)));
-  const spillBase = imageEnd;
+  const imageStart = Math.min(...loads.map((p) => p.vaddr)) & ~(PAGE - 1);
   const discovery = discoverWithoutRelocations(elf);
   const { model, stops } = discovery;
+  // The new segment goes below the image when it fits (bounded by 160 bytes per instruction):
+  // the program's brk then starts where it did, so heap addresses are the original's.
+  const chunkCount = new Set(model.instructions.map((c) => c.address >>> 16)).size;
+  const bound = PAGE + 0x40000 * (chunkCount + 2) + 160 * model.instructions.length;
+  const below = pageDown(imageStart - PAGE - bound);
+  const spillBase = below >= MIN_ADDRESS && imageStart > bound ? below : imageEnd;
   const items: Item[] = [];
   const placeholders: Instruction[] = [];
   try {
@@ -384,16 +395,6 @@ export function translateWithAddressMap(elf: ElfFile, options: AddressMapOptions
     getSlot(Register.EAX, S_EAX);
     add(Instruction.createMem(Code.Jmp_rm32, absolute(spillBase + 4 * S_JUMP)));
 
-    // Landing pads: ECX - A == 0, else the map sent another address here.
-    const pads: number[] = [];
-    model.instructions.forEach((code, group) => {
-      pads.push(items.length);
-      add(Instruction.createRegMem(Code.Lea_r32_m, Register.ECX, based(Register.ECX, -code.address)));
-      add(Instruction.createBranch(Code.Jecxz_rel8_32, 0n), { branchTo: items.length + 2 }); // over the jmp
-      jumpTo('damaged');
-      getSlot(Register.ECX, S_ECX);
-      jumpToGroup(group);
-    });
     // Miss stubs for direct branches out of the code.
     for (const [, label] of [...toLabel]) {
       if (!label.startsWith('miss:') || labels.has(label)) continue;
@@ -435,7 +436,29 @@ export function translateWithAddressMap(elf: ElfFile, options: AddressMapOptions
     const describe = (item: Item) => item.origin !== undefined
       ? `${path}: ${hex(model.instructions[item.origin]!.address)}: ${disassemble(model.instructions[item.origin]!.instruction)}` : `${path}: inserted code`;
     const layout = layoutItems(items, codeBase, describe);
-    if (layout.end > offset) throw new MemvisorError(`${path}: translated program ends at ${hex(layout.end)}, above the mirror offset ${hex(offset)}`);
+    const end = layout.end + PAD_BYTES * model.instructions.length;
+    if (spillBase < imageStart && end > imageStart - PAGE) throw new Error(`internal error: translated code past its bound (${hex(end)})`);
+    if (end > offset) throw new MemvisorError(`${path}: translated program ends at ${hex(layout.end)}, above the mirror offset ${hex(offset)}`);
+
+    // Landing pads, after the code (raw bytes: half a million iced objects would cost more than
+    // the rest of the translation): `lea -A(%ecx),%ecx; jecxz 1f; jmp damaged; 1: mov S9,%ecx; jmp group`.
+    const padBase = layout.end;
+    const damaged = layout.addresses[labels.get('damaged')!]!;
+    const padBytes = new Uint8Array(PAD_BYTES * model.instructions.length);
+    const padView = new DataView(padBytes.buffer);
+    const padAddress = (group: number) => padBase + PAD_BYTES * group;
+    model.instructions.forEach((code, group) => {
+      const at = PAD_BYTES * group, address = padAddress(group);
+      padBytes.set([0x8d, 0x89], at);
+      padView.setInt32(at + 2, -code.address | 0, true);
+      padBytes.set([0xe3, 0x05, 0xe9], at + 6);
+      padView.setInt32(at + 9, (damaged - (address + 13)) | 0, true);
+      padBytes.set([0x8b, 0x0d], at + 13);
+      padView.setUint32(at + 15, spillBase + 4 * S_ECX, true);
+      padBytes[at + 19] = 0xe9;
+      padView.setInt32(at + 20, (layout.addresses[newGroupStart[group]!]! - (address + PAD_BYTES)) | 0, true);
+    });
+    const codeEnd = padBase + padBytes.length;
 
     // The tables.
     const tables = new Uint8Array(tableBytes);
@@ -444,21 +467,23 @@ export function translateWithAddressMap(elf: ElfFile, options: AddressMapOptions
     for (let i = 0; i < 65536; i++) words.setUint32(4 * i, l2Of.get(i) ?? missL2, true);
     for (let i = 0; i < 65536 * (chunks.length + 1); i++) words.setUint32(0x40000 + 4 * i, miss, true);
     model.instructions.forEach((code, group) => {
-      words.setUint32(l2Of.get(code.address >>> 16)! - l1 + 4 * (code.address & 0xffff), layout.addresses[pads[group]!]!, true);
+      words.setUint32(l2Of.get(code.address >>> 16)! - l1 + 4 * (code.address & 0xffff), padAddress(group), true);
     });
 
     const outputSegments = loads.map((p) => ({
       vaddr: p.vaddr, paddr: p.paddr, memsz: p.memsz, flags: p.flags, bytes: new Uint8Array(elf.bytes.subarray(p.offset, p.offset + p.filesz)),
     }));
-    const segmentBytes = new Uint8Array(PAGE + tableBytes + layout.code.length);
+    const segmentBytes = new Uint8Array(codeEnd - spillBase);
     segmentBytes.set(spillText);
     segmentBytes.set(tables, PAGE);
-    segmentBytes.set(layout.code, PAGE + tableBytes);
-    outputSegments.push({ vaddr: imageEnd, paddr: imageEnd, memsz: segmentBytes.length, flags: PF_R | PF_W | PF_X, bytes: segmentBytes });
+    segmentBytes.set(layout.code, codeBase - spillBase);
+    segmentBytes.set(padBytes, padBase - spillBase);
+    outputSegments.push({ vaddr: spillBase, paddr: spillBase, memsz: segmentBytes.length, flags: PF_R | PF_W | PF_X, bytes: segmentBytes });
+    outputSegments.sort((a, b) => a.vaddr - b.vaddr); // PT_LOADs in address order
 
     const pairAddresses = pairs.map(([first, last]): [number, number] => [layout.addresses[first + 1]!, layout.addresses[last + 1] ?? layout.end]);
     const pairBytes = storePairsSection(pairAddresses);
-    const sections = shared.outputSections(elf, model.codeSections, spillBase, codeBase, layout.code.length);
+    const sections = shared.outputSections(elf, model.codeSections, spillBase, codeBase, codeEnd - codeBase);
     sections.push({ name: '.memvisor.map', type: SHT_PROGBITS, flags: SHF_ALLOC, addr: l1, size: tableBytes, addralign: PAGE, inSegment: true });
     sections.push({ name: STORE_PAIRS_SECTION, type: SHT_PROGBITS, flags: 0, addr: 0, size: pairBytes.length, addralign: 4, contents: pairBytes });
     const symbols: OutputSymbol[] = [
@@ -476,7 +501,7 @@ export function translateWithAddressMap(elf: ElfFile, options: AddressMapOptions
     return {
       output, instructions: model.instructions.length, writers,
       originalCodeBytes: model.codeSections.reduce((n, s) => n + s.size, 0),
-      translatedCodeBytes: layout.end - codeBase,
+      translatedCodeBytes: codeEnd - codeBase,
       storePairs: pairAddresses.length,
       info: { starts: model.instructions.length, chainStarts: discovery.chainStarts, candidates: discovery.candidates, tableBytes, stops: stopList },
       platform: shared.leftToPlatform(model),
