@@ -1,7 +1,9 @@
 /**
- * The static binary translator: `translateElf(bytes, options)` rewrites a static, non-PIC
- * i386 executable linked with --emit-relocs so that every memory write is repeated at
- * address + OFFSET. See README.md for the output format and the PT_NOTE it carries.
+ * The static binary translator: `translateElf(bytes, options)` rewrites a static i386
+ * executable so that every memory write is repeated at address + OFFSET: linked with
+ * --emit-relocs, the code moves and its addresses are rewritten; without relocations,
+ * addressMap.ts keeps code addresses original and maps them at run time. See README.md for
+ * the output format and the PT_NOTE it carries.
  */
 import {
   type ElfFile, PF_R, PF_W, PF_X, PT_LOAD, SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS, SHT_PROGBITS, STT_FUNC, STT_NOTYPE,
