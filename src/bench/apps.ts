@@ -146,12 +146,12 @@ export function benchApps(options: { busybox?: string; runs: number; log?: (line
 
 export function formatAppsReport(results: AppResult[]): string {
   const withTranslated = results.some((r) => r.translatedInstructions !== undefined);
-  const lines = [`${'workload'.padEnd(24)}${'instructions'.padStart(14)}${'memvisor s'.padStart(12)}${'MIPS'.padStart(8)}${'qemu-i386 s'.padStart(13)}   ratio` +
+  const lines = [`${'workload'.padEnd(24)}${'instructions'.padStart(14)}${'memvisor s'.padStart(12)}${'MIPS'.padStart(8)}${'qemu-i386 s'.padStart(13)}${'ratio'.padStart(8)}` +
     (withTranslated ? `${'translated instr.'.padStart(19)}${'(+%)'.padStart(9)}${'mirror s'.padStart(10)}${'(x)'.padStart(7)}` : '')];
   for (const r of results) {
     lines.push(`${r.name.padEnd(24)}${r.instructions.toLocaleString('en-US').padStart(14)}${r.memvisorSeconds.toFixed(3).padStart(12)}` +
       `${(r.instructions / r.memvisorSeconds / 1e6).toFixed(1).padStart(8)}` +
-      (r.qemuSeconds === null ? `${'-'.padStart(13)}   -` : `${r.qemuSeconds.toFixed(3).padStart(13)}   ${(r.memvisorSeconds / r.qemuSeconds).toFixed(1)}x`.padEnd(21)) +
+      (r.qemuSeconds === null ? `${'-'.padStart(13)}${'-'.padStart(8)}` : `${r.qemuSeconds.toFixed(3).padStart(13)}${`${(r.memvisorSeconds / r.qemuSeconds).toFixed(1)}x`.padStart(8)}`) +
       (r.translatedInstructions === undefined ? '' : `${r.translatedInstructions.toLocaleString('en-US').padStart(19)}` +
         `${('+' + ((r.translatedInstructions / r.instructions - 1) * 100).toFixed(1) + '%').padStart(9)}${r.translatedSeconds!.toFixed(3).padStart(10)}` +
         `${((r.translatedSeconds! / r.memvisorSeconds).toFixed(2) + 'x').padStart(7)}`));
