@@ -158,6 +158,6 @@ export function formatAppsReport(results: AppResult[]): string {
   }
   lines.push('every workload printed the same bytes and exit status on memvisor and qemu-i386 (qemu-i386 times include its start-up)');
   if (withTranslated) lines.push('translated: busybox translated without relocations (address map), run on exec --mirror: the same bytes, native and mirror identical at exit');
-  if (results.some((r) => r.qemuSeconds === null)) lines.push('(qemu-i386 not installed: no qemu-i386 column)');
+  if (results.some((r) => r.qemuSeconds === null)) lines.push('(qemu-i386 not installed: - in its columns)');
   return lines.join('\n');
 }
