@@ -3,12 +3,12 @@
  * one JavaScript function (`new Function`), so V8 optimises the guest code itself instead
  * of the interpreter's decode loop (../shared/reference/emulator.md §2.1–2.3).
  *
- * A block is one path through code within one 4 KiB page, in flat 32-bit mode (CS, DS,
- * ES, SS based at 0, 32-bit code and stack): a jmp, or the taken side of a jcc, to code on
- * the page that the block has not written yet is followed, the fall-through side leaves.
- * It ends at any other control transfer, at an instruction that changes the processor's
- * mode, at the end of the page, or after MAX_INSTRUCTIONS. A jump back to the block's
- * start, from its end or from the middle, loops inside the function.
+ * A block is a region of code within one 4 KiB page, in flat 32-bit mode (CS, DS, ES, SS
+ * based at 0, 32-bit code and stack): up to MAX_INSTRUCTIONS reachable from its start on
+ * the page, both sides of conditional jumps, jumps and calls to the page and returns to
+ * it going round a switch on the page offset (see BlockWriter). Control transfers off the
+ * page, instructions that change the processor's mode, and code the region does not hold
+ * leave it.
  *
  * Semantics are the interpreter's, instruction for instruction:
  * - the common integer forms (moves, the eight ALU operations, inc/dec, push/pop,
