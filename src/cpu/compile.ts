@@ -14,7 +14,8 @@
  * - the common integer forms (moves, the eight ALU operations, inc/dec, push/pop,
  *   lea, test, shifts, multiply/divide, movzx/movsx, setcc/cmovcc, jumps, calls, returns)
  *   are written out with the operands decoded once, through the same helpers
- *   (alu.ts) and the same lazy-flag state;
+ *   (alu.ts) and the same lazy-flag state, guest registers in locals and flag stores
+ *   deferred to where they can be read (see WRITE_BACK and BlockWriter.pending);
  * - other harmless instructions (string instructions, 16-bit forms, segment overrides,
  *   bit tests, cmpxchg, port I/O, cli/sti/popf, x87, …) call the interpreter's `step` in place;
  * - memory accesses go through the same TLB arrays: one mask-and-compare, else the
