@@ -1,8 +1,17 @@
 /**
  * The compiled-block cache: blocks keyed by the host-physical address of their first
- * instruction, compiled once an address has been reached `threshold` times, and
- * forgotten when their page is written (self-modifying code, a page reused for data,
- * the hypervisor rewriting a frame).
+ * instruction *and* its linear address, compiled once an address has been reached
+ * `threshold` times, and forgotten when their page is written (self-modifying code, a page
+ * reused for data, the hypervisor rewriting a frame).
+ *
+ * The linear address is part of the key because a block's code embeds it (EIP at every
+ * exit and fault, return addresses pushed by call): one frame mapped at two linear
+ * addresses (copy-on-write fork, shared code) runs two different blocks. The mode is
+ * the third part of the key, as in v86: blocks are only looked up in flat 32-bit mode
+ * (`CPU.flat`), and what else they depend on (CPL, IOPL, IF) is read at run time.
+ * The slot is the host offset's, moved by a hash of the linear page's distance from the
+ * host page (zero for identity-mapped code), so that the two mappings of a shared frame
+ * do not evict each other.
  *
  * Pages holding compiled code are marked PAGE_CODE in guest-physical memory and the
  * 64-byte lines the blocks were made from are recorded: the TLB keeps such pages readable
@@ -21,6 +30,10 @@ const SLOT_MASK = (1 << SLOT_BITS) - 1;
 export interface Block {
   /** Host byte offset of the first instruction. */
   readonly host: number;
+  /** Linear address of the first instruction (the code embeds it). */
+  readonly eip: number;
+  /** Where the block is in the cache. */
+  readonly slot: number;
   /** Instructions in one pass; the dispatcher needs at least this many left in its batch. */
   readonly length: number;
   readonly run: BlockCode;
@@ -52,9 +65,9 @@ export class BlockCache {
    * it has become hot; null while the interpreter should go on.
    */
   find(host: number, eip: number): Block | null {
-    const slot = host & SLOT_MASK;
+    const slot = (host ^ ((Math.imul((host ^ eip) >>> 12, 0x9e3779b1) >>> 26) << 12)) & SLOT_MASK;
     const block = this.slots[slot];
-    if (block !== undefined && block.host === host) return block;
+    if (block !== undefined && block.host === host && block.eip === eip) return block;
     if (this.threshold === 0 || ++this.heat[slot]! < this.threshold) return null;
     this.heat[slot] = 0;
     return this.compile(host, eip, slot);
@@ -65,8 +78,8 @@ export class BlockCache {
     const page = this.cpu.u8.subarray(frame << 12, (frame + 1) << 12);
     const compiled = compileBlock(page, host & 0xfff, eip);
     const block: Block = compiled === null
-      ? { host, length: NOT_COMPILED, run: nothing }
-      : { host, length: compiled.length, run: blockFunction(compiled.source) };
+      ? { host, eip, slot, length: NOT_COMPILED, run: nothing }
+      : { host, eip, slot, length: compiled.length, run: blockFunction(compiled.source) };
     if (compiled !== null) this.stats.compiled++;
     this.slots[slot] = block;
     const list = this.byFrame.get(frame);
@@ -83,8 +96,7 @@ export class BlockCache {
     if (!list) return;
     this.byFrame.delete(frame);
     for (const block of list) {
-      const slot = block.host & SLOT_MASK;
-      if (this.slots[slot] === block) this.slots[slot] = undefined;
+      if (this.slots[block.slot] === block) this.slots[block.slot] = undefined;
     }
     this.stats.invalidated += list.length;
     this.cpu.unprotectCode(frame);

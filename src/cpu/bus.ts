@@ -10,6 +10,14 @@ export type AccessSize = 1 | 2 | 4;
 export interface IoSpace {
   read(port: number, size: AccessSize): number;
   write(port: number, size: AccessSize, value: number): void;
+  /**
+   * Optional bulk OUTS: up to `count` elements of `size` bytes from `bytes` at `offset`,
+   * written to `port` one after another exactly as `count` calls of write() would, except
+   * that the device may take fewer (it stops where an element would have an effect
+   * other than storing it, e.g. the last byte of a sector). Returns how many it took;
+   * 0 means "use write()".
+   */
+  writeString?(port: number, size: AccessSize, bytes: Uint8Array, offset: number, count: number): number;
 }
 
 /** A memory-mapped device region; offsets are relative to the region's base. */

@@ -3,18 +3,19 @@
  * one JavaScript function (`new Function`), so V8 optimises the guest code itself instead
  * of the interpreter's decode loop (../shared/reference/emulator.md §2.1–2.3).
  *
- * A block is one path through code within one 4 KiB page, in flat 32-bit mode (CS, DS,
- * ES, SS based at 0, 32-bit code and stack): a jmp, or the taken side of a jcc, to code on
- * the page that the block has not written yet is followed, the fall-through side leaves.
- * It ends at any other control transfer, at an instruction that changes the processor's
- * mode, at the end of the page, or after MAX_INSTRUCTIONS. A jump back to the block's
- * start, from its end or from the middle, loops inside the function.
+ * A block is a region of code within one 4 KiB page, in flat 32-bit mode (CS, DS, ES, SS
+ * based at 0, 32-bit code and stack): up to MAX_INSTRUCTIONS reachable from its start on
+ * the page, both sides of conditional jumps, jumps and calls to the page and returns to
+ * it going round a switch on the page offset (see BlockWriter). Control transfers off the
+ * page, instructions that change the processor's mode, and code the region does not hold
+ * leave it.
  *
  * Semantics are the interpreter's, instruction for instruction:
  * - the common integer forms (moves, the eight ALU operations, inc/dec, push/pop,
  *   lea, test, shifts, multiply/divide, movzx/movsx, setcc/cmovcc, jumps, calls, returns)
  *   are written out with the operands decoded once, through the same helpers
- *   (alu.ts) and the same lazy-flag state;
+ *   (alu.ts) and the same lazy-flag state, guest registers in locals and flag stores
+ *   deferred to where they can be read (see WRITE_BACK and BlockWriter.pending);
  * - other harmless instructions (string instructions, 16-bit forms, segment overrides,
  *   bit tests, cmpxchg, port I/O, cli/sti/popf, x87, …) call the interpreter's `step` in place;
  * - memory accesses go through the same TLB arrays: one mask-and-compare, else the
@@ -25,12 +26,12 @@
  * of a compiled block sets `codeChanged`: the block stops after that instruction (its
  * remaining code may be stale) and the batch goes on, as it would in the interpreter.
  */
-import { alu, dec, divAcc, imulTrunc, inc, mulAcc, shift } from './alu.js';
-import { IF, IOPL, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SUB } from './flags.js';
+import { alu, dec, divAcc, imulTrunc, inc, mulAcc, shift, szp } from './alu.js';
+import { CF, IF, IOPL, OF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SUB } from './flags.js';
 import type { CPU } from './cpu.js';
 import { PREFIX_BYTE } from './state.js';
 
-export const MAX_INSTRUCTIONS = 64;
+export const MAX_INSTRUCTIONS = 20;
 
 /** A compiled block: runs from c.eip, leaves c.eip and c.batchLeft at its exit. */
 export type BlockCode = (c: CPU) => void;
@@ -46,12 +47,22 @@ export interface CompiledSource {
 }
 
 /** Helpers the generated code calls, passed in once per compiled function. */
-const HELPERS = { alu, dec, divAcc, imulTrunc, inc, mulAcc, shift };
+const HELPERS = { alu, dec, divAcc, imulTrunc, inc, mulAcc, shift, szp };
 const HELPER_NAMES = Object.keys(HELPERS);
 const HELPER_VALUES = Object.values(HELPERS);
 
 /** Stands for the block's length in code written before the length is known. */
 const PASS = '$PASS$';
+/**
+ * Guest registers live in JavaScript locals g0-g7 inside a block (the code is written with
+ * r[i] and rewritten at the end). Where the CPU's register file can be read or written
+ * (an exit, a slow-path access, a fault, the interpreter, mulAcc/divAcc) these stand
+ * for writing the locals back (as statements, or as an expression prefix) and for
+ * reloading them after.
+ */
+const WRITE_BACK = '$WB$';
+const WRITE_BACK_EXPR = '$WBE$';
+const RELOAD = '$RL$';
 
 /** Thrown by the byte reader when an instruction would run past the end of the page. */
 const PAGE_END = { pageEnd: true };
@@ -79,9 +90,23 @@ interface KnownFlags {
 const SIGN_SHIFT = [0, 24, 16, 0, 0];
 const MASK = [0, 0xff, 0xffff, 0, -1];
 
-/** Compiles the block at linear address `eip` whose bytes start at `page[offset]`. */
+/**
+ * Compiles the block at linear address `eip` whose bytes start at `page[offset]`.
+ * Instructions that a jump reaches get a `case` label (flags fused across them are not
+ * known there); which ones are reached is only known once the region is written, so it
+ * is written again with the labels found until none is missing (exploring the region does
+ * not depend on the labels, so this ends, usually after one or two passes).
+ */
 export function compileBlock(page: Uint8Array, offset: number, eip: number): CompiledSource | null {
-  return new BlockWriter(page, offset, eip).write();
+  const labels = new Set<number>();
+  for (;;) {
+    const writer = new BlockWriter(page, offset, eip, labels);
+    const compiled = writer.write();
+    if (compiled === null) return null;
+    const missing = writer.unlabelled();
+    if (missing.length === 0) return compiled;
+    for (const target of missing) labels.add(target);
+  }
 }
 
 const functionCache = new Map<string, BlockCode>();
@@ -97,35 +122,142 @@ export function blockFunction(source: string): BlockCode {
   return f;
 }
 
+/**
+ * Writes a region: the code reachable from the start within its page, up to
+ * MAX_INSTRUCTIONS. It is written as straight runs of instructions (a conditional jump's
+ * fall-through side goes on in the run, its taken side is queued) inside
+ * `for (;;) switch (L)`, where L is the page offset of the next instruction: a jump to
+ * code on the page, constant or computed (ret, jmp/call through a register), sets L and
+ * goes round; code the region does not hold leaves it (`default`).
+ *
+ * Counting: `done` is the number of instructions run in the runs before the current one;
+ * inside a run the count is constant (`this.count`), added to `done` when the run is left
+ * for another (jump, or falling into a labelled instruction). A path with no jump runs
+ * each instruction at most once, so the region needs at most `length` (all its
+ * instructions) of the batch between two jumps: the dispatcher enters it only with that
+ * much left, and every jump inside checks that the batch still has it, else leaves.
+ */
 class BlockWriter {
   private readonly out: string[] = [];
   private pos: number;
   private readonly startPos: number;
   private eip: number;
   private readonly startEip: number;
-  /** Start EIP of every instruction written, by index. */
+  /** Linear address of the start of the page. */
+  private readonly pageBase: number;
+  /** Start EIP of every instruction written, by index, and its count in its run. */
   private readonly starts: number[] = [];
+  private readonly counts: number[] = [];
   private index = 0;
+  /** Index of the first instruction of the current run (since `done` was last updated). */
+  private base = 0;
   private known: KnownFlags | null = null;
-  private loops = false;
+  /**
+   * The lazy-flag state of the last flag-setting instruction, not yet stored into the CPU
+   * (as assignments): flags are stored only where they can be read, at exits, jumps
+   * round the switch, slow paths (a fault or a device may look), and before the
+   * interpreter or a helper that reads or sets them. An instruction that sets flags
+   * again before any of those makes the earlier stores unnecessary.
+   */
+  private pending: string | null = null;
   private touchesMemory = false;
-  /** Start EIPs of the instructions written (a jump is followed only to new code). */
-  private readonly visited = new Set<number>();
+  /** Start EIPs of the instructions written. */
+  private readonly written = new Set<number>();
+  /** Constant jump targets on the page (they need a label if they are written). */
+  private readonly targets = new Set<number>();
+  /** Targets to write runs from, in order, and those a run was started from. */
+  private readonly queue: number[] = [];
+  private readonly runs = new Set<number>();
   /** Page offsets of the code read: [lowPos, highPos). */
   private lowPos: number;
   private highPos: number;
 
-  constructor(private readonly page: Uint8Array, offset: number, eip: number) {
+  constructor(private readonly page: Uint8Array, offset: number, eip: number, private readonly labels: ReadonlySet<number>) {
     this.pos = this.startPos = this.lowPos = this.highPos = offset;
     this.eip = eip | 0;
     this.startEip = eip | 0;
+    this.pageBase = (eip - offset) | 0;
+  }
+
+  /** Instructions of the current run written so far. */
+  private get count(): number {
+    return this.index - this.base;
+  }
+
+  /** Targets that were written without a label (the region must be written again). */
+  unlabelled(): number[] {
+    return [...this.targets].filter((t) => t !== this.startEip && this.written.has(t) && !this.labels.has(t));
   }
 
   write(): CompiledSource | null {
     const body: string[] = [];
-    let ended = false;
-    while (!ended && this.index < MAX_INSTRUCTIONS) {
-      const savedPos = this.pos, savedEip = this.eip;
+    this.queue.push(this.startEip);
+    while (this.queue.length > 0 && this.index < MAX_INSTRUCTIONS) {
+      const at = this.queue.shift()!;
+      if (this.written.has(at) || this.runs.has(at)) continue;
+      this.runs.add(at);
+      this.pos = this.startPos + (at - this.startEip);
+      this.eip = at;
+      this.base = this.index;
+      this.known = null;
+      this.pending = null;
+      if (body.length > 0) body.push('}');
+      body.push(`case ${at - this.pageBase}: {`);
+      this.run(body);
+    }
+    if (this.index === 0) return null;
+    const length = this.index;
+    const text = body.join('\n');
+    const used = [0, 1, 2, 3, 4, 5, 6, 7].filter((i) => text.includes(`r[${i}]`));
+    const lines = [
+      `const S = [${this.starts.join(', ')}], K = [${this.counts.join(', ')}];`,
+      'return function block(c) {',
+      'const R = c.reg, tr = c.tlbR, tw = c.tlbW, u8 = c.u8, i32 = c.i32, left = c.batchLeft;',
+      `let n = 0, t = 0, s = 0, done = 0, x = 0, L = ${this.startPos}${used.map((i) => `, g${i} = R[${i}]`).join('')};`,
+      'try {',
+      'out: for (;;) switch (L) {',
+      text.replace(/\br\[([0-7])\]/g, 'g$1'),
+      '}',
+      `default: { x = (${this.pageBase} + L) | 0; break out; }`,
+      '}',
+      `${WRITE_BACK} c.eip = x; c.batchLeft = left - done;`,
+      '} catch (e) {',
+      `${WRITE_BACK} c.startEip = S[n]; c.batchLeft = left - done - K[n];`,
+      'throw e;',
+      '}',
+      '};',
+    ];
+    const source = lines.join('\n').replaceAll(PASS, String(length))
+      .replaceAll(WRITE_BACK_EXPR, used.map((i) => `R[${i}] = g${i}, `).join(''))
+      .replaceAll(WRITE_BACK, used.map((i) => `R[${i}] = g${i};`).join(' '))
+      .replaceAll(RELOAD, used.map((i) => `g${i} = R[${i}];`).join(' '));
+    return { length, first: this.lowPos, end: this.highPos, source };
+  }
+
+  /** Writes a straight run from this.eip until a control transfer, code already written, or the limit. */
+  private run(body: string[]): void {
+    const runStart = this.eip;
+    for (;;) {
+      const here = this.eip;
+      if (this.index >= MAX_INSTRUCTIONS) {
+        body.push(this.exit(String(here), this.count));
+        return;
+      }
+      if (this.written.has(here)) {
+        // Fell into code written earlier: jump to it.
+        this.out.length = 0;
+        this.touchesMemory = false;
+        this.jumpTo(here, this.count);
+        body.push(...this.out);
+        return;
+      }
+      if (here !== runStart && this.labels.has(here)) {
+        body.push(`${this.flush()}done += ${this.count};`, '}', `case ${here - this.pageBase}: {`);
+        this.base = this.index;
+        this.known = null;
+        this.pending = null;
+      }
+      const savedPos = this.pos;
       let code: string[] | null;
       let terminal = false;
       try {
@@ -140,33 +272,18 @@ class BlockWriter {
       }
       if (code === null) {
         this.pos = savedPos;
-        this.eip = savedEip;
-        break;
+        this.eip = here;
+        body.push(this.exit(String(here), this.count));
+        return;
       }
-      body.push(`n = ${this.index};`, ...code);
-      if (this.touchesMemory && !terminal) body.push(`if (s !== 0) { s = 0; if (c.eventPending || c.codeChanged) ${this.exit(String(this.eip), this.index + 1)} }`);
-      this.starts.push(savedEip);
-      this.visited.add(savedEip);
+      body.push(...code);
+      if (this.touchesMemory && !terminal) body.push(`if (s !== 0) { s = 0; if (c.eventPending || c.codeChanged) ${this.exit(String(this.eip), this.count + 1)} }`);
+      this.starts.push(here);
+      this.counts.push(this.count);
+      this.written.add(here);
       this.index++;
-      ended = terminal;
+      if (terminal) return;
     }
-    if (this.index === 0) return null;
-    if (!ended) body.push(this.exit(String(this.eip), this.index));
-    const length = this.index;
-    const lines = [
-      `const S = [${this.starts.join(', ')}];`,
-      'return function block(c) {',
-      'const r = c.reg, tr = c.tlbR, tw = c.tlbW, u8 = c.u8, i32 = c.i32, left = c.batchLeft;',
-      'let n = 0, t = 0, s = 0, done = 0;',
-      'try {',
-      ...(this.loops ? ['for (;;) {', ...body, '}'] : body),
-      '} catch (e) {',
-      'c.startEip = S[n]; c.batchLeft = left - done - n;',
-      'throw e;',
-      '}',
-      '};',
-    ];
-    return { length, first: this.lowPos, end: this.highPos, source: lines.join('\n').replaceAll(PASS, String(length)) };
   }
 
   // ---------------------------------------------------------------- byte reader
@@ -175,6 +292,7 @@ class BlockWriter {
     if (this.pos >= 4096) throw PAGE_END;
     this.eip = (this.eip + 1) | 0;
     if (this.pos >= this.highPos) this.highPos = this.pos + 1;
+    if (this.pos < this.lowPos) this.lowPos = this.pos;
     return this.page[this.pos++]!;
   }
   private imm8s(): number {
@@ -219,7 +337,7 @@ class BlockWriter {
   }
   /** Leaves the block at `eip` with `count` instructions of this pass done. */
   private exit(eip: string, count: number): string {
-    return `{ c.eip = ${eip}; c.batchLeft = left - done - ${count}; return; }`;
+    return `{ ${this.flush()}x = ${eip}; ${count === 0 ? '' : `done += ${count}; `}break out; }`;
   }
 
   private getReg(size: number, r: number): string {
@@ -247,7 +365,16 @@ class BlockWriter {
    * behind the access may read the clock, e.g. the local APIC's timer registers).
    */
   private slow(): string {
-    return `s = 1, c.batchLeft = left - done - ${this.index}`;
+    return `s = 1, n = ${this.index}, ${this.pending === null ? '' : `${this.pending}, `}${WRITE_BACK_EXPR}c.batchLeft = left - done - ${this.count}`;
+  }
+  /** The pending flag stores, as statements. */
+  private flush(): string {
+    return this.pending === null ? '' : `${this.pending}; `;
+  }
+  /** Before code that reads the CPU's flags, or sets them itself (helpers, the interpreter). */
+  private settleFlags(): void {
+    if (this.pending !== null) this.emit(`${this.pending};`);
+    this.pending = null;
   }
   private load(size: number, a: string, into: string): void {
     if (size === 4) this.emit(`t = tr[${a} >>> 12]; const ${into} = ((t | ${a}) & 3) === 0 ? i32[(t ^ ${a}) >>> 2] : (${this.slow()}, c.rd32(${a}));`);
@@ -282,8 +409,25 @@ class BlockWriter {
   }
 
   private lazy(kind: number, a: string, b: string, r: string, size: number): void {
-    this.emit(`c.lfOp = ${kind}; c.lfA = ${a}; c.lfB = ${b}; c.lfR = ${r}; c.lfSize = ${size};`);
+    this.pending = `c.lfOp = ${kind}, c.lfA = ${a}, c.lfB = ${b}, c.lfR = ${r}, c.lfSize = ${size}`;
     this.known = { kind, a, b, r, size };
+  }
+
+  /** Local holding CF after the last inline inc/dec (meaningful while `known` is that inc/dec). */
+  private carry = '';
+  /** CF as an expression over the known flag setter's locals, or null (ask the CPU). */
+  private knownCarry(): string | null {
+    const k = this.known;
+    if (k === null) return null;
+    const m = MASK[k.size]!;
+    const u = (x: string) => (k.size === 4 ? `(${x} >>> 0)` : `(${x} & ${m})`);
+    switch (k.kind) {
+      case OP_ADD: return `${u(k.r)} < ${u(k.a)} ? 1 : 0`;
+      case OP_SUB: return `${u(k.a)} < ${u(k.b)} ? 1 : 0`;
+      case OP_LOGIC: return '0';
+      case OP_INC: case OP_DEC: return this.pending !== null && this.carry !== '' ? this.carry : null;
+      default: return null;
+    }
   }
 
   /** TEST: flags of `a & b`, nothing written. */
@@ -302,7 +446,7 @@ class BlockWriter {
       case 4: this.emit(`const ${r} = ${a} & ${b};`); this.lazy(OP_LOGIC, a, b, r, size); break;
       case 6: this.emit(`const ${r} = ${a} ^ ${b};`); this.lazy(OP_LOGIC, a, b, r, size); break;
       case 5: case 7: this.emit(`const ${r} = (${a} - ${b}) | 0;`); this.lazy(OP_SUB, a, b, r, size); break;
-      default: this.emit(`const ${r} = alu(c, ${kind}, ${a}, ${b}, ${size});`); this.known = null; break;
+      default: this.settleFlags(); this.emit(`const ${r} = alu(c, ${kind}, ${a}, ${b}, ${size});`); this.known = null; break;
     }
     return r;
   }
@@ -329,6 +473,48 @@ class BlockWriter {
     this.emit(`const ${b} = ${imm};`);
     const r = this.aluOp(kind, v, b, size);
     if (kind !== 7) this.writeRm(size, op, r, true);
+  }
+
+  /**
+   * A 32-bit ROL ROR SHL SHR SAL SAR by a constant, written out as alu.ts's `shift`
+   * computes it; its flags go into `pending` (a rotate keeps SF ZF AF PF, so its flags
+   * come after the earlier pending ones), and are dropped if no one reads them.
+   */
+  private shiftInline(kind: number, v: string, n: number, r: string): void {
+    this.known = null;
+    if (n === 0) {
+      this.emit(`const ${r} = ${v};`);
+      return;
+    }
+    const before = this.pending === null ? '' : `${this.pending}, `;
+    const rotate = (cf: string, of: string) => {
+      this.pending = `${before}c.materializeFlags(), c.flags = (c.flags & ${~(CF | OF)}) | (${cf}) | ((${of}) ? ${OF} : 0)`;
+    };
+    const arith = (cf: string, of: string) => {
+      this.pending = `c.setArith(szp(${r}, 4) | (${cf}) | ((${of}) ? ${OF} : 0))`;
+    };
+    switch (kind) {
+      case 0:
+        this.emit(`const ${r} = (${v} << ${n}) | (${v} >>> ${32 - n});`);
+        rotate(`${r} & 1`, `(${r} < 0) !== ((${r} & 1) !== 0)`);
+        break;
+      case 1:
+        this.emit(`const ${r} = (${v} >>> ${n}) | (${v} << ${32 - n});`);
+        rotate(`${r} < 0 ? 1 : 0`, `(${r} < 0) !== ((${r} & 1073741824) !== 0)`);
+        break;
+      case 4: case 6:
+        this.emit(`const ${r} = ${v} << ${n};`);
+        arith(`(${v} >>> ${32 - n}) & 1`, `(${r} < 0) !== (((${v} >>> ${32 - n}) & 1) !== 0)`);
+        break;
+      case 5:
+        this.emit(`const ${r} = ${v} >>> ${n};`);
+        arith(`(${v} >>> ${n - 1}) & 1`, `${v} < 0`);
+        break;
+      default:
+        this.emit(`const ${r} = ${v} >> ${n};`);
+        arith(`(${v} >> ${n - 1}) & 1`, 'false');
+        break;
+    }
   }
 
   private push(v: string): void {
@@ -379,53 +565,62 @@ class BlockWriter {
         else if (cc >> 1 === 4) e = sf;
       }
     }
-    if (e === null) e = `c.cond(${cc & ~1})`;
+    if (e === null) {
+      if (this.pending !== null) this.emit(`${this.pending};`);
+      e = `c.cond(${cc & ~1})`;
+    }
     return cc & 1 ? `!(${e})` : e;
   }
 
-  /** Ends the block with a jump to a constant target (looping if it is the block's start). */
-  private jumpTo(target: number, count: number): void {
-    if (target === this.startEip) {
-      // Round again only if the batch has room for a whole pass (PASS: the block's length;
-      // a pass that leaves the block early may be shorter than this one's count).
-      this.loops = true;
-      if (this.touchesMemory) this.emit(`if (s !== 0) { s = 0; if (c.eventPending || c.codeChanged) ${this.exit(String(target), count)} }`);
-      this.emit(`done += ${count}; if (done + ${PASS} > left) ${this.exit(String(target), 0)} continue;`);
-    } else this.emit(this.exit(String(target), count));
+  /** Whether linear address `target` is on the region's page. */
+  private onPage(target: number): boolean {
+    return ((target ^ this.pageBase) >>> 12) === 0;
   }
 
   /**
-   * Whether a jump to `target` may be followed inside the block rather than leave it: new
-   * code on the block's page, with room for more. Following a jump leaves the block no
-   * more often than ending at it would, and lets a loop whose body branches (a scan that
-   * skips most entries, xv6's scheduler) close on the block's start and run inside it.
+   * A jump to a constant target, `count` instructions into the run: round the switch if
+   * it is on the page (the target is queued to be written), else out of the region.
    */
-  private canFollow(target: number): boolean {
-    return target !== this.startEip && ((target ^ this.startEip) >>> 12) === 0 && !this.visited.has(target) &&
-      this.index + 1 < MAX_INSTRUCTIONS;
-  }
-  /** Goes on writing at `target` (on the block's page). */
-  private follow(target: number): 'next' {
-    this.pos = this.startPos + (target - this.startEip);
-    this.eip = target;
-    if (this.pos < this.lowPos) this.lowPos = this.pos;
-    return 'next';
+  private jumpTo(target: number, count: number): void {
+    if (!this.onPage(target)) {
+      this.emit(this.exit(String(target), count));
+      return;
+    }
+    this.targets.add(target);
+    this.queue.push(target);
+    this.jumpLocal(String(target), String(target - this.pageBase), count);
   }
 
-  /** A jcc: a taken jump to new code on the page is followed; falling through leaves the block. */
-  private conditionalJump(cc: number, target: number): 'next' | 'end' {
-    const count = this.index + 1;
-    if (this.canFollow(target | 0)) {
-      this.emit(`if (!(${this.condition(cc)})) {`);
-      this.jumpTo(this.eip, count);
-      this.emit('}');
-      return this.follow(target | 0);
-    }
-    this.emit(`if (${this.condition(cc)}) {`);
-    this.jumpTo(target | 0, count);
+  /**
+   * Goes round the switch to `eip` (page offset `offset`), after the event check owed by
+   * an instruction that touched memory, if the batch has room for a whole run.
+   */
+  private jumpLocal(eip: string, offset: string, count: number): void {
+    if (this.touchesMemory) this.emit(`if (s !== 0) { s = 0; if (c.eventPending || c.codeChanged) ${this.exit(eip, count)} }`);
+    this.emit(`${this.flush()}done += ${count}; if (done + ${PASS} > left) ${this.exit(eip, 0)} L = ${offset}; continue;`);
+  }
+
+  /** After a call: the return address is written as a run of its own (its ret comes back there). */
+  private returnsHere(): void {
+    if (!this.onPage(this.eip)) return;
+    this.targets.add(this.eip);
+    this.queue.push(this.eip);
+  }
+
+  /** A jump to a computed target (in local `v`): round the switch if it is on the page. */
+  private jumpComputed(v: string, count: number): void {
+    this.emit(`if (((${v} ^ ${this.pageBase}) >>> 12) === 0) {`);
+    this.jumpLocal(v, `${v} & 4095`, count);
     this.emit('}');
-    this.emit(this.exit(String(this.eip), count));
-    return 'end';
+    this.emit(this.exit(v, count));
+  }
+
+  /** A jcc: the taken side jumps, the fall-through side goes on in the run. */
+  private conditionalJump(cc: number, target: number): 'next' {
+    this.emit(`if (${this.condition(cc)}) {`);
+    this.jumpTo(target | 0, this.count + 1);
+    this.emit('}');
+    return 'next';
   }
 
   /**
@@ -433,8 +628,9 @@ class BlockWriter {
    * the instruction fell through and nothing needs the run loop's attention.
    */
   private interpret(start: number): 'next' {
-    const count = this.index + 1;
-    this.emit(`c.eip = ${start}; c.startEip = ${start}; c.batchLeft = left - done - ${this.index}; c.step();`);
+    const count = this.count + 1;
+    this.settleFlags();
+    this.emit(`n = ${this.index}; c.eip = ${start}; c.startEip = ${start}; c.batchLeft = left - done - ${this.count}; ${WRITE_BACK} c.step(); ${RELOAD}`);
     this.emit(`if (c.eip !== ${this.eip} || c.eventPending || c.codeChanged) { c.batchLeft = left - done - ${count}; return; }`);
     this.known = null;
     return 'next';
@@ -462,9 +658,12 @@ class BlockWriter {
       case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47:
       case 0x48: case 0x49: case 0x4a: case 0x4b: case 0x4c: case 0x4d: case 0x4e: case 0x4f: {
         const v = this.local('v'), r = this.local('r'), f = this.local('f'), x = op & 7;
-        this.emit(`const ${v} = r[${x}]; const ${f} = c.getCF(); const ${r} = (${v} ${op < 0x48 ? '+' : '-'} 1) | 0; r[${x}] = ${r};`);
+        const carry = this.knownCarry();
+        if (carry === null) this.settleFlags();
+        this.emit(`const ${v} = r[${x}]; const ${f} = ${carry ?? 'c.getCF()'}; const ${r} = (${v} ${op < 0x48 ? '+' : '-'} 1) | 0; r[${x}] = ${r};`);
         this.lazy(op < 0x48 ? OP_INC : OP_DEC, v, '1', r, 4);
-        this.emit(`c.lfCarry = ${f};`);
+        this.pending += `, c.lfCarry = ${f}`;
+        this.carry = f;
         return 'next';
       }
       case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57: {
@@ -482,6 +681,7 @@ class BlockWriter {
         const m = this.modrm();
         const v = this.readRm(4, m);
         const imm = op === 0x69 ? this.imm32() : this.imm8s();
+        this.settleFlags();
         this.emit(`r[${m.reg}] = imulTrunc(c, ${v}, ${imm}, 4);`);
         this.known = null;
         return 'next';
@@ -537,10 +737,12 @@ class BlockWriter {
       case 0x90: return 'next';
       case 0xfa: case 0xfb: {
         // cli/sti, as the interpreter: #GP above IOPL; sti that sets IF starts the
-        // interrupt shadow and ends the block (the batch runs the shadowed instruction).
-        this.emit(`if (c.cpl > ((c.flags & ${IOPL}) >> 12)) c.gp(0);`);
+        // interrupt shadow (CPU.sti), and ends the block if that ends the batch (an
+        // interrupt may be taken after the shadowed instruction).
+        this.settleFlags();
+        this.emit(`n = ${this.index}; if (c.cpl > ((c.flags & ${IOPL}) >> 12)) c.gp(0);`);
         if (op === 0xfa) this.emit(`c.flags &= ${~IF};`);
-        else this.emit(`if ((c.flags & ${IF}) === 0) { c.flags |= ${IF}; c.shadow = true; c.eventPending = true; ${this.exit(String(this.eip), this.index + 1)} }`);
+        else this.emit(`if ((c.flags & ${IF}) === 0) { c.batchLeft = left - done - ${this.count}; c.sti(); if (c.eventPending) ${this.exit(String(this.eip), this.count + 1)} }`);
         return 'next';
       }
       case 0x91: case 0x92: case 0x93: case 0x94: case 0x95: case 0x96: case 0x97: {
@@ -578,6 +780,12 @@ class BlockWriter {
         const v = this.readRm(size, m, true);
         const count = op <= 0xc1 ? String(this.byte()) : op <= 0xd1 ? '1' : '(r[1] & 255)';
         const r = this.local('r');
+        if (size === 4 && op !== 0xd3 && m.reg !== 2 && m.reg !== 3) {
+          this.shiftInline(m.reg, v, Number(count) & 31, r);
+          this.writeRm(size, m, r, true);
+          return 'next';
+        }
+        this.settleFlags();
         this.emit(`const ${r} = shift(c, ${m.reg}, ${v}, ${count}, ${size});`);
         this.writeRm(size, m, r, true);
         this.known = null;
@@ -586,7 +794,7 @@ class BlockWriter {
       case 0xc2: case 0xc3: {
         const extra = op === 0xc2 ? this.imm16() : 0;
         const v = this.pop(extra);
-        this.emit(this.exit(v, this.index + 1));
+        this.jumpComputed(v, this.count + 1);
         return 'end';
       }
       case 0xc6: case 0xc7: {
@@ -608,14 +816,21 @@ class BlockWriter {
       case 0xe8: {
         const rel = this.imm32();
         this.push(String(this.eip));
-        this.jumpTo((this.eip + rel) | 0, this.index + 1);
+        this.returnsHere();
+        this.jumpTo((this.eip + rel) | 0, this.count + 1);
         return 'end';
       }
       case 0xe9: case 0xeb: {
         const rel = op === 0xe9 ? this.imm32() : this.imm8s();
         const target = (this.eip + rel) | 0;
-        if (this.canFollow(target)) return this.follow(target);
-        this.jumpTo(target, this.index + 1);
+        if (this.onPage(target) && !this.written.has(target) && this.index + 1 < MAX_INSTRUCTIONS) {
+          // Go on writing the run at the target.
+          this.targets.add(target);
+          this.pos = this.startPos + (target - this.startEip);
+          this.eip = target;
+          return 'next';
+        }
+        this.jumpTo(target, this.count + 1);
         return 'end';
       }
       case 0xf6: case 0xf7: return this.group3(op & 1 ? 4 : 1);
@@ -626,6 +841,7 @@ class BlockWriter {
           case 0: case 1: {
             const v = this.readRm(size, m, true);
             const r = this.local('r');
+            this.settleFlags();
             this.emit(`const ${r} = ${m.reg === 0 ? 'inc' : 'dec'}(c, ${v}, ${size});`);
             this.writeRm(size, m, r, true);
             this.known = { kind: m.reg === 0 ? OP_INC : OP_DEC, a: v, b: '1', r, size };
@@ -634,8 +850,11 @@ class BlockWriter {
           case 2: case 4: {
             if (size !== 4) return this.interpret(start); // #UD
             const v = this.readRm(4, m);
-            if (m.reg === 2) this.push(String(this.eip));
-            this.emit(this.exit(v, this.index + 1));
+            if (m.reg === 2) {
+              this.push(String(this.eip));
+              this.returnsHere();
+            }
+            this.jumpComputed(v, this.count + 1);
             return 'end';
           }
           case 6: {
@@ -674,8 +893,9 @@ class BlockWriter {
       }
       default: {
         const v = this.readRm(size, m);
-        if (m.reg < 6) this.emit(`mulAcc(c, ${v}, ${size}, ${m.reg === 5});`);
-        else this.emit(`divAcc(c, ${v}, ${size}, ${m.reg === 7});`);
+        this.settleFlags();
+        if (m.reg < 6) this.emit(`n = ${this.index}; ${WRITE_BACK} mulAcc(c, ${v}, ${size}, ${m.reg === 5}); ${RELOAD}`);
+        else this.emit(`n = ${this.index}; ${WRITE_BACK} divAcc(c, ${v}, ${size}, ${m.reg === 7}); ${RELOAD}`);
         this.known = null;
         return 'next';
       }
@@ -716,6 +936,7 @@ class BlockWriter {
       case 0xaf: {
         const m = this.modrm();
         const v = this.readRm(4, m);
+        this.settleFlags();
         this.emit(`r[${m.reg}] = imulTrunc(c, r[${m.reg}], ${v}, 4);`);
         this.known = null;
         return 'next';

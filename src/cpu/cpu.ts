@@ -144,8 +144,13 @@ export class CPU {
   halted = false;
   shutdown = false;
   shutdownReason = '';
-  /** The next instruction runs with interrupts inhibited (after STI, MOV SS, POP SS). */
+  /**
+   * The next instruction runs with interrupts inhibited (after STI, MOV SS, POP SS): set by
+   * startShadow, and only while no instruction has run since (see inShadow).
+   */
   shadow = false;
+  /** The instruction count just after the instruction that set `shadow`. */
+  private shadowAt = -1;
   /** Something needs the run loop's attention before the next instruction. */
   eventPending = false;
   /** Compiled code was dropped after a write to it: a running block must stop (see blocks.ts). */
@@ -347,7 +352,7 @@ export class CPU {
     const wasIf = this.flags & IF;
     this.flags = ((v & 0x3f7fd5) | 2) & ~VM;
     this.lfOp = OP_NONE;
-    if (!wasIf && this.flags & IF) this.eventPending = true;
+    if (!wasIf && this.flags & IF && !this.interruptsQuiet) this.eventPending = true;
   }
 
   /** EFLAGS written by POPF or IRET: which bits change depends on CPL and IOPL. */
@@ -360,7 +365,9 @@ export class CPU {
     if (!pe || this.cpl <= ((this.flags & IOPL) >> 12)) mask |= IF;
     const wasIf = this.flags & IF;
     this.flags = (this.flags & ~mask) | (v & mask) | 2;
-    if (!wasIf && this.flags & IF) this.eventPending = true;
+    // IF set with interrupts quiet: nothing to take, the batch goes on (a device that
+    // raises an interrupt ends it through notifyInterrupt).
+    if (!wasIf && this.flags & IF && !this.interruptsQuiet) this.eventPending = true;
     if (this.flags & TF) this.eventPending = true;
   }
 
@@ -1240,6 +1247,33 @@ export class CPU {
     this.interrupt(vector, false, -1, this.eip);
   }
 
+  /**
+   * The instruction being run (STI that sets IF, MOV SS, POP SS) inhibits interrupts until
+   * after the next one. The batch ends after the next instruction so that interrupts are
+   * looked at there, unless `quietSti` and interrupts are quiet: nothing can be taken
+   * there then (a device that raises one calls notifyInterrupt, which ends the batch),
+   * and the shadow lasts only while the count has not moved on (inShadow), for a batch
+   * that ends right after this instruction.
+   */
+  startShadow(quietSti = false): void {
+    this.shadow = true;
+    this.shadowAt = this.instructionCount + 1;
+    if (!quietSti || !this.interruptsQuiet) this.eventPending = true;
+  }
+
+  /** STI: IF set (the caller checked the privilege); if it was clear, the next instruction is shadowed. */
+  sti(): void {
+    if (this.flags & IF) return;
+    this.flags |= IF;
+    this.startShadow(true);
+  }
+
+  /** Whether the next instruction is in an interrupt shadow (one set and not yet run past). */
+  private inShadow(): boolean {
+    if (this.shadow && this.instructionCount !== this.shadowAt) this.shadow = false;
+    return this.shadow;
+  }
+
   /** The interrupt controller raised or lowered its line: re-check before the next instruction. */
   notifyInterrupt(): void {
     this.interruptsQuiet = false;
@@ -1317,7 +1351,7 @@ export class CPU {
     while (this.instructionCount < end && !this.stopRequested) {
       this.eventPending = false;
       if (this.shutdown) break;
-      if (this.shadow) {
+      if (this.inShadow()) {
         // A batch ended (its budget, a single step) right after STI, MOV SS or POP SS:
         // the shadowed instruction runs first, alone (see stepShadowed).
         this.runBatch(1);
@@ -1396,7 +1430,7 @@ export class CPU {
               block.run(this);
               if (this.batchLeft === 0) return;
               if (this.eventPending) {
-                if (this.shadow) this.stepShadowed();
+                if (this.inShadow()) this.stepShadowed();
                 return;
               }
               continue;
@@ -1407,7 +1441,7 @@ export class CPU {
         this.step();
         if (--this.batchLeft === 0) return;
         if (this.eventPending) {
-          if (this.shadow) this.stepShadowed();
+          if (this.inShadow()) this.stepShadowed();
           return;
         }
       }
@@ -1462,7 +1496,7 @@ export class CPU {
       cr0: this.cr0, cr2: this.cr2, cr3: this.cr3, cr4: this.cr4,
       gdt: [this.gdtBase, this.gdtLimit], idt: [this.idtBase, this.idtLimit],
       ldtr: [this.ldtSel, this.ldtBase, this.ldtLimit], tr: [this.trSel, this.trBase, this.trLimit, this.trType],
-      dr: Array.from(this.dr), halted: this.halted, shadow: this.shadow,
+      dr: Array.from(this.dr), halted: this.halted, shadow: this.inShadow(),
       instructionCount: this.instructionCount, tsc: this.tscOffset, fpu: this.fpu.save(),
     };
   }
@@ -1484,6 +1518,7 @@ export class CPU {
     this.shadow = s.shadow;
     this.shutdown = false;
     this.instructionCount = s.instructionCount;
+    this.shadowAt = s.instructionCount;
     this.tscOffset = s.tsc;
     this.setCpl(s.cpl);
     this.flushTlb();

@@ -67,7 +67,7 @@ export function exec1(c: CPU, op: number): void {
     case 0x16: c.push(osize(c), c.sel[SS]!); return;
     case 0x1e: c.push(osize(c), c.sel[DS]!); return;
     case 0x07: popSegment(c, ES); return;
-    case 0x17: popSegment(c, SS); c.shadow = true; c.eventPending = true; return;
+    case 0x17: popSegment(c, SS); c.startShadow(); return;
     case 0x1f: popSegment(c, DS); return;
     case 0x27: daa(c, false); return;
     case 0x2f: daa(c, true); return;
@@ -165,7 +165,7 @@ export function exec1(c: CPU, op: number): void {
       c.decodeModrm();
       if (c.modrmReg === CS || c.modrmReg > 5) c.ud();
       c.loadSegment(c.modrmReg, c.readRm(2));
-      if (c.modrmReg === SS) { c.shadow = true; c.eventPending = true; }
+      if (c.modrmReg === SS) c.startShadow();
       return;
     }
     case 0x8f: popRm(c); return;
@@ -368,11 +368,7 @@ export function exec1(c: CPU, op: number): void {
       return;
     case 0xfb:
       if (c.protectedMode && c.cpl > ((c.flags & IOPL) >> 12)) c.gp(0);
-      if (!(c.flags & IF)) {
-        c.flags |= IF;
-        c.shadow = true;
-        c.eventPending = true;
-      }
+      c.sti();
       return;
     case 0xfc: c.flags &= ~DF; return;
     case 0xfd: c.flags |= DF; return;
@@ -605,7 +601,7 @@ function loadFarPointer(c: CPU, seg: number): void {
   const sel = c.rd16((c.ea + s) | 0);
   c.loadSegment(seg, sel);
   c.setReg(s, c.modrmReg, off);
-  if (seg === SS) { c.shadow = true; c.eventPending = true; }
+  if (seg === SS) c.startShadow();
 }
 export { loadFarPointer };
 

@@ -19,6 +19,8 @@
  * `rep stos` and `rep movs` forward over ordinary RAM run in bulk, a page at a time (into
  * a page with compiled code or a write hook too: the memory is told of the run afterwards);
  * stores into unassigned physical memory, which land nowhere, skip to the end of the page.
+ * `rep outs` forward from RAM goes to the port's bulk write where the device has one (the
+ * IDE data port takes a sector's worth at a time, up to the element that completes it).
  */
 import type { CPU } from './cpu.js';
 import { alu } from './alu.js';
@@ -46,6 +48,10 @@ export function stringInstruction(c: CPU, op: number): void {
   const compare = kind === 0xa6 || kind === 0xae;
   if (!compare && a32 && delta > 0 && (kind === 0xaa || kind === 0xa4)) {
     bulk(c, kind, size, srcBase, dstBase);
+    return;
+  }
+  if (kind === 0x6e && a32 && delta > 0 && c.io.writeString !== undefined) {
+    bulkOut(c, size as 1 | 2 | 4, srcBase);
     return;
   }
   for (let done = 0; ; done++) {
@@ -114,6 +120,35 @@ function stringElement(c: CPU, kind: number, size: number, srcBase: number, dstB
     default: // OUTS
       c.io.write(reg[EDX]! & 0xffff, size as 1 | 2 | 4, c.rd(size, (srcBase + si) | 0) >>> 0);
       setIndex(ESI, si + delta);
+  }
+}
+
+/**
+ * REP OUTS forward with 32-bit addresses from RAM in the TLB: the elements within a page go
+ * to the port's bulk write (IoSpace.writeString), which takes those that only store data
+ * (an IDE sector up to its last element); anything else goes element by element. The
+ * elements, the registers after each run, and where the instruction stops (stopAt, after
+ * the element that raised an event) are those of the element-by-element loop.
+ */
+function bulkOut(c: CPU, size: 1 | 2 | 4, srcBase: number): void {
+  const reg = c.reg;
+  const port = reg[EDX]! & 0xffff;
+  for (let done = 0; (reg[ECX]! >>> 0) !== 0;) {
+    const count = reg[ECX]! >>> 0;
+    if (done > 0 && stopAt(c, done)) return;
+    const src = (srcBase + reg[ESI]!) | 0;
+    const tr = c.tlbR[src >>> 12]!;
+    const n = Math.min(count, Math.floor((0x1000 - (src & 0xfff)) / size), REP_CHUNK - done);
+    const taken = (tr & 1) === 0 && n >= 2 ? c.io.writeString!(port, size, c.u8, tr ^ src, n) : 0;
+    if (taken === 0) {
+      stringElement(c, 0x6e, size, srcBase, 0, -1, size, (r, v) => { reg[r] = v | 0; });
+      reg[ECX] = (count - 1) | 0;
+      done++;
+      continue;
+    }
+    reg[ESI] = (reg[ESI]! + taken * size) | 0;
+    reg[ECX] = (count - taken) | 0;
+    done += taken;
   }
 }
 

@@ -49,6 +49,8 @@ export interface Device extends SnapshotPart {
 export interface PortHandler {
   portRead(port: number, size: AccessSize): number;
   portWrite(port: number, size: AccessSize, value: number): void;
+  /** Optional: IoSpace.writeString for this port (a wide port only). */
+  portWriteString?(port: number, size: AccessSize, bytes: Uint8Array, offset: number, count: number): number;
 }
 
 /** Copies the listed fields of `from` onto `to`: the common body of restore(). */

@@ -319,6 +319,22 @@ export class IdeController implements Device, PortHandler {
   // ------------------------------------------------------------------ ports
 
   /**
+   * REP OUTS to the data port in bulk: the elements that fit in what is left of the
+   * buffer, as dataWrite would store them one by one; the one that fills it ends the
+   * bulk write (bufferDone may raise the interrupt). 0 when the port would ignore them.
+   */
+  portWriteString(port: number, size: AccessSize, bytes: Uint8Array, offset: number, count: number): number {
+    if (port !== 0x1f0 || !this.answers() || !this.drive) return 0;
+    if (!(this.status & ST_DRQ) || this.transfer !== 'write' || this.unit !== this.transferUnit) return 0;
+    const n = Math.min(count, Math.floor((this.bufEnd - this.bufPos) / size));
+    if (n === 0) return 0;
+    this.buffer.set(bytes.subarray(offset, offset + n * size), this.bufPos);
+    this.bufPos += n * size;
+    if (this.bufPos >= this.bufEnd) this.bufferDone();
+    return n;
+  }
+
+  /**
    * Whether the registers answer, as on QEMU: not when the channel has no drives, nor when
    * an absent slave is selected; an absent master behind a present slave still answers.
    */

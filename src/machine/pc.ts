@@ -81,6 +81,14 @@ class PortBus implements IoSpace {
     return value >>> 0;
   }
 
+  writeString(port: number, size: AccessSize, bytes: Uint8Array, offset: number, count: number): number {
+    const h = this.handlers[port];
+    if (!h?.portWriteString || !this.wide[port]) return 0;
+    const n = h.portWriteString(port, size, bytes, offset, count);
+    this.exits.ioWrite += n;
+    return n;
+  }
+
   write(port: number, size: AccessSize, value: number): void {
     this.exits.ioWrite++;
     const h = this.handlers[port];

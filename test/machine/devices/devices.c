@@ -312,6 +312,7 @@ static void test_cga(void) {
 
 static u16 ident[256];
 static u8 sector[512 * 8];
+static u8 wbuf[8192] __attribute__((aligned(4096)));
 
 static int ide_wait(void) {
   u8 s;
@@ -468,6 +469,43 @@ static void test_ide(void) {
   int same = 1;
   for (int i = 0; i < 1024; i++) same &= sector[i] == (u8)(i * 3);
   puts("ide_write:"); check("drq", drq_first); check("irqs", ok); hexfield("status", st, 2); check("readback", same);
+  puts("\n");
+
+  /*
+   * The same with REP OUTSL / OUTSW (memvisor moves these in bulk): the first sector from a
+   * buffer that straddles a page boundary, in two REPs of 100 and 28 dwords; the second in
+   * one REP OUTSW. Each sector's last element raises the interrupt.
+   */
+  outb(0x3f6, 0x00);
+  before = counts[IOAPIC_VEC + 14];
+  u8 *src = wbuf + 4096 - 200;
+  for (int i = 0; i < 1024; i++) src[i] = (u8)(i * 7 + 1);
+  ide_select(1, 11, 2);
+  outb(0x1f7, 0x30);
+  st = ide_wait();
+  drq_first = (st & 0x08) != 0;
+  u32 left = 0;
+  const void *p = src;
+  u32 n = 100;
+  __asm__ volatile("cld; rep outsl" : "+S"(p), "+c"(n) : "d"(0x1f0) : "memory");
+  left |= n;
+  n = 28;
+  __asm__ volatile("cld; rep outsl" : "+S"(p), "+c"(n) : "d"(0x1f0) : "memory");
+  left |= n;
+  int advanced = p == src + 512;
+  ok = wait_for(IOAPIC_VEC + 14, before + 1);
+  n = 256;
+  __asm__ volatile("cld; rep outsw" : "+S"(p), "+c"(n) : "d"(0x1f0) : "memory");
+  left |= n;
+  ok &= wait_for(IOAPIC_VEC + 14, before + 2);
+  st = inb(0x1f7);
+  for (int i = 0; i < 1024; i++) sector[i] = 0;
+  ide_select(1, 11, 2); outb(0x3f6, 0x02); outb(0x1f7, 0x20);
+  ide_wait(); read_data(sector, 512, 1); ide_wait(); read_data(sector + 512, 512, 0);
+  same = 1;
+  for (int i = 0; i < 1024; i++) same &= sector[i] == (u8)(i * 7 + 1);
+  puts("ide_write_rep:"); check("drq", drq_first); check("irqs", ok); check("counts", left == 0 && advanced);
+  hexfield("status", st, 2); check("readback", same);
   puts("\n");
 
   /* Errors: a sector past the end, and an unknown command. */
