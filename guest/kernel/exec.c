@@ -187,6 +187,7 @@ exec(char *path, uint uargv)
   struct proc *p = myproc();
   safestrcpy(p->name, last_element(path), sizeof(p->name));
   pde_t *old = p->pgdir;
+  uint oldsz = p->sz;
   p->pgdir = img.pgdir;
   p->sz = img.sz;
   p->mirrored = img.mirrored;
@@ -194,11 +195,11 @@ exec(char *path, uint uargv)
   p->tf->eip = img.entry;
   p->tf->esp = sp;
   switchuvm(p);
-  freevm(old);
+  freevm(old, oldsz);
   return 0;
 
 fail:
   if (args.page) kfree(args.page);
-  if (img.pgdir) freevm(img.pgdir);
+  if (img.pgdir) freevm(img.pgdir, USERTOP);  // a failed load may have mapped pages past img.sz
   return -1;
 }

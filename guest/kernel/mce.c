@@ -78,14 +78,18 @@ recover(struct proc *p, uint va)
 }
 
 // The data of the page at va is lost: zeros instead, and the process dies on its way
-// back to user space.
+// back to user space, with every process that shares the frame since a fork (the zeros
+// written into it must reach none of them).
 static void
 lose(struct proc *p, uint va)
 {
   char *mem = kalloc();
   if (!mem) panic("machine check: out of memory");
   memset(mem, 0, PGSIZE);
-  rewrite_frame(userframe(p->pgdir, va), 0);  // for a read the kernel will retry
+  uint frame = userframe(p->pgdir, va);
+  int others = killsharers(p, frame);
+  if (others) cprintf("mce: frame 0x%x is shared: %d more processes killed\n", frame, others);
+  rewrite_frame(frame, 0);  // for a read the kernel will retry
   remappage(p->pgdir, moved_page(va), mem);
   p->killed = 1;
 }

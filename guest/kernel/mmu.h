@@ -33,6 +33,7 @@
 #define PTE_PS 0x080
 #define PTE_A   0x020   // accessed (set by the processor)
 #define PTE_D   0x040   // dirty (set by the processor on a write)
+#define PTE_COW 0x200   // (a bit for the system) copy-on-write: writable once copied
 #define PTE_ADDR(pte) ((uint)(pte) & ~0xFFF)
 #define PTE_FLAGS(pte) ((uint)(pte) & 0xFFF)
 
