@@ -13,8 +13,12 @@ struct freepage {
 };
 static struct freepage *top;  // the most recently freed page
 static uint nfree;
-extern char end[];            // the first address after the kernel (kernel.ld)
-static uchar refs[PHYSMAX / PGSIZE];  // references to each frame in use (NPROC < 256 sharers)
+// References to each frame in use (NPROC < 256 sharers), in the pages right after the
+// kernel (kinit puts it there: as a static array it would be 192 KiB of kernel image, most
+// of it never read).
+static uchar *refs;
+#define NREFS (PHYSMAX / PGSIZE)
+static char *first;           // the first page the allocator may hand out
 
 #define REF(page) refs[V2P(page) / PGSIZE]
 
@@ -22,6 +26,11 @@ static uchar refs[PHYSMAX / PGSIZE];  // references to each frame in use (NPROC 
 void
 kinit(void *vstart, void *vend)
 {
+  if (!refs) {
+    refs = (uchar *)PGROUNDUP((uint)vstart);
+    memset(refs, 0, NREFS);
+    vstart = first = (char *)refs + NREFS;
+  }
   for (char *p = (char *)PGROUNDUP((uint)vstart); p + PGSIZE <= (char *)vend; p += PGSIZE) {
     REF(p) = 1;
     kfree(p);
@@ -31,7 +40,7 @@ kinit(void *vstart, void *vend)
 void
 kfree(char *page)
 {
-  if ((uint)page % PGSIZE || page < end || V2P(page) >= PHYSMAX) panic("kfree: not a page of free memory");
+  if ((uint)page % PGSIZE || page < first || V2P(page) >= PHYSMAX) panic("kfree: not a page of free memory");
   uchar *r = &REF(page), left;
   if (*r == 0) panic("kfree: page already free");
   // One decrement instruction (an interrupt cannot split it on our single processor):
