@@ -168,6 +168,8 @@ void freevm(pde_t *pgdir, uint sz);
 void clearpteu(pde_t *pgdir, uint va);
 pde_t *copyuvm(pde_t *pgdir, uint sz);
 int cowfault(struct proc *p, uint va);
+int knownzero(pde_t *pgdir, uint va);
+#define LAZY_TWIN 2  // allocuvm: mirrored, each page known zero until its first write
 int mirrorcheck(struct proc *p, int dirtyonly);
 uint mirrorpages(pde_t *pgdir, uint sz);
 int userpageof(struct proc *p, uint pa);

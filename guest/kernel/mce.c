@@ -53,13 +53,21 @@ rewrite_frame(uint pa, char *src)
   else memset(k, 0, PGSIZE);
 }
 
-// Give the page at va a new frame holding a copy of its twin; -1 if the twin is bad too.
+// Give the page at va a new frame holding a copy of its twin (zeros for a page known zero);
+// -1 if the twin is bad too.
 static int
 recover(struct proc *p, uint va)
 {
   uint twin = va < USERTOP ? va + MIRROR_OFFSET : va - MIRROR_OFFSET;
   uint src = userframe(p->pgdir, twin);
   char *mem;
+  if (va < USERTOP && knownzero(p->pgdir, va)) {  // no twin needed: the page is all zeros
+    if ((mem = kalloc()) == 0) return -1;
+    memset(mem, 0, PGSIZE);
+    rewrite_frame(userframe(p->pgdir, va), 0);
+    remappage(p->pgdir, va, mem);
+    return 0;
+  }
   if (!src || (mem = kalloc()) == 0) return -1;
   copysource = src;
   copyfailed = 0;

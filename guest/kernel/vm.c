@@ -147,19 +147,22 @@ map_twin(pde_t *pgdir, uint va, uint pa, int perm)
   return 0;
 }
 
-// A new zeroed, writable user page at va, with its twin if mirrored. On failure the
-// page itself may be left mapped (the caller frees the range).
+// A new zeroed user page at va: writable, with its twin if mirrored; or with mirrored ==
+// LAZY_TWIN (and no reserve), read-only and marked known zero (PTE_ZERO), its twin left for
+// its first write (unshare). On failure the page itself may be left mapped (the caller
+// frees the range).
 static int
 add_page(pde_t *pgdir, uint va, int mirrored)
 {
   char *mem = kalloc();
   if (!mem) return -1;
   memset(mem, 0, PGSIZE);
-  if (map_page(pgdir, va, V2P(mem), PTE_W | PTE_U) < 0) {
+  int lazy = mirrored == LAZY_TWIN && !mirror_half;
+  if (map_page(pgdir, va, V2P(mem), lazy ? PTE_U | PTE_ZERO : PTE_W | PTE_U) < 0) {
     kfree(mem);
     return -1;
   }
-  return mirrored ? map_twin(pgdir, va, V2P(mem), PTE_W | PTE_U) : 0;
+  return mirrored && !lazy ? map_twin(pgdir, va, V2P(mem), PTE_W | PTE_U) : 0;
 }
 
 // The kernel address of user address va (native or mirror range), or 0 if va is not in
@@ -181,7 +184,8 @@ inituvm(pde_t *pgdir, char *init, uint sz)
   if (add_page(pgdir, 0, 0) < 0 || copyout(pgdir, 0, init, sz) < 0) panic("inituvm: out of memory");
 }
 
-// Grow user memory from oldsz to newsz, each new page with its twin if mirrored.
+// Grow user memory from oldsz to newsz, each new page with its twin if mirrored (or, with
+// LAZY_TWIN, known zero until its first write: see add_page).
 // Returns newsz, or 0 with nothing added if memory runs out.
 int
 allocuvm(pde_t *pgdir, uint oldsz, uint newsz, int mirrored)
@@ -248,11 +252,14 @@ deallocuvm(pde_t *pgdir, uint oldsz, uint newsz)
   return newsz;
 }
 
-// Remove the twin of the page at va (the translator's spill page has none).
+// Remove the twin of the page at va (the translator's spill page has none): a page
+// known zero becomes an ordinary writable page without one.
 void
 dropmirror(pde_t *pgdir, uint va)
 {
   freerange(pgdir, va + MIRROR_OFFSET, va + MIRROR_OFFSET + PGSIZE, !mirror_half);
+  pte_t *pte = walkpgdir(pgdir, va, 0);
+  if (pte && (*pte & PTE_ZERO)) *pte = (*pte & ~PTE_ZERO) | PTE_W;
 }
 
 // Free an address space whose user pages all lie below sz (and their twins below
@@ -365,16 +372,33 @@ ownframe(pte_t *pte)
 }
 
 // Unshare the copy-on-write page at user address va (native or mirror) of pgdir and its
-// twin before a write. 0 (also when there is nothing to unshare), or -1 if out of memory.
+// twin before a write; a page known zero gets its twin (zeros, like the page) and becomes
+// writable. 0 (also when there is nothing to do), or -1 if out of memory.
 static int
 unshare(pde_t *pgdir, uint va)
 {
   uint n = PGROUNDDOWN(va >= USERTOP ? va - MIRROR_OFFSET : va);
   pte_t *pte = walkpgdir(pgdir, n, 0);
   pte_t *twin = walkpgdir(pgdir, n + MIRROR_OFFSET, 0);
-  int cow = pte && (*pte & (PTE_P | PTE_COW)) == (PTE_P | PTE_COW);
+  int cow = pte && (*pte & PTE_P) && (*pte & (PTE_COW | PTE_ZERO));
   int twincow = twin && (*twin & (PTE_P | PTE_COW)) == (PTE_P | PTE_COW);
   if (!cow && !twincow) return 0;
+  if (cow && (*pte & PTE_ZERO)) {
+    char *mem = kalloc();
+    if (!mem) return -1;
+    memset(mem, 0, PGSIZE);
+    if (map_page(pgdir, n + MIRROR_OFFSET, V2P(mem), PTE_W | PTE_U) < 0) {
+      kfree(mem);
+      return -1;
+    }
+    if (ownframe(pte) < 0) {  // the page's own frame, if fork shares it
+      freerange(pgdir, n + MIRROR_OFFSET, n + MIRROR_OFFSET + PGSIZE, 1);
+      return -1;
+    }
+    *pte &= ~PTE_ZERO;
+    flushpage(pgdir, n);
+    return 0;
+  }
   if (cow) {
     if (ownframe(pte) < 0) return -1;
     flushpage(pgdir, n);
@@ -390,16 +414,27 @@ unshare(pde_t *pgdir, uint va)
   return 0;
 }
 
-// A page fault at va in p: if it is a write to a copy-on-write user page, unshare it and
-// return 0 (the instruction runs again); -1 if it is not one, or memory ran out.
+// A page fault at va in p: if it is a write to a copy-on-write user page, or to a page
+// known zero (at its address or its twin's), unshare it and return 0 (the instruction
+// runs again); -1 if it is not one, or memory ran out.
 int
 cowfault(struct proc *p, uint va)
 {
   uint n = va >= USERTOP ? va - MIRROR_OFFSET : va;
   if (va >= KERNBASE || n >= p->sz) return -1;
   pte_t *pte = walkpgdir(p->pgdir, va, 0);
-  if (!pte || (*pte & (PTE_P | PTE_U | PTE_COW)) != (PTE_P | PTE_U | PTE_COW)) return -1;
-  return unshare(p->pgdir, va);
+  if (pte && (*pte & (PTE_P | PTE_U | PTE_COW)) == (PTE_P | PTE_U | PTE_COW)) return unshare(p->pgdir, va);
+  pte_t *native = walkpgdir(p->pgdir, n, 0);
+  if (native && (*native & (PTE_P | PTE_U | PTE_ZERO)) == (PTE_P | PTE_U | PTE_ZERO)) return unshare(p->pgdir, va);
+  return -1;
+}
+
+// Is the page at native address va of pgdir known zero (no twin yet, see add_page)?
+int
+knownzero(pde_t *pgdir, uint va)
+{
+  pte_t *pte = walkpgdir(pgdir, va, 0);
+  return pte && (*pte & (PTE_P | PTE_ZERO)) == (PTE_P | PTE_ZERO);
 }
 
 // The kernel address of frame pa, for reading: the direct map, or for a twin in the
@@ -421,6 +456,15 @@ pagediffers(uint *a, uint *b)
   return 0;
 }
 
+// Is a page all zeros?
+static int
+pagezero(uint *a)
+{
+  for (int i = 0; i < PGSIZE / 4; i++)
+    if (a[i]) return 0;
+  return 1;
+}
+
 // Compare the native and mirror copies of p's pages (the spill page excepted) and
 // report each difference on the console; returns how many pages differ. With
 // dirtyonly, only pages written since the last check (native or mirror PTE dirty) are
@@ -432,6 +476,13 @@ mirrorcheck(struct proc *p, int dirtyonly)
   for (uint a = 0; a < p->sz; a += PGSIZE) {
     pte_t *pte = walkpgdir(p->pgdir, a, 0);
     if (!pte || !(*pte & PTE_P) || a == p->spill) continue;
+    if (*pte & PTE_ZERO) {  // no twin yet: the page must still be all zeros
+      if (!dirtyonly && !pagezero((uint *)frame_kva(PTE_ADDR(*pte)))) {
+        cprintf("mirror: pid %d (%s): page 0x%x is known zero but is not\n", p->pid, p->name, a);
+        bad++;
+      }
+      continue;
+    }
     pte_t *mpte = walkpgdir(p->pgdir, a + MIRROR_OFFSET, 0);
     if (!mpte || !(*mpte & PTE_P)) {
       cprintf("mirror: pid %d (%s): page 0x%x has no mirror page\n", p->pid, p->name, a);

@@ -130,6 +130,40 @@ test('recovery: a page shared since fork, poisoned in its native frame or its tw
   assert.doesNotMatch(g.output, /killing|killed/);
 });
 
+test('recovery: a bss page with no twin yet (known zero) that loses its data is restored from zeros, by the monitor or by MemV6', async (t) => {
+  for (const recovery of ['monitor', 'guest'] as const) {
+    let poisoned: number | null = null;
+    const r = await runMemvisor({
+      kernel: guestKernel, hdb: mirroredDisk, cmdline: 'mirrorcheck=exit', prompt: SHELL_PROMPT, send: ['usertests getpid pipeclose\n'],
+      until: /ALL TESTS PASSED|FAILED|panic/, timeoutMs: 120_000, monitor: { mirror: 'guest', recovery },
+      // At usertests' first system call, one of its pages known zero: the divergence check reads it at exit.
+      setup: (monitor) => monitor.observeSystemCalls((m) => {
+        if (poisoned !== null || MEMV6.runningProcess(m.pc.mem, m.pc.cpu)?.name !== 'usertests') return;
+        const a = m.inspectRunningAddressSpace(true);
+        assert.ok(a.knownZero.length > 0, 'usertests has no page known zero');
+        assert.deepEqual(a.notZero, []);
+        const va = a.knownZero[a.knownZero.length >> 1]!;  // in the middle of bss: a big buffer these sub-tests never write
+        poisoned = va;
+        m.pc.defects.poison(walkUserPages(m.pc.mem, m.pc.cpu.cr3, 0, MEMV6.kernelBase).pages.get(va)! >>> 12);
+      }),
+    });
+    const e = r.monitor.memoryErrors();
+    assert.ok(poisoned !== null, 'usertests made no system call');
+    assert.match(r.output, /^ALL TESTS PASSED\r?$/m, r.output.slice(-2000));
+    assert.doesNotMatch(r.output, /^mirror: |killing/m);
+    assert.ok(e.activated >= 1, 'the page was never read');
+    if (recovery === 'monitor') {
+      assert.equal(e.recoveredByMonitor, e.activated, e.log.join('\n'));
+      assert.equal(e.machineChecks, 0);
+      assert.match(e.log.join('\n'), /known zero/);
+    } else {
+      assert.ok(e.machineChecks >= 1);
+      assert.match(r.output, /^mce: pid \d+ \(usertests\): page 0x[0-9a-f]+ recovered from its mirror/m);
+    }
+    t.diagnostic(`${recovery}: page 0x${(poisoned as unknown as number).toString(16)} known zero, restored`);
+  }
+});
+
 /**
  * Runs `send` on the untranslated disk and, at the first system call `pick` chooses (it
  * returns the user address the kernel is about to read), takes that page's data away.
