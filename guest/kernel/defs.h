@@ -74,6 +74,8 @@ char *kalloc(void);
 void kfree(char *v);
 void kinit(void *vstart, void *vend);
 uint kfreepages(void);
+void kshare(char *page);
+uint krefs(char *page);
 
 // kbd.c
 void kbdintr(void);
@@ -106,6 +108,7 @@ void exit(void) __attribute__((noreturn));
 int fork(void);
 int growproc(int n);
 int kill(int pid);
+int killsharers(struct proc *except, uint pa);
 void pinit(void);
 void procdump(void);
 void scheduler(void) __attribute__((noreturn));
@@ -161,9 +164,12 @@ void inituvm(pde_t *pgdir, char *init, uint sz);
 int allocuvm(pde_t *pgdir, uint oldsz, uint newsz, int mirrored);
 int deallocuvm(pde_t *pgdir, uint oldsz, uint newsz);
 void dropmirror(pde_t *pgdir, uint va);
-void freevm(pde_t *pgdir);
+void freevm(pde_t *pgdir, uint sz);
 void clearpteu(pde_t *pgdir, uint va);
 pde_t *copyuvm(pde_t *pgdir, uint sz);
+int cowfault(struct proc *p, uint va);
+int knownzero(pde_t *pgdir, uint va);
+#define LAZY_TWIN 2  // allocuvm: mirrored, each page known zero until its first write
 int mirrorcheck(struct proc *p, int dirtyonly);
 uint mirrorpages(pde_t *pgdir, uint sz);
 int userpageof(struct proc *p, uint pa);

@@ -61,7 +61,7 @@ malformed:
 }
 
 // Load the program's segments into pgdir (each page with its twin if mirrored: the
-// bytes reach both through copyout); the new size, or 0 on failure.
+// bytes reach both through copyout; bss pages known zero); the new size, or 0 on failure.
 static uint
 load_segments(pde_t *pgdir, struct inode *ip, struct elfhdr *elf, int mirrored)
 {
@@ -72,7 +72,12 @@ load_segments(pde_t *pgdir, struct inode *ip, struct elfhdr *elf, int mirrored)
     if (ph.type != ELF_PROG_LOAD) continue;
     if (ph.memsz < ph.filesz || ph.vaddr + ph.memsz < ph.vaddr) return 0;
     if (ph.vaddr % PGSIZE != 0 || ph.vaddr + ph.memsz > USERTOP) return 0;
-    if ((sz = allocuvm(pgdir, sz, ph.vaddr + ph.memsz, mirrored)) == 0) return 0;
+    // The pages the file fills get their twins now; those wholly past it (bss) are known
+    // zero, their twins made at their first write (most of a program's bss never is).
+    uint filled = PGROUNDUP(ph.vaddr + ph.filesz);
+    if (filled > ph.vaddr + ph.memsz) filled = ph.vaddr + ph.memsz;
+    if ((sz = allocuvm(pgdir, sz, filled, mirrored)) == 0 && filled > 0) return 0;
+    if ((sz = allocuvm(pgdir, sz, ph.vaddr + ph.memsz, mirrored ? LAZY_TWIN : 0)) == 0) return 0;
     if (readi(ip, umem(pgdir, ph.vaddr), ph.off, ph.filesz) != ph.filesz) return 0;
   }
   return sz;
@@ -187,6 +192,7 @@ exec(char *path, uint uargv)
   struct proc *p = myproc();
   safestrcpy(p->name, last_element(path), sizeof(p->name));
   pde_t *old = p->pgdir;
+  uint oldsz = p->sz;
   p->pgdir = img.pgdir;
   p->sz = img.sz;
   p->mirrored = img.mirrored;
@@ -194,11 +200,11 @@ exec(char *path, uint uargv)
   p->tf->eip = img.entry;
   p->tf->esp = sp;
   switchuvm(p);
-  freevm(old);
+  freevm(old, oldsz);
   return 0;
 
 fail:
   if (args.page) kfree(args.page);
-  if (img.pgdir) freevm(img.pgdir);
+  if (img.pgdir) freevm(img.pgdir, USERTOP);  // a failed load may have mapped pages past img.sz
   return -1;
 }

@@ -53,13 +53,21 @@ rewrite_frame(uint pa, char *src)
   else memset(k, 0, PGSIZE);
 }
 
-// Give the page at va a new frame holding a copy of its twin; -1 if the twin is bad too.
+// Give the page at va a new frame holding a copy of its twin (zeros for a page known zero);
+// -1 if the twin is bad too.
 static int
 recover(struct proc *p, uint va)
 {
   uint twin = va < USERTOP ? va + MIRROR_OFFSET : va - MIRROR_OFFSET;
   uint src = userframe(p->pgdir, twin);
   char *mem;
+  if (va < USERTOP && knownzero(p->pgdir, va)) {  // no twin needed: the page is all zeros
+    if ((mem = kalloc()) == 0) return -1;
+    memset(mem, 0, PGSIZE);
+    rewrite_frame(userframe(p->pgdir, va), 0);
+    remappage(p->pgdir, va, mem);
+    return 0;
+  }
   if (!src || (mem = kalloc()) == 0) return -1;
   copysource = src;
   copyfailed = 0;
@@ -78,14 +86,18 @@ recover(struct proc *p, uint va)
 }
 
 // The data of the page at va is lost: zeros instead, and the process dies on its way
-// back to user space.
+// back to user space, with every process that shares the frame since a fork (the zeros
+// written into it must reach none of them).
 static void
 lose(struct proc *p, uint va)
 {
   char *mem = kalloc();
   if (!mem) panic("machine check: out of memory");
   memset(mem, 0, PGSIZE);
-  rewrite_frame(userframe(p->pgdir, va), 0);  // for a read the kernel will retry
+  uint frame = userframe(p->pgdir, va);
+  int others = killsharers(p, frame);
+  if (others) cprintf("mce: frame 0x%x is shared: %d more processes killed\n", frame, others);
+  rewrite_frame(frame, 0);  // for a read the kernel will retry
   remappage(p->pgdir, moved_page(va), mem);
   p->killed = 1;
 }

@@ -33,6 +33,9 @@
 #define PTE_PS 0x080
 #define PTE_A   0x020   // accessed (set by the processor)
 #define PTE_D   0x040   // dirty (set by the processor on a write)
+#define PTE_COW 0x200   // (a bit for the system) copy-on-write: writable once copied
+#define PTE_ZERO 0x400  // (a bit for the system) known zero: a mirrored page, read-only, never
+                        // written, whose twin is made at its first write (vm.c)
 #define PTE_ADDR(pte) ((uint)(pte) & ~0xFFF)
 #define PTE_FLAGS(pte) ((uint)(pte) & 0xFFF)
 

@@ -144,17 +144,18 @@ userinit(void)
   p->state = RUNNABLE;
 }
 
-// A copy of the current process: its memory (both copies of each mirrored page), open
-// files, directory and registers; in the child, fork returns 0.
+// A copy of the current process: its memory (shared copy-on-write, the twins of a
+// mirrored process's pages too), open files, directory and registers; in the child,
+// fork returns 0.
 int
 fork(void)
 {
   struct proc *parent = myproc(), *child = allocproc();
   if (!child) return -1;
-  // A machine check while copying a page with no healthy copy kills the parent (mce.c);
-  // the child would start with the zeros that replaced the lost data: no child then.
+  // A machine check on a page with no healthy copy kills the parent (mce.c) and every
+  // process sharing the page; a parent killed while forking makes no child.
   if ((child->pgdir = copyuvm(parent->pgdir, parent->sz)) == 0 || parent->killed) {
-    if (child->pgdir) freevm(child->pgdir);
+    if (child->pgdir) freevm(child->pgdir, parent->sz);
     child->pgdir = 0;
     kfree(child->kstack);
     child->kstack = 0;
@@ -242,7 +243,7 @@ collect_zombie(struct proc *z)
   int pid = z->pid;
   kfree(z->kstack);
   z->kstack = 0;
-  freevm(z->pgdir);
+  freevm(z->pgdir, z->sz);
   z->pgdir = 0;
   z->pid = 0;
   z->parent = 0;
@@ -293,6 +294,20 @@ kill(int pid)
   }
   popcli();
   return found;
+}
+
+// Kill every process but `except` that maps frame pa: fork shares frames until they are
+// written (vm.c), so data lost in one was theirs too. Returns how many.
+int
+killsharers(struct proc *except, uint pa)
+{
+  int n = 0;
+  for (struct proc *p = ptable; p < &ptable[NPROC]; p++) {
+    if (p == except || p->state == UNUSED || p->state == ZOMBIE || !p->pgdir || userpageof(p, pa) < 0) continue;
+    kill(p->pid);
+    n++;
+  }
+  return n;
 }
 
 // ---- Scheduling ----

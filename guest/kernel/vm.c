@@ -147,19 +147,22 @@ map_twin(pde_t *pgdir, uint va, uint pa, int perm)
   return 0;
 }
 
-// A new zeroed, writable user page at va, with its twin if mirrored. On failure the
-// page itself may be left mapped (the caller frees the range).
+// A new zeroed user page at va: writable, with its twin if mirrored; or with mirrored ==
+// LAZY_TWIN (and no reserve), read-only and marked known zero (PTE_ZERO), its twin left for
+// its first write (unshare). On failure the page itself may be left mapped (the caller
+// frees the range).
 static int
 add_page(pde_t *pgdir, uint va, int mirrored)
 {
   char *mem = kalloc();
   if (!mem) return -1;
   memset(mem, 0, PGSIZE);
-  if (map_page(pgdir, va, V2P(mem), PTE_W | PTE_U) < 0) {
+  int lazy = mirrored == LAZY_TWIN && !mirror_half;
+  if (map_page(pgdir, va, V2P(mem), lazy ? PTE_U | PTE_ZERO : PTE_W | PTE_U) < 0) {
     kfree(mem);
     return -1;
   }
-  return mirrored ? map_twin(pgdir, va, V2P(mem), PTE_W | PTE_U) : 0;
+  return mirrored && !lazy ? map_twin(pgdir, va, V2P(mem), PTE_W | PTE_U) : 0;
 }
 
 // The kernel address of user address va (native or mirror range), or 0 if va is not in
@@ -181,7 +184,8 @@ inituvm(pde_t *pgdir, char *init, uint sz)
   if (add_page(pgdir, 0, 0) < 0 || copyout(pgdir, 0, init, sz) < 0) panic("inituvm: out of memory");
 }
 
-// Grow user memory from oldsz to newsz, each new page with its twin if mirrored.
+// Grow user memory from oldsz to newsz, each new page with its twin if mirrored (or, with
+// LAZY_TWIN, known zero until its first write: see add_page).
 // Returns newsz, or 0 with nothing added if memory runs out.
 int
 allocuvm(pde_t *pgdir, uint oldsz, uint newsz, int mirrored)
@@ -223,31 +227,48 @@ freerange(pde_t *pgdir, uint from, uint to, int free_frames)
   }
 }
 
-// Shrink user memory from oldsz to newsz, freeing pages and their twins; returns newsz.
+// Free the page tables of pgdir that cover [from, to).
+static void
+freetables(pde_t *pgdir, uint from, uint to)
+{
+  for (uint i = PDX(from); from < to && i <= PDX(to - 1); i++) {
+    if (pgdir[i] & PTE_P) kfree(P2V(PTE_ADDR(pgdir[i])));
+    pgdir[i] = 0;
+  }
+}
+
+// Shrink user memory from oldsz to newsz, freeing pages and their twins, and the page
+// tables left with nothing to map (so that freevm need only visit those below the size);
+// returns newsz.
 int
 deallocuvm(pde_t *pgdir, uint oldsz, uint newsz)
 {
   if (newsz >= oldsz) return oldsz;
   freerange(pgdir, newsz, oldsz, 1);
   freerange(pgdir, newsz + MIRROR_OFFSET, oldsz + MIRROR_OFFSET, !mirror_half);
+  uint unused = (PGROUNDUP(newsz) + BIGPGSIZE - 1) & ~(BIGPGSIZE - 1);  // the first table wholly above
+  freetables(pgdir, unused, oldsz);
+  freetables(pgdir, unused + MIRROR_OFFSET, oldsz + MIRROR_OFFSET);
   return newsz;
 }
 
-// Remove the twin of the page at va (the translator's spill page has none).
+// Remove the twin of the page at va (the translator's spill page has none): a page
+// known zero becomes an ordinary writable page without one.
 void
 dropmirror(pde_t *pgdir, uint va)
 {
   freerange(pgdir, va + MIRROR_OFFSET, va + MIRROR_OFFSET + PGSIZE, !mirror_half);
+  pte_t *pte = walkpgdir(pgdir, va, 0);
+  if (pte && (*pte & PTE_ZERO)) *pte = (*pte & ~PTE_ZERO) | PTE_W;
 }
 
-// Free an address space: its user pages, then its page tables, then the directory.
+// Free an address space whose user pages all lie below sz (and their twins below
+// sz + MIRROR_OFFSET): its user pages and page tables, then the directory.
 void
-freevm(pde_t *pgdir)
+freevm(pde_t *pgdir, uint sz)
 {
   if (!pgdir) panic("freevm: no page directory");
-  deallocuvm(pgdir, USERTOP, 0);
-  for (pde_t *pde = pgdir; pde < &pgdir[PDX(KERNBASE)]; pde++)
-    if (*pde & PTE_P) kfree(P2V(PTE_ADDR(*pde)));
+  deallocuvm(pgdir, sz > USERTOP ? USERTOP : sz, 0);
   kfree((char *)pgdir);
 }
 
@@ -263,50 +284,157 @@ clearpteu(pde_t *pgdir, uint va)
     *pte &= ~PTE_U;
 }
 
-// Copy the page at va of pgdir (native or mirror address), if present, into a new page
-// of d. 0 if absent, 1 if copied, -1 if out of memory.
-static int
-copypage(pde_t *pgdir, pde_t *d, uint va)
+// ---- Copy-on-write fork ----
+//
+// fork shares the parent's frames with the child instead of copying them: every writable
+// user page becomes read-only with PTE_COW in both, its frame gets one more reference
+// (kalloc.c), and a mirrored page's twin is shared the same way, so a shared page keeps
+// its twin and recovery works on it for every process that maps it. The first write to
+// such a page, by the process (a page fault, cowfault()) or by the kernel (copyout),
+// unshares the pair: the native page and its twin each get a new frame holding a copy of
+// their own old frame (not the twin re-derived from the native copy: the two copies stay
+// independent, so an error the native frame holds is not written into both), or, when no
+// other process maps the frame any more, are simply made writable again. With a mirror
+// reserve the twin is the fixed frame pa + mirror_half: the translated kernel's copy of
+// the native page writes it, and only the mapping moves.
+
+// Invalidate the TLB entry of va if pgdir is the address space in use.
+static void
+flushpage(pde_t *pgdir, uint va)
 {
-  pte_t *pte = walkpgdir(pgdir, va, 0);
-  if (!pte || !(*pte & PTE_P)) return 0;
-  char *mem = kalloc();
-  if (!mem) return -1;
-  memmove(mem, frame_kva(PTE_ADDR(*pte)), PGSIZE);
-  if (map_page(d, va, V2P(mem), PTE_FLAGS(*pte) & (PTE_W | PTE_U)) < 0) {
-    kfree(mem);
-    return -1;
+  if (V2P(pgdir) == rcr3()) invlpg(va);
+}
+
+// Share the present pages of pgdir in [from, to) (native or mirror range) with d: each is
+// mapped at the same address in d, both read-only until written (PTE_COW), and its frame
+// gets a reference if counted (a twin in the reserve belongs to its native frame). Walks
+// each page table once. 0, or -1 if out of memory.
+static int
+sharerange(pde_t *pgdir, pde_t *d, uint from, uint to, int counted)
+{
+  int current = V2P(pgdir) == rcr3();
+  for (uint a = from; a < to;) {
+    uint end = ((a >> 22) + 1) << 22;
+    if (end > to) end = to;
+    pde_t pde = pgdir[PDX(a)];
+    if (!(pde & PTE_P)) {
+      a = end;
+      continue;
+    }
+    pte_t *src = (pte_t *)P2V(PTE_ADDR(pde)), *dst = 0;
+    for (; a < end; a += PGSIZE) {
+      pte_t *pte = &src[PTX(a)];
+      if (!(*pte & PTE_P)) continue;
+      if (!dst) {
+        pte_t *t = walkpgdir(d, a, 1);
+        if (!t) return -1;
+        dst = t - PTX(a);
+      }
+      if (*pte & PTE_W) {
+        *pte = (*pte & ~PTE_W) | PTE_COW;
+        if (current) invlpg(a);
+      }
+      dst[PTX(a)] = *pte & ~(PTE_A | PTE_D);
+      if (counted) kshare(P2V(PTE_ADDR(*pte)));
+    }
   }
-  return 1;
+  return 0;
 }
 
-// The twin in d of the page at va, if pgdir's has one: without a reserve a copy of the
-// parent's twin, from its own frame; with one the fixed twin of d's new frame, which the
-// copy of the native page has written. 0 if there is none, 1, or -1 if out of memory.
-static int
-copytwin(pde_t *pgdir, pde_t *d, uint va)
-{
-  if (!mirror_half) return copypage(pgdir, d, va + MIRROR_OFFSET);
-  pte_t *twin = walkpgdir(pgdir, va + MIRROR_OFFSET, 0);
-  if (!twin || !(*twin & PTE_P)) return 0;
-  return map_twin(d, va, userframe(d, va), PTE_FLAGS(*twin) & (PTE_W | PTE_U)) < 0 ? -1 : 1;
-}
-
-// A copy of a parent's user memory for fork: both copies of a mirrored page.
+// The child's address space for fork: the parent's pages and their twins, shared.
 pde_t *
 copyuvm(pde_t *pgdir, uint sz)
 {
   pde_t *d = setupkvm();
   if (!d) return 0;
-  for (uint a = 0; a < sz; a += PGSIZE) {
-    int r = copypage(pgdir, d, a);
-    if (r == 0) panic("copyuvm: missing page");
-    if (r < 0 || copytwin(pgdir, d, a) < 0) {
-      freevm(d);
-      return 0;
-    }
+  if (sharerange(pgdir, d, 0, sz, 1) < 0 || sharerange(pgdir, d, MIRROR_OFFSET, MIRROR_OFFSET + sz, !mirror_half) < 0) {
+    freevm(d, sz);
+    return 0;
   }
   return d;
+}
+
+// Make the page of PTE pte writable, copying its frame first if another process maps it
+// too. 0, or -1 if out of memory.
+static int
+ownframe(pte_t *pte)
+{
+  char *old = P2V(PTE_ADDR(*pte));
+  if (krefs(old) > 1) {
+    char *mem = kalloc();
+    if (!mem) return -1;
+    memmove(mem, old, PGSIZE);
+    *pte = V2P(mem) | PTE_FLAGS(*pte);
+    kfree(old);  // one reference less: the other processes keep it
+  }
+  *pte = (*pte & ~PTE_COW) | PTE_W;
+  return 0;
+}
+
+// Unshare the copy-on-write page at user address va (native or mirror) of pgdir and its
+// twin before a write; a page known zero gets its twin (zeros, like the page) and becomes
+// writable. 0 (also when there is nothing to do), or -1 if out of memory.
+static int
+unshare(pde_t *pgdir, uint va)
+{
+  uint n = PGROUNDDOWN(va >= USERTOP ? va - MIRROR_OFFSET : va);
+  pte_t *pte = walkpgdir(pgdir, n, 0);
+  pte_t *twin = walkpgdir(pgdir, n + MIRROR_OFFSET, 0);
+  int cow = pte && (*pte & PTE_P) && (*pte & (PTE_COW | PTE_ZERO));
+  int twincow = twin && (*twin & (PTE_P | PTE_COW)) == (PTE_P | PTE_COW);
+  if (!cow && !twincow) return 0;
+  if (cow && (*pte & PTE_ZERO)) {
+    char *mem = kalloc();
+    if (!mem) return -1;
+    memset(mem, 0, PGSIZE);
+    if (map_page(pgdir, n + MIRROR_OFFSET, V2P(mem), PTE_W | PTE_U) < 0) {
+      kfree(mem);
+      return -1;
+    }
+    if (ownframe(pte) < 0) {  // the page's own frame, if fork shares it
+      freerange(pgdir, n + MIRROR_OFFSET, n + MIRROR_OFFSET + PGSIZE, 1);
+      return -1;
+    }
+    *pte &= ~PTE_ZERO;
+    flushpage(pgdir, n);
+    return 0;
+  }
+  if (cow) {
+    if (ownframe(pte) < 0) return -1;
+    flushpage(pgdir, n);
+  }
+  if (twincow) {
+    if (!mirror_half) {
+      if (ownframe(twin) < 0) return -1;
+    } else {
+      *twin = (PTE_ADDR(*pte) + mirror_half) | (PTE_FLAGS(*twin) & ~PTE_COW) | PTE_W;
+    }
+    flushpage(pgdir, n + MIRROR_OFFSET);
+  }
+  return 0;
+}
+
+// A page fault at va in p: if it is a write to a copy-on-write user page, or to a page
+// known zero (at its address or its twin's), unshare it and return 0 (the instruction
+// runs again); -1 if it is not one, or memory ran out.
+int
+cowfault(struct proc *p, uint va)
+{
+  uint n = va >= USERTOP ? va - MIRROR_OFFSET : va;
+  if (va >= KERNBASE || n >= p->sz) return -1;
+  pte_t *pte = walkpgdir(p->pgdir, va, 0);
+  if (pte && (*pte & (PTE_P | PTE_U | PTE_COW)) == (PTE_P | PTE_U | PTE_COW)) return unshare(p->pgdir, va);
+  pte_t *native = walkpgdir(p->pgdir, n, 0);
+  if (native && (*native & (PTE_P | PTE_U | PTE_ZERO)) == (PTE_P | PTE_U | PTE_ZERO)) return unshare(p->pgdir, va);
+  return -1;
+}
+
+// Is the page at native address va of pgdir known zero (no twin yet, see add_page)?
+int
+knownzero(pde_t *pgdir, uint va)
+{
+  pte_t *pte = walkpgdir(pgdir, va, 0);
+  return pte && (*pte & (PTE_P | PTE_ZERO)) == (PTE_P | PTE_ZERO);
 }
 
 // The kernel address of frame pa, for reading: the direct map, or for a twin in the
@@ -328,6 +456,15 @@ pagediffers(uint *a, uint *b)
   return 0;
 }
 
+// Is a page all zeros?
+static int
+pagezero(uint *a)
+{
+  for (int i = 0; i < PGSIZE / 4; i++)
+    if (a[i]) return 0;
+  return 1;
+}
+
 // Compare the native and mirror copies of p's pages (the spill page excepted) and
 // report each difference on the console; returns how many pages differ. With
 // dirtyonly, only pages written since the last check (native or mirror PTE dirty) are
@@ -339,6 +476,13 @@ mirrorcheck(struct proc *p, int dirtyonly)
   for (uint a = 0; a < p->sz; a += PGSIZE) {
     pte_t *pte = walkpgdir(p->pgdir, a, 0);
     if (!pte || !(*pte & PTE_P) || a == p->spill) continue;
+    if (*pte & PTE_ZERO) {  // no twin yet: the page must still be all zeros
+      if (!dirtyonly && !pagezero((uint *)frame_kva(PTE_ADDR(*pte)))) {
+        cprintf("mirror: pid %d (%s): page 0x%x is known zero but is not\n", p->pid, p->name, a);
+        bad++;
+      }
+      continue;
+    }
     pte_t *mpte = walkpgdir(p->pgdir, a + MIRROR_OFFSET, 0);
     if (!mpte || !(*mpte & PTE_P)) {
       cprintf("mirror: pid %d (%s): page 0x%x has no mirror page\n", p->pid, p->name, a);
@@ -438,13 +582,14 @@ native_range(uint va, uint n)
 }
 
 // Copy n bytes between kernel memory at k and user memory at va, a page at a time,
-// into user memory if to_user is set. Stops at the first address that is not in a
-// present user page; returns the bytes copied.
+// into user memory if to_user is set (a page shared since fork is unshared first). Stops
+// at the first address that is not in a present user page; returns the bytes copied.
 static uint
 copy_pages(pde_t *pgdir, uint va, char *k, uint n, int to_user)
 {
   uint done = 0;
   while (done < n) {
+    if (to_user && unshare(pgdir, va + done) < 0) break;
     char *u = uva2ka(pgdir, va + done);
     if (!u) break;
     uint chunk = min(n - done, PGSIZE - (va + done) % PGSIZE);

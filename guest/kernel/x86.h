@@ -51,6 +51,7 @@ static inline void sti(void) { asm volatile("sti"); }
 static inline void sti_hlt(void) { asm volatile("sti; hlt"); }  // sti takes effect after hlt starts: no wakeup is missed
 static inline uint rcr2(void) { uint v; asm volatile("movl %%cr2, %0" : "=r"(v)); return v; }
 static inline void lcr3(uint v) { asm volatile("movl %0, %%cr3" : : "r"(v)); }
+static inline void invlpg(uint va) { asm volatile("invlpg (%0)" : : "r"(va) : "memory"); }
 static inline uint rcr3(void) { uint v; asm volatile("movl %%cr3, %0" : "=r"(v)); return v; }
 
 // The interrupted state, as trapentry.S leaves it on the kernel stack for trap(): lowest

@@ -25,6 +25,8 @@ export interface UserPages {
   directory: number;
   native: Map<number, number>;
   mirror: Map<number, number>;
+  /** Native pages marked known zero (the profile's knownZeroBit): no twin yet. */
+  knownZero: Set<number>;
   tables: number[];
 }
 
@@ -68,11 +70,14 @@ export class AddressSpaces implements SnapshotPart {
   userPages(cr3: number): UserPages {
     const directory = cr3 & ~0xfff;
     const { pages, tables } = walkUserPages(this.mem, directory, 0, this.profile.kernelBase);
-    const native = new Map<number, number>(), mirror = new Map<number, number>();
+    const native = new Map<number, number>(), mirror = new Map<number, number>(), knownZero = new Set<number>();
+    const zeroBit = this.profile.knownZeroBit;
     for (const [va, pte] of pages) {
-      if (pte & PTE_U) (va < this.profile.mirrorOffset ? native : mirror).set(va, pte >>> 12);
+      if (!(pte & PTE_U)) continue;
+      (va < this.profile.mirrorOffset ? native : mirror).set(va, pte >>> 12);
+      if (zeroBit && pte & zeroBit && va < this.profile.mirrorOffset) knownZero.add(va);
     }
-    return { directory, native, mirror, tables };
+    return { directory, native, mirror, knownZero, tables };
   }
 
   /** The running address space's user pages. */

@@ -39,6 +39,8 @@ export interface AddressSpaceView {
   /** Host frames of its native user pages and of their twins (same order; null: no twin). */
   native: number[];
   twins: Array<number | null>;
+  /** Per native page: without a twin yet, known zero (the guest profile's knownZeroBit). */
+  knownZero: boolean[];
   /** Host frames of mirror pages without a native page, and of its page tables (with the directory). */
   otherMirrors: number[];
   tables: number[];
@@ -104,16 +106,17 @@ export class FrameMapper {
 
   private view(space: UserPages): AddressSpaceView {
     const p2m = this.pc.mem.p2m, offset = this.mirrorOffset;
-    const native: number[] = [], twins: Array<number | null> = [], otherMirrors: number[] = [];
+    const native: number[] = [], twins: Array<number | null> = [], otherMirrors: number[] = [], knownZero: boolean[] = [];
     for (const [va, frame] of space.native) {
       native.push(p2m[frame]!);
+      knownZero.push(space.knownZero.has(va));
       const twin = space.mirror.get(va + offset);
       twins.push(twin === undefined ? null : p2m[twin]!);
     }
     for (const [va, frame] of space.mirror) if (!space.native.has(va - offset)) otherMirrors.push(p2m[frame]!);
     return {
       directory: space.directory, process: this.spaces.ownerOf(space.directory), running: space.directory === (this.pc.cpu.cr3 & ~0xfff) >>> 0,
-      native, twins, otherMirrors, tables: [space.directory >>> 12, ...space.tables].map((f) => p2m[f]!),
+      native, twins, knownZero, otherMirrors, tables: [space.directory >>> 12, ...space.tables].map((f) => p2m[f]!),
     };
   }
 

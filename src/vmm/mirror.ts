@@ -4,6 +4,13 @@
  * OFFSET, whether a twin is mapped at va + OFFSET, whether the twin has its own frame,
  * and whether the two hold the same bytes. A mirror that shares its native page's frame
  * gives no redundancy, so it is reported separately.
+ *
+ * The invariant recovery relies on: every page a process can read has a healthy twin or is
+ * known zero. A guest may leave a page without a twin until its first write if it marks
+ * the native PTE known zero (the profile's knownZeroBit; MemV6 does so for a program's bss
+ * pages at exec): the page is read-only, so it still holds zeros, and recovery restores it
+ * from zeros. With bytes compared, such a page whose frame is not all zeros breaks the
+ * invariant and is listed.
  */
 import type { CPU } from '../cpu/index.js';
 import type { PhysicalMemory } from '../cpu/memory.js';
@@ -24,6 +31,10 @@ export interface AddressSpaceMirrors {
   differing: number[];
   /** Present pages in the mirror range without a native page below. */
   orphans: number[];
+  /** Native pages without a twin that are marked known zero. */
+  knownZero: number[];
+  /** Of those, pages whose frame is not all zeros (only when bytes are compared): the invariant broken. */
+  notZero: number[];
 }
 
 /**
@@ -55,15 +66,32 @@ export function framesEqual(mem: PhysicalMemory, a: number, b: number): boolean 
   return true;
 }
 
-/** Inspects one address space (twins at va + offset); `compareBytes` also compares every pair of pages. */
-export function inspectMirrors(mem: PhysicalMemory, cr3: number, compareBytes: boolean, offset: number): AddressSpaceMirrors {
+/** Is the frame at guest-physical address a (page offset ignored) all zeros? */
+function frameZero(mem: PhysicalMemory, a: number): boolean {
+  const x = mem.hostOffset(a & ~0xfff);
+  const ram = mem.ram;
+  for (let i = 0; i < PAGE; i++) if (ram[x + i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Inspects one address space (twins at va + offset; native PTEs with `knownZeroBit` are
+ * known zero); `compareBytes` also compares every pair of pages, and checks known-zero pages.
+ */
+export function inspectMirrors(mem: PhysicalMemory, cr3: number, compareBytes: boolean, offset: number, knownZeroBit = 0): AddressSpaceMirrors {
   const native = walkUserPages(mem, cr3, 0, offset).pages;
   const mirror = walkUserPages(mem, cr3, offset, offset * 2).pages;
-  const result: AddressSpaceMirrors = { userPages: 0, mirroredPages: 0, sharedFrames: [], differing: [], orphans: [] };
+  const result: AddressSpaceMirrors = { userPages: 0, mirroredPages: 0, sharedFrames: [], differing: [], orphans: [], knownZero: [], notZero: [] };
   for (const [va, pte] of native) {
     result.userPages++;
     const twin = mirror.get((va + offset) >>> 0);
-    if (twin === undefined) continue;
+    if (twin === undefined) {
+      if (knownZeroBit && pte & knownZeroBit) {
+        result.knownZero.push(va);
+        if (compareBytes && !frameZero(mem, pte)) result.notZero.push(va);
+      }
+      continue;
+    }
     result.mirroredPages++;
     if ((twin & ~0xfff) === (pte & ~0xfff)) result.sharedFrames.push(va);
     else if (compareBytes && !framesEqual(mem, pte, twin)) result.differing.push(va);
@@ -90,10 +118,10 @@ export class MirrorStatistics implements SnapshotPart {
   readonly version = 1;
   readonly stats: MirrorStats = { mirroredSwitches: 0, plainSwitches: 0, peakMirroredPages: 0, peakUserPages: 0, sharedFrames: 0 };
 
-  constructor(mem: PhysicalMemory, cpu: CPU, offset: number) {
+  constructor(mem: PhysicalMemory, cpu: CPU, offset: number, knownZeroBit = 0) {
     const stats = this.stats;
     cpu.cr3Listeners.add(LISTENER_ORDER.cr3.mirrorStatistics, 'mirror statistics', (cr3) => {
-      const a = inspectMirrors(mem, cr3, false, offset);
+      const a = inspectMirrors(mem, cr3, false, offset, knownZeroBit);
       if (a.userPages === 0) return;  // the kernel's own page directory
       if (a.mirroredPages === 0) { stats.plainSwitches++; return; }
       stats.mirroredSwitches++;

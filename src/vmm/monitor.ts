@@ -143,7 +143,7 @@ export class Monitor {
     this.spare = new SparePool(pc.mem, settings.spareMiB);
     this.hardware = mirror === 'hardware' ? new HardwareMirror(pc, this.spare.end) : null;
     if (this.hardware && !restoredFrom) this.hardware.start();
-    this.mirrorStatistics = settings.countMirrorPages ? new MirrorStatistics(pc.mem, pc.cpu, profile.mirrorOffset) : null;
+    this.mirrorStatistics = settings.countMirrorPages ? new MirrorStatistics(pc.mem, pc.cpu, profile.mirrorOffset, profile.knownZeroBit) : null;
     this.recovery = new Recovery(pc, this.spare, this.hardware ?? this.system ?? this.twinsInPageTables(), this.log, settings.recovery === 'monitor');
     this.scrubber = new Scrubber(pc, this.spaces, profile.mirrorOffset, this.log);
     const system = this.system;
@@ -175,6 +175,7 @@ export class Monitor {
     return {
       healthyTwin: (page) => {
         const twin = profile.findTwin(page, spaces);
+        if (twin?.knownZero) return { hostFrame: null, description: twin.description };
         if (!twin || twin.frame === null) return null;
         return { hostFrame: pc.mem.p2m[twin.frame]!, description: twin.description };
       },
@@ -221,7 +222,7 @@ export class Monitor {
 
   /** The running address space's native and mirror pages, as the monitor sees them. */
   inspectRunningAddressSpace(compareBytes: boolean): AddressSpaceMirrors {
-    return inspectMirrors(this.pc.mem, this.pc.cpu.cr3, compareBytes, this.settings.profile.mirrorOffset);
+    return inspectMirrors(this.pc.mem, this.pc.cpu.cr3, compareBytes, this.settings.profile.mirrorOffset, this.settings.profile.knownZeroBit);
   }
 
   /** The whole machine and monitor as a snapshot file's bytes. */

@@ -14,6 +14,8 @@ import type { MirrorMode } from './monitor.js';
 export interface Twin {
   /** The guest frame holding the same data, or null when the page has none. */
   frame: number | null;
+  /** The page has no twin but is known to hold zeros (the guest made its twin lazy: see knownZeroBit). */
+  knownZero?: boolean;
   /** How it was found, for the log. */
   description: string;
 }
@@ -26,6 +28,11 @@ export interface GuestProfile {
   readonly kernelBase: number;
   /** A mirrored user page at va has its twin at va + mirrorOffset. */
   readonly mirrorOffset: number;
+  /**
+   * A PTE bit (one the processor ignores) marking a native page that has no twin yet and is
+   * known to hold zeros: read-only until its first write, which makes its twin. 0: none.
+   */
+  readonly knownZeroBit: number;
   /** The twin of guest frame `frame`, found in the address spaces the guest uses; null if no live address space maps the frame. */
   findTwin(frame: number, spaces: AddressSpaces): Twin | null;
   /** What the guest reported about memory errors on its console. */
@@ -59,12 +66,13 @@ const count = (text: string, pattern: RegExp) => (text.match(pattern) ?? []).len
  * A guest that mirrors user pages in its own page tables: the twin of the page at va is
  * the page at va ± offset in the same address space.
  */
-function twinInPageTables(offset: number): GuestProfile['findTwin'] {
+function twinInPageTables(offset: number, knownZeroBit: number): GuestProfile['findTwin'] {
   return (frame, spaces) => {
     const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
-    for (const { native, mirror } of spaces.liveUserPages()) {
+    for (const { native, mirror, knownZero } of spaces.liveUserPages()) {
       for (const [va, f] of native) {
         if (f !== frame) continue;
+        if (knownZeroBit && knownZero.has(va)) return { frame: null, knownZero: true, description: `(va ${hex(va)}) known zero: zeros` };
         const twin = mirror.get(va + offset) ?? null;
         return { frame: twin, description: `(va ${hex(va)}) from its twin ${twin === null ? 'none' : hex(twin * 4096)}` };
       }
@@ -116,7 +124,8 @@ export const MEMV6: GuestProfile = {
   systemCallVector: 64,
   kernelBase: KERNBASE,
   mirrorOffset: MIRROR_OFFSET,
-  findTwin: twinInPageTables(MIRROR_OFFSET),
+  knownZeroBit: 0x400,  // PTE_ZERO (guest/kernel/mmu.h)
+  findTwin: twinInPageTables(MIRROR_OFFSET, 0x400),
   diagnosticLine: /^(mce|mirror): /,
   consoleReports: (output) => ({
     recoveredFromMirror: count(output, /recovered from its mirror/g),

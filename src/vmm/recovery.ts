@@ -17,8 +17,11 @@ export type RecoveryMode = 'monitor' | 'guest';
 
 /** Where the healthy copy of a guest page is. */
 export interface TwinSource {
-  /** The host frame holding a healthy copy of guest page `page` and how it was found, or null when there is none. */
-  healthyTwin(page: number): { hostFrame: number; description: string } | null;
+  /**
+   * The host frame holding a healthy copy of guest page `page` and how it was found (hostFrame
+   * null: the page is known to hold zeros), or null when there is none.
+   */
+  healthyTwin(page: number): { hostFrame: number | null; description: string } | null;
 }
 
 export class Recovery implements SnapshotPart {
@@ -38,11 +41,12 @@ export class Recovery implements SnapshotPart {
   private recover(page: number): boolean {
     const started = performance.now();
     const twin = this.twins.healthyTwin(page);
-    if (!twin || this.pc.defects.isPoisoned(twin.hostFrame)) return false;
+    if (!twin || (twin.hostFrame !== null && this.pc.defects.isPoisoned(twin.hostFrame))) return false;
     const spare = this.spare.take();
     if (spare === null) return false;
     const mem = this.pc.mem;
-    mem.ram.copyWithin(spare * PAGE, twin.hostFrame * PAGE, twin.hostFrame * PAGE + PAGE);
+    if (twin.hostFrame === null) mem.ram.fill(0, spare * PAGE, spare * PAGE + PAGE);
+    else mem.ram.copyWithin(spare * PAGE, twin.hostFrame * PAGE, twin.hostFrame * PAGE + PAGE);
     mem.noteHostWrite(spare * PAGE, PAGE);
     mem.remap(page, spare);
     this.pc.defects.refresh(page);

@@ -55,7 +55,7 @@ for (const { name, ready, boot } of machines) {
 
 test('memvisor: at every system call, each mirrored page has its own frame and the same bytes; unmirrored processes have no mirror pages', async (t) => {
   requireMirroredGuest();
-  let mirroredCalls = 0, plainCalls = 0, pagesChecked = 0;
+  let mirroredCalls = 0, plainCalls = 0, pagesChecked = 0, knownZero = 0;
   const problems: string[] = [];
   const { output, matched } = await runMemvisor({
     kernel: guestKernel, hdb: mirroredDisk, prompt: SHELL_PROMPT, timeoutMs: 120_000, until: /(^|\n)finished\r?\n/,
@@ -66,8 +66,11 @@ test('memvisor: at every system call, each mirrored page has its own frame and t
         const a = monitor.inspectRunningAddressSpace(true);
         if (a.mirroredPages === 0) plainCalls++; else mirroredCalls++;
         pagesChecked += a.mirroredPages;
-        // Every page of a mirrored process has a twin except the translator's spill page.
-        if (a.mirroredPages > 0 && a.mirroredPages !== a.userPages - 1) problems.push(`${a.userPages - a.mirroredPages} pages without a twin`);
+        // Every page of a mirrored process has a twin except the translator's spill page and
+        // the pages known zero (bss never written), which must hold zeros.
+        knownZero += a.knownZero.length;
+        if (a.mirroredPages > 0 && a.mirroredPages + a.knownZero.length !== a.userPages - 1) problems.push(`${a.userPages - a.mirroredPages - a.knownZero.length} pages without a twin`);
+        for (const va of a.notZero) problems.push(`page 0x${va.toString(16)} is known zero but is not`);
         for (const va of a.sharedFrames) problems.push(`page 0x${va.toString(16)} shares its frame with its mirror`);
         for (const va of a.differing) problems.push(`page 0x${va.toString(16)} differs from its mirror`);
         for (const va of a.orphans) problems.push(`mirror page 0x${va.toString(16)} has no native page`);
@@ -83,7 +86,8 @@ test('memvisor: at every system call, each mirrored page has its own frame and t
   assert.match(output, /^1 3 7 ?\r?$/m, 'translated echo | translated wc | untranslated wc: wc\'s "1 2 4 \\n" counted');
   assert.match(output, /fork test OK/);
   assert.match(output, /stressfs ok/);
-  t.diagnostic(`${mirroredCalls} system calls from mirrored processes (${pagesChecked} page pairs compared), ${plainCalls} from unmirrored ones`);
+  assert.ok(knownZero > 0, 'no page was known zero (lazy twins)');
+  t.diagnostic(`${mirroredCalls} system calls from mirrored processes (${pagesChecked} page pairs compared, ${knownZero} known-zero pages checked), ${plainCalls} from unmirrored ones`);
 });
 
 test('memvisor: negative control: a kernel whose copyout leaves the twins alone during read() is caught by the divergence check; the real kernel, same session, is not', async () => {

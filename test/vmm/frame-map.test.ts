@@ -59,9 +59,11 @@ test('frame map: at the mirrored shell, init and sh by name, every native page a
   assert.equal(byName.get('init')!.process!.pid, 1);
   const sh = byName.get('sh')!;
   assert.equal(sh.process!.pid, 2);
-  // Every page of sh but the translator's spill page has a twin, on another frame.
+  // Every page of sh but the translator's spill page and its bss pages known zero has a
+  // twin, on another frame.
   assert.ok(sh.native.length > 4);
-  assert.equal(sh.twins.filter((t) => t === null).length, 1, 'the spill page alone has no twin');
+  assert.equal(sh.twins.filter((t, i) => t === null && !sh.knownZero[i]).length, 1, 'the spill page alone has no twin and is not known zero');
+  assert.ok(sh.knownZero.every((z, i) => !z || sh.twins[i] === null), 'a page known zero has a twin');
   for (let i = 0; i < sh.native.length; i++) {
     const twin = sh.twins[i];
     assert.equal(FRAME_ROLES[map.roles[sh.native[i]!]!], 'native');

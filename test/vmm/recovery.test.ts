@@ -78,6 +78,93 @@ test('recovery: both copies lost kills the process with a clear message; nothing
 });
 
 /**
+ * Runs two usertests sub-tests on the mirrored disk and, at the first system call of a
+ * test child (forked by usertests, which waits meanwhile: the two share their pages since
+ * fork), poisons the frame behind the child's code page (or behind that page's twin, which
+ * only the divergence check reads: mirrorcheck=exit compares every pair as each exits).
+ * Returns the run and the processes that mapped the frame when it was poisoned.
+ */
+async function poisonSharedPage(twin: boolean, recovery: RecoveryMode) {
+  let parent: number | null = null;
+  let owners: string[] | null = null;
+  const r = await runMemvisor({
+    kernel: guestKernel, hdb: mirroredDisk, cmdline: twin ? 'mirrorcheck=exit' : '', prompt: SHELL_PROMPT, send: ['usertests getpid pipeclose\n'], until: /ALL TESTS PASSED|FAILED|panic/, timeoutMs: 120_000,
+    monitor: { mirror: 'guest', recovery },
+    setup: (monitor) => monitor.observeSystemCalls((m) => {
+      const process = MEMV6.runningProcess(m.pc.mem, m.pc.cpu);
+      if (owners !== null || process?.name !== 'usertests') return;
+      parent ??= process.pid;
+      if (process.pid === parent) return;
+      const { cpu, mem } = m.pc;
+      const va = ((cpu.eip & ~0xfff) + (twin ? MEMV6.mirrorOffset : 0)) >>> 0;
+      const pte = walkUserPages(mem, cpu.cr3, 0, MEMV6.kernelBase).pages.get(va);
+      assert.ok(pte !== undefined, `user page 0x${va.toString(16)} is not mapped`);
+      owners = m.frameDetails(mem.p2m[pte >>> 12]!).owners.filter((o) => o.va === va).map((o) => o.process);
+      m.pc.defects.poison(pte >>> 12);
+    }),
+  });
+  assert.ok(owners !== null, 'no usertests child made a system call');
+  return { ...r, owners: owners as string[], errors: r.monitor.memoryErrors() };
+}
+
+test('recovery: a page shared since fork, poisoned in its native frame or its twin, is recovered for every process that maps it', async (t) => {
+  for (const twin of [false, true]) {
+    const r = await poisonSharedPage(twin, 'monitor');
+    const e = r.errors;
+    assert.ok(r.owners.length >= 2, `the poisoned ${twin ? 'twin' : 'frame'} was mapped by ${r.owners.join(', ')} only: not shared`);
+    assert.match(r.output, /^ALL TESTS PASSED\r?$/m, r.output.slice(-2000));
+    assert.ok(e.activated >= 1, 'the shared frame was never read');
+    assert.doesNotMatch(r.output, /^mirror: /m, 'the divergence check found a difference');
+    assert.equal(e.recoveredByMonitor, e.activated, e.log.join('\n'));
+    assert.equal(e.machineChecks, 0);
+    assert.equal(r.monitor.outcome(r), 'recovered-transparent');
+    t.diagnostic(`${twin ? 'twin' : 'native'} frame shared by ${r.owners.join(' and ')}: recovered by the monitor`);
+  }
+  // MemV6's own handler: the process that reads the page first gets a copy of the twin; the
+  // others keep the frame, which the handler rewrote with the twin's data.
+  const g = await poisonSharedPage(false, 'guest');
+  assert.ok(g.owners.length >= 2, `mapped by ${g.owners.join(', ')} only`);
+  assert.match(g.output, /^ALL TESTS PASSED\r?$/m, g.output.slice(-2000));
+  assert.ok(g.errors.machineChecks >= 1);
+  assert.match(g.output, /^mce: pid \d+ \(usertests\): page 0x[0-9a-f]+ recovered from its mirror/m);
+  assert.doesNotMatch(g.output, /killing|killed/);
+});
+
+test('recovery: a bss page with no twin yet (known zero) that loses its data is restored from zeros, by the monitor or by MemV6', async (t) => {
+  for (const recovery of ['monitor', 'guest'] as const) {
+    let poisoned: number | null = null;
+    const r = await runMemvisor({
+      kernel: guestKernel, hdb: mirroredDisk, cmdline: 'mirrorcheck=exit', prompt: SHELL_PROMPT, send: ['usertests getpid pipeclose\n'],
+      until: /ALL TESTS PASSED|FAILED|panic/, timeoutMs: 120_000, monitor: { mirror: 'guest', recovery },
+      // At usertests' first system call, one of its pages known zero: the divergence check reads it at exit.
+      setup: (monitor) => monitor.observeSystemCalls((m) => {
+        if (poisoned !== null || MEMV6.runningProcess(m.pc.mem, m.pc.cpu)?.name !== 'usertests') return;
+        const a = m.inspectRunningAddressSpace(true);
+        assert.ok(a.knownZero.length > 0, 'usertests has no page known zero');
+        assert.deepEqual(a.notZero, []);
+        const va = a.knownZero[a.knownZero.length >> 1]!;  // in the middle of bss: a big buffer these sub-tests never write
+        poisoned = va;
+        m.pc.defects.poison(walkUserPages(m.pc.mem, m.pc.cpu.cr3, 0, MEMV6.kernelBase).pages.get(va)! >>> 12);
+      }),
+    });
+    const e = r.monitor.memoryErrors();
+    assert.ok(poisoned !== null, 'usertests made no system call');
+    assert.match(r.output, /^ALL TESTS PASSED\r?$/m, r.output.slice(-2000));
+    assert.doesNotMatch(r.output, /^mirror: |killing/m);
+    assert.ok(e.activated >= 1, 'the page was never read');
+    if (recovery === 'monitor') {
+      assert.equal(e.recoveredByMonitor, e.activated, e.log.join('\n'));
+      assert.equal(e.machineChecks, 0);
+      assert.match(e.log.join('\n'), /known zero/);
+    } else {
+      assert.ok(e.machineChecks >= 1);
+      assert.match(r.output, /^mce: pid \d+ \(usertests\): page 0x[0-9a-f]+ recovered from its mirror/m);
+    }
+    t.diagnostic(`${recovery}: page 0x${(poisoned as unknown as number).toString(16)} known zero, restored`);
+  }
+});
+
+/**
  * Runs `send` on the untranslated disk and, at the first system call `pick` chooses (it
  * returns the user address the kernel is about to read), takes that page's data away.
  */
