@@ -13,7 +13,7 @@ const { values } = parseArgs({
     kind: { type: 'string', default: Object.keys(TARGETS).join(',') },
     seed: { type: 'string', default: '1' },
     from: { type: 'string', default: '0' },
-    'hang-ms': { type: 'string', default: '20000' },
+    'hang-ms': { type: 'string', default: '60000' },
   },
 });
 const number = (name: string, text: string): number => {
