@@ -15,7 +15,7 @@ import { bootFuzzImage, fsFields, TARGETS } from './targets.js';
 
 const SEED = Number(process.env.MEMVISOR_FUZZ_SEED ?? 22);
 const CASES: Record<string, number> = {
-  elf: 60, 'elf-fields': 60, fs: 100, 'fs-fields': 100, boot: 12, 'boot-fields': 12, snapshot: 30, inject: 300, campaign: 100, options: 12, code: 60, devices: 15,
+  elf: 60, 'elf-fields': 60, fs: 100, 'fs-fields': 100, boot: 40, 'boot-fields': 12, snapshot: 30, inject: 300, campaign: 100, options: 12, code: 60, devices: 15,
 };
 
 for (const kind of Object.keys(TARGETS)) {
