@@ -1,6 +1,7 @@
 /**
  * The short fuzzing pass (`npm run fuzz -- --cases N` is the long one): every kind of input
- * a user or a guest gives memvisor — ELF programs and kernels, file-system images,
+ * a user or a guest gives memvisor — ELF programs and kernels, file-system images (to the
+ * fs tools and to MemV6 booting them), the same with a few named fields edited (fast-check),
  * snapshots, --inject specs, campaign files, numeric options on the command line, random guest code at ring 0 and 3 on two CPU
  * tiers, a guest writing random values to every device's ports and MMIO registers — mutated from real files by a seeded generator. No case may crash the host (an
  * exception other than a one-line MemvisorError, or the tiers disagreeing) or hang; a

@@ -142,26 +142,24 @@ const elf: Target = {
 
 /** A damaged ELF through the loaders: as a kernel (multiboot), or as a program to translate (with or without --verify) and to exec. */
 function elfOutcome(bytes: Uint8Array, asKernel: boolean, verify: boolean, blockThreshold: number): Outcome {
-  {
-    if (asKernel) {
-      return guarded(() => {
-        const cpu = new CPU(new PhysicalMemory(16 << 20), { read: () => 0xff, write: () => {} });
-        loadMultiboot(cpu.mem, cpu, bytes, 'fuzz.elf', 'console=ttyS0');
-        return 'accepted';
-      });
-    }
-    const translated = guarded(() => {
-      translateElf(bytes, { path: 'fuzz.elf', linuxStub: true, verify });
+  if (asKernel) {
+    return guarded(() => {
+      const cpu = new CPU(new PhysicalMemory(16 << 20), { read: () => 0xff, write: () => {} });
+      loadMultiboot(cpu.mem, cpu, bytes, 'fuzz.elf', 'console=ttyS0');
       return 'accepted';
     });
-    const ran = guarded(() => {
-      const parsed = parseElf(bytes, 'fuzz.elf');
-      requireStaticExecutable(parsed);
-      const r = runCaptured(parsed, { path: 'fuzz.elf', args: ['fuzz'], maxInstructions: 200_000, blockThreshold });
-      return r.signal !== undefined ? 'signal' : r.exitCode === 124 ? 'instruction-limit' : 'exited';
-    });
-    return `translate ${translated}, exec ${ran}`;
   }
+  const translated = guarded(() => {
+    translateElf(bytes, { path: 'fuzz.elf', linuxStub: true, verify });
+    return 'accepted';
+  });
+  const ran = guarded(() => {
+    const parsed = parseElf(bytes, 'fuzz.elf');
+    requireStaticExecutable(parsed);
+    const r = runCaptured(parsed, { path: 'fuzz.elf', args: ['fuzz'], maxInstructions: 200_000, blockThreshold });
+    return r.signal !== undefined ? 'signal' : r.exitCode === 124 ? 'instruction-limit' : 'exited';
+  });
+  return `translate ${translated}, exec ${ran}`;
 }
 
 /** The fields of an ELF file the loaders read: the header, each program header, each note's sizes, each section header's placement. */
@@ -229,21 +227,19 @@ const fs: Target = {
 
 /** A damaged image through `fs fsck` and `fs ls`/`fs cat`. */
 function fsOutcome(bytes: Uint8Array): Outcome {
-  {
-    const fsck = guarded(() => (checkFileSystem(bytes, 'fuzz.img').problems.length === 0 ? 'accepted' : 'problems'));
-    // What `fs ls /` and `fs cat` of each name in the root do.
-    const read = guarded(() => {
-      const image = FsImage.open(bytes, 'fuzz.img');
-      listImage(image, '/');
-      let refused = 0;
-      for (const entry of image.readDirectory(image.lookup('/'))) {
-        if (entry.inum === 0 || entry.name === '.' || entry.name === '..') continue;
-        refused += guarded(() => { readImagePath(image, `/${entry.name}`); return 'accepted'; }) === 'refused' ? 1 : 0;
-      }
-      return refused > 0 ? 'accepted, cat refused' : 'accepted';
-    });
-    return `fsck ${fsck}, ls+cat ${read}`;
-  }
+  const fsck = guarded(() => (checkFileSystem(bytes, 'fuzz.img').problems.length === 0 ? 'accepted' : 'problems'));
+  // What `fs ls /` and `fs cat` of each name in the root do.
+  const read = guarded(() => {
+    const image = FsImage.open(bytes, 'fuzz.img');
+    listImage(image, '/');
+    let refused = 0;
+    for (const entry of image.readDirectory(image.lookup('/'))) {
+      if (entry.inum === 0 || entry.name === '.' || entry.name === '..') continue;
+      refused += guarded(() => { readImagePath(image, `/${entry.name}`); return 'accepted'; }) === 'refused' ? 1 : 0;
+    }
+    return refused > 0 ? 'accepted, cat refused' : 'accepted';
+  });
+  return `fsck ${fsck}, ls+cat ${read}`;
 }
 
 /**
