@@ -11,6 +11,10 @@
 #include "proc.h"
 #include "defs.h"
 #include "elf.h"
+#include "stat.h"
+#include "fs.h"
+#include "sleeplock.h"
+#include "file.h"
 
 #define ELF_PROG_NOTE 4
 #define MEMV6_NOTE_TRANSLATED 1
@@ -88,6 +92,7 @@ static int
 load_image(struct inode *ip, char *path, struct image *img)
 {
   struct elfhdr elf;
+  if (ip->disk.type != T_FILE) return -1;  // a device would be read (and wait for input) as a program
   if (readi(ip, kmem(&elf), 0, sizeof(elf)) != sizeof(elf) || elf.magic != ELF_MAGIC) return -1;
   if ((img->mirrored = translated(ip, &elf, path, &img->spill)) < 0) return -1;
   if ((img->pgdir = setupkvm()) == 0) return -1;

@@ -23,11 +23,35 @@ readsb(int dev, struct superblock *out)
   brelse(b);
 }
 
+// The first data block: after the log, the inode blocks and the bitmap.
+static uint
+datastart(void)
+{
+  return sb.bmapstart + (sb.size + BPB - 1) / BPB;
+}
+
+// The superblock must describe the layout guest/FORMAT.md gives (the checks of
+// `memvisor fs fsck`), within what the IDE driver can address: a damaged one stops the
+// boot with its reason instead of sending the file system outside its regions.
+static char *
+superblock_problem(void)
+{
+  if (sb.magic != FSMAGIC) return "hdb is not a MemV6 file system (bad magic)";
+  if (sb.logstart != 2 || sb.nlog != LOGSIZE + 1) return "bad superblock: the log is not at block 2 with LOGSIZE + 1 blocks";
+  if (sb.ninodes < 2 || sb.ninodes > 65536) return "bad superblock: ninodes is not 2..65536";
+  if (sb.inodestart != sb.logstart + sb.nlog) return "bad superblock: inodestart is not logstart + nlog";
+  if (sb.bmapstart != sb.inodestart + (sb.ninodes + IPB - 1) / IPB) return "bad superblock: bmapstart is not after the inode blocks";
+  if (sb.size >= (1 << 27)) return "bad superblock: size is beyond what 28-bit sector numbers reach";
+  if (datastart() >= sb.size || sb.nblocks != sb.size - datastart()) return "bad superblock: size and nblocks disagree with the regions";
+  return 0;
+}
+
 void
 iinit(int dev)
 {
   readsb(dev, &sb);
-  if (sb.magic != FSMAGIC) panic("hdb is not a MemV6 file system (bad magic)");
+  char *problem = superblock_problem();
+  if (problem) panic(problem);
   cprintf("fs: %d blocks, %d inodes, log at %d, inodes at %d, bitmap at %d\n",
           sb.size, sb.ninodes, sb.logstart, sb.inodestart, sb.bmapstart);
 }
@@ -165,9 +189,12 @@ ilock(struct inode *ip)
   ACQUIRE_BUSY(ip->busy, ip);
   if (ip->valid) return;
   struct buf *b;
+  if (ip->inum == 0 || ip->inum >= sb.ninodes) panic("ilock: a directory names an inode beyond ninodes");
   ip->disk = *disk_inode(ip->dev, ip->inum, &b);
   brelse(b);
   if (ip->disk.type == 0) panic("ilock: a free inode");
+  if (ip->disk.type < T_DIR || ip->disk.type > T_DEV) panic("ilock: an inode of no known type");
+  if (ip->disk.size > MAXFILE * BSIZE) panic("ilock: an inode larger than the largest file");
   ip->valid = 1;
 }
 
@@ -232,17 +259,27 @@ stati(struct inode *ip, struct stat *st)
 
 // ---- Block maps ----
 
+// A block number read from an inode or an indirect block: 0 (none), or a data block.
+// Anything else is a damaged disk; following it would read or free the superblock, the
+// log, the inodes or the bitmap as if they were a file's.
+static uint
+data_block(uint bno)
+{
+  if (bno != 0 && (bno < datastart() || bno >= sb.size)) panic("file system: an inode points outside the data blocks");
+  return bno;
+}
+
 // Entry index of the indirect block `table` (a block number, allocated if 0 and
 // alloc is set); returns the block number stored there, allocating it if asked.
 static uint
 indirect_entry(struct inode *ip, uint *table, uint index, int alloc)
 {
-  if (*table == 0) {
+  if (data_block(*table) == 0) {
     if (!alloc || (*table = balloc(ip->dev)) == 0) return 0;
   }
   struct buf *b = bread(ip->dev, *table);
   uint *a = (uint *)b->data;
-  uint addr = a[index];
+  uint addr = data_block(a[index]);
   if (addr == 0 && alloc && (addr = balloc(ip->dev)) != 0) {
     a[index] = addr;
     log_write(b);
@@ -251,24 +288,24 @@ indirect_entry(struct inode *ip, uint *table, uint index, int alloc)
   return addr;
 }
 
-// The disk block holding block bn of the file, allocating as needed; 0 if the
-// disk is full.
+// The disk block holding block bn of the file, allocating as needed if alloc is set
+// (writes); 0 if there is none, or if the disk is full.
 static uint
-bmap(struct inode *ip, uint bn)
+bmap(struct inode *ip, uint bn, int alloc)
 {
   uint *addrs = ip->disk.addrs;
   if (bn < NDIRECT) {
-    if (addrs[bn] == 0) addrs[bn] = balloc(ip->dev);
+    if (data_block(addrs[bn]) == 0 && alloc) addrs[bn] = balloc(ip->dev);
     return addrs[bn];
   }
   bn -= NDIRECT;
   if (bn < NINDIRECT)
-    return indirect_entry(ip, &addrs[NDIRECT], bn, 1);
+    return indirect_entry(ip, &addrs[NDIRECT], bn, alloc);
   bn -= NINDIRECT;
   if (bn < NINDIRECT * NINDIRECT) {
-    uint middle = indirect_entry(ip, &addrs[NDIRECT + 1], bn / NINDIRECT, 1);
+    uint middle = indirect_entry(ip, &addrs[NDIRECT + 1], bn / NINDIRECT, alloc);
     if (middle == 0) return 0;
-    return indirect_entry(ip, &middle, bn % NINDIRECT, 1);
+    return indirect_entry(ip, &middle, bn % NINDIRECT, alloc);
   }
   panic("bmap: block beyond the largest file");
 }
@@ -277,10 +314,10 @@ bmap(struct inode *ip, uint bn)
 static void
 free_indirect(struct inode *ip, uint blockno, int depth)
 {
-  struct buf *b = bread(ip->dev, blockno);
+  struct buf *b = bread(ip->dev, data_block(blockno));
   uint *a = (uint *)b->data;
   for (int i = 0; i < NINDIRECT; i++) {
-    if (!a[i]) continue;
+    if (!data_block(a[i])) continue;
     if (depth > 1) free_indirect(ip, a[i], depth - 1);
     else bfree(ip->dev, a[i]);
   }
@@ -294,7 +331,7 @@ itrunc(struct inode *ip)
 {
   uint *addrs = ip->disk.addrs;
   for (int i = 0; i < NDIRECT; i++) {
-    if (addrs[i]) {
+    if (data_block(addrs[i])) {
       bfree(ip->dev, addrs[i]);
       addrs[i] = 0;
     }
@@ -330,7 +367,7 @@ readi(struct inode *ip, struct memref dst, uint off, uint n)
   if (off > size || off + n < off) return -1;
   n = min(n, size - off);
   for (uint done = 0, chunk; done < n; done += chunk, off += chunk) {
-    uint bno = bmap(ip, off / BSIZE);
+    uint bno = bmap(ip, off / BSIZE, 0);
     if (bno == 0) panic("readi: file block missing");
     struct buf *b = bread(ip->dev, bno);
     chunk = min(n - done, BSIZE - off % BSIZE);
@@ -353,7 +390,7 @@ writei(struct inode *ip, struct memref src, uint off, uint n)
   if (off > ip->disk.size || off + n < off || off + n > MAXFILE * BSIZE) return -1;
   uint done = 0;
   while (done < n) {
-    uint bno = bmap(ip, off / BSIZE);
+    uint bno = bmap(ip, off / BSIZE, 1);
     if (bno == 0) break;  // the disk is full
     struct buf *b = bread(ip->dev, bno);
     uint chunk = min(n - done, BSIZE - off % BSIZE);

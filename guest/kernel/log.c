@@ -51,14 +51,18 @@ write_header(void)
   brelse(b);
 }
 
+// The header of the log, checked: installing a damaged one would copy log blocks over
+// the superblock or the log itself, or beyond the disk.
 static void
-read_header(void)
+read_header(struct superblock *sb)
 {
   struct buf *b = bread(log.dev, log.start);
   struct logheader *disk = (struct logheader *)b->data;
-  if (disk->n > LOGSIZE) panic("log header: more blocks than the log holds");
+  if (disk->n > LOGSIZE || disk->n > log.size - 1) panic("log header: more blocks than the log holds");
   memmove(&log.pending, disk, sizeof(uint) * (1 + disk->n));
   brelse(b);
+  for (int i = 0; i < log.pending.n; i++)
+    if (log.pending.block[i] < sb->inodestart || log.pending.block[i] >= sb->size) panic("log header: a block outside the inodes, bitmap and data");
 }
 
 // At boot: finish the transaction a crash may have interrupted after its commit.
@@ -70,7 +74,7 @@ initlog(int dev)
   log.dev = dev;
   log.start = sb.logstart;
   log.size = sb.nlog;
-  read_header();
+  read_header(&sb);
   if (log.pending.n > 0) cprintf("log: installing %d committed blocks\n", log.pending.n);
   copy_blocks(0);
   log.pending.n = 0;

@@ -162,10 +162,10 @@ export class ExperimentRunner {
     return createMonitor({ machine: { restore: (await this.snapshot(mode)).file }, ...extra });
   }
 
-  /** Runs the workload on `monitor` until it is done, or virtual time reaches `limitCycle`. */
-  private async workload(monitor: Monitor, limitCycle: number): Promise<{ result: SessionResult; transcript: string }> {
+  /** Runs the workload on `monitor` until it is done, virtual time reaches `limitCycle`, or wall time `timeoutMs` has passed. */
+  private async workload(monitor: Monitor, limitCycle: number, timeoutMs?: number): Promise<{ result: SessionResult; transcript: string }> {
     const w = this.plan.workload;
-    const session = monitor.session({ send: w.send, prompt: this.prompt, until: consoleRegExp(w.until), maxCycles: limitCycle - monitor.pc.now() });
+    const session = monitor.session({ send: w.send, prompt: this.prompt, until: consoleRegExp(w.until), maxCycles: limitCycle - monitor.pc.now(), timeoutMs });
     const result = await session.run();
     return { result, transcript: session.transcript };
   }
@@ -191,7 +191,16 @@ export class ExperimentRunner {
     const fault = runFault(this.plan, index, faultWindow(this.plan, golden));
     const limitCycle = hangCycle(this.plan, golden);
     const monitor = await this.monitor(arm.mode, { faults: [parseInjectionSpec(fault)], recovery: arm.recovery, scrubEvery: arm.scrubEvery });
-    const { result, transcript } = await this.workload(monitor, limitCycle);
+    // The wall-clock limit counts from the start of the run, restoring the snapshot included.
+    const { result, transcript } = await this.workload(monitor, limitCycle, Math.max(0, this.plan.wallLimitSeconds * 1000 - (performance.now() - started)));
+    if (result.outcome === 'timeout') {
+      for (const d of monitor.pc.ide.drives) d?.close();
+      return {
+        ...hostFailure(this.plan, index, golden, goldenPath, 'host-timeout',
+          `stopped at the wall-clock limit (${this.plan.wallLimitSeconds} s) at virtual cycle ${monitor.pc.now()}`, Math.round(performance.now() - started)),
+        instructions: monitor.pc.cpu.instructionCount, virtualCycles: monitor.pc.now(),
+      };
+    }
     const errors = monitor.memoryErrors();
     const profile = monitor.settings.profile;
     const guest = profile.consoleReports(result.output);
@@ -211,6 +220,18 @@ export class ExperimentRunner {
       ...(difference === null ? {} : { difference }),
     };
   }
+}
+
+/** The record of a run the host could not finish: it threw, or it reached the wall-clock limit. */
+export function hostFailure(plan: CampaignPlan, index: number, golden: GoldenRun, goldenPath: string, status: 'host-error' | 'host-timeout', error: string, wallMs: number): RunRecord {
+  const { arm, armIndex } = armOf(plan, index);
+  const fault = runFault(plan, index, faultWindow(plan, golden));
+  return {
+    campaign: plan.id, index, arm: armIndex, mode: arm.mode, fault, seed: runSeed(plan, index), status, outcome: null, end: null,
+    injected: 0, activated: 0, overwritten: 0, recoveredByMonitor: 0, machineChecks: 0, recoveredByGuest: 0, killedByGuest: 0,
+    detectedUncorrectable: 0, matchesGolden: null, instructions: 0, virtualCycles: 0, wallMs, error,
+    command: replayCommand(plan, index, fault, hangCycle(plan, golden), goldenPath),
+  };
 }
 
 /** The absolute window (virtual cycles) in which the campaign's faults strike. */

@@ -13,9 +13,12 @@ import { MemvisorError } from '../errors.js';
 import { INPUT, readInputFile } from '../input-file.js';
 import type { Outcome } from '../faults/index.js';
 import type { MirrorMode } from '../vmm/index.js';
-import { armOf, runCount, runFault, runSeed, type CampaignPlan } from './plan.js';
-import { diskFor, faultWindow, hangCycle, kernelPath, replayCommand, type GoldenRun, type RunRecord } from './experiment.js';
+import { armOf, runCount, type CampaignPlan } from './plan.js';
+import { diskFor, hostFailure, kernelPath, type GoldenRun, type RunRecord } from './experiment.js';
 import type { WorkerTask } from './worker.js';
+
+/** How long after its wall-clock limit a run that has not stopped itself has its worker ended. */
+const BACKSTOP_MS = 30_000;
 import { createHash } from 'node:crypto';
 
 export interface Shard {
@@ -105,17 +108,6 @@ function prepareOutDir(plan: CampaignPlan, outDir: string): void {
   writeAtomically(planPath, `${JSON.stringify(plan, null, 2)}\n`);
 }
 
-const hostFailure = (plan: CampaignPlan, index: number, golden: GoldenRun, goldenPath: string, status: 'host-error' | 'host-timeout', error: string, wallMs: number): RunRecord => {
-  const { arm, armIndex } = armOf(plan, index);
-  const fault = runFault(plan, index, faultWindow(plan, golden));
-  return {
-    campaign: plan.id, index, arm: armIndex, mode: arm.mode, fault, seed: runSeed(plan, index), status, outcome: null, end: null,
-    injected: 0, activated: 0, overwritten: 0, recoveredByMonitor: 0, machineChecks: 0, recoveredByGuest: 0, killedByGuest: 0,
-    detectedUncorrectable: 0, matchesGolden: null, instructions: 0, virtualCycles: 0, wallMs, error,
-    command: replayCommand(plan, index, fault, hangCycle(plan, golden), goldenPath),
-  };
-};
-
 export interface CampaignRunSummary {
   ran: number;
   alreadyDone: number;
@@ -171,11 +163,13 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
         const { golden, path } = goldens.get(armOf(plan, index).arm.mode)!;
         const t0 = performance.now();
         try {
-          record(await pool.run({ kind: 'run', plan, index, golden, goldenPath: path }, { signal: AbortSignal.timeout(plan.wallLimitSeconds * 1000) }) as RunRecord);
+          // The run stops itself at the wall-clock limit (between two slices, as run --timeout
+          // does) and keeps its worker; ending the thread is only the backstop.
+          record(await pool.run({ kind: 'run', plan, index, golden, goldenPath: path }, { signal: AbortSignal.timeout(plan.wallLimitSeconds * 1000 + BACKSTOP_MS) }) as RunRecord);
         } catch (e) {
           const timedOut = (e as Error).name === 'AbortError' || (e as Error).name === 'TimeoutError';
           record(hostFailure(plan, index, golden, path, timedOut ? 'host-timeout' : 'host-error',
-            timedOut ? `no result within the wall-clock limit (${plan.wallLimitSeconds} s)` : String((e as Error).stack ?? e).split('\n').slice(0, 3).join(' | '),
+            timedOut ? `no result within the wall-clock limit (${plan.wallLimitSeconds} s) and ${BACKSTOP_MS / 1000} s more: the worker was ended` : String((e as Error).stack ?? e).split('\n').slice(0, 3).join(' | '),
             Math.round(performance.now() - t0)));
         }
       }

@@ -53,12 +53,29 @@ export interface PortHandler {
   portWriteString?(port: number, size: AccessSize, bytes: Uint8Array, offset: number, count: number): number;
 }
 
-/** Copies the listed fields of `from` onto `to`: the common body of restore(). */
+/** A number a snapshot gives for a field: a number (Infinity allowed: "never"), not NaN, not another type. */
+export function stateNumber(from: DeviceState, field: string): number {
+  const value = from[field];
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new Error(`snapshot field ${field} is ${JSON.stringify(value) ?? 'missing'}, not a number`);
+  return value;
+}
+
+/**
+ * Copies the listed fields of `from` onto `to`: the common body of restore(). Each value
+ * must be of the kind the field holds (a number for a number, a list of as many numbers for
+ * a typed array...): a damaged snapshot is refused here, not run with an object as a clock.
+ */
 export function assignState<T extends object>(to: T, from: DeviceState, fields: ReadonlyArray<keyof T & string>): void {
   for (const f of fields) {
     const value = from[f];
     if (value === undefined) throw new Error(`snapshot field ${f} is missing`);
     const current = to[f] as unknown;
+    const wrong = () => new Error(`snapshot field ${f} is ${JSON.stringify(value).slice(0, 40)}, not what the field holds`);
+    if (typeof current === 'number') stateNumber(from, f);
+    else if (typeof current === 'boolean' || typeof current === 'string') { if (typeof value !== typeof current) throw wrong(); }
+    else if (ArrayBuffer.isView(current)) {
+      if (!Array.isArray(value) || value.length !== (current as unknown as Int32Array).length || !value.every((n) => typeof n === 'number')) throw wrong();
+    } else if (Array.isArray(current) && !Array.isArray(value)) throw wrong();
     if (ArrayBuffer.isView(current) && Array.isArray(value)) (current as unknown as Int32Array).set(value as number[]);
     else if (Array.isArray(current) && Array.isArray(value)) (to as Record<string, unknown>)[f] = structuredClone(value);
     else (to as Record<string, unknown>)[f] = value;

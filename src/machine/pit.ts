@@ -8,7 +8,7 @@
  * when the gate rises. BCD counting is accepted and counted in binary.
  */
 import type { AccessSize } from '../cpu/bus.js';
-import { assignState, cyclesFor, pickState, ticksIn, type Clock, type Device, type DeviceState, type IrqLines, type PortHandler } from './device.js';
+import { assignState, cyclesFor, pickState, stateNumber, ticksIn, type Clock, type Device, type DeviceState, type IrqLines, type PortHandler } from './device.js';
 
 export const PIT_HZ = 1193182;
 
@@ -195,9 +195,11 @@ export class Pit8254 implements Device, PortHandler {
   }
 
   restore(state: DeviceState): void {
-    (state.channels as DeviceState[]).forEach((s, i) => assignState(this.channels[i]!, s, CHANNEL_FIELDS));
-    this.speaker = state.speaker as number;
-    this.irqAt = state.irqAt as number;
-    this.irqs = state.irqs as number;
+    const channels = state.channels as DeviceState[];
+    if (!Array.isArray(channels) || channels.length !== this.channels.length) throw new Error('channels is not a list of 3');
+    channels.forEach((s, i) => assignState(this.channels[i]!, s, CHANNEL_FIELDS));
+    this.speaker = stateNumber(state, 'speaker');
+    this.irqAt = stateNumber(state, 'irqAt');
+    this.irqs = stateNumber(state, 'irqs');
   }
 }

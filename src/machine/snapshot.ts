@@ -22,7 +22,7 @@ import { CPU_STATE_VERSION, type CpuSnapshot } from '../cpu/index.js';
 import { MemvisorError } from '../errors.js';
 import { INPUT, readInputFile } from '../input-file.js';
 import { VERSION } from '../paths.js';
-import type { DeviceState, SnapshotPart } from './device.js';
+import { stateNumber, type DeviceState, type SnapshotPart } from './device.js';
 import { machineMemoryProblem } from './boot.js';
 import { DiskImage } from './disk.js';
 import { PC, type ExitCounts } from './pc.js';
@@ -91,8 +91,13 @@ function machineParts(pc: PC): SnapshotPart[] {
     name: 'clock', version: 1,
     save: () => ({ idleCycles: pc.idleCycles, exits: { ...pc.exits } }),
     restore: (state) => {
-      pc.idleCycles = state.idleCycles as number;
-      Object.assign(pc.exits, state.exits as ExitCounts);
+      const idle = stateNumber(state, 'idleCycles');
+      if (!Number.isSafeInteger(idle) || idle < 0) throw new Error(`idleCycles ${idle} is not a cycle count`);
+      const exits = state.exits as DeviceState;
+      if (typeof exits !== 'object' || exits === null) throw new Error('exits is not a set of counts');
+      for (const key of Object.keys(pc.exits)) stateNumber(exits, key);
+      pc.idleCycles = idle;
+      Object.assign(pc.exits, exits as unknown as ExitCounts);
     },
   };
   return [cpu, clock, ...pc.devices];

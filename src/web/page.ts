@@ -39,7 +39,11 @@ terminal.loadAddon(fit);
 terminal.open($('terminal'));
 fit.fit();
 new ResizeObserver(() => fit.fit()).observe($('terminal'));
+// What is typed goes to the guest as UTF-8 bytes (the worker encodes it), as a terminal
+// gives them to `memvisor run`; what the guest prints comes as bytes (one character each
+// in the transcript) and the terminal decodes them as UTF-8, as the user's terminal does.
 terminal.onData((text) => send({ type: 'input', text }));
+const consoleToTerminal = (bytes: string): Uint8Array => Uint8Array.from(bytes, (c) => c.charCodeAt(0));
 
 // ---------------------------------------------------------------- the memory map
 
@@ -262,14 +266,14 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       if (m.restored) {
         setPlan({ ...plan, mirror: m.mirror, faults: [], send: [], until: undefined });
         transcript = m.consoleHistory;
-        terminal.write(m.consoleHistory);
+        terminal.write(consoleToTerminal(m.consoleHistory));
       }
       for (const id of ['pause', 'save', 'inject']) $<HTMLButtonElement>(id).disabled = false;
       terminal.focus();
       return;
     case 'console':
       transcript += m.text;
-      terminal.write(m.text);
+      terminal.write(consoleToTerminal(m.text));
       return;
     case 'status': showStatus(m.status); return;
     case 'log': addLog(m.entries); return;

@@ -10,6 +10,7 @@ import type { RunPlan } from './run-plan.js';
 export type ToWorker =
   | { type: 'boot'; plan: RunPlan }
   | { type: 'restore'; name: string; bytes: ArrayBuffer; seed: number }
+  /** Typed text; the guest gets its UTF-8 bytes. */
   | { type: 'input'; text: string }
   | { type: 'pause' }
   | { type: 'resume' }

@@ -8,7 +8,7 @@
  */
 import { MemvisorError } from '../errors.js';
 import { parseInjectionSpec } from '../faults/index.js';
-import { DEFAULT_PROMPT, latin1Bytes, type Outcome, type Session } from '../machine/session.js';
+import { DEFAULT_PROMPT, type Outcome, type Session } from '../machine/session.js';
 import { SnapshotFile } from '../machine/snapshot.js';
 import { REPRODUCIBLE_EPOCH } from '../virtual-time.js';
 import { createMonitor, machineMemoryMiB, MEMV6_IMAGES, type MemoryEvent, type Monitor } from '../vmm/index.js';
@@ -228,7 +228,7 @@ function handle(message: ToWorker): void {
   const m = machine;
   if (!m) return;
   switch (message.type) {
-    case 'input': m.session.input(latin1Bytes(message.text)); return;
+    case 'input': m.session.input(new TextEncoder().encode(message.text)); return;
     case 'pause': stop(); publish(true); return;
     case 'resume': if (!running) start(); return;
     case 'step': {

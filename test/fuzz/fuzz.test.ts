@@ -1,6 +1,7 @@
 /**
  * The short fuzzing pass (`npm run fuzz -- --cases N` is the long one): every kind of input
- * a user or a guest gives memvisor — ELF programs and kernels, file-system images,
+ * a user or a guest gives memvisor — ELF programs and kernels, file-system images (to the
+ * fs tools and to MemV6 booting them), the same with a few named fields edited (fast-check),
  * snapshots, --inject specs, campaign files, numeric options on the command line, random guest code at ring 0 and 3 on two CPU
  * tiers, a guest writing random values to every device's ports and MMIO registers — mutated from real files by a seeded generator. No case may crash the host (an
  * exception other than a one-line MemvisorError, or the tiers disagreeing) or hang; a
@@ -9,10 +10,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatSummary, fuzz } from './harness.js';
-import { TARGETS } from './targets.js';
+import { caseRandom } from './harness.js';
+import { applyEdits, checkStructured, describeEdits, editsOf } from './structured.js';
+import { bootFuzzImage, fsFields, TARGETS } from './targets.js';
 
 const SEED = Number(process.env.MEMVISOR_FUZZ_SEED ?? 22);
-const CASES: Record<string, number> = { elf: 60, fs: 100, snapshot: 30, inject: 300, campaign: 100, options: 12, code: 60, devices: 15 };
+const CASES: Record<string, number> = {
+  elf: 60, 'elf-fields': 60, fs: 100, 'fs-fields': 100, boot: 40, 'boot-fields': 12, snapshot: 30, inject: 300, campaign: 100, options: 12, code: 60, devices: 15,
+};
 
 for (const kind of Object.keys(TARGETS)) {
   test(`fuzz ${kind}: ${CASES[kind]} hostile inputs (seed ${SEED}), no host crash and no hang`, { timeout: 600_000 }, async (t) => {
@@ -22,3 +27,25 @@ for (const kind of Object.keys(TARGETS)) {
     assert.ok(summary.counts.size > 1 || kind === 'campaign', `${kind}: every case ended the same way (${[...summary.counts.keys()].join(', ')}): the inputs reach too little`);
   });
 }
+
+test('structure-aware cases shrink: a failure reports the smallest list of edits that still fails, and the case replays', async () => {
+  const image = bootFuzzImage();
+  const fields = fsFields(image);
+  // A planted bug: any edit of an inode's size "crashes the host".
+  let generated = 0;   // how many edits the case's generated list had
+  const check = (edits: { field: string }[]) => {
+    generated ||= edits.length;
+    if (edits.some((e) => /^inode\[\d+\]\.size$/.test(e.field))) throw new Error('planted');
+    applyEdits(image, edits as never);
+    return 'accepted';
+  };
+  let failure: Error | null = null, index = 0;
+  for (; index < 500 && !failure; index++) {
+    generated = 0;
+    try { await checkStructured(caseRandom(SEED, index), editsOf(image, fields, 6), describeEdits, check); } catch (e) { if (generated > 1) failure = e as Error; }
+  }
+  assert.ok(failure, 'no case edited an inode size among other fields');
+  assert.match(failure.message, /^planted\n  generated: fast-check seed -?\d+; shrunk in \d+ steps to: inode\[\d+\]\.size=0x[0-9a-f]+$/);   // one edit left of up to six
+  // The same case fails the same way again.
+  await assert.rejects(checkStructured(caseRandom(SEED, index - 1), editsOf(image, fields, 6), describeEdits, check), { message: failure.message });
+});

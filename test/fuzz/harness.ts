@@ -25,9 +25,18 @@ export function caseRandom(seed: number, index: number): SeededRandom {
 export const replayCommand = (kind: string, seed: number, index: number): string =>
   `npm run fuzz -- --kind ${kind} --seed ${seed} --from ${index} --cases 1`;
 
-export async function fuzz(kind: string, seed: number, from: number, cases: number, hangMs: number): Promise<FuzzSummary> {
+/**
+ * Runs the cases; `progress`, if given, is called every `progressEvery` cases with the
+ * summary so far (a long pass prints it, so a pass cut short still says what it found).
+ */
+export async function fuzz(kind: string, seed: number, from: number, cases: number, hangMs: number,
+  progress?: (s: FuzzSummary, done: number) => void, progressEvery = 500): Promise<FuzzSummary> {
   const summary: FuzzSummary = { kind, seed, cases, counts: new Map(), failures: [] };
-  const count = (outcome: string) => summary.counts.set(outcome, (summary.counts.get(outcome) ?? 0) + 1);
+  let done = 0;
+  const count = (outcome: string) => {
+    summary.counts.set(outcome, (summary.counts.get(outcome) ?? 0) + 1);
+    if (++done % progressEvery === 0 && done < cases) progress?.(summary, done);
+  };
   const end = from + cases;
   let next = from;
   while (next < end) {

@@ -13,7 +13,7 @@ const { values } = parseArgs({
     kind: { type: 'string', default: Object.keys(TARGETS).join(',') },
     seed: { type: 'string', default: '1' },
     from: { type: 'string', default: '0' },
-    'hang-ms': { type: 'string', default: '20000' },
+    'hang-ms': { type: 'string', default: '60000' },
   },
 });
 const number = (name: string, text: string): number => {
@@ -26,7 +26,9 @@ for (const k of kinds) if (!TARGETS[k]) { console.error(`fuzz: --kind ${k}: expe
 let failed = false;
 for (const kind of kinds) {
   const started = performance.now();
-  const s = await fuzz(kind, number('seed', values.seed), number('from', values.from), number('cases', values.cases), number('hang-ms', values['hang-ms']));
+  // Progress on stderr: the counts so far and the rate, every 500 cases.
+  const s = await fuzz(kind, number('seed', values.seed), number('from', values.from), number('cases', values.cases), number('hang-ms', values['hang-ms']),
+    (so, done) => console.error(`${kind}: ${done} cases in ${((performance.now() - started) / 1000).toFixed(0)} s: ${[...so.counts].map(([o, n]) => `${n} ${o}`).join(', ')}`));
   console.log(`${formatSummary(s)}\n  (${((performance.now() - started) / 1000).toFixed(0)} s)`);
   for (const f of s.failures) console.log(`  ${f.replaceAll('\n', '\n    ')}`);
   failed ||= s.failures.length > 0;

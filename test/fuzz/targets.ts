@@ -21,6 +21,7 @@ import { checkFileSystem } from '../../src/fs/fsck.js';
 import { FsImage } from '../../src/fs/image.js';
 import { buildImage } from '../../src/fs/mkfs.js';
 import { readPlan } from '../../src/campaign/plan.js';
+import { listImage, readImagePath } from '../../src/cli/commands/fs.js';
 import { DiskImage } from '../../src/machine/disk.js';
 import { loadMultiboot } from '../../src/machine/multiboot.js';
 import { PC } from '../../src/machine/pc.js';
@@ -29,6 +30,7 @@ import { guestBuildDir } from '../../src/paths.js';
 import { translateElf } from '../../src/sbt/index.js';
 import { createMonitor } from '../../src/vmm/index.js';
 import { buildCorpusProgram } from '../cpu/corpus.js';
+import { applyEdits, checkStructured, describeEdits, editsOf, type Field } from './structured.js';
 import { CPU_TIERS, repoRoot } from '../support/build.js';
 import { TEST_RTC } from '../support/machine.js';
 
@@ -38,7 +40,7 @@ export interface Target {
   /** Prepares the real inputs the cases mutate (once per worker). */
   prepare(): void;
   /** One case: the outcome, or a thrown exception (a host crash). */
-  run(rng: SeededRandom): Outcome;
+  run(rng: SeededRandom): Outcome | Promise<Outcome>;
 }
 
 /** Runs `action`; a MemvisorError is the clean refusal a user sees, anything else propagates. */
@@ -134,25 +136,73 @@ const elf: Target = {
   run(rng) {
     const asKernel = rng.nextBelow(3) === 0;
     const source = asKernel ? kernel : program;
-    const bytes = mutate(source, rng, elfHot(source));
-    if (asKernel) {
-      return guarded(() => {
-        const cpu = new CPU(new PhysicalMemory(16 << 20), { read: () => 0xff, write: () => {} });
-        loadMultiboot(cpu.mem, cpu, bytes, 'fuzz.elf', 'console=ttyS0');
-        return 'accepted';
-      });
-    }
-    const translated = guarded(() => {
-      translateElf(bytes, { path: 'fuzz.elf', linuxStub: true, verify: rng.nextBelow(2) === 0 });
+    return elfOutcome(mutate(source, rng, elfHot(source)), asKernel, rng.nextBelow(2) === 0, rng.nextBelow(2));
+  },
+};
+
+/** A damaged ELF through the loaders: as a kernel (multiboot), or as a program to translate (with or without --verify) and to exec. */
+function elfOutcome(bytes: Uint8Array, asKernel: boolean, verify: boolean, blockThreshold: number): Outcome {
+  if (asKernel) {
+    return guarded(() => {
+      const cpu = new CPU(new PhysicalMemory(16 << 20), { read: () => 0xff, write: () => {} });
+      loadMultiboot(cpu.mem, cpu, bytes, 'fuzz.elf', 'console=ttyS0');
       return 'accepted';
     });
-    const ran = guarded(() => {
-      const parsed = parseElf(bytes, 'fuzz.elf');
-      requireStaticExecutable(parsed);
-      const r = runCaptured(parsed, { path: 'fuzz.elf', args: ['fuzz'], maxInstructions: 200_000, blockThreshold: rng.nextBelow(2) });
-      return r.signal !== undefined ? 'signal' : r.exitCode === 124 ? 'instruction-limit' : 'exited';
-    });
-    return `translate ${translated}, exec ${ran}`;
+  }
+  const translated = guarded(() => {
+    translateElf(bytes, { path: 'fuzz.elf', linuxStub: true, verify });
+    return 'accepted';
+  });
+  const ran = guarded(() => {
+    const parsed = parseElf(bytes, 'fuzz.elf');
+    requireStaticExecutable(parsed);
+    const r = runCaptured(parsed, { path: 'fuzz.elf', args: ['fuzz'], maxInstructions: 200_000, blockThreshold });
+    return r.signal !== undefined ? 'signal' : r.exitCode === 124 ? 'instruction-limit' : 'exited';
+  });
+  return `translate ${translated}, exec ${ran}`;
+}
+
+/** The fields of an ELF file the loaders read: the header, each program header, each note's sizes, each section header's placement. */
+export function elfFields(bytes: Uint8Array): Field[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const fields: Field[] = [];
+  const add = (name: string, at: number, width: 1 | 2 | 4) => { if (at + width <= bytes.length) fields.push({ name, at, width }); };
+  for (const [name, at, width] of [['e_type', 16, 2], ['e_machine', 18, 2], ['e_version', 20, 4], ['e_entry', 24, 4], ['e_phoff', 28, 4],
+    ['e_shoff', 32, 4], ['e_ehsize', 40, 2], ['e_phentsize', 42, 2], ['e_phnum', 44, 2], ['e_shentsize', 46, 2], ['e_shnum', 48, 2],
+    ['e_shstrndx', 50, 2]] as const) add(name, at, width);
+  const phoff = view.getUint32(28, true), phnum = view.getUint16(44, true);
+  for (let k = 0; k < Math.min(phnum, 12); k++) {
+    const ph = phoff + 32 * k;
+    if (ph + 32 > bytes.length) break;
+    for (const [name, o] of [['type', 0], ['offset', 4], ['vaddr', 8], ['paddr', 12], ['filesz', 16], ['memsz', 20], ['flags', 24], ['align', 28]] as const) add(`ph[${k}].p_${name}`, ph + o, 4);
+    const offset = view.getUint32(ph + 4, true);
+    if (view.getUint32(ph, true) === 4 && offset + 12 <= bytes.length) {                  // PT_NOTE: its first note's header
+      for (const [name, o] of [['namesz', 0], ['descsz', 4], ['type', 8]] as const) add(`ph[${k}].note.${name}`, offset + o, 4);
+    }
+  }
+  const shoff = view.getUint32(32, true), shnum = view.getUint16(48, true);
+  for (let k = 0; k < Math.min(shnum, 48); k++) {
+    const sh = shoff + 40 * k;
+    if (sh + 40 > bytes.length) break;
+    for (const [name, o] of [['type', 4], ['flags', 8], ['addr', 12], ['offset', 16], ['size', 20], ['link', 24], ['info', 28], ['entsize', 36]] as const) add(`sh[${k}].sh_${name}`, sh + o, 4);
+  }
+  return fields;
+}
+
+let programFields: Field[], kernelFields: Field[];
+/** ELF files with a few header fields edited (fast-check, shrinking). */
+const elfFieldsTarget: Target = {
+  prepare() {
+    elf.prepare();
+    programFields = elfFields(program);
+    kernelFields = elfFields(kernel);
+  },
+  run(rng) {
+    const asKernel = rng.nextBelow(3) === 0;
+    const verify = rng.nextBelow(2) === 0, threshold = rng.nextBelow(2);
+    const source = asKernel ? kernel : program;
+    return checkStructured(rng, editsOf(source, asKernel ? kernelFields : programFields), describeEdits,
+      (edits) => elfOutcome(applyEdits(source, edits), asKernel, verify, threshold));
   },
 };
 
@@ -171,18 +221,130 @@ const fs: Target = {
   },
   run(rng) {
     // The superblock and the first inode blocks take half of the edits.
-    const bytes = mutate(fsBase, rng, [1024, 1024 + 4 * 1024]);
-    const fsck = guarded(() => (checkFileSystem(bytes, 'fuzz.img').problems.length === 0 ? 'accepted' : 'problems'));
-    const read = guarded(() => {
-      const image = FsImage.open(bytes, 'fuzz.img');
-      const root = image.lookup('/');
-      for (const entry of image.readDirectory(root)) {
-        if (entry.inum === 0) continue;
-        image.readFile(entry.inum);
-      }
-      return 'accepted';
-    });
-    return `fsck ${fsck}, ls+cat ${read}`;
+    return fsOutcome(mutate(fsBase, rng, [1024, 1024 + 4 * 1024]));
+  },
+};
+
+/** A damaged image through `fs fsck` and `fs ls`/`fs cat`. */
+function fsOutcome(bytes: Uint8Array): Outcome {
+  const fsck = guarded(() => (checkFileSystem(bytes, 'fuzz.img').problems.length === 0 ? 'accepted' : 'problems'));
+  // What `fs ls /` and `fs cat` of each name in the root do.
+  const read = guarded(() => {
+    const image = FsImage.open(bytes, 'fuzz.img');
+    listImage(image, '/');
+    let refused = 0;
+    for (const entry of image.readDirectory(image.lookup('/'))) {
+      if (entry.inum === 0 || entry.name === '.' || entry.name === '..') continue;
+      refused += guarded(() => { readImagePath(image, `/${entry.name}`); return 'accepted'; }) === 'refused' ? 1 : 0;
+    }
+    return refused > 0 ? 'accepted, cat refused' : 'accepted';
+  });
+  return `fsck ${fsck}, ls+cat ${read}`;
+}
+
+/**
+ * The fields of a MemV6 image that say where things are: the superblock, the log header
+ * and its first home blocks, every inode in use (type, major, links, size, each block
+ * pointer), the first entries of its indirect block, and the root directory's entries.
+ */
+export function fsFields(bytes: Uint8Array): Field[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const fields: Field[] = [];
+  ['magic', 'size', 'nblocks', 'ninodes', 'nlog', 'logstart', 'inodestart', 'bmapstart'].forEach((name, i) => fields.push({ name: `sb.${name}`, at: 1024 + 4 * i, width: 4 }));
+  const logstart = view.getUint32(1024 + 20, true), inodestart = view.getUint32(1024 + 24, true), ninodes = view.getUint32(1024 + 12, true);
+  fields.push({ name: 'log.n', at: logstart * 1024, width: 4 });
+  for (let i = 0; i < 4; i++) fields.push({ name: `log.block[${i}]`, at: logstart * 1024 + 4 + 4 * i, width: 4 });
+  for (let inum = 0; inum < ninodes; inum++) {
+    const at = inodestart * 1024 + 64 * inum;
+    if (inum > 0 && view.getInt16(at, true) === 0) continue;
+    for (const [name, o, width] of [['type', 0, 2], ['major', 2, 2], ['nlink', 6, 2], ['size', 8, 4]] as const) fields.push({ name: `inode[${inum}].${name}`, at: at + o, width });
+    for (let a = 0; a < 13; a++) fields.push({ name: `inode[${inum}].addrs[${a}]`, at: at + 12 + 4 * a, width: 4 });
+    const indirect = view.getUint32(at + 12 + 4 * 11, true);
+    if (indirect !== 0 && (indirect + 1) * 1024 <= bytes.length) {
+      for (let e = 0; e < 4; e++) fields.push({ name: `inode[${inum}].indirect[${e}]`, at: indirect * 1024 + 4 * e, width: 4 });
+    }
+  }
+  const root = view.getUint32(inodestart * 1024 + 64 + 12, true), rootSize = view.getUint32(inodestart * 1024 + 64 + 8, true);
+  for (let e = 0; e < Math.min(rootSize / 16, 64); e++) {
+    fields.push({ name: `root.entry[${e}].inum`, at: root * 1024 + 16 * e, width: 2 });
+    fields.push({ name: `root.entry[${e}].name[0]`, at: root * 1024 + 16 * e + 2, width: 1 });
+  }
+  return fields;
+}
+
+let fsBaseFields: Field[];
+/** File-system images with a few fields edited (fast-check, shrinking), through fsck and ls/cat. */
+const fsFieldsTarget: Target = {
+  prepare() {
+    fs.prepare();
+    fsBaseFields = fsFields(fsBase);
+  },
+  run(rng) {
+    return checkStructured(rng, editsOf(fsBase, fsBaseFields), describeEdits, (edits) => fsOutcome(applyEdits(fsBase, edits)));
+  },
+};
+
+// ------------------------------------------------------------------ MemV6 booting a damaged disk
+
+/**
+ * MemV6 booted with a damaged file-system image as hdb, then a shell session that reads,
+ * writes, removes and makes directories (so the log, the bitmap and the block maps are
+ * used): the kernel reports the error or panics with a message, or the shell runs; the
+ * host never throws and the run ends within its cycle budget.
+ */
+let bootImage: Uint8Array, bootHot: [number, number];
+const BOOT_COMMANDS = ['ls\n', 'cat README\n', 'echo hello > new\n', 'cat new\n', 'rm big\n', 'mkdir d\n', 'ls d\n', 'echo ZZ9\n'];
+/** About three times what the session takes on the undamaged image. */
+export const BOOT_MAX_CYCLES = 30_000_000;
+export function bootFuzzImage(): Uint8Array {
+  const user = (name: string) => ({ path: name, content: readFileSync(join(guestBuildDir, 'user', name)) });
+  const big = new Uint8Array(40 * 1024).map((_, i) => (i * 13) & 0xff);    // uses the indirect block
+  return buildImage([user('init'), user('sh'), user('ls'), user('cat'), user('echo'), user('rm'), user('mkdir'),
+    { path: 'README', content: new TextEncoder().encode('memvisor fuzz image\n') }, { path: 'big', content: big }],
+  { size: 600, ninodes: 32, output: 'boot-fuzz.img' });
+}
+/** The outcome of one boot: what the guest said last (a panic's message without numbers), or how the run stopped. */
+export async function bootDamaged(bytes: Uint8Array): Promise<Outcome> {
+  const monitor = createMonitor({
+    machine: { boot: { kernel: join(guestBuildDir, 'kernel'), hdb: { name: 'fuzz.img', bytes }, memoryMiB: 32, rtcStart: TEST_RTC } },
+    mirror: 'off',
+  });
+  const session = monitor.session({ until: /\$ echo ZZ9\n(?:.*\n)*?\$ $|panic: [^\n]*\n/, send: BOOT_COMMANDS, prompt: /\$ $/, maxCycles: BOOT_MAX_CYCLES, timeoutMs: 60_000 });
+  const result = await session.run();
+  const panic = /panic: ([^\n]*)\n/.exec(result.output);
+  if (panic) return `panic: ${panic[1]!.replace(/0x[0-9a-f]+|\d+/g, 'N')}`;
+  switch (result.outcome) {
+    case 'matched': return /: trap \d+ err/.test(result.output) ? 'shell ran, a damaged program was killed' : 'shell ran';
+    case 'limit': return /\$ /.test(result.output) ? 'cycle limit (shell running)' : 'cycle limit (no shell)';
+    case 'stopped': return `stopped: ${result.stop?.kind ?? '?'}`;
+    default: return result.outcome;
+  }
+}
+const boot: Target = {
+  prepare() {
+    bootImage = bootFuzzImage();
+    const view = new DataView(bootImage.buffer, bootImage.byteOffset);
+    const datastart = view.getUint32(1024 + 28, true) + Math.ceil(view.getUint32(1024 + 4, true) / 8192);
+    bootHot = [1024, (datastart + 2) * 1024];
+  },
+  run(rng) {
+    const damaged = mutate(bootImage, rng, bootHot);
+    // A cut image still reaches the guest (shorter than its superblock says): whole sectors.
+    const bytes = new Uint8Array(Math.max(512, Math.ceil(damaged.length / 512) * 512));
+    bytes.set(damaged);
+    return bootDamaged(bytes);
+  },
+};
+
+let bootFields: Field[];
+/** MemV6 booting an image with a few fields edited (fast-check; a boot is slow, so shrinking stops after 30 steps). */
+const bootFieldsTarget: Target = {
+  prepare() {
+    boot.prepare();
+    bootFields = fsFields(bootImage);
+  },
+  run(rng) {
+    return checkStructured(rng, editsOf(bootImage, bootFields), describeEdits, (edits) => bootDamaged(applyEdits(bootImage, edits)), 30);
   },
 };
 
@@ -400,4 +562,5 @@ const devices: Target = {
   },
 };
 
-export const TARGETS: Record<string, Target> = { elf, fs, snapshot: snapshots, inject, campaign, options, code, devices };
+export const TARGETS: Record<string, Target> = {
+  elf, 'elf-fields': elfFieldsTarget, fs, 'fs-fields': fsFieldsTarget, boot, 'boot-fields': bootFieldsTarget, snapshot: snapshots, inject, campaign, options, code, devices };

@@ -12,7 +12,7 @@ target.prepare();
 for (let i = from; i < to; i++) {
   parentPort!.postMessage({ type: 'start', index: i });
   try {
-    parentPort!.postMessage({ type: 'done', index: i, outcome: target.run(caseRandom(seed, i)) });
+    parentPort!.postMessage({ type: 'done', index: i, outcome: await target.run(caseRandom(seed, i)) });
   } catch (e) {
     const error = e as Error;
     parentPort!.postMessage({ type: 'done', index: i, outcome: 'HOST CRASH', detail: `${error.name}: ${error.message}\n${error.stack ?? ''}` });

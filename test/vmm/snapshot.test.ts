@@ -103,6 +103,11 @@ test('snapshot files: a part of another version, an old format, an unknown part,
     ['missing-part', (h) => { delete h.parts['spare-pool']; }, /has no 'spare-pool' part/],
     ['bad-memory', (h) => { h.machine.memoryMiB = 'lots'; }, /header is damaged \(memory size lots MiB/],
     ['edited', (h) => { h.console.console += 'tampered'; }, /checksum does not match/, true],
+    // Values of the wrong kind with a valid checksum (found by the fuzzer: each ran on past --timeout).
+    ['clock-object', (h) => { h.parts.clock.state.idleCycles = { a: 1 }; }, /part 'clock' is damaged \(snapshot field idleCycles is \{"a":1\}, not a number\)/],
+    ['pit-text', (h) => { h.parts.pit.state.irqAt = 'soon'; }, /part 'pit' is damaged \(snapshot field irqAt is "soon", not a number\)/],
+    ['pit-channel', (h) => { h.parts.pit.state.channels[0].reload = [1]; }, /part 'pit' is damaged \(snapshot field reload is \[1\], not a number\)/],
+    ['lapic-irr', (h) => { h.parts.lapic.state.irr = [1, 2]; }, /part 'lapic' is damaged \(snapshot field irr is \[1,2\], not what the field holds\)/],
   ];
   for (const [name, edit, pattern, keepHash] of cases) {
     const file = join(dir, `${name}.snap`);

@@ -206,3 +206,20 @@ test('web: a plan in the page\'s address runs to the same instruction count as t
   assert.ok(cliRun.memoryErrors.activated > 0);
   writeFileSync(join(dir, 'replayed-command.txt'), `${command}\n`);
 });
+
+test('web: text typed on the page reaches the guest as the same UTF-8 bytes as from the command line, and shows as typed', async () => {
+  await page.goto(`${url}#mode=off&seed=1`);
+  await page.reload();
+  await waitForConsole(/^\$ $/m, 0, 60_000);
+  const text = 'echo café ünï €';
+  const from = await type(`${text}\n`);
+  // The transcript holds one character per byte: the guest printed the UTF-8 bytes it was given.
+  const bytes = String.fromCharCode(...Buffer.from('café ünï €', 'utf8'));
+  await waitForConsole(new RegExp(`^${bytes}\\r?$`, 'm'), from);
+  // memvisor run, given the same text with --send, gets the same bytes back.
+  const r = spawnSync(process.execPath, [cli, 'run', '--mirror', 'off', '--send', `${text}\\n`, '--until', '^café ünï €$', '--timeout', '120'], { timeout: 180_000 });
+  assert.equal(r.status, 0, r.stderr.toString());
+  assert.ok(r.stdout.includes(Buffer.from('\ncafé ünï €\n', 'utf8')), r.stdout.toString('latin1').slice(-400));
+  // And the terminal decodes them as UTF-8, as the user's terminal does for memvisor run.
+  await page.waitForFunction(() => /café ünï €/.test(document.querySelector('#terminal .xterm-rows')?.textContent ?? ''));
+});

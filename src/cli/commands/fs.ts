@@ -21,7 +21,11 @@ function listingLine(name: string, type: number, inum: number, size: number): st
 }
 
 function list(imagePath: string, path: string): string[] {
-  const image = openImage(imagePath);
+  return listImage(openImage(imagePath), path);
+}
+
+/** `fs ls`'s lines for `path` in an open image (exported for the fuzzer, which gives it damaged images). */
+export function listImage(image: FsImage, path: string): string[] {
   const inum = image.lookup(path);
   const inode = image.readInode(inum);
   if (inode.type !== T_DIR) return [listingLine(path.split('/').filter((part) => part !== '').pop() ?? path, inode.type, inum, inode.size)];
@@ -35,10 +39,14 @@ function list(imagePath: string, path: string): string[] {
 }
 
 function readPath(imagePath: string, path: string): Uint8Array {
-  const image = openImage(imagePath);
+  return readImagePath(openImage(imagePath), path);
+}
+
+/** `fs cat`'s bytes for `path` in an open image. */
+export function readImagePath(image: FsImage, path: string): Uint8Array {
   const inum = image.lookup(path);
   const inode = image.readInode(inum);
-  if (inode.type !== T_FILE) throw new MemvisorError(`${imagePath}: ${path}: is a ${typeName(inode.type)}, not a file`);
+  if (inode.type !== T_FILE) throw new MemvisorError(`${image.name}: ${path}: is a ${typeName(inode.type)}, not a file`);
   return image.readFile(inum, inode);
 }
 
