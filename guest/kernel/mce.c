@@ -53,8 +53,8 @@ rewrite_frame(uint pa, char *src)
   else memset(k, 0, PGSIZE);
 }
 
-// Give the page at va a new frame holding a copy of its twin (zeros for a page known zero);
-// -1 if the twin is bad too.
+// Give the page at va a new frame holding a copy of its twin: 0, or 1 for a page known
+// zero (no twin yet: zeros); -1 if the twin is bad too.
 static int
 recover(struct proc *p, uint va)
 {
@@ -66,7 +66,7 @@ recover(struct proc *p, uint va)
     memset(mem, 0, PGSIZE);
     rewrite_frame(userframe(p->pgdir, va), 0);
     remappage(p->pgdir, va, mem);
-    return 0;
+    return 1;
   }
   if (!src || (mem = kalloc()) == 0) return -1;
   copysource = src;
@@ -131,8 +131,10 @@ machinecheck(struct trapframe *tf)
     panic("machine check in kernel memory");
   }
   retired++;
-  if (p->mirrored && recover(p, va) == 0) {
-    cprintf("mce: pid %d (%s): page 0x%x recovered from its mirror (%d frames retired)\n", p->pid, p->name, va, retired);
+  int how = p->mirrored ? recover(p, va) : -1;
+  if (how >= 0) {
+    cprintf("mce: pid %d (%s): page 0x%x recovered %s (%d frames retired)\n", p->pid, p->name, va,
+            how ? "as known zero" : "from its mirror", retired);
   } else {
     cprintf("mce: pid %d (%s): memory error in page 0x%x, which has no healthy copy: killing it\n", p->pid, p->name, va);
     lose(p, va);

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { MemvisorError } from '../errors.js';
 import { INPUT, readInputText } from '../input-file.js';
 import { parseInjectionSpec } from '../faults/index.js';
-import { MIRROR_MODES, type MirrorMode, type RecoveryMode } from '../vmm/index.js';
+import { MIRROR_MODES, type MirrorMode } from '../vmm/modes.js';
+import type { RecoveryMode } from '../vmm/recovery.js';
 
 export const CAMPAIGN_FORMAT = 'memvisor-campaign';
 export const CAMPAIGN_VERSION = 1;

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * The `memvisor` command. Each subcommand lives in its own module under ./commands and
- * registers itself on the program; user mistakes arrive here as MemvisorError and are
- * printed as one line with the error's exit code.
+ * The `memvisor` command. Each subcommand registers its options and help from its own module
+ * under ./commands; what it does is in ./actions, loaded only when it runs (./lazy.ts). User
+ * mistakes arrive here as MemvisorError and are printed as one line with the error's exit code.
  */
 import { Command, CommanderError } from 'commander';
 import { MemvisorError } from '../errors.js';

@@ -35,20 +35,10 @@ import { Scrubber } from './scrubber.js';
 import { reservedMiB, SparePool } from './spare-pool.js';
 import { GuestFaultTargets } from './targets.js';
 import { describeSystemCheck, SystemMirror, type SystemCheck } from './system-mirror.js';
+import { MIRROR_MODES, machineMemoryMiB, type MirrorMode } from './modes.js';
 
-export type MirrorMode = 'off' | 'guest' | 'system' | 'hardware';
-export const MIRROR_MODES: readonly MirrorMode[] = ['off', 'guest', 'system', 'hardware'];
+export { MIRROR_MODES, DEFAULT_MEMORY_MIB, machineMemoryMiB, type MirrorMode } from './modes.js';
 export const DEFAULT_SPARE_MIB = 16;
-export const DEFAULT_MEMORY_MIB = 128;
-
-/**
- * The machine's memory for a mode when the guest is to have `guestMiB` to allocate from:
- * system mode doubles it (the upper half is the mirror reserve), so every mode's guest
- * sees the same memory.
- */
-export function machineMemoryMiB(mirror: MirrorMode, guestMiB = DEFAULT_MEMORY_MIB): number {
-  return mirror === 'system' ? 2 * guestMiB : guestMiB;
-}
 
 export interface MonitorOptions {
   /**

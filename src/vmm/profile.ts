@@ -128,7 +128,7 @@ export const MEMV6: GuestProfile = {
   findTwin: twinInPageTables(MIRROR_OFFSET, 0x400),
   diagnosticLine: /^(mce|mirror): /,
   consoleReports: (output) => ({
-    recoveredFromMirror: count(output, /recovered from its mirror/g),
+    recoveredFromMirror: count(output, /recovered (from its mirror|as known zero)/g),
     killed: count(output, /which has no healthy copy: killing it/g),
     panics: count(output, /^panic: /gm),
     divergences: count(output, /^mirror: pid /gm),

@@ -30,14 +30,15 @@ export class GuestFaultTargets implements FaultTargets {
       return frameRange(first, end);
     }
     if (target === 'any') return frameRange(FIRST_ORDINARY_FRAME, pc.mem.guestSize / 4096);
-    const { native, mirror, tables } = this.spaces.current();
+    const { native, mirror, knownZero, tables } = this.spaces.current();
     const fresh = (f: number) => !pc.defects.isPoisoned(pc.mem.p2m[f]!);
     const offset = this.mirrorOffset;
     switch (target) {
       case 'user-native': {
-        // In a mirrored process, its mirrored pages (not the translator's spill page,
-        // which has no twin by design); in an unmirrored one, any of its pages.
-        const pages = mirror.size ? [...native.entries()].filter(([va]) => mirror.has(va + offset)).map(([, f]) => f) : [...native.values()];
+        // In a mirrored process, its protected pages: those with a twin and those known
+        // zero (no twin yet; not the translator's spill page, which has no twin by design);
+        // in an unmirrored one, any of its pages.
+        const pages = mirror.size ? [...native.entries()].filter(([va]) => mirror.has(va + offset) || knownZero.has(va)).map(([, f]) => f) : [...native.values()];
         return frames(pages.filter(fresh).map((f) => [f]));
       }
       case 'user-mirror': return frames([...mirror.values()].filter(fresh).map((f) => [f]));

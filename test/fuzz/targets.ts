@@ -21,7 +21,7 @@ import { checkFileSystem } from '../../src/fs/fsck.js';
 import { FsImage } from '../../src/fs/image.js';
 import { buildImage } from '../../src/fs/mkfs.js';
 import { readPlan } from '../../src/campaign/plan.js';
-import { listImage, readImagePath } from '../../src/cli/commands/fs.js';
+import { listImage, readImagePath } from '../../src/cli/actions/fs.js';
 import { DiskImage } from '../../src/machine/disk.js';
 import { loadMultiboot } from '../../src/machine/multiboot.js';
 import { PC } from '../../src/machine/pc.js';

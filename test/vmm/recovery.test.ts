@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseInjectionSpec } from '../../src/faults/index.js';
+import { GuestFaultTargets } from '../../src/vmm/targets.js';
 import { MEMV6, walkUserPages, type MemoryErrorStats, type Monitor, type RecoveryMode } from '../../src/vmm/index.js';
 import { repoRoot } from '../support/build.js';
 import { runMemvisor, type MemvisorResult } from '../support/machine.js';
@@ -168,10 +169,32 @@ test('recovery: a bss page with no twin yet (known zero) that loses its data is 
       assert.match(e.log.join('\n'), /known zero/);
     } else {
       assert.ok(e.machineChecks >= 1);
-      assert.match(r.output, /^mce: pid \d+ \(usertests\): page 0x[0-9a-f]+ recovered from its mirror/m);
+      assert.match(r.output, new RegExp(`^mce: pid \\d+ \\(usertests\\): page 0x${(poisoned as unknown as number).toString(16)} recovered as known zero`, 'm'));
     }
     t.diagnostic(`${recovery}: page 0x${(poisoned as unknown as number).toString(16)} known zero, restored`);
   }
+});
+
+test('recovery: target=user-native counts pages known zero among a mirrored process\'s protected pages, and never its spill page', async () => {
+  let checked = false;
+  await runMemvisor({
+    kernel: guestKernel, hdb: mirroredDisk, prompt: SHELL_PROMPT, send: ['usertests getpid\n'],
+    until: /ALL TESTS PASSED|FAILED|panic/, timeoutMs: 120_000, monitor: { mirror: 'guest' },
+    setup: (monitor) => monitor.observeSystemCalls((m) => {
+      if (checked || MEMV6.runningProcess(m.pc.mem, m.pc.cpu)?.name !== 'usertests') return;
+      checked = true;
+      const space = m.spaces.current();
+      const targets = new GuestFaultTargets(m.pc, m.spaces, MEMV6.mirrorOffset);
+      const candidates = targets.candidates('user-native');
+      const picked = new Set(Array.from({ length: candidates.count }, (_, i) => candidates.at(i)[0]!));
+      assert.ok(space.knownZero.size > 0, 'usertests has no page known zero');
+      const protectedPages = [...space.native].filter(([va]) => space.mirror.has(va + MEMV6.mirrorOffset) || space.knownZero.has(va));
+      assert.deepEqual([...picked].sort(), protectedPages.map(([, f]) => f).sort());
+      for (const va of space.knownZero) assert.ok(picked.has(space.native.get(va)!), `known-zero page 0x${va.toString(16)} is not a target`);
+      assert.ok(protectedPages.length < space.native.size, 'every page is protected: the spill page is missing');
+    }),
+  });
+  assert.ok(checked, 'usertests made no system call');
 });
 
 /**

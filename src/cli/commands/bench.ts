@@ -3,53 +3,20 @@
  * never in timed unit tests.
  */
 import type { Command } from 'commander';
-import { wholeNumber } from '../parse.js';
-import { builtFile } from '../../paths.js';
-import { benchMips, formatMipsReport } from '../../bench/mips.js';
-import { benchBoot, formatBootReport } from '../../bench/boot.js';
-import { benchSbt, formatSbtReport } from '../../bench/sbt.js';
-import { benchApps, formatAppsReport } from '../../bench/apps.js';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import cliProgress from 'cli-progress';
-import { MemvisorError } from '../../errors.js';
-import { usertestsNames } from '../../bench/names.js';
-import { benchUsertests, formatUsertestsReport, overheadChartSpec, renderChart, type UsertestsReport } from '../../bench/usertests.js';
+import { lazyAction } from '../lazy.js';
 
 export function register(program: Command): void {
+  const actions = () => import('../actions/bench.js');
   const bench = program.command('bench').description('measure memvisor (numbers and ratios against QEMU); alone, runs every benchmark')
     .option('--out <dir>', 'where the usertests results go', 'bench-results')
-    .action(async (options: { out: string }) => {
-      const log = (line: string) => process.stderr.write(`${line}\n`);
-      log('== bench mips');
-      const mips = benchMips({ program: builtFile('bench/mips'), rounds: 40, runs: 3, log });
-      const mipsText = formatMipsReport(mips, 40);
-      log('== bench boot');
-      const boot = formatBootReport(await benchBoot({ kernel: builtFile('kernel'), hdb: builtFile('fs.img'), runs: 3, log }));
-      log('== bench usertests');
-      const known = usertestsNames();
-      const usertests = await runWithProgress(1, known, (progress) => benchUsertests({
-        kernel: builtFile('kernel'), systemKernel: builtFile('kernel-system'), plainDisk: builtFile('fs.img'), mirroredDisk: builtFile('fs-mirrored.img'),
-        usertestsProgram: builtFile('user/usertests'), runs: 1, qemu: true, progress, log,
-      }));
-      const files = await writeResults(options.out, usertests);
-      process.stdout.write(`${mipsText}\n\n${boot}\n\n${formatUsertestsReport(usertests)}\nwrote ${files.join(', ')}\n`);
-    });
+    .action(lazyAction(actions, 'all'));
   bench
     .command('mips')
     .description('guest instructions per second on a fixed integer program, and the wall-time ratio to qemu-i386')
     .option('--rounds <n>', 'work rounds of the benchmark program (about 3 million instructions each)', '40')
     .option('--runs <n>', 'runs per engine; the median is reported', '3')
     .option('--program <elf>', 'a different static i386 program to time (it gets the rounds as argv[1])')
-    .action((options: { rounds: string; runs: string; program?: string }) => {
-      const rounds = wholeNumber('--rounds', options.rounds, 1, 100000);
-      const runs = wholeNumber('--runs', options.runs, 1, 100);
-      const report = benchMips({
-        program: options.program ?? builtFile('bench/mips'), rounds, runs,
-        log: (line) => process.stderr.write(`${line}\n`),
-      });
-      process.stdout.write(`${formatMipsReport(report, rounds)}\n`);
-    });
+    .action(lazyAction(actions, 'mips'));
   bench
     .command('boot')
     .description('power-on to the MemV6 shell prompt: guest instructions, wall time, and the ratio to qemu-system-i386')
@@ -57,32 +24,18 @@ export function register(program: Command): void {
     .option('--kernel <file>', 'multiboot kernel (default: build/guest/kernel)')
     .option('--hdb <file>', 'file-system disk (default: build/guest/fs.img)')
     .option('--cmdline <text>', 'the kernel command line, on both engines (e.g. idle=spin: MemV6 never halts)')
-    .action(async (options: { runs: string; kernel?: string; hdb?: string; cmdline?: string }) => {
-      const runs = wholeNumber('--runs', options.runs, 1, 100);
-      const report = await benchBoot({
-        kernel: options.kernel ?? builtFile('kernel'), hdb: options.hdb ?? builtFile('fs.img'), cmdline: options.cmdline, runs,
-        log: (line) => process.stderr.write(`${line}\n`),
-      });
-      process.stdout.write(`${formatBootReport(report)}\n`);
-    });
+    .action(lazyAction(actions, 'boot'));
   bench
     .command('sbt')
     .description('what the translator costs: translation time and code growth of MemV6 programs, executed instructions on the C corpus')
-    .action(() => {
-      const report = benchSbt(builtFile('user'), builtFile('corpus'), (line) => process.stderr.write(`${line}\n`));
-      process.stdout.write(`${formatSbtReport(report)}\n`);
-    });
+    .action(lazyAction(actions, 'sbt'));
   bench
     .command('apps')
     .description('real programs: busybox applets (Debian busybox-static, i386) on generated inputs, on memvisor exec and qemu-i386')
     .option('--runs <n>', 'runs per engine; wall times are medians (instruction counts are exact)', '1')
     .option('--busybox <file>', 'the i386 busybox to run (default: build/apps/busybox)')
     .option('--no-translated', 'leave out the translated busybox (exec --mirror) column')
-    .action((options: { runs: string; busybox?: string; translated: boolean }) => {
-      const runs = wholeNumber('--runs', options.runs, 1, 20);
-      const results = benchApps({ busybox: options.busybox, runs, translated: options.translated, log: (line) => process.stderr.write(`${line}\n`) });
-      process.stdout.write(`${formatAppsReport(results)}\n`);
-    });
+    .action(lazyAction(actions, 'apps'));
   bench
     .command('usertests')
     .description('what mirroring costs: MemV6 usertests untranslated (--mirror off) vs translated (--mirror guest), per sub-test')
@@ -92,47 +45,5 @@ export function register(program: Command): void {
     .option('--tests <names>', 'only these sub-tests, comma-separated (default: all)')
     .option('--json', 'print the results as JSON instead of the table')
     .option('--cmdline <text>', 'the kernel command line, on both engines (e.g. idle=spin: MemV6 never halts)')
-    .action(async (options: { runs: string; qemu?: boolean; out: string; tests?: string; json?: boolean; cmdline?: string }) => {
-      const runs = wholeNumber('--runs', options.runs, 1, 20);
-      const known = usertestsNames();
-      const tests = options.tests?.split(',').map((t) => t.trim()).filter(Boolean);
-      for (const t of tests ?? []) if (!known.includes(t)) throw new MemvisorError(`--tests: no usertests sub-test named "${t}"`);
-      const report = await runWithProgress(runs, tests ?? known, (progress) => benchUsertests({
-        kernel: builtFile('kernel'), systemKernel: builtFile('kernel-system'), cmdline: options.cmdline, plainDisk: builtFile('fs.img'), mirroredDisk: builtFile('fs-mirrored.img'),
-        usertestsProgram: builtFile('user/usertests'), tests, runs, qemu: options.qemu === true, progress,
-        log: (line) => process.stderr.write(`${line}\n`),
-      }));
-      const files = await writeResults(options.out, report);
-      process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatUsertestsReport(report)}\nwrote ${files.join(', ')}\n`);
-    });
-}
-
-/** A progress bar over every sub-test of every run (on a terminal; plain log lines otherwise). */
-async function runWithProgress<T>(runs: number, tests: string[], work: (progress: (mode: string, name: string) => void) => Promise<T>): Promise<T> {
-  if (!process.stderr.isTTY) return work(() => {});
-  const bar = new cliProgress.SingleBar({ format: 'usertests {bar} {value}/{total} sub-tests | {mode} {name}', stream: process.stderr }, cliProgress.Presets.shades_classic);
-  bar.start(runs * 3 * tests.length, 0, { mode: '', name: '' });
-  try {
-    return await work((mode, name) => bar.increment({ mode: `--mirror ${mode}`, name }));
-  } finally {
-    bar.stop();
-  }
-}
-
-/** results.json and overhead.svg, each written whole (temporary file, then rename). */
-async function writeResults(dir: string, report: UsertestsReport): Promise<string[]> {
-  const svg = await renderChart(overheadChartSpec(report));
-  try {
-    mkdirSync(dir, { recursive: true });
-    const out: string[] = [];
-    for (const [name, text] of [['results.json', `${JSON.stringify(report, null, 2)}\n`], ['overhead.svg', svg]] as const) {
-      const path = join(dir, name);
-      writeFileSync(`${path}.partial`, text);
-      renameSync(`${path}.partial`, path);
-      out.push(path);
-    }
-    return out;
-  } catch (e) {
-    throw new MemvisorError(`--out ${dir}: cannot write the results (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+    .action(lazyAction(actions, 'usertests'));
 }

@@ -1,0 +1,104 @@
+/** What `memvisor bench …` does (its options and help: ../commands/bench.ts). */
+import { wholeNumber } from '../parse.js';
+import { builtFile } from '../../paths.js';
+import { benchMips, formatMipsReport } from '../../bench/mips.js';
+import { benchBoot, formatBootReport } from '../../bench/boot.js';
+import { benchSbt, formatSbtReport } from '../../bench/sbt.js';
+import { benchApps, formatAppsReport } from '../../bench/apps.js';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
+import { MemvisorError } from '../../errors.js';
+import { usertestsNames } from '../../bench/names.js';
+import { benchUsertests, formatUsertestsReport, overheadChartSpec, renderChart, type UsertestsReport } from '../../bench/usertests.js';
+
+/** A progress bar over every sub-test of every run (on a terminal; plain log lines otherwise). */
+async function runWithProgress<T>(runs: number, tests: string[], work: (progress: (mode: string, name: string) => void) => Promise<T>): Promise<T> {
+  if (!process.stderr.isTTY) return work(() => {});
+  const bar = new cliProgress.SingleBar({ format: 'usertests {bar} {value}/{total} sub-tests | {mode} {name}', stream: process.stderr }, cliProgress.Presets.shades_classic);
+  bar.start(runs * 3 * tests.length, 0, { mode: '', name: '' });
+  try {
+    return await work((mode, name) => bar.increment({ mode: `--mirror ${mode}`, name }));
+  } finally {
+    bar.stop();
+  }
+}
+
+/** results.json and overhead.svg, each written whole (temporary file, then rename). */
+async function writeResults(dir: string, report: UsertestsReport): Promise<string[]> {
+  const svg = await renderChart(overheadChartSpec(report));
+  try {
+    mkdirSync(dir, { recursive: true });
+    const out: string[] = [];
+    for (const [name, text] of [['results.json', `${JSON.stringify(report, null, 2)}\n`], ['overhead.svg', svg]] as const) {
+      const path = join(dir, name);
+      writeFileSync(`${path}.partial`, text);
+      renameSync(`${path}.partial`, path);
+      out.push(path);
+    }
+    return out;
+  } catch (e) {
+    throw new MemvisorError(`--out ${dir}: cannot write the results (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+export async function all(options: { out: string }): Promise<void> {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  log('== bench mips');
+  const mips = benchMips({ program: builtFile('bench/mips'), rounds: 40, runs: 3, log });
+  const mipsText = formatMipsReport(mips, 40);
+  log('== bench boot');
+  const boot = formatBootReport(await benchBoot({ kernel: builtFile('kernel'), hdb: builtFile('fs.img'), runs: 3, log }));
+  log('== bench usertests');
+  const known = usertestsNames();
+  const usertests = await runWithProgress(1, known, (progress) => benchUsertests({
+    kernel: builtFile('kernel'), systemKernel: builtFile('kernel-system'), plainDisk: builtFile('fs.img'), mirroredDisk: builtFile('fs-mirrored.img'),
+    usertestsProgram: builtFile('user/usertests'), runs: 1, qemu: true, progress, log,
+  }));
+  const files = await writeResults(options.out, usertests);
+  process.stdout.write(`${mipsText}\n\n${boot}\n\n${formatUsertestsReport(usertests)}\nwrote ${files.join(', ')}\n`);
+}
+
+export function mips(options: { rounds: string; runs: string; program?: string }): void {
+  const rounds = wholeNumber('--rounds', options.rounds, 1, 100000);
+  const runs = wholeNumber('--runs', options.runs, 1, 100);
+  const report = benchMips({
+    program: options.program ?? builtFile('bench/mips'), rounds, runs,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(`${formatMipsReport(report, rounds)}\n`);
+}
+
+export async function boot(options: { runs: string; kernel?: string; hdb?: string; cmdline?: string }): Promise<void> {
+  const runs = wholeNumber('--runs', options.runs, 1, 100);
+  const report = await benchBoot({
+    kernel: options.kernel ?? builtFile('kernel'), hdb: options.hdb ?? builtFile('fs.img'), cmdline: options.cmdline, runs,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(`${formatBootReport(report)}\n`);
+}
+
+export function sbt(): void {
+  const report = benchSbt(builtFile('user'), builtFile('corpus'), (line) => process.stderr.write(`${line}\n`));
+  process.stdout.write(`${formatSbtReport(report)}\n`);
+}
+
+export function apps(options: { runs: string; busybox?: string; translated: boolean }): void {
+  const runs = wholeNumber('--runs', options.runs, 1, 20);
+  const results = benchApps({ busybox: options.busybox, runs, translated: options.translated, log: (line) => process.stderr.write(`${line}\n`) });
+  process.stdout.write(`${formatAppsReport(results)}\n`);
+}
+
+export async function usertests(options: { runs: string; qemu?: boolean; out: string; tests?: string; json?: boolean; cmdline?: string }): Promise<void> {
+  const runs = wholeNumber('--runs', options.runs, 1, 20);
+  const known = usertestsNames();
+  const tests = options.tests?.split(',').map((t) => t.trim()).filter(Boolean);
+  for (const t of tests ?? []) if (!known.includes(t)) throw new MemvisorError(`--tests: no usertests sub-test named "${t}"`);
+  const report = await runWithProgress(runs, tests ?? known, (progress) => benchUsertests({
+    kernel: builtFile('kernel'), systemKernel: builtFile('kernel-system'), cmdline: options.cmdline, plainDisk: builtFile('fs.img'), mirroredDisk: builtFile('fs-mirrored.img'),
+    usertestsProgram: builtFile('user/usertests'), tests, runs, qemu: options.qemu === true, progress,
+    log: (line) => process.stderr.write(`${line}\n`),
+  }));
+  const files = await writeResults(options.out, report);
+  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatUsertestsReport(report)}\nwrote ${files.join(', ')}\n`);
+}
