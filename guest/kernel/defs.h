@@ -27,6 +27,9 @@ void panic(char *msg) __attribute__((noreturn));
 
 // exec.c
 int exec(char *path, uint uargv);
+int imagepage(struct proc *p, uint va);
+int loadimage(struct proc *p, uint va, uint n);
+void dropimage(struct proc *p);
 
 // file.c
 struct file *filealloc(void);
@@ -163,12 +166,16 @@ void switchkvm(void);
 void inituvm(pde_t *pgdir, char *init, uint sz);
 int allocuvm(pde_t *pgdir, uint oldsz, uint newsz, int mirrored);
 int deallocuvm(pde_t *pgdir, uint oldsz, uint newsz);
-void dropmirror(pde_t *pgdir, uint va);
+int dropmirror(pde_t *pgdir, uint va);
 void freevm(pde_t *pgdir, uint sz);
 void clearpteu(pde_t *pgdir, uint va);
 pde_t *copyuvm(pde_t *pgdir, uint sz);
 int cowfault(struct proc *p, uint va);
 int knownzero(pde_t *pgdir, uint va);
+int markimage(pde_t *pgdir, uint from, uint to);
+int imagemarked(pde_t *pgdir, uint va);
+int mapimage(pde_t *pgdir, uint va, char *mem, int mirrored);
+int shareimage(pde_t *src, pde_t *dst, uint va);
 #define LAZY_TWIN 2  // allocuvm: mirrored, each page known zero until its first write
 int mirrorcheck(struct proc *p, int dirtyonly);
 uint mirrorpages(pde_t *pgdir, uint sz);

@@ -26,6 +26,9 @@ struct image {
   uint entry;
   int mirrored;   // translated: every page gets a twin
   uint spill;     // the translator's spill page (no twin), or NOSPILL
+  struct inode *file;  // the program file (a reference) if pages of it are read on demand
+  struct imageseg seg[NIMAGESEG];
+  int nseg;
 };
 
 // Is the program translated (mirrored)? Reads the translator's PT_NOTE: name "MemV6",
@@ -64,25 +67,58 @@ malformed:
   return -1;
 }
 
-// Load the program's segments into pgdir (each page with its twin if mirrored: the
-// bytes reach both through copyout; bss pages known zero); the new size, or 0 on failure.
+// Can the program's segments be read on demand? They must follow one another upwards
+// without sharing a page, and at most NIMAGESEG of them may come from the file (xv6
+// programs have one or two); otherwise exec reads them whole, as a later segment may
+// write into an earlier one's pages.
+static int
+on_demand(struct inode *ip, struct elfhdr *elf)
+{
+  uint end = 0, fromfile = 0;
+  struct proghdr ph;
+  for (int i = 0, off = elf->phoff; i < elf->phnum; i++, off += sizeof(ph)) {
+    if (readi(ip, kmem(&ph), off, sizeof(ph)) != sizeof(ph)) return 0;
+    if (ph.type != ELF_PROG_LOAD) continue;
+    if (ph.vaddr < end || ph.vaddr + ph.memsz < ph.vaddr) return 0;
+    end = PGROUNDUP(ph.vaddr + ph.memsz);
+    if (ph.filesz > 0 && ++fromfile > NIMAGESEG) return 0;
+  }
+  return 1;
+}
+
+// Load the program's segments into img->pgdir; the new size, or 0 on failure. The pages
+// the file fills are, if they can be (on_demand), only marked: each is read from the file
+// at its first touch (imagepage), most of a program's code never is; otherwise they are
+// read now, each with its twin if mirrored (the bytes reach both through copyout). The
+// pages wholly past the file (bss) are zero and, if mirrored, known zero, their twins made
+// at their first write (most of a program's bss never is).
 static uint
-load_segments(pde_t *pgdir, struct inode *ip, struct elfhdr *elf, int mirrored)
+load_segments(struct image *img, struct inode *ip, struct elfhdr *elf)
 {
   uint sz = 0;
+  pde_t *pgdir = img->pgdir;
+  int mirrored = img->mirrored, demand = on_demand(ip, elf);
   struct proghdr ph;
   for (int i = 0, off = elf->phoff; i < elf->phnum; i++, off += sizeof(ph)) {
     if (readi(ip, kmem(&ph), off, sizeof(ph)) != sizeof(ph)) return 0;
     if (ph.type != ELF_PROG_LOAD) continue;
     if (ph.memsz < ph.filesz || ph.vaddr + ph.memsz < ph.vaddr) return 0;
     if (ph.vaddr % PGSIZE != 0 || ph.vaddr + ph.memsz > USERTOP) return 0;
-    // The pages the file fills get their twins now; those wholly past it (bss) are known
-    // zero, their twins made at their first write (most of a program's bss never is).
     uint filled = PGROUNDUP(ph.vaddr + ph.filesz);
     if (filled > ph.vaddr + ph.memsz) filled = ph.vaddr + ph.memsz;
-    if ((sz = allocuvm(pgdir, sz, filled, mirrored)) == 0 && filled > 0) return 0;
+    if (demand && ph.filesz > 0) {
+      // The file must hold the bytes: a short program fails now, not at a later fault.
+      if (ph.off + ph.filesz < ph.off || ph.off + ph.filesz > ip->disk.size) return 0;
+      // Pages below the segment that no segment fills are zeros, as when read whole.
+      if (sz < ph.vaddr && (sz = allocuvm(pgdir, sz, ph.vaddr, mirrored ? LAZY_TWIN : 0)) == 0) return 0;
+      if (markimage(pgdir, ph.vaddr, filled) < 0) return 0;
+      img->seg[img->nseg++] = (struct imageseg){ ph.vaddr, filled, ph.off, ph.filesz };
+      sz = filled;
+    } else if ((sz = allocuvm(pgdir, sz, filled, mirrored)) == 0 && filled > 0) {
+      return 0;
+    }
     if ((sz = allocuvm(pgdir, sz, ph.vaddr + ph.memsz, mirrored ? LAZY_TWIN : 0)) == 0) return 0;
-    if (readi(ip, umem(pgdir, ph.vaddr), ph.off, ph.filesz) != ph.filesz) return 0;
+    if (!demand && readi(ip, umem(pgdir, ph.vaddr), ph.off, ph.filesz) != ph.filesz) return 0;
   }
   return sz;
 }
@@ -96,10 +132,11 @@ load_image(struct inode *ip, char *path, struct image *img)
   if (readi(ip, kmem(&elf), 0, sizeof(elf)) != sizeof(elf) || elf.magic != ELF_MAGIC) return -1;
   if ((img->mirrored = translated(ip, &elf, path, &img->spill)) < 0) return -1;
   if ((img->pgdir = setupkvm()) == 0) return -1;
-  if ((img->sz = load_segments(img->pgdir, ip, &elf, img->mirrored)) == 0) return -1;
+  if ((img->sz = load_segments(img, ip, &elf)) == 0) return -1;
+  if (img->nseg > 0) img->file = idup(ip);
   if (img->spill != NOSPILL) {
     if (img->spill >= img->sz) return -1;
-    dropmirror(img->pgdir, img->spill);
+    if (dropmirror(img->pgdir, img->spill) < 0) return -1;
   }
   img->entry = elf.entry;
   return 0;
@@ -198,10 +235,14 @@ exec(char *path, uint uargv)
   safestrcpy(p->name, last_element(path), sizeof(p->name));
   pde_t *old = p->pgdir;
   uint oldsz = p->sz;
+  dropimage(p);
   p->pgdir = img.pgdir;
   p->sz = img.sz;
   p->mirrored = img.mirrored;
   p->spill = img.spill;
+  p->image = img.file;
+  p->nseg = img.nseg;
+  memmove(p->seg, img.seg, sizeof(img.seg));
   p->tf->eip = img.entry;
   p->tf->esp = sp;
   switchuvm(p);
@@ -211,5 +252,97 @@ exec(char *path, uint uargv)
 fail:
   if (args.page) kfree(args.page);
   if (img.pgdir) freevm(img.pgdir, USERTOP);  // a failed load may have mapped pages past img.sz
+  if (img.file) {
+    begin_op();
+    iput(img.file);
+    end_op();
+  }
   return -1;
+}
+
+// ---- Program-image pages read on demand (see vm.c) ----
+
+// Does q run p's program: the same program file, laid out the same?
+static int
+sameimage(struct proc *p, struct proc *q)
+{
+  if (q->image != p->image || q->nseg != p->nseg) return 0;
+  for (int i = 0; i < p->nseg; i++) {
+    struct imageseg *a = &p->seg[i], *b = &q->seg[i];
+    if (a->va != b->va || a->end != b->end || a->off != b->off || a->filesz != b->filesz) return 0;
+  }
+  return 1;
+}
+
+// Bring in the program-image page of p at user address va (native or mirror), if it is one
+// not yet read (see vm.c): shared from an ancestor running the same program that holds it
+// unchanged, or else read from the program file, mapped with its twin and shared with the
+// ancestors running the program that have not read it yet (a sub-test's child of usertests
+// reads a page for its parent, and so for the next child; a program that runs itself, as
+// usertests does for its exec tests, finds most of its pages in its parent). Only the
+// ancestors, which a fork's child meets by its parent pointers, not every process: asking
+// each of them would cost more than most reads save. 0, or -1 if va is not such a page,
+// memory ran out, or the file no longer holds the bytes.
+int
+imagepage(struct proc *p, uint va)
+{
+  uint a = PGROUNDDOWN(va >= USERTOP ? va - MIRROR_OFFSET : va);
+  if (!p->image || va >= KERNBASE || a >= p->sz || !imagemarked(p->pgdir, a)) return -1;
+  struct imageseg *s = p->seg;
+  while (s < p->seg + p->nseg && !(s->va <= a && a < s->end)) s++;
+  if (s == p->seg + p->nseg) return -1;
+  struct proc *q;
+  for (q = p->parent; q && sameimage(p, q); q = q->parent)
+    if (shareimage(q->pgdir, p->pgdir, a) == 0) return 0;
+  // Read it, holding the file's lock until the ancestors have it: a relative that faults on
+  // the page meanwhile waits for the lock, then finds the page in an ancestor (or in itself,
+  // if it is one), instead of reading it a second time.
+  ilock(p->image);
+  int r = 0;
+  for (q = p->parent; q && sameimage(p, q); q = q->parent)
+    if (shareimage(q->pgdir, p->pgdir, a) == 0) goto done;
+  if (!imagemarked(p->pgdir, a)) goto done;  // an ancestor's read brought it in
+  char *mem = kalloc();
+  uint skip = a - s->va, n = s->filesz - skip < PGSIZE ? s->filesz - skip : PGSIZE;
+  if (!mem) {
+    r = -1;
+    goto done;
+  }
+  if (n < PGSIZE) memset(mem + n, 0, PGSIZE - n);
+  if (readi(p->image, kmem(mem), s->off + skip, n) != (int)n || mapimage(p->pgdir, a, mem, p->mirrored && a != p->spill) < 0) {
+    kfree(mem);
+    r = -1;
+    goto done;
+  }
+  for (q = p->parent; q && sameimage(p, q); q = q->parent) shareimage(p->pgdir, q->pgdir, a);
+done:
+  iunlock(p->image);
+  return r;
+}
+
+// Read the program-image pages of the current process in [va, va + n) not yet read (a
+// system call's pointer argument, before the call takes any lock: reading them later, with
+// an inode or a buffer held, could wait for itself). 0, or -1 if one cannot be read.
+int
+loadimage(struct proc *p, uint va, uint n)
+{
+  for (struct imageseg *s = p->seg; s < p->seg + p->nseg; s++) {
+    uint a = PGROUNDDOWN(va) > s->va ? PGROUNDDOWN(va) : s->va;
+    for (; a < va + n && a < s->end; a += PGSIZE)
+      if (imagemarked(p->pgdir, a) && imagepage(p, a) < 0) return -1;
+  }
+  return 0;
+}
+
+// Forget p's program file (exec, exit): pages not yet read can no longer be.
+void
+dropimage(struct proc *p)
+{
+  struct inode *ip = p->image;
+  if (!ip) return;
+  p->image = 0;
+  p->nseg = 0;
+  begin_op();  // the file may have lost its last name while it ran
+  iput(ip);
+  end_op();
 }

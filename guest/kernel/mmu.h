@@ -36,6 +36,9 @@
 #define PTE_COW 0x200   // (a bit for the system) copy-on-write: writable once copied
 #define PTE_ZERO 0x400  // (a bit for the system) known zero: a mirrored page, read-only, never
                         // written, whose twin is made at its first write (vm.c)
+#define PTE_IMAGE 0x800 // (a bit for the system) a program-image page: not present, to be read
+                        // from the program file at its first touch; present, holding the
+                        // file's bytes unchanged, read-only (PTE_COW) until written (vm.c)
 #define PTE_ADDR(pte) ((uint)(pte) & ~0xFFF)
 #define PTE_FLAGS(pte) ((uint)(pte) & 0xFFF)
 

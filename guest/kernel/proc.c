@@ -171,6 +171,10 @@ fork(void)
   for (int fd = 0; fd < NOFILE; fd++)
     if (parent->ofile[fd]) child->ofile[fd] = filedup(parent->ofile[fd]);
   child->cwd = idup(parent->cwd);
+  // The program-image pages the parent has not read yet, the child brings in itself (exec.c).
+  child->image = parent->image ? idup(parent->image) : 0;
+  child->nseg = parent->nseg;
+  memmove(child->seg, parent->seg, sizeof(parent->seg));
   safestrcpy(child->name, parent->name, sizeof(child->name));
   int pid = child->pid;
   pushcli();
@@ -209,8 +213,12 @@ release_files(struct proc *p)
       p->ofile[fd] = 0;
     }
   }
-  begin_op();  // the directory may have lost its last name
+  struct inode *image = p->image;
+  p->image = 0;  // its pages not yet read can no longer be (exec.c)
+  p->nseg = 0;
+  begin_op();  // the directory may have lost its last name, the program file too
   iput(p->cwd);
+  if (image) iput(image);
   end_op();
   p->cwd = 0;
 }

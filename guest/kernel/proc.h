@@ -8,6 +8,13 @@ struct context {
   uint eip;
 };
 
+// The part of a program segment the file fills: its pages [va, end) are read from the
+// program file at their first touch (exec.c), filesz bytes from off, the rest zeros.
+struct imageseg {
+  uint va, end, off, filesz;
+};
+#define NIMAGESEG 4
+
 enum procstate { UNUSED, EMBRYO, SLEEPING, RUNNABLE, RUNNING, ZOMBIE };
 
 struct proc {
@@ -26,6 +33,9 @@ struct proc {
   char name[16];
   int mirrored;             // its program was translated: user pages have mirrors
   uint spill;               // the translator's spill page (never mirrored), or NOSPILL
+  struct inode *image;      // the program file, while pages of it are not yet read (or 0)
+  struct imageseg seg[NIMAGESEG];  // and where they come from
+  int nseg;
   int stopped_anywhere;     // killed at an interrupt or exception from user mode (trap.c)
 };
 #define NOSPILL 0xFFFFFFFF

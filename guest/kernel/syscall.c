@@ -43,11 +43,16 @@ argint(int n, int *ip)
   return fetchword(myproc()->tf->esp + 4 + 4 * n, (uint *)ip);
 }
 
-// Argument n as the user address of size bytes inside the process.
+// Argument n as the user address of size bytes inside the process. The program-image
+// pages in the range not yet read are read now, before the call takes any lock (exec.c).
 int
 argaddr(int n, uint *va, int size)
 {
   if (argint(n, (int *)va) < 0 || size < 0 || !in_process(*va, size)) return -1;
+  struct proc *p = myproc();
+  if (p->image)
+    for (struct imageseg *s = p->seg; s < p->seg + p->nseg; s++)
+      if (*va < s->end && *va + size > s->va) return loadimage(p, *va, size);
   return 0;
 }
 

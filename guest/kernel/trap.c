@@ -105,8 +105,10 @@ trap(struct trapframe *tf)
     syscall();
   } else if (tf->trapno == T_MCHK) {
     machinecheck(tf);
-  } else if (tf->trapno == T_PGFLT && p && (tf->cs & 3) == DPL_USER && cowfault(p, rcr2()) == 0) {
-    // a write to a page shared since fork, now the process's own: the store runs again
+  } else if (tf->trapno == T_PGFLT && p && (tf->cs & 3) == DPL_USER &&
+             (cowfault(p, rcr2()) == 0 || imagepage(p, rcr2()) == 0)) {
+    // a write to a page shared since fork, now the process's own, or the first touch of a
+    // program page, now read from the file (exec.c): the instruction runs again
   } else if (!device_interrupt(tf->trapno)) {
     exception(p, tf);
   }

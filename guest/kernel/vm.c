@@ -132,8 +132,9 @@ map_page(pde_t *pgdir, uint va, uint pa, int perm)
 
 // Give the page at va, mapped to frame pa, its twin at va + MIRROR_OFFSET with the same
 // permissions and bytes: in the reserve, the frame's fixed twin (the kernel wrote it when
-// it wrote pa); without one, a frame of its own with a copy of pa.
-static int
+// it wrote pa); without one, a frame of its own with a copy of pa. (Inlined: add_page
+// calls it for every page sbrk gives a mirrored process.)
+static inline __attribute__((always_inline)) int
 map_twin(pde_t *pgdir, uint va, uint pa, int perm)
 {
   if (mirror_half) return map_page(pgdir, va + MIRROR_OFFSET, pa + mirror_half, perm);
@@ -202,9 +203,8 @@ allocuvm(pde_t *pgdir, uint oldsz, uint newsz, int mirrored)
 }
 
 // Unmap the present user pages in [from, to), freeing their frames if free_frames is
-// set (twins in the reserve belong to their frames: they are only unmapped). Walks each
-// page table once (a process's exit visits every slot below USERTOP, twice for a
-// mirrored one).
+// set (twins in the reserve belong to their frames: they are only unmapped), and forget
+// the program-image pages not yet read there. Walks each page table once.
 static void
 freerange(pde_t *pgdir, uint from, uint to, int free_frames)
 {
@@ -218,6 +218,8 @@ freerange(pde_t *pgdir, uint from, uint to, int free_frames)
       for (uint i = PTX(a), n = PTX(end - 1); i <= n; i++) {
         if (table[i] & PTE_P) {
           if (free_frames) kfree(P2V(PTE_ADDR(table[i])));
+          table[i] = 0;
+        } else if (table[i]) {
           table[i] = 0;
         }
       }
@@ -252,14 +254,22 @@ deallocuvm(pde_t *pgdir, uint oldsz, uint newsz)
   return newsz;
 }
 
-// Remove the twin of the page at va (the translator's spill page has none): a page
-// known zero becomes an ordinary writable page without one.
-void
+// Remove the twin of the page at va (the translator's spill page has none): a page known
+// zero becomes an ordinary writable page without one, and a program-image page not yet
+// read a new zero page (the spill page is the translated code's scratch, zeros in the
+// file, which it writes before it reads: not worth a read from the disk). 0, or -1 if out
+// of memory.
+int
 dropmirror(pde_t *pgdir, uint va)
 {
   freerange(pgdir, va + MIRROR_OFFSET, va + MIRROR_OFFSET + PGSIZE, !mirror_half);
   pte_t *pte = walkpgdir(pgdir, va, 0);
   if (pte && (*pte & PTE_ZERO)) *pte = (*pte & ~PTE_ZERO) | PTE_W;
+  if (pte && (*pte & (PTE_P | PTE_IMAGE)) == PTE_IMAGE) {
+    *pte = 0;
+    return add_page(pgdir, va, 0);
+  }
+  return 0;
 }
 
 // Free an address space whose user pages all lie below sz (and their twins below
@@ -307,8 +317,9 @@ flushpage(pde_t *pgdir, uint va)
 
 // Share the present pages of pgdir in [from, to) (native or mirror range) with d: each is
 // mapped at the same address in d, both read-only until written (PTE_COW), and its frame
-// gets a reference if counted (a twin in the reserve belongs to its native frame). Walks
-// each page table once. 0, or -1 if out of memory.
+// gets a reference if counted (a twin in the reserve belongs to its native frame). A
+// program-image page not yet read stays one in d (d's process reads it when it touches
+// it). Walks each page table once. 0, or -1 if out of memory.
 static int
 sharerange(pde_t *pgdir, pde_t *d, uint from, uint to, int counted)
 {
@@ -324,11 +335,15 @@ sharerange(pde_t *pgdir, pde_t *d, uint from, uint to, int counted)
     pte_t *src = (pte_t *)P2V(PTE_ADDR(pde)), *dst = 0;
     for (; a < end; a += PGSIZE) {
       pte_t *pte = &src[PTX(a)];
-      if (!(*pte & PTE_P)) continue;
+      if (!(*pte & (PTE_P | PTE_IMAGE))) continue;
       if (!dst) {
         pte_t *t = walkpgdir(d, a, 1);
         if (!t) return -1;
         dst = t - PTX(a);
+      }
+      if (!(*pte & PTE_P)) {
+        dst[PTX(a)] = *pte;
+        continue;
       }
       if (*pte & PTE_W) {
         *pte = (*pte & ~PTE_W) | PTE_COW;
@@ -367,7 +382,7 @@ ownframe(pte_t *pte)
     *pte = V2P(mem) | PTE_FLAGS(*pte);
     kfree(old);  // one reference less: the other processes keep it
   }
-  *pte = (*pte & ~PTE_COW) | PTE_W;
+  *pte = (*pte & ~(PTE_COW | PTE_IMAGE)) | PTE_W;  // no longer the program file's bytes
   return 0;
 }
 
@@ -435,6 +450,75 @@ knownzero(pde_t *pgdir, uint va)
 {
   pte_t *pte = walkpgdir(pgdir, va, 0);
   return pte && (*pte & (PTE_P | PTE_ZERO)) == (PTE_P | PTE_ZERO);
+}
+
+// ---- Program-image pages read on demand ----
+//
+// exec maps the pages a program file fills without reading them: their PTEs are not
+// present and marked PTE_IMAGE (no frame, no twin). The first touch, a page fault from
+// user mode or the kernel's copyin/copyout (see readimage), brings the page in (exec.c,
+// imagepage): shared from an ancestor running the same program that holds it unchanged,
+// or else read from the file into a new frame and then shared with the ancestors running
+// the program that have not read it yet. Such a page keeps
+// PTE_IMAGE while it holds the file's bytes: read-only and copy-on-write, with its twin (a
+// copy) the same way, so that it can be shared; its first write makes it an ordinary page
+// (unshare). A page not present cannot be read, so it needs no twin: the mirroring
+// invariant ("every page a process can read has a healthy twin or is known zero") holds
+// throughout, and the monitor's walk, which sees present pages only, checks it.
+
+// Mark the pages of pgdir in [from, to) (page-aligned, none mapped) as program-image pages
+// not yet read. 0, or -1 if out of memory for a page table.
+int
+markimage(pde_t *pgdir, uint from, uint to)
+{
+  for (uint va = from; va < to; va += PGSIZE) {
+    pte_t *pte = walkpgdir(pgdir, va, 1);
+    if (!pte) return -1;
+    if (*pte & PTE_P) panic("markimage: already mapped");
+    *pte = PTE_IMAGE;
+  }
+  return 0;
+}
+
+// Is the page at native address va of pgdir a program-image page not yet read?
+int
+imagemarked(pde_t *pgdir, uint va)
+{
+  pte_t *pte = walkpgdir(pgdir, va, 0);
+  return pte && (*pte & (PTE_P | PTE_IMAGE)) == PTE_IMAGE;
+}
+
+// Map the kernel page mem, holding the bytes of the program-image page at va, there:
+// read-only until written, with its twin if mirrored. 0 (mem is the page's now, or was not
+// needed: the page was mapped meanwhile and mem is freed), or -1 if out of memory (mem is
+// the caller's).
+int
+mapimage(pde_t *pgdir, uint va, char *mem, int mirrored)
+{
+  pte_t *pte = walkpgdir(pgdir, va, 0);
+  if (!pte || (*pte & (PTE_P | PTE_IMAGE)) != PTE_IMAGE) {
+    kfree(mem);
+    return 0;
+  }
+  if (mirrored && map_twin(pgdir, va, V2P(mem), PTE_U | PTE_COW) < 0) return -1;
+  *pte = V2P(mem) | PTE_U | PTE_COW | PTE_IMAGE | PTE_P;
+  return 0;
+}
+
+// Share the program-image page at va of src, if src holds it unchanged, with dst, if dst
+// has not read it: dst maps the same frame and twin, both copy-on-write. 0 if shared, -1
+// if not (or out of memory for dst's mirror page table: dst then reads the page itself).
+int
+shareimage(pde_t *src, pde_t *dst, uint va)
+{
+  pte_t *s = walkpgdir(src, va, 0), *d = walkpgdir(dst, va, 0);
+  if (!s || (*s & (PTE_P | PTE_IMAGE)) != (PTE_P | PTE_IMAGE) || !d || (*d & (PTE_P | PTE_IMAGE)) != PTE_IMAGE) return -1;
+  pte_t *twin = walkpgdir(src, va + MIRROR_OFFSET, 0);
+  if (twin && (*twin & PTE_P) && !walkpgdir(dst, va + MIRROR_OFFSET, 1)) return -1;
+  // With the tables in place, sharing cannot fail.
+  sharerange(src, dst, va + MIRROR_OFFSET, va + MIRROR_OFFSET + PGSIZE, !mirror_half);
+  sharerange(src, dst, va, va + PGSIZE, 1);
+  return 0;
 }
 
 // The kernel address of frame pa, for reading: the direct map, or for a twin in the
@@ -581,17 +665,32 @@ native_range(uint va, uint n)
   return va < USERTOP && n <= USERTOP - va;
 }
 
+// The kernel address of user address va of pgdir, not present: if it is a program-image
+// page of the current process not yet read, read it (and, before a write, unshare it: it
+// comes in copy-on-write); 0 if it is not one, or cannot be. (System calls read their
+// pointer arguments' pages in argaddr, before they take any lock; this is for the other
+// reads, exec's argv among them. Out of line: copyin and copyout stay small.)
+static __attribute__((noinline)) char *
+readimage(pde_t *pgdir, uint va, int to_user)
+{
+  struct proc *p = myproc();
+  if (!p || p->pgdir != pgdir || imagepage(p, va) < 0) return 0;
+  if (to_user && unshare(pgdir, va) < 0) return 0;
+  return uva2ka(pgdir, va);
+}
+
 // Copy n bytes between kernel memory at k and user memory at va, a page at a time,
 // into user memory if to_user is set (a page shared since fork is unshared first). Stops
 // at the first address that is not in a present user page; returns the bytes copied.
-static uint
+// (Inlined in copyin and copyout, as the compiler did before readimage came in.)
+static inline __attribute__((always_inline)) uint
 copy_pages(pde_t *pgdir, uint va, char *k, uint n, int to_user)
 {
   uint done = 0;
   while (done < n) {
     if (to_user && unshare(pgdir, va + done) < 0) break;
     char *u = uva2ka(pgdir, va + done);
-    if (!u) break;
+    if (!u && (u = readimage(pgdir, va + done, to_user)) == 0) break;
     uint chunk = min(n - done, PGSIZE - (va + done) % PGSIZE);
     if (to_user) memmove(u, k + done, chunk);
     else memmove(k + done, u, chunk);
@@ -660,6 +759,7 @@ copyinstr(pde_t *pgdir, char *dst, uint va, uint max)
   uint len = 0;
   while (len < max && va + len < USERTOP) {
     char *u = uva2ka(pgdir, va + len);
+    if (!u && (u = readimage(pgdir, va + len, 0)) == 0) break;
     if (!u) break;
     for (uint chunk = min(max - len, PGSIZE - (va + len) % PGSIZE); chunk > 0; chunk--, len++)
       if ((dst[len] = *u++) == 0) return readlost() ? -1 : (int)len;

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PT_NOTE, parseElf } from '../../src/elf/index.js';
+import { PT_LOAD, PT_NOTE, parseElf } from '../../src/elf/index.js';
+import { MEMV6, walkUserPages } from '../../src/vmm/index.js';
 import { repoRoot, scratch } from '../support/build.js';
 import { runMemvisor } from '../support/machine.js';
 import { requireQemuSystem, runQemuSystem } from '../support/qemu.js';
@@ -88,6 +89,47 @@ test('memvisor: at every system call, each mirrored page has its own frame and t
   assert.match(output, /stressfs ok/);
   assert.ok(knownZero > 0, 'no page was known zero (lazy twins)');
   t.diagnostic(`${mirroredCalls} system calls from mirrored processes (${pagesChecked} page pairs compared, ${knownZero} known-zero pages checked), ${plainCalls} from unmirrored ones`);
+});
+
+test('memvisor: exec reads a translated program\'s pages on demand: pages the program never touches are never mapped, and every page it maps has its twin', async (t) => {
+  requireMirroredGuest();
+  // The pages the usertests file fills (its code, translated and original, its data), less
+  // the translator's spill page (a zero page, never read: see dropmirror).
+  const elf = parseElf(new Uint8Array(readFileSync(join(build, 'mirrored', 'usertests'))));
+  const spill = elf.sections.find((s) => s.name === '.memvisor.spill')?.addr;
+  const filePages = new Set<number>();
+  for (const p of elf.programHeaders) {
+    if (p.type !== PT_LOAD) continue;
+    for (let va = p.vaddr; va < p.vaddr + p.filesz; va += 4096) if (va !== spill) filePages.add(va);
+  }
+  let calls = 0, mostMapped = 0;
+  const problems: string[] = [];
+  const { output, matched } = await runMemvisor({
+    kernel: guestKernel, hdb: mirroredDisk, prompt: SHELL_PROMPT, timeoutMs: 120_000,
+    send: ['usertests getpid execargs\n'], until: /ALL TESTS PASSED|FAILED|panic/,
+    monitor: { mirror: 'guest' },
+    setup: (monitor) => {
+      monitor.observeSystemCalls(() => {
+        if (MEMV6.runningProcess(monitor.pc.mem, monitor.pc.cpu)?.name !== 'usertests') return;
+        calls++;
+        const { pages } = walkUserPages(monitor.pc.mem, monitor.pc.cpu.cr3, 0, MEMV6.mirrorOffset);
+        let mapped = 0;
+        for (const va of filePages) if (pages.has(va)) mapped++;
+        mostMapped = Math.max(mostMapped, mapped);
+        const a = monitor.inspectRunningAddressSpace(true);
+        if (a.mirroredPages + a.knownZero.length !== a.userPages - 1) problems.push(`${a.userPages - a.mirroredPages - a.knownZero.length} pages without a twin`);
+        for (const va of [...a.differing, ...a.sharedFrames, ...a.notZero, ...a.orphans]) problems.push(`page 0x${va.toString(16)} is not mirrored right`);
+      });
+    },
+  });
+  assert.ok(matched, output);
+  assert.match(output, /ALL TESTS PASSED/);
+  assert.deepEqual(problems.slice(0, 10), [], `${problems.length} problems`);
+  assert.ok(calls > 20, `only ${calls} system calls from usertests`);
+  assert.ok(filePages.size > 15, `usertests fills only ${filePages.size} pages`);
+  // Read whole, every one of them would be mapped from exec on.
+  assert.ok(mostMapped < filePages.size / 2, `a usertests process mapped ${mostMapped} of the ${filePages.size} pages its file fills`);
+  t.diagnostic(`at most ${mostMapped} of the ${filePages.size} pages the file fills were mapped, over ${calls} system calls`);
 });
 
 test('memvisor: negative control: a kernel whose copyout leaves the twins alone during read() is caught by the divergence check; the real kernel, same session, is not', async () => {
