@@ -8,6 +8,9 @@
 import type { AccessSize } from '../cpu/bus.js';
 import { assignState, pickState, type Device, type DeviceState, type IrqLines, type PortHandler } from './device.js';
 
+/** How many answers to the guest's own commands wait at port 0x60 at most. */
+const GUEST_ANSWERS_LIMIT = 16;
+
 const STATUS_OBF = 0x01, STATUS_SYS = 0x04, STATUS_CMD = 0x08, STATUS_UNLOCKED = 0x10;
 const MODE_KBD_INT = 0x01, MODE_SYS = 0x04, MODE_DISABLE_KBD = 0x10, MODE_TRANSLATE = 0x40;
 
@@ -98,7 +101,15 @@ export class Keyboard8042 implements Device, PortHandler {
     this.update();
   }
 
+  /**
+   * A byte the controller or the keyboard answers the guest with. What the guest makes the
+   * device say is bounded as a real one is (the 8042 holds one byte, a PS/2 keyboard 16):
+   * a guest that writes commands without reading the answers loses them, and can neither
+   * grow host memory nor make each read of port 0x60 slower (found by the devices fuzzer:
+   * `rep outsb` of 0x20000 commands, then `rep insw`). Keys the host types are not bounded.
+   */
   private controllerSends(byte: number): void {
+    if (this.output.length >= GUEST_ANSWERS_LIMIT) return;
     this.output.push(byte);
     this.update();
   }
