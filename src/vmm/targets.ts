@@ -36,7 +36,7 @@ export class GuestFaultTargets implements FaultTargets {
     switch (target) {
       case 'user-native': {
         // In a mirrored process, its protected pages: those with a twin and those known
-        // zero (no twin yet; not the translator's spill page, which has no twin by design);
+        // zero (no twin yet); not the translator's spill page once written (it has no twin by design);
         // in an unmirrored one, any of its pages.
         const pages = mirror.size ? [...native.entries()].filter(([va]) => mirror.has(va + offset) || knownZero.has(va)).map(([, f]) => f) : [...native.values()];
         return frames(pages.filter(fresh).map((f) => [f]));
