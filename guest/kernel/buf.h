@@ -7,6 +7,7 @@ struct buf {
   uint refcnt;
   struct buf *prev, *next;  // LRU list
   struct buf *qnext;        // disk queue
+  struct buf *runnext;      // the next block of the same disk command (bprefetch), or 0
   uchar data[BSIZE];
 };
 #define B_VALID 0x2  // has been read from disk

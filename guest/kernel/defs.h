@@ -18,6 +18,8 @@ void binit(void);
 struct buf *bread(uint dev, uint blockno);
 void brelse(struct buf *b);
 void bwrite(struct buf *b);
+#define PREFETCH_MAX 8  // blocks bprefetch reads at most (a page, not block-aligned, is 5)
+void bprefetch(uint dev, uint *blocks, int n);
 
 // console.c
 void consoleinit(void);
@@ -59,6 +61,7 @@ int namecmp(const char *s, const char *t);
 struct inode *namei(char *path);
 struct inode *nameiparent(char *path, char *name);
 int readi(struct inode *ip, struct memref dst, uint off, uint n);
+void iprefetch(struct inode *ip, uint off, uint n);
 void stati(struct inode *ip, struct stat *st);
 int writei(struct inode *ip, struct memref src, uint off, uint n);
 

@@ -309,6 +309,7 @@ imagepage(struct proc *p, uint va)
     goto done;
   }
   if (n < PGSIZE) memset(mem + n, 0, PGSIZE - n);
+  iprefetch(p->image, s->off + skip, n);  // the page's blocks with one disk command
   if (readi(p->image, kmem(mem), s->off + skip, n) != (int)n || mapimage(p->pgdir, a, mem, p->mirrored && a != p->spill) < 0) {
     kfree(mem);
     r = -1;

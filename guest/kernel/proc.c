@@ -377,6 +377,10 @@ yield(void)
   popcli();
 }
 
+// The processes inside sleep (SLEEPING, or made RUNNABLE and not yet back): wakeup looks
+// at these few, not at the whole table (it runs at every buffer release and disk request).
+static struct proc *sleepers;
+
 // Wait until wakeup(chan). Interrupts must be off (inside pushcli) from the caller's
 // check of its condition on, so no wakeup can come between the check and the sleep.
 void
@@ -387,7 +391,13 @@ sleep(void *chan)
   if (cpu0.ncli == 0) panic("sleep: interrupts may be on");
   p->chan = chan;
   p->state = SLEEPING;
+  p->sleepnext = sleepers;
+  p->sleepprev = &sleepers;
+  if (sleepers) sleepers->sleepprev = &p->sleepnext;
+  sleepers = p;
   sched();
+  *p->sleepprev = p->sleepnext;
+  if (p->sleepnext) p->sleepnext->sleepprev = p->sleepprev;
   p->chan = 0;
 }
 
@@ -395,7 +405,7 @@ void
 wakeup(void *chan)
 {
   pushcli();
-  for (struct proc *p = ptable; p < &ptable[NPROC]; p++)
+  for (struct proc *p = sleepers; p; p = p->sleepnext)
     if (p->state == SLEEPING && p->chan == chan) p->state = RUNNABLE;
   popcli();
 }

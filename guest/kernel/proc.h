@@ -37,6 +37,7 @@ struct proc {
   struct imageseg seg[NIMAGESEG];  // and where they come from
   int nseg;
   int stopped_anywhere;     // killed at an interrupt or exception from user mode (trap.c)
+  struct proc *sleepnext, **sleepprev;  // on the sleepers list while in sleep
 };
 #define NOSPILL 0xFFFFFFFF
 

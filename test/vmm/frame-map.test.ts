@@ -116,7 +116,7 @@ test('frame map: poisoned mirrored pages become recovered spare frames and retir
 });
 
 test('frame map: without mirroring, a read of a poisoned page is a machine check for the guest, in the frame history', async () => {
-  const r = await run('off', ['forktest; stressfs\n', 'echo finished\n'], ['poison:target=user-native,count=5,seed=1,window=10000000-40000000']);
+  const r = await run('off', ['forktest; stressfs\n', 'echo finished\n'], ['poison:target=user-native,count=5,seed=1,window=5000000-30000000']);
   const monitor = r.monitor, e = monitor.memoryErrors();
   assert.ok(e.machineChecks > 0, e.log.join('\n'));
   const checks = monitor.events.events.filter((ev) => ev.kind === 'machine-check');
