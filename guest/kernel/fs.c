@@ -68,21 +68,35 @@ bitmap_byte(struct buf *map, uint bno, uchar *bit)
   return &map->data[(bno % BPB) / 8];
 }
 
+// Where the search for a free block starts: every block below bhint is in use (balloc
+// moves it past the block it takes, bfree back to the block it frees), so a search does
+// not walk the bits of the metadata and of every file written before, one by one, at
+// each allocation. bfrees counts bfree calls: a balloc that slept reading a bitmap block
+// while a block was freed leaves bhint where it is (the freed block may be below the
+// one it found).
+static uint bhint, bfrees;
+
 // A free block, marked in use and zeroed; 0 if the disk is full.
 static uint
 balloc(uint dev)
 {
   struct buf *map = 0;
-  for (uint bno = 0; bno < sb.size; bno++) {
-    if (bno % BPB == 0) {  // the next bitmap block
+  uint frees = bfrees;
+  for (uint bno = bhint; bno < sb.size; bno++) {
+    if (!map || bno % BPB == 0) {  // the first, or the next, bitmap block
       if (map) brelse(map);
       map = bread(dev, BBLOCK(bno, sb));
     }
     uchar bit, *byte = bitmap_byte(map, bno, &bit);
+    if (bit == 1 && *byte == 0xFF) {  // eight blocks in use (BPB is a multiple of 8)
+      bno += 7;
+      continue;
+    }
     if (*byte & bit) continue;
     *byte |= bit;
     log_write(map);
     brelse(map);
+    if (bfrees == frees) bhint = bno + 1;
     struct buf *b = bread(dev, bno);  // no stale data in a new block of a file
     memset(b->data, 0, BSIZE);
     log_write(b);
@@ -102,6 +116,8 @@ bfree(int dev, uint bno)
   *byte &= ~bit;
   log_write(map);
   brelse(map);
+  bfrees++;
+  if (bno < bhint) bhint = bno;
 }
 
 // ---- Inodes ----
