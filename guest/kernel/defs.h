@@ -78,6 +78,8 @@ void ioapicinit(void);
 // kalloc.c
 char *kalloc(void);
 void kfree(char *v);
+void kfree_unreferenced(char *page);
+extern uchar *refs;  // references to each frame in use (kalloc.c)
 void kinit(void *vstart, void *vend);
 uint kfreepages(void);
 void kshare(char *page);

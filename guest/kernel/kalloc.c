@@ -16,7 +16,7 @@ static uint nfree;
 // References to each frame in use (NPROC < 256 sharers), in the pages right after the
 // kernel (kinit puts it there: as a static array it would be 192 KiB of kernel image, most
 // of it never read).
-static uchar *refs;
+uchar *refs;
 #define NREFS (PHYSMAX / PGSIZE)
 static char *first;           // the first page the allocator may hand out
 
@@ -46,7 +46,14 @@ kfree(char *page)
   // One decrement instruction (an interrupt cannot split it on our single processor):
   // dropping one of several references costs no pushcli.
   asm volatile("decb %0; setnz %1" : "+m"(*r), "=q"(left) : : "cc");
-  if (left) return;
+  if (!left) kfree_unreferenced(page);
+}
+
+// A page whose last reference has just been dropped (kfree, or vm.c's inlined dropframe):
+// to the free list.
+void
+kfree_unreferenced(char *page)
+{
   memset(page, 1, PGSIZE);  // a stale pointer into a freed page reads garbage, not old data
   struct freepage *f = (struct freepage *)page;
   pushcli();

@@ -30,7 +30,7 @@ async function withFaults(disk: string, specs: string[], recovery: RecoveryMode 
 }
 
 test('recovery: mirrored usertests with 100 poisoned native pages passes, every consumed poison recovered by the monitor', async (t) => {
-  const r = await withFaults(mirroredDisk, ['poison:target=user-native,count=100,seed=1,window=10000000-500000000'], 'monitor',
+  const r = await withFaults(mirroredDisk, ['poison:target=user-native,count=100,seed=1,window=10000000-300000000'], 'monitor',
     ['usertests\n'], /ALL TESTS PASSED|FAILED|panic/);
   const e = r.errors;
   assert.match(r.output, /^ALL TESTS PASSED\r?$/m, r.output.slice(-2000));
@@ -43,7 +43,7 @@ test('recovery: mirrored usertests with 100 poisoned native pages passes, every 
 });
 
 test('recovery: mirrored usertests with 100 poisoned mirror pages passes too, and no page differs afterwards', async (t) => {
-  const r = await withFaults(mirroredDisk, ['poison:target=user-mirror,count=100,seed=2,window=10000000-500000000'], 'monitor',
+  const r = await withFaults(mirroredDisk, ['poison:target=user-mirror,count=100,seed=2,window=10000000-300000000'], 'monitor',
     ['usertests\n', 'mstat\n'], /^mstat: .*$/m);
   const e = r.errors;
   assert.match(r.output, /^ALL TESTS PASSED\r?$/m, r.output.slice(-2000));

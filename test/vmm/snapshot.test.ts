@@ -15,8 +15,8 @@ import { repoRoot, scratch } from '../support/build.js';
 
 const dir = scratch('vmm-snapshot');
 const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
-/** Faults that land after the shell prompt (about cycle 3 million), while forktest and stressfs run. */
-const INJECT = ['--inject', 'poison:target=user-native,count=12,seed=5,window=8000000-60000000', '--inject', 'poison:target=user-mirror,count=6,seed=6,window=8000000-60000000'];
+/** Faults that land after the shell prompt (about cycle 3 million), while forktest and stressfs run (until about cycle 15 million). */
+const INJECT = ['--inject', 'poison:target=user-native,count=12,seed=5,window=4000000-14000000', '--inject', 'poison:target=user-mirror,count=6,seed=6,window=4000000-14000000'];
 const WORK = ['--send', 'forktest; stressfs\\n', '--send', 'echo finished\\n', '--until', '^finished'];
 const AT_PROMPT = ['--snapshot-at', '\\$ $'];
 
