@@ -3,6 +3,9 @@
  * plans, campaign samples, differential test inputs. Same seed, same sequence, on
  * every machine; never Math.random.
  */
+const TWO_32 = 0x100000000;
+const TWO_53 = 2 ** 53;
+
 export class SeededRandom {
   private a: number;
   private b: number;
@@ -37,19 +40,30 @@ export class SeededRandom {
     return t >>> 0;
   }
 
-  /** A uniform integer in [0, bound) for bound ≤ 2^32, without modulo bias. */
+  /**
+   * A uniform integer in [0, bound) for bound ≤ 2^53, without modulo bias. Spans up to 2^32
+   * take one draw (the sequence every plan made so far depends on); larger ones, such as a
+   * fault window over more than 2^32 cycles (43 s of virtual time), take 53 bits from two.
+   */
   nextBelow(bound: number): number {
-    if (!Number.isInteger(bound) || bound <= 0 || bound > 0x100000000) {
+    if (!Number.isInteger(bound) || bound <= 0 || bound > TWO_53) {
       throw new Error(`internal error: nextBelow(${bound})`);
     }
-    const limit = 0x100000000 - (0x100000000 % bound);
+    if (bound <= TWO_32) {
+      const limit = TWO_32 - (TWO_32 % bound);
+      for (;;) {
+        const value = this.nextUint32();
+        if (value < limit) return value % bound;
+      }
+    }
+    const limit = TWO_53 - (TWO_53 % bound);
     for (;;) {
-      const value = this.nextUint32();
+      const value = (this.nextUint32() >>> 11) * TWO_32 + this.nextUint32();
       if (value < limit) return value % bound;
     }
   }
 
-  /** A uniform integer in [low, high] (inclusive), for spans up to 2^32. */
+  /** A uniform integer in [low, high] (inclusive), for spans up to 2^53. */
   nextInRange(low: number, high: number): number {
     return low + this.nextBelow(high - low + 1);
   }

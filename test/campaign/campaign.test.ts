@@ -113,9 +113,11 @@ test('campaign: a run killed mid-way resumes with no record lost or duplicated, 
 });
 
 test('campaign: a run past the wall-clock limit is recorded as a host timeout, and the campaign goes on', () => {
-  // spin runs for many seconds of host time: the golden run finishes, the runs are stopped at the limit.
+  // spin 60000 runs for 30 s or more of host time (about 10 s per 20,000 rounds on this VM
+  // when quiet: 20,000 once finished inside the limit): the golden run finishes, the runs are
+  // stopped at the limit.
   const file = join(dir, 'slow.json');
-  let r = memvisor(['campaign', 'plan', '-o', file, '--mode', 'guest', '--runs', '2', '--send', 'spin 20000\\n', '--until', '^spin: done', '--wall-limit', '10']);
+  let r = memvisor(['campaign', 'plan', '-o', file, '--mode', 'guest', '--runs', '2', '--send', 'spin 60000\\n', '--until', '^spin: done', '--wall-limit', '10']);
   assert.equal(r.status, 0, r.stderr);
   r = memvisor(['campaign', 'run', file, '--out', join(dir, 'slow-out'), '--threads', '2']);
   assert.equal(r.status, 0, r.stderr);

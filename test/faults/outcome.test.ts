@@ -34,6 +34,24 @@ test('nextBelow stays in range and covers it; sample gives distinct items', () =
   assert.equal(new Set(picked).size, 30);
 });
 
+test('nextInRange covers spans past 2^32 (a fault window over a workload longer than 43 s of virtual time), and small spans keep their sequence', () => {
+  // A campaign over a 98 s workload once failed every run with "internal error: nextBelow(9838000001)".
+  const random = new SeededRandom(3);
+  const low = 10_000_000, high = 9_848_000_000;
+  let above32 = 0;
+  for (let i = 0; i < 2000; i++) {
+    const value = random.nextInRange(low, high);
+    assert.ok(Number.isInteger(value) && value >= low && value <= high, `${value}`);
+    if (value - low >= 0x100000000) above32++;
+  }
+  assert.ok(above32 > 1000 && above32 < 1800, `${above32} of 2000 draws past 2^32 (about 56% expected)`);
+  assert.equal(new SeededRandom(3).nextBelow(2 ** 53), new SeededRandom(3).nextBelow(2 ** 53));
+  assert.throws(() => random.nextBelow(2 ** 53 + 2), /internal error/);
+  // Spans up to 2^32 draw exactly as before: one 32-bit value each.
+  const a = new SeededRandom(9), b = new SeededRandom(9);
+  for (let i = 0; i < 50; i++) assert.equal(a.nextBelow(1 << 20), b.nextUint32() % (1 << 20));
+});
+
 test('Wilson interval: 0 of 1000 gives an upper bound near 3/n', () => {
   const { low, high } = wilsonInterval(0, 1000);
   assert.ok(low < 1e-12, `lower bound ${low}`);
