@@ -27,7 +27,7 @@
  * remaining code may be stale) and the batch goes on, as it would in the interpreter.
  */
 import { alu, dec, divAcc, imulTrunc, inc, mulAcc, shift, szp } from './alu.js';
-import { CF, IF, IOPL, OF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SUB } from './flags.js';
+import { CF, DF, IF, IOPL, OF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SUB, RF, VM } from './flags.js';
 import type { CPU } from './cpu.js';
 import { PREFIX_BYTE } from './state.js';
 
@@ -212,7 +212,7 @@ class BlockWriter {
     const lines = [
       `const S = [${this.starts.join(', ')}], K = [${this.counts.join(', ')}];`,
       'return function block(c) {',
-      'const R = c.reg, tr = c.tlbR, tw = c.tlbW, u8 = c.u8, i32 = c.i32, left = c.batchLeft;',
+      'const R = c.reg, tr = c.tlbR, tw = c.tlbW, u8 = c.u8, u16 = c.u16, i32 = c.i32, left = c.batchLeft;',
       `let n = 0, t = 0, s = 0, done = 0, x = 0, L = ${this.startPos}${used.map((i) => `, g${i} = R[${i}]`).join('')};`,
       'try {',
       'out: for (;;) switch (L) {',
@@ -347,6 +347,7 @@ class BlockWriter {
   }
   private setReg(size: number, r: number, v: string): void {
     if (size === 4) this.emit(`r[${r}] = ${v};`);
+    else if (size === 2) this.emit(`r[${r}] = (r[${r}] & -65536) | (${v} & 65535);`);
     else if (r < 4) this.emit(`r[${r}] = (r[${r}] & -256) | (${v} & 255);`);
     else this.emit(`r[${r - 4}] = (r[${r - 4}] & -65281) | ((${v} & 255) << 8);`);
   }
@@ -379,15 +380,17 @@ class BlockWriter {
   private load(size: number, a: string, into: string): void {
     if (size === 4) this.emit(`t = tr[${a} >>> 12]; const ${into} = ((t | ${a}) & 3) === 0 ? i32[(t ^ ${a}) >>> 2] : (${this.slow()}, c.rd32(${a}));`);
     else if (size === 1) this.emit(`t = tr[${a} >>> 12]; const ${into} = (t & 1) === 0 ? u8[t ^ ${a}] : (${this.slow()}, c.rd8(${a}));`);
-    else this.emit(`${this.slow()}; const ${into} = c.rd16(${a});`);
+    else this.emit(`t = tr[${a} >>> 12]; const ${into} = ((t | ${a}) & 1) === 0 ? u16[(t ^ ${a}) >>> 1] : (${this.slow()}, c.rd16(${a}));`);
   }
   private store(size: number, a: string, v: string): void {
     if (size === 4) this.emit(`t = tw[${a} >>> 12]; if (((t | ${a}) & 3) === 0) i32[(t ^ ${a}) >>> 2] = ${v}; else { ${this.slow()}; c.wr32(${a}, ${v}); }`);
+    else if (size === 2) this.emit(`t = tw[${a} >>> 12]; if (((t | ${a}) & 1) === 0) u16[(t ^ ${a}) >>> 1] = ${v}; else { ${this.slow()}; c.wr16(${a}, ${v}); }`);
     else this.emit(`t = tw[${a} >>> 12]; if ((t & 1) === 0) u8[t ^ ${a}] = ${v}; else { ${this.slow()}; c.wr8(${a}, ${v}); }`);
   }
   /** Read for read-modify-write: faults as a write when the page is not writable. */
   private loadForWrite(size: number, a: string, into: string): void {
     if (size === 4) this.emit(`t = tw[${a} >>> 12]; const ${into} = ((t | ${a}) & 3) === 0 ? i32[(t ^ ${a}) >>> 2] : (${this.slow()}, c.rdw(4, ${a}));`);
+    else if (size === 2) this.emit(`t = tw[${a} >>> 12]; const ${into} = ((t | ${a}) & 1) === 0 ? u16[(t ^ ${a}) >>> 1] : (${this.slow()}, c.rdw(2, ${a}));`);
     else this.emit(`t = tw[${a} >>> 12]; const ${into} = (t & 1) === 0 ? u8[t ^ ${a}] : (${this.slow()}, c.rdw(1, ${a}));`);
   }
 
@@ -735,6 +738,23 @@ class BlockWriter {
         return 'next';
       }
       case 0x90: return 'next';
+      case 0x66: return this.instruction16(start, startPos);
+      case 0x9c: {
+        // pushf, as the interpreter: #GP in virtual-8086 mode below IOPL 3; VM and RF
+        // are not pushed. It reads every flag, so the pending flag stores land first.
+        this.settleFlags();
+        const v = this.local('v');
+        this.emit(`n = ${this.index}; if ((c.flags & ${VM}) !== 0 && ((c.flags & ${IOPL}) >> 12) < 3) c.gp(0); const ${v} = c.getEflags() & ${~(VM | RF)};`);
+        this.push(v);
+        return 'next';
+      }
+      case 0xfc: this.emit(`c.flags &= ${~DF};`); return 'next';  // cld (DF is not a lazy flag)
+      case 0xfd: this.emit(`c.flags |= ${DF};`); return 'next';   // std
+      case 0xf5: case 0xf8: case 0xf9: // cmc, clc, stc
+        this.settleFlags();
+        this.emit(`c.materializeFlags(); c.flags ${op === 0xf5 ? `^= ${CF}` : op === 0xf8 ? `&= ${~CF}` : `|= ${CF}`};`);
+        this.known = null;
+        return 'next';
       case 0xfa: case 0xfb: {
         // cli/sti, as the interpreter: #GP above IOPL; sti that sets IF starts the
         // interrupt shadow (CPU.sti), and ends the block if that ends the batch (an
@@ -864,6 +884,69 @@ class BlockWriter {
           }
           default: return null; // far call/jump: the interpreter, outside the block
         }
+      }
+      default:
+        return this.fallback(start, startPos);
+    }
+  }
+
+  /**
+   * An instruction after an operand-size prefix (0x66): the 16-bit forms of the ALU
+   * operations, test and mov, which the kernel's short and directory-entry fields use;
+   * the others (and other prefixes after it) through the interpreter.
+   */
+  private instruction16(start: number, startPos: number): 'next' | null {
+    const op = this.byte();
+    if (op < 0x40 && (op & 1) === 1 && (op & 7) < 6) {
+      const kind = op >> 3;
+      switch (op & 7) {
+        case 1: this.aluModrm(kind, 2, false); return 'next';
+        case 3: this.aluModrm(kind, 2, true); return 'next';
+        default: this.aluImmediate(kind, 2, ACCUMULATOR, this.imm16()); return 'next';
+      }
+    }
+    switch (op) {
+      case 0x81: case 0x83: {
+        const m = this.modrm();
+        this.aluImmediate(m.reg, 2, m, op === 0x81 ? this.imm16() : this.imm8s());
+        return 'next';
+      }
+      case 0x85: {
+        const m = this.modrm();
+        this.test(this.readRm(2, m), this.getReg(2, m.reg), 2);
+        return 'next';
+      }
+      case 0x89: {
+        const m = this.modrm();
+        const b = this.local('b');
+        this.emit(`const ${b} = ${this.getReg(2, m.reg)};`);
+        this.writeRm(2, m, b, false);
+        return 'next';
+      }
+      case 0x8b: {
+        const m = this.modrm();
+        this.setReg(2, m.reg, this.readRm(2, m));
+        return 'next';
+      }
+      case 0x90: return 'next'; // xchg ax, ax
+      case 0xa1: case 0xa3: {
+        const a = this.address({ reg: 0, rm: -1, addr: String(this.imm32()) });
+        if (op === 0xa3) this.store(2, a, this.getReg(2, 0));
+        else {
+          const v = this.local('v');
+          this.load(2, a, v);
+          this.setReg(2, 0, v);
+        }
+        return 'next';
+      }
+      case 0xb8: case 0xb9: case 0xba: case 0xbb: case 0xbc: case 0xbd: case 0xbe: case 0xbf:
+        this.setReg(2, op & 7, String(this.imm16()));
+        return 'next';
+      case 0xc7: {
+        const m = this.modrm();
+        if (m.reg !== 0) return this.fallback(start, startPos); // #UD
+        this.writeRm(2, m, String(this.imm16()), false);
+        return 'next';
       }
       default:
         return this.fallback(start, startPos);
