@@ -77,12 +77,10 @@ void ioapicinit(void);
 
 // kalloc.c
 char *kalloc(void);
+int kalloc2(char **first, char **second);
 void kfree(char *v);
-void kfree_unreferenced(char *page);
-extern uchar *refs;  // references to each frame in use (kalloc.c)
 void kinit(void *vstart, void *vend);
 uint kfreepages(void);
-void kshare(char *page);
 uint krefs(char *page);
 
 // kbd.c

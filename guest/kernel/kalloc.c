@@ -1,12 +1,13 @@
 // Physical page allocation. Free pages form a stack, each free page holding the link
-// to the next one. Each frame has a reference count: a user frame is shared by the
-// processes that fork made from one another until one of them writes it (copy-on-write,
-// vm.c); kfree() drops one reference and frees the frame with the last.
+// to the next one. Each frame has a reference count (frameref.h): a user frame is shared
+// by the processes that fork made from one another until one of them writes it
+// (copy-on-write, vm.c); kfree() drops one reference and frees the frame with the last.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
 #include "mmu.h"
 #include "defs.h"
+#include "frameref.h"
 
 struct freepage {
   struct freepage *next;
@@ -41,25 +42,21 @@ void
 kfree(char *page)
 {
   if ((uint)page % PGSIZE || page < first || V2P(page) >= PHYSMAX) panic("kfree: not a page of free memory");
-  uchar *r = &REF(page), left;
-  if (*r == 0) panic("kfree: page already free");
-  // One decrement instruction (an interrupt cannot split it on our single processor):
-  // dropping one of several references costs no pushcli.
-  asm volatile("decb %0; setnz %1" : "+m"(*r), "=q"(left) : : "cc");
-  if (!left) kfree_unreferenced(page);
+  struct freelist l = {0, 0, 0};
+  dropframe(V2P(page), &l);
+  kfree_list(&l);
 }
 
-// A page whose last reference has just been dropped (kfree, or vm.c's inlined dropframe):
-// to the free list.
+// The frames of l (none referenced any more) to the free list, in the order a kfree of
+// each in turn would have put them there.
 void
-kfree_unreferenced(char *page)
+kfree_list(struct freelist *l)
 {
-  memset(page, 1, PGSIZE);  // a stale pointer into a freed page reads garbage, not old data
-  struct freepage *f = (struct freepage *)page;
+  if (l->n == 0) return;
   pushcli();
-  f->next = top;
-  top = f;
-  nfree++;
+  ((struct freepage *)l->tail)->next = top;
+  top = (struct freepage *)l->head;
+  nfree += l->n;
   popcli();
 }
 
@@ -78,20 +75,32 @@ kalloc(void)
   return (char *)f;
 }
 
+// Two pages at once, as two kallocs in turn would give them (a page and its twin): one
+// pushcli for both. 0, or -1 with none taken when fewer than two are left.
+int
+kalloc2(char **first, char **second)
+{
+  pushcli();
+  struct freepage *f = top;
+  if (!f || !f->next) {
+    popcli();
+    return -1;
+  }
+  struct freepage *g = f->next;
+  top = g->next;
+  nfree -= 2;
+  REF(f) = 1;
+  REF(g) = 1;
+  popcli();
+  *first = (char *)f;
+  *second = (char *)g;
+  return 0;
+}
+
 uint
 kfreepages(void)
 {
   return nfree;
-}
-
-// One more reference to the frame at kernel address page (a copy-on-write mapping). One
-// increment instruction: an interrupt cannot split it on our single processor.
-void
-kshare(char *page)
-{
-  uchar *r = &REF(page);
-  if (*r == 0 || *r == 255) panic("kshare: page free or shared too often");
-  asm volatile("incb %0" : "+m"(*r));
 }
 
 // How many references the frame at kernel address page has.

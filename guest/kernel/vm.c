@@ -24,6 +24,7 @@
 #include "x86.h"
 #include "proc.h"
 #include "defs.h"
+#include "frameref.h"
 #include "syscall.h"
 
 static pde_t *kpgdir;  // the kernel-only page directory (used by the scheduler)
@@ -119,27 +120,6 @@ walkpgdir(pde_t *pgdir, uint va, int alloc)
   return (pte_t *)P2V(PTE_ADDR(*pde)) + PTX(va);
 }
 
-// kshare and kfree of the frame at physical address pa, inlined for the loops of fork and
-// exit, which run them for every page and twin (a call each cost as much as the loop's own
-// work): one more reference; one less, the frame freed with the last. Each count changes
-// in one instruction, which an interrupt (and so another process) cannot split.
-static inline void
-shareframe(uint pa)
-{
-  uchar *r = &refs[pa / PGSIZE];
-  if (*r == 0 || *r == 255) panic("kshare: page free or shared too often");
-  asm volatile("incb %0" : "+m"(*r));
-}
-
-static inline void
-dropframe(uint pa)
-{
-  uchar *r = &refs[pa / PGSIZE], left;
-  if (*r == 0) panic("kfree: page already free");
-  asm volatile("decb %0; setnz %1" : "+m"(*r), "=q"(left) : : "cc");
-  if (!left) kfree_unreferenced(P2V(pa));
-}
-
 // Map the user page at va to frame pa. Every user PTE is made here.
 static int
 map_page(pde_t *pgdir, uint va, uint pa, int perm)
@@ -153,9 +133,8 @@ map_page(pde_t *pgdir, uint va, uint pa, int perm)
 
 // Give the page at va, mapped to frame pa, its twin at va + MIRROR_OFFSET with the same
 // permissions and bytes: in the reserve, the frame's fixed twin (the kernel wrote it when
-// it wrote pa); without one, a frame of its own with a copy of pa. (Inlined: add_page
-// calls it for every page sbrk gives a mirrored process.)
-static inline __attribute__((always_inline)) int
+// it wrote pa); without one, a frame of its own with a copy of pa.
+static int
 map_twin(pde_t *pgdir, uint va, uint pa, int perm)
 {
   if (mirror_half) return map_page(pgdir, va + MIRROR_OFFSET, pa + mirror_half, perm);
@@ -169,22 +148,19 @@ map_twin(pde_t *pgdir, uint va, uint pa, int perm)
   return 0;
 }
 
-// A new zeroed user page at va: writable, with its twin if mirrored; or with mirrored ==
-// LAZY_TWIN (and no reserve), read-only and marked known zero (PTE_ZERO), its twin left for
-// its first write (unshare). On failure the page itself may be left mapped (the caller
-// frees the range).
+// A new zeroed, writable user page at va, without a twin. On failure the page itself may
+// be left mapped (the caller frees the range).
 static int
-add_page(pde_t *pgdir, uint va, int mirrored)
+add_page(pde_t *pgdir, uint va)
 {
   char *mem = kalloc();
   if (!mem) return -1;
   memset(mem, 0, PGSIZE);
-  int lazy = mirrored == LAZY_TWIN && !mirror_half;
-  if (map_page(pgdir, va, V2P(mem), lazy ? PTE_U | PTE_ZERO : PTE_W | PTE_U) < 0) {
+  if (map_page(pgdir, va, V2P(mem), PTE_W | PTE_U) < 0) {
     kfree(mem);
     return -1;
   }
-  return mirrored && !lazy ? map_twin(pgdir, va, V2P(mem), PTE_W | PTE_U) : 0;
+  return 0;
 }
 
 // The kernel address of user address va (native or mirror range), or 0 if va is not in
@@ -203,22 +179,42 @@ void
 inituvm(pde_t *pgdir, char *init, uint sz)
 {
   if (sz > PGSIZE) panic("inituvm: initcode is more than a page");
-  if (add_page(pgdir, 0, 0) < 0 || copyout(pgdir, 0, init, sz) < 0) panic("inituvm: out of memory");
+  if (add_page(pgdir, 0) < 0 || copyout(pgdir, 0, init, sz) < 0) panic("inituvm: out of memory");
 }
 
-// Grow user memory from oldsz to newsz, each new page with its twin if mirrored (or, with
-// LAZY_TWIN, known zero until its first write: see add_page).
+// Grow user memory from oldsz to newsz with zeroed pages, each writable with its twin if
+// mirrored; or with mirrored == LAZY_TWIN (and no reserve), read-only and marked known zero
+// (PTE_ZERO), its twin left for its first write (unshare). A page and its twin are taken
+// from the allocator together, and the page tables are walked once per 4 MiB (sbrk gives
+// a mirrored process each page this way: every step here is paid twice).
 // Returns newsz, or 0 with nothing added if memory runs out.
 int
 allocuvm(pde_t *pgdir, uint oldsz, uint newsz, int mirrored)
 {
   if (newsz > USERTOP) return 0;
   if (newsz < oldsz) return oldsz;
-  for (uint va = PGROUNDUP(oldsz); va < newsz; va += PGSIZE) {
-    if (add_page(pgdir, va, mirrored) < 0) {
+  int lazy = mirrored == LAZY_TWIN && !mirror_half, twinned = mirrored && !lazy;
+  pte_t *pte = 0, *twin = 0;
+  for (uint va = PGROUNDUP(oldsz); va < newsz; va += PGSIZE, pte++, twin++) {
+    if (!pte || PTX(va) == 0) {  // the first page, or the first of the next table
+      if (!(pte = walkpgdir(pgdir, va, 1)) || (twinned && !(twin = walkpgdir(pgdir, va + MIRROR_OFFSET, 1)))) {
+        deallocuvm(pgdir, va + PGSIZE, oldsz);
+        return 0;
+      }
+    }
+    char *mem, *copy = 0;
+    if (twinned && !mirror_half ? kalloc2(&mem, &copy) < 0 : (mem = kalloc()) == 0) {
       deallocuvm(pgdir, va + PGSIZE, oldsz);
       return 0;
     }
+    if ((*pte & PTE_P) || (twinned && (*twin & PTE_P))) panic("allocuvm: already mapped");
+    memset(mem, 0, PGSIZE);
+    *pte = V2P(mem) | (lazy ? PTE_U | PTE_ZERO : PTE_W | PTE_U) | PTE_P;
+    if (!twinned) continue;
+    // The twin: in the reserve, the frame's own (the kernel zeroed it with the frame);
+    // else the second page taken, zeroed like the first.
+    if (copy) memset(copy, 0, PGSIZE);
+    *twin = (copy ? V2P(copy) : V2P(mem) + mirror_half) | PTE_W | PTE_U | PTE_P;
   }
   return newsz;
 }
@@ -229,6 +225,7 @@ allocuvm(pde_t *pgdir, uint oldsz, uint newsz, int mirrored)
 static void
 freerange(pde_t *pgdir, uint from, uint to, int free_frames)
 {
+  struct freelist freed = {0, 0, 0};
   uint a = PGROUNDUP(from);
   while (a < to) {
     uint tableEnd = ((a >> 22) + 1) << 22;     // 0 when the table is the last one
@@ -238,7 +235,7 @@ freerange(pde_t *pgdir, uint from, uint to, int free_frames)
       pte_t *table = (pte_t *)P2V(PTE_ADDR(pde));
       for (uint i = PTX(a), n = PTX(end - 1); i <= n; i++) {
         if (table[i] & PTE_P) {
-          if (free_frames) dropframe(PTE_ADDR(table[i]));
+          if (free_frames) dropframe(PTE_ADDR(table[i]), &freed);
           table[i] = 0;
         } else if (table[i]) {
           table[i] = 0;
@@ -248,6 +245,7 @@ freerange(pde_t *pgdir, uint from, uint to, int free_frames)
     if (end == to) break;
     a = end;
   }
+  kfree_list(&freed);
 }
 
 // Free the page tables of pgdir that cover [from, to).
@@ -288,7 +286,7 @@ dropmirror(pde_t *pgdir, uint va)
   if (pte && (*pte & PTE_ZERO)) *pte = (*pte & ~PTE_ZERO) | PTE_W;
   if (pte && (*pte & (PTE_P | PTE_IMAGE)) == PTE_IMAGE) {
     *pte = 0;
-    return add_page(pgdir, va, 0);
+    return add_page(pgdir, va);
   }
   return 0;
 }
@@ -465,7 +463,7 @@ cowfault(struct proc *p, uint va)
   return -1;
 }
 
-// Is the page at native address va of pgdir known zero (no twin yet, see add_page)?
+// Is the page at native address va of pgdir known zero (no twin yet, see allocuvm)?
 int
 knownzero(pde_t *pgdir, uint va)
 {
