@@ -56,12 +56,10 @@ const PASS = '$PASS$';
 /**
  * Guest registers live in JavaScript locals g0-g7 inside a block (the code is written with
  * r[i] and rewritten at the end). Where the CPU's register file can be read or written
- * (an exit, a slow-path access, a fault, the interpreter, mulAcc/divAcc) these stand
- * for writing the locals back (as statements, or as an expression prefix) and for
- * reloading them after.
+ * (an exit, a fault, the interpreter, mulAcc/divAcc) these stand for writing the locals
+ * back and for reloading them after.
  */
 const WRITE_BACK = '$WB$';
-const WRITE_BACK_EXPR = '$WBE$';
 const RELOAD = '$RL$';
 
 /** Thrown by the byte reader when an instruction would run past the end of the page. */
@@ -230,7 +228,6 @@ class BlockWriter {
       '});',
     ];
     const source = lines.join('\n').replaceAll(PASS, String(length))
-      .replaceAll(WRITE_BACK_EXPR, used.map((i) => `R[${i}] = g${i}, `).join(''))
       .replaceAll(WRITE_BACK, used.map((i) => `R[${i}] = g${i};`).join(' '))
       .replaceAll(RELOAD, used.map((i) => `g${i} = R[${i}];`).join(' '));
     return { length, first: this.lowPos, end: this.highPos, source };
@@ -364,11 +361,14 @@ class BlockWriter {
   // Memory accesses: the TLB fast path inline; otherwise the CPU's own access, which
   // sets the local `s` so the instruction ends with a look at eventPending/codeChanged.
   /**
-   * Before a slow-path access: `s` set, and the instruction count made exact (a device
-   * behind the access may read the clock, e.g. the local APIC's timer registers).
+   * Before a slow-path access: `s` set, the instruction count made exact (a device
+   * behind the access may read the clock, e.g. the local APIC's timer registers), and the
+   * pending flag stores made (a fault there pushes EFLAGS). The registers stay in locals:
+   * nothing behind an access reads or writes them (EIP is not current there either), and
+   * a fault or a debugger's stop leaves through the catch, which writes them back.
    */
   private slow(): string {
-    return `s = 1, n = ${this.index}, ${this.pending === null ? '' : `${this.pending}, `}${WRITE_BACK_EXPR}c.batchLeft = left - done - ${this.count}`;
+    return `s = 1, n = ${this.index}, ${this.pending === null ? '' : `${this.pending}, `}c.batchLeft = left - done - ${this.count}`;
   }
   /** The pending flag stores, as statements. */
   private flush(): string {
