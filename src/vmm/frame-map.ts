@@ -7,7 +7,8 @@
  * which processes map it at which virtual address, its twin, and its history.
  *
  * Roles, strongest first when a frame has several:
- *   retired     a guest-memory frame no guest page maps any more (its page moved away)
+ *   retired     a frame no guest page maps any more (its page moved away): in guest
+ *               memory, or a spare frame a page was recovered into and then left again
  *   poisoned    a frame whose data is (partly) lost, still in use
  *   recovered   a spare frame that now holds a guest page (the monitor moved it there)
  *   page-table  a page directory or user page table of a live address space
@@ -123,12 +124,12 @@ export class FrameMapper {
   /** The role of every host frame now, and the live address spaces (those with user pages). */
   map(): FrameMap {
     const { pc, hardware } = this;
-    const guestFrames = this.guestFrames, spareEnd = this.spare.end;
+    const guestFrames = this.guestFrames, spareEnd = this.spare.end, handedOut = this.spare.firstLeft;
     const roles = new Uint8Array(this.hostFrames);
     const mapped = this.mappedHostFrames();
     const p2m = pc.mem.p2m;
     // Weakest first: a later role overrides an earlier one.
-    for (let h = guestFrames; h < spareEnd; h++) roles[h] = ROLE.spare;
+    for (let h = handedOut; h < spareEnd; h++) roles[h] = ROLE.spare;
     if (hardware) roles.fill(ROLE.mirror, hardware.base, hardware.base + guestFrames);
     if (pc.kernelFrames) for (let g = pc.kernelFrames[0]; g < pc.kernelFrames[1]; g++) roles[p2m[g]!] = ROLE.kernel;
     const spaces = this.liveSpaces().map((s) => this.view(s));
@@ -140,7 +141,7 @@ export class FrameMapper {
     }
     for (let h = guestFrames; h < spareEnd; h++) if (mapped[h]) roles[h] = ROLE.recovered;
     for (let h = 0; h < this.hostFrames; h++) if (mapped[h] && pc.defects.isPoisoned(h)) roles[h] = ROLE.poisoned;
-    for (let h = 0; h < guestFrames; h++) if (!mapped[h]) roles[h] = ROLE.retired;
+    for (let h = 0; h < handedOut; h++) if (!mapped[h]) roles[h] = ROLE.retired;
     return { roles, guestFrames, spareEnd, spaces: spaces.filter((s) => s.native.length + s.otherMirrors.length > 0) };
   }
 

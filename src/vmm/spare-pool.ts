@@ -35,6 +35,11 @@ export class SparePool implements SnapshotPart {
     return this.end - this.next;
   }
 
+  /** The first host frame not handed out yet (those below it, from the pool's start, were). */
+  get firstLeft(): number {
+    return this.next;
+  }
+
   /** A fresh host frame, or null when the pool is used up. */
   take(): number | null {
     return this.next < this.end ? this.next++ : null;

@@ -90,20 +90,27 @@ test('frame map: at the mirrored shell, init and sh by name, every native page a
 });
 
 test('frame map: poisoned mirrored pages become recovered spare frames and retired frames, each with its history', async (t) => {
-  const r = await run('guest', ['forktest; stressfs\n', 'echo finished\n'], ['poison:target=user-native,count=20,seed=1,window=10000000-60000000']);
+  // The window covers forktest and stressfs (from about cycle 3 M to 15 M): all 20 faults
+  // land, and hot pages are hit more than once. A page recovered again moves from one spare
+  // frame to another: only the latest holds it ('recovered'), and every frame it left, in
+  // guest memory or in the spare pool, is 'retired'.
+  const r = await run('guest', ['forktest; stressfs\n', 'echo finished\n'], ['poison:target=user-native,count=20,seed=1,window=4000000-14000000']);
   const monitor = r.monitor, e = monitor.memoryErrors();
+  assert.equal(e.injected, 20, e.log.join('\n'));
   assert.ok(e.recoveredByMonitor > 0, e.log.join('\n'));
   assert.equal(e.machineChecks, 0);
   const map = monitor.frameMap();
   const recovered = framesWith(map, 'recovered'), retired = framesWith(map, 'retired');
-  assert.equal(recovered.length, e.recoveredByMonitor);
+  const kinds = (kind: string) => monitor.events.events.filter((ev) => ev.kind === kind);
+  const latest = new Map<number, number>();  // guest frame -> the spare frame its last recovery chose
+  for (const ev of kinds('recovered')) latest.set(ev.guestFrame, ev.hostFrame);
+  assert.deepEqual(recovered.sort((a, b) => a - b), [...latest.values()].sort((a, b) => a - b));
   assert.equal(retired.length, e.recoveredByMonitor);
   assert.equal(framesWith(map, 'spare').length, monitor.spare.left);
-  const kinds = (kind: string) => monitor.events.events.filter((ev) => ev.kind === kind);
   assert.equal(kinds('injected').length, e.injected);
   assert.equal(kinds('activated').length, e.activated);
   assert.equal(kinds('recovered').length, e.recoveredByMonitor);
-  assert.ok(kinds('recovered').every((ev) => ev.hostMs !== undefined && ev.hostMs >= 0 && recovered.includes(ev.hostFrame)));
+  assert.ok(kinds('recovered').every((ev) => ev.hostMs !== undefined && ev.hostMs >= 0));
   const one = monitor.frameDetails(recovered[0]!);
   assert.equal(one.role, 'recovered');
   assert.equal(one.region, 'spare pool');
@@ -111,8 +118,8 @@ test('frame map: poisoned mirrored pages become recovered spare frames and retir
   assert.match(one.history.join('\n'), /recovered: recovered by the monitor into spare host frame/);
   const old = monitor.frameDetails(retired[0]!);
   assert.equal(old.guestFrame, null);
-  assert.deepEqual(old.history.map((h) => h.split(': ')[1]), ['injected', 'activated', 'recovered']);
-  t.diagnostic(`${e.injected} injected, ${e.recoveredByMonitor} recovered: ${recovered.length} recovered frames, ${retired.length} retired`);
+  assert.deepEqual(old.history.map((h) => h.split(': ')[1]).slice(0, 3), ['injected', 'activated', 'recovered']);
+  t.diagnostic(`${e.injected} injected, ${e.recoveredByMonitor} recovered: ${recovered.length} recovered frames, ${retired.length} retired (${e.recoveredByMonitor - latest.size} recoveries of a page recovered before)`);
 });
 
 test('frame map: without mirroring, a read of a poisoned page is a machine check for the guest, in the frame history', async () => {
