@@ -139,7 +139,7 @@ export class FrameMapper {
       for (const f of s.native) roles[f] = ROLE.native;
       for (const f of s.tables) roles[f] = ROLE['page-table'];
     }
-    for (let h = guestFrames; h < spareEnd; h++) if (mapped[h]) roles[h] = ROLE.recovered;
+    for (let h = guestFrames; h < handedOut; h++) if (mapped[h]) roles[h] = ROLE.recovered;
     for (let h = 0; h < this.hostFrames; h++) if (mapped[h] && pc.defects.isPoisoned(h)) roles[h] = ROLE.poisoned;
     for (let h = 0; h < handedOut; h++) if (!mapped[h]) roles[h] = ROLE.retired;
     return { roles, guestFrames, spareEnd, spaces: spaces.filter((s) => s.native.length + s.otherMirrors.length > 0) };
