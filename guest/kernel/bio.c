@@ -1,5 +1,7 @@
 // The buffer cache: NBUF copies of disk blocks, kept on one list from the most recently
-// to the least recently released. A buffer is held by one process at a time (busy):
+// to the least recently released, and found by block number through a hash table (a
+// lookup visits a buffer or two, not all of them: a program page read from disk costs
+// some twenty lookups). A buffer is held by one process at a time (busy):
 // bread returns it held, brelse gives it back. A dirty buffer (changed by a transaction
 // not yet installed) is never recycled, so the log finds it still cached.
 #include "types.h"
@@ -11,6 +13,31 @@
 
 static struct buf bufs[NBUF];
 static struct buf lru;  // the list's head: lru.next is the most recently used
+#define NHASH 64        // a power of two
+static struct buf *chains[NHASH];  // buffers by block, each chain linked through hnext
+
+static struct buf **
+chain(uint dev, uint blockno)
+{
+  return &chains[(blockno ^ dev << 5) & (NHASH - 1)];
+}
+
+// Take b off its chain (it is on one: every buffer is, from binit on).
+static void
+unhash(struct buf *b)
+{
+  struct buf **link = chain(b->dev, b->blockno);
+  while (*link != b) link = &(*link)->hnext;
+  *link = b->hnext;
+}
+
+static void
+rehash(struct buf *b)
+{
+  struct buf **head = chain(b->dev, b->blockno);
+  b->hnext = *head;
+  *head = b;
+}
 
 static void
 unlink_buf(struct buf *b)
@@ -32,7 +59,10 @@ void
 binit(void)
 {
   lru.prev = lru.next = &lru;
-  for (struct buf *b = bufs; b < bufs + NBUF; b++) push_front(b);
+  for (struct buf *b = bufs; b < bufs + NBUF; b++) {
+    push_front(b);
+    rehash(b);  // block 0 of no device, not valid
+  }
 }
 
 // The buffer for (dev, blockno), held; its data is valid only if B_VALID is set. If
@@ -42,7 +72,7 @@ bget_or_fail(uint dev, uint blockno, int may_fail)
 {
   struct buf *b;
   pushcli();
-  for (b = lru.next; b != &lru; b = b->next) {  // cached?
+  for (b = *chain(dev, blockno); b; b = b->hnext) {  // cached?
     if (b->dev == dev && b->blockno == blockno) {
       b->refcnt++;
       popcli();
@@ -52,8 +82,10 @@ bget_or_fail(uint dev, uint blockno, int may_fail)
   }
   for (b = lru.prev; b != &lru; b = b->prev) {  // recycle the least recently used one
     if (b->refcnt == 0 && !(b->flags & B_DIRTY)) {
+      unhash(b);
       b->dev = dev;
       b->blockno = blockno;
+      rehash(b);
       b->flags = 0;
       b->refcnt = 1;
       b->busy = 1;

@@ -6,6 +6,7 @@ struct buf {
   int busy;                 // held by some process (a sleep lock)
   uint refcnt;
   struct buf *prev, *next;  // LRU list
+  struct buf *hnext;        // the next buffer of its hash chain (bio.c)
   struct buf *qnext;        // disk queue
   struct buf *runnext;      // the next block of the same disk command (bprefetch), or 0
   uchar data[BSIZE];

@@ -18,7 +18,8 @@ void binit(void);
 struct buf *bread(uint dev, uint blockno);
 void brelse(struct buf *b);
 void bwrite(struct buf *b);
-#define PREFETCH_MAX 8  // blocks bprefetch reads at most (a page, not block-aligned, is 5)
+#define READAROUND (128 * 1024)  // imagepage reads the pages of an aligned 128 KiB window at once
+#define PREFETCH_MAX 16  // blocks bprefetch reads at most (a page, not block-aligned, is 5)
 void bprefetch(uint dev, uint *blocks, int n);
 
 // console.c
@@ -80,6 +81,7 @@ char *kalloc(void);
 int kalloc2(char **first, char **second);
 void kfree(char *v);
 void kinit(void *vstart, void *vend);
+void kframes(uint phystop);
 uint kfreepages(void);
 uint krefs(char *page);
 
@@ -115,6 +117,7 @@ int fork(void);
 int growproc(int n);
 int kill(int pid);
 int killsharers(struct proc *except, uint pa);
+void retwin(uint from, uint to);
 void pinit(void);
 void procdump(void);
 void scheduler(void) __attribute__((noreturn));
@@ -186,7 +189,8 @@ int userpageof(struct proc *p, uint pa);
 uint userframe(pde_t *pgdir, uint va);
 char *frame_kva(uint pa);
 extern uint mirror_half;        // the mirror reserve's start (--mirror system), or 0
-void remappage(pde_t *pgdir, uint va, char *mem);
+int remappage(pde_t *pgdir, uint va, char *mem);
+void replacetwin(pde_t *pgdir, uint sz, uint from, uint to);
 int copyout(pde_t *pgdir, uint va, const void *src, uint n);
 int copyin(pde_t *pgdir, void *dst, uint va, uint n);
 int copyinstr(pde_t *pgdir, char *dst, uint va, uint max);
@@ -201,6 +205,7 @@ void machinecheck(struct trapframe *tf);
 #define MIRRORCHECK_EXIT    1   // full divergence check when a mirrored process exits
 #define MIRRORCHECK_SYSCALL 2   // and of the pages written since, at every system call
 extern int opt_mirrorcheck;
+extern int opt_readaround;      // imagepage reads around a page (readaround=off: the page alone)
 extern int opt_idle_spin;       // idle by spinning (no hlt); pushcli reads the APIC ID
 
 #define NELEM(x) (sizeof(x) / sizeof((x)[0]))

@@ -274,6 +274,60 @@ sameimage(struct proc *p, struct proc *q)
   return 1;
 }
 
+// Read the program-image page at a (of segment s of p, not yet read and held by no
+// ancestor) from the file into a new frame, map it with its twin and share it with the
+// ancestors running the program that have not read it yet. The file is locked. 0, or -1 if
+// memory ran out or the file no longer holds the bytes.
+static int
+readpage(struct proc *p, struct imageseg *s, uint a)
+{
+  char *mem = kalloc();
+  if (!mem) return -1;
+  uint skip = a - s->va, n = s->filesz - skip < PGSIZE ? s->filesz - skip : PGSIZE;
+  if (n < PGSIZE) memset(mem + n, 0, PGSIZE - n);
+  if (readi(p->image, kmem(mem), s->off + skip, n) != (int)n || mapimage(p->pgdir, a, mem, p->mirrored && a != p->spill) < 0) {
+    kfree(mem);
+    return -1;
+  }
+  for (struct proc *q = p->parent; q && sameimage(p, q); q = q->parent) shareimage(p->pgdir, q->pgdir, a);
+  return 0;
+}
+
+// Share the program-image page at a with p from the nearest ancestor running the same
+// program that holds it: 0, or -1 if none does.
+static int
+fromancestor(struct proc *p, uint a)
+{
+  for (struct proc *q = p->parent; q && sameimage(p, q); q = q->parent)
+    if (shareimage(q->pgdir, p->pgdir, a) == 0) return 0;
+  return -1;
+}
+
+// Does an ancestor running the same program as p hold the program-image page at a?
+static int
+ancestorholds(struct proc *p, uint a)
+{
+  for (struct proc *q = p->parent; q && sameimage(p, q); q = q->parent)
+    if (!imagemarked(q->pgdir, a)) return 1;
+  return 0;
+}
+
+// Read the program-image page at b (of segment s of p, not yet read) and those after it
+// below end that are not yet read and that no ancestor holds, as far as one disk command
+// reaches (PREFETCH_MAX blocks), or share each from an ancestor that holds it. 0, or -1 if
+// page b could not be read.
+static int
+readrun(struct proc *p, struct imageseg *s, uint b, uint end)
+{
+  if (fromancestor(p, b) == 0) return 0;
+  uint n = PGSIZE;
+  while (b + n < end && n < PREFETCH_MAX * BSIZE - PGSIZE && imagemarked(p->pgdir, b + n) && !ancestorholds(p, b + n)) n += PGSIZE;
+  iprefetch(p->image, s->off + (b - s->va), n);  // the pages' blocks with one disk command
+  for (uint c = b; c < b + n; c += PGSIZE)
+    if (readpage(p, s, c) < 0) return c == b ? -1 : 0;
+  return 0;
+}
+
 // Bring in the program-image page of p at user address va (native or mirror), if it is one
 // not yet read (see vm.c): shared from an ancestor running the same program that holds it
 // unchanged, or else read from the program file, mapped with its twin and shared with the
@@ -281,8 +335,14 @@ sameimage(struct proc *p, struct proc *q)
 // reads a page for its parent, and so for the next child; a program that runs itself, as
 // usertests does for its exec tests, finds most of its pages in its parent). Only the
 // ancestors, which a fork's child meets by its parent pointers, not every process: asking
-// each of them would cost more than most reads save. 0, or -1 if va is not such a page,
-// memory ran out, or the file no longer holds the bytes.
+// each of them would cost more than most reads save. A read from the file reads around the
+// page as well, as Linux does: the other pages of its segment not yet read in the aligned
+// READAROUND bytes about it, as many pages to a disk command as bprefetch reads at once,
+// so that a program's first touches of its code read it in a few commands instead of one
+// for each page, at whatever later moment each page is first run (the boot option
+// readaround=off reads the page alone). 0, or -1 if va is not such
+// a page, memory ran out, or the file no longer holds the bytes (of page va: the pages read
+// around it are only a prefetch).
 int
 imagepage(struct proc *p, uint va)
 {
@@ -291,31 +351,22 @@ imagepage(struct proc *p, uint va)
   struct imageseg *s = p->seg;
   while (s < p->seg + p->nseg && !(s->va <= a && a < s->end)) s++;
   if (s == p->seg + p->nseg) return -1;
-  struct proc *q;
-  for (q = p->parent; q && sameimage(p, q); q = q->parent)
-    if (shareimage(q->pgdir, p->pgdir, a) == 0) return 0;
+  if (fromancestor(p, a) == 0) return 0;
   // Read it, holding the file's lock until the ancestors have it: a relative that faults on
   // the page meanwhile waits for the lock, then finds the page in an ancestor (or in itself,
   // if it is one), instead of reading it a second time.
   ilock(p->image);
   int r = 0;
-  for (q = p->parent; q && sameimage(p, q); q = q->parent)
-    if (shareimage(q->pgdir, p->pgdir, a) == 0) goto done;
-  if (!imagemarked(p->pgdir, a)) goto done;  // an ancestor's read brought it in
-  char *mem = kalloc();
-  uint skip = a - s->va, n = s->filesz - skip < PGSIZE ? s->filesz - skip : PGSIZE;
-  if (!mem) {
-    r = -1;
-    goto done;
-  }
-  if (n < PGSIZE) memset(mem + n, 0, PGSIZE - n);
-  iprefetch(p->image, s->off + skip, n);  // the page's blocks with one disk command
-  if (readi(p->image, kmem(mem), s->off + skip, n) != (int)n || mapimage(p->pgdir, a, mem, p->mirrored && a != p->spill) < 0) {
-    kfree(mem);
-    r = -1;
-    goto done;
-  }
-  for (q = p->parent; q && sameimage(p, q); q = q->parent) shareimage(p->pgdir, q->pgdir, a);
+  if (fromancestor(p, a) == 0 || !imagemarked(p->pgdir, a)) goto done;  // an ancestor's read brought it in
+  uint window = opt_readaround ? READAROUND : PGSIZE;
+  uint from = a & ~(window - 1), to = from + window;
+  if (from < s->va) from = s->va;
+  if (to > s->end) to = s->end;
+  // Page a, and with it the pages that follow it up to bprefetch's longest command; then
+  // the others of the window, as many at a time.
+  if ((r = readrun(p, s, a, to)) < 0) goto done;
+  for (uint b = from; b < to; b += PGSIZE)
+    if (imagemarked(p->pgdir, b) && readrun(p, s, b, to) < 0) break;
 done:
   iunlock(p->image);
   return r;

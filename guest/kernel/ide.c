@@ -135,10 +135,8 @@ ideintr(void)
     return;
   }
   queue = b->qnext;
-  for (struct buf *x = b; x; x = x->runnext) {
-    x->flags = (x->flags | B_VALID) & ~B_DIRTY;
-    wakeup(x);
-  }
+  for (struct buf *x = b; x; x = x->runnext) x->flags = (x->flags | B_VALID) & ~B_DIRTY;
+  wakeup(b);  // iderw sleeps on the run's first buffer (the others are held: nobody else waits on them here)
   if (queue) ide_start(queue);
 }
 

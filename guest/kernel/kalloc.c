@@ -2,6 +2,10 @@
 // to the next one. Each frame has a reference count (frameref.h): a user frame is shared
 // by the processes that fork made from one another until one of them writes it
 // (copy-on-write, vm.c); kfree() drops one reference and frees the frame with the last.
+// Each frame may also own a twin (the mirror copy of a mirrored user page, vm.c), which
+// stays with it when it is freed: such frames wait on a second free list, of pairs, and
+// sbrk and exit of a mirrored process take and give back a page and its twin for the price
+// of one page (frameref.h).
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -12,16 +16,29 @@
 struct freepage {
   struct freepage *next;
 };
-static struct freepage *top;  // the most recently freed page
-static uint nfree;
+static struct freepage *top;    // the most recently freed page (without a twin)
+static struct freepage *pairs;  // the most recently freed page that keeps its twin
+static uint nfree, npairs;
 // References to each frame in use (NPROC < 256 sharers), in the pages right after the
 // kernel (kinit puts it there: as a static array it would be 192 KiB of kernel image, most
 // of it never read).
 uchar *refs;
 #define NREFS (PHYSMAX / PGSIZE)
+// The twin each frame owns (a physical address), or 0, for the frames below phystop
+// (kframes): after refs. A free frame's twin has no references of its own.
+uint *twins;
+static uint nframes;
 static char *first;           // the first page the allocator may hand out
 
 #define REF(page) refs[V2P(page) / PGSIZE]
+#define TWIN(page) twins[V2P(page) / PGSIZE]
+
+// Memory ends at phystop: size the table of twins (before the first kinit).
+void
+kframes(uint phystop)
+{
+  nframes = phystop / PGSIZE;
+}
 
 // Hand the whole pages in [vstart, vend) to the allocator.
 void
@@ -30,7 +47,10 @@ kinit(void *vstart, void *vend)
   if (!refs) {
     refs = (uchar *)PGROUNDUP((uint)vstart);
     memset(refs, 0, NREFS);
-    vstart = first = (char *)refs + NREFS;
+    twins = (uint *)(refs + NREFS);
+    memset(twins, 0, nframes * sizeof(uint));
+    vstart = first = (char *)(twins + nframes);
+    if ((char *)vstart >= (char *)vend) panic("kinit: no room for the frame tables");
   }
   for (char *p = (char *)PGROUNDUP((uint)vstart); p + PGSIZE <= (char *)vend; p += PGSIZE) {
     REF(p) = 1;
@@ -43,8 +63,9 @@ kfree(char *page)
 {
   if ((uint)page % PGSIZE || page < first || V2P(page) >= PHYSMAX) panic("kfree: not a page of free memory");
   struct freelist l = {0, 0, 0};
-  dropframe(V2P(page), &l);
-  kfree_list(&l);
+  dropframe(V2P(page), &l, 0);
+  if (TWIN(page)) kfree_pairs(&l);
+  else kfree_list(&l);
 }
 
 // The frames of l (none referenced any more) to the free list, in the order a kfree of
@@ -60,7 +81,20 @@ kfree_list(struct freelist *l)
   popcli();
 }
 
-// A page of memory (its contents undefined), or 0 when none is left.
+// The same for frames that keep their twins: to the list of pairs.
+void
+kfree_pairs(struct freelist *l)
+{
+  if (l->n == 0) return;
+  pushcli();
+  ((struct freepage *)l->tail)->next = pairs;
+  pairs = (struct freepage *)l->head;
+  npairs += l->n;
+  popcli();
+}
+
+// A page of memory (its contents undefined), or 0 when none is left. When only pairs are
+// left, the first is split: its frame is handed out, its twin becomes a free page.
 char *
 kalloc(void)
 {
@@ -69,38 +103,55 @@ kalloc(void)
   if (f) {
     top = f->next;
     nfree--;
-    REF(f) = 1;
+  } else if ((f = pairs) != 0) {
+    pairs = f->next;
+    npairs--;
+    struct freepage *t = P2V(TWIN(f));
+    TWIN(f) = 0;
+    REF(t) = 0;
+    t->next = top;
+    top = t;
+    nfree++;
   }
+  if (f) REF(f) = 1;
   popcli();
   return (char *)f;
 }
 
-// Two pages at once, as two kallocs in turn would give them (a page and its twin): one
-// pushcli for both. 0, or -1 with none taken when fewer than two are left.
+// A page and a twin it owns (see frameref.h), with one pushcli: the first pair freed
+// together, or else two pages as two kallocs in turn would give them. 0, or -1 with none
+// taken when fewer than two are left.
 int
 kalloc2(char **first, char **second)
 {
   pushcli();
-  struct freepage *f = top;
-  if (!f || !f->next) {
-    popcli();
-    return -1;
+  struct freepage *f = pairs, *t;
+  if (f) {
+    pairs = f->next;
+    npairs--;
+    t = P2V(TWIN(f));
+  } else {
+    if (!(f = top) || !(t = f->next)) {
+      popcli();
+      return -1;
+    }
+    top = t->next;
+    nfree -= 2;
+    TWIN(f) = V2P(t);
   }
-  struct freepage *g = f->next;
-  top = g->next;
-  nfree -= 2;
   REF(f) = 1;
-  REF(g) = 1;
+  REF(t) = 1;
   popcli();
   *first = (char *)f;
-  *second = (char *)g;
+  *second = (char *)t;
   return 0;
 }
 
+// Free frames, with the twins kept by those that keep one.
 uint
 kfreepages(void)
 {
-  return nfree;
+  return nfree + 2 * npairs;
 }
 
 // How many references the frame at kernel address page has.

@@ -12,6 +12,7 @@ extern char end[];    // first address after the kernel (kernel.ld)
 
 int opt_mirrorcheck = MIRRORCHECK_OFF;
 int opt_idle_spin;
+int opt_readaround = 1;
 
 static int
 hasword(char *s, char *word)
@@ -36,10 +37,11 @@ parse_options(struct multiboot_info *mb)
   if (hasword(cmdline, "mirrorcheck=syscall")) opt_mirrorcheck = MIRRORCHECK_SYSCALL;
   else if (hasword(cmdline, "mirrorcheck=exit")) opt_mirrorcheck = MIRRORCHECK_EXIT;
   if (hasword(cmdline, "idle=spin")) opt_idle_spin = 1;
-  if (opt_mirrorcheck || opt_idle_spin)
-    cprintf("MemV6 options: mirrorcheck=%s%s\n",
+  if (hasword(cmdline, "readaround=off")) opt_readaround = 0;
+  if (opt_mirrorcheck || opt_idle_spin || !opt_readaround)
+    cprintf("MemV6 options: mirrorcheck=%s%s%s\n",
             opt_mirrorcheck == MIRRORCHECK_SYSCALL ? "syscall" : opt_mirrorcheck == MIRRORCHECK_EXIT ? "exit" : "off",
-            opt_idle_spin ? " idle=spin" : "");
+            opt_idle_spin ? " idle=spin" : "", opt_readaround ? "" : " readaround=off");
 }
 
 // The end of the usable RAM that starts at 1 MiB, from the memory map if there is
@@ -77,6 +79,7 @@ kmain(uint mbinfo_phys)
     panic("MemV6 needs at least 16 MiB of memory");
   if (mirror_half && (mirror_half % BIGPGSIZE || phystop > mirror_half))
     panic("the mirror reserve must start on a 4 MiB boundary, above the memory in use");
+  kframes(phystop);
   kinit(end, P2V(8 * 1024 * 1024));  // what the boot page directory maps
   kvmalloc(phystop);                 // the kernel's own page directory
   kinit(P2V(8 * 1024 * 1024), P2V(phystop));

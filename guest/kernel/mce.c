@@ -65,7 +65,7 @@ recover(struct proc *p, uint va)
     if ((mem = kalloc()) == 0) return -1;
     memset(mem, 0, PGSIZE);
     rewrite_frame(userframe(p->pgdir, va), 0);
-    remappage(p->pgdir, va, mem);
+    if (remappage(p->pgdir, va, mem) < 0) panic("machine check: out of memory");
     return 1;
   }
   if (!src || (mem = kalloc()) == 0) return -1;
@@ -81,7 +81,10 @@ recover(struct proc *p, uint va)
   // The kernel may have been reading the bad frame through its direct map (fork copying
   // the page, say) and will retry that read: rewrite the frame with the good data too.
   rewrite_frame(userframe(p->pgdir, va), mem);
-  remappage(p->pgdir, moved_page(va), mem);
+  if (remappage(p->pgdir, moved_page(va), mem) < 0) {
+    kfree(mem);
+    return -1;
+  }
   return 0;
 }
 
@@ -98,7 +101,7 @@ lose(struct proc *p, uint va)
   int others = killsharers(p, frame);
   if (others) cprintf("mce: frame 0x%x is shared: %d more processes killed\n", frame, others);
   rewrite_frame(frame, 0);  // for a read the kernel will retry
-  remappage(p->pgdir, moved_page(va), mem);
+  if (remappage(p->pgdir, moved_page(va), mem) < 0) panic("machine check: out of memory");
   p->killed = 1;
 }
 

@@ -11,6 +11,9 @@
 
 struct cpu cpu0;
 static struct proc ptable[NPROC];
+// Every slot from procs_end on is UNUSED (slots are taken lowest first, so the few
+// processes usually sit at the start): the loops over the processes stop there.
+static struct proc *procs_end = ptable;
 static struct proc *initproc;
 static int nextpid = 1;
 extern char initcode_start[], initcode_end[];
@@ -98,8 +101,17 @@ claim_slot(void)
       found->pid = nextpid++;
     }
   }
+  if (found && found >= procs_end) procs_end = found + 1;
   popcli();
   return found;
+}
+
+// Give slot p back (interrupts off).
+static void
+free_slot(struct proc *p)
+{
+  p->state = UNUSED;
+  while (procs_end > ptable && procs_end[-1].state == UNUSED) procs_end--;
 }
 
 // A new process: a slot, and a kernel stack with room for its trap frame at the top
@@ -110,7 +122,9 @@ allocproc(void)
   struct proc *p = claim_slot();
   if (!p) return 0;
   if ((p->kstack = kalloc()) == 0) {
-    p->state = UNUSED;
+    pushcli();
+    free_slot(p);
+    popcli();
     return 0;
   }
   p->tf = (struct trapframe *)(p->kstack + KSTACKSIZE) - 1;
@@ -159,7 +173,9 @@ fork(void)
     child->pgdir = 0;
     kfree(child->kstack);
     child->kstack = 0;
-    child->state = UNUSED;
+    pushcli();
+    free_slot(child);
+    popcli();
     return -1;
   }
   child->sz = parent->sz;
@@ -234,7 +250,7 @@ exit(void)
   release_files(p);
   pushcli();
   wakeup(p->parent);
-  for (struct proc *child = ptable; child < &ptable[NPROC]; child++) {
+  for (struct proc *child = ptable; child < procs_end; child++) {
     if (child->parent != p) continue;
     child->parent = initproc;
     if (child->state == ZOMBIE) wakeup(initproc);
@@ -258,7 +274,7 @@ collect_zombie(struct proc *z)
   z->name[0] = 0;
   z->killed = 0;
   z->stopped_anywhere = 0;
-  z->state = UNUSED;
+  free_slot(z);
   return pid;
 }
 
@@ -271,7 +287,7 @@ wait(void)
   pushcli();
   for (;;) {
     int children = 0;
-    for (struct proc *c = ptable; c < &ptable[NPROC]; c++) {
+    for (struct proc *c = ptable; c < procs_end; c++) {
       if (c->parent != p) continue;
       if (c->state == ZOMBIE) {
         int pid = collect_zombie(c);
@@ -293,7 +309,7 @@ kill(int pid)
 {
   int found = -1;
   pushcli();
-  for (struct proc *p = ptable; p < &ptable[NPROC]; p++) {
+  for (struct proc *p = ptable; p < procs_end; p++) {
     if (p->pid != pid || p->state == UNUSED) continue;
     p->killed = 1;  // it exits when it next heads for user mode
     if (p->state == SLEEPING) p->state = RUNNABLE;
@@ -310,12 +326,21 @@ int
 killsharers(struct proc *except, uint pa)
 {
   int n = 0;
-  for (struct proc *p = ptable; p < &ptable[NPROC]; p++) {
+  for (struct proc *p = ptable; p < procs_end; p++) {
     if (p == except || p->state == UNUSED || p->state == ZOMBIE || !p->pgdir || userpageof(p, pa) < 0) continue;
     kill(p->pid);
     n++;
   }
   return n;
+}
+
+// Every process that maps frame from in its mirror range maps frame to there instead: a
+// twin shared since fork moved (vm.c, remappage).
+void
+retwin(uint from, uint to)
+{
+  for (struct proc *p = ptable; p < procs_end; p++)
+    if (p->state != UNUSED && p->pgdir) replacetwin(p->pgdir, p->sz, from, to);
 }
 
 // ---- Scheduling ----
@@ -342,7 +367,7 @@ scheduler(void)
   for (;;) {
     cli();
     int ran = 0;
-    for (struct proc *p = ptable; p < &ptable[NPROC]; p++) {
+    for (struct proc *p = ptable; p < procs_end; p++) {
       if (p->state == RUNNABLE) {
         run(p);
         ran = 1;
@@ -418,7 +443,7 @@ procdump(void)
     [UNUSED] "unused", [EMBRYO] "embryo", [SLEEPING] "sleep ",
     [RUNNABLE] "runble", [RUNNING] "run   ", [ZOMBIE] "zombie",
   };
-  for (struct proc *p = ptable; p < &ptable[NPROC]; p++) {
+  for (struct proc *p = ptable; p < procs_end; p++) {
     if (p->state == UNUSED) continue;
     cprintf("%d %s %s %d KiB", p->pid, states[p->state], p->name, p->sz / 1024);
     if (p->mirrored && p->pgdir) cprintf(" mirrored (%d mirror pages)", mirrorpages(p->pgdir, p->sz));

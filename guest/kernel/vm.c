@@ -5,7 +5,10 @@
 //
 // Mirroring: a mirrored process (its program was translated) has, for every user page
 // at va, a twin at va + MIRROR_OFFSET with its own frame, the same permissions and the
-// same bytes. The translated code writes both copies itself; the kernel keeps them
+// same bytes. The twin's frame belongs to the page's frame (frameref.h): processes that
+// share a frame since fork share its twin with it, fork and exit count and free the
+// frames of the native range only, and the mirror range's entries merely map what the
+// native range's frames own (exit does not even visit them). The translated code writes both copies itself; the kernel keeps them
 // equal when it writes user memory because every such write goes through copyout()
 // (the last section of this file). Whether an address space is mirrored is visible in
 // its page tables: a page has a twin exactly when the PTE at va + MIRROR_OFFSET is
@@ -145,6 +148,7 @@ map_twin(pde_t *pgdir, uint va, uint pa, int perm)
     kfree(twin);
     return -1;
   }
+  settwin(pa, V2P(twin));
   return 0;
 }
 
@@ -188,44 +192,81 @@ inituvm(pde_t *pgdir, char *init, uint sz)
 // from the allocator together, and the page tables are walked once per 4 MiB (sbrk gives
 // a mirrored process each page this way: every step here is paid twice).
 // Returns newsz, or 0 with nothing added if memory runs out.
+// allocuvm's work in one page table: new zeroed pages for the entries from pte on, for
+// [va, end), with flags; their twins' entries from twin on (0: none) in the reserve, or
+// else (owned) frames of their own. The address reached: end, or the page memory ran out at.
+static inline __attribute__((always_inline)) uint
+fillpages(pte_t *pte, pte_t *twin, uint va, uint end, uint flags, int owned)
+{
+  for (; va < end; va += PGSIZE, pte++) {
+    char *mem, *copy;
+    if (owned ? kalloc2(&mem, &copy) < 0 : (mem = kalloc()) == 0) break;
+    if ((*pte & PTE_P) || (twin && (*twin & PTE_P))) panic("allocuvm: already mapped");
+    stosb(mem, 0, PGSIZE);  // memset, inline: sbrk zeroes every page it gives
+    *pte = V2P(mem) | flags;
+    if (!twin) continue;
+    // The twin: in the reserve, the frame's own (the kernel zeroed it with the frame);
+    // else the second page taken, zeroed like the first, which the frame now owns.
+    if (owned) {
+      stosb(copy, 0, PGSIZE);
+      *twin++ = V2P(copy) | flags;
+    } else {
+      *twin++ = (V2P(mem) + mirror_half) | flags;
+    }
+  }
+  return va;
+}
+
 int
 allocuvm(pde_t *pgdir, uint oldsz, uint newsz, int mirrored)
 {
   if (newsz > USERTOP) return 0;
-  if (newsz < oldsz) return oldsz;
+  if (PGROUNDUP(oldsz) >= newsz) return newsz < oldsz ? oldsz : newsz;  // no new page (sbrk(1))
   int lazy = mirrored == LAZY_TWIN && !mirror_half, twinned = mirrored && !lazy;
-  pte_t *pte = 0, *twin = 0;
-  for (uint va = PGROUNDUP(oldsz); va < newsz; va += PGSIZE, pte++, twin++) {
-    if (!pte || PTX(va) == 0) {  // the first page, or the first of the next table
-      if (!(pte = walkpgdir(pgdir, va, 1)) || (twinned && !(twin = walkpgdir(pgdir, va + MIRROR_OFFSET, 1)))) {
-        deallocuvm(pgdir, va + PGSIZE, oldsz);
-        return 0;
-      }
+  for (uint va = PGROUNDUP(oldsz), end; va < newsz; va = end) {
+    end = (va | (BIGPGSIZE - 1)) + 1;  // the next page table's (newsz <= USERTOP: no overflow)
+    if (end > newsz) end = PGROUNDUP(newsz);
+    pte_t *pte = walkpgdir(pgdir, va, 1), *twin = 0;
+    uint reached = va;
+    if (pte && (!twinned || (twin = walkpgdir(pgdir, va + MIRROR_OFFSET, 1)))) {
+      if (!twinned)
+        reached = fillpages(pte, 0, va, end, (lazy ? PTE_U | PTE_ZERO : PTE_W | PTE_U) | PTE_P, 0);
+      else if (mirror_half)
+        reached = fillpages(pte, twin, va, end, PTE_W | PTE_U | PTE_P, 0);
+      else
+        reached = fillpages(pte, twin, va, end, PTE_W | PTE_U | PTE_P, 1);
     }
-    char *mem, *copy = 0;
-    if (twinned && !mirror_half ? kalloc2(&mem, &copy) < 0 : (mem = kalloc()) == 0) {
-      deallocuvm(pgdir, va + PGSIZE, oldsz);
+    if (reached < end) {
+      deallocuvm(pgdir, reached + PGSIZE, oldsz);  // with the page tables just made
       return 0;
     }
-    if ((*pte & PTE_P) || (twinned && (*twin & PTE_P))) panic("allocuvm: already mapped");
-    memset(mem, 0, PGSIZE);
-    *pte = V2P(mem) | (lazy ? PTE_U | PTE_ZERO : PTE_W | PTE_U) | PTE_P;
-    if (!twinned) continue;
-    // The twin: in the reserve, the frame's own (the kernel zeroed it with the frame);
-    // else the second page taken, zeroed like the first.
-    if (copy) memset(copy, 0, PGSIZE);
-    *twin = (copy ? V2P(copy) : V2P(mem) + mirror_half) | PTE_W | PTE_U | PTE_P;
   }
   return newsz;
 }
 
-// Unmap the present user pages in [from, to), freeing their frames if free_frames is
-// set (twins in the reserve belong to their frames: they are only unmapped), and forget
-// the program-image pages not yet read there. Walks each page table once.
+// freerange's work in one page table: entries i to n, their frames dropped if free_frames
+// (to paired those that own a twin, if paired is not 0).
+static inline __attribute__((always_inline)) void
+freeentries(pte_t *table, uint i, uint n, int free_frames, struct freelist *l, struct freelist *paired)
+{
+  for (; i <= n; i++) {
+    if (table[i] & PTE_P) {
+      if (free_frames) dropframe(PTE_ADDR(table[i]), l, paired);
+      table[i] = 0;
+    } else if (table[i]) {
+      table[i] = 0;
+    }
+  }
+}
+
+// Unmap the present user pages in [from, to), freeing their frames (and so the twins they
+// own) if free_frames is set (the mirror range's twins belong to their pages' frames: they
+// are only unmapped), and forget the program-image pages not yet read there. Walks each
+// page table once.
 static void
 freerange(pde_t *pgdir, uint from, uint to, int free_frames)
 {
-  struct freelist freed = {0, 0, 0};
+  struct freelist freed = {0, 0, 0}, paired = {0, 0, 0};
   uint a = PGROUNDUP(from);
   while (a < to) {
     uint tableEnd = ((a >> 22) + 1) << 22;     // 0 when the table is the last one
@@ -233,19 +274,20 @@ freerange(pde_t *pgdir, uint from, uint to, int free_frames)
     pde_t pde = pgdir[PDX(a)];
     if (pde & PTE_P) {
       pte_t *table = (pte_t *)P2V(PTE_ADDR(pde));
-      for (uint i = PTX(a), n = PTX(end - 1); i <= n; i++) {
-        if (table[i] & PTE_P) {
-          if (free_frames) dropframe(PTE_ADDR(table[i]), &freed);
-          table[i] = 0;
-        } else if (table[i]) {
-          table[i] = 0;
-        }
-      }
+      uint i = PTX(a), n = PTX(end - 1);
+      // A frame may own a twin only in a mirrored process (its mirror table is there).
+      if (!free_frames)
+        freeentries(table, i, n, 0, &freed, 0);
+      else if (!mirror_half && (pgdir[PDX(a + MIRROR_OFFSET)] & PTE_P))
+        freeentries(table, i, n, 1, &freed, &paired);
+      else
+        freeentries(table, i, n, 1, &freed, 0);
     }
     if (end == to) break;
     a = end;
   }
   kfree_list(&freed);
+  kfree_pairs(&paired);
 }
 
 // Free the page tables of pgdir that cover [from, to).
@@ -265,8 +307,10 @@ int
 deallocuvm(pde_t *pgdir, uint oldsz, uint newsz)
 {
   if (newsz >= oldsz) return oldsz;
+  // The twins first: they go with the pages' frames. Nothing to unmap when every table
+  // goes (freevm).
+  if (newsz > 0) freerange(pgdir, newsz + MIRROR_OFFSET, oldsz + MIRROR_OFFSET, 0);
   freerange(pgdir, newsz, oldsz, 1);
-  freerange(pgdir, newsz + MIRROR_OFFSET, oldsz + MIRROR_OFFSET, !mirror_half);
   uint unused = (PGROUNDUP(newsz) + BIGPGSIZE - 1) & ~(BIGPGSIZE - 1);  // the first table wholly above
   freetables(pgdir, unused, oldsz);
   freetables(pgdir, unused + MIRROR_OFFSET, oldsz + MIRROR_OFFSET);
@@ -281,8 +325,13 @@ deallocuvm(pde_t *pgdir, uint oldsz, uint newsz)
 int
 dropmirror(pde_t *pgdir, uint va)
 {
-  freerange(pgdir, va + MIRROR_OFFSET, va + MIRROR_OFFSET + PGSIZE, !mirror_half);
+  freerange(pgdir, va + MIRROR_OFFSET, va + MIRROR_OFFSET + PGSIZE, 0);
   pte_t *pte = walkpgdir(pgdir, va, 0);
+  // The frame's twin goes, unless another process maps the frame (and so the twin) too.
+  if (!mirror_half && pte && (*pte & PTE_P) && twinof(PTE_ADDR(*pte)) && krefs(P2V(PTE_ADDR(*pte))) == 1) {
+    kfree(P2V(twinof(PTE_ADDR(*pte))));
+    settwin(PTE_ADDR(*pte), 0);
+  }
   if (pte && (*pte & PTE_ZERO)) *pte = (*pte & ~PTE_ZERO) | PTE_W;
   if (pte && (*pte & (PTE_P | PTE_IMAGE)) == PTE_IMAGE) {
     *pte = 0;
@@ -320,10 +369,11 @@ clearpteu(pde_t *pgdir, uint va)
 // (kalloc.c), and a mirrored page's twin is shared the same way, so a shared page keeps
 // its twin and recovery works on it for every process that maps it. The first write to
 // such a page, by the process (a page fault, cowfault()) or by the kernel (copyout),
-// unshares the pair: the native page and its twin each get a new frame holding a copy of
-// their own old frame (not the twin re-derived from the native copy: the two copies stay
-// independent, so an error the native frame holds is not written into both), or, when no
-// other process maps the frame any more, are simply made writable again. With a mirror
+// unshares the pair: the native page gets a new frame holding a copy of its old frame, and
+// that frame a new twin holding a copy of the old twin (not the twin re-derived from the
+// native copy: the two copies stay independent, so an error the native frame holds is not
+// written into both), or, when no other process maps the frame any more, both are simply
+// made writable again. With a mirror
 // reserve the twin is the fixed frame pa + mirror_half: the translated kernel's copy of
 // the native page writes it, and only the mapping moves.
 
@@ -336,13 +386,13 @@ flushpage(pde_t *pgdir, uint va)
 
 // Share the present pages of pgdir in [from, to) (native or mirror range) with d: each is
 // mapped at the same address in d, both read-only until written (PTE_COW), and its frame
-// gets a reference if counted (a twin in the reserve belongs to its native frame). A
+// gets a reference if counted (the native range: a twin belongs to its page's frame). A
 // program-image page not yet read stays one in d (d's process reads it when it touches
 // it). Walks each page table once. 0, or -1 if out of memory.
 static int
 sharerange(pde_t *pgdir, pde_t *d, uint from, uint to, int counted)
 {
-  int current = V2P(pgdir) == rcr3();
+  int changed = 0;
   for (uint a = from; a < to;) {
     uint end = ((a >> 22) + 1) << 22;
     if (end > to) end = to;
@@ -352,26 +402,28 @@ sharerange(pde_t *pgdir, pde_t *d, uint from, uint to, int counted)
       continue;
     }
     pte_t *src = (pte_t *)P2V(PTE_ADDR(pde)), *dst = 0;
-    for (; a < end; a += PGSIZE) {
-      pte_t *pte = &src[PTX(a)];
-      if (!(*pte & (PTE_P | PTE_IMAGE))) continue;
+    for (uint i = PTX(a), n = PTX(end - 1); i <= n; i++) {
+      pte_t e = src[i];
+      if (!(e & (PTE_P | PTE_IMAGE))) continue;
       if (!dst) {
-        pte_t *t = walkpgdir(d, a, 1);
+        pte_t *t = walkpgdir(d, (a & ~(BIGPGSIZE - 1)) | i << 12, 1);
         if (!t) return -1;
-        dst = t - PTX(a);
+        dst = t - i;
       }
-      if (!(*pte & PTE_P)) {
-        dst[PTX(a)] = *pte;
-        continue;
+      if (e & PTE_P) {
+        if (e & PTE_W) {
+          e = (e & ~PTE_W) | PTE_COW;
+          src[i] = e;
+          changed = 1;
+        }
+        if (counted) shareframe(PTE_ADDR(e));
+        e &= ~(PTE_A | PTE_D);
       }
-      if (*pte & PTE_W) {
-        *pte = (*pte & ~PTE_W) | PTE_COW;
-        if (current) invlpg(a);
-      }
-      dst[PTX(a)] = *pte & ~(PTE_A | PTE_D);
-      if (counted) shareframe(PTE_ADDR(*pte));
+      dst[i] = e;
     }
+    a = end;
   }
+  if (changed && V2P(pgdir) == rcr3()) lcr3(V2P(pgdir));  // the pages made read-only
   return 0;
 }
 
@@ -381,27 +433,33 @@ copyuvm(pde_t *pgdir, uint sz)
 {
   pde_t *d = setupkvm();
   if (!d) return 0;
-  if (sharerange(pgdir, d, 0, sz, 1) < 0 || sharerange(pgdir, d, MIRROR_OFFSET, MIRROR_OFFSET + sz, !mirror_half) < 0) {
+  if (sharerange(pgdir, d, 0, sz, 1) < 0 || sharerange(pgdir, d, MIRROR_OFFSET, MIRROR_OFFSET + sz, 0) < 0) {
     freevm(d, sz);
     return 0;
   }
   return d;
 }
 
-// Make the page of PTE pte writable, copying its frame first if another process maps it
-// too. 0, or -1 if out of memory.
+// Make the page of PTE pte, and its twin's PTE twin if not 0 (a twin the frame owns),
+// writable, copying the frame and the twin first if another process maps the frame too.
+// 0, or -1 if out of memory.
 static int
-ownframe(pte_t *pte)
+ownframe(pte_t *pte, pte_t *twin)
 {
   char *old = P2V(PTE_ADDR(*pte));
   if (krefs(old) > 1) {
-    char *mem = kalloc();
-    if (!mem) return -1;
+    char *mem, *copy = 0;
+    if (twin ? kalloc2(&mem, &copy) < 0 : (mem = kalloc()) == 0) return -1;
     memmove(mem, old, PGSIZE);
     *pte = V2P(mem) | PTE_FLAGS(*pte);
-    kfree(old);  // one reference less: the other processes keep it
+    if (copy) {
+      memmove(copy, P2V(PTE_ADDR(*twin)), PGSIZE);
+      *twin = V2P(copy) | PTE_FLAGS(*twin);
+    }
+    kfree(old);  // one reference less: the other processes keep it, and its twin
   }
   *pte = (*pte & ~(PTE_COW | PTE_IMAGE)) | PTE_W;  // no longer the program file's bytes
+  if (twin) *twin = (*twin & ~(PTE_COW | PTE_IMAGE)) | PTE_W;
   return 0;
 }
 
@@ -419,30 +477,33 @@ unshare(pde_t *pgdir, uint va)
   if (!cow && !twincow) return 0;
   if (cow && (*pte & PTE_ZERO)) {
     char *mem = kalloc();
-    if (!mem) return -1;
+    pte_t *slot = mem ? walkpgdir(pgdir, n + MIRROR_OFFSET, 1) : 0;
+    if (slot && (*slot & PTE_P)) panic("unshare: a page known zero has a twin");
+    if (!slot || ownframe(pte, 0) < 0) {  // the page's own frame, if fork shares it
+      if (mem) kfree(mem);
+      return -1;
+    }
     memset(mem, 0, PGSIZE);
-    if (map_page(pgdir, n + MIRROR_OFFSET, V2P(mem), PTE_W | PTE_U) < 0) {
-      kfree(mem);
-      return -1;
-    }
-    if (ownframe(pte) < 0) {  // the page's own frame, if fork shares it
-      freerange(pgdir, n + MIRROR_OFFSET, n + MIRROR_OFFSET + PGSIZE, 1);
-      return -1;
-    }
+    *slot = V2P(mem) | PTE_W | PTE_U | PTE_P;
+    settwin(PTE_ADDR(*pte), V2P(mem));
     *pte &= ~PTE_ZERO;
     flushpage(pgdir, n);
     return 0;
   }
+  if (!mirror_half) {
+    // A twin is copy-on-write exactly when its page is (sharerange, mapimage).
+    if (!cow) panic("unshare: a twin shared without its page");
+    if (ownframe(pte, twin && (*twin & PTE_P) ? twin : 0) < 0) return -1;
+    flushpage(pgdir, n);
+    flushpage(pgdir, n + MIRROR_OFFSET);
+    return 0;
+  }
   if (cow) {
-    if (ownframe(pte) < 0) return -1;
+    if (ownframe(pte, 0) < 0) return -1;
     flushpage(pgdir, n);
   }
   if (twincow) {
-    if (!mirror_half) {
-      if (ownframe(twin) < 0) return -1;
-    } else {
-      *twin = (PTE_ADDR(*pte) + mirror_half) | (PTE_FLAGS(*twin) & ~PTE_COW) | PTE_W;
-    }
+    *twin = (PTE_ADDR(*pte) + mirror_half) | (PTE_FLAGS(*twin) & ~PTE_COW) | PTE_W;
     flushpage(pgdir, n + MIRROR_OFFSET);
   }
   return 0;
@@ -535,7 +596,7 @@ shareimage(pde_t *src, pde_t *dst, uint va)
   pte_t *twin = walkpgdir(src, va + MIRROR_OFFSET, 0);
   if (twin && (*twin & PTE_P) && !walkpgdir(dst, va + MIRROR_OFFSET, 1)) return -1;
   // With the tables in place, sharing cannot fail.
-  sharerange(src, dst, va + MIRROR_OFFSET, va + MIRROR_OFFSET + PGSIZE, !mirror_half);
+  sharerange(src, dst, va + MIRROR_OFFSET, va + MIRROR_OFFSET + PGSIZE, 0);
   sharerange(src, dst, va, va + PGSIZE, 1);
   return 0;
 }
@@ -646,16 +707,52 @@ userframe(pde_t *pgdir, uint va)
 
 // Point the user page at va to the kernel page mem (same permissions); with a reserve,
 // va is the native page and its twin, if mapped, follows to mem's twin. The old frame
-// is left out of use: it holds a memory error.
-void
+// is left out of use: it holds a memory error. Without a reserve twins stay owned by their
+// pages' frames: a native page's new frame takes over the old frame's twin, or a copy of
+// it while other processes map the old frame (and its twin) too; a twin's new frame
+// becomes its page frame's twin in every process that maps that frame. 0, or -1 if out of
+// memory (nothing changed).
+int
 remappage(pde_t *pgdir, uint va, char *mem)
 {
   pte_t *pte = walkpgdir(pgdir, va, 0);
   if (!pte || !(*pte & PTE_P)) panic("remappage");
-  *pte = V2P(mem) | PTE_FLAGS(*pte);
+  uint old = PTE_ADDR(*pte), pa = V2P(mem);
+  if (!mirror_half && va < USERTOP && twinof(old)) {
+    pte_t *twin = walkpgdir(pgdir, va + MIRROR_OFFSET, 0);
+    if (krefs(P2V(old)) == 1) {
+      settwin(pa, twinof(old));
+      settwin(old, 0);
+    } else if (twin && (*twin & PTE_P)) {
+      char *copy = kalloc();
+      if (!copy) return -1;
+      memmove(copy, P2V(twinof(old)), PGSIZE);
+      *twin = V2P(copy) | PTE_FLAGS(*twin);
+      settwin(pa, V2P(copy));
+    }
+  } else if (!mirror_half && va >= USERTOP) {
+    uint page = userframe(pgdir, va - MIRROR_OFFSET);
+    if (page && twinof(page) == old) {
+      settwin(page, pa);
+      retwin(old, pa);
+    }
+  }
+  *pte = pa | PTE_FLAGS(*pte);
   pte_t *twin = mirror_half ? walkpgdir(pgdir, va + MIRROR_OFFSET, 0) : 0;
-  if (twin && (*twin & PTE_P)) *twin = (V2P(mem) + mirror_half) | PTE_FLAGS(*twin);
+  if (twin && (*twin & PTE_P)) *twin = (pa + mirror_half) | PTE_FLAGS(*twin);
   lcr3(rcr3());
+  return 0;
+}
+
+// Map frame to instead of from wherever pgdir maps it in the mirror range below
+// sz + MIRROR_OFFSET (a twin moved by remappage).
+void
+replacetwin(pde_t *pgdir, uint sz, uint from, uint to)
+{
+  for (uint a = MIRROR_OFFSET; a < sz + MIRROR_OFFSET; a += PGSIZE) {
+    pte_t *pte = walkpgdir(pgdir, a, 0);
+    if (pte && (*pte & PTE_P) && PTE_ADDR(*pte) == from) *pte = to | PTE_FLAGS(*pte);
+  }
 }
 
 // ---- The door to user memory ----

@@ -61,6 +61,11 @@ export class MachineCheckBank implements Device, MsrHandler {
     return cpu.raise(VEC_MC);
   }
 
+  /** A machine check the guest took and has not finished handling (MCG_STATUS.MCIP set): where it was, for a stop message; else null. */
+  inProgress(): string | null {
+    return this.mcgStatus & MCG_STATUS_MCIP ? `a machine check (memory error at physical 0x${this.mciAddr.toString(16)}) in progress` : null;
+  }
+
   readMsr(index: number): [number, number] | null {
     switch (index) {
       case MSR_MCG_CAP: return [MCG_CAP_ONE_BANK, 0];

@@ -292,7 +292,8 @@ export class PC implements Clock {
       }
       if (cpu.halted && !this.stopReason) {
         if (!(cpu.flags & IF)) {
-          this.stop({ kind: 'halted', message: 'the guest halted with interrupts disabled (a kernel panic?)' });
+          const mc = this.mca.inProgress();  // its handler stopped, as MemV6's does on a second error
+          this.stop({ kind: 'halted', message: mc ? `the guest halted with interrupts disabled with ${mc}` : 'the guest halted with interrupts disabled (a kernel panic?)' });
           break;
         }
         if (cpu.interruptSource!.hasInterrupt()) continue;

@@ -91,21 +91,12 @@ test('memvisor: at every system call, each mirrored page has its own frame and t
   t.diagnostic(`${mirroredCalls} system calls from mirrored processes (${pagesChecked} page pairs compared, ${knownZero} known-zero pages checked), ${plainCalls} from unmirrored ones`);
 });
 
-test('memvisor: exec reads a translated program\'s pages on demand: pages the program never touches are never mapped, and every page it maps has its twin', async (t) => {
-  requireMirroredGuest();
-  // The pages the usertests file fills (its code, translated and original, its data), less
-  // the translator's spill page (a zero page, never read: see dropmirror).
-  const elf = parseElf(new Uint8Array(readFileSync(join(build, 'mirrored', 'usertests'))));
-  const spill = elf.sections.find((s) => s.name === '.memvisor.spill')?.addr;
-  const filePages = new Set<number>();
-  for (const p of elf.programHeaders) {
-    if (p.type !== PT_LOAD) continue;
-    for (let va = p.vaddr; va < p.vaddr + p.filesz; va += 4096) if (va !== spill) filePages.add(va);
-  }
+/** The pages the usertests file fills that a usertests process maps, at most, over a run (and the problems the mirror walk found), with kernel options `cmdline`. */
+async function mappedFilePages(cmdline: string, filePages: Set<number>): Promise<{ mostMapped: number; calls: number; problems: string[]; output: string }> {
   let calls = 0, mostMapped = 0;
   const problems: string[] = [];
   const { output, matched } = await runMemvisor({
-    kernel: guestKernel, hdb: mirroredDisk, prompt: SHELL_PROMPT, timeoutMs: 120_000,
+    kernel: guestKernel, hdb: mirroredDisk, prompt: SHELL_PROMPT, timeoutMs: 120_000, cmdline,
     send: ['usertests getpid execargs\n'], until: /ALL TESTS PASSED|FAILED|panic/,
     monitor: { mirror: 'guest' },
     setup: (monitor) => {
@@ -124,12 +115,33 @@ test('memvisor: exec reads a translated program\'s pages on demand: pages the pr
   });
   assert.ok(matched, output);
   assert.match(output, /ALL TESTS PASSED/);
-  assert.deepEqual(problems.slice(0, 10), [], `${problems.length} problems`);
-  assert.ok(calls > 20, `only ${calls} system calls from usertests`);
+  return { mostMapped, calls, problems, output };
+}
+
+test('memvisor: exec reads a translated program\'s pages on demand (readaround=off: pages the program never touches are never mapped; by default a touch reads its 128 KiB window), and every page it maps has its twin', async (t) => {
+  requireMirroredGuest();
+  // The pages the usertests file fills (its code, translated and original, its data), less
+  // the translator's spill page (a zero page, never read: see dropmirror).
+  const elf = parseElf(new Uint8Array(readFileSync(join(build, 'mirrored', 'usertests'))));
+  const spill = elf.sections.find((s) => s.name === '.memvisor.spill')?.addr;
+  const filePages = new Set<number>();
+  for (const p of elf.programHeaders) {
+    if (p.type !== PT_LOAD) continue;
+    for (let va = p.vaddr; va < p.vaddr + p.filesz; va += 4096) if (va !== spill) filePages.add(va);
+  }
   assert.ok(filePages.size > 15, `usertests fills only ${filePages.size} pages`);
+  const alone = await mappedFilePages('readaround=off', filePages);
+  assert.match(alone.output, /MemV6 options: .*readaround=off/);
+  assert.deepEqual(alone.problems.slice(0, 10), [], `${alone.problems.length} problems`);
+  assert.ok(alone.calls > 20, `only ${alone.calls} system calls from usertests`);
   // Read whole, every one of them would be mapped from exec on.
-  assert.ok(mostMapped < filePages.size / 2, `a usertests process mapped ${mostMapped} of the ${filePages.size} pages its file fills`);
-  t.diagnostic(`at most ${mostMapped} of the ${filePages.size} pages the file fills were mapped, over ${calls} system calls`);
+  assert.ok(alone.mostMapped < filePages.size / 2, `a usertests process mapped ${alone.mostMapped} of the ${filePages.size} pages its file fills`);
+  // With read-around (the default) the same run maps more of them (each segment of usertests
+  // lies within one or two windows), and still with a twin each.
+  const around = await mappedFilePages('', filePages);
+  assert.deepEqual(around.problems.slice(0, 10), [], `${around.problems.length} problems`);
+  assert.ok(around.mostMapped > alone.mostMapped, `read-around mapped ${around.mostMapped} pages, reading alone ${alone.mostMapped}`);
+  t.diagnostic(`at most ${alone.mostMapped} of the ${filePages.size} pages the file fills were mapped reading pages alone, ${around.mostMapped} reading around them`);
 });
 
 test('memvisor: negative control: a kernel whose copyout leaves the twins alone during read() is caught by the divergence check; the real kernel, same session, is not', async () => {
