@@ -115,47 +115,44 @@ bread(uint dev, uint blockno)
   return b;
 }
 
-// Read the runs of consecutive blocks in run[0..n) (held, not valid) with one disk command,
-// then give them back.
+// Read the run of consecutive blocks in run[0..n) (held, not valid) with one disk command.
 static void
 read_run(struct buf **run, int n)
 {
   if (n == 0) return;
   for (int i = 0; i + 1 < n; i++) run[i]->runnext = run[i + 1];
   iderw(run[0]);
-  for (int i = 0; i < n; i++) {
-    run[i]->runnext = 0;
-    brelse(run[i]);
-  }
+  for (int i = 0; i < n; i++) run[i]->runnext = 0;
 }
 
-// Bring blocks[0..n) into the cache (a program page's blocks, in the file's order), each
-// run of consecutive blocks not cached with one disk command: one sleep, and one interrupt
-// per MULTIPLE sectors, instead of both per block. The blocks go through the cache as a
-// bread's do (a cached block, maybe changed by a transaction not yet installed, is not
-// read again), so the cache stays the one copy that counts. Reads less (never a wrong
-// block) when buffers run short; the caller reads the blocks with bread anyway.
-void
-bprefetch(uint dev, uint *blocks, int n)
+// The buffers of blocks[0..n) (a piece of a file, in the file's order; n <= READ_MAX),
+// held, in held[], each valid: the blocks not cached are read with one disk command per run
+// of consecutive blocks (one sleep, and one interrupt per MULTIPLE sectors, instead of both
+// per block). The blocks go through the cache as a bread's do (a cached block, maybe
+// changed by a transaction not yet installed, is not read again), so the cache stays the
+// one copy that counts. Returns how many it holds: n, or the first k when buffers run short.
+int
+bgetblocks(uint dev, uint *blocks, int n, struct buf **held)
 {
-  struct buf *run[PREFETCH_MAX];
-  int k = 0;
-  for (int i = 0; i < n && i < PREFETCH_MAX; i++) {
-    if (k > 0 && blocks[i] != run[k - 1]->blockno + 1) {
+  struct buf *run[READ_MAX];
+  int k = 0, got = 0;
+  for (; got < n && got < READ_MAX; got++) {
+    if (k > 0 && blocks[got] != run[k - 1]->blockno + 1) {
       read_run(run, k);
       k = 0;
     }
-    struct buf *b = bget_or_fail(dev, blocks[i], 1);
+    struct buf *b = bget_or_fail(dev, blocks[got], 1);
     if (!b) break;
+    held[got] = b;
     if (b->flags & B_VALID) {
-      brelse(b);
       read_run(run, k);
       k = 0;
-      continue;
+    } else {
+      run[k++] = b;
     }
-    run[k++] = b;
   }
   read_run(run, k);
+  return got;
 }
 
 // Write b (held) to disk now. The file system uses log_write instead.

@@ -8,7 +8,7 @@ struct buf {
   struct buf *prev, *next;  // LRU list
   struct buf *hnext;        // the next buffer of its hash chain (bio.c)
   struct buf *qnext;        // disk queue
-  struct buf *runnext;      // the next block of the same disk command (bprefetch), or 0
+  struct buf *runnext;      // the next block of the same disk command (bgetblocks), or 0
   uchar data[BSIZE];
 };
 #define B_VALID 0x2  // has been read from disk

@@ -19,8 +19,8 @@ struct buf *bread(uint dev, uint blockno);
 void brelse(struct buf *b);
 void bwrite(struct buf *b);
 #define READAROUND (128 * 1024)  // imagepage reads the pages of an aligned 128 KiB window at once
-#define PREFETCH_MAX 16  // blocks bprefetch reads at most (a page, not block-aligned, is 5)
-void bprefetch(uint dev, uint *blocks, int n);
+#define READ_MAX 32  // blocks bgetblocks (a program's pages read together) takes at most
+int bgetblocks(uint dev, uint *blocks, int n, struct buf **held);
 
 // console.c
 void consoleinit(void);
@@ -62,7 +62,7 @@ int namecmp(const char *s, const char *t);
 struct inode *namei(char *path);
 struct inode *nameiparent(char *path, char *name);
 int readi(struct inode *ip, struct memref dst, uint off, uint n);
-void iprefetch(struct inode *ip, uint off, uint n);
+int ireadpages(struct inode *ip, uint off, uint n, char **dst);
 void stati(struct inode *ip, struct stat *st);
 int writei(struct inode *ip, struct memref src, uint off, uint n);
 

@@ -274,25 +274,6 @@ sameimage(struct proc *p, struct proc *q)
   return 1;
 }
 
-// Read the program-image page at a (of segment s of p, not yet read and held by no
-// ancestor) from the file into a new frame, map it with its twin and share it with the
-// ancestors running the program that have not read it yet. The file is locked. 0, or -1 if
-// memory ran out or the file no longer holds the bytes.
-static int
-readpage(struct proc *p, struct imageseg *s, uint a)
-{
-  char *mem = kalloc();
-  if (!mem) return -1;
-  uint skip = a - s->va, n = s->filesz - skip < PGSIZE ? s->filesz - skip : PGSIZE;
-  if (n < PGSIZE) memset(mem + n, 0, PGSIZE - n);
-  if (readi(p->image, kmem(mem), s->off + skip, n) != (int)n || mapimage(p->pgdir, a, mem, p->mirrored && a != p->spill) < 0) {
-    kfree(mem);
-    return -1;
-  }
-  for (struct proc *q = p->parent; q && sameimage(p, q); q = q->parent) shareimage(p->pgdir, q->pgdir, a);
-  return 0;
-}
-
 // Share the program-image page at a with p from the nearest ancestor running the same
 // program that holds it: 0, or -1 if none does.
 static int
@@ -303,29 +284,30 @@ fromancestor(struct proc *p, uint a)
   return -1;
 }
 
-// Does an ancestor running the same program as p hold the program-image page at a?
-static int
-ancestorholds(struct proc *p, uint a)
+// Read the program-image pages va[0..m) of p, not yet read, whose bytes lie one after the
+// other in the file (len[i] bytes at off[i]: off[i + 1] is off[i] + PGSIZE) within one
+// read (READ_MAX blocks), into new frames; map each with its twin and share it with the
+// ancestors running the program that have not read it yet. The file is locked. A page
+// not read (memory ran out, or the file is shorter now) stays unread.
+static void
+readpages(struct proc *p, uint *va, uint *off, uint *len, int m)
 {
-  for (struct proc *q = p->parent; q && sameimage(p, q); q = q->parent)
-    if (!imagemarked(q->pgdir, a)) return 1;
-  return 0;
-}
-
-// Read the program-image page at b (of segment s of p, not yet read) and those after it
-// below end that are not yet read and that no ancestor holds, as far as one disk command
-// reaches (PREFETCH_MAX blocks), or share each from an ancestor that holds it. 0, or -1 if
-// page b could not be read.
-static int
-readrun(struct proc *p, struct imageseg *s, uint b, uint end)
-{
-  if (fromancestor(p, b) == 0) return 0;
-  uint n = PGSIZE;
-  while (b + n < end && n < PREFETCH_MAX * BSIZE - PGSIZE && imagemarked(p->pgdir, b + n) && !ancestorholds(p, b + n)) n += PGSIZE;
-  iprefetch(p->image, s->off + (b - s->va), n);  // the pages' blocks with one disk command
-  for (uint c = b; c < b + n; c += PGSIZE)
-    if (readpage(p, s, c) < 0) return c == b ? -1 : 0;
-  return 0;
+  char *mem[READ_MAX * BSIZE / PGSIZE + 1];
+  int n = 0;
+  while (n < m && (mem[n] = kalloc()) != 0) n++;
+  int got = n ? ireadpages(p->image, off[0], off[n - 1] + len[n - 1] - off[0], mem) : 0;
+  for (int i = 0; i < n; i++) {
+    if (got < (int)(off[i] + len[i] - off[0])) {
+      kfree(mem[i]);
+      continue;
+    }
+    if (len[i] < PGSIZE) memset(mem[i] + len[i], 0, PGSIZE - len[i]);  // the bss, not what follows in the file
+    if (mapimage(p->pgdir, va[i], mem[i], p->mirrored && va[i] != p->spill) < 0) {
+      kfree(mem[i]);
+      continue;
+    }
+    for (struct proc *q = p->parent; q && sameimage(p, q); q = q->parent) shareimage(p->pgdir, q->pgdir, va[i]);
+  }
 }
 
 // Bring in the program-image page of p at user address va (native or mirror), if it is one
@@ -337,9 +319,9 @@ readrun(struct proc *p, struct imageseg *s, uint b, uint end)
 // ancestors, which a fork's child meets by its parent pointers, not every process: asking
 // each of them would cost more than most reads save. A read from the file reads around the
 // page as well, as Linux does: the other pages of its segment not yet read in the aligned
-// READAROUND bytes about it, as many pages to a disk command as bprefetch reads at once,
-// so that a program's first touches of its code read it in a few commands instead of one
-// for each page, at whatever later moment each page is first run (the boot option
+// READAROUND bytes about it, of any of its segments, as many pages to a disk command as
+// lie one after the other in the file (up to READ_MAX blocks), so that a program's first
+// touches of its code and data read them in a few commands instead of one for each page, at whatever later moment each page is first run (the boot option
 // readaround=off reads the page alone). 0, or -1 if va is not such
 // a page, memory ran out, or the file no longer holds the bytes (of page va: the pages read
 // around it are only a prefetch).
@@ -358,15 +340,27 @@ imagepage(struct proc *p, uint va)
   ilock(p->image);
   int r = 0;
   if (fromancestor(p, a) == 0 || !imagemarked(p->pgdir, a)) goto done;  // an ancestor's read brought it in
-  uint window = opt_readaround ? READAROUND : PGSIZE;
-  uint from = a & ~(window - 1), to = from + window;
-  if (from < s->va) from = s->va;
-  if (to > s->end) to = s->end;
-  // Page a, and with it the pages that follow it up to bprefetch's longest command; then
-  // the others of the window, as many at a time.
-  if ((r = readrun(p, s, a, to)) < 0) goto done;
-  for (uint b = from; b < to; b += PGSIZE)
-    if (imagemarked(p->pgdir, b) && readrun(p, s, b, to) < 0) break;
+  // The pages to read: a, and with read-around the others of the window not yet read that
+  // no ancestor holds, of every segment (a small program's code and data together).
+  uint window = opt_readaround ? READAROUND : PGSIZE, from = a & ~(window - 1), to = from + window;
+  uint pva[READAROUND / PGSIZE], poff[READAROUND / PGSIZE], plen[READAROUND / PGSIZE];
+  int m = 0;
+  for (struct imageseg *t = p->seg; t < p->seg + p->nseg; t++) {
+    for (uint b = t->va > from ? t->va : from; b < t->end && b < to; b += PGSIZE) {
+      if (!imagemarked(p->pgdir, b) || (b != a && fromancestor(p, b) == 0)) continue;
+      pva[m] = b;
+      poff[m] = t->off + (b - t->va);
+      plen[m] = t->filesz - (b - t->va) < PGSIZE ? t->filesz - (b - t->va) : PGSIZE;
+      m++;
+    }
+  }
+  // Then as many to a disk command as lie one after the other in the file.
+  for (int i = 0, j; i < m; i = j) {
+    for (j = i + 1; j < m && poff[j] == poff[j - 1] + PGSIZE && (poff[j] + plen[j] - 1) / BSIZE - poff[i] / BSIZE < READ_MAX; j++)
+      ;
+    readpages(p, pva + i, poff + i, plen + i, j - i);
+  }
+  r = imagemarked(p->pgdir, a) ? -1 : 0;
 done:
   iunlock(p->image);
   return r;

@@ -394,21 +394,36 @@ readi(struct inode *ip, struct memref dst, uint off, uint n)
   return n;
 }
 
-// Bring the blocks holding bytes [off, off + n) of ip (locked, a file) into the buffer
-// cache, consecutive ones with one disk command each (bprefetch), for a readi that follows.
-void
-iprefetch(struct inode *ip, uint off, uint n)
+// Read the n bytes at off of ip (locked, a file; at most READ_MAX blocks) into the kernel
+// pages dst[0], dst[1]... (PGSIZE bytes each, in order), taking each block's buffer once:
+// the blocks not cached come in with one disk command per run of consecutive blocks
+// (bgetblocks). Returns the bytes read (fewer than n if the file is shorter, or if buffers
+// ran short), or -1.
+int
+ireadpages(struct inode *ip, uint off, uint n, char **dst)
 {
-  uint blocks[PREFETCH_MAX];
-  int k = 0;
-  if (ip->disk.type == T_DEV || off >= ip->disk.size || off + n < off) return;
+  if (ip->disk.type == T_DEV || off > ip->disk.size || off + n < off) return -1;
   n = min(n, ip->disk.size - off);
-  for (uint bn = off / BSIZE; bn <= (off + n - 1) / BSIZE && k < PREFETCH_MAX; bn++) {
-    uint bno = bmap(ip, bn, 0);
-    if (bno == 0) break;  // readi reports it
-    blocks[k++] = bno;
+  if (n == 0) return 0;
+  uint first = off / BSIZE, k = (off + n - 1) / BSIZE - first + 1, blocks[READ_MAX];
+  if (k > READ_MAX) panic("ireadpages: more than one read");
+  for (uint i = 0; i < k; i++)
+    if ((blocks[i] = bmap(ip, first + i, 0)) == 0) panic("ireadpages: file block missing");
+  struct buf *held[READ_MAX];
+  int got = bgetblocks(ip->dev, blocks, k, held);
+  uint done = 0;
+  for (int i = 0; i < got; i++) {
+    uint start = (first + i) * BSIZE;                        // the block's file offset
+    uint from = start < off ? off - start : 0, to = min(BSIZE, off + n - start);
+    for (uint at = from; at < to;) {  // a block may straddle two pages
+      uint d = start + at - off, chunk = min(to - at, PGSIZE - d % PGSIZE);
+      memmove(dst[d / PGSIZE] + d % PGSIZE, held[i]->data + at, chunk);
+      at += chunk;
+    }
+    done = start + to - off;
+    brelse(held[i]);
   }
-  bprefetch(ip->dev, blocks, k);
+  return done;
 }
 
 // Write n bytes from src at offset off of ip (locked), growing the file if they reach

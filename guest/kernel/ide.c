@@ -1,6 +1,6 @@
 // The IDE disk driver: PIO with interrupts (IRQ 14) on the primary channel. The file
 // system lives on the slave disk (hdb). A 1024-byte block is two sectors. A request is a
-// run of buffers holding consecutive blocks (usually one; bprefetch makes longer ones),
+// run of buffers holding consecutive blocks (usually one; bgetblocks makes longer ones),
 // moved by one command. With READ/WRITE MULTIPLE (set up at boot: MULTIPLE sectors per
 // data block) the disk raises one interrupt per MULTIPLE sectors, else one per sector, as
 // the ATA protocol has it, and the driver moves them. Requests wait in a queue; the one at
