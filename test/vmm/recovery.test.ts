@@ -139,6 +139,16 @@ test('recovery: a page shared since fork, poisoned in its native frame or its tw
   assert.ok(g.errors.machineChecks >= 1);
   assert.match(g.output, /^mce: pid \d+ \(usertests\): page 0x[0-9a-f]+ recovered from its mirror/m);
   assert.doesNotMatch(g.output, /killing|killed/);
+  // Its twin: the handler copies the native page into a new frame, and every process that
+  // maps the old twin is pointed to the new one (a twin belongs to its page's frame, which
+  // they share); the divergence check at each exit finds every pair equal.
+  const gt = await poisonSharedPage(true, 'guest');
+  assert.ok(gt.owners.length >= 2, `mapped by ${gt.owners.join(', ')} only`);
+  assert.match(gt.output, /^ALL TESTS PASSED\r?$/m, gt.output.slice(-2000));
+  assert.ok(gt.errors.machineChecks >= 1);
+  assert.match(gt.output, /^mce: pid \d+ \(usertests\): page 0x4[0-9a-f]+ recovered from its mirror/m);
+  assert.doesNotMatch(gt.output, /killing|killed/);
+  assert.doesNotMatch(gt.output, /^mirror: /m, 'the divergence check found a difference');
 });
 
 test('recovery: a bss page with no twin yet (known zero) that loses its data is restored from zeros, by the monitor or by MemV6', async (t) => {
