@@ -5,7 +5,7 @@
  * guest printed once `until` matches. Disk images are copied first, so a run never
  * changes its inputs.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, basename } from 'node:path';
@@ -46,6 +46,33 @@ export function qemuUserAvailable(): boolean {
   return spawnSync('qemu-i386', ['--version']).status === 0;
 }
 
+/** QEMU processes still running: killed if this process exits or is stopped by a signal. */
+const running = new Set<ChildProcess>();
+let cleanupInstalled = false;
+
+/**
+ * QEMU with `-serial stdio` does not exit when its standard input closes, so a run cut short
+ * (`timeout`, `kill`, a closed terminal) would leave it running for good: at exit, and at
+ * SIGTERM, SIGINT or SIGHUP (then re-raised, so this process still ends by the signal), the
+ * QEMU processes still running are killed.
+ */
+function installCleanup(): void {
+  if (cleanupInstalled) return;
+  cleanupInstalled = true;
+  const killAll = () => {
+    for (const child of running) child.kill('SIGKILL');
+    running.clear();
+  };
+  process.once('exit', killAll);
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    if (process.listenerCount(signal) > 0) continue;  // someone else decides what the signal does
+    process.once(signal, () => {
+      killAll();
+      process.kill(process.pid, signal);
+    });
+  }
+}
+
 export async function runQemuSystem(run: QemuRun): Promise<QemuResult> {
   const scratch = mkdtempSync(join(tmpdir(), 'memvisor-qemu-'));
   const args = ['-machine', 'pc', '-display', 'none', '-monitor', 'none', '-serial', 'stdio',
@@ -60,7 +87,10 @@ export async function runQemuSystem(run: QemuRun): Promise<QemuResult> {
   }
   args.push(...(run.extraArgs ?? []));
   const started = performance.now();
+  installCleanup();
   const qemu = spawn('qemu-system-i386', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  running.add(qemu);
+  qemu.on('exit', () => running.delete(qemu));
   let output = '';
   const input = new PromptedInput(run.send ?? [], run.prompt);
   try {
