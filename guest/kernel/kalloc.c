@@ -68,29 +68,31 @@ kfree(char *page)
   else kfree_list(&l);
 }
 
-// The frames of l (none referenced any more) to the free list, in the order a kfree of
-// each in turn would have put them there.
-void
-kfree_list(struct freelist *l)
+// The frames of l (none referenced any more) to the front of the list at *head, which
+// counts *count, in the order a kfree of each in turn would have put them there.
+static inline __attribute__((always_inline)) void
+push_frames(struct freepage **head, uint *count, struct freelist *l)
 {
   if (l->n == 0) return;
   pushcli();
-  ((struct freepage *)l->tail)->next = top;
-  top = (struct freepage *)l->head;
-  nfree += l->n;
+  ((struct freepage *)l->tail)->next = *head;
+  *head = (struct freepage *)l->head;
+  *count += l->n;
   popcli();
+}
+
+// The frames of l to the free list.
+void
+kfree_list(struct freelist *l)
+{
+  push_frames(&top, &nfree, l);
 }
 
 // The same for frames that keep their twins: to the list of pairs.
 void
 kfree_pairs(struct freelist *l)
 {
-  if (l->n == 0) return;
-  pushcli();
-  ((struct freepage *)l->tail)->next = pairs;
-  pairs = (struct freepage *)l->head;
-  npairs += l->n;
-  popcli();
+  push_frames(&pairs, &npairs, l);
 }
 
 // A page of memory (its contents undefined), or 0 when none is left. When only pairs are
