@@ -89,11 +89,17 @@ async function poisonSharedPage(twin: boolean, recovery: RecoveryMode) {
   let parent: number | null = null;
   let owners: string[] | null = null;
   let image = false;
+  let poisoned: { va: number; frame: number } | null = null;
+  let stale = 0;  // system calls, after a machine check, from a process still mapping the poisoned frame at va
   const r = await runMemvisor({
     kernel: guestKernel, hdb: mirroredDisk, cmdline: twin ? 'mirrorcheck=exit' : '', prompt: SHELL_PROMPT, send: ['usertests getpid pipeclose\n'], until: /ALL TESTS PASSED|FAILED|panic/, timeoutMs: 120_000,
     monitor: { mirror: 'guest', recovery },
     setup: (monitor) => monitor.observeSystemCalls((m) => {
       const process = MEMV6.runningProcess(m.pc.mem, m.pc.cpu);
+      if (poisoned !== null && m.memoryErrors().machineChecks > 0) {
+        const pte = walkUserPages(m.pc.mem, m.pc.cpu.cr3, 0, MEMV6.kernelBase).pages.get(poisoned.va);
+        if (pte !== undefined && pte >>> 12 === poisoned.frame) stale++;
+      }
       if (owners !== null || process?.name !== 'usertests') return;
       parent ??= process.pid;
       if (process.pid === parent) return;
@@ -106,10 +112,11 @@ async function poisonSharedPage(twin: boolean, recovery: RecoveryMode) {
       // The code page's PTE (native) still marks it a program-image page: read on demand, unchanged.
       image = ((pages.get((cpu.eip & ~0xfff) >>> 0) ?? 0) & PTE_IMAGE) !== 0;
       m.pc.defects.poison(pte >>> 12);
+      poisoned = { va, frame: pte >>> 12 };
     }),
   });
   assert.ok(owners !== null, 'no usertests child made a system call');
-  return { ...r, owners: owners as string[], image, errors: r.monitor.memoryErrors() };
+  return { ...r, owners: owners as string[], image, stale, errors: r.monitor.memoryErrors() };
 }
 
 /** MemV6's PTE bit for a program-image page (guest/kernel/mmu.h): present, it holds the file's bytes unchanged. */
@@ -149,6 +156,7 @@ test('recovery: a page shared since fork, poisoned in its native frame or its tw
   assert.match(gt.output, /^mce: pid \d+ \(usertests\): page 0x4[0-9a-f]+ recovered from its mirror/m);
   assert.doesNotMatch(gt.output, /killing|killed/);
   assert.doesNotMatch(gt.output, /^mirror: /m, 'the divergence check found a difference');
+  assert.equal(gt.stale, 0, 'a process that shared the twin still maps the frame it was moved from');
 });
 
 test('recovery: a bss page with no twin yet (known zero) that loses its data is restored from zeros, by the monitor or by MemV6', async (t) => {
