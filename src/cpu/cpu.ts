@@ -1417,34 +1417,7 @@ export class CPU {
         this.interrupt(1, false, -1, this.eip);
         return;
       }
-      const blocks = this.blocks;
-      for (;;) {
-        if (this.flat) {
-          // Compiled tier: the block at this address, if it fits in what is left of the batch.
-          const eip = this.eip;
-          const t = this.tlbR[eip >>> 12]!;
-          if ((t & 1) === 0) {
-            const block = blocks.find(t ^ eip, eip);
-            if (block !== null && block.length <= this.batchLeft) {
-              this.codeChanged = false;
-              block.run(this);
-              if (this.batchLeft === 0) return;
-              if (this.eventPending) {
-                if (this.inShadow()) this.stepShadowed();
-                return;
-              }
-              continue;
-            }
-          }
-        }
-        this.startEip = this.eip;
-        this.step();
-        if (--this.batchLeft === 0) return;
-        if (this.eventPending) {
-          if (this.inShadow()) this.stepShadowed();
-          return;
-        }
-      }
+      this.runInstructions();
     } catch (e) {
       this.resetPrefixes();
       this.eip = this.startEip;
@@ -1455,6 +1428,44 @@ export class CPU {
     } finally {
       this.retired += this.batchSize - this.batchLeft;
       this.batchSize = this.batchLeft = 0;
+    }
+  }
+
+  /**
+   * The batch's loop: compiled blocks where there are, else the interpreter, until the
+   * batch is used up or an event is pending. A fault leaves by the exception, caught in
+   * runBatch: the loop has no handler of its own, so V8 keeps it optimised (a handler in
+   * the loop's function, entered at every guest fault, threw its optimised code away
+   * each time: 343 deoptimisations in one usertests run).
+   */
+  private runInstructions(): void {
+    const blocks = this.blocks;
+    for (;;) {
+      if (this.flat) {
+        // Compiled tier: the block at this address, if it fits in what is left of the batch.
+        const eip = this.eip;
+        const t = this.tlbR[eip >>> 12]!;
+        if ((t & 1) === 0) {
+          const block = blocks.find(t ^ eip, eip);
+          if (block !== null && block.length <= this.batchLeft) {
+            this.codeChanged = false;
+            block.run(this);
+            if (this.batchLeft === 0) return;
+            if (this.eventPending) {
+              if (this.inShadow()) this.stepShadowed();
+              return;
+            }
+            continue;
+          }
+        }
+      }
+      this.startEip = this.eip;
+      this.step();
+      if (--this.batchLeft === 0) return;
+      if (this.eventPending) {
+        if (this.inShadow()) this.stepShadowed();
+        return;
+      }
     }
   }
 
