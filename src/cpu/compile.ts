@@ -887,6 +887,10 @@ class BlockWriter {
           default: return null; // far call/jump: the interpreter, outside the block
         }
       }
+      case 0xf3:
+        // endbr32 (F3 0F 1E FB, at every function's entry in code built for CET): a NOP here.
+        if (this.byte() === 0x0f && this.byte() === 0x1e && this.byte() === 0xfb) return 'next';
+        return this.fallback(start, startPos);
       default:
         return this.fallback(start, startPos);
     }

@@ -70,3 +70,26 @@ test('blocks: a batch of n instructions runs exactly n, on every tier, however t
     assert.equal(new Set(states).size, 1, `run(${n}) ends in different states: ${states.join(' | ')}`);
   }
 });
+
+test('blocks: endbr32 (at every function entry of code built for CET) is compiled as the NOP it is, on every tier alike', () => {
+  // S: endbr32; dec ecx; jnz S
+  const code = [0xf3, 0x0f, 0x1e, 0xfb, 0x49, 0x75, 0xf9];
+  const page = new Uint8Array(4096);
+  page.set(code, CODE & 0xfff);
+  const block = compileBlock(page, CODE & 0xfff, CODE);
+  assert.ok(block !== null);
+  assert.doesNotMatch(block.source, /c\.step\(\)/, 'endbr32 goes through the interpreter');
+  const states = CPU_TIERS.map(([, threshold]) => {
+    const mem = new PhysicalMemory(1 << 20);
+    const cpu = new CPU(mem, { read: () => 0xff, write: () => {} });
+    if (threshold !== undefined) cpu.blocks.threshold = threshold;
+    mem.loadBytes(CODE, Uint8Array.from(code));
+    cpu.enterFlatProtectedMode(0);
+    cpu.eip = CODE;
+    cpu.reg[1] = 1000;
+    cpu.run(1501);
+    return `${cpu.instructionCount} ${cpu.eip.toString(16)} ${cpu.reg[1]} ${cpu.getEflags().toString(16)}`;
+  });
+  assert.equal(new Set(states).size, 1, `tiers differ: ${states.join(' | ')}`);
+  assert.match(states[0]!, /^1501 1004 500 /);  // 500 rounds of 3, then endbr32
+});
