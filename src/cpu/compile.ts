@@ -26,7 +26,7 @@
  * of a compiled block sets `codeChanged`: the block stops after that instruction (its
  * remaining code may be stale) and the batch goes on, as it would in the interpreter.
  */
-import { alu, dec, divAcc, imulTrunc, inc, mulAcc, shift, szp } from './alu.js';
+import { alu, dec, divAcc, doubleShift, imulTrunc, inc, mulAcc, shift, szp } from './alu.js';
 import { CF, DF, IF, IOPL, OF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SUB, RF, VM } from './flags.js';
 import type { CPU } from './cpu.js';
 import { PREFIX_BYTE } from './state.js';
@@ -47,7 +47,7 @@ export interface CompiledSource {
 }
 
 /** Helpers the generated code calls, passed in once per compiled function. */
-const HELPERS = { alu, dec, divAcc, imulTrunc, inc, mulAcc, shift, szp };
+const HELPERS = { alu, dec, divAcc, doubleShift, imulTrunc, inc, mulAcc, shift, szp };
 const HELPER_NAMES = Object.keys(HELPERS);
 const HELPER_VALUES = Object.values(HELPERS);
 
@@ -1027,6 +1027,19 @@ class BlockWriter {
         const v = this.readRm(4, m);
         this.settleFlags();
         this.emit(`r[${m.reg}] = imulTrunc(c, r[${m.reg}], ${v}, 4);`);
+        this.known = null;
+        return 'next';
+      }
+      case 0xa4: case 0xa5: case 0xac: case 0xad: {
+        // shld/shrd r/m32, r32, imm8 or CL: the interpreter's helper (64-bit arithmetic
+        // in 32-bit code uses them for every shift of a long long).
+        const m = this.modrm();
+        const count = op & 1 ? '(r[1] & 255)' : String(this.byte());
+        const v = this.readRm(4, m, true);
+        const r = this.local('r');
+        this.settleFlags();
+        this.emit(`const ${r} = doubleShift(c, ${op < 0xa8}, ${v}, r[${m.reg}], ${count}, 4);`);
+        this.writeRm(4, m, r, true);
         this.known = null;
         return 'next';
       }
