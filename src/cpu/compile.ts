@@ -158,6 +158,10 @@ class BlockWriter {
    * again before any of those makes the earlier stores unnecessary.
    */
   private pending: string | null = null;
+  /** The instruction that opened the current `case`, its line, and whether a jump loops back to it. */
+  private caseEip = 0;
+  private caseLine = 0;
+  private caseLoops = false;
   private touchesMemory = false;
   /** Start EIPs of the instructions written. */
   private readonly written = new Set<number>();
@@ -199,10 +203,11 @@ class BlockWriter {
       this.base = this.index;
       this.known = null;
       this.pending = null;
-      if (body.length > 0) body.push('}');
-      body.push(`case ${at - this.pageBase}: {`);
+      if (body.length > 0) this.closeCase(body);
+      this.openCase(body, at);
       this.run(body);
     }
+    if (body.length > 0) this.closeCase(body);
     if (this.index === 0) return null;
     const length = this.index;
     const text = body.join('\n');
@@ -217,7 +222,6 @@ class BlockWriter {
       'try {',
       'out: for (;;) switch (L) {',
       text.replace(/\br\[([0-7])\]/g, 'g$1'),
-      '}',
       `default: { x = (${this.pageBase} + L) | 0; break out; }`,
       '}',
       `${WRITE_BACK} c.eip = x; c.batchLeft = left - done;`,
@@ -231,6 +235,28 @@ class BlockWriter {
       .replaceAll(WRITE_BACK, used.map((i) => `R[${i}] = g${i};`).join(' '))
       .replaceAll(RELOAD, used.map((i) => `g${i} = R[${i}];`).join(' '));
     return { length, first: this.lowPos, end: this.highPos, source };
+  }
+
+  /**
+   * Opens the `case` of the instruction at `eip`. A jump back to the instruction that
+   * opened the current case (a loop within the run, the common shape of a hot loop) goes
+   * round a loop of its own (`continue` to the case's label) rather than through the
+   * switch: closeCase then writes the case as a labelled `for (;;)`.
+   */
+  private openCase(body: string[], eip: number): void {
+    this.caseEip = eip;
+    this.caseLine = body.length;
+    this.caseLoops = false;
+    body.push(`case ${eip - this.pageBase}: {`);
+  }
+  private closeCase(body: string[]): void {
+    if (!this.caseLoops) {
+      body.push('}');
+      return;
+    }
+    const label = `l${this.caseEip - this.pageBase}`;
+    body[this.caseLine] = `case ${this.caseEip - this.pageBase}: ${label}: for (;;) {`;
+    body.push(`break ${label}; }`);
   }
 
   /** Writes a straight run from this.eip until a control transfer, code already written, or the limit. */
@@ -251,7 +277,9 @@ class BlockWriter {
         return;
       }
       if (here !== runStart && this.labels.has(here)) {
-        body.push(`${this.flush()}done += ${this.count};`, '}', `case ${here - this.pageBase}: {`);
+        body.push(`${this.flush()}done += ${this.count};`);
+        this.closeCase(body);
+        this.openCase(body, here);
         this.base = this.index;
         this.known = null;
         this.pending = null;
@@ -593,16 +621,20 @@ class BlockWriter {
     }
     this.targets.add(target);
     this.queue.push(target);
-    this.jumpLocal(String(target), String(target - this.pageBase), count);
+    if (target === this.caseEip) {
+      this.caseLoops = true;
+      this.jumpLocal(String(target), null, count);
+    } else this.jumpLocal(String(target), String(target - this.pageBase), count);
   }
 
   /**
    * Goes round the switch to `eip` (page offset `offset`), after the event check owed by
    * an instruction that touched memory, if the batch has room for a whole run.
    */
-  private jumpLocal(eip: string, offset: string, count: number): void {
+  private jumpLocal(eip: string, offset: string | null, count: number): void {
     if (this.touchesMemory) this.emit(`if (s !== 0) { s = 0; if (c.eventPending || c.codeChanged) ${this.exit(eip, count)} }`);
-    this.emit(`${this.flush()}done += ${count}; if (done + ${PASS} > left) ${this.exit(eip, 0)} L = ${offset}; continue;`);
+    const go = offset === null ? `continue l${this.caseEip - this.pageBase};` : `L = ${offset}; continue out;`;
+    this.emit(`${this.flush()}done += ${count}; if (done + ${PASS} > left) ${this.exit(eip, 0)} ${go}`);
   }
 
   /** After a call: the return address is written as a run of its own (its ret comes back there). */
