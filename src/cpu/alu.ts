@@ -38,21 +38,31 @@ export function alu(c: CPU, kind: number, a: number, b: number, size: number): n
 function adc(c: CPU, a: number, b: number, size: number): number {
   const cin = c.getCF();
   const r = (a + b + cin) | 0;
-  const m = SIZE_MASK[size]!;
-  const ua = (a & m) >>> 0, ur = (r & m) >>> 0;
-  const cf = cin ? ur <= ua : ur < ua;
-  c.setArith(szp(r, size) | (cf ? CF : 0) | (((a ^ r) & (b ^ r) & SIZE_SIGN[size]!) !== 0 ? OF : 0) | ((a ^ b ^ r) & AF));
+  c.setArith(adcFlags(a, b, r, cin, size));
   return r;
 }
 
 function sbb(c: CPU, a: number, b: number, size: number): number {
   const cin = c.getCF();
   const r = (a - b - cin) | 0;
+  c.setArith(sbbFlags(a, b, r, cin, size));
+  return r;
+}
+
+/** The arithmetic flags of r = a + b + cin (ADC), for setArith. */
+export function adcFlags(a: number, b: number, r: number, cin: number, size: number): number {
+  const m = SIZE_MASK[size]!;
+  const ua = (a & m) >>> 0, ur = (r & m) >>> 0;
+  const cf = cin ? ur <= ua : ur < ua;
+  return szp(r, size) | (cf ? CF : 0) | (((a ^ r) & (b ^ r) & SIZE_SIGN[size]!) !== 0 ? OF : 0) | ((a ^ b ^ r) & AF);
+}
+
+/** The arithmetic flags of r = a - b - cin (SBB), for setArith. */
+export function sbbFlags(a: number, b: number, r: number, cin: number, size: number): number {
   const m = SIZE_MASK[size]!;
   const ua = (a & m) >>> 0, ub = (b & m) >>> 0;
   const cf = cin ? ua <= ub : ua < ub;
-  c.setArith(szp(r, size) | (cf ? CF : 0) | (((a ^ b) & (a ^ r) & SIZE_SIGN[size]!) !== 0 ? OF : 0) | ((a ^ b ^ r) & AF));
-  return r;
+  return szp(r, size) | (cf ? CF : 0) | (((a ^ b) & (a ^ r) & SIZE_SIGN[size]!) !== 0 ? OF : 0) | ((a ^ b ^ r) & AF);
 }
 
 export function inc(c: CPU, a: number, size: number): number {

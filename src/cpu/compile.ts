@@ -26,7 +26,7 @@
  * of a compiled block sets `codeChanged`: the block stops after that instruction (its
  * remaining code may be stale) and the batch goes on, as it would in the interpreter.
  */
-import { alu, dec, divAcc, doubleShift, imulTrunc, inc, mulAcc, shift, szp } from './alu.js';
+import { adcFlags, dec, divAcc, doubleShift, imulTrunc, inc, mulAcc, sbbFlags, shift, szp } from './alu.js';
 import { CF, DF, IF, IOPL, OF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SUB, RF, VM } from './flags.js';
 import type { CPU } from './cpu.js';
 import { PREFIX_BYTE } from './state.js';
@@ -47,7 +47,7 @@ export interface CompiledSource {
 }
 
 /** Helpers the generated code calls, passed in once per compiled function. */
-const HELPERS = { alu, dec, divAcc, doubleShift, imulTrunc, inc, mulAcc, shift, szp };
+const HELPERS = { adcFlags, dec, divAcc, doubleShift, imulTrunc, inc, mulAcc, sbbFlags, shift, szp };
 const HELPER_NAMES = Object.keys(HELPERS);
 const HELPER_VALUES = Object.values(HELPERS);
 
@@ -479,7 +479,16 @@ class BlockWriter {
       case 4: this.emit(`const ${r} = ${a} & ${b};`); this.lazy(OP_LOGIC, a, b, r, size); break;
       case 6: this.emit(`const ${r} = ${a} ^ ${b};`); this.lazy(OP_LOGIC, a, b, r, size); break;
       case 5: case 7: this.emit(`const ${r} = (${a} - ${b}) | 0;`); this.lazy(OP_SUB, a, b, r, size); break;
-      default: this.settleFlags(); this.emit(`const ${r} = alu(c, ${kind}, ${a}, ${b}, ${size});`); this.known = null; break;
+      default: {
+        // ADC, SBB: the carry in from the flag setter before them when it is known (the
+        // add or sub of a 64-bit pair), their own flags pending like a shift's.
+        const carry = this.knownCarry(), f = this.local('f'), sign = kind === 2 ? '+' : '-';
+        if (carry === null) this.settleFlags();
+        this.emit(`const ${f} = ${carry ?? 'c.getCF()'}; const ${r} = (${a} ${sign} ${b} ${sign} ${f}) | 0;`);
+        this.pending = `c.setArith(${kind === 2 ? 'adcFlags' : 'sbbFlags'}(${a}, ${b}, ${r}, ${f}, ${size}))`;
+        this.known = null;
+        break;
+      }
     }
     return r;
   }
