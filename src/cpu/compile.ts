@@ -163,6 +163,8 @@ class BlockWriter {
   private caseLine = 0;
   private caseLoops = false;
   private touchesMemory = false;
+  /** The pending flag stores each slow path of the current instruction makes. */
+  private readonly slowFlags: Array<string | null> = [];
   /** Start EIPs of the instructions written. */
   private readonly written = new Set<number>();
   /** Constant jump targets on the page (they need a label if they are written). */
@@ -290,6 +292,7 @@ class BlockWriter {
       try {
         this.out.length = 0;
         this.touchesMemory = false;
+        this.slowFlags.length = 0;
         const result = this.instruction();
         code = result === null ? null : this.out.slice();
         terminal = result === 'end';
@@ -304,7 +307,7 @@ class BlockWriter {
         return;
       }
       body.push(...code);
-      if (this.touchesMemory && !terminal) body.push(`if (s !== 0) { s = 0; if (c.eventPending || c.codeChanged) ${this.exit(String(this.eip), this.count + 1)} }`);
+      if (this.touchesMemory && !terminal) body.push(this.eventCheck(String(this.eip), this.count + 1));
       this.starts.push(here);
       this.counts.push(this.count);
       this.written.add(here);
@@ -363,8 +366,17 @@ class BlockWriter {
     return `${prefix}${this.index}`;
   }
   /** Leaves the block at `eip` with `count` instructions of this pass done. */
-  private exit(eip: string, count: number): string {
-    return `{ ${this.flush()}x = ${eip}; ${count === 0 ? '' : `done += ${count}; `}break out; }`;
+  private exit(eip: string, count: number, flushed = false): string {
+    return `{ ${flushed ? '' : this.flush()}x = ${eip}; ${count === 0 ? '' : `done += ${count}; `}break out; }`;
+  }
+  /**
+   * The look at eventPending/codeChanged owed by an instruction whose access took the
+   * slow path (`s` set), leaving the block at `eip`. The slow path has stored the flags
+   * pending then; they are not stored again if they are still the ones pending.
+   */
+  private eventCheck(eip: string, count: number): string {
+    const stored = this.slowFlags.every((p) => p === this.pending);
+    return `if (s !== 0) { s = 0; if (c.eventPending || c.codeChanged) ${this.exit(eip, count, stored)} }`;
   }
 
   private getReg(size: number, r: number): string {
@@ -396,6 +408,7 @@ class BlockWriter {
    * a fault or a debugger's stop leaves through the catch, which writes them back.
    */
   private slow(): string {
+    this.slowFlags.push(this.pending);
     return `s = 1, n = ${this.index}, ${this.pending === null ? '' : `${this.pending}, `}c.batchLeft = left - done - ${this.count}`;
   }
   /** The pending flag stores, as statements. */
@@ -641,9 +654,9 @@ class BlockWriter {
    * an instruction that touched memory, if the batch has room for a whole run.
    */
   private jumpLocal(eip: string, offset: string | null, count: number): void {
-    if (this.touchesMemory) this.emit(`if (s !== 0) { s = 0; if (c.eventPending || c.codeChanged) ${this.exit(eip, count)} }`);
+    if (this.touchesMemory) this.emit(this.eventCheck(eip, count));
     const go = offset === null ? `continue l${this.caseEip - this.pageBase};` : `L = ${offset}; continue out;`;
-    this.emit(`${this.flush()}done += ${count}; if (done + ${PASS} > left) ${this.exit(eip, 0)} ${go}`);
+    this.emit(`${this.flush()}done += ${count}; if (done + ${PASS} > left) ${this.exit(eip, 0, true)} ${go}`);
   }
 
   /** After a call: the return address is written as a run of its own (its ret comes back there). */
