@@ -695,6 +695,21 @@ class BlockWriter {
     return 'next';
   }
 
+  /**
+   * 32-bit DIV/IDIV of EDX:EAX by local `v`. When EDX holds only EAX's extension (zero, or
+   * EAX's sign for IDIV, as after `xor edx, edx` or `cdq`) the quotient is EAX / v in
+   * doubles, exactly, written inline; otherwise, or to raise #DE, divAcc (the flags
+   * pending stored first: a fault pushes them). DIV leaves the flags as they were.
+   */
+  private divide(v: string, signed: boolean): void {
+    const q = this.local('q'), call = `${this.flush()}n = ${this.index}; ${WRITE_BACK} divAcc(c, ${v}, 4, ${signed}); ${RELOAD}`;
+    if (signed) {
+      this.emit(`if (r[2] === (r[0] >> 31) && ${v} !== 0 && (${v} !== -1 || r[0] !== -2147483648)) { const ${q} = Math.trunc(r[0] / ${v}); r[2] = (r[0] - ${q} * ${v}) | 0; r[0] = ${q} | 0; } else { ${call} }`);
+    } else {
+      this.emit(`if (r[2] === 0 && ${v} !== 0) { const ${q} = r[0] >>> 0; r[2] = (${q} % (${v} >>> 0)) | 0; r[0] = Math.floor(${q} / (${v} >>> 0)) | 0; } else { ${call} }`);
+    }
+  }
+
   // ---------------------------------------------------------------- instructions
 
   /** Writes one instruction: 'next' to go on, 'end' after a control transfer, null to stop before it. */
@@ -1036,8 +1051,9 @@ class BlockWriter {
       }
       default: {
         const v = this.readRm(size, m);
-        this.settleFlags();
+        if (m.reg < 6 || size !== 4) this.settleFlags();
         if (m.reg < 6) this.emit(`n = ${this.index}; ${WRITE_BACK} mulAcc(c, ${v}, ${size}, ${m.reg === 5}); ${RELOAD}`);
+        else if (size === 4) this.divide(v, m.reg === 7);
         else this.emit(`n = ${this.index}; ${WRITE_BACK} divAcc(c, ${v}, ${size}, ${m.reg === 7}); ${RELOAD}`);
         this.known = null;
         return 'next';
