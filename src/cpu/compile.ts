@@ -26,7 +26,7 @@
  * of a compiled block sets `codeChanged`: the block stops after that instruction (its
  * remaining code may be stale) and the batch goes on, as it would in the interpreter.
  */
-import { adcFlags, dec, divAcc, doubleShift, imulTrunc, inc, mulAcc, sbbFlags, shift, szp } from './alu.js';
+import { adcFlags, dec, divAcc, doubleShift, inc, mulAcc, sbbFlags, shift, szp } from './alu.js';
 import { CF, DF, IF, IOPL, OF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SUB, RF, VM } from './flags.js';
 import type { CPU } from './cpu.js';
 import { PREFIX_BYTE } from './state.js';
@@ -47,7 +47,7 @@ export interface CompiledSource {
 }
 
 /** Helpers the generated code calls, passed in once per compiled function. */
-const HELPERS = { adcFlags, dec, divAcc, doubleShift, imulTrunc, inc, mulAcc, sbbFlags, shift, szp };
+const HELPERS = { adcFlags, dec, divAcc, doubleShift, inc, mulAcc, sbbFlags, shift, szp };
 const HELPER_NAMES = Object.keys(HELPERS);
 const HELPER_VALUES = Object.values(HELPERS);
 
@@ -696,6 +696,17 @@ class BlockWriter {
   }
 
   /**
+   * 32-bit IMUL with a truncated product into register `reg`, written out as alu.ts's
+   * imulTrunc computes it (CF and OF when the product does not fit); the flags pending.
+   */
+  private multiply(reg: number, a: string, b: string): void {
+    const r = this.local('r');
+    this.emit(`const ${r} = Math.imul(${a}, ${b}); r[${reg}] = ${r};`);
+    this.pending = `c.setArith(szp(${r}, 4) | (${a} * ${b} !== ${r} ? ${CF | OF} : 0))`;
+    this.known = null;
+  }
+
+  /**
    * 32-bit DIV/IDIV of EDX:EAX by local `v`. When EDX holds only EAX's extension (zero, or
    * EAX's sign for IDIV, as after `xor edx, edx` or `cdq`) the quotient is EAX / v in
    * doubles, exactly, written inline; otherwise, or to raise #DE, divAcc (the flags
@@ -755,9 +766,7 @@ class BlockWriter {
         const m = this.modrm();
         const v = this.readRm(4, m);
         const imm = op === 0x69 ? this.imm32() : this.imm8s();
-        this.settleFlags();
-        this.emit(`r[${m.reg}] = imulTrunc(c, ${v}, ${imm}, 4);`);
-        this.known = null;
+        this.multiply(m.reg, v, String(imm));
         return 'next';
       }
       case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77:
@@ -1095,9 +1104,9 @@ class BlockWriter {
       case 0xaf: {
         const m = this.modrm();
         const v = this.readRm(4, m);
-        this.settleFlags();
-        this.emit(`r[${m.reg}] = imulTrunc(c, r[${m.reg}], ${v}, 4);`);
-        this.known = null;
+        const b = this.local('b');
+        this.emit(`const ${b} = r[${m.reg}];`);
+        this.multiply(m.reg, b, v);
         return 'next';
       }
       case 0xa4: case 0xa5: case 0xac: case 0xad: {
