@@ -243,17 +243,20 @@ export function mulAcc(c: CPU, src: number, size: number, signed: boolean): void
 
 /** IMUL with two or three operands: truncated product, CF = OF = overflow. */
 export function imulTrunc(c: CPU, a: number, b: number, size: number): number {
-  let r: number, over: boolean;
   if (size === 4) {
-    r = Math.imul(a, b);
-    over = (a | 0) * (b | 0) !== r;
-  } else {
-    const p = sext(a, 2) * sext(b, 2);
-    r = p & 0xffff;
-    over = sext(p, 2) !== p;
+    const r = Math.imul(a, b);
+    c.setArith(imul32Flags(a, b, r));
+    return r;
   }
-  c.setArith(szp(r, size) | (over ? CF | OF : 0));
+  const p = sext(a, 2) * sext(b, 2);
+  const r = p & 0xffff;
+  c.setArith(szp(r, size) | (sext(p, 2) !== p ? CF | OF : 0));
   return r;
+}
+
+/** The flags of r = Math.imul(a, b) (32-bit IMUL truncated): CF and OF when the product does not fit. */
+export function imul32Flags(a: number, b: number, r: number): number {
+  return szp(r, 4) | ((a | 0) * (b | 0) !== r ? CF | OF : 0);
 }
 
 /** DIV / IDIV of the accumulator (AX, DX:AX, EDX:EAX) by `src`. #DE on zero or overflow. */

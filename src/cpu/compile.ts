@@ -26,7 +26,7 @@
  * of a compiled block sets `codeChanged`: the block stops after that instruction (its
  * remaining code may be stale) and the batch goes on, as it would in the interpreter.
  */
-import { adcFlags, dec, divAcc, doubleShift, inc, mulAcc, sbbFlags, shift, szp } from './alu.js';
+import { adcFlags, dec, divAcc, doubleShift, imul32Flags, inc, mulAcc, sbbFlags, shift, szp } from './alu.js';
 import { CF, DF, IF, IOPL, OF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SUB, RF, VM } from './flags.js';
 import type { CPU } from './cpu.js';
 import { PREFIX_BYTE } from './state.js';
@@ -47,7 +47,7 @@ export interface CompiledSource {
 }
 
 /** Helpers the generated code calls, passed in once per compiled function. */
-const HELPERS = { adcFlags, dec, divAcc, doubleShift, inc, mulAcc, sbbFlags, shift, szp };
+const HELPERS = { adcFlags, dec, divAcc, doubleShift, imul32Flags, inc, mulAcc, sbbFlags, shift, szp };
 const HELPER_NAMES = Object.keys(HELPERS);
 const HELPER_VALUES = Object.values(HELPERS);
 
@@ -650,7 +650,8 @@ class BlockWriter {
   }
 
   /**
-   * Goes round the switch to `eip` (page offset `offset`), after the event check owed by
+   * Goes round the switch to `eip` (page offset `offset`; null: round the current case's
+   * own loop, `eip` being the instruction that opened it), after the event check owed by
    * an instruction that touched memory, if the batch has room for a whole run.
    */
   private jumpLocal(eip: string, offset: string | null, count: number): void {
@@ -696,20 +697,21 @@ class BlockWriter {
   }
 
   /**
-   * 32-bit IMUL with a truncated product into register `reg`, written out as alu.ts's
-   * imulTrunc computes it (CF and OF when the product does not fit); the flags pending.
+   * 32-bit IMUL with a truncated product into register `reg`, as alu.ts's imulTrunc
+   * computes it; its flags (imul32Flags) pending.
    */
   private multiply(reg: number, a: string, b: string): void {
     const r = this.local('r');
     this.emit(`const ${r} = Math.imul(${a}, ${b}); r[${reg}] = ${r};`);
-    this.pending = `c.setArith(szp(${r}, 4) | (${a} * ${b} !== ${r} ? ${CF | OF} : 0))`;
+    this.pending = `c.setArith(imul32Flags(${a}, ${b}, ${r}))`;
     this.known = null;
   }
 
   /**
    * 32-bit DIV/IDIV of EDX:EAX by local `v`. When EDX holds only EAX's extension (zero, or
    * EAX's sign for IDIV, as after `xor edx, edx` or `cdq`) the quotient is EAX / v in
-   * doubles, exactly, written inline; otherwise, or to raise #DE, divAcc (the flags
+   * doubles, exactly, written inline (divAcc's own first case, without writing back and
+   * reloading the registers); otherwise, or to raise #DE, divAcc (the flags
    * pending stored first: a fault pushes them). DIV leaves the flags as they were.
    */
   private divide(v: string, signed: boolean): void {

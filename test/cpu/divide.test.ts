@@ -2,8 +2,9 @@
  * 32-bit DIV and IDIV (EDX:EAX by a 32-bit divisor), which the CPU computes in doubles by
  * 16-bit digits, against BigInt arithmetic: the quotient and remainder, and #DE exactly
  * when the quotient does not fit; and the same instructions run by each CPU tier (compiled
- * blocks divide inline when EDX is only EAX's extension, as after cdq). Values are drawn around the edges (0, 1, powers of two,
- * the signed limits) as well as at random, from a printed seed.
+ * blocks divide inline when EDX is only EAX's extension, as after cdq). Values are drawn
+ * around the edges (0, 1, powers of two, the signed limits) as well as at random, from a
+ * printed seed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
