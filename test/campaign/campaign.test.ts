@@ -112,17 +112,36 @@ test('campaign: a run killed mid-way resumes with no record lost or duplicated, 
   assert.deepEqual(after.slice(0, before.length), before, 'the records written before the kill are kept as they were');
 });
 
+/**
+ * Rounds of MemV6's `spin` (under guest mirroring, as the campaign below runs it) that
+ * take about `seconds` of host time on this machine as it is now: two runs timed and the
+ * difference taken, so booting and warming up are left out. A fixed count stopped
+ * working each time the CPU got faster (20,000 rounds once took 10 s; 60,000 later took
+ * less). At most 200,000 rounds (33 billion instructions): the fault-free run must end
+ * inside its limit of 40 billion cycles.
+ */
+function spinRoundsFor(seconds: number): number {
+  const timed = (rounds: number) => {
+    const started = performance.now();
+    const r = memvisor(['run', '--mirror', 'guest', '--send', `spin ${rounds}\\n`, '--until', '^spin: done']);
+    assert.equal(r.status, 0, r.stderr);
+    return (performance.now() - started) / 1000;
+  };
+  const perRound = Math.max(timed(20_000) - timed(5_000), 0.1) / 15_000;
+  return Math.min(Math.ceil(seconds / perRound), 200_000);
+}
+
 test('campaign: a run past the wall-clock limit is recorded as a host timeout, and the campaign goes on', () => {
-  // spin 60000 runs for 30 s or more of host time (about 10 s per 20,000 rounds on this VM
-  // when quiet: 20,000 once finished inside the limit): the golden run finishes, the runs are
-  // stopped at the limit.
+  // The workload takes 2.5 times the limit of host time: the golden run finishes, the
+  // runs are stopped at the limit.
+  const rounds = spinRoundsFor(25);
   const file = join(dir, 'slow.json');
-  let r = memvisor(['campaign', 'plan', '-o', file, '--mode', 'guest', '--runs', '2', '--send', 'spin 60000\\n', '--until', '^spin: done', '--wall-limit', '10']);
+  let r = memvisor(['campaign', 'plan', '-o', file, '--mode', 'guest', '--runs', '2', '--send', `spin ${rounds}\\n`, '--until', '^spin: done', '--wall-limit', '10']);
   assert.equal(r.status, 0, r.stderr);
   r = memvisor(['campaign', 'run', file, '--out', join(dir, 'slow-out'), '--threads', '2']);
   assert.equal(r.status, 0, r.stderr);
   const all = records(join(dir, 'slow-out', 'runs-0-of-1.jsonl'));
-  assert.deepEqual(all.map((x) => [x.status, x.outcome]), [['host-timeout', null], ['host-timeout', null]]);
+  assert.deepEqual(all.map((x) => [x.status, x.outcome]), [['host-timeout', null], ['host-timeout', null]], `spin ${rounds}`);
   assert.ok(all.every((x) => /memvisor run .*--inject/.test(x.command)), 'a host failure still says how to replay the run');
   // The limit counts from when a run starts, not from when it was queued: 40 quick runs on
   // one thread take longer than the limit together (about 0.6 s each on this VM: ten
