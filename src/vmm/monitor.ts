@@ -133,7 +133,7 @@ export class Monitor {
     this.spare = new SparePool(pc.mem, settings.spareMiB);
     this.hardware = mirror === 'hardware' ? new HardwareMirror(pc, this.spare.end) : null;
     if (this.hardware && !restoredFrom) this.hardware.start();
-    this.mirrorStatistics = settings.countMirrorPages ? new MirrorStatistics(pc.mem, pc.cpu, profile.mirrorOffset, profile.knownZeroBit) : null;
+    this.mirrorStatistics = settings.countMirrorPages ? new MirrorStatistics(pc.mem, pc.cpu, profile.mirrorOffset) : null;
     this.recovery = new Recovery(pc, this.spare, this.hardware ?? this.system ?? this.twinsInPageTables(), this.log, settings.recovery === 'monitor');
     this.scrubber = new Scrubber(pc, this.spaces, profile.mirrorOffset, this.log);
     const system = this.system;

@@ -10,7 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PT_LOAD, PT_NOTE, parseElf } from '../../src/elf/index.js';
-import { MEMV6, walkUserPages } from '../../src/vmm/index.js';
+import { inspectMirrors, MEMV6, walkUserPages } from '../../src/vmm/index.js';
+import { countMirrors } from '../../src/vmm/mirror.js';
 import { repoRoot, scratch } from '../support/build.js';
 import { runMemvisor } from '../support/machine.js';
 import { requireQemuSystem, runQemuSystem } from '../support/qemu.js';
@@ -54,15 +55,29 @@ for (const { name, ready, boot } of machines) {
   });
 }
 
-test('memvisor: at every system call, each mirrored page has its own frame and the same bytes; unmirrored processes have no mirror pages', async (t) => {
+test('memvisor: at every system call, each mirrored page has its own frame and the same bytes; unmirrored processes have no mirror pages; the counts taken at every CR3 load agree with the full walk', async (t) => {
   requireMirroredGuest();
-  let mirroredCalls = 0, plainCalls = 0, pagesChecked = 0, knownZero = 0;
+  let mirroredCalls = 0, plainCalls = 0, pagesChecked = 0, knownZero = 0, loads = 0;
   const problems: string[] = [];
   const { output, matched } = await runMemvisor({
     kernel: guestKernel, hdb: mirroredDisk, prompt: SHELL_PROMPT, timeoutMs: 120_000, until: /(^|\n)finished\r?\n/,
     send: ['mstat; plainmstat; echo a b c d | plaincat | wc; echo x y | wc | plainwc; forktest; stressfs\n', 'echo finished\n'],
     monitor: { mirror: 'guest' },
     setup: (monitor) => {
+      // What --stats and bench usertests count at every CR3 load (countMirrors, reading the
+      // tables in place) is what the full walk finds; where an address space has no user
+      // table in the mirror range, only whether it has user pages is counted.
+      const { mem } = monitor.pc;
+      const u32 = new Uint32Array(mem.ram.buffer);
+      const counts = { userPages: 0, mirroredPages: 0, sharedFrames: 0 };
+      monitor.pc.cpu.cr3Listeners.add(1000, 'test: mirror counts', (cr3) => {
+        loads++;
+        const a = inspectMirrors(mem, cr3, false, MEMV6.mirrorOffset);
+        countMirrors(mem, u32, cr3, MEMV6.mirrorOffset, counts);
+        const expected = { userPages: a.userPages, mirroredPages: a.mirroredPages, sharedFrames: a.sharedFrames.length };
+        if (counts.userPages !== a.userPages && counts.userPages === 1 && a.mirroredPages === 0) expected.userPages = 1;
+        if (JSON.stringify(counts) !== JSON.stringify(expected)) problems.push(`CR3 0x${(cr3 >>> 0).toString(16)}: counted ${JSON.stringify(counts)}, the walk found ${JSON.stringify(expected)}`);
+      });
       monitor.observeSystemCalls(() => {
         const a = monitor.inspectRunningAddressSpace(true);
         if (a.mirroredPages === 0) plainCalls++; else mirroredCalls++;
@@ -88,7 +103,8 @@ test('memvisor: at every system call, each mirrored page has its own frame and t
   assert.match(output, /fork test OK/);
   assert.match(output, /stressfs ok/);
   assert.ok(knownZero > 0, 'no page was known zero (lazy twins)');
-  t.diagnostic(`${mirroredCalls} system calls from mirrored processes (${pagesChecked} page pairs compared, ${knownZero} known-zero pages checked), ${plainCalls} from unmirrored ones`);
+  assert.ok(loads > 100, `${loads} CR3 loads`);
+  t.diagnostic(`${mirroredCalls} system calls from mirrored processes (${pagesChecked} page pairs compared, ${knownZero} known-zero pages checked), ${plainCalls} from unmirrored ones; ${loads} CR3 loads counted`);
 });
 
 /** The pages the usertests file fills that a usertests process maps, at most, over a run (and the problems the mirror walk found), with kernel options `cmdline`. */
