@@ -8,6 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { runCaptured } from '../exec/index.js';
 import { parseElf } from '../elf/index.js';
+import { readTranslationNote } from '../elf/translation-note.js';
 import { MemvisorError } from '../errors.js';
 import { MIRROR_CHECK_PREFIX, translateElf } from '../sbt/index.js';
 import { median } from './mips.js';
@@ -47,6 +48,10 @@ export function benchSbt(programsDir: string, corpusDir: string, log: (line: str
   for (const name of readdirSync(corpusDir).sort()) {
     const path = join(corpusDir, name);
     const bytes = new Uint8Array(readFileSync(path));
+    if (readTranslationNote(parseElf(bytes, path))) {
+      log(`${name}: skipped (already translated: not a corpus program)`);
+      continue;
+    }
     const original = run(bytes, path);
     const translated = run(translateElf(bytes, { path, linuxStub: true, checkAtExit: true }).output, `${path} (translated)`);
     if (translated.out !== original.out || translated.exitCode !== original.exitCode) {
