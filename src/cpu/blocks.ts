@@ -26,6 +26,7 @@ import type { CPU } from './cpu.js';
 
 const SLOT_BITS = 18;
 const SLOT_MASK = (1 << SLOT_BITS) - 1;
+const slotOf = (host: number, eip: number) => (host ^ ((Math.imul((host ^ eip) >>> 12, 0x9e3779b1) >>> 26) << 12)) & SLOT_MASK;
 
 export interface Block {
   /** Host byte offset of the first instruction. */
@@ -65,7 +66,7 @@ export class BlockCache {
    * it has become hot; null while the interpreter should go on.
    */
   find(host: number, eip: number): Block | null {
-    const slot = (host ^ ((Math.imul((host ^ eip) >>> 12, 0x9e3779b1) >>> 26) << 12)) & SLOT_MASK;
+    const slot = slotOf(host, eip);
     const block = this.slots[slot];
     if (block !== undefined && block.host === host && block.eip === eip) return block;
     if (this.threshold === 0 || ++this.heat[slot]! < this.threshold) return null;
@@ -76,7 +77,12 @@ export class BlockCache {
   private compile(host: number, eip: number, slot: number): Block {
     const frame = host >>> 12;
     const page = this.cpu.u8.subarray(frame << 12, (frame + 1) << 12);
-    const compiled = compileBlock(page, host & 0xfff, eip);
+    // A region stops where another compiled block of this page starts (its code is not written twice).
+    const compiled = compileBlock(page, host & 0xfff, eip, (at) => {
+      const atHost = host + (at - eip);
+      const other = this.slots[slotOf(atHost, at)];
+      return other !== undefined && other.host === atHost && other.eip === at && other.length !== NOT_COMPILED;
+    });
     const block: Block = compiled === null
       ? { host, eip, slot, length: NOT_COMPILED, run: nothing }
       : { host, eip, slot, length: compiled.length, run: blockFunction(compiled.source) };

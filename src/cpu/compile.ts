@@ -94,11 +94,14 @@ const MASK = [0, 0xff, 0xffff, 0, -1];
  * known there); which ones are reached is only known once the region is written, so it
  * is written again with the labels found until none is missing (exploring the region does
  * not depend on the labels, so this ends, usually after one or two passes).
+ * `isBlock(eip)` says whether a compiled block already starts at an address of the page:
+ * the region leaves there instead of writing that code again (usertests compiled 33,966
+ * instructions for 7,682 distinct ones when regions overlapped freely).
  */
-export function compileBlock(page: Uint8Array, offset: number, eip: number): CompiledSource | null {
+export function compileBlock(page: Uint8Array, offset: number, eip: number, isBlock: (eip: number) => boolean = () => false): CompiledSource | null {
   const labels = new Set<number>();
   for (;;) {
-    const writer = new BlockWriter(page, offset, eip, labels);
+    const writer = new BlockWriter(page, offset, eip, labels, isBlock);
     const compiled = writer.write();
     if (compiled === null) return null;
     const missing = writer.unlabelled();
@@ -176,7 +179,8 @@ class BlockWriter {
   private lowPos: number;
   private highPos: number;
 
-  constructor(private readonly page: Uint8Array, offset: number, eip: number, private readonly labels: ReadonlySet<number>) {
+  constructor(private readonly page: Uint8Array, offset: number, eip: number, private readonly labels: ReadonlySet<number>,
+    private readonly isBlock: (eip: number) => boolean) {
     this.pos = this.startPos = this.lowPos = this.highPos = offset;
     this.eip = eip | 0;
     this.startEip = eip | 0;
@@ -199,6 +203,7 @@ class BlockWriter {
     while (this.queue.length > 0 && this.index < MAX_INSTRUCTIONS) {
       const at = this.queue.shift()!;
       if (this.written.has(at) || this.runs.has(at)) continue;
+      if (at !== this.startEip && this.isBlock(at)) continue;
       this.runs.add(at);
       this.pos = this.startPos + (at - this.startEip);
       this.eip = at;
@@ -267,6 +272,10 @@ class BlockWriter {
     for (;;) {
       const here = this.eip;
       if (this.index >= MAX_INSTRUCTIONS) {
+        body.push(this.exit(String(here), this.count));
+        return;
+      }
+      if (here !== runStart && this.isBlock(here)) {
         body.push(this.exit(String(here), this.count));
         return;
       }

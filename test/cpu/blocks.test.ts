@@ -93,3 +93,14 @@ test('blocks: endbr32 (at every function entry of code built for CET) is compile
   assert.equal(new Set(states).size, 1, `tiers differ: ${states.join(' | ')}`);
   assert.match(states[0]!, /^1501 1004 500 /);  // 500 rounds of 3, then endbr32
 });
+
+test('blocks: a region stops where another compiled block of its page starts (its code is not compiled twice)', () => {
+  const page = new Uint8Array(4096);
+  page.set(LOOP, CODE & 0xfff);
+  // From S the region takes in the code at P and X; with a block already at X it leaves there.
+  const whole = compileBlock(page, (CODE + 2) & 0xfff, CODE + 2)!;
+  const stopped = compileBlock(page, (CODE + 2) & 0xfff, CODE + 2, (eip) => eip === CODE + 8)!;
+  assert.equal(whole.length, 8);
+  assert.equal(stopped.length, 4, 'the region wrote the block at X again');
+  assert.match(stopped.source, new RegExp(`x = ${CODE + 8};`), 'the region does not leave for X');
+});
