@@ -59,10 +59,15 @@ export class PhysicalMemory {
   private readonly codeFrames: Uint8Array;
   private readonly regions: MmioRegion[] = [];
 
-  constructor(guestBytes: number, hostBytes = guestBytes) {
+  /**
+   * `reuse`: the host memory of a machine that is finished, taken over when it has the
+   * right size; its bytes are left as they are, so only a caller that overwrites all of
+   * them (a snapshot restore) may pass it.
+   */
+  constructor(guestBytes: number, hostBytes = guestBytes, reuse?: Uint8Array) {
     if (guestBytes % 4096 !== 0 || hostBytes < guestBytes || hostBytes > MAX_HOST_BYTES) throw new Error('internal error: memory sizes');
     this.guestSize = guestBytes;
-    this.ram = new Uint8Array(hostBytes);
+    this.ram = reuse !== undefined && reuse.length === hostBytes && reuse.byteOffset === 0 ? reuse : new Uint8Array(hostBytes);
     this.view = new DataView(this.ram.buffer);
     this.p2m = new Int32Array(guestBytes / 4096);
     for (let i = 0; i < this.p2m.length; i++) this.p2m[i] = i;

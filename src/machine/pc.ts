@@ -35,6 +35,8 @@ export interface PcOptions {
   debugExit?: boolean;
   /** Host memory reserved beyond the guest's, for the hypervisor's spare frames. */
   spareMiB?: number;
+  /** Host memory of a finished machine to take over (see PhysicalMemory: only for a caller that overwrites all of it). */
+  reuseMemory?: Uint8Array;
 }
 
 /** Something outside the PC's devices with events in virtual time (the fault injector). */
@@ -130,7 +132,7 @@ export class PC implements Clock {
   private imcr = 0;
 
   constructor(readonly options: PcOptions) {
-    this.mem = new PhysicalMemory(options.memoryMiB * MiB, (options.memoryMiB + (options.spareMiB ?? 0)) * MiB);
+    this.mem = new PhysicalMemory(options.memoryMiB * MiB, (options.memoryMiB + (options.spareMiB ?? 0)) * MiB, options.reuseMemory);
     this.ports = new PortBus(this.exits);
     this.cpu = new CPU(this.mem, this.ports);
     const notify = () => this.cpu.notifyInterrupt();

@@ -45,7 +45,7 @@ export interface MonitorOptions {
    * Boot this machine (its host memory is reserved here), or continue the one saved in a
    * snapshot file (a path, or a file already read: restoring it again makes a fresh copy).
    */
-  machine: { boot: Omit<BootConfig, 'spareMiB'> } | { restore: string | SnapshotFile };
+  machine: { boot: Omit<BootConfig, 'spareMiB'> } | { restore: string | SnapshotFile; reuseMemory?: Uint8Array };
   /** Default `guest` at boot; a restored machine keeps its own (giving another is an error). */
   mirror?: MirrorMode;
   profile?: GuestProfile;
@@ -412,7 +412,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
       countMirrorPages: saved.countMirrorPages,
       storePairGuard: options.storePairGuard ?? true,
     };
-    pc = file.restoreMachine();
+    pc = file.restoreMachine(options.machine.reuseMemory);
   }
   if (options.interpreter) pc.cpu.blocks.threshold = 0;
   const monitor = new Monitor(pc, settings, file, kernelPairs);
