@@ -11,6 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PC } from '../../src/machine/pc.js';
+import { encodeSnapshot, SnapshotFile } from '../../src/machine/snapshot.js';
 import { repoRoot, scratch } from '../support/build.js';
 
 const dir = scratch('vmm-snapshot');
@@ -132,4 +134,20 @@ test('snapshot files: a part of another version, an old format, an unknown part,
   r = memvisor('--restore', snap, '--mirror', 'hardware', '--until', 'never');
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /taken with --mirror off; it cannot continue with hardware/);
+});
+
+test('snapshot memory: a restore into the memory of a finished machine (as campaign runs do) takes it over and gives the saved bytes exactly; memory of another size is not taken', () => {
+  const pc = new PC({ memoryMiB: 4, spareMiB: 1, rtcStart: 0 });
+  const ram = pc.mem.ram;
+  for (let at = 0; at < ram.length; at += 4093) ram[at] = (at >>> 3) & 0xff;
+  const file = SnapshotFile.decode(encodeSnapshot(pc, [], { console: '', consumed: 0 }), 'test.snap');
+  const first = file.restoreMachine();
+  first.mem.ram.fill(0xab);  // what a run leaves behind
+  const second = file.restoreMachine(first.mem.ram);
+  assert.equal(second.mem.ram, first.mem.ram, 'the finished machine\'s memory was not taken over');
+  const differs = second.mem.ram.findIndex((b, i) => b !== ram[i]);
+  assert.equal(differs, -1, `byte 0x${differs.toString(16)} is not the saved one`);
+  const other = file.restoreMachine(new Uint8Array(1 << 20));
+  assert.equal(other.mem.ram.length, ram.length);
+  assert.equal(other.mem.ram.findIndex((b, i) => b !== ram[i]), -1);
 });
