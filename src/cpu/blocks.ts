@@ -21,7 +21,7 @@
  * after that instruction and no stale block runs the rest of a modified instruction
  * stream (the batch goes on: interrupts come exactly when they would without blocks).
  */
-import { blockFunction, compileBlock, type BlockCode } from './compile.js';
+import { blockFunction, compileBlock, type BlockCode, type CompiledSource } from './compile.js';
 import type { CPU } from './cpu.js';
 
 const SLOT_BITS = 18;
@@ -38,6 +38,49 @@ export interface Block {
   /** Instructions in one pass; the dispatcher needs at least this many left in its batch. */
   readonly length: number;
   readonly run: BlockCode;
+}
+
+/**
+ * Blocks written before, by the linear address of their first instruction, kept across
+ * machines: a new machine (each campaign run, each benchmark run) compiles the same code
+ * again, and writing a block's source costs as much as running it hundreds of times. One
+ * is reused only when the guest bytes it was made from are the same and every "does a
+ * block start at …" question the writer asked has the same answer now: then compileBlock
+ * would write the same source.
+ */
+interface Written {
+  code: Uint8Array;
+  questions: Map<number, boolean>;
+  compiled: CompiledSource;
+  run: BlockCode;
+}
+const written = new Map<number, Written[]>();
+let writtenCount = 0;
+
+function writeBlock(page: Uint8Array, eip: number, isBlock: (eip: number) => boolean): Written | null {
+  const earlier = written.get(eip);
+  if (earlier) {
+    for (const w of earlier) {
+      const { first, end } = w.compiled;
+      let same = true;
+      for (let i = first; i < end && same; i++) same = page[i] === w.code[i - first];
+      for (const [at, answer] of w.questions) if (!same || isBlock(at) !== answer) { same = false; break; }
+      if (same) return w;
+    }
+  }
+  const questions = new Map<number, boolean>();
+  const compiled = compileBlock(page, eip & 0xfff, eip, (at) => {
+    const answer = isBlock(at);
+    questions.set(at, answer);
+    return answer;
+  });
+  if (compiled === null) return null;
+  const w: Written = { code: page.slice(compiled.first, compiled.end), questions, compiled, run: blockFunction(compiled.source) };
+  if (++writtenCount > 20000) { written.clear(); writtenCount = 1; }
+  const list = written.get(eip);
+  if (list) list.push(w);
+  else written.set(eip, [w]);
+  return w;
 }
 
 /** Recorded for an address whose first instruction the compiler leaves to the interpreter. */
@@ -78,14 +121,15 @@ export class BlockCache {
     const frame = host >>> 12;
     const page = this.cpu.u8.subarray(frame << 12, (frame + 1) << 12);
     // A region stops where another compiled block of this page starts (its code is not written twice).
-    const compiled = compileBlock(page, host & 0xfff, eip, (at) => {
+    const w = writeBlock(page, eip, (at) => {
       const atHost = host + (at - eip);
       const other = this.slots[slotOf(atHost, at)];
       return other !== undefined && other.host === atHost && other.eip === at && other.length !== NOT_COMPILED;
     });
-    const block: Block = compiled === null
+    const compiled = w === null ? null : w.compiled;
+    const block: Block = w === null
       ? { host, eip, slot, length: NOT_COMPILED, run: nothing }
-      : { host, eip, slot, length: compiled.length, run: blockFunction(compiled.source) };
+      : { host, eip, slot, length: w.compiled.length, run: w.run };
     if (compiled !== null) this.stats.compiled++;
     this.slots[slot] = block;
     const list = this.byFrame.get(frame);

@@ -104,3 +104,25 @@ test('blocks: a region stops where another compiled block of its page starts (it
   assert.equal(stopped.length, 4, 'the region wrote the block at X again');
   assert.match(stopped.source, new RegExp(`x = ${CODE + 8};`), 'the region does not leave for X');
 });
+
+test('blocks: a block written for one machine serves another only for the same guest bytes', () => {
+  // Compiled at first sight, the first block is the one at `test cl, 1` (S itself runs on
+  // the interpreter first).
+  const eip = CODE + 3;
+  const first = machine(1);
+  first.run(1000);
+  const a = first.blocks.find(first.mem.hostOffset(eip), eip);
+  // The same code in a second machine: the same block; with `test cl, 1` made `test cl, 2`, not.
+  const same = machine(1);
+  same.run(1000);
+  assert.ok(a !== null && a.length === 8, `the block at test cl, 1: ${a?.length} instructions`);
+  assert.equal(same.blocks.find(same.mem.hostOffset(eip), eip)?.run, a.run);
+  const results = [0, 1].map((threshold) => {
+    const changed = machine(threshold);
+    changed.mem.loadBytes(CODE + 5, Uint8Array.of(0x02));
+    changed.run(1001);
+    if (threshold === 1) assert.notEqual(changed.blocks.find(changed.mem.hostOffset(eip), eip)?.run, a.run, 'the block of other bytes was reused');
+    return [changed.reg[1], changed.eip, changed.flags & 0x8d5];
+  });
+  assert.deepEqual(results[1], results[0]);
+});
