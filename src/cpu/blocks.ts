@@ -56,6 +56,7 @@ interface Written {
 }
 const written = new Map<number, Written[]>();
 let writtenCount = 0;
+const WRITTEN_PER_ADDRESS = 8;
 
 function writeBlock(page: Uint8Array, eip: number, isBlock: (eip: number) => boolean): Written | null {
   const earlier = written.get(eip);
@@ -78,8 +79,13 @@ function writeBlock(page: Uint8Array, eip: number, isBlock: (eip: number) => boo
   const w: Written = { code: page.slice(compiled.first, compiled.end), questions, compiled, run: blockFunction(compiled.source) };
   if (++writtenCount > 20000) { written.clear(); writtenCount = 1; }
   const list = written.get(eip);
-  if (list) list.push(w);
-  else written.set(eip, [w]);
+  if (!list) written.set(eip, [w]);
+  else {
+    // A few versions per address (programs loaded at the same address, code rewritten):
+    // code rewritten over and over must not make every lookup there longer.
+    if (list.length >= WRITTEN_PER_ADDRESS) list.shift();
+    list.push(w);
+  }
   return w;
 }
 
