@@ -65,7 +65,7 @@ function writeBlock(page: Uint8Array, eip: number, isBlock: (eip: number) => boo
       const { first, end } = w.compiled;
       let same = true;
       for (let i = first; i < end && same; i++) same = page[i] === w.code[i - first];
-      for (const [at, answer] of w.questions) if (!same || isBlock(at) !== answer) { same = false; break; }
+      if (same) for (const [at, answer] of w.questions) if (isBlock(at) !== answer) { same = false; break; }
       if (same) return w;
     }
   }
@@ -133,9 +133,7 @@ export class BlockCache {
       return other !== undefined && other.host === atHost && other.eip === at && other.length !== NOT_COMPILED;
     });
     const compiled = w === null ? null : w.compiled;
-    const block: Block = w === null
-      ? { host, eip, slot, length: NOT_COMPILED, run: nothing }
-      : { host, eip, slot, length: w.compiled.length, run: w.run };
+    const block: Block = { host, eip, slot, length: compiled === null ? NOT_COMPILED : compiled.length, run: w === null ? nothing : w.run };
     if (compiled !== null) this.stats.compiled++;
     this.slots[slot] = block;
     const list = this.byFrame.get(frame);

@@ -40,6 +40,9 @@ export interface AddressSpaceMirrors {
 /** Bytes a page table maps: page-directory entries cover 4 MiB each. */
 const TABLE_SPAN = 1 << 22;
 
+/** Does page-directory entry `pde` point to a present user page table (not a 4 MiB page)? */
+const userTable = (pde: number) => (pde & (PTE_P | PTE_U | PTE_PS)) === (PTE_P | PTE_U);
+
 /**
  * Calls `visit(va, pte)` for every present 4 KiB page under the user page tables of page
  * directory `cr3` whose directory entries cover [from, to) (whole tables: from and to
@@ -54,7 +57,7 @@ function forEachUserPage(mem: PhysicalMemory, cr3: number, from: number, to: num
   const end = Math.min(Math.floor(to / TABLE_SPAN), 1024);
   for (let pdi = Math.floor(from / TABLE_SPAN); pdi < end; pdi++) {
     const pde = mem.peek32(dir + pdi * 4);
-    if (!(pde & PTE_P) || !(pde & PTE_U) || pde & PTE_PS) continue;
+    if (!userTable(pde)) continue;
     const base = (pde & ~0xfff) >>> 0;
     table?.(base >>> 12);
     if (base + PAGE > mem.guestSize) continue;  // outside RAM: reads as zeros, nothing present
@@ -69,7 +72,7 @@ function forEachUserPage(mem: PhysicalMemory, cr3: number, from: number, to: num
 /** The PTE of the page at `va` if a user page table of directory `dir` maps it present, else 0. */
 function userPte(mem: PhysicalMemory, dir: number, va: number): number {
   const pde = mem.peek32(dir + (va >>> 22) * 4);
-  if (!(pde & PTE_P) || !(pde & PTE_U) || pde & PTE_PS) return 0;
+  if (!userTable(pde)) return 0;
   const pte = mem.peek32((pde & ~0xfff) + ((va >>> 12) & 0x3ff) * 4);
   return pte & PTE_P ? pte : 0;
 }
@@ -138,7 +141,7 @@ export function inspectMirrors(mem: PhysicalMemory, cr3: number, compareBytes: b
 /** The word index in `u32` (RAM) of the user page table under entry `pdi` of the directory at word `dir`, or -1. */
 function userTableWords(mem: PhysicalMemory, u32: Uint32Array, dir: number, pdi: number): number {
   const pde = u32[dir + pdi]!;
-  if (!(pde & PTE_P) || !(pde & PTE_U) || pde & PTE_PS) return -1;
+  if (!userTable(pde)) return -1;
   const base = (pde & ~0xfff) >>> 0;
   return base + PAGE > mem.guestSize ? -1 : mem.hostOffset(base) >>> 2;
 }
