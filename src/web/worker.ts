@@ -42,6 +42,12 @@ let running = false;
 let pace = true;
 let paceFrom = { cycle: 0, wall: 0 };
 let timer: ReturnType<typeof setTimeout> | null = null;
+/** A turn is waiting on `soon` (a cancelled one's message finds this false and does nothing). */
+let queued = false;
+const soon = new MessageChannel();
+soon.port1.onmessage = () => {
+  if (queued) turn();
+};
 let lastStatus = 0, lastMap = 0;
 let lastRate = { wall: 0, instructions: 0, mips: 0 };
 const images = new Map<string, Uint8Array>();
@@ -71,6 +77,7 @@ async function image(name: string): Promise<Uint8Array> {
   return bytes;
 }
 
+/** The machine the worker runs from now on; its status and map are published at once. */
 function attach(monitor: Monitor, seed: number, plan: Pick<RunPlan, 'send' | 'until'>): void {
   const until = plan.until === undefined ? undefined : checkRegularExpression('until', plan.until);
   const state: Machine = { monitor, session: null as unknown as Session, seed, console: '', eventsSent: monitor.events.events.length, lineStart: 0 };
@@ -81,6 +88,9 @@ function attach(monitor: Monitor, seed: number, plan: Pick<RunPlan, 'send' | 'un
   state.lineStart = state.session.transcript.length;
   machine = state;
   lastRate = { wall: performance.now(), instructions: monitor.pc.cpu.instructionCount, mips: 0 };
+  // The new machine's status and map go out before 'booted', so the page never shows a
+  // restored console beside the previous machine's mode and counters.
+  publish(true);
 }
 
 async function boot(plan: RunPlan): Promise<void> {
@@ -114,18 +124,34 @@ function start(): void {
 
 function stop(): void {
   running = false;
-  if (timer !== null) clearTimeout(timer);
-  timer = null;
+  cancel();
 }
 
+/**
+ * The next turn, `ms` from now. With no delay it goes through a message channel, not
+ * setTimeout: browsers clamp a timer set from a timer to 4 ms once they nest, which left
+ * the worker idle 4 ms of every 34 (8 % of a usertests run in chromium's profile).
+ * Messages from the page still come in between turns.
+ */
 function schedule(ms: number): void {
+  cancel();
+  if (ms > 0) timer = setTimeout(turn, ms);
+  else {
+    queued = true;
+    soon.port2.postMessage(null);
+  }
+}
+
+function cancel(): void {
   if (timer !== null) clearTimeout(timer);
-  timer = setTimeout(turn, ms);
+  timer = null;
+  queued = false;
 }
 
 /** One turn of the run loop: slices until TURN_MS of wall time has passed, or the guest is ahead of wall time. */
 function turn(): void {
   timer = null;
+  queued = false;
   if (!running || !machine) return;
   const m = machine;
   const began = performance.now();

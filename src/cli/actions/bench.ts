@@ -5,6 +5,9 @@ import { benchMips, formatMipsReport } from '../../bench/mips.js';
 import { benchBoot, formatBootReport } from '../../bench/boot.js';
 import { benchSbt, formatSbtReport } from '../../bench/sbt.js';
 import { benchApps, formatAppsReport } from '../../bench/apps.js';
+import { benchWeb, formatWebReport } from '../../bench/web.js';
+import { webRoot } from './web.js';
+import { MIRROR_MODES, type MirrorMode } from '../../vmm/index.js';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
@@ -101,4 +104,15 @@ export async function usertests(options: { runs: string; qemu?: boolean; out: st
   }));
   const files = await writeResults(options.out, report);
   process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatUsertestsReport(report)}\nwrote ${files.join(', ')}\n`);
+}
+
+export async function web(options: { mirror: string; command: string; runs: string; chromium: string; url?: string }): Promise<void> {
+  const runs = wholeNumber('--runs', options.runs, 1, 20);
+  if (!(MIRROR_MODES as readonly string[]).includes(options.mirror)) throw new MemvisorError(`--mirror ${options.mirror}: expected one of ${MIRROR_MODES.join(', ')}`);
+  if (options.url !== undefined && !/^https?:\/\/\S+\/$/.test(options.url)) throw new MemvisorError(`--url ${options.url}: expected the page's address, http://host:port/ (ending in /)`);
+  const report = await benchWeb({
+    mode: options.mirror as MirrorMode, command: options.command, runs, chromium: options.chromium, url: options.url, webRoot,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(`${formatWebReport(report)}\n`);
 }

@@ -46,4 +46,13 @@ export function register(program: Command): void {
     .option('--json', 'print the results as JSON instead of the table')
     .option('--cmdline <text>', 'the kernel command line, on both engines (e.g. idle=spin: MemV6 never halts)')
     .action(lazyAction(actions, 'usertests'));
+  bench
+    .command('web')
+    .description('the web page in a real browser (chromium): page load to the prompt and a command to its end, against the same run in Node')
+    .option('--mirror <mode>', 'the mirror mode the page runs (off, guest, system or hardware)', 'off')
+    .option('--command <text>', 'typed at the prompt; the run ends when usertests prints ALL TESTS PASSED', 'usertests')
+    .option('--runs <n>', 'page loads, each in a fresh browser context; times are medians', '3')
+    .option('--chromium <path>', 'the browser to drive', '/usr/bin/chromium')
+    .option('--url <address>', 'time a page served elsewhere (e.g. another build\'s memvisor web) instead of this build\'s')
+    .action(lazyAction(actions, 'web'));
 }
