@@ -154,13 +154,18 @@ export class ExperimentRunner {
     const known = this.snapshots.get(mode);
     if (known) return known;
     const monitor = createMonitor({ machine: { boot: this.boot(mode) }, mirror: mode });
-    let bytes: Uint8Array | null = null;
-    const session = monitor.session({ until: this.prompt, snapshotAt: this.prompt, saveSnapshot: (state) => { bytes = monitor.snapshot(state); }, maxCycles: 2_000_000_000 });
+    let file: SnapshotFile | null = null;
+    const session = monitor.session({ until: this.prompt, snapshotAt: this.prompt, saveSnapshot: (state) => { file = monitor.capture(state, `the ${mode} snapshot`); }, maxCycles: 2_000_000_000 });
     const result = await session.run();
-    if (result.outcome !== 'matched' || !bytes) throw new MemvisorError(`campaign: MemV6 (${mode}) did not reach its shell prompt (${result.outcome})`);
-    const taken = { file: SnapshotFile.decode(bytes, `the ${mode} snapshot`), cycles: monitor.pc.now() };
+    if (result.outcome !== 'matched' || !file) throw new MemvisorError(`campaign: MemV6 (${mode}) did not reach its shell prompt (${result.outcome})`);
+    const taken = { file: file as SnapshotFile, cycles: monitor.pc.now() };
     this.snapshots.set(mode, taken);
     return taken;
+  }
+
+  /** Takes the snapshots of `modes` now (a thread with nothing to do yet gets ready for its runs). */
+  async prepare(modes: MirrorMode[]): Promise<void> {
+    if (this.plan.fork === 'snapshot') for (const mode of modes) await this.snapshot(mode);
   }
 
   private async monitor(mode: MirrorMode, extra: Omit<MonitorOptions, 'machine' | 'mirror'>): Promise<Monitor> {

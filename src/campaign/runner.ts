@@ -130,13 +130,17 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
   if (done.size) log(`resuming: ${done.size} runs of this shard already recorded in ${file}`);
 
   const threads = Math.max(1, Math.min(options.threads ?? availableParallelism(), mine.length));
-  const pool = new Piscina<WorkerTask, GoldenRun | RunRecord>({
+  const pool = new Piscina<WorkerTask, GoldenRun | RunRecord | null>({
     filename: new URL('./worker.js', import.meta.url).href, minThreads: threads, maxThreads: threads, idleTimeout: 60_000,
   });
   try {
     // The fault-free run of every mode this shard needs (the same on every shard: deterministic).
     const goldens = new Map<MirrorMode, { golden: GoldenRun; path: string }>();
     const modes = [...new Set(mine.map((i) => armOf(plan, i).arm.mode))];
+    const missing = modes.filter((mode) => !knownGolden(join(outDir, goldenFile(mode)), plan, mode));
+    // Threads the golden runs leave idle take their snapshots meanwhile (each thread takes
+    // its own at its first run otherwise: a MemV6 boot while the others wait).
+    const preparing = Array.from({ length: Math.max(0, threads - missing.length) }, () => pool.run({ kind: 'prepare', plan, modes }));
     await Promise.all(modes.map(async (mode) => {
       const path = join(outDir, goldenFile(mode));
       let golden = knownGolden(path, plan, mode);
@@ -147,6 +151,7 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
       }
       goldens.set(mode, { golden, path });
     }));
+    await Promise.all(preparing);
 
     let finished = 0;
     const record = (r: RunRecord) => {

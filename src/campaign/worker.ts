@@ -9,16 +9,22 @@ import type { MirrorMode } from '../vmm/index.js';
 
 export type WorkerTask =
   | { kind: 'golden'; plan: CampaignPlan; mode: MirrorMode }
+  /** Boot `modes` to the prompt and keep the snapshots, while another thread runs the golden runs. */
+  | { kind: 'prepare'; plan: CampaignPlan; modes: MirrorMode[] }
   | { kind: 'run'; plan: CampaignPlan; index: number; golden: GoldenRun; goldenPath: string };
 
 let runner: ExperimentRunner | null = null;
 let planId = '';
 
-export default async function work(task: WorkerTask): Promise<GoldenRun | RunRecord> {
+export default async function work(task: WorkerTask): Promise<GoldenRun | RunRecord | null> {
   if (!runner || planId !== task.plan.id) {
     runner = new ExperimentRunner(task.plan);
     planId = task.plan.id;
   }
   if (task.kind === 'golden') return runner.golden(task.mode);
+  if (task.kind === 'prepare') {
+    await runner.prepare(task.modes);
+    return null;
+  }
   return runner.run(task.index, task.golden, task.goldenPath);
 }

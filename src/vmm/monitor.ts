@@ -23,7 +23,7 @@ import { CYCLE_NS, type DeviceState, type SnapshotPart } from '../machine/device
 import { LISTENER_ORDER } from '../machine/listener-order.js';
 import type { PC } from '../machine/pc.js';
 import { Session, type SessionDebugger, type SessionOptions, type SessionResult } from '../machine/session.js';
-import { encodeSnapshot, SnapshotFile, writeSnapshotFile, type ConsoleState } from '../machine/snapshot.js';
+import { SnapshotFile, writeSnapshotFile, type ConsoleState } from '../machine/snapshot.js';
 import { AddressSpaces } from './address-spaces.js';
 import { FrameMapper, type FrameDetails, type FrameMap } from './frame-map.js';
 import { MemoryEventLog } from './memory-events.js';
@@ -217,7 +217,12 @@ export class Monitor {
 
   /** The whole machine and monitor as a snapshot file's bytes. */
   snapshot(consoleState: ConsoleState): Uint8Array {
-    return encodeSnapshot(this.pc, this.parts, consoleState);
+    return this.capture(consoleState, 'the snapshot').encode();
+  }
+
+  /** The whole machine and monitor as a snapshot held in memory (`name` names it in messages), restored without a file's inflating. */
+  capture(consoleState: ConsoleState, name: string): SnapshotFile {
+    return SnapshotFile.capture(this.pc, this.parts, consoleState, name);
   }
 
   /**

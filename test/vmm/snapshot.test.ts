@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { PC } from '../../src/machine/pc.js';
 import { encodeSnapshot, SnapshotFile } from '../../src/machine/snapshot.js';
 import { repoRoot, scratch } from '../support/build.js';
+import { createMonitor, machineMemoryMiB } from '../../src/vmm/index.js';
+import { guestKernel, guestDisk } from '../guest/scenarios.js';
 
 const dir = scratch('vmm-snapshot');
 const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
@@ -150,4 +152,25 @@ test('snapshot memory: a restore into the memory of a finished machine (as campa
   const other = file.restoreMachine(new Uint8Array(1 << 20));
   assert.equal(other.mem.ram.length, ram.length);
   assert.equal(other.mem.ram.findIndex((b, i) => b !== ram[i]), -1);
+});
+
+test('snapshot in memory (as campaigns take it): restored, it runs exactly as the file it encodes to and as the machine it was taken of, which ran on after it', async () => {
+  const boot = { kernel: guestKernel, hdb: guestDisk, memoryMiB: machineMemoryMiB('guest'), rtcStart: 0 };
+  const original = createMonitor({ machine: { boot }, mirror: 'guest' });
+  let held: SnapshotFile | null = null;
+  const work = { send: ['forktest; stressfs\n', 'echo finished\n'], prompt: /\$ $/, until: /^finished/m, timeoutMs: 300_000 };
+  const first = await original.session({ ...work, snapshotAt: /\$ $/, saveSnapshot: (state) => { held = original.capture(state, 'held'); } }).run();
+  assert.equal(first.outcome, 'matched');
+  const captured = held as unknown as SnapshotFile;
+  const ends: Array<{ instructions: number; output: string; disk: string }> = [];
+  for (const file of [captured, SnapshotFile.decode(captured.encode(), 'encoded.snap'), captured]) {
+    const m = createMonitor({ machine: { restore: file } });
+    const r = await m.session(work).run();
+    assert.equal(r.outcome, 'matched');
+    ends.push({ instructions: m.pc.cpu.instructionCount, output: r.output, disk: createHash('sha256').update(m.pc.ide.drives[1]!.data).digest('hex') });
+  }
+  assert.deepEqual(ends[1], ends[0], 'the encoded file runs differently from the snapshot in memory');
+  assert.deepEqual(ends[2], ends[0], 'restoring the snapshot in memory a second time runs differently (a run changed what it holds)');
+  assert.equal(ends[0]!.instructions, original.pc.cpu.instructionCount, 'the restored machine ends elsewhere than the machine the snapshot was taken of');
+  assert.equal(createHash('sha256').update(original.pc.ide.drives[1]!.data).digest('hex'), ends[0]!.disk);
 });
