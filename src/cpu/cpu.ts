@@ -1444,7 +1444,14 @@ export class CPU {
       if (this.flat) {
         // Compiled tier: the block at this address, if it fits in what is left of the batch.
         const eip = this.eip;
-        const t = this.tlbR[eip >>> 12]!;
+        let t = this.tlbR[eip >>> 12]!;
+        if ((t & 1) !== 0 && this.debug === null) {
+          // Not in the TLB (after a CR3 load, about 6 times each): the walk the
+          // interpreter's fetch would make, then the block; a fault is the fetch's.
+          this.startEip = eip;
+          this.translate(eip, false, this.cpl === 3);
+          t = this.tlbR[eip >>> 12]!;
+        }
         if ((t & 1) === 0) {
           const block = blocks.find(t ^ eip, eip);
           if (block !== null && block.length <= this.batchLeft) {
