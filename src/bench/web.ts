@@ -16,11 +16,9 @@ import { REPRODUCIBLE_EPOCH } from '../virtual-time.js';
 import { planToHash, type RunPlan } from '../web/run-plan.js';
 import { median } from './mips.js';
 
-export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
-
 export interface WebBenchOptions {
   mode: MirrorMode;
-  /** Typed at the prompt (default: usertests). */
+  /** A usertests command line, typed at the prompt (the run ends when it prints ALL TESTS PASSED). */
   command: string;
   runs: number;
   chromium: string;
@@ -65,6 +63,9 @@ export async function benchWeb(options: WebBenchOptions): Promise<WebBenchReport
   const browser = await chromium.launch({
     executablePath: options.chromium,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  }).catch((e: Error) => {
+    server?.close();
+    throw new MemvisorError(`${options.chromium}: the browser did not start (${e.message.split('\n')[0]})`);
   });
   try {
     for (let run = 1; run <= options.runs; run++) {

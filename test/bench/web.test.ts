@@ -27,6 +27,8 @@ test('bench web: a missing browser, a bad mode or a bad address is one line, exi
     [['--mirror', 'mirrored'], /^memvisor: --mirror mirrored: expected one of off, guest/],
     [['--url', 'localhost:8080'], /^memvisor: --url localhost:8080: expected the page's address/],
     [['--runs', '0'], /^memvisor: --runs/],
+    [['--command', 'forktest'], /^memvisor: --command forktest: expected a usertests command line/],
+    [['--chromium', '/bin/false'], /^memvisor: \/bin\/false: the browser did not start/],
   ] as const) {
     const r = bench(...args);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);

@@ -109,6 +109,7 @@ export async function usertests(options: { runs: string; qemu?: boolean; out: st
 export async function web(options: { mirror: string; command: string; runs: string; chromium: string; url?: string }): Promise<void> {
   const runs = wholeNumber('--runs', options.runs, 1, 20);
   if (!(MIRROR_MODES as readonly string[]).includes(options.mirror)) throw new MemvisorError(`--mirror ${options.mirror}: expected one of ${MIRROR_MODES.join(', ')}`);
+  if (!/^usertests(\s|$)/.test(options.command)) throw new MemvisorError(`--command ${options.command}: expected a usertests command line (the run ends when it prints ALL TESTS PASSED)`);
   if (options.url !== undefined && !/^https?:\/\/\S+\/$/.test(options.url)) throw new MemvisorError(`--url ${options.url}: expected the page's address, http://host:port/ (ending in /)`);
   const report = await benchWeb({
     mode: options.mirror as MirrorMode, command: options.command, runs, chromium: options.chromium, url: options.url, webRoot,

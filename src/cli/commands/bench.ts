@@ -50,7 +50,7 @@ export function register(program: Command): void {
     .command('web')
     .description('the web page in a real browser (chromium): page load to the prompt and a command to its end, against the same run in Node')
     .option('--mirror <mode>', 'the mirror mode the page runs (off, guest, system or hardware)', 'off')
-    .option('--command <text>', 'typed at the prompt; the run ends when usertests prints ALL TESTS PASSED', 'usertests')
+    .option('--command <text>', 'the usertests command line typed at the prompt (e.g. \'usertests forkwait pipebig\'); the run ends at ALL TESTS PASSED', 'usertests')
     .option('--runs <n>', 'page loads, each in a fresh browser context; times are medians', '3')
     .option('--chromium <path>', 'the browser to drive', '/usr/bin/chromium')
     .option('--url <address>', 'time a page served elsewhere (e.g. another build\'s memvisor web) instead of this build\'s')
