@@ -13,6 +13,7 @@ import { parseInjectionSpec, type Outcome } from '../faults/index.js';
 import { REPRODUCIBLE_EPOCH } from '../virtual-time.js';
 import { consoleRegExp, type SessionResult } from '../machine/session.js';
 import { SnapshotFile } from '../machine/snapshot.js';
+import type { Leftovers } from '../machine/pc.js';
 import { fileTreeDigest } from '../fs/index.js';
 import { builtFile } from '../paths.js';
 import { createMonitor, machineMemoryMiB, MEMV6, MEMV6_IMAGES, type GuestProfile, type Monitor, type MirrorMode, type MonitorOptions } from '../vmm/index.js';
@@ -132,11 +133,11 @@ export function readGolden(path: string): GoldenRun {
 export class ExperimentRunner {
   private snapshots = new Map<MirrorMode, { file: SnapshotFile; cycles: number }>();
   /**
-   * The host memory of the last machine that finished, for the next restore to take over
-   * (it overwrites every byte): filling a new 128 MiB for every run cost about 0.1 s. It is
-   * put here only after its machine is done, and taken away when handed out.
+   * What the last machine that finished left (its host memory and TLB arrays), for the
+   * next restore to take over: filling a new 128 MiB for every run cost about 0.1 s, new
+   * TLB arrays about 12 ms. Put here only after its machine is done, taken away when handed out.
    */
-  private finishedMemory: Uint8Array | undefined;
+  private leftovers: Leftovers | undefined;
 
   constructor(private readonly plan: CampaignPlan) {}
 
@@ -171,15 +172,15 @@ export class ExperimentRunner {
   private async monitor(mode: MirrorMode, extra: Omit<MonitorOptions, 'machine' | 'mirror'>): Promise<Monitor> {
     if (this.plan.fork === 'boot') return createMonitor({ machine: { boot: this.boot(mode) }, mirror: mode, ...extra });
     const { file } = await this.snapshot(mode);
-    const reuseMemory = this.finishedMemory;
-    this.finishedMemory = undefined;
-    return createMonitor({ machine: { restore: file, reuseMemory }, ...extra });
+    const reuse = this.leftovers;
+    this.leftovers = undefined;
+    return createMonitor({ machine: { restore: file, reuse }, ...extra });
   }
 
   /** A run's machine is done: its memory may serve the next restore. */
   private finished(monitor: Monitor): void {
     for (const d of monitor.pc.ide.drives) d?.close();
-    this.finishedMemory = monitor.pc.mem.ram;
+    this.leftovers = monitor.pc.leftovers();
   }
 
   /** Runs the workload on `monitor` until it is done, virtual time reaches `limitCycle`, or wall time `timeoutMs` has passed. */

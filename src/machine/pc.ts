@@ -10,6 +10,7 @@
  */
 import type { AccessSize, InterruptSource, IoSpace, MmioDevice, MsrHandler } from '../cpu/bus.js';
 import { CPU, MiB, PhysicalMemory } from '../cpu/index.js';
+import type { TlbArrays } from '../cpu/cpu.js';
 import { IF } from '../cpu/flags.js';
 import { IoApic, IOAPIC_BASE, LAPIC_BASE, LocalApic } from './apic.js';
 import { CgaText } from './cga.js';
@@ -35,8 +36,19 @@ export interface PcOptions {
   debugExit?: boolean;
   /** Host memory reserved beyond the guest's, for the hypervisor's spare frames. */
   spareMiB?: number;
-  /** Host memory of a finished machine to take over (see PhysicalMemory: only for a caller that overwrites all of it). */
-  reuseMemory?: Uint8Array;
+  /** What a finished machine leaves for this one to take over (only for a caller that overwrites all of its memory). */
+  reuse?: Leftovers;
+}
+
+/**
+ * What a finished machine leaves behind for the next to take over (a campaign's runs, each
+ * a new machine restored from one snapshot): its host memory (see PhysicalMemory) and its
+ * CPU's emptied TLB arrays (CPU.releaseTlb). Take them with `PC.leftovers` once the
+ * machine is done.
+ */
+export interface Leftovers {
+  ram?: Uint8Array;
+  tlb?: TlbArrays;
 }
 
 /** Something outside the PC's devices with events in virtual time (the fault injector). */
@@ -131,10 +143,15 @@ export class PC implements Clock {
   private readonly ports: PortBus;
   private imcr = 0;
 
+  /** This machine is done: what the next one can take over (it must not run again). */
+  leftovers(): Leftovers {
+    return { ram: this.mem.ram, tlb: this.cpu.releaseTlb() };
+  }
+
   constructor(readonly options: PcOptions) {
-    this.mem = new PhysicalMemory(options.memoryMiB * MiB, (options.memoryMiB + (options.spareMiB ?? 0)) * MiB, options.reuseMemory);
+    this.mem = new PhysicalMemory(options.memoryMiB * MiB, (options.memoryMiB + (options.spareMiB ?? 0)) * MiB, options.reuse?.ram);
     this.ports = new PortBus(this.exits);
-    this.cpu = new CPU(this.mem, this.ports);
+    this.cpu = new CPU(this.mem, this.ports, options.reuse?.tlb);
     const notify = () => this.cpu.notifyInterrupt();
     const lines = { setIrq: (irq: number, level: boolean) => this.setIrq(irq, level) };
     this.pic = new Pic8259(notify);

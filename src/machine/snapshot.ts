@@ -25,7 +25,7 @@ import { VERSION } from '../paths.js';
 import { stateNumber, type DeviceState, type SnapshotPart } from './device.js';
 import { machineMemoryProblem } from './boot.js';
 import { DiskImage } from './disk.js';
-import { PC, type ExitCounts } from './pc.js';
+import { PC, type ExitCounts, type Leftovers } from './pc.js';
 
 const MAGIC = 'MEMVISOR-SNAPSHOT\n';
 /** The file's layout; the parts inside have versions of their own. */
@@ -241,11 +241,11 @@ export class SnapshotFile {
 
   /**
    * Builds the PC the snapshot was taken of and restores its memory, processor and devices.
-   * `reuseMemory`: the host memory of a finished machine, taken over if it has the size
-   * (a campaign restores one snapshot for every run; filling new memory cost a tenth of a
-   * second a run): the image overwrites every byte of it.
+   * `reuse`: what a finished machine left (PC.leftovers): its memory is taken over if it
+   * has the size (a campaign restores one snapshot for every run; filling new memory cost
+   * a tenth of a second a run), and the image overwrites every byte of it.
    */
-  restoreMachine(reuseMemory?: Uint8Array): PC {
+  restoreMachine(reuse?: Leftovers): PC {
     this.used.clear();
     const h = this.header, m = h.machine;
     const diskCount = h.disks.filter((d) => d !== null).length;
@@ -255,7 +255,7 @@ export class SnapshotFile {
     for (const d of h.disks) {
       if (d) disks[d.unit] = new DiskImage(d.path, new Uint8Array(this.blobs[next++]!), false);
     }
-    const pc = new PC({ memoryMiB: m.memoryMiB, rtcStart: m.rtcStart, debugExit: m.debugExit, spareMiB: m.spareMiB, hda: disks[0], hdb: disks[1], reuseMemory });
+    const pc = new PC({ memoryMiB: m.memoryMiB, rtcStart: m.rtcStart, debugExit: m.debugExit, spareMiB: m.spareMiB, hda: disks[0], hdb: disks[1], reuse });
     pc.kernelFrames = m.kernelFrames;
     const mem = pc.mem;
     const [ram, p2m, flags] = this.blobs as [Uint8Array, Uint8Array, Uint8Array];

@@ -21,7 +21,7 @@ import { parseElf, readStorePairs, readTranslationNote, STORE_PAIRS_SECTION } fr
 import { MIRROR_OFFSET } from '../layout.js';
 import { CYCLE_NS, type DeviceState, type SnapshotPart } from '../machine/device.js';
 import { LISTENER_ORDER } from '../machine/listener-order.js';
-import type { PC } from '../machine/pc.js';
+import type { Leftovers, PC } from '../machine/pc.js';
 import { Session, type SessionDebugger, type SessionOptions, type SessionResult } from '../machine/session.js';
 import { SnapshotFile, writeSnapshotFile, type ConsoleState } from '../machine/snapshot.js';
 import { AddressSpaces } from './address-spaces.js';
@@ -45,7 +45,7 @@ export interface MonitorOptions {
    * Boot this machine (its host memory is reserved here), or continue the one saved in a
    * snapshot file (a path, or a file already read: restoring it again makes a fresh copy).
    */
-  machine: { boot: Omit<BootConfig, 'spareMiB'> } | { restore: string | SnapshotFile; reuseMemory?: Uint8Array };
+  machine: { boot: Omit<BootConfig, 'spareMiB'> } | { restore: string | SnapshotFile; reuse?: Leftovers };
   /** Default `guest` at boot; a restored machine keeps its own (giving another is an error). */
   mirror?: MirrorMode;
   profile?: GuestProfile;
@@ -417,7 +417,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
       countMirrorPages: saved.countMirrorPages,
       storePairGuard: options.storePairGuard ?? true,
     };
-    pc = file.restoreMachine(options.machine.reuseMemory);
+    pc = file.restoreMachine(options.machine.reuse);
   }
   if (options.interpreter) pc.cpu.blocks.threshold = 0;
   const monitor = new Monitor(pc, settings, file, kernelPairs);

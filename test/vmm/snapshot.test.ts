@@ -138,18 +138,22 @@ test('snapshot files: a part of another version, an old format, an unknown part,
   assert.match(r.stderr, /taken with --mirror off; it cannot continue with hardware/);
 });
 
-test('snapshot memory: a restore into the memory of a finished machine (as campaign runs do) takes it over and gives the saved bytes exactly; memory of another size is not taken', () => {
+test('snapshot memory: a restore into the memory of a finished machine (as campaign runs do) takes it and its emptied TLB arrays over and gives the saved bytes exactly; memory of another size is not taken', () => {
   const pc = new PC({ memoryMiB: 4, spareMiB: 1, rtcStart: 0 });
   const ram = pc.mem.ram;
   for (let at = 0; at < ram.length; at += 4093) ram[at] = (at >>> 3) & 0xff;
   const file = SnapshotFile.decode(encodeSnapshot(pc, [], { console: '', consumed: 0 }), 'test.snap');
   const first = file.restoreMachine();
   first.mem.ram.fill(0xab);  // what a run leaves behind
-  const second = file.restoreMachine(first.mem.ram);
+  for (let page = 0; page < 1024; page++) first.cpu.translate(page << 12, true, false);  // and TLB entries
+  const left = first.leftovers();
+  for (const [name, array] of Object.entries(left.tlb!) as Array<[string, Int32Array]>) assert.equal(array.findIndex((e) => e !== -1), -1, `TLB array ${name} is handed over with entries in it`);
+  const second = file.restoreMachine(left);
   assert.equal(second.mem.ram, first.mem.ram, 'the finished machine\'s memory was not taken over');
+  assert.equal(second.cpu.tlbR, left.tlb!.supR, 'the finished machine\'s TLB arrays were not taken over');
   const differs = second.mem.ram.findIndex((b, i) => b !== ram[i]);
   assert.equal(differs, -1, `byte 0x${differs.toString(16)} is not the saved one`);
-  const other = file.restoreMachine(new Uint8Array(1 << 20));
+  const other = file.restoreMachine({ ram: new Uint8Array(1 << 20) });
   assert.equal(other.mem.ram.length, ram.length);
   assert.equal(other.mem.ram.findIndex((b, i) => b !== ram[i]), -1);
 });
