@@ -37,8 +37,8 @@ _start = V2P_WO(entry)
 .globl entry
 entry:
   movl    %ebx, %esi                    # kmain's argument
-  movl    %cr4, %eax                    # 4 MiB pages; machine checks raise #MC
-  orl     $(CR4_PSE | CR4_MCE), %eax
+  movl    %cr4, %eax                    # 4 MiB pages; machine checks raise #MC; global pages
+  orl     $(CR4_PSE | CR4_MCE | CR4_PGE), %eax
   movl    %eax, %cr4
   movl    $(V2P_WO(bootpgdir)), %eax
   movl    %eax, %cr3

@@ -6,6 +6,7 @@
 #define CR0_PG          0x80000000
 #define CR4_PSE         0x00000010
 #define CR4_MCE         0x00000040  // machine checks raise #MC (else they shut down)
+#define CR4_PGE         0x00000080  // global pages: a CR3 load keeps their TLB entries
 
 // Segment selectors' indices in the GDT.
 #define SEG_KCODE 1
@@ -31,6 +32,7 @@
 #define PTE_U  0x004
 #define PTE_PCD 0x010   // cache disabled
 #define PTE_PS 0x080
+#define PTE_G  0x100   // global: the same in every address space (the kernel's half)
 #define PTE_A   0x020   // accessed (set by the processor)
 #define PTE_D   0x040   // dirty (set by the processor on a write)
 #define PTE_COW 0x200   // (a bit for the system) copy-on-write: writable once copied

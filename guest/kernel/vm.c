@@ -56,13 +56,15 @@ seginit(void)
 // Build kpgdir: RAM up to phystop at KERNBASE, its mirror map at KMIRROR (the twins in
 // the reserve, or without one the same frames: a translated kernel's mirror stores then
 // write the same bytes twice), and the devices' MMIO window (IOAPIC, LAPIC) at its own
-// address, uncached. All with 4 MiB pages: no page tables needed.
+// address, uncached. All with 4 MiB pages: no page tables needed. Every process's page
+// directory has these same entries (setupkvm), so they are global: switching address
+// spaces keeps their TLB entries.
 void
 kvmalloc(uint phystop)
 {
   if ((kpgdir = (pde_t *)kalloc()) == 0) panic("kvmalloc: out of memory");
   memset(kpgdir, 0, PGSIZE);
-  uint big = PTE_P | PTE_W | PTE_PS;
+  uint big = PTE_P | PTE_W | PTE_PS | PTE_G;
   for (uint pa = 0; pa < phystop; pa += BIGPGSIZE) {
     kpgdir[PDX(KERNBASE + pa)] = pa | big;
     kpgdir[PDX(KMIRROR + pa)] = (pa + mirror_half) | big;

@@ -31,8 +31,8 @@ import {
   SIZE_MASK, SIZE_SIGN, parityOf,
 } from './flags.js';
 import {
-  CR0_ET, CR0_PE, CR0_PG, CR0_WP, CR4_PSE, CR4_SUPPORTED, CS, DESC_ACCESSED, DESC_CODE, DESC_CONFORMING, DESC_PRESENT, DESC_RW,
-  DESC_S, DS, ES, ESP, EXCEPTION_NAMES, FS, GS, PF_PROTECTION, PF_USER, PF_WRITE, PTE_A, PTE_D, PTE_P, PTE_PS, PTE_U, PTE_W,
+  CR0_ET, CR0_PE, CR0_PG, CR0_WP, CR4_PGE, CR4_PSE, CR4_SUPPORTED, CS, DESC_ACCESSED, DESC_CODE, DESC_CONFORMING, DESC_PRESENT, DESC_RW,
+  DESC_S, DS, ES, ESP, EXCEPTION_NAMES, FS, GS, PF_PROTECTION, PF_USER, PF_WRITE, PTE_A, PTE_D, PTE_P, PTE_G, PTE_PS, PTE_U, PTE_W,
   REGISTER_NAMES, SEGMENT_NAMES, SS, VEC_DF, VEC_GP, VEC_NP, VEC_PF, VEC_SS, VEC_TS, exceptionHasErrorCode,
   CPUID_SIGNATURE, EDX,
 } from './state.js';
@@ -138,6 +138,13 @@ export class CPU {
   tlbW: Int32Array;
   private readonly tlbList = new Int32Array(TLB_LIST_MAX);
   private tlbCount = 0;
+  /**
+   * The pages whose entries came from global mappings (G set, CR4.PGE on): a CR3 load
+   * keeps them (MemV6 maps the kernel global: usertests walked 31 kernel pages again
+   * after each of its 132,000 CR3 loads). Every other entry is in tlbList.
+   */
+  private readonly tlbGlobal = new Int32Array(TLB_LIST_MAX);
+  private globalCount = 0;
   private fetchPage = -1;
   private fetchHost = 0;
 
@@ -451,17 +458,34 @@ export class CPU {
     return { userR: this.tlbUserR, userW: this.tlbUserW, supR: this.tlbSupR, supW: this.tlbSupW };
   }
 
+  /** Every entry, global ones too. */
   flushTlb(): void {
-    if (this.tlbCount >= TLB_LIST_MAX) {
+    if (this.tlbCount >= TLB_LIST_MAX || this.globalCount >= TLB_LIST_MAX) {
       this.tlbUserR.fill(-1); this.tlbUserW.fill(-1); this.tlbSupR.fill(-1); this.tlbSupW.fill(-1);
     } else {
-      for (let i = 0; i < this.tlbCount; i++) {
-        const p = this.tlbList[i]!;
-        this.tlbUserR[p] = -1; this.tlbUserW[p] = -1; this.tlbSupR[p] = -1; this.tlbSupW[p] = -1;
-      }
+      this.dropEntries(this.tlbList, this.tlbCount);
+      this.dropEntries(this.tlbGlobal, this.globalCount);
     }
+    this.tlbCount = this.globalCount = 0;
+    this.fetchPage = -1;
+  }
+
+  /** What a CR3 load drops with CR4.PGE on: every entry but the global ones. */
+  private flushNonGlobal(): void {
+    if (this.tlbCount >= TLB_LIST_MAX) {
+      this.flushTlb();
+      return;
+    }
+    this.dropEntries(this.tlbList, this.tlbCount);
     this.tlbCount = 0;
     this.fetchPage = -1;
+  }
+
+  private dropEntries(list: Int32Array, count: number): void {
+    for (let i = 0; i < count; i++) {
+      const p = list[i]!;
+      this.tlbUserR[p] = -1; this.tlbUserW[p] = -1; this.tlbSupR[p] = -1; this.tlbSupW[p] = -1;
+    }
   }
 
   /**
@@ -479,13 +503,17 @@ export class CPU {
   }
 
   private dropWriteEntries(frame: number): void {
-    const full = this.tlbCount >= TLB_LIST_MAX;
-    const count = full ? 1 << 20 : this.tlbCount;
-    for (let i = 0; i < count; i++) {
-      const p = full ? i : this.tlbList[i]!;
-      if (this.tlbUserW[p] !== -1 && ((this.tlbUserW[p]! ^ (p << 12)) >>> 12) === frame) this.tlbUserW[p] = -1;
-      if (this.tlbSupW[p] !== -1 && ((this.tlbSupW[p]! ^ (p << 12)) >>> 12) === frame) this.tlbSupW[p] = -1;
+    if (this.tlbCount >= TLB_LIST_MAX || this.globalCount >= TLB_LIST_MAX) {
+      for (let p = 0; p < 1 << 20; p++) this.dropWriteEntry(p, frame);
+      return;
     }
+    for (let i = 0; i < this.tlbCount; i++) this.dropWriteEntry(this.tlbList[i]!, frame);
+    for (let i = 0; i < this.globalCount; i++) this.dropWriteEntry(this.tlbGlobal[i]!, frame);
+  }
+
+  private dropWriteEntry(p: number, frame: number): void {
+    if (this.tlbUserW[p] !== -1 && ((this.tlbUserW[p]! ^ (p << 12)) >>> 12) === frame) this.tlbUserW[p] = -1;
+    if (this.tlbSupW[p] !== -1 && ((this.tlbSupW[p]! ^ (p << 12)) >>> 12) === frame) this.tlbSupW[p] = -1;
   }
 
   invalidatePage(lin: number): void {
@@ -502,6 +530,7 @@ export class CPU {
     let phys: number;
     let writable = true;
     let dirty = true;
+    let global = false;
     if (!(this.cr0 & CR0_PG)) {
       phys = lin | 0;
     } else {
@@ -517,6 +546,7 @@ export class CPU {
         const updated = pde | PTE_A | (write ? PTE_D : 0);
         if (updated !== pde) this.platformWrite32(pdeAddr, updated);
         dirty = (updated & PTE_D) !== 0;
+        global = (pde & PTE_G) !== 0 && (this.cr4 & CR4_PGE) !== 0;
         phys = (pde & 0xffc00000) | (lin & 0x3fffff);
       } else {
         const pteAddr = (pde & ~0xfff) | (((lin >>> 12) & 0x3ff) << 2);
@@ -530,6 +560,7 @@ export class CPU {
         const updated = pte | PTE_A | (write ? PTE_D : 0);
         if (updated !== pte) this.platformWrite32(pteAddr, updated);
         dirty = (updated & PTE_D) !== 0;
+        global = (pte & PTE_G) !== 0 && (this.cr4 & CR4_PGE) !== 0;
         phys = (pte & ~0xfff) | (lin & 0xfff);
       }
     }
@@ -546,8 +577,13 @@ export class CPU {
       // Write entries of code and write-hook pages are odd: they fail every write fast path (see wr8).
       const writeEntry = flags ? entry | 1 : entry;
       const vpage = lin >>> 12;
-      if (this.tlbCount < TLB_LIST_MAX) this.tlbList[this.tlbCount] = vpage;
-      this.tlbCount++;
+      if (global) {
+        if (this.globalCount < TLB_LIST_MAX) this.tlbGlobal[this.globalCount] = vpage;
+        this.globalCount++;
+      } else {
+        if (this.tlbCount < TLB_LIST_MAX) this.tlbList[this.tlbCount] = vpage;
+        this.tlbCount++;
+      }
       if (user) {
         this.tlbUserR[vpage] = entry;
         if (writable && dirty) this.tlbUserW[vpage] = writeEntry;
@@ -583,7 +619,13 @@ export class CPU {
   readLinear(lin: number, size: number, user: boolean): number {
     lin |= 0;
     let v: number;
-    if ((lin & 0xfff) + size > 0x1000) {
+    const t = (user ? this.tlbUserR : this.tlbSupR)[lin >>> 12]!;
+    if ((t & 1) === 0 && (lin & 0xfff) + size <= 0x1000) {
+      // The TLB knows the page (plain RAM): no walk. (Descriptor and gate reads, unaligned
+      // accesses: usertests walked the page of the kernel's cpu0 1.4 million times.)
+      const h = t ^ lin, u8 = this.u8;
+      v = size === 1 ? u8[h]! : size === 2 ? u8[h]! | (u8[h + 1]! << 8) : u8[h]! | (u8[h + 1]! << 8) | (u8[h + 2]! << 16) | (u8[h + 3]! << 24);
+    } else if ((lin & 0xfff) + size > 0x1000) {
       const p0 = this.translate(lin, false, user);
       const p1 = this.translate((lin + size - 1) & ~0xfff, false, user);
       v = 0;
@@ -609,6 +651,14 @@ export class CPU {
   /** Checks that `size` bytes at `lin` are writable (raising #PF otherwise) and writes them. */
   writeLinear(lin: number, size: number, v: number, user: boolean): void {
     lin |= 0;
+    const t = (user ? this.tlbUserW : this.tlbSupW)[lin >>> 12]!;
+    if ((t & 1) === 0 && (lin & 0xfff) + size <= 0x1000) {
+      // The TLB has an even write entry: plain RAM with no hook or code on it, dirty already.
+      const h = t ^ lin, u8 = this.u8;
+      for (let i = 0; i < size; i++) u8[h + i] = v >>> (8 * i);
+      if (this.debug !== null) this.watched(lin, size, true);
+      return;
+    }
     if ((lin & 0xfff) + size > 0x1000) {
       const p0 = this.translate(lin, true, user);
       const p1 = this.translate((lin + size - 1) & ~0xfff, true, user);
@@ -764,7 +814,15 @@ export class CPU {
       if (lin === ((this.csBase + this.startEip) | 0)) debug.beforeInstruction(lin);
       return this.mem.read8(this.translate(lin, false, this.cpl === 3));
     }
-    const phys = this.translate(lin, false, this.cpl === 3);
+    const user = this.cpl === 3;
+    const t = (user ? this.tlbUserR : this.tlbSupR)[lin >>> 12]!;
+    if ((t & 1) === 0) {
+      // The TLB knows the page (plain RAM): no walk.
+      this.fetchPage = lin & ~0xfff;
+      this.fetchHost = (t ^ lin) & ~0xfff;
+      return this.u8[t ^ lin]!;
+    }
+    const phys = this.translate(lin, false, user);
     if (phys >>> 0 < this.mem.guestSize && (this.mem.pageFlags[phys >>> 12]! & ~READ_CACHEABLE) === 0) {
       this.fetchPage = lin & ~0xfff;
       this.fetchHost = this.mem.hostOffset(phys & ~0xfff);
@@ -1338,12 +1396,13 @@ export class CPU {
   }
   setCr3(v: number): void {
     this.cr3 = v | 0;
-    this.flushTlb();
+    if (this.cr4 & CR4_PGE) this.flushNonGlobal();
+    else this.flushTlb();
     this.cr3Listeners.dispatch?.(this.cr3 >>> 0);
   }
   setCr4(v: number): void {
     if (v & ~CR4_SUPPORTED) this.gp(0);
-    if ((this.cr4 ^ v) & CR4_PSE) this.flushTlb();
+    if ((this.cr4 ^ v) & (CR4_PSE | CR4_PGE)) this.flushTlb();
     this.cr4 = v | 0;
   }
 
