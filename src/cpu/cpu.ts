@@ -578,8 +578,12 @@ export class CPU {
       const writeEntry = flags ? entry | 1 : entry;
       const vpage = lin >>> 12;
       if (global) {
-        if (this.globalCount < TLB_LIST_MAX) this.tlbGlobal[this.globalCount] = vpage;
-        this.globalCount++;
+        // Listed once (walks that refill a known page add nothing); a full list is a full
+        // flush, so the list stays short and dropWriteEntries never scans the whole TLB.
+        if (this.tlbSupR[vpage] === -1 && this.tlbSupW[vpage] === -1 && this.tlbUserR[vpage] === -1 && this.tlbUserW[vpage] === -1) {
+          if (this.globalCount >= TLB_LIST_MAX) this.flushTlb();
+          this.tlbGlobal[this.globalCount++] = vpage;
+        }
       } else {
         if (this.tlbCount < TLB_LIST_MAX) this.tlbList[this.tlbCount] = vpage;
         this.tlbCount++;
