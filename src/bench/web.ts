@@ -10,10 +10,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { MemvisorError } from '../errors.js';
-import { createMonitor, machineMemoryMiB, type MirrorMode } from '../vmm/index.js';
-import { MEMV6_IMAGES } from '../vmm/profile.js';
-import { REPRODUCIBLE_EPOCH } from '../virtual-time.js';
+import type { MirrorMode } from '../vmm/index.js';
 import { planToHash, type RunPlan } from '../web/run-plan.js';
+import { planImages, planMonitor } from '../web/plan-monitor.js';
 import { median } from './mips.js';
 
 export interface WebBenchOptions {
@@ -105,12 +104,10 @@ export async function benchWeb(options: WebBenchOptions): Promise<WebBenchReport
 
 /** The plan as the page's worker runs it, in this process, on the images the page loads. */
 async function nodeRun(webRoot: string, plan: RunPlan, expected: number, log: (line: string) => void): Promise<NonNullable<WebBenchReport['node']>> {
-  const image = (name: string) => ({ name, bytes: new Uint8Array(readFileSync(join(webRoot, 'guest', name))) });
+  const image = (name: string) => new Uint8Array(readFileSync(join(webRoot, 'guest', name)));
+  const names = planImages(plan);
   const started = performance.now();
-  const monitor = createMonitor({
-    machine: { boot: { kernel: image(MEMV6_IMAGES.kernel(plan.mirror)), hdb: image(MEMV6_IMAGES.disk(plan.mirror)), memoryMiB: machineMemoryMiB(plan.mirror), rtcStart: REPRODUCIBLE_EPOCH } },
-    mirror: plan.mirror,
-  });
+  const monitor = planMonitor(plan, image(names.kernel), image(names.disk));
   let prompt = 0, promptInstructions = 0, console = '';
   const session = monitor.session({
     send: plan.send.map((s) => `${s}\n`), prompt: /\$ $/m, until: new RegExp(plan.until!, 'm'), timeoutMs: TIMEOUT_MS,

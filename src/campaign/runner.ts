@@ -137,13 +137,14 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
     // The fault-free run of every mode this shard needs (the same on every shard: deterministic).
     const goldens = new Map<MirrorMode, { golden: GoldenRun; path: string }>();
     const modes = [...new Set(mine.map((i) => armOf(plan, i).arm.mode))];
-    const missing = modes.filter((mode) => !knownGolden(join(outDir, goldenFile(mode)), plan, mode));
+    const known = new Map(modes.map((mode) => [mode, knownGolden(join(outDir, goldenFile(mode)), plan, mode)]));
+    const missing = modes.filter((mode) => known.get(mode) === null).length;
     // Threads the golden runs leave idle take their snapshots meanwhile (each thread takes
     // its own at its first run otherwise: a MemV6 boot while the others wait).
-    const preparing = Array.from({ length: Math.max(0, threads - missing.length) }, () => pool.run({ kind: 'prepare', plan, modes }));
+    const preparing = Array.from({ length: Math.max(0, threads - missing) }, () => pool.run({ kind: 'prepare', plan, modes }));
     await Promise.all(modes.map(async (mode) => {
       const path = join(outDir, goldenFile(mode));
-      let golden = knownGolden(path, plan, mode);
+      let golden = known.get(mode) ?? null;
       if (!golden) {
         log(`golden run (${mode}, no faults)…`);
         golden = await pool.run({ kind: 'golden', plan, mode }) as GoldenRun;

@@ -103,11 +103,6 @@ function machineParts(pc: PC): SnapshotPart[] {
   return [cpu, clock, ...pc.devices];
 }
 
-/** The whole file for `pc` and the monitor's parts (plain bytes: the command line and a web page write the same file). */
-export function encodeSnapshot(pc: PC, monitorParts: SnapshotPart[], consoleState: ConsoleState): Uint8Array {
-  return SnapshotFile.capture(pc, monitorParts, consoleState, 'the snapshot').encode();
-}
-
 /** Writes a file atomically (a temporary file renamed into place): never half-written. */
 export function writeSnapshotFile(path: string, bytes: Uint8Array): void {
   const temporary = `${path}.partial`;

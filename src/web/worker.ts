@@ -10,10 +10,10 @@ import { MemvisorError } from '../errors.js';
 import { parseInjectionSpec } from '../faults/index.js';
 import { DEFAULT_PROMPT, type Outcome, type Session } from '../machine/session.js';
 import { SnapshotFile } from '../machine/snapshot.js';
-import { REPRODUCIBLE_EPOCH } from '../virtual-time.js';
-import { createMonitor, machineMemoryMiB, MEMV6_IMAGES, type MemoryEvent, type Monitor } from '../vmm/index.js';
+import { createMonitor, type MemoryEvent, type Monitor } from '../vmm/index.js';
 import type { Counters, FromWorker, LogEntry, ToWorker } from './protocol.js';
 import { checkRegularExpression, type RunPlan } from './run-plan.js';
+import { planImages, planMonitor } from './plan-monitor.js';
 
 const scope = self as unknown as {
   postMessage(message: FromWorker, transfer?: Transferable[]): void;
@@ -96,13 +96,9 @@ function attach(monitor: Monitor, seed: number, plan: Pick<RunPlan, 'send' | 'un
 async function boot(plan: RunPlan): Promise<void> {
   stop();
   machine = null;
-  const [kernel, disk] = await Promise.all([image(MEMV6_IMAGES.kernel(plan.mirror)), image(MEMV6_IMAGES.disk(plan.mirror))]);
-  const monitor = createMonitor({
-    machine: { boot: { kernel: { name: MEMV6_IMAGES.kernel(plan.mirror), bytes: kernel }, hdb: { name: MEMV6_IMAGES.disk(plan.mirror), bytes: disk }, memoryMiB: machineMemoryMiB(plan.mirror), rtcStart: REPRODUCIBLE_EPOCH } },
-    mirror: plan.mirror,
-    faults: plan.faults.map((f) => parseInjectionSpec(f, plan.seed)),
-  });
-  attach(monitor, plan.seed, plan);
+  const names = planImages(plan);
+  const [kernel, disk] = await Promise.all([image(names.kernel), image(names.disk)]);
+  attach(planMonitor(plan, kernel, disk), plan.seed, plan);
   post({ type: 'booted', mirror: plan.mirror, seed: plan.seed, restored: false, consoleHistory: '' });
   start();
 }

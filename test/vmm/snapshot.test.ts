@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PC } from '../../src/machine/pc.js';
-import { encodeSnapshot, SnapshotFile } from '../../src/machine/snapshot.js';
+import { SnapshotFile } from '../../src/machine/snapshot.js';
 import { repoRoot, scratch } from '../support/build.js';
 import { createMonitor, machineMemoryMiB } from '../../src/vmm/index.js';
 import { guestKernel, guestDisk } from '../guest/scenarios.js';
@@ -142,7 +142,7 @@ test('snapshot memory: a restore into the memory of a finished machine (as campa
   const pc = new PC({ memoryMiB: 4, spareMiB: 1, rtcStart: 0 });
   const ram = pc.mem.ram;
   for (let at = 0; at < ram.length; at += 4093) ram[at] = (at >>> 3) & 0xff;
-  const file = SnapshotFile.decode(encodeSnapshot(pc, [], { console: '', consumed: 0 }), 'test.snap');
+  const file = SnapshotFile.decode(SnapshotFile.capture(pc, [], { console: '', consumed: 0 }, 'test.snap').encode(), 'test.snap');
   const first = file.restoreMachine();
   first.mem.ram.fill(0xab);  // what a run leaves behind
   for (let page = 0; page < 1024; page++) first.cpu.translate(page << 12, true, false);  // and TLB entries
