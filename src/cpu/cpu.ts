@@ -588,13 +588,14 @@ export class CPU {
         if (this.tlbCount < TLB_LIST_MAX) this.tlbList[this.tlbCount] = vpage;
         this.tlbCount++;
       }
-      if (user) {
-        this.tlbUserR[vpage] = entry;
-        if (writable && dirty) this.tlbUserW[vpage] = writeEntry;
-      } else {
-        this.tlbSupR[vpage] = entry;
-        if (writable && dirty) this.tlbSupW[vpage] = writeEntry;
+      if (writable && dirty) {
+        // The fast paths write through this entry without telling the memory: the frame counts as written now.
+        this.mem.markWritten(this.mem.p2m[page]!);
+        if (user) this.tlbUserW[vpage] = writeEntry;
+        else this.tlbSupW[vpage] = writeEntry;
       }
+      if (user) this.tlbUserR[vpage] = entry;
+      else this.tlbSupR[vpage] = entry;
     }
     return phys;
   }

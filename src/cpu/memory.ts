@@ -27,6 +27,18 @@ export const READ_CACHEABLE = PAGE_WRITE_HOOK | PAGE_CODE;
 export const MAX_HOST_BYTES = 2 ** 31;
 export const MiB = 1024 * 1024;
 
+/**
+ * A machine's host memory as the next machine takes it over (PC.leftovers, a campaign's
+ * runs): the bytes, and which frames may have been written since they last held all of
+ * `image` (a snapshot's memory image, restored into them), so that restoring the same
+ * image again copies only those frames.
+ */
+export interface HostMemory {
+  ram: Uint8Array;
+  written: Uint8Array;
+  image: Uint8Array | null;
+}
+
 interface MmioRegion {
   base: number;
   end: number;
@@ -58,16 +70,28 @@ export class PhysicalMemory {
   /** Per host frame: 1 while any of its lines holds compiled code. */
   private readonly codeFrames: Uint8Array;
   private readonly regions: MmioRegion[] = [];
+  /**
+   * Per host frame: 1 if it may have been written since the memory last held all of
+   * `image`. Every write to host memory marks its frame: the CPU's when it gives a page
+   * a write entry in its TLB (its fast paths write only through those), these methods'
+   * writes, and everyone who writes host memory directly, through noteHostWrite.
+   */
+  private readonly written: Uint8Array;
+  /** The image the memory holds outside the frames in `written` (null: none known). */
+  private image: Uint8Array | null;
 
   /**
    * `reuse`: the host memory of a machine that is finished, taken over when it has the
    * right size; its bytes are left as they are, so only a caller that overwrites all of
-   * them (a snapshot restore) may pass it.
+   * them (a snapshot restore, restoreImage) may pass it.
    */
-  constructor(guestBytes: number, hostBytes = guestBytes, reuse?: Uint8Array) {
+  constructor(guestBytes: number, hostBytes = guestBytes, reuse?: HostMemory) {
     if (guestBytes % 4096 !== 0 || hostBytes < guestBytes || hostBytes > MAX_HOST_BYTES) throw new Error('internal error: memory sizes');
     this.guestSize = guestBytes;
-    this.ram = reuse !== undefined && reuse.length === hostBytes && reuse.byteOffset === 0 ? reuse : new Uint8Array(hostBytes);
+    const taken = reuse !== undefined && reuse.ram.length === hostBytes && reuse.ram.byteOffset === 0 && reuse.written.length === hostBytes / 4096;
+    this.ram = taken ? reuse.ram : new Uint8Array(hostBytes);
+    this.written = taken ? reuse.written : new Uint8Array(hostBytes / 4096);
+    this.image = taken ? reuse.image : null;
     this.view = new DataView(this.ram.buffer);
     this.p2m = new Int32Array(guestBytes / 4096);
     for (let i = 0; i < this.p2m.length; i++) this.p2m[i] = i;
@@ -100,6 +124,40 @@ export class PhysicalMemory {
     if (page >= 0) this.pageFlags[page] &= ~PAGE_CODE;
   }
 
+  /** This memory, for a machine that takes it over (this one must not run again). */
+  hostMemory(): HostMemory {
+    return { ram: this.ram, written: this.written, image: this.image };
+  }
+
+  /**
+   * Host frame `frame` may be written from now on without the memory hearing of it (the
+   * CPU gives a page a write entry in its TLB).
+   */
+  markWritten(frame: number): void {
+    this.written[frame] = 1;
+  }
+
+  /**
+   * Makes all of host memory hold `image` (a snapshot's): when it held all of the same
+   * image before, only the frames written since are copied (a campaign run writes a few
+   * thousand of its 36,864 frames; the whole copy cost 60 ms a run).
+   */
+  restoreImage(image: Uint8Array): void {
+    if (image.length !== this.ram.length) throw new Error('internal error: memory image size');
+    const written = this.written;
+    if (this.image !== image) this.ram.set(image);
+    else {
+      for (let frame = 0; frame < written.length;) {
+        if (!written[frame]) { frame++; continue; }
+        const first = frame;
+        while (frame < written.length && written[frame]) frame++;
+        this.ram.set(image.subarray(first << 12, frame << 12), first << 12);
+      }
+    }
+    written.fill(0);
+    this.image = image;
+  }
+
   /** `size` bytes at host offset `host` (within one frame) were written: drop code made from them. */
   wroteCode(host: number, size: number): void {
     if (!this.codeFrames[host >>> 12]) return;
@@ -117,7 +175,10 @@ export class PhysicalMemory {
    */
   noteHostWrite(hostOffset: number, length: number): void {
     const last = (hostOffset + Math.max(length, 1) - 1) >>> 12;
-    for (let frame = hostOffset >>> 12; frame <= last; frame++) if (this.codeFrames[frame]) this.onCodeWrite?.(frame);
+    for (let frame = hostOffset >>> 12; frame <= last; frame++) {
+      this.written[frame] = 1;
+      if (this.codeFrames[frame]) this.onCodeWrite?.(frame);
+    }
   }
 
   /** The guest page that maps to host frame `hostFrame`, or -1. */
@@ -197,14 +258,20 @@ export class PhysicalMemory {
 
   write8(p: number, v: number): void {
     p >>>= 0;
-    if (this.pageFlags[p >>> 12] === 0) this.ram[this.hostOffset(p)] = v;
-    else this.slowWrite(p, 1, v & 0xff);
+    if (this.pageFlags[p >>> 12] === 0) {
+      const host = this.hostOffset(p);
+      this.ram[host] = v;
+      this.written[host >>> 12] = 1;
+    } else this.slowWrite(p, 1, v & 0xff);
   }
 
   write16(p: number, v: number): void {
     p >>>= 0;
-    if ((p & 0xfff) <= 0xffe && this.pageFlags[p >>> 12] === 0) this.view.setUint16(this.hostOffset(p), v, true);
-    else if ((p & 0xfff) <= 0xffe) this.slowWrite(p, 2, v & 0xffff);
+    if ((p & 0xfff) <= 0xffe && this.pageFlags[p >>> 12] === 0) {
+      const host = this.hostOffset(p);
+      this.view.setUint16(host, v, true);
+      this.written[host >>> 12] = 1;
+    } else if ((p & 0xfff) <= 0xffe) this.slowWrite(p, 2, v & 0xffff);
     else {
       this.write8(p, v);
       this.write8(p + 1, v >>> 8);
@@ -213,8 +280,11 @@ export class PhysicalMemory {
 
   write32(p: number, v: number): void {
     p >>>= 0;
-    if ((p & 0xfff) <= 0xffc && this.pageFlags[p >>> 12] === 0) this.view.setInt32(this.hostOffset(p), v, true);
-    else if ((p & 0xfff) <= 0xffc) this.slowWrite(p, 4, v >>> 0);
+    if ((p & 0xfff) <= 0xffc && this.pageFlags[p >>> 12] === 0) {
+      const host = this.hostOffset(p);
+      this.view.setInt32(host, v, true);
+      this.written[host >>> 12] = 1;
+    } else if ((p & 0xfff) <= 0xffc) this.slowWrite(p, 4, v >>> 0);
     else {
       this.write16(p, v);
       this.write16(p + 2, v >>> 16);
@@ -280,6 +350,7 @@ export class PhysicalMemory {
     if (size === 1) this.ram[host] = v;
     else if (size === 2) this.view.setUint16(host, v, true);
     else this.view.setUint32(host, v, true);
+    this.written[host >>> 12] = 1;
     if (flags & READ_CACHEABLE) this.afterMarkedWrite(host, size);
   }
 }

@@ -66,6 +66,7 @@ export function bootMachine(config: BootConfig): PC {
       throw new MemvisorError(`--hda ${imageName(config.hda!)}: no boot signature (0x55 0xAA at offset 510), and no --kernel given`);
     }
     pc.mem.ram.set(sector, pc.mem.hostOffset(0x7c00));
+    pc.mem.noteHostWrite(pc.mem.hostOffset(0x7c00), SECTOR);
     pc.bootSector();
   }
   return pc;

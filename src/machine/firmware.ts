@@ -77,6 +77,7 @@ export function installFirmwareTables(mem: PhysicalMemory): void {
   const config = floating + 0x10;
   const table = mpConfigTable();
   ram.set(table, mem.hostOffset(config));
+  mem.noteHostWrite(mem.hostOffset(config), table.length);
   const fp = new Uint8Array(16);
   fp.set([0x5f, 0x4d, 0x50, 0x5f], 0);        // _MP_
   new DataView(fp.buffer).setUint32(4, config, true);
@@ -84,4 +85,5 @@ export function installFirmwareTables(mem: PhysicalMemory): void {
   fp[9] = 4;                                  // spec 1.4
   fp[10] = checksum(fp, 0, 16);
   ram.set(fp, mem.hostOffset(floating));
+  mem.noteHostWrite(mem.hostOffset(floating), fp.length);
 }

@@ -64,7 +64,9 @@ export function loadMultiboot(mem: PhysicalMemory, cpu: CPU, bytes: Uint8Array, 
       throw new MemvisorError(`${path}: segment at physical 0x${at.toString(16)}+0x${ph.memsz.toString(16)} does not fit in ` +
         `${usableEnd >>> 20} MiB above 1 MiB`);
     }
-    mem.ram.set(segmentImage(elf, ph), mem.hostOffset(at));
+    const image = segmentImage(elf, ph);
+    mem.ram.set(image, mem.hostOffset(at));
+    mem.noteHostWrite(mem.hostOffset(at), image.length);
     start = Math.min(start, at);
     end = Math.max(end, at + ph.memsz);
   }
@@ -86,6 +88,8 @@ export function loadMultiboot(mem: PhysicalMemory, cpu: CPU, bytes: Uint8Array, 
   });
   mem.ram.set(text, mem.hostOffset(CMDLINE_AT));
   mem.ram.fill(0, mem.hostOffset(INFO_AT), mem.hostOffset(INFO_AT) + 88);
+  mem.noteHostWrite(mem.hostOffset(CMDLINE_AT), text.length);
+  mem.noteHostWrite(mem.hostOffset(INFO_AT), 88);
   mem.write32(INFO_AT, 0x1 | 0x4 | 0x40);
   mem.write32(INFO_AT + 4, 639);
   mem.write32(INFO_AT + 8, (usableEnd - 0x100000) >>> 10);

@@ -9,7 +9,7 @@
  * at the same virtual times therefore give the same run, instruction for instruction.
  */
 import type { AccessSize, InterruptSource, IoSpace, MmioDevice, MsrHandler } from '../cpu/bus.js';
-import { CPU, MiB, PhysicalMemory } from '../cpu/index.js';
+import { CPU, MiB, PhysicalMemory, type HostMemory } from '../cpu/index.js';
 import type { TlbArrays } from '../cpu/cpu.js';
 import { IF } from '../cpu/flags.js';
 import { IoApic, IOAPIC_BASE, LAPIC_BASE, LocalApic } from './apic.js';
@@ -47,7 +47,7 @@ export interface PcOptions {
  * machine is done.
  */
 export interface Leftovers {
-  ram?: Uint8Array;
+  memory?: HostMemory;
   tlb?: TlbArrays;
 }
 
@@ -145,11 +145,11 @@ export class PC implements Clock {
 
   /** This machine is done: what the next one can take over (it must not run again). */
   leftovers(): Leftovers {
-    return { ram: this.mem.ram, tlb: this.cpu.releaseTlb() };
+    return { memory: this.mem.hostMemory(), tlb: this.cpu.releaseTlb() };
   }
 
   constructor(readonly options: PcOptions) {
-    this.mem = new PhysicalMemory(options.memoryMiB * MiB, (options.memoryMiB + (options.spareMiB ?? 0)) * MiB, options.reuse?.ram);
+    this.mem = new PhysicalMemory(options.memoryMiB * MiB, (options.memoryMiB + (options.spareMiB ?? 0)) * MiB, options.reuse?.memory);
     this.ports = new PortBus(this.exits);
     this.cpu = new CPU(this.mem, this.ports, options.reuse?.tlb);
     const notify = () => this.cpu.notifyInterrupt();

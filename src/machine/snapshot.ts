@@ -238,7 +238,8 @@ export class SnapshotFile {
    * Builds the PC the snapshot was taken of and restores its memory, processor and devices.
    * `reuse`: what a finished machine left (PC.leftovers): its memory is taken over if it
    * has the size (a campaign restores one snapshot for every run; filling new memory cost
-   * a tenth of a second a run), and the image overwrites every byte of it.
+   * a tenth of a second a run), and the image overwrites every byte of it (only the frames
+   * the finished machine wrote, when it was restored from this snapshot too).
    */
   restoreMachine(reuse?: Leftovers): PC {
     this.used.clear();
@@ -257,7 +258,7 @@ export class SnapshotFile {
     if (ram.length !== mem.ram.length || p2m.length !== mem.p2m.byteLength || flags.length !== mem.guestSize >>> 12) {
       throw new MemvisorError(`--restore ${this.path}: the memory image does not match the machine's memory size`);
     }
-    mem.ram.set(ram);
+    mem.restoreImage(ram);
     const map = new Int32Array(p2m.buffer.slice(p2m.byteOffset, p2m.byteOffset + p2m.length));
     if (!mem.setGuestToHostMap(map)) throw new MemvisorError(`--restore ${this.path}: the guest-physical → host map is damaged`);
     for (let page = 0; page < flags.length; page++) mem.pageFlags[page] = flags[page]! & SAVED_PAGE_FLAGS;

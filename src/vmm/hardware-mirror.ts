@@ -31,6 +31,7 @@ export class HardwareMirror implements SnapshotPart, TwinSource {
       this.writes++;
       const host = mem.hostOffset(p), mirror = mirrorStart + p;
       for (let i = 0; i < size; i++) ram[mirror + i] = ram[host + i]!;
+      mem.markWritten(mirror >>> 12);
     });
   }
 
@@ -43,6 +44,7 @@ export class HardwareMirror implements SnapshotPart, TwinSource {
       mem.ram.copyWithin((this.base + g) * PAGE, host, host + PAGE);
       mem.pageFlags[g] |= PAGE_WRITE_HOOK;
     }
+    mem.noteHostWrite(this.base * PAGE, mem.guestSize);
     this.pc.cpu.flushTlb();
   }
 
