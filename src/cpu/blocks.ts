@@ -38,6 +38,14 @@ export interface Block {
   /** Instructions in one pass; the dispatcher needs at least this many left in its batch. */
   readonly length: number;
   readonly run: BlockCode;
+  /**
+   * The block the dispatcher entered after this one last time (most exits go to the same
+   * place): it is taken without a look-up when it starts at the next EIP's host and
+   * linear address and is still live.
+   */
+  next: Block | null;
+  /** True while the block is in its slot: false once forgotten (frame written) or evicted (slot taken). */
+  live: boolean;
 }
 
 /**
@@ -154,8 +162,10 @@ export class BlockCache {
     const w = write ? writeBlock(page, eip, isBlock) : knownBlock(page, eip, isBlock);
     if (w === undefined) return null;
     const compiled = w === null ? null : w.compiled;
-    const block: Block = { host, eip, slot, length: compiled === null ? NOT_COMPILED : compiled.length, run: w === null ? nothing : w.run };
+    const block: Block = { host, eip, slot, length: compiled === null ? NOT_COMPILED : compiled.length, run: w === null ? nothing : w.run, next: null, live: true };
     if (compiled !== null) this.stats.compiled++;
+    const evicted = this.slots[slot];
+    if (evicted !== undefined) evicted.live = false;
     this.slots[slot] = block;
     const list = this.byFrame.get(frame);
     if (list) list.push(block);
@@ -172,6 +182,7 @@ export class BlockCache {
     this.byFrame.delete(frame);
     for (const block of list) {
       if (this.slots[block.slot] === block) this.slots[block.slot] = undefined;
+      block.live = false;
     }
     this.stats.invalidated += list.length;
     this.cpu.unprotectCode(frame);

@@ -21,7 +21,7 @@
  */
 import type { AccessSize, InterruptSource, IoSpace, MsrHandler } from './bus.js';
 import { PAGE_MMIO, READ_CACHEABLE, PhysicalMemory } from './memory.js';
-import { BlockCache } from './blocks.js';
+import { BlockCache, type Block } from './blocks.js';
 import { DEBUG_BREAK, DebugTraps } from './debug.js';
 import { Listeners } from './listeners.js';
 import { step } from './execute.js';
@@ -1525,6 +1525,8 @@ export class CPU {
    */
   private runInstructions(): void {
     const blocks = this.blocks;
+    // The block run last; its `next` is what find would most likely return now.
+    let last: Block | null = null;
     for (;;) {
       if (this.flat) {
         // Compiled tier: the block at this address, if it fits in what is left of the batch.
@@ -1538,8 +1540,15 @@ export class CPU {
           t = this.tlbR[eip >>> 12]!;
         }
         if ((t & 1) === 0) {
-          const block = blocks.find(t ^ eip, eip);
+          const host = t ^ eip;
+          // A live block at this host and linear address is the one find would return.
+          let block: Block | null = last === null ? null : last.next;
+          if (block === null || !block.live || block.eip !== eip || block.host !== host) {
+            block = blocks.find(host, eip);
+            if (last !== null) last.next = block;
+          }
           if (block !== null && block.length <= this.batchLeft) {
+            last = block;
             this.codeChanged = false;
             block.run(this);
             if (this.batchLeft === 0) return;
@@ -1551,6 +1560,7 @@ export class CPU {
           }
         }
       }
+      last = null;
       this.startEip = this.eip;
       this.step();
       if (--this.batchLeft === 0) return;

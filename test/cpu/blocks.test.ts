@@ -125,3 +125,32 @@ test('blocks: a block written for one machine serves another only for the same g
   });
   assert.deepEqual(results[1], results[0]);
 });
+
+test('blocks: a block entered straight from the one before it (no look-up) is dropped like any other when its code is written', () => {
+  // 0x1000  A: inc eax; jmp B              40 e9 <rel32>
+  // 0x2000  B: inc ebx; dec ecx; jnz A; jmp A     43 49 0f 85 <rel32> e9 <rel32>
+  // A and B are on two pages, so each leaves to the dispatcher, which enters B from A and
+  // A from B through the `next` each remembers. B's `inc ebx` is then made `inc edx`.
+  const mem = new PhysicalMemory(1 << 20);
+  const cpu = new CPU(mem, { read: () => 0xff, write: () => {} });
+  cpu.blocks.threshold = 1;
+  mem.loadBytes(0x1000, Uint8Array.of(0x40, 0xe9, ...le32(0x2000 - 0x1006)));
+  mem.loadBytes(0x2000, Uint8Array.of(0x43, 0x49, 0x0f, 0x85, ...le32(0x1000 - 0x2008), 0xe9, ...le32(0x1000 - 0x200d)));
+  cpu.enterFlatProtectedMode(0);
+  cpu.eip = 0x1000;
+  cpu.reg[1] = 1_000_000;
+  cpu.run(5 * 300);
+  const a = cpu.blocks.find(0x1000, 0x1000), b = cpu.blocks.find(0x2000, 0x2000);
+  assert.ok(a !== null && b !== null && a.next === b && b.next === a, 'A and B are not entered from each other');
+  const ebx = cpu.reg[3], edx = cpu.reg[2]!;
+  mem.write8(0x2000, 0x42);
+  assert.equal(b.live, false, 'B is still live after its code was written');
+  cpu.run(5 * 200);
+  assert.equal(cpu.reg[3], ebx, 'the old B ran after its code was written');
+  assert.equal(cpu.reg[2], edx + 200, 'the new code did not run once per round');
+  assert.equal(cpu.reg[0], 500);
+});
+
+function le32(v: number): number[] {
+  return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+}
