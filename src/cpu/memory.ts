@@ -139,8 +139,8 @@ export class PhysicalMemory {
 
   /**
    * Makes all of host memory hold `image` (a snapshot's): when it held all of the same
-   * image before, only the frames written since are copied (a campaign run writes a few
-   * thousand of its 36,864 frames; the whole copy cost 60 ms a run).
+   * image before, only the frames written since are copied (a run of a campaign's
+   * workload wrote 434 of its 36,864 frames; the whole copy cost 60 ms a run).
    */
   restoreImage(image: Uint8Array): void {
     if (image.length !== this.ram.length) throw new Error('internal error: memory image size');
@@ -171,7 +171,8 @@ export class PhysicalMemory {
 
   /**
    * Whoever writes host memory directly (loaders, the hypervisor, system calls of the
-   * user-mode runner) reports it here, so compiled code made from those bytes is dropped.
+   * user-mode runner) reports it here, so compiled code made from those bytes is dropped
+   * and a restore of the image the memory held copies those frames back.
    */
   noteHostWrite(hostOffset: number, length: number): void {
     const last = (hostOffset + Math.max(length, 1) - 1) >>> 12;
