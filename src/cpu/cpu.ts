@@ -573,7 +573,8 @@ export class CPU {
     } else if (flags & PAGE_MMIO) {
       if (this.mem.isDevicePage(page)) this.cacheDeviceRead(lin, phys, user);
     } else if (phys >>> 0 < this.mem.guestSize && (flags & ~READ_CACHEABLE) === 0) {
-      const entry = (this.mem.p2m[page]! << 12) ^ (lin & ~0xfff);
+      const frame = this.mem.p2m[page]!;
+      const entry = (frame << 12) ^ (lin & ~0xfff);
       // Write entries of code and write-hook pages are odd: they fail every write fast path (see wr8).
       const writeEntry = flags ? entry | 1 : entry;
       const vpage = lin >>> 12;
@@ -590,7 +591,7 @@ export class CPU {
       }
       if (writable && dirty) {
         // The fast paths write through this entry without telling the memory: the frame counts as written now.
-        this.mem.markWritten(this.mem.p2m[page]!);
+        this.mem.markWritten(frame);
         if (user) this.tlbUserW[vpage] = writeEntry;
         else this.tlbSupW[vpage] = writeEntry;
       }
