@@ -98,7 +98,7 @@ export class PhysicalMemory {
     this.h2g = new Int32Array(hostBytes / 4096).fill(-1);
     this.h2g.set(this.p2m);
     this.pageFlags = new Uint8Array(1 << 20);
-    for (let page = guestBytes >>> 12; page < 1 << 20; page++) this.pageFlags[page] = PAGE_MMIO;
+    this.pageFlags.fill(PAGE_MMIO, guestBytes >>> 12);
     this.codeLines = new Uint8Array(hostBytes / 64);
     this.codeFrames = new Uint8Array(hostBytes / 4096);
   }

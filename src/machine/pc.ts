@@ -15,7 +15,7 @@ import { IF } from '../cpu/flags.js';
 import { IoApic, IOAPIC_BASE, LAPIC_BASE, LocalApic } from './apic.js';
 import { CgaText } from './cga.js';
 import type { Clock, Device, PortHandler } from './device.js';
-import type { DiskImage } from './disk.js';
+import type { DiskBytes, DiskImage } from './disk.js';
 import { installFirmwareTables, ioapicPin, IOAPIC_ID } from './firmware.js';
 import { IdeController } from './ide.js';
 import { Keyboard8042 } from './kbd.js';
@@ -42,13 +42,15 @@ export interface PcOptions {
 
 /**
  * What a finished machine leaves behind for the next to take over (a campaign's runs, each
- * a new machine restored from one snapshot): its host memory (see PhysicalMemory) and its
- * CPU's emptied TLB arrays (CPU.releaseTlb). Take them with `PC.leftovers` once the
- * machine is done.
+ * a new machine restored from one snapshot): its host memory (see PhysicalMemory), its
+ * CPU's emptied TLB arrays (CPU.releaseTlb) and its restored disks' bytes (see DiskBytes).
+ * Take them with `PC.leftovers` once the machine is done.
  */
 export interface Leftovers {
   memory?: HostMemory;
   tlb?: TlbArrays;
+  /** By IDE unit: the bytes of a disk restored from a snapshot. */
+  disks?: Array<DiskBytes | null>;
 }
 
 /** Something outside the PC's devices with events in virtual time (the fault injector). */
@@ -145,7 +147,7 @@ export class PC implements Clock {
 
   /** This machine is done: what the next one can take over (it must not run again). */
   leftovers(): Leftovers {
-    return { memory: this.mem.hostMemory(), tlb: this.cpu.releaseTlb() };
+    return { memory: this.mem.hostMemory(), tlb: this.cpu.releaseTlb(), disks: this.ide.drives.map((d) => d?.leftover() ?? null) };
   }
 
   constructor(readonly options: PcOptions) {

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { PC, type Leftovers } from '../../src/machine/pc.js';
 import { parseInjectionSpec } from '../../src/faults/spec.js';
 import { SnapshotFile } from '../../src/machine/snapshot.js';
+import { DiskImage } from '../../src/machine/disk.js';
 import { repoRoot, scratch } from '../support/build.js';
 import { createMonitor, machineMemoryMiB } from '../../src/vmm/index.js';
 import { guestKernel, guestDisk } from '../guest/scenarios.js';
@@ -177,14 +178,43 @@ test('snapshot memory: a restore into the memory of a finished machine (as campa
   assert.equal(fresh.mem.ram.findIndex((b, i) => b !== ram[i]), -1);
 });
 
-test('snapshot memory after real runs: restored into the memory of finished runs (MemV6 forking and writing files, poisoned pages the monitor recovers into spare frames), every byte of host memory is the snapshot\'s again', async () => {
+test('snapshot disks: a disk restored from the image a finished machine\'s disk was restored from takes its bytes over and copies back exactly the 4 KiB chunks written; another image is copied whole', () => {
+  const image = new Uint8Array(64 * 1024 + 512);
+  for (let i = 0; i < image.length; i++) image[i] = (i * 7) & 0xff;
+  const first = DiskImage.restore('test.img', image);
+  assert.notEqual(first.data, image, 'a restored disk must not write into the snapshot\'s image');
+  const sector = new Uint8Array(512).fill(0xee);
+  first.write(3, sector, 0);                      // chunk 0
+  first.write(9, sector, 0);                      // chunk 1
+  first.write(image.length / 512 - 1, sector, 0); // the short last chunk
+  // A change nobody made through write() stays: only chunks written are copied back.
+  const untold = 40_000;
+  first.data[untold]! ^= 0xff;
+  const second = DiskImage.restore('test.img', image, first.leftover()!);
+  assert.equal(second.data, first.data, 'the finished disk\'s bytes were not taken over');
+  const differs = second.data.findIndex((b, i) => b !== image[i] && i !== untold);
+  assert.equal(differs, -1, `disk byte ${differs} is not the image's (a written chunk was not copied back)`);
+  assert.equal(second.data[untold], image[untold]! ^ 0xff, 'a chunk nobody wrote was copied too: the restore copied the whole disk');
+  second.write(0, sector, 0);
+  const third = DiskImage.restore('test.img', image, second.leftover()!);
+  assert.equal(third.data[0], image[0], 'marks from an earlier restore were lost');
+  // Another image is copied whole (not taken over).
+  const other = image.slice();
+  const fourth = DiskImage.restore('other.img', other, third.leftover()!);
+  assert.notEqual(fourth.data, third.data);
+  assert.equal(fourth.data.findIndex((b, i) => b !== other[i]), -1);
+  assert.equal(DiskImage.open({ name: 'plain.img', bytes: image }, '--hdb').leftover(), null, 'a disk not restored from a snapshot has no image to restore');
+});
+
+test('snapshot memory after real runs: restored into the memory and disks of finished runs (MemV6 forking and writing files, poisoned pages the monitor recovers into spare frames), every byte of host memory and of the disk is the snapshot\'s again', async () => {
   const boot = { kernel: guestKernel, hdb: guestDisk, memoryMiB: machineMemoryMiB('guest'), rtcStart: 0 };
   const original = createMonitor({ machine: { boot }, mirror: 'guest' });
   let held: SnapshotFile | null = null;
   const atPrompt = await original.session({ prompt: /\$ $/, until: /\$ $/, snapshotAt: /\$ $/, saveSnapshot: (state) => { held = original.capture(state, 'held'); } }).run();
   assert.equal(atPrompt.outcome, 'matched');
   const file = held as unknown as SnapshotFile;
-  const image = file.restoreMachine().mem.ram.slice();
+  const restored = file.restoreMachine();
+  const image = restored.mem.ram.slice(), diskImage = restored.ide.drives[1]!.data.slice();
   const faults = [parseInjectionSpec('poison:target=user-native,count=8,seed=3,window=2000000-12000000'), parseInjectionSpec('poison:target=user-mirror,count=4,seed=4,window=2000000-12000000')];
   let reuse: Leftovers | undefined;
   for (let run = 0; run < 2; run++) {
@@ -193,11 +223,15 @@ test('snapshot memory after real runs: restored into the memory of finished runs
     assert.equal(r.outcome, 'matched', r.output.slice(-400));
     if (run === 0) assert.ok(m.injector.injected > 0, 'no fault was injected');
     for (const d of m.pc.ide.drives) d?.close();
+    assert.notEqual(m.pc.ide.drives[1]!.data.findIndex((b, i) => b !== diskImage[i]), -1, 'stressfs wrote nothing to the disk');
     reuse = m.pc.leftovers();
     const back = file.restoreMachine(reuse);
     assert.equal(back.mem.ram, reuse.memory!.ram);
     const differs = back.mem.ram.findIndex((b, i) => b !== image[i]);
     assert.equal(differs, -1, `after run ${run + 1}, host byte 0x${differs.toString(16)} is not the snapshot's`);
+    assert.equal(back.ide.drives[1]!.data, reuse.disks![1]!.data, 'the finished run\'s disk bytes were not taken over');
+    const diskDiffers = back.ide.drives[1]!.data.findIndex((b, i) => b !== diskImage[i]);
+    assert.equal(diskDiffers, -1, `after run ${run + 1}, disk byte ${diskDiffers} is not the snapshot's`);
     for (const d of back.ide.drives) d?.close();
     reuse = back.leftovers();
   }
