@@ -119,7 +119,7 @@ function planProblem(p: PlanInput): string | null {
   if (!Number.isInteger(p.seed) || p.seed < 0 || p.seed > 0xffffffff) return `seed ${String(p.seed)}: expected 0 to 4294967295`;
   if (p.fork !== 'snapshot' && p.fork !== 'boot') return `fork '${String(p.fork)}': expected snapshot or boot`;
   if (typeof p.hangFactor !== 'number' || !(p.hangFactor >= 1.5) || p.hangFactor > 100) return `hangFactor ${String(p.hangFactor)}: expected 1.5 to 100`;
-  if (!Number.isInteger(p.wallLimitSeconds) || p.wallLimitSeconds < 10 || p.wallLimitSeconds > 86400) return `wallLimitSeconds ${String(p.wallLimitSeconds)}: expected 10 to 86400`;
+  if (!Number.isInteger(p.wallLimitSeconds) || p.wallLimitSeconds < 1 || p.wallLimitSeconds > 86400) return `wallLimitSeconds ${String(p.wallLimitSeconds)}: expected 1 to 86400`;
   return null;
 }
 
