@@ -39,6 +39,21 @@ export interface HostMemory {
   image: Uint8Array | null;
 }
 
+/**
+ * Copies back into `bytes` the pieces of `image` (`unit` bytes each) that `marks` says
+ * were written since `bytes` held all of it, runs of marked pieces at a time, and clears
+ * the marks (a snapshot's memory or disk restored into the bytes of a finished machine).
+ */
+export function copyBackMarked(bytes: Uint8Array, image: Uint8Array, marks: Uint8Array, unit: number): void {
+  for (let piece = 0; piece < marks.length;) {
+    if (!marks[piece]) { piece++; continue; }
+    const first = piece;
+    while (piece < marks.length && marks[piece]) piece++;
+    bytes.set(image.subarray(first * unit, piece * unit), first * unit);
+  }
+  marks.fill(0);
+}
+
 interface MmioRegion {
   base: number;
   end: number;
@@ -144,17 +159,10 @@ export class PhysicalMemory {
    */
   restoreImage(image: Uint8Array): void {
     if (image.length !== this.ram.length) throw new Error('internal error: memory image size');
-    const written = this.written;
-    if (this.image !== image) this.ram.set(image);
-    else {
-      for (let frame = 0; frame < written.length;) {
-        if (!written[frame]) { frame++; continue; }
-        const first = frame;
-        while (frame < written.length && written[frame]) frame++;
-        this.ram.set(image.subarray(first << 12, frame << 12), first << 12);
-      }
-    }
-    written.fill(0);
+    if (this.image !== image) {
+      this.ram.set(image);
+      this.written.fill(0);
+    } else copyBackMarked(this.ram, image, this.written, 4096);
     this.image = image;
   }
 

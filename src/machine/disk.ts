@@ -7,6 +7,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { MemvisorError } from '../errors.js';
 import { INPUT, readInputFile } from '../input-file.js';
+import { copyBackMarked } from '../cpu/memory.js';
 
 export const SECTOR = 512;
 
@@ -72,15 +73,12 @@ export class DiskImage {
    * finished machine's disk (DiskImage.leftover); taken over when they last held the same
    * image, and then only the chunks written since are copied back. Otherwise a copy.
    */
-  static restore(path: string, image: Uint8Array, reuse?: DiskBytes): DiskImage {
+  static restore(path: string, image: Uint8Array, reuse?: DiskBytes | null): DiskImage {
     let data: Uint8Array, written: Uint8Array;
-    if (reuse !== undefined && reuse.image === image && reuse.data.length === image.length) {
+    if (reuse && reuse.image === image && reuse.data.length === image.length) {
       data = reuse.data;
       written = reuse.written;
-      for (let chunk = 0; chunk < written.length; chunk++) {
-        if (written[chunk] !== 0) data.set(image.subarray(chunk * CHUNK, (chunk + 1) * CHUNK), chunk * CHUNK);
-      }
-      written.fill(0);
+      copyBackMarked(data, image, written, CHUNK);
     } else {
       data = image.slice();
       written = new Uint8Array(Math.ceil(image.length / CHUNK));

@@ -250,7 +250,7 @@ export class SnapshotFile {
     const disks: Array<DiskImage | null> = [null, null];
     let next = 3;
     for (const d of h.disks) {
-      if (d) disks[d.unit] = DiskImage.restore(d.path, this.blobs[next++]!, reuse?.disks?.[d.unit] ?? undefined);
+      if (d) disks[d.unit] = DiskImage.restore(d.path, this.blobs[next++]!, reuse?.disks?.[d.unit]);
     }
     const pc = new PC({ memoryMiB: m.memoryMiB, rtcStart: m.rtcStart, debugExit: m.debugExit, spareMiB: m.spareMiB, hda: disks[0], hdb: disks[1], reuse });
     pc.kernelFrames = m.kernelFrames;
