@@ -10,6 +10,8 @@ import { MemvisorError } from './errors.js';
 /** The package root (dist/src/paths.js → ../..). */
 export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const guestBuildDir = join(packageRoot, 'build', 'guest');
+/** The web page as `npm run build:web` writes it (served by `memvisor web`, measured by `bench web`). */
+export const webRoot = join(packageRoot, 'dist', 'web');
 
 /** A file `npm install` builds; a clear error if it is missing. */
 export function builtFile(relative: string): string {

@@ -1,12 +1,9 @@
 /** What `memvisor bench …` does (its options and help: ../commands/bench.ts). */
 import { wholeNumber } from '../parse.js';
-import { builtFile } from '../../paths.js';
+import { builtFile, webRoot } from '../../paths.js';
 import { benchMips, formatMipsReport } from '../../bench/mips.js';
 import { benchBoot, formatBootReport } from '../../bench/boot.js';
-import { benchSbt, formatSbtReport } from '../../bench/sbt.js';
-import { benchApps, formatAppsReport } from '../../bench/apps.js';
 import { benchWeb, formatWebReport } from '../../bench/web.js';
-import { webRoot } from './web.js';
 import { MIRROR_MODES, type MirrorMode } from '../../vmm/index.js';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -81,12 +78,16 @@ export async function boot(options: { runs: string; kernel?: string; hdb?: strin
   process.stdout.write(`${formatBootReport(report)}\n`);
 }
 
-export function sbt(): void {
+// The translator's benchmarks are loaded when they run: iced-x86 (WebAssembly) loaded in a
+// process slows the machine the other benchmarks measure.
+export async function sbt(): Promise<void> {
+  const { benchSbt, formatSbtReport } = await import('../../bench/sbt.js');
   const report = benchSbt(builtFile('user'), builtFile('corpus'), (line) => process.stderr.write(`${line}\n`));
   process.stdout.write(`${formatSbtReport(report)}\n`);
 }
 
-export function apps(options: { runs: string; busybox?: string; translated: boolean }): void {
+export async function apps(options: { runs: string; busybox?: string; translated: boolean }): Promise<void> {
+  const { benchApps, formatAppsReport } = await import('../../bench/apps.js');
   const runs = wholeNumber('--runs', options.runs, 1, 20);
   const results = benchApps({ busybox: options.busybox, runs, translated: options.translated, log: (line) => process.stderr.write(`${line}\n`) });
   process.stdout.write(`${formatAppsReport(results)}\n`);

@@ -4,10 +4,8 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { MemvisorError } from '../../errors.js';
-import { packageRoot } from '../../paths.js';
+import { webRoot } from '../../paths.js';
 import { wholeNumber } from '../parse.js';
-
-export const webRoot = join(packageRoot, 'dist', 'web');
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
