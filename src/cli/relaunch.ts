@@ -10,9 +10,17 @@
  * run 1.46 s against 1.51-1.55 s. Campaigns, which run a machine on every core in worker
  * threads, were no faster (3.20 s against 3.06-3.14 s for 30 runs), so they keep Node's pool.
  *
+ * The child also optimises sooner: V8 sends a function to its optimising compiler after it
+ * has run through its interrupt budget three times, and a block (one function per guest
+ * region, see src/cpu/compile.ts) runs unoptimised until then. With a budget of 16,000
+ * instead of 67,584 the first run took 2.41-2.45 s against 2.51-2.53 s (one helper thread,
+ * four alternating pairs), the second 1.43-1.47 s against 1.48-1.51 s; `bench mips` and
+ * `bench boot` were unchanged, campaigns slower (3.24-3.26 s against 3.06-3.24 s).
+ *
  * The pool is fixed when the process starts, so these commands start the CLI again in a
- * child process with `--v8-pool-size` set to the cores less one (the child is the command;
- * this process waits, passes on the signals meant for it, and ends as the child did).
+ * child process with `--v8-pool-size` set to the cores less one and that budget (the child
+ * is the command; this process waits, passes on the signals meant for it, and ends as the
+ * child did).
  * Nothing is relaunched when the pool size was given (on the command line or in
  * NODE_OPTIONS) or when Node's four already leave a core free.
  */
@@ -24,6 +32,7 @@ const MACHINE_COMMANDS = new Set(['run', 'exec', 'bench']);
 /** Node's default `--v8-pool-size`. */
 const NODE_POOL = 4;
 const POOL_OPTION = '--v8-pool-size';
+const BUDGET_OPTION = '--interrupt-budget=16000';
 const EVAL_OPTIONS = ['-e', '--eval', '-p', '--print'];
 
 /** The helper-thread count to relaunch with, or null to go on in this process. */
@@ -41,7 +50,7 @@ export function relaunchPool(argv: readonly string[], execArgv: readonly string[
  * child ends (its exit status, or the signal that ended it).
  */
 export function relaunch(pool: number): void {
-  const child = spawn(process.execPath, [`${POOL_OPTION}=${pool}`, ...process.execArgv, ...process.argv.slice(1)], {
+  const child = spawn(process.execPath, [`${POOL_OPTION}=${pool}`, BUDGET_OPTION, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit', env: { ...process.env, MEMVISOR_PARENT_PID: String(process.pid) },
   });
   // A terminal's Ctrl-C reaches the whole process group, the child included: this process
