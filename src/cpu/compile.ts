@@ -61,6 +61,8 @@ const PASS = '$PASS$';
  */
 const WRITE_BACK = '$WB$';
 const RELOAD = '$RL$';
+/** The three marks, replaced in one pass when the block is finished. */
+const MARKS = /\$(?:PASS|WB|RL)\$/g;
 
 /** Thrown by the byte reader when an instruction would run past the end of the page. */
 const PAGE_END = { pageEnd: true };
@@ -217,8 +219,13 @@ class BlockWriter {
     if (body.length > 0) this.closeCase(body);
     if (this.index === 0) return null;
     const length = this.index;
-    const text = body.join('\n');
-    const used = [0, 1, 2, 3, 4, 5, 6, 7].filter((i) => text.includes(`r[${i}]`));
+    // One pass over the text finds the registers it uses and writes them as locals.
+    let usedMask = 0;
+    const text = body.join('\n').replace(/\br\[([0-7])\]/g, (_, i: string) => {
+      usedMask |= 1 << Number(i);
+      return `g${i}`;
+    });
+    const used = [0, 1, 2, 3, 4, 5, 6, 7].filter((i) => (usedMask & (1 << i)) !== 0);
     const lines = [
       `const S = [${this.starts.join(', ')}], K = [${this.counts.join(', ')}];`,
       // In parentheses: V8 then compiles the block with the function around it, instead of
@@ -228,7 +235,7 @@ class BlockWriter {
       `let n = 0, t = 0, s = 0, done = 0, x = 0, L = ${this.startPos}${used.map((i) => `, g${i} = R[${i}]`).join('')};`,
       'try {',
       'out: for (;;) switch (L) {',
-      text.replace(/\br\[([0-7])\]/g, 'g$1'),
+      text,
       `default: { x = (${this.pageBase} + L) | 0; break out; }`,
       '}',
       `${WRITE_BACK} c.eip = x; c.batchLeft = left - done;`,
@@ -238,9 +245,12 @@ class BlockWriter {
       '}',
       '});',
     ];
-    const source = lines.join('\n').replaceAll(PASS, String(length))
-      .replaceAll(WRITE_BACK, used.map((i) => `R[${i}] = g${i};`).join(' '))
-      .replaceAll(RELOAD, used.map((i) => `g${i} = R[${i}];`).join(' '));
+    const marks: Record<string, string> = {
+      [PASS]: String(length),
+      [WRITE_BACK]: used.map((i) => `R[${i}] = g${i};`).join(' '),
+      [RELOAD]: used.map((i) => `g${i} = R[${i}];`).join(' '),
+    };
+    const source = lines.join('\n').replace(MARKS, (mark) => marks[mark]!);
     return { length, first: this.lowPos, end: this.highPos, source };
   }
 
