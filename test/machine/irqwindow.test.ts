@@ -15,19 +15,32 @@ import { runMemvisor, writePatternDisk } from '../support/machine.js';
 import { requireQemuSystem, runQemuSystem } from '../support/qemu.js';
 
 const dir = scratch('irqwindow');
+const QEMU_TRIES = 3;
 
 test('interrupt windows: the test kernel prints the same on qemu-system-i386 and on every memvisor CPU tier, all checks ok', async (t) => {
   requireQemuSystem();
   const kernel = buildTestKernel(join(repoRoot, 'test', 'machine', 'irqwindow', 'irqwindow.c'), join(dir, 'irqwindow.elf'));
   const hda = writePatternDisk(join(dir, 'hda.img'), 64 * 1024);
-  const qemu = await runQemuSystem({
-    kernel, hda, memMiB: 64, until: /DONE\r?\n/, timeoutMs: 60_000,
-    extraArgs: ['-device', 'isa-debug-exit,iobase=0xf4,iosize=4'],
-  });
-  assert.ok(qemu.matched, `the interrupt-window kernel did not finish on QEMU:\n${qemu.output}`);
-  const full = qemu.output.replace(/\r/g, '');
-  const expected = full.slice(full.indexOf('memvisor interrupt-window tests'));
-  assert.doesNotMatch(expected, /=FAIL/, `a check failed on QEMU:\n${expected}`);
+  // QEMU runs the timers in host time: on a busy host it loses ticks (the timer checks
+  // fail) and, now and then, its PIT channel 0 reads the same count for good, so the timer
+  // test's wait for 10 PIT periods never ends (2026-12-05: once in a whole `npm test`;
+  // caught with six QEMUs beside a CPU hog on 2 cores: periods_seen 0 and last_count 7228
+  // in two looks 4 s apart, through QEMU's monitor). It finishes in 1-4 s otherwise, so
+  // the oracle gets three tries of 20 s; memvisor (virtual time) gets one.
+  let qemu: Awaited<ReturnType<typeof runQemuSystem>> | undefined;
+  let expected = '';
+  for (let attempt = 1; attempt <= QEMU_TRIES; attempt++) {
+    qemu = await runQemuSystem({
+      kernel, hda, memMiB: 64, until: /DONE\r?\n/, timeoutMs: 20_000,
+      extraArgs: ['-device', 'isa-debug-exit,iobase=0xf4,iosize=4'],
+    });
+    const full = qemu.output.replace(/\r/g, '');
+    expected = full.slice(full.indexOf('memvisor interrupt-window tests'));
+    if (qemu.matched && !/=FAIL/.test(expected)) break;
+    t.diagnostic(`QEMU try ${attempt} of ${QEMU_TRIES}: ${qemu.matched ? 'a check failed' : 'did not finish in 20 s'}; last line: ${expected.trim().split('\n').pop()}`);
+  }
+  assert.ok(qemu!.matched, `the interrupt-window kernel did not finish on QEMU in ${QEMU_TRIES} tries:\n${qemu!.output}`);
+  assert.doesNotMatch(expected, /=FAIL/, `a check failed on QEMU in each of ${QEMU_TRIES} tries:\n${expected}`);
   const states = new Map<string, string>();
   for (const [tier, threshold] of CPU_TIERS) {
     const ours = await runMemvisor({
@@ -42,5 +55,5 @@ test('interrupt windows: the test kernel prints the same on qemu-system-i386 and
     t.diagnostic(`${tier}: ${state}, ${pc.exits.mmioRead} MMIO reads, ${ours.wallSeconds.toFixed(2)} s`);
   }
   assert.equal(new Set(states.values()).size, 1, `the CPU tiers ended in different states:\n${[...states].join('\n')}`);
-  t.diagnostic(`${expected.split('\n').length - 2} lines compared; QEMU ${qemu.seconds.toFixed(2)} s`);
+  t.diagnostic(`${expected.split('\n').length - 2} lines compared; QEMU ${qemu!.seconds.toFixed(2)} s`);
 });
