@@ -80,8 +80,9 @@ export function relaunch(pool: number): void {
  */
 export function watchParent(): void {
   const parent = Number(process.env.MEMVISOR_PARENT_PID);
-  if (!Number.isInteger(parent) || parent <= 0) return;
   delete process.env.MEMVISOR_PARENT_PID;
+  // Only a child the relaunch started (a variable left in someone's environment is not a parent).
+  if (!Number.isInteger(parent) || parent <= 0 || parent !== process.ppid) return;
   setInterval(() => {
     if (process.ppid !== parent) process.exit(1);
   }, 500).unref();

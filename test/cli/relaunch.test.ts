@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,3 +66,13 @@ for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     }
   });
 }
+
+test('a MEMVISOR_PARENT_PID left in the environment does not end a command that was not relaunched', () => {
+  // --v8-pool-size given: no relaunch, and the variable names a process that is not the
+  // parent. The run must last until its own --timeout (a child that took the variable for
+  // its parent's would have ended within half a second, without the message).
+  const r = spawnSync(process.execPath, ['--v8-pool-size=1', main, 'run', '--mirror', 'off', '--until', '^never printed', '--timeout', '2'],
+    { encoding: 'utf8', env: { ...process.env, MEMVISOR_PARENT_PID: '1' }, timeout: 180_000 });
+  assert.equal(r.status, 1, `exit ${r.status} ${r.signal ?? ''}:\n${r.stderr}`);
+  assert.match(r.stderr, /timed out after 2\.0 s/);
+});
