@@ -25,7 +25,6 @@
  * NODE_OPTIONS) or when Node's four already leave a core free.
  */
 import { spawn } from 'node:child_process';
-import { availableParallelism } from 'node:os';
 
 /** Commands whose machine runs on the main thread (campaign runs machines in worker threads; the others run none). */
 const MACHINE_COMMANDS = new Set(['run', 'exec', 'bench']);

@@ -62,7 +62,7 @@ const PASS = '$PASS$';
 const WRITE_BACK = '$WB$';
 const RELOAD = '$RL$';
 /** The three marks, replaced in one pass when the block is finished. */
-const MARKS = /\$(?:PASS|WB|RL)\$/g;
+const MARKS = new RegExp([PASS, WRITE_BACK, RELOAD].map((m) => m.replaceAll('$', '\\$')).join('|'), 'g');
 
 /** Thrown by the byte reader when an instruction would run past the end of the page. */
 const PAGE_END = { pageEnd: true };
