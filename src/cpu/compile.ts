@@ -44,6 +44,8 @@ export interface CompiledSource {
   end: number;
   /** The function body; the same guest bytes at the same address give the same text. */
   source: string;
+  /** Linear address of every instruction the block holds (its first included). */
+  starts: readonly number[];
 }
 
 /** Helpers the generated code calls, passed in once per compiled function. */
@@ -251,7 +253,7 @@ class BlockWriter {
       [RELOAD]: used.map((i) => `g${i} = R[${i}];`).join(' '),
     };
     const source = lines.join('\n').replace(MARKS, (mark) => marks[mark]!);
-    return { length, first: this.lowPos, end: this.highPos, source };
+    return { length, first: this.lowPos, end: this.highPos, source, starts: this.starts };
   }
 
   /**

@@ -23,13 +23,13 @@ const CODE = 0x1000;
  */
 const LOOP = [0x75, 0x06, 0x49, 0xf6, 0xc1, 0x01, 0xeb, 0xf8, 0x90, 0x90, 0x90, 0xeb, 0xf5];
 
-function machine(threshold: number | undefined): CPU {
+function machine(threshold: number | undefined, code = LOOP, start = CODE + 2): CPU {
   const mem = new PhysicalMemory(1 << 20);
   const cpu = new CPU(mem, { read: () => 0xff, write: () => {} });
   if (threshold !== undefined) cpu.blocks.threshold = threshold;
-  mem.loadBytes(CODE, Uint8Array.from(LOOP));
+  mem.loadBytes(CODE, Uint8Array.from(code));
   cpu.enterFlatProtectedMode(0);
-  cpu.eip = CODE + 2;
+  cpu.eip = start;
   cpu.reg[1] = 1_000_000;
   return cpu;
 }
@@ -69,6 +69,28 @@ test('blocks: a batch of n instructions runs exactly n, on every tier, however t
     });
     assert.equal(new Set(states).size, 1, `run(${n}) ends in different states: ${states.join(' | ')}`);
   }
+});
+
+test('blocks: an address inside a compiled block gets a block of its own only after `threshold` entries of its own', () => {
+  // S: dec ecx; M: nop; nop; jnz S; hlt. Interpreted, every address of the loop is reached
+  // as often as S; once S has its block, M is reached only where control enters there.
+  const T = 10;
+  const cpu = machine(T, [0x49, 0x90, 0x90, 0x75, 0xfb, 0xf4], CODE);
+  cpu.run(4 * (T - 1));
+  assert.equal(cpu.blocks.stats.compiled, 0, 'compiled before the threshold');
+  cpu.run(4);
+  assert.equal(cpu.blocks.stats.compiled, 1, 'the loop was not compiled at its T-th time round');
+  const enterAtM = () => {
+    cpu.eip = CODE + 1;
+    assert.equal(cpu.run(3), 3);
+    assert.equal(cpu.eip, CODE);
+  };
+  enterAtM();
+  assert.equal(cpu.blocks.stats.compiled, 1, 'M got a block on its first entry, from the heat of the loop it had as interpreted code');
+  for (let i = 2; i < T; i++) enterAtM();
+  assert.equal(cpu.blocks.stats.compiled, 1, 'M got a block before its T-th entry');
+  enterAtM();
+  assert.equal(cpu.blocks.stats.compiled, 2, 'M has no block after T entries');
 });
 
 test('blocks: endbr32 (at every function entry of code built for CET) is compiled as the NOP it is, on every tier alike', () => {
