@@ -30,6 +30,7 @@ import { adcFlags, dec, divAcc, doubleShift, imul32Flags, inc, mulAcc, sbbFlags,
 import { CF, DF, IF, IOPL, OF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SUB, RF, VM } from './flags.js';
 import type { CPU } from './cpu.js';
 import { PREFIX_BYTE } from './state.js';
+import { ANY_INT32 } from './fields.js';
 
 export const MAX_INSTRUCTIONS = 20;
 
@@ -144,12 +145,14 @@ export function blockFunction(source: string): BlockCode {
  */
 class BlockWriter {
   private readonly out: string[] = [];
-  private pos: number;
-  private readonly startPos: number;
-  private eip: number;
-  private readonly startEip: number;
+  // Every number field starts with a number (an address with ANY_INT32, see fields.ts), so
+  // that V8 gives it a number's representation rather than that of `undefined`.
+  private pos = 0;
+  private readonly startPos: number = 0;
+  private eip = ANY_INT32;
+  private readonly startEip: number = ANY_INT32;
   /** Linear address of the start of the page. */
-  private readonly pageBase: number;
+  private readonly pageBase: number = ANY_INT32;
   /** Start EIP of every instruction written, by index, and its count in its run. */
   private readonly starts: number[] = [];
   private readonly counts: number[] = [];
@@ -166,7 +169,7 @@ class BlockWriter {
    */
   private pending: string | null = null;
   /** The instruction that opened the current `case`, its line, and whether a jump loops back to it. */
-  private caseEip = 0;
+  private caseEip = ANY_INT32;
   private caseLine = 0;
   private caseLoops = false;
   private touchesMemory = false;
@@ -180,8 +183,8 @@ class BlockWriter {
   private readonly queue: number[] = [];
   private readonly runs = new Set<number>();
   /** Page offsets of the code read: [lowPos, highPos). */
-  private lowPos: number;
-  private highPos: number;
+  private lowPos = 0;
+  private highPos = 0;
 
   constructor(private readonly page: Uint8Array, offset: number, eip: number, private readonly labels: ReadonlySet<number>,
     private readonly isBlock: (eip: number) => boolean) {

@@ -26,6 +26,7 @@ import { DEBUG_BREAK, DebugTraps } from './debug.js';
 import { Listeners } from './listeners.js';
 import { step } from './execute.js';
 import { X87, type X87State } from './x87.js';
+import { ANY_INT32 } from './fields.js';
 import {
   AC, AF, ARITH_FLAGS, CF, DF, ID, IF, IOPL, NT, OF, OP_ADD, OP_INC, OP_LOGIC, OP_NONE, OP_SUB, PF, RF, SF, TF, VM, ZF,
   SIZE_MASK, SIZE_SIGN, parityOf,
@@ -75,13 +76,14 @@ export class CPU {
   readonly mem: PhysicalMemory;
   readonly io: IoSpace;
   readonly reg = new Int32Array(8);
-  eip = 0;
+  // Fields that hold any 32-bit value start at ANY_INT32 (see fields.ts); reset() gives them their values.
+  eip = ANY_INT32;
   /** EFLAGS; the six arithmetic bits are stale while lfOp !== OP_NONE. */
   flags = 2;
   lfOp = OP_NONE;
-  lfA = 0;
-  lfB = 0;
-  lfR = 0;
+  lfA = ANY_INT32;
+  lfB = ANY_INT32;
+  lfR = ANY_INT32;
   lfSize = 4;
   lfCarry = 0;
 
@@ -97,21 +99,21 @@ export class CPU {
   csBase = 0;
   stack32 = false;
 
-  cr0 = CR0_ET;
-  cr2 = 0;
+  cr0 = ANY_INT32;
+  cr2 = ANY_INT32;
   cr3 = 0;
   cr4 = 0;
   readonly dr = new Int32Array(8);
   /** The x87 floating-point unit (x87.ts). */
   readonly fpu = new X87();
-  gdtBase = 0; gdtLimit = 0xffff;
-  idtBase = 0; idtLimit = 0x3ff;
-  ldtSel = 0; ldtBase = 0; ldtLimit = 0;
-  trSel = 0; trBase = 0; trLimit = 0; trType = 0;
+  gdtBase = ANY_INT32; gdtLimit = 0xffff;
+  idtBase = ANY_INT32; idtLimit = 0x3ff;
+  ldtSel = 0; ldtBase = ANY_INT32; ldtLimit = 0;
+  trSel = 0; trBase = ANY_INT32; trLimit = 0; trType = 0;
   tscOffset = 0;
 
   // Per-instruction decode state.
-  startEip = 0;
+  startEip = ANY_INT32;
   opsize32 = false;
   adsize32 = false;
   segOv = -1;
@@ -121,9 +123,9 @@ export class CPU {
   /** Register number of a register r/m operand, or -1 for memory. */
   rmReg = 0;
   /** Linear address of a memory r/m operand. */
-  ea = 0;
+  ea = ANY_INT32;
   /** Offset (before the segment base) of a memory r/m operand. */
-  eaOffset = 0;
+  eaOffset = ANY_INT32;
 
   // Memory views and TLBs.
   readonly u8: Uint8Array;
@@ -145,7 +147,7 @@ export class CPU {
    */
   private readonly tlbGlobal = new Int32Array(TLB_LIST_MAX);
   private globalCount = 0;
-  private fetchPage = -1;
+  private fetchPage = ANY_INT32;
   private fetchHost = 0;
 
   // Run state. Instructions retired = `retired` + the part of the current batch done.
@@ -233,6 +235,8 @@ export class CPU {
     this.reg[EDX] = CPUID_SIGNATURE;
     this.flags = 2;
     this.lfOp = OP_NONE;
+    this.lfA = this.lfB = this.lfR = 0;
+    this.startEip = this.ea = this.eaOffset = 0;
     this.cr0 = CR0_ET;
     this.cr2 = this.cr3 = this.cr4 = 0;
     this.dr.fill(0);
