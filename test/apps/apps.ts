@@ -3,10 +3,10 @@
  * (test/apps/corpus, built with gcc -m32 -static against Debian's glibc and stripped), with
  * the inputs they run on, and the comparison of a memvisor run with qemu-i386's.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { repoRoot, type ProcessSetup, type RunResult } from '../support/build.js';
+import { repoRoot, scratch, type ProcessSetup, type RunResult } from '../support/build.js';
 
 /** Where .ci/run puts busybox from Debian's busybox-static:i386 package. */
 export const BUSYBOX = join(repoRoot, 'build', 'apps', 'busybox');
@@ -36,7 +36,7 @@ export function buildCorpus(dir: string): Map<string, string> {
 
 /** A directory of inputs: a text file, numbers, a small tree of files. */
 export function makeInputs(prefix: string): string {
-  const dir = mkdtempSync(join(process.env.TMPDIR ?? '/tmp', `memvisor-${prefix}-`));
+  const dir = scratch(prefix);
   writeFileSync(join(dir, 'text.txt'), readFileSync(join(repoRoot, 'README.md')));
   writeFileSync(join(dir, 'nums.txt'), Array.from({ length: 500 }, (_, i) => `${(i * 7919) % 1009} item${i % 37}`).join('\n') + '\n');
   mkdirSync(join(dir, 'tree', 'a', 'b'), { recursive: true });

@@ -4,17 +4,16 @@
  * (src/fs) that the damage tests then break on purpose.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   BLOCK_SIZE, FsImage, ROOT_INODE, T_DIR, buildImage, encodeDirectory, type MkfsInput,
 } from '../../src/fs/index.js';
+import { scratch } from '../support/scratch.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const cliPath = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
-export const scratchDir = mkdtempSync(join(tmpdir(), 'memvisor-fs-'));
+export const scratchDir = scratch('fs');
 
 export interface CliRun {
   status: number | null;

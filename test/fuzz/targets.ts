@@ -8,8 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CPU, PhysicalMemory } from '../../src/cpu/index.js';
 import { parseElf, requireStaticExecutable } from '../../src/elf/index.js';
@@ -31,7 +30,7 @@ import { translateElf } from '../../src/sbt/index.js';
 import { createMonitor } from '../../src/vmm/index.js';
 import { buildCorpusProgram } from '../cpu/corpus.js';
 import { applyEdits, checkStructured, describeEdits, editsOf, type Field } from './structured.js';
-import { CPU_TIERS, repoRoot } from '../support/build.js';
+import { CPU_TIERS, repoRoot, scratch } from '../support/build.js';
 import { TEST_RTC } from '../support/machine.js';
 
 export type Outcome = string;
@@ -130,7 +129,7 @@ const elfHot = (bytes: Uint8Array): [number, number] => {
 
 const elf: Target = {
   prepare() {
-    program = readFileSync(buildCorpusProgram('arith', '-O2', mkdtempSync(join(tmpdir(), 'memvisor-fuzz-elf-'))));
+    program = readFileSync(buildCorpusProgram('arith', '-O2', scratch('fuzz-elf')));
     kernel = readFileSync(join(guestBuildDir, 'kernel'));
   },
   run(rng) {
@@ -414,7 +413,7 @@ const inject: Target = {
 let plan: unknown, planDir: string;
 const campaign: Target = {
   prepare() {
-    planDir = mkdtempSync(join(tmpdir(), 'memvisor-fuzz-campaign-'));
+    planDir = scratch('fuzz-campaign');
     const file = join(planDir, 'base.json');
     const r = spawnSync(process.execPath, [join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'campaign', 'plan', '-o', file, '--mode', 'guest,off',
       '--fault', 'poison:target=user-native', '--fault', 'poison:target=both'], { encoding: 'utf8' });
@@ -442,7 +441,7 @@ const NUMBERS = ['0', '1', '-1', '2', '1.5', '0x10', '1e3', '', ' ', 'abc', '12a
 let optionsDir: string, optionsProgram: string;
 const options: Target = {
   prepare() {
-    optionsDir = mkdtempSync(join(tmpdir(), 'memvisor-fuzz-options-'));
+    optionsDir = scratch('fuzz-options');
     optionsProgram = buildCorpusProgram('arith', '-O2', optionsDir);
     writeFileSync(join(optionsDir, 'file'), 'hello\n');
   },

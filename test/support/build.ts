@@ -3,8 +3,6 @@
  * under qemu-i386 (the oracle) or memvisor's own CPU (`memvisor exec`, in-process).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readElfFile } from '../../src/elf/index.js';
@@ -12,10 +10,7 @@ import { runCaptured } from '../../src/exec/index.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-/** A scratch directory for one test file. */
-export function scratch(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `memvisor-${prefix}-`));
-}
+export { scratch } from './scratch.js';
 
 export const FREESTANDING_CFLAGS = [
   '-m32', '-fno-pic', '-fno-pie', '-static', '-nostdlib', '-fno-builtin', '-fno-stack-protector', '-fcf-protection=none',
