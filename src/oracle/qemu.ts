@@ -48,13 +48,15 @@ export function qemuUserAvailable(): boolean {
 
 /** QEMU processes still running: killed if this process exits or is stopped by a signal. */
 const running = new Set<ChildProcess>();
+/** Their scratch directories (disk copies): removed then too. */
+const scratches = new Set<string>();
 let cleanupInstalled = false;
 
 /**
  * QEMU with `-serial stdio` does not exit when its standard input closes, so a run cut short
  * (`timeout`, `kill`, a closed terminal) would leave it running for good: at exit, and at
  * SIGTERM, SIGINT or SIGHUP (then re-raised, so this process still ends by the signal), the
- * QEMU processes still running are killed.
+ * QEMU processes still running are killed and their scratch directories removed.
  */
 function installCleanup(): void {
   if (cleanupInstalled) return;
@@ -62,6 +64,8 @@ function installCleanup(): void {
   const killAll = () => {
     for (const child of running) child.kill('SIGKILL');
     running.clear();
+    for (const dir of scratches) rmSync(dir, { recursive: true, force: true });
+    scratches.clear();
   };
   process.once('exit', killAll);
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
@@ -74,7 +78,9 @@ function installCleanup(): void {
 }
 
 export async function runQemuSystem(run: QemuRun): Promise<QemuResult> {
+  installCleanup();
   const scratch = mkdtempSync(join(tmpdir(), 'memvisor-qemu-'));
+  scratches.add(scratch);
   const args = ['-machine', 'pc', '-display', 'none', '-monitor', 'none', '-serial', 'stdio',
     '-no-reboot', '-m', String(run.memMiB ?? 256), ...(run.kernel ? ['-kernel', run.kernel] : []),
     ...(run.cmdline ? ['-append', run.cmdline] : [])];
@@ -87,7 +93,6 @@ export async function runQemuSystem(run: QemuRun): Promise<QemuResult> {
   }
   args.push(...(run.extraArgs ?? []));
   const started = performance.now();
-  installCleanup();
   const qemu = spawn('qemu-system-i386', args, { stdio: ['pipe', 'pipe', 'pipe'] });
   running.add(qemu);
   qemu.on('exit', () => running.delete(qemu));
@@ -114,5 +119,6 @@ export async function runQemuSystem(run: QemuRun): Promise<QemuResult> {
     });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
+    scratches.delete(scratch);
   }
 }

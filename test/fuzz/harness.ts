@@ -42,7 +42,7 @@ export async function fuzz(kind: string, seed: number, from: number, cases: numb
   while (next < end) {
     next = await new Promise<number>((resolve, reject) => {
       const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { kind, seed, from: next, to: end } });
-      let current = next, timer: NodeJS.Timeout | null = null, settled = false;
+      let current = next, timer: NodeJS.Timeout | null = null, settled = false, last = false;
       const finish = (resumeAt: number) => {
         if (settled) return;
         settled = true;
@@ -63,11 +63,18 @@ export async function fuzz(kind: string, seed: number, from: number, cases: numb
         if (m.type === 'start') { arm(); return; }
         count(m.outcome!);
         if (m.detail) summary.failures.push(`case ${m.index}: ${m.detail.split('\n').slice(0, 6).join('\n')}\nreplay: ${replayCommand(kind, seed, m.index)}`);
-        if (m.index + 1 === end) finish(end);
+        if (m.index + 1 === end) {
+          // The worker ends by itself (and its scratch directories with it: a terminated
+          // worker runs no exit handlers); terminated if it has not ended in 10 s.
+          last = true;
+          if (timer) clearTimeout(timer);
+          timer = setTimeout(() => finish(end), 10_000);
+        }
       });
       worker.on('error', (e) => { if (!settled) { settled = true; if (timer) clearTimeout(timer); reject(e); } });
       worker.on('exit', (code) => {
         if (settled) return;
+        if (last && code === 0) return finish(end);
         count('HOST CRASH');
         summary.failures.push(`case ${current}: the worker died (exit ${code}); replay: ${replayCommand(kind, seed, current)}`);
         finish(current + 1);

@@ -1,7 +1,7 @@
 /**
  * A run on qemu-system-i386 cut short (the process that started it is stopped by SIGTERM,
  * as `timeout` or `kill` do) must not leave QEMU running: with `-serial stdio` it does not
- * exit when its standard input closes.
+ * exit when its standard input closes. Nor its scratch directory (the copies of its disks).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +9,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { repoRoot } from '../support/build.js';
+import { readdirSync } from 'node:fs';
+import { repoRoot, scratch } from '../support/build.js';
 import { requireQemuSystem } from '../support/qemu.js';
 import { guestKernel } from '../guest/scenarios.js';
 
@@ -28,13 +29,14 @@ function alive(pid: number): boolean {
   }
 }
 
-test('qemu: a run stopped by SIGTERM takes its qemu-system-i386 with it', async () => {
+test('qemu: a run stopped by SIGTERM takes its qemu-system-i386 and its scratch directory with it', async () => {
   requireQemuSystem();
   const qemuModule = join(repoRoot, 'dist', 'src', 'oracle', 'qemu.js');
   // A run that would wait ten minutes for text MemV6 never prints.
   const script = `const { runQemuSystem } = await import(${JSON.stringify(qemuModule)});
 await runQemuSystem({ kernel: ${JSON.stringify(guestKernel)}, memMiB: 64, until: /never printed/, timeoutMs: 600000 });`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+  const tmp = scratch('qemu-cleanup');
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore', env: { ...process.env, TMPDIR: tmp } });
   let qemu: number[] = [];
   for (let waited = 0; qemu.length === 0; waited += 100) {
     assert.ok(waited < 30_000, 'QEMU never started');
@@ -49,4 +51,5 @@ await runQemuSystem({ kernel: ${JSON.stringify(guestKernel)}, memMiB: 64, until:
     assert.ok(waited < 10_000, `qemu-system-i386 (pid ${qemu.join(', ')}) still runs after its parent was stopped`);
     await sleep(100);
   }
+  assert.deepEqual(readdirSync(tmp), [], 'the stopped run left its scratch directory');
 });
