@@ -1,8 +1,7 @@
 /**
  * Scratch directories for tests: one per call, under the system's temporary directory,
  * removed when the test file's process ends with every test passed. After a failure they
- * are kept, with whatever the failing test left there (serial logs, disk images, programs),
- * and the message of such a test names its files.
+ * are kept, with whatever the failing test left there (serial logs, disk images, programs).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
