@@ -237,7 +237,7 @@ class BlockWriter {
       // pre-parsing it now and parsing it again at its first call (a third less time).
       'return (function block(c) {',
       'const R = c.reg, tr = c.tlbR, tw = c.tlbW, u8 = c.u8, u16 = c.u16, i32 = c.i32, left = c.batchLeft;',
-      `let n = 0, t = 0, s = 0, done = 0, x = 0, L = ${this.startPos}${used.map((i) => `, g${i} = R[${i}]`).join('')};`,
+      `let n = 0, t = 0, s = 0, done = 0, x = 0, w = 0, L = ${this.startPos}${used.map((i) => `, g${i} = R[${i}]`).join('')};`,
       'try {',
       'out: for (;;) switch (L) {',
       text,
@@ -245,7 +245,9 @@ class BlockWriter {
       '}',
       `${WRITE_BACK} c.eip = x; c.batchLeft = left - done;`,
       '} catch (e) {',
-      `${WRITE_BACK} c.startEip = S[n]; c.batchLeft = left - done - K[n];`,
+      // A fault inside the interpreter (w = 1) leaves the register file as the interpreter
+      // left it: a string instruction has committed the elements it did.
+      `if (w === 0) { ${WRITE_BACK} } c.startEip = S[n]; c.batchLeft = left - done - K[n];`,
       'throw e;',
       '}',
       '});',
@@ -713,11 +715,20 @@ class BlockWriter {
    */
   private interpret(start: number): 'next' {
     const count = this.count + 1;
-    this.settleFlags();
-    this.emit(`n = ${this.index}; c.eip = ${start}; c.startEip = ${start}; c.batchLeft = left - done - ${this.count}; ${WRITE_BACK} c.step(); ${RELOAD}`);
+    this.emit(`${this.stepInPlace(start)} ${RELOAD}`);
     this.emit(`if (c.eip !== ${this.eip} || c.eventPending || c.codeChanged) { c.batchLeft = left - done - ${count}; return; }`);
-    this.known = null;
     return 'next';
+  }
+
+  /**
+   * The interpreter's step for the instruction at `start`, the registers written back
+   * first. While it runs (w = 1) the register file is the truth: a fault leaves it as the
+   * interpreter left it (a string instruction keeps the elements it did).
+   */
+  private stepInPlace(start: number): string {
+    this.settleFlags();
+    this.known = null;
+    return `n = ${this.index}; c.eip = ${start}; c.startEip = ${start}; c.batchLeft = left - done - ${this.count}; ${WRITE_BACK} w = 1; c.step(); w = 0;`;
   }
 
   /**

@@ -39,6 +39,7 @@ u8 stack[16384] __attribute__((aligned(16)));
 u8 *stack_top = stack + sizeof stack;
 static struct context test_ctx;
 static volatile int expect_trap;
+static volatile int show_strings;
 
 #define TEST_RO 0x400000u
 #define TEST_NP 0x401000u
@@ -70,6 +71,7 @@ void trap(struct frame *f) {
   if (f->vector == 14) field("cr2", rcr2());
   if (f->vector != 8) { field("eip", f->eip); field("cpl", f->cs & 3); }
   if ((f->cs & 3) == 3) { field("ss", f->ss); field("esp", f->esp); }
+  if (show_strings) { field("ecx", f->ecx); field("esi", f->esi); field("edi", f->edi); }
   if (f->vector == 0x80) {
     field("eax", f->eax); field("ebx", f->ebx);
     u32 here; __asm__ volatile("mov %%esp, %0" : "=r"(here));
@@ -120,6 +122,14 @@ static void paging_tests(void) {
   u32 marker_at = (u32)&frame_b[1];
   frame_b[1] = 0x4d4d4d4d;
   puts("4 MiB page alias"); field("value", peek(0x800000 + marker_at)); field("pde", pgdir[2] & 0xe1); puts("\n");
+  /* A string instruction commits its registers element by element: a fault part-way
+     leaves them where it stopped (the handler sees the elements already done). */
+  static u8 source[64];
+  show_strings = 1;
+  EXPECT("rep movsb into a not-present page part-way", __asm__ volatile("cld\n rep movsb" : : "S"(source), "D"(TEST_NP - 16), "c"(64) : "memory"));
+  EXPECT("rep stosl into a not-present page part-way", __asm__ volatile("cld\n rep stosl" : : "a"(0x5a5a5a5a), "D"(TEST_NP - 8), "c"(16) : "memory"));
+  EXPECT("rep lodsb from a not-present page part-way", __asm__ volatile("cld\n rep lodsb" : : "S"(TEST_NP - 4), "D"(0), "c"(9) : "eax", "memory"));
+  show_strings = 0;
 }
 
 static void user_tests(void) {
