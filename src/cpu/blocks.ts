@@ -35,8 +35,10 @@ export interface Block {
   readonly eip: number;
   /** Where the block is in the cache. */
   readonly slot: number;
-  /** Instructions in one pass; the dispatcher needs at least this many left in its batch. */
+  /** Instructions the block holds. */
   readonly length: number;
+  /** The most it runs before it looks at its batch (CompiledSource.pass): the dispatcher needs this many left. */
+  readonly pass: number;
   readonly run: BlockCode;
   /**
    * The block the dispatcher entered after this one last time (most exits go to the same
@@ -162,15 +164,20 @@ export class BlockCache {
     const w = write ? writeBlock(page, eip, isBlock) : knownBlock(page, eip, isBlock);
     if (w === undefined) return null;
     const compiled = w === null ? null : w.compiled;
-    const block: Block = { host, eip, slot, length: compiled === null ? NOT_COMPILED : compiled.length, run: w === null ? nothing : w.run, next: null, live: true };
+    const block: Block = { host, eip, slot, length: compiled === null ? NOT_COMPILED : compiled.length, pass: compiled === null ? NOT_COMPILED : compiled.pass, run: w === null ? nothing : w.run, next: null, live: true };
     if (compiled !== null) {
       this.stats.compiled++;
       // The instructions inside the block were interpreted as often as its start, so their
       // addresses are as hot; but from now on the dispatcher meets them only where control
       // enters the block's code from elsewhere. They start counting again: else each would
       // soon get a block of its own that runs a few times, if ever (usertests' first run
-      // wrote 1,215 blocks, 716 of which then ran fewer than 10 times; now 471).
-      for (const at of compiled.starts) if (at !== eip) this.heat[slotOf(host + (at - eip), at)] = 0;
+      // wrote 1,215 blocks, 716 of which then ran fewer than 10 times; now 471). Not so
+      // the return addresses of calls: a callee outside the block returns to them through
+      // the dispatcher every time, and counting again kept the code after a call to
+      // another page in the interpreter for another thousand returns each time a block
+      // around it was written.
+      const returns = new Set(compiled.returns);
+      for (const at of compiled.starts) if (at !== eip && !returns.has(at)) this.heat[slotOf(host + (at - eip), at)] = 0;
     }
     const evicted = this.slots[slot];
     if (evicted !== undefined) evicted.live = false;

@@ -18,6 +18,9 @@
  *   deferred to where they can be read (see WRITE_BACK and BlockWriter.pending);
  * - other harmless instructions (string instructions, 16-bit forms, segment overrides,
  *   bit tests, cmpxchg, port I/O, cli/sti/popf, x87, …) call the interpreter's `step` in place;
+ *   so do loads of DS/ES/FS/GS (the block goes on while the mode stays flat) and the
+ *   instructions of a trap's way in and out that end a region (iret, int n, a control
+ *   register load: the block leaves after them);
  * - memory accesses go through the same TLB arrays: one mask-and-compare, else the
  *   CPU's own slow path (page walk, faults, MMIO, hypervisor hooks).
  * Instruction counts, EIP, faults (EIP and count at the faulting instruction) and the
@@ -38,8 +41,14 @@ export const MAX_INSTRUCTIONS = 20;
 export type BlockCode = (c: CPU) => void;
 
 export interface CompiledSource {
-  /** Instructions in one pass through the block (the dispatcher needs this many left). */
+  /** Instructions the region holds. */
   length: number;
+  /**
+   * The most instructions the block runs before it looks at what is left of its batch: its
+   * longest run (a jump between runs, or round a loop, goes on only with this many left).
+   * The dispatcher enters the block only with this many left.
+   */
+  pass: number;
   /** Page offsets [first, end) of the guest code the block was made from. */
   first: number;
   end: number;
@@ -47,6 +56,11 @@ export interface CompiledSource {
   source: string;
   /** Linear address of every instruction the block holds (its first included). */
   starts: readonly number[];
+  /**
+   * Those of `starts` that follow a call: the callee's return comes back to them through
+   * the dispatcher whenever the callee is not in the block, so they stay entry points.
+   */
+  returns: readonly number[];
 }
 
 /** Helpers the generated code calls, passed in once per compiled function. */
@@ -54,7 +68,7 @@ const HELPERS = { adcFlags, dec, divAcc, doubleShift, imul32Flags, inc, mulAcc, 
 const HELPER_NAMES = Object.keys(HELPERS);
 const HELPER_VALUES = Object.values(HELPERS);
 
-/** Stands for the block's length in code written before the length is known. */
+/** Stands for the block's pass (CompiledSource.pass) in code written before it is known. */
 const PASS = '$PASS$';
 /**
  * Guest registers live in JavaScript locals g0-g7 inside a block (the code is written with
@@ -155,6 +169,8 @@ class BlockWriter {
   private readonly pageBase: number = ANY_INT32;
   /** Start EIP of every instruction written, by index, and its count in its run. */
   private readonly starts: number[] = [];
+  /** Return addresses of the calls written (see CompiledSource.returns). */
+  private readonly returnSites = new Set<number>();
   private readonly counts: number[] = [];
   private index = 0;
   /** Index of the first instruction of the current run (since `done` was last updated). */
@@ -206,6 +222,7 @@ class BlockWriter {
 
   write(): CompiledSource | null {
     const body: string[] = [];
+    let pass = 0;
     this.queue.push(this.startEip);
     while (this.queue.length > 0 && this.index < MAX_INSTRUCTIONS) {
       const at = this.queue.shift()!;
@@ -219,7 +236,10 @@ class BlockWriter {
       this.pending = null;
       if (body.length > 0) this.closeCase(body);
       this.openCase(body, at);
+      const before = this.index;
       this.run(body);
+      // A run falls through its labels into the next case without a look at the batch.
+      pass = Math.max(pass, this.index - before);
     }
     if (body.length > 0) this.closeCase(body);
     if (this.index === 0) return null;
@@ -253,12 +273,13 @@ class BlockWriter {
       '});',
     ];
     const marks: Record<string, string> = {
-      [PASS]: String(length),
+      [PASS]: String(pass),
       [WRITE_BACK]: used.map((i) => `R[${i}] = g${i};`).join(' '),
       [RELOAD]: used.map((i) => `g${i} = R[${i}];`).join(' '),
     };
     const source = lines.join('\n').replace(MARKS, (mark) => marks[mark]!);
-    return { length, first: this.lowPos, end: this.highPos, source, starts: this.starts };
+    const returns = this.starts.filter((at) => this.returnSites.has(at));
+    return { length, pass, first: this.lowPos, end: this.highPos, source, starts: this.starts, returns };
   }
 
   /**
@@ -690,6 +711,7 @@ class BlockWriter {
   private returnsHere(): void {
     if (!this.onPage(this.eip)) return;
     this.targets.add(this.eip);
+    this.returnSites.add(this.eip);
     this.queue.push(this.eip);
   }
 
@@ -713,11 +735,30 @@ class BlockWriter {
    * Runs one instruction through the interpreter in place. The block goes on only if
    * the instruction fell through and nothing needs the run loop's attention.
    */
-  private interpret(start: number): 'next' {
+  private interpret(start: number, alsoLeaveIf = ''): 'next' {
     const count = this.count + 1;
     this.emit(`${this.stepInPlace(start)} ${RELOAD}`);
-    this.emit(`if (c.eip !== ${this.eip} || c.eventPending || c.codeChanged) { c.batchLeft = left - done - ${count}; return; }`);
+    this.emit(`if (c.eip !== ${this.eip} || c.eventPending || c.codeChanged${alsoLeaveIf}) { c.batchLeft = left - done - ${count}; return; }`);
     return 'next';
+  }
+
+  /**
+   * A segment register other than CS and SS loaded (pop, mov): the interpreter's load
+   * with its checks and faults, in place. The block goes on only while the mode is still
+   * flat, as the dispatcher would look for a block there only then.
+   */
+  private segmentLoad(start: number): 'next' {
+    return this.interpret(start, ' || !c.flat');
+  }
+
+  /**
+   * An instruction that ends the region wherever it goes (iret, int n, a control register
+   * load): the interpreter runs it in place and the block leaves with EIP where it left it.
+   * Privilege, paging and mode may all have changed: the dispatcher looks again.
+   */
+  private interpretAndLeave(start: number): 'end' {
+    this.emit(`${this.stepInPlace(start)} c.batchLeft = left - done - ${this.count + 1}; return;`);
+    return 'end';
   }
 
   /**
@@ -855,6 +896,14 @@ class BlockWriter {
         return 'next';
       }
       case 0x90: return 'next';
+      case 0x07: case 0x1f: return this.segmentLoad(start); // pop es, pop ds
+      case 0x8e: {
+        // mov es/ds/fs/gs, r/m16 (CS is #UD, SS starts an interrupt shadow: the interpreter, outside)
+        const m = this.modrm();
+        return m.reg === 0 || (m.reg >= 3 && m.reg <= 5) ? this.segmentLoad(start) : null;
+      }
+      case 0xcd: this.byte(); return this.interpretAndLeave(start); // int n
+      case 0xcf: return this.interpretAndLeave(start); // iret
       case 0x66: return this.instruction16(start, startPos);
       case 0x9c: {
         // pushf, as the interpreter: #GP in virtual-8086 mode below IOPL 3; VM and RF
@@ -1162,6 +1211,13 @@ class BlockWriter {
       case 0x1f:
         this.modrm();
         return 'next';
+      case 0xa1: case 0xa9: return this.segmentLoad(start); // pop fs, pop gs
+      case 0x00: {
+        // sldt, str, lldt, ltr, verr, verw: tables and flags, not the mode or the code
+        const m = this.modrm();
+        return m.reg < 6 ? this.interpret(start) : null;
+      }
+      case 0x22: this.byte(); return this.interpretAndLeave(start); // mov crN, r32 (ModRM always a register)
       default:
         return this.fallback(start, startPos);
     }

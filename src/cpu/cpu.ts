@@ -1552,7 +1552,7 @@ export class CPU {
             block = blocks.find(host, eip);
             if (last !== null) last.next = block;
           }
-          if (block !== null && block.length <= this.batchLeft) {
+          if (block !== null && block.pass <= this.batchLeft) {
             last = block;
             this.codeChanged = false;
             block.run(this);

@@ -49,7 +49,8 @@ test('blocks: a block never runs more instructions than its batch has left, howe
   const eip = CODE + 2;
   const block = cpu.blocks.find(cpu.mem.hostOffset(eip), eip);
   assert.ok(block !== null && block.length < 100, 'the loop was not compiled');
-  for (let left = block.length; left <= 60; left++) {
+  assert.ok(block.pass < block.length, `the block's longest run (${block.pass}) is not shorter than the block (${block.length})`);
+  for (let left = block.pass; left <= 60; left++) {
     cpu.eip = eip;
     cpu.batchLeft = left;
     block.run(cpu);
@@ -91,6 +92,22 @@ test('blocks: an address inside a compiled block gets a block of its own only af
   assert.equal(cpu.blocks.stats.compiled, 1, 'M got a block before its T-th entry');
   enterAtM();
   assert.equal(cpu.blocks.stats.compiled, 2, 'M has no block after T entries');
+});
+
+test('blocks: the return address of a call out of the block keeps its count when the block around it is written', () => {
+  // L: call F; R: dec ecx; jnz L; hlt, and F on the next page: ret. Interpreted, L and R
+  // are reached once a round; L's block (which holds R) is written at L's T-th round, and
+  // F returns to R through the dispatcher every time, so R is as hot as L was.
+  const T = 10;
+  const cpu = machine(T, [0xe8, 0xfb, 0x0f, 0x00, 0x00, 0x49, 0x75, 0xf8, 0xf4], CODE);
+  cpu.mem.loadBytes(CODE + 0x1000, Uint8Array.of(0xc3));
+  cpu.reg[4] = 0x8000;
+  cpu.run(4 * (T - 1));
+  assert.equal(cpu.blocks.stats.compiled, 0, 'compiled before the threshold');
+  cpu.run(4);
+  assert.equal(cpu.blocks.stats.compiled, 3, 'L, F and R do not all have blocks after T rounds (R counted again from zero?)');
+  const r = cpu.blocks.find(cpu.mem.hostOffset(CODE + 5), CODE + 5);
+  assert.ok(r !== null && r.length > 1, 'R has no block of its own');
 });
 
 test('blocks: endbr32 (at every function entry of code built for CET) is compiled as the NOP it is, on every tier alike', () => {

@@ -377,6 +377,8 @@ export function allForms(): Form[] {
   add('push/pop ds', 0, () => 'push %ds\n  pop %ds');
   add('mov sreg,r / r,sreg', 0, (b) => `mov %ds, %ax\n  mov %ax, %es\n  mov %ss, ${b.reg32()}`);
   add('mov sreg,m', 0, (b) => `mov %ds, ${b.mem()}`);
+  add('push/pop es, fs, gs', 0, () => 'push %es\n  pop %es\n  push %fs\n  pop %fs\n  push %gs\n  pop %gs');
+  add('mov m,sreg / sreg,m', 0, (b) => { const m = b.mem(); return `mov %ds, ${m}\n  mov ${m}, %es\n  mov %gs, ${m}\n  mov ${m}, %fs`; });
   add('bound m (in range)', 0, () => 'movl $-5, scratch+8\n  movl $100, scratch+12\n  movl $7, %eax\n  bound %eax, scratch+8');
   return forms;
 }
