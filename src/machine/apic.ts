@@ -117,7 +117,9 @@ export class LocalApic implements Device, MmioDevice {
     if (v < 0) return;
     clearBit(this.isr, v);
     if (testBit(this.tmr, v)) this.eoiBroadcast(v);
-    this.changed();
+    // An EOI makes deliverable what the vector it ends held back, if anything is waiting;
+    // else the CPU need not stop to look (MemV6 sends one for every interrupt).
+    if (this.hasInterrupt()) this.changed();
   }
 
   // ------------------------------------------------------------------ timer

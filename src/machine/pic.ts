@@ -166,9 +166,14 @@ export class Pic8259 implements Device, PortHandler {
     return vector;
   }
 
+  /**
+   * After any change: the cascade line, and a word to the CPU when a request is pending (a
+   * request gone, or one still masked, makes nothing deliverable: the CPU need not stop
+   * to look, as it would after every lowered line of a masked chip).
+   */
   private update(): void {
     this.master.setLevel(2, this.slave.pending() >= 0);
-    this.changed();
+    if (this.master.pending() >= 0) this.changed();
   }
 
   private chip(port: number): Chip {
