@@ -55,6 +55,13 @@ export interface TlbArrays {
   supW: Int32Array;
 }
 const emptyTlb = () => new Int32Array(1 << 20).fill(-1);
+/**
+ * An interrupt's frame (SS, ESP, EFLAGS, CS, EIP, error code), all written before any state
+ * changes; one for every CPU: a delivery that faults is abandoned, never resumed.
+ */
+const interruptFrame = new Int32Array(6);
+/** The segment registers a return to an outer level nulls when their DPL is too high for it. */
+const DATA_SEGMENTS = [ES, DS, FS, GS] as const;
 
 /** What the CPU does with an exception a hook did not take. */
 export type ExceptionHook = (vector: number, errorCode: number) => boolean;
@@ -110,6 +117,8 @@ export class CPU {
   idtBase = ANY_INT32; idtLimit = 0x3ff;
   ldtSel = 0; ldtBase = ANY_INT32; ldtLimit = 0;
   trSel = 0; trBase = ANY_INT32; trLimit = 0; trType = 0;
+  /** The descriptor loadDescriptor read last (scratch, not state). */
+  descLow = ANY_INT32; descHigh = ANY_INT32;
   tscOffset = 0;
 
   // Per-instruction decode state.
@@ -242,6 +251,7 @@ export class CPU {
     this.dr.fill(0);
     this.fpu.reset();
     this.gdtBase = 0; this.gdtLimit = 0xffff;
+    this.descLow = this.descHigh = 0;
     this.idtBase = 0; this.idtLimit = 0x3ff;
     this.ldtSel = this.ldtBase = this.ldtLimit = 0;
     this.trSel = this.trBase = this.trLimit = this.trType = 0;
@@ -985,14 +995,24 @@ export class CPU {
     return (this.cr0 & CR0_PE) !== 0;
   }
 
-  /** Reads a descriptor into [low, high]; null when the selector is beyond its table's limit. */
-  readDescriptor(selector: number): [number, number] | null {
+  /**
+   * Reads a descriptor into descLow and descHigh; false when the selector is beyond its
+   * table's limit. (Segment loads and interrupts use it without making an array each time.)
+   */
+  loadDescriptor(selector: number): boolean {
     const index = selector & ~7;
     const base = selector & 4 ? this.ldtBase : this.gdtBase;
     const limit = selector & 4 ? this.ldtLimit : this.gdtLimit;
-    if (selector & 4 && this.ldtSel === 0) return null;
-    if (index + 7 > limit >>> 0) return null;
-    return [this.sysRead32(base + index), this.sysRead32(base + index + 4)];
+    if (selector & 4 && this.ldtSel === 0) return false;
+    if (index + 7 > limit >>> 0) return false;
+    this.descLow = this.sysRead32(base + index);
+    this.descHigh = this.sysRead32(base + index + 4);
+    return true;
+  }
+
+  /** A descriptor as [low, high]; null when the selector is beyond its table's limit. */
+  readDescriptor(selector: number): [number, number] | null {
+    return this.loadDescriptor(selector) ? [this.descLow, this.descHigh] : null;
   }
 
   private markAccessed(selector: number, high: number): void {
@@ -1026,9 +1046,8 @@ export class CPU {
       this.setSegmentCache(seg, selector, 0, 0, 0, 0);
       return;
     }
-    const d = this.readDescriptor(selector);
-    if (!d) this.gp(selector & ~3);
-    const [low, high] = d;
+    if (!this.loadDescriptor(selector)) this.gp(selector & ~3);
+    const low = this.descLow, high = this.descHigh;
     const access = (high >> 8) & 0xff;
     const dpl = (access >> 5) & 3;
     if (!(access & DESC_S)) this.gp(selector & ~3);
@@ -1052,14 +1071,12 @@ export class CPU {
     this.setCpl(cpl);
   }
 
-  /** Checks a code-segment target of a far JMP/CALL/RET/IRET; returns its descriptor. */
-  private codeDescriptor(selector: number): [number, number] {
+  /** Checks a code-segment target of a far JMP/CALL/RET/IRET; its descriptor is left in descLow/descHigh. */
+  private codeDescriptor(selector: number): void {
     if ((selector & ~3) === 0) this.gp(0);
-    const d = this.readDescriptor(selector);
-    if (!d) this.gp(selector & ~3);
-    const access = (d[1] >> 8) & 0xff;
+    if (!this.loadDescriptor(selector)) this.gp(selector & ~3);
+    const access = (this.descHigh >> 8) & 0xff;
     if ((access & (DESC_S | DESC_CODE)) !== (DESC_S | DESC_CODE)) this.gp(selector & ~3);
-    return d;
   }
 
   /** Pushes CS and EIP for a far CALL, all or nothing. */
@@ -1085,7 +1102,8 @@ export class CPU {
       this.eip = offset;
       return;
     }
-    const [low, high] = this.codeDescriptor(selector);
+    this.codeDescriptor(selector);
+    const low = this.descLow, high = this.descHigh;
     const access = (high >> 8) & 0xff;
     const dpl = (access >> 5) & 3;
     if (access & DESC_CONFORMING) {
@@ -1110,7 +1128,8 @@ export class CPU {
     }
     const rpl = selector & 3;
     if (rpl < this.cpl) this.gp(selector & ~3);
-    const [low, high] = this.codeDescriptor(selector);
+    this.codeDescriptor(selector);
+    const low = this.descLow, high = this.descHigh;
     const access = (high >> 8) & 0xff;
     const dpl = (access >> 5) & 3;
     if (access & DESC_CONFORMING ? dpl > rpl : dpl !== rpl) this.gp(selector & ~3);
@@ -1129,17 +1148,18 @@ export class CPU {
   /** Return to an outer privilege level (far RET or IRET): validates and loads SS:ESP, CS:EIP. */
   private returnToOuter(cs: number, low: number, high: number, rpl: number, eip: number, ss: number, esp: number, size: number): void {
     if ((ss & ~3) === 0 || (ss & 3) !== rpl) this.gp(ss & ~3);
-    const d = this.readDescriptor(ss);
-    if (!d) this.gp(ss & ~3);
-    const ssAccess = (d[1] >> 8) & 0xff;
+    if (!this.loadDescriptor(ss)) this.gp(ss & ~3);
+    const ssLow = this.descLow, ssHigh = this.descHigh;
+    const ssAccess = (ssHigh >> 8) & 0xff;
     if ((ssAccess & (DESC_S | DESC_CODE | DESC_RW)) !== (DESC_S | DESC_RW) || ((ssAccess >> 5) & 3) !== rpl) this.gp(ss & ~3);
     if (!(ssAccess & DESC_PRESENT)) this.raise(VEC_SS, ss & ~3);
     this.loadCs(cs, low, high, rpl);
-    this.markAccessed(ss, d[1]);
-    this.loadFromDescriptor(SS, ss, d[0], d[1]);
+    this.markAccessed(ss, ssHigh);
+    this.loadFromDescriptor(SS, ss, ssLow, ssHigh);
     this.reg[ESP] = size === 4 || this.stack32 ? esp : (this.reg[ESP]! & ~0xffff) | (esp & 0xffff);
     this.eip = eip;
-    for (const seg of [ES, DS, FS, GS]) {
+    for (let i = 0; i < 4; i++) {
+      const seg = DATA_SEGMENTS[i]!;
       const access = this.segAccess[seg]!;
       const dpl = (access >> 5) & 3;
       const conformingCode = (access & (DESC_CODE | DESC_CONFORMING)) === (DESC_CODE | DESC_CONFORMING);
@@ -1167,7 +1187,8 @@ export class CPU {
     if (size === 2) fl = (this.getEflags() & ~0xffff) | (fl & 0xffff);
     const rpl = cs & 3;
     if (rpl < this.cpl) this.gp(cs & ~3);
-    const [low, high] = this.codeDescriptor(cs);
+    this.codeDescriptor(cs);
+    const low = this.descLow, high = this.descHigh;
     const access = (high >> 8) & 0xff;
     const dpl = (access >> 5) & 3;
     if (access & DESC_CONFORMING ? dpl > rpl : dpl !== rpl) this.gp(cs & ~3);
@@ -1222,9 +1243,8 @@ export class CPU {
     const gate32 = (type & 8) !== 0;
     const offset = gate32 ? (gateHigh & 0xffff0000) | (gateLow & 0xffff) : gateLow & 0xffff;
     if ((selector & ~3) === 0) this.gp(ext);
-    const d = this.readDescriptor(selector);
-    if (!d) this.gp((selector & ~3) + ext);
-    const [low, high] = d;
+    if (!this.loadDescriptor(selector)) this.gp((selector & ~3) + ext);
+    const low = this.descLow, high = this.descHigh;
     const access = (high >> 8) & 0xff;
     const dpl = (access >> 5) & 3;
     if ((access & (DESC_S | DESC_CODE)) !== (DESC_S | DESC_CODE) || dpl > this.cpl) this.gp((selector & ~3) + ext);
@@ -1232,7 +1252,8 @@ export class CPU {
     this.materializeFlags();
     const oldFlags = this.flags | 2;
     const size = gate32 ? 4 : 2;
-    const frame: number[] = [];
+    const frame = interruptFrame;
+    let pushes = 0;
     let newCpl = this.cpl;
     let ssSel = this.sel[SS]!, ssLow = 0, ssHigh = 0, ssBase = this.segBase[SS]!, ss32 = this.stack32;
     let esp = this.reg[ESP]!;
@@ -1253,28 +1274,31 @@ export class CPU {
         newSs = this.sysRead16(this.trBase + at + 2);
       }
       if ((newSs & ~3) === 0 || (newSs & 3) !== dpl) this.raise(VEC_TS, (newSs & ~3) + ext);
-      const sd = this.readDescriptor(newSs);
-      if (!sd) this.raise(VEC_TS, (newSs & ~3) + ext);
-      const sAccess = (sd[1] >> 8) & 0xff;
+      if (!this.loadDescriptor(newSs)) this.raise(VEC_TS, (newSs & ~3) + ext);
+      const sLow = this.descLow, sHigh = this.descHigh;
+      const sAccess = (sHigh >> 8) & 0xff;
       if ((sAccess & (DESC_S | DESC_CODE | DESC_RW)) !== (DESC_S | DESC_RW) || ((sAccess >> 5) & 3) !== dpl) {
         this.raise(VEC_TS, (newSs & ~3) + ext);
       }
       if (!(sAccess & DESC_PRESENT)) this.raise(VEC_SS, (newSs & ~3) + ext);
-      frame.push(this.sel[SS]!, this.reg[ESP]!);
-      ssSel = newSs; ssLow = sd[0]; ssHigh = sd[1];
-      ssBase = CPU.descriptorBase(sd[0], sd[1]);
-      ss32 = (sd[1] & 0x400000) !== 0;
+      frame[pushes++] = this.sel[SS]!;
+      frame[pushes++] = this.reg[ESP]!;
+      ssSel = newSs; ssLow = sLow; ssHigh = sHigh;
+      ssBase = CPU.descriptorBase(sLow, sHigh);
+      ss32 = (sHigh & 0x400000) !== 0;
       esp = newEsp;
       switchStack = true;
     }
-    frame.push(oldFlags, this.sel[CS]!, returnEip);
-    if (errorCode >= 0) frame.push(errorCode);
+    frame[pushes++] = oldFlags;
+    frame[pushes++] = this.sel[CS]!;
+    frame[pushes++] = returnEip;
+    if (errorCode >= 0) frame[pushes++] = errorCode;
     // Write the whole frame before changing any state, so a fault here leaves the CPU intact.
     const user = newCpl === 3;
     let sp = esp;
-    for (const value of frame) {
+    for (let i = 0; i < pushes; i++) {
       sp = ss32 ? (sp - size) | 0 : (sp - size) & 0xffff;
-      this.writeLinear((ssBase + sp) | 0, size, value, user);
+      this.writeLinear((ssBase + sp) | 0, size, frame[i]!, user);
       this.platformWrote((ssBase + sp) | 0, size, user);
     }
     if (switchStack) {

@@ -563,11 +563,12 @@ function pusha(c: CPU): void {
   }
 }
 
+/** POPA's eight values, all read (a fault leaves the registers as they were) before any is written. */
+const popaValues = new Int32Array(8);
 function popa(c: CPU): void {
   const s = osize(c);
-  const values: number[] = [];
-  for (let i = 0; i < 8; i++) values.push(c.peek(s, i * s));
-  for (let r = 7, i = 0; r >= 0; r--, i++) if (r !== ESP) c.setReg(s, r, values[i]!);
+  for (let i = 0; i < 8; i++) popaValues[i] = c.peek(s, i * s);
+  for (let r = 7, i = 0; r >= 0; r--, i++) if (r !== ESP) c.setReg(s, r, popaValues[i]!);
   c.adjustEsp(8 * s);
 }
 

@@ -38,11 +38,8 @@ export function stringInstruction(c: CPU, op: number): void {
   const kind = op & 0xfe;
   const isIo = kind === 0x6c || kind === 0x6e;
   if (isIo) c.checkIo(reg[EDX]! & 0xffff, size);
-  const setIndex = (r: number, v: number) => {
-    reg[r] = a32 ? v | 0 : (reg[r]! & ~0xffff) | (v & 0xffff);
-  };
   if (c.rep === 0) {
-    stringElement(c, kind, size, srcBase, dstBase, mask, delta, setIndex);
+    stringElement(c, kind, size, srcBase, dstBase, mask, delta, a32);
     return;
   }
   const compare = kind === 0xa6 || kind === 0xae;
@@ -58,8 +55,8 @@ export function stringInstruction(c: CPU, op: number): void {
     const count = reg[ECX]! & mask;
     if (count === 0) return;
     if (done > 0 && stopAt(c, done)) return;
-    stringElement(c, kind, size, srcBase, dstBase, mask, delta, setIndex);
-    setIndex(ECX, count - 1);
+    stringElement(c, kind, size, srcBase, dstBase, mask, delta, a32);
+    setIndex(reg, a32, ECX, count - 1);
     if (compare && c.getZF() !== (c.rep === 0xf3)) return;
   }
 }
@@ -80,46 +77,51 @@ function stopAt(c: CPU, done: number): boolean {
   return true;
 }
 
+/** An index register after an element: all of it with 32-bit addresses, its low half with 16-bit ones. */
+function setIndex(reg: Int32Array, a32: boolean, r: number, v: number): void {
+  reg[r] = a32 ? v | 0 : (reg[r]! & ~0xffff) | (v & 0xffff);
+}
+
 function stringElement(c: CPU, kind: number, size: number, srcBase: number, dstBase: number, mask: number, delta: number,
-  setIndex: (r: number, v: number) => void): void {
+  a32: boolean): void {
   const reg = c.reg;
   const si = reg[ESI]! & mask, di = reg[EDI]! & mask;
   switch (kind) {
     case 0xa4: // MOVS
       c.wr(size, (dstBase + di) | 0, c.rd(size, (srcBase + si) | 0));
-      setIndex(ESI, si + delta);
-      setIndex(EDI, di + delta);
+      setIndex(reg, a32, ESI, si + delta);
+      setIndex(reg, a32, EDI, di + delta);
       return;
     case 0xa6: { // CMPS
       const a = c.rd(size, (srcBase + si) | 0);
       const b = c.rd(size, (dstBase + di) | 0);
       alu(c, 7, a, b, size);
-      setIndex(ESI, si + delta);
-      setIndex(EDI, di + delta);
+      setIndex(reg, a32, ESI, si + delta);
+      setIndex(reg, a32, EDI, di + delta);
       return;
     }
     case 0xaa: // STOS
       c.wr(size, (dstBase + di) | 0, reg[EAX]!);
-      setIndex(EDI, di + delta);
+      setIndex(reg, a32, EDI, di + delta);
       return;
     case 0xac: // LODS
       c.setReg(size, EAX, c.rd(size, (srcBase + si) | 0));
-      setIndex(ESI, si + delta);
+      setIndex(reg, a32, ESI, si + delta);
       return;
     case 0xae: // SCAS
       alu(c, 7, c.getReg(size, EAX), c.rd(size, (dstBase + di) | 0), size);
-      setIndex(EDI, di + delta);
+      setIndex(reg, a32, EDI, di + delta);
       return;
     case 0x6c: { // INS: the destination is probed before the port is read
       const lin = (dstBase + di) | 0;
       c.probeWrite(lin, size);
       c.wr(size, lin, c.io.read(reg[EDX]! & 0xffff, size as 1 | 2 | 4));
-      setIndex(EDI, di + delta);
+      setIndex(reg, a32, EDI, di + delta);
       return;
     }
     default: // OUTS
       c.io.write(reg[EDX]! & 0xffff, size as 1 | 2 | 4, c.rd(size, (srcBase + si) | 0) >>> 0);
-      setIndex(ESI, si + delta);
+      setIndex(reg, a32, ESI, si + delta);
   }
 }
 
@@ -141,7 +143,7 @@ function bulkOut(c: CPU, size: 1 | 2 | 4, srcBase: number): void {
     const n = Math.min(count, Math.floor((0x1000 - (src & 0xfff)) / size), REP_CHUNK - done);
     const taken = (tr & 1) === 0 && n >= 2 ? c.io.writeString!(port, size, c.u8, tr ^ src, n) : 0;
     if (taken === 0) {
-      stringElement(c, 0x6e, size, srcBase, 0, -1, size, (r, v) => { reg[r] = v | 0; });
+      stringElement(c, 0x6e, size, srcBase, 0, -1, size, true);
       reg[ECX] = (count - 1) | 0;
       done++;
       continue;
@@ -178,7 +180,7 @@ function bulk(c: CPU, kind: number, size: number, srcBase: number, dstBase: numb
     const overlapping = kind === 0xa4 && (tr & 1) === 0 && tw !== -1 && (tr ^ src) < host && (tr ^ src) + n * size > host;
     if (n < 2 || tw === -1 || (tr & 1) !== 0 || overlapping) {
       // One element through the normal path (fills the TLB, or crosses a page).
-      stringElement(c, kind, size, srcBase, dstBase, -1, size, (r, v) => { reg[r] = v | 0; });
+      stringElement(c, kind, size, srcBase, dstBase, -1, size, true);
       reg[ECX] = (count - 1) | 0;
       done++;
       // Stores into unassigned physical memory land nowhere: the rest of the run on this
