@@ -18,6 +18,13 @@ export interface IoSpace {
    * 0 means "use write()".
    */
   writeString?(port: number, size: AccessSize, bytes: Uint8Array, offset: number, count: number): number;
+  /**
+   * Optional bulk INS: up to `count` elements of `size` bytes read from `port` into `bytes`
+   * at `offset`, exactly as `count` calls of read() would return them, except that the
+   * device may give fewer (it stops where an element would have an effect other than
+   * reading it, e.g. the last of a sector). Returns how many it gave; 0 means "use read()".
+   */
+  readString?(port: number, size: AccessSize, bytes: Uint8Array, offset: number, count: number): number;
 }
 
 /** A memory-mapped device region; offsets are relative to the region's base. */

@@ -20,7 +20,8 @@
  * a page with compiled code or a write hook too: the memory is told of the run afterwards);
  * stores into unassigned physical memory, which land nowhere, skip to the end of the page.
  * `rep outs` forward from RAM goes to the port's bulk write where the device has one (the
- * IDE data port takes a sector's worth at a time, up to the element that completes it).
+ * IDE data port takes a sector's worth at a time, up to the element that completes it),
+ * and `rep ins` forward into RAM to its bulk read (the IDE data port gives a sector's worth).
  */
 import type { CPU } from './cpu.js';
 import { alu } from './alu.js';
@@ -49,6 +50,10 @@ export function stringInstruction(c: CPU, op: number): void {
   }
   if (kind === 0x6e && a32 && delta > 0 && c.io.writeString !== undefined) {
     bulkOut(c, size as 1 | 2 | 4, srcBase);
+    return;
+  }
+  if (kind === 0x6c && a32 && delta > 0 && c.io.readString !== undefined) {
+    bulkIn(c, size as 1 | 2 | 4, dstBase);
     return;
   }
   for (let done = 0; ; done++) {
@@ -149,6 +154,37 @@ function bulkOut(c: CPU, size: 1 | 2 | 4, srcBase: number): void {
       continue;
     }
     reg[ESI] = (reg[ESI]! + taken * size) | 0;
+    reg[ECX] = (count - taken) | 0;
+    done += taken;
+  }
+}
+
+/**
+ * REP INS forward with 32-bit addresses into a page in the TLB: the elements up to the
+ * page's end go to the port's bulk read, which may take fewer (IoSpace.readString); an
+ * element it does not take, or one into a page not in the TLB, goes the normal way (the
+ * destination probed before the port is read).
+ */
+function bulkIn(c: CPU, size: 1 | 2 | 4, dstBase: number): void {
+  const reg = c.reg;
+  const port = reg[EDX]! & 0xffff;
+  for (let done = 0; (reg[ECX]! >>> 0) !== 0;) {
+    const count = reg[ECX]! >>> 0;
+    if (done > 0 && stopAt(c, done)) return;
+    const dst = (dstBase + reg[EDI]!) | 0;
+    const tw = c.tlbW[dst >>> 12]!;
+    const n = Math.min(count, Math.floor((0x1000 - (dst & 0xfff)) / size), REP_CHUNK - done);
+    // An odd write entry marks a page with compiled code or a write hook: the memory hears of the run afterwards.
+    const host = (tw & ~1) ^ dst;
+    const taken = tw !== -1 && n >= 2 ? c.io.readString!(port, size, c.u8, host, n) : 0;
+    if (taken === 0) {
+      stringElement(c, 0x6c, size, 0, dstBase, -1, size, true);
+      reg[ECX] = (count - 1) | 0;
+      done++;
+      continue;
+    }
+    if (tw & 1) c.mem.afterMarkedWrite(host, taken * size);
+    reg[EDI] = (reg[EDI]! + taken * size) | 0;
     reg[ECX] = (count - taken) | 0;
     done += taken;
   }

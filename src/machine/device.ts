@@ -51,6 +51,8 @@ export interface PortHandler {
   portWrite(port: number, size: AccessSize, value: number): void;
   /** Optional: IoSpace.writeString for this port (a wide port only). */
   portWriteString?(port: number, size: AccessSize, bytes: Uint8Array, offset: number, count: number): number;
+  /** Optional: IoSpace.readString for this port (a wide port only). */
+  portReadString?(port: number, size: AccessSize, bytes: Uint8Array, offset: number, count: number): number;
 }
 
 /** A number a snapshot gives for a field: a number (Infinity allowed: "never"), not NaN, not another type. */

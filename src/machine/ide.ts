@@ -335,6 +335,23 @@ export class IdeController implements Device, PortHandler {
   }
 
   /**
+   * REP INS from the data port in bulk: the elements left in the buffer, as dataRead would
+   * give them one by one; the one that empties it ends the bulk read (bufferDone loads the
+   * next block or ends the command, and may raise the interrupt). 0 when the port would
+   * read as nothing.
+   */
+  portReadString(port: number, size: AccessSize, bytes: Uint8Array, offset: number, count: number): number {
+    if (port !== 0x1f0 || !this.answers() || !this.drive) return 0;
+    if (!(this.status & ST_DRQ) || this.transfer === 'write' || this.unit !== this.transferUnit) return 0;
+    const n = Math.min(count, Math.floor((this.bufEnd - this.bufPos) / size));
+    if (n === 0) return 0;
+    bytes.set(this.buffer.subarray(this.bufPos, this.bufPos + n * size), offset);
+    this.bufPos += n * size;
+    if (this.bufPos >= this.bufEnd) this.bufferDone();
+    return n;
+  }
+
+  /**
    * Whether the registers answer, as on QEMU: not when the channel has no drives, nor when
    * an absent slave is selected; an absent master behind a present slave still answers.
    */

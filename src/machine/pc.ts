@@ -97,6 +97,14 @@ class PortBus implements IoSpace {
     return value >>> 0;
   }
 
+  readString(port: number, size: AccessSize, bytes: Uint8Array, offset: number, count: number): number {
+    const h = this.handlers[port];
+    if (!h?.portReadString || !this.wide[port]) return 0;
+    const n = h.portReadString(port, size, bytes, offset, count);
+    this.exits.ioRead += n;
+    return n;
+  }
+
   writeString(port: number, size: AccessSize, bytes: Uint8Array, offset: number, count: number): number {
     const h = this.handlers[port];
     if (!h?.portWriteString || !this.wide[port]) return 0;

@@ -127,3 +127,44 @@ test('strings: a port write that stops the machine ends rep outsb after that ele
     assert.equal(cpu.instructionCount, 3, `${tier}: ${cpu.instructionCount} instructions`);
   }
 });
+
+test('strings: rep insd from a port with a bulk read gives the bytes, registers and chunks that element by element gives', () => {
+  const count = 3 * REP_CHUNK + 100;
+  const runs: string[] = [];
+  for (const bulk of [false, true]) {
+    for (const [tier, threshold] of CPU_TIERS) {
+      // The port gives 0x5a000000 + n for its n-th element; in bulk at most 100 at a time
+      // (a device may give fewer than asked), so a page's elements take several calls.
+      let next = 0, bulkCalls = 0;
+      const io = {
+        read: () => (0x5a000000 + next++) >>> 0,
+        write: () => {},
+        ...(bulk ? {
+          readString: (_port: number, _size: number, bytes: Uint8Array, offset: number, n: number) => {
+            const given = Math.min(n, 100);
+            const view = new DataView(bytes.buffer, bytes.byteOffset);
+            for (let i = 0; i < given; i++) view.setUint32(offset + 4 * i, 0x5a000000 + next++, true);
+            bulkCalls++;
+            return given;
+          },
+        } : {}),
+      };
+      const mem = new PhysicalMemory(RAM);
+      const cpu = new CPU(mem, io);
+      if (threshold !== undefined) cpu.blocks.threshold = threshold;
+      mem.loadBytes(CODE, Uint8Array.from([0xf3, 0x6d, HLT]));   // rep insd
+      cpu.enterFlatProtectedMode(0);
+      cpu.eip = CODE;
+      cpu.reg[EDI] = 0x10000 - 8;   // the first two elements end a page
+      cpu.reg[ECX] = count;
+      while (!cpu.halted) cpu.run(7);
+      if (bulk) assert.ok(bulkCalls > count / 100, `${tier}: the bulk read was used ${bulkCalls} times`);
+      assert.equal(next, count, `${tier}: ${next} elements read from the port`);
+      assert.equal(cpu.instructionCount, 4 + 1, `${tier}: ${cpu.instructionCount} instructions`);
+      let sum = 0;
+      for (let a = 0x10000 - 8; a < 0x10000 - 8 + 4 * count; a += 4) sum = (Math.imul(sum, 31) + mem.read32(a)) | 0;
+      runs.push(`${bulk ? 'bulk' : 'element'}/${tier}: ${state(cpu)} memory ${sum}`);
+    }
+  }
+  assert.equal(new Set(runs.map((s) => s.slice(s.indexOf(':')))).size, 1, `the runs end differently:\n${runs.join('\n')}`);
+});

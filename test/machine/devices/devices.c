@@ -508,6 +508,37 @@ static void test_ide(void) {
   hexfield("status", st, 2); check("readback", same);
   puts("\n");
 
+  /*
+   * The same two sectors read with REP INSL / INSW (memvisor moves these in bulk too): the
+   * first into a buffer that straddles a page boundary, in two REPs of 100 and 28 dwords;
+   * the second in one REP INSW.
+   */
+  u8 *dst = wbuf + 4096 - 200;
+  for (int i = 0; i < 1024; i++) dst[i] = 0;
+  ide_select(1, 11, 2); outb(0x3f6, 0x02); outb(0x1f7, 0x20);
+  st = ide_wait();
+  drq_first = (st & 0x08) != 0;
+  left = 0;
+  void *q = dst;
+  n = 100;
+  __asm__ volatile("cld; rep insl" : "+D"(q), "+c"(n) : "d"(0x1f0) : "memory");
+  left |= n;
+  n = 28;
+  __asm__ volatile("cld; rep insl" : "+D"(q), "+c"(n) : "d"(0x1f0) : "memory");
+  left |= n;
+  advanced = q == dst + 512;
+  ide_wait();
+  n = 256;
+  __asm__ volatile("cld; rep insw" : "+D"(q), "+c"(n) : "d"(0x1f0) : "memory");
+  left |= n;
+  advanced &= q == dst + 1024;
+  st = ide_wait();
+  same = 1;
+  for (int i = 0; i < 1024; i++) same &= dst[i] == (u8)(i * 7 + 1);
+  puts("ide_read_rep:"); check("drq", drq_first); check("counts", left == 0 && advanced);
+  hexfield("status", st, 2); check("data", same);
+  puts("\n");
+
   /* Errors: a sector past the end, and an unknown command. */
   ide_select(0, 200, 1); outb(0x1f7, 0x20); st = ide_wait();
   puts("ide_errors:"); hexfield("range_status", st, 2); hexfield("range_error", inb(0x1f1), 2);
