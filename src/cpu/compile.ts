@@ -152,10 +152,11 @@ export function blockFunction(source: string): BlockCode {
  *
  * Counting: `done` is the number of instructions run in the runs before the current one;
  * inside a run the count is constant (`this.count`), added to `done` when the run is left
- * for another (jump, or falling into a labelled instruction). A path with no jump runs
- * each instruction at most once, so the region needs at most `length` (all its
- * instructions) of the batch between two jumps: the dispatcher enters it only with that
- * much left, and every jump inside checks that the batch still has it, else leaves.
+ * for another (jump, or falling into a labelled instruction). Between two jumps the
+ * block runs at most one run from where it was entered to the run's end (it falls through
+ * labels without a look), so it needs at most `pass` (its longest run) of the batch: the
+ * dispatcher enters it only with that much left, and every jump inside checks that the
+ * batch still has it, else leaves.
  */
 class BlockWriter {
   private readonly out: string[] = [];
