@@ -60,10 +60,15 @@ function startCluster(): Cluster {
   const env = { ...process.env, SLURM_CONF: conf };
   execFileSync('slurmctld', ['-f', conf], { env });
   execFileSync('slurmd', ['-f', conf], { env });
+  // Each daemon is asked to end and waited for (up to 10 s): slurmctld saves its state on
+  // the way out, and the scratch directory removed under it failed with ENOTEMPTY.
   const stop = () => {
     for (const pid of ['slurmd.pid', 'slurmctld.pid']) {
       const file = join(home, pid);
-      if (existsSync(file)) spawnSync('kill', [readFileSync(file, 'utf8').trim()]);
+      if (!existsSync(file)) continue;
+      const id = readFileSync(file, 'utf8').trim();
+      spawnSync('kill', [id]);
+      for (let i = 0; i < 100 && spawnSync('kill', ['-0', id], { stdio: 'ignore' }).status === 0; i++) execFileSync('sleep', ['0.1']);
     }
   };
   for (let i = 0; i < 100; i++) {
