@@ -48,12 +48,8 @@ export function stringInstruction(c: CPU, op: number): void {
     bulk(c, kind, size, srcBase, dstBase);
     return;
   }
-  if (kind === 0x6e && a32 && delta > 0 && c.io.writeString !== undefined) {
-    bulkOut(c, size as 1 | 2 | 4, srcBase);
-    return;
-  }
-  if (kind === 0x6c && a32 && delta > 0 && c.io.readString !== undefined) {
-    bulkIn(c, size as 1 | 2 | 4, dstBase);
+  if (isIo && a32 && delta > 0 && (kind === 0x6e ? c.io.writeString : c.io.readString) !== undefined) {
+    bulkIo(c, kind, size as 1 | 2 | 4, kind === 0x6e ? srcBase : dstBase);
     return;
   }
   for (let done = 0; ; done++) {
@@ -131,60 +127,37 @@ function stringElement(c: CPU, kind: number, size: number, srcBase: number, dstB
 }
 
 /**
- * REP OUTS forward with 32-bit addresses from RAM in the TLB: the elements within a page go
- * to the port's bulk write (IoSpace.writeString), which takes those that only store data
- * (an IDE sector up to its last element); anything else goes element by element. The
- * elements, the registers after each run, and where the instruction stops (stopAt, after
- * the element that raised an event) are those of the element-by-element loop.
+ * REP OUTS from RAM and REP INS into RAM, forward with 32-bit addresses, in a page in the
+ * TLB: the elements up to the page's end go to the port's bulk write or read
+ * (IoSpace.writeString/readString), which takes or gives those that only move data (an IDE
+ * sector up to its last element); anything else goes element by element (INS probing its
+ * destination before the port is read). The elements, the registers after each run, and
+ * where the instruction stops (stopAt, after the element that raised an event) are those
+ * of the element-by-element loop.
  */
-function bulkOut(c: CPU, size: 1 | 2 | 4, srcBase: number): void {
+function bulkIo(c: CPU, kind: number, size: 1 | 2 | 4, base: number): void {
   const reg = c.reg;
   const port = reg[EDX]! & 0xffff;
+  const input = kind === 0x6c, index = input ? EDI : ESI;
   for (let done = 0; (reg[ECX]! >>> 0) !== 0;) {
     const count = reg[ECX]! >>> 0;
     if (done > 0 && stopAt(c, done)) return;
-    const src = (srcBase + reg[ESI]!) | 0;
-    const tr = c.tlbR[src >>> 12]!;
-    const n = Math.min(count, Math.floor((0x1000 - (src & 0xfff)) / size), REP_CHUNK - done);
-    const taken = (tr & 1) === 0 && n >= 2 ? c.io.writeString!(port, size, c.u8, tr ^ src, n) : 0;
+    const at = (base + reg[index]!) | 0;
+    const t = (input ? c.tlbW : c.tlbR)[at >>> 12]!;
+    const n = Math.min(count, Math.floor((0x1000 - (at & 0xfff)) / size), REP_CHUNK - done);
+    // An odd write entry marks a page with compiled code or a write hook (the memory hears of
+    // the run afterwards); an odd read entry has no host bytes to read.
+    const host = (t & ~1) ^ at;
+    const taken = n < 2 ? 0 : input ? (t === -1 ? 0 : c.io.readString!(port, size, c.u8, host, n))
+      : ((t & 1) !== 0 ? 0 : c.io.writeString!(port, size, c.u8, host, n));
     if (taken === 0) {
-      stringElement(c, 0x6e, size, srcBase, 0, -1, size, true);
+      stringElement(c, kind, size, base, base, -1, size, true);
       reg[ECX] = (count - 1) | 0;
       done++;
       continue;
     }
-    reg[ESI] = (reg[ESI]! + taken * size) | 0;
-    reg[ECX] = (count - taken) | 0;
-    done += taken;
-  }
-}
-
-/**
- * REP INS forward with 32-bit addresses into a page in the TLB: the elements up to the
- * page's end go to the port's bulk read, which may take fewer (IoSpace.readString); an
- * element it does not take, or one into a page not in the TLB, goes the normal way (the
- * destination probed before the port is read).
- */
-function bulkIn(c: CPU, size: 1 | 2 | 4, dstBase: number): void {
-  const reg = c.reg;
-  const port = reg[EDX]! & 0xffff;
-  for (let done = 0; (reg[ECX]! >>> 0) !== 0;) {
-    const count = reg[ECX]! >>> 0;
-    if (done > 0 && stopAt(c, done)) return;
-    const dst = (dstBase + reg[EDI]!) | 0;
-    const tw = c.tlbW[dst >>> 12]!;
-    const n = Math.min(count, Math.floor((0x1000 - (dst & 0xfff)) / size), REP_CHUNK - done);
-    // An odd write entry marks a page with compiled code or a write hook: the memory hears of the run afterwards.
-    const host = (tw & ~1) ^ dst;
-    const taken = tw !== -1 && n >= 2 ? c.io.readString!(port, size, c.u8, host, n) : 0;
-    if (taken === 0) {
-      stringElement(c, 0x6c, size, 0, dstBase, -1, size, true);
-      reg[ECX] = (count - 1) | 0;
-      done++;
-      continue;
-    }
-    if (tw & 1) c.mem.afterMarkedWrite(host, taken * size);
-    reg[EDI] = (reg[EDI]! + taken * size) | 0;
+    if (input && (t & 1) !== 0) c.mem.afterMarkedWrite(host, taken * size);
+    reg[index] = (reg[index]! + taken * size) | 0;
     reg[ECX] = (count - taken) | 0;
     done += taken;
   }
