@@ -40,7 +40,7 @@ export function stringInstruction(c: CPU, op: number): void {
   const isIo = kind === 0x6c || kind === 0x6e;
   if (isIo) c.checkIo(reg[EDX]! & 0xffff, size);
   if (c.rep === 0) {
-    stringElement(c, kind, size, srcBase, dstBase, mask, delta, a32);
+    stringElement(c, kind, size, srcBase, dstBase, delta, a32);
     return;
   }
   const compare = kind === 0xa6 || kind === 0xae;
@@ -56,7 +56,7 @@ export function stringInstruction(c: CPU, op: number): void {
     const count = reg[ECX]! & mask;
     if (count === 0) return;
     if (done > 0 && stopAt(c, done)) return;
-    stringElement(c, kind, size, srcBase, dstBase, mask, delta, a32);
+    stringElement(c, kind, size, srcBase, dstBase, delta, a32);
     setIndex(reg, a32, ECX, count - 1);
     if (compare && c.getZF() !== (c.rep === 0xf3)) return;
   }
@@ -83,9 +83,9 @@ function setIndex(reg: Int32Array, a32: boolean, r: number, v: number): void {
   reg[r] = a32 ? v | 0 : (reg[r]! & ~0xffff) | (v & 0xffff);
 }
 
-function stringElement(c: CPU, kind: number, size: number, srcBase: number, dstBase: number, mask: number, delta: number,
-  a32: boolean): void {
+function stringElement(c: CPU, kind: number, size: number, srcBase: number, dstBase: number, delta: number, a32: boolean): void {
   const reg = c.reg;
+  const mask = a32 ? -1 : 0xffff;
   const si = reg[ESI]! & mask, di = reg[EDI]! & mask;
   switch (kind) {
     case 0xa4: // MOVS
@@ -151,7 +151,7 @@ function bulkIo(c: CPU, kind: number, size: 1 | 2 | 4, base: number): void {
     const taken = n < 2 ? 0 : input ? (t === -1 ? 0 : c.io.readString!(port, size, c.u8, host, n))
       : ((t & 1) !== 0 ? 0 : c.io.writeString!(port, size, c.u8, host, n));
     if (taken === 0) {
-      stringElement(c, kind, size, base, base, -1, size, true);
+      stringElement(c, kind, size, base, base, size, true);
       reg[ECX] = (count - 1) | 0;
       done++;
       continue;
@@ -189,7 +189,7 @@ function bulk(c: CPU, kind: number, size: number, srcBase: number, dstBase: numb
     const overlapping = kind === 0xa4 && (tr & 1) === 0 && tw !== -1 && (tr ^ src) < host && (tr ^ src) + n * size > host;
     if (n < 2 || tw === -1 || (tr & 1) !== 0 || overlapping) {
       // One element through the normal path (fills the TLB, or crosses a page).
-      stringElement(c, kind, size, srcBase, dstBase, -1, size, true);
+      stringElement(c, kind, size, srcBase, dstBase, size, true);
       reg[ECX] = (count - 1) | 0;
       done++;
       // Stores into unassigned physical memory land nowhere: the rest of the run on this
