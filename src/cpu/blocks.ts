@@ -23,6 +23,7 @@
  */
 import { blockFunction, compileBlock, type BlockCode, type CompiledSource } from './compile.js';
 import type { CPU } from './cpu.js';
+import type { WasmBlock, WasmTier } from './wasm/tier.js';
 
 const SLOT_BITS = 18;
 const SLOT_MASK = (1 << SLOT_BITS) - 1;
@@ -37,9 +38,12 @@ export interface Block {
   readonly slot: number;
   /** Instructions the block holds. */
   readonly length: number;
-  /** The most it runs before it looks at its batch (CompiledSource.pass): the dispatcher needs this many left. */
-  readonly pass: number;
-  readonly run: BlockCode;
+  /**
+   * The most it runs before it looks at its batch (CompiledSource.pass): the dispatcher needs
+   * this many left. (Set when a block waiting for its WebAssembly module gets it.)
+   */
+  pass: number;
+  run: BlockCode;
   /**
    * The block the dispatcher entered after this one last time (most exits go to the same
    * place): it is taken without a look-up when it starts at the next EIP's host and
@@ -48,6 +52,8 @@ export interface Block {
   next: Block | null;
   /** True while the block is in its slot: false once forgotten (frame written) or evicted (slot taken). */
   live: boolean;
+  /** Translated into WebAssembly, and in the WebAssembly tier's block table. */
+  wasm: boolean;
 }
 
 /**
@@ -62,7 +68,12 @@ interface Written {
   code: Uint8Array;
   questions: Map<number, boolean>;
   compiled: CompiledSource;
-  run: BlockCode;
+  /** The JavaScript function, made when first asked for (a block the WebAssembly tier takes does not need it). */
+  run: BlockCode | null;
+}
+
+function runOf(w: Written): BlockCode {
+  return (w.run ??= blockFunction(w.compiled.source));
 }
 const written = new Map<number, Written[]>();
 let writtenCount = 0;
@@ -92,7 +103,7 @@ function writeBlock(page: Uint8Array, eip: number, isBlock: (eip: number) => boo
     return answer;
   });
   if (compiled === null) return null;
-  const w: Written = { code: page.slice(compiled.first, compiled.end), questions, compiled, run: blockFunction(compiled.source) };
+  const w: Written = { code: page.slice(compiled.first, compiled.end), questions, compiled, run: null };
   if (++writtenCount > 20000) { written.clear(); writtenCount = 1; }
   const list = written.get(eip);
   if (!list) written.set(eip, [w]);
@@ -107,6 +118,8 @@ function writeBlock(page: Uint8Array, eip: number, isBlock: (eip: number) => boo
 
 /** Recorded for an address whose first instruction the compiler leaves to the interpreter. */
 const NOT_COMPILED = 0x7fffffff;
+/** A block waiting for its WebAssembly module: longer than any batch, so it is not run yet. */
+const WAITING = 0x7ffffffe;
 const nothing: BlockCode = () => {};
 
 export interface BlockStats {
@@ -124,6 +137,8 @@ export class BlockCache {
    * the same from 1,000 to 6,000).
    */
   threshold = 1000;
+  /** When set, blocks run translated into WebAssembly where the translator takes them (src/cpu/wasm/tier.ts). */
+  wasm: WasmTier | null = null;
   readonly stats: BlockStats = { compiled: 0, invalidated: 0 };
   private readonly slots: Array<Block | undefined> = new Array<Block | undefined>(1 << SLOT_BITS).fill(undefined);
   private readonly heat = new Uint16Array(1 << SLOT_BITS);
@@ -131,6 +146,24 @@ export class BlockCache {
 
   constructor(private readonly cpu: CPU) {
     cpu.mem.onCodeWrite = (frame) => this.invalidateFrame(frame);
+  }
+
+  /** Turns the WebAssembly tier on (see useWasmTier). */
+  useWasm(tier: WasmTier): void {
+    this.wasm = tier;
+    tier.onReady = (entry, wasmBlock) => {
+      const { block, length } = entry as { block: Block; length: number };
+      this.ready(block, wasmBlock, length);
+    };
+  }
+
+  /** A block's WebAssembly function is made: it runs from now on, if it is still in its slot. */
+  private ready(block: Block, wasmBlock: WasmBlock, length: number): void {
+    if (!block.live) return;
+    block.pass = length;
+    block.run = wasmBlock.run;
+    block.wasm = true;
+    this.wasm!.install(block.slot, block.host, block.eip, wasmBlock, length);
   }
 
   /**
@@ -164,7 +197,18 @@ export class BlockCache {
     const w = write ? writeBlock(page, eip, isBlock) : knownBlock(page, eip, isBlock);
     if (w === undefined) return null;
     const compiled = w === null ? null : w.compiled;
-    const block: Block = { host, eip, slot, length: compiled === null ? NOT_COMPILED : compiled.length, pass: compiled === null ? NOT_COMPILED : compiled.pass, run: w === null ? nothing : w.run, next: null, live: true };
+    // With the WebAssembly tier, a translated block waits for its module (WAITING: the
+    // dispatcher leaves it to the interpreter) unless it is made already.
+    const translated = w === null || this.wasm === null ? null : this.wasm.translate(w.compiled.source);
+    const run = w === null || translated !== null ? nothing : runOf(w);
+    const block: Block = {
+      host, eip, slot, length: compiled === null ? NOT_COMPILED : compiled.length,
+      pass: compiled === null ? NOT_COMPILED : translated !== null ? WAITING : compiled.pass, run, next: null, live: true, wasm: false,
+    };
+    if (translated !== null) {
+      if (translated.block !== null) this.ready(block, translated.block, compiled!.pass);
+      else translated.waiting.push({ block, length: compiled!.pass });
+    }
     if (compiled !== null) {
       this.stats.compiled++;
       // The instructions inside the block were interpreted as often as its start, so their
@@ -180,7 +224,10 @@ export class BlockCache {
       for (const at of compiled.starts) if (at !== eip && !returns.has(at)) this.heat[slotOf(host + (at - eip), at)] = 0;
     }
     const evicted = this.slots[slot];
-    if (evicted !== undefined) evicted.live = false;
+    if (evicted !== undefined) {
+      evicted.live = false;
+      this.wasm?.remove(slot, evicted.host, evicted.eip);
+    }
     this.slots[slot] = block;
     const list = this.byFrame.get(frame);
     if (list) list.push(block);
@@ -197,6 +244,7 @@ export class BlockCache {
     this.byFrame.delete(frame);
     for (const block of list) {
       if (this.slots[block.slot] === block) this.slots[block.slot] = undefined;
+      this.wasm?.remove(block.slot, block.host, block.eip);
       block.live = false;
     }
     this.stats.invalidated += list.length;

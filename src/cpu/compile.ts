@@ -794,7 +794,7 @@ class BlockWriter {
   private divide(v: string, signed: boolean): void {
     const q = this.local('q'), call = `${this.flush()}n = ${this.index}; ${WRITE_BACK} divAcc(c, ${v}, 4, ${signed}); ${RELOAD}`;
     if (signed) {
-      this.emit(`if (r[2] === (r[0] >> 31) && ${v} !== 0 && (${v} !== -1 || r[0] !== -2147483648)) { const ${q} = Math.trunc(r[0] / ${v}); r[2] = (r[0] - ${q} * ${v}) | 0; r[0] = ${q} | 0; } else { ${call} }`);
+      this.emit(`if (r[2] === (r[0] >> 31) && ${v} !== 0 && (${v} !== -1 || r[0] !== -2147483648)) { const ${q} = Math.trunc(r[0] / ${v}); r[2] = (r[0] % ${v}) | 0; r[0] = ${q} | 0; } else { ${call} }`);
     } else {
       this.emit(`if (r[2] === 0 && ${v} !== 0) { const ${q} = r[0] >>> 0; r[2] = (${q} % (${v} >>> 0)) | 0; r[0] = Math.floor(${q} / (${v} >>> 0)) | 0; } else { ${call} }`);
     }

@@ -20,7 +20,7 @@
  * access that may fault before changing architectural state.
  */
 import type { AccessSize, InterruptSource, IoSpace, MsrHandler } from './bus.js';
-import { PAGE_MMIO, READ_CACHEABLE, PhysicalMemory } from './memory.js';
+import { PAGE_MMIO, READ_CACHEABLE, PhysicalMemory, STATE_REGISTERS, STATE_TLB_SUP_R, STATE_TLB_SUP_W, STATE_TLB_USER_R, STATE_TLB_USER_W } from './memory.js';
 import { BlockCache, type Block } from './blocks.js';
 import { DEBUG_BREAK, DebugTraps } from './debug.js';
 import { Listeners } from './listeners.js';
@@ -54,7 +54,6 @@ export interface TlbArrays {
   supR: Int32Array;
   supW: Int32Array;
 }
-const emptyTlb = () => new Int32Array(1 << 20).fill(-1);
 /**
  * An interrupt's frame (SS, ESP, EFLAGS, CS, EIP, error code), all written before any state
  * changes; one for every CPU: a delivery that faults is abandoned, never resumed.
@@ -82,7 +81,8 @@ export interface CpuSnapshot {
 export class CPU {
   readonly mem: PhysicalMemory;
   readonly io: IoSpace;
-  readonly reg = new Int32Array(8);
+  /** The register file, in the memory's state area (see STATE_REGISTERS). */
+  readonly reg: Int32Array;
   // Fields that hold any 32-bit value start at ANY_INT32 (see fields.ts); reset() gives them their values.
   eip = ANY_INT32;
   /** EFLAGS; the six arithmetic bits are stale while lfOp !== OP_NONE. */
@@ -225,7 +225,14 @@ export class CPU {
   constructor(mem: PhysicalMemory, io: IoSpace, tlb?: TlbArrays) {
     this.mem = mem;
     this.io = io;
-    const t = tlb ?? { userR: emptyTlb(), userW: emptyTlb(), supR: emptyTlb(), supW: emptyTlb() };
+    // The TLB arrays and the registers live in the memory's state area; a finished CPU
+    // hands its arrays over emptied (releaseTlb), new ones are emptied here.
+    const area = (offset: number, length: number) => new Int32Array(mem.wasm.buffer, mem.stateBase + offset, length);
+    const t = tlb?.userR.buffer === mem.wasm.buffer ? tlb : {
+      userR: area(STATE_TLB_USER_R, 1 << 20).fill(-1), userW: area(STATE_TLB_USER_W, 1 << 20).fill(-1),
+      supR: area(STATE_TLB_SUP_R, 1 << 20).fill(-1), supW: area(STATE_TLB_SUP_W, 1 << 20).fill(-1),
+    };
+    this.reg = area(STATE_REGISTERS, 8);
     this.tlbUserR = t.userR; this.tlbUserW = t.userW; this.tlbSupR = t.supR; this.tlbSupW = t.supW;
     const buffer = mem.ram.buffer;
     this.u8 = mem.ram;
@@ -1542,6 +1549,7 @@ export class CPU {
     } finally {
       this.retired += this.batchSize - this.batchLeft;
       this.batchSize = this.batchLeft = 0;
+      this.blocks.wasm?.tick();
     }
   }
 
@@ -1579,7 +1587,12 @@ export class CPU {
           if (block !== null && block.pass <= this.batchLeft) {
             last = block;
             this.codeChanged = false;
-            block.run(this);
+            // A translated block: the WebAssembly tier's own dispatch loop runs it and what
+            // follows while it finds translated blocks (src/cpu/wasm/tier.ts).
+            if (blocks.wasm !== null && block.wasm) {
+              blocks.wasm.dispatch();
+              last = null;
+            } else block.run(this);
             if (this.batchLeft === 0) return;
             if (this.eventPending) {
               if (this.inShadow()) this.stepShadowed();

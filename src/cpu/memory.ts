@@ -34,6 +34,8 @@ export const MiB = 1024 * 1024;
  * image again copies only those frames.
  */
 export interface HostMemory {
+  /** The WebAssembly memory that holds `ram` (from byte 0) and the CPU state area after it. */
+  wasm: WebAssembly.Memory;
   ram: Uint8Array;
   written: Uint8Array;
   image: Uint8Array | null;
@@ -54,6 +56,29 @@ export function copyBackMarked(bytes: Uint8Array, image: Uint8Array, marks: Uint
   marks.fill(0);
 }
 
+/**
+ * The CPU state area, after host memory in the same WebAssembly memory (so that code the
+ * compiled tier writes in WebAssembly reaches guest memory, the TLB and the registers
+ * alike): the four TLB arrays (user/supervisor × read/write, 4 MiB each), then the
+ * register file. Offsets from `PhysicalMemory.stateBase`.
+ */
+export const STATE_TLB_USER_R = 0;
+export const STATE_TLB_USER_W = 4 << 20;
+export const STATE_TLB_SUP_R = 8 << 20;
+export const STATE_TLB_SUP_W = 12 << 20;
+export const STATE_REGISTERS = 16 << 20;
+/** The WebAssembly tier's block table: one entry of four int32 (host, eip, function index, length) per slot of the block cache. */
+export const STATE_BLOCKS = (16 << 20) + 65536;
+export const STATE_BLOCK_SLOTS = 1 << 18;
+const STATE_BYTES = STATE_BLOCKS + STATE_BLOCK_SLOTS * 16;
+const WASM_PAGE = 65536;
+
+/** A WebAssembly memory of host memory (`hostBytes`, rounded up to whole pages) and the state area. */
+function wasmMemory(hostBytes: number): WebAssembly.Memory {
+  const pages = Math.ceil(hostBytes / WASM_PAGE) + STATE_BYTES / WASM_PAGE;
+  return new WebAssembly.Memory({ initial: pages, maximum: pages });
+}
+
 interface MmioRegion {
   base: number;
   end: number;
@@ -62,6 +87,9 @@ interface MmioRegion {
 
 export class PhysicalMemory {
   readonly guestSize: number;
+  /** Holds `ram` from byte 0, then the CPU state area at `stateBase`. */
+  readonly wasm: WebAssembly.Memory;
+  readonly stateBase: number;
   readonly ram: Uint8Array;
   readonly view: DataView;
   /** Guest-physical page number → host frame number (change it with remap). */
@@ -104,7 +132,9 @@ export class PhysicalMemory {
     if (guestBytes % 4096 !== 0 || hostBytes < guestBytes || hostBytes > MAX_HOST_BYTES) throw new Error('internal error: memory sizes');
     this.guestSize = guestBytes;
     const taken = reuse !== undefined && reuse.ram.length === hostBytes && reuse.ram.byteOffset === 0 && reuse.written.length === hostBytes / 4096;
-    this.ram = taken ? reuse.ram : new Uint8Array(hostBytes);
+    this.wasm = taken ? reuse.wasm : wasmMemory(hostBytes);
+    this.stateBase = Math.ceil(hostBytes / WASM_PAGE) * WASM_PAGE;
+    this.ram = taken ? reuse.ram : new Uint8Array(this.wasm.buffer, 0, hostBytes);
     this.written = taken ? reuse.written : new Uint8Array(hostBytes / 4096);
     this.image = taken ? reuse.image : null;
     this.view = new DataView(this.ram.buffer);
@@ -141,7 +171,7 @@ export class PhysicalMemory {
 
   /** This memory, for a machine that takes it over (this one must not run again). */
   hostMemory(): HostMemory {
-    return { ram: this.ram, written: this.written, image: this.image };
+    return { wasm: this.wasm, ram: this.ram, written: this.written, image: this.image };
   }
 
   /**

@@ -15,6 +15,7 @@ import {
 } from '../cpu/state.js';
 import { PT_LOAD, type ElfFile, readTranslationNote, requireStaticExecutable, segmentImage } from '../elf/index.js';
 import { AddressSpace } from './address-space.js';
+import { useWasmTier } from '../cpu/wasm/tier.js';
 import type { IoSpace } from '../cpu/bus.js';
 import { CYCLE_NS, REPRODUCIBLE_EPOCH } from '../virtual-time.js';
 import { SeededRandom } from '../faults/random.js';
@@ -67,6 +68,8 @@ export interface ExecOptions {
   mirror?: boolean;
   /** Executions of an address before its block is compiled (CPU default if unset); 0 = interpreter only. */
   blockThreshold?: number;
+  /** Blocks translated into WebAssembly (the browser's tier, see src/cpu/wasm/tier.ts), each at once. */
+  wasm?: boolean;
   /**
    * `time` and `gettimeofday` read the host's clock. Otherwise time is virtual: 2026-01-01
    * at the first instruction, 10 ns per instruction after it, the same in every run.
@@ -114,6 +117,8 @@ export class LinuxProcess {
     this.mem = new PhysicalMemory(options.memoryBytes ?? 256 << 20);
     this.cpu = new CPU(this.mem, new NoDevices());
     if (options.blockThreshold !== undefined) this.cpu.blocks.threshold = options.blockThreshold;
+    // Every translation made into a module at once (tests run each block from its first sight).
+    if (options.wasm) useWasmTier(this.cpu, true);
     this.space = new AddressSpace(this.mem);
     this.stackTop = STACK_TOP;
     if (options.mirror) {

@@ -67,7 +67,9 @@ function codeName(code: number): string {
 
 // The interpreter alone and every block compiled at first sight (the default threshold adds
 // nothing here: each case runs once).
-for (const [tier, threshold] of CPU_TIERS.slice(0, 2)) test(`differential (${tier}): every instruction form matches qemu-i386 on random states`, (t) => {
+// The WebAssembly tier: every block compiled at first sight and translated at once.
+const TIERS: Array<readonly [string, number | undefined, boolean]> = [...CPU_TIERS.slice(0, 2).map(([tier, threshold]) => [tier, threshold, false] as const), ['wasm blocks', 1, true]];
+for (const [tier, threshold, wasm] of TIERS) test(`differential (${tier}): every instruction form matches qemu-i386 on random states`, (t) => {
   requireQemuUser();
   const forms = allForms();
   const cases = generateCases(forms, PER_FORM, SEED);
@@ -76,7 +78,17 @@ for (const [tier, threshold] of CPU_TIERS.slice(0, 2)) test(`differential (${tie
   const expected = qemuUserRunner(elf);
   assert.equal(expected.status, 0, `qemu-i386 failed on the generated program: ${expected.stderr}`);
   assert.equal(expected.stdout.length, cases.length * DUMP_BYTES, 'qemu-i386 output length');
-  const actual = memvisorRunner(elf, [], 2e9, threshold);
+  let wasmStats = '';
+  const actual = memvisorRunner(elf, [], 2e9, threshold, {
+    wasm,
+    inspect: (p) => {
+      const s = p.cpu.blocks.wasm?.stats;
+      if (!wasm) return;
+      // The blocks ran translated: not one left as JavaScript, the dispatch loop entered.
+      assert.ok(s !== undefined && s.translated > 1000 && s.refused === 0 && s.dispatches > 1000, `the WebAssembly tier: ${JSON.stringify(s)}`);
+      wasmStats = `, ${s.translated} blocks translated into WebAssembly`;
+    },
+  });
   const mismatches: string[] = [];
   const failedForms = new Set<string>();
   const done = Math.floor(actual.stdout.length / DUMP_BYTES);
@@ -94,7 +106,7 @@ for (const [tier, threshold] of CPU_TIERS.slice(0, 2)) test(`differential (${tie
   }
   const codes = codesCovered(elf, cases.length);
   t.diagnostic(`${tier}: ${forms.length} instruction forms (${codes.size} distinct iced-x86 opcode codes), ${cases.length} random cases, seed ${SEED}`);
-  t.diagnostic(`${failedForms.size} forms with mismatches`);
+  t.diagnostic(`${failedForms.size} forms with mismatches${wasmStats}`);
   if (done < cases.length) {
     mismatches.push(`memvisor stopped after case ${done} of ${cases.length} (status ${actual.status}): ${actual.stderr.trim()}` +
       (cases[done] ? `\n  next case: ${cases[done]!.form.name}: ${cases[done]!.text}` : ''));

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PC } from '../../src/machine/pc.js';
+import { useWasmTier } from '../../src/cpu/wasm/tier.js';
 import { CPU_TIERS, scratch } from '../support/build.js';
 import { runMemvisor, type MemvisorResult } from '../support/machine.js';
 import { guestDisk, guestKernel, SHELL_PROMPT } from '../guest/scenarios.js';
@@ -45,18 +46,26 @@ test('determinism: two runs with the same inputs are identical, instruction for 
   t.diagnostic(`${a.pc.cpu.instructionCount} instructions, ${a.pc.exits.interrupts} interrupts in each run`);
 });
 
+/** The CPU tiers, and the web page's: blocks translated into WebAssembly (src/cpu/wasm/tier.ts), as the page runs them. */
+const TIERS: ReadonlyArray<readonly [string, number | undefined, boolean]> = [...CPU_TIERS.map(([tier, threshold]) => [tier, threshold, false] as const), ['wasm blocks', undefined, true]];
+
 /** The same session on each CPU tier: the same console and state; the runs by tier name, with their wall seconds. */
 async function onEveryTier(work: string[], cmdline?: string): Promise<Map<string, { run: MemvisorResult; seconds: number }>> {
   const runs = new Map<string, { run: MemvisorResult; seconds: number }>();
-  for (const [tier, threshold] of CPU_TIERS) {
+  for (const [tier, threshold, wasm] of TIERS) {
     const started = performance.now();
     const run = await runMemvisor({
       kernel: guestKernel, hdb: guestDisk, cmdline, send: work, prompt: SHELL_PROMPT, until: UNTIL, timeoutMs: 300_000,
-      setup: ({ pc }) => { if (threshold !== undefined) pc.cpu.blocks.threshold = threshold; },
+      setup: ({ pc }) => {
+        if (threshold !== undefined) pc.cpu.blocks.threshold = threshold;
+        if (wasm) useWasmTier(pc.cpu);
+      },
     });
     assert.ok(run.matched, `${tier}: ${run.output}`);
     runs.set(tier, { run, seconds: (performance.now() - started) / 1000 });
   }
+  const wasm = runs.get('wasm blocks')!.run.pc.cpu.blocks.wasm!.stats;
+  assert.ok(wasm.translated > 100 && wasm.dispatches > 10_000, `the WebAssembly tier ran too little: ${JSON.stringify(wasm)}`);
   const [[firstTier, { run: first }], ...rest] = [...runs];
   for (const [tier, { run }] of rest) {
     assert.equal(run.output, first.output, `${tier}: the console differs from ${firstTier}'s`);
@@ -74,8 +83,10 @@ test('CPU tiers: the interpreter alone, eager blocks and the default give the sa
   assert.match(run.output, /ALL TESTS PASSED/);
   const s = run.pc.cpu.blocks.stats;
   assert.ok(s.compiled > 100, `blocks compiled: ${s.compiled}`);
+  const wasm = runs.get('wasm blocks')!;
   t.diagnostic(`default: ${s.compiled} blocks compiled, ${s.invalidated} dropped, ${seconds.toFixed(1)} s; ` +
-    `eager: ${runs.get('eager blocks')!.run.pc.cpu.blocks.stats.compiled} compiled`);
+    `eager: ${runs.get('eager blocks')!.run.pc.cpu.blocks.stats.compiled} compiled; ` +
+    `wasm: ${JSON.stringify(wasm.run.pc.cpu.blocks.wasm!.stats)}, ${wasm.seconds.toFixed(1)} s`);
 });
 
 test('CPU tiers, idle=spin: a kernel that never halts, taking its interrupts in short sti...cli windows, gives the same run on every tier', async (t) => {

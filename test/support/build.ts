@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readElfFile } from '../../src/elf/index.js';
-import { runCaptured } from '../../src/exec/index.js';
+import { runCaptured, type LinuxProcess } from '../../src/exec/index.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -68,15 +68,17 @@ export function qemuUserRunner(elfPath: string, args: string[] = [], setup: Proc
 
 /**
  * memvisor exec, in-process: same contract as qemuUserRunner (a fault becomes status 128+signal).
- * `blockThreshold` picks the CPU tier: 0 = interpreter only, 1 = every block compiled at first sight.
+ * `blockThreshold` picks the CPU tier: 0 = interpreter only, 1 = every block compiled at first sight;
+ * `wasm` translates the blocks into WebAssembly. `inspect` sees the process after its run.
  */
 export function memvisorRunner(elfPath: string, args: string[] = [], maxInstructions = 2e9, blockThreshold?: number,
-  setup: ProcessSetup & { mirror?: boolean; strict?: boolean } = {}): RunResult {
+  setup: ProcessSetup & { mirror?: boolean; strict?: boolean; wasm?: boolean; inspect?: (process: LinuxProcess) => void } = {}): RunResult {
   const input = setup.stdin ?? new Uint8Array(0);
   let at = 0;
   const stdin = (max: number) => input.subarray(at, (at = Math.min(input.length, at + max)));
   const result = runCaptured(readElfFile(elfPath), { args: [elfPath, ...args], maxInstructions, blockThreshold, stdin, cwd: setup.cwd,
-    env: setup.env ?? [], mirror: setup.mirror, strict: setup.strict });
+    env: setup.env ?? [], mirror: setup.mirror, strict: setup.strict, wasm: setup.wasm });
+  setup.inspect?.(result.process);
   let stderr = result.stderr.toString('latin1');
   if (result.message) stderr += `memvisor exec: ${elfPath}: ${result.message}\n`;
   return { stdout: result.stdout, stderr, status: result.exitCode, signal: null };

@@ -173,7 +173,7 @@ test('snapshot memory: a restore into the memory of a finished machine (as campa
   const third = other.restoreMachine(second.leftovers());
   assert.equal(third.mem.ram, first.mem.ram);
   assert.equal(third.mem.ram.findIndex((b, i) => b !== ram[i]), -1, 'a restore from another image did not copy all of memory');
-  const fresh = file.restoreMachine({ memory: { ram: new Uint8Array(1 << 20), written: new Uint8Array(256), image: null } });
+  const fresh = file.restoreMachine({ memory: { wasm: new WebAssembly.Memory({ initial: 16 }), ram: new Uint8Array(1 << 20), written: new Uint8Array(256), image: null } });
   assert.equal(fresh.mem.ram.length, ram.length);
   assert.equal(fresh.mem.ram.findIndex((b, i) => b !== ram[i]), -1);
 });

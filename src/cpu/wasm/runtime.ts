@@ -1,0 +1,143 @@
+/**
+ * The CPU methods translated blocks call most, written in WebAssembly over the state
+ * area's slots, so that a block calls them without leaving WebAssembly: the lazy flags
+ * (getCF, cond, materializeFlags, getEflags, setArith), as cpu.ts computes them.
+ * They repeat cpu.ts's rules in another language: the differential test and the tier
+ * tests on MemV6 check them against the interpreter.
+ */
+import { AF, ARITH_FLAGS, CF, OF, OP_ADD, OP_INC, OP_LOGIC, OP_NONE, OP_SUB, PF, SF, ZF } from '../flags.js';
+import { Code, I32, ModuleBuilder, Op } from './encoder.js';
+import { SLOTS } from './translate.js';
+
+/** The functions, by the CPU method's name: what blocks import instead of the JavaScript. */
+export const RUNTIME_FUNCTIONS = ['getCF', 'cond', 'materializeFlags', 'getEflags', 'setArith'] as const;
+
+export function runtimeModule(slots: number, pages: number): Uint8Array<ArrayBuffer> {
+  const m = new ModuleBuilder();
+  m.importMemory('env', 'memory', pages, pages);
+  const slot = (name: keyof typeof SLOTS) => slots + SLOTS[name] * 4;
+  const load = (c: Code, name: keyof typeof SLOTS) => c.i32(0).mem(Op.i32Load, 2, slot(name));
+  const store = (c: Code, name: keyof typeof SLOTS, value: (c: Code) => void) => {
+    c.i32(0);
+    value(c);
+    c.mem(Op.i32Store, 2, slot(name));
+  };
+  /** SIZE_MASK[lfSize] and SIZE_SIGN[lfSize] (sizes 1, 2, 4). */
+  const sized = (c: Code, one: number, two: number, four: number) => {
+    c.i32(one).i32(two).i32(four);
+    load(c, 'lfSize').i32(2).op(Op.i32Eq).op(Op.select);
+    load(c, 'lfSize').i32(1).op(Op.i32Eq).op(Op.select);
+  };
+  const mask = (c: Code) => sized(c, 0xff, 0xffff, -1);
+  const sign = (c: Code) => sized(c, 0x80, 0x8000, -0x80000000);
+  /** if (lfOp === op) return <value> */
+  const when = (c: Code, op: number, value: (c: Code) => void) => {
+    load(c, 'lfOp').i32(op).op(Op.i32Eq).open(Op.if);
+    value(c);
+    c.op(Op.return).end();
+  };
+  const flagBit = (c: Code, bit: number) => load(c, 'flags').i32(bit).op(Op.i32And).i32(0).op(Op.i32Ne);
+
+  // Function indices in definition order (no imported functions).
+  const GET_CF = 0, GET_ZF = 1, GET_SF = 2, GET_PF = 3, GET_OF = 4, GET_AF = 5, COND = 6, MATERIALIZE = 7;
+
+  const getCF = new Code(0);
+  when(getCF, OP_NONE, (c) => load(c, 'flags').i32(CF).op(Op.i32And));
+  when(getCF, OP_ADD, (c) => { load(c, 'lfR'); mask(c); c.op(Op.i32And); load(c, 'lfA'); mask(c); c.op(Op.i32And).op(Op.i32LtU); });
+  when(getCF, OP_SUB, (c) => { load(c, 'lfA'); mask(c); c.op(Op.i32And); load(c, 'lfB'); mask(c); c.op(Op.i32And).op(Op.i32LtU); });
+  when(getCF, OP_LOGIC, (c) => c.i32(0));
+  load(getCF, 'lfCarry');
+  m.function([], [I32], getCF, 'getCF');
+
+  const getZF = new Code(0);
+  when(getZF, OP_NONE, (c) => flagBit(c, ZF));
+  load(getZF, 'lfR'); mask(getZF); getZF.op(Op.i32And).op(Op.i32Eqz);
+  m.function([], [I32], getZF);
+
+  const getSF = new Code(0);
+  when(getSF, OP_NONE, (c) => flagBit(c, SF));
+  load(getSF, 'lfR'); sign(getSF); getSF.op(Op.i32And).i32(0).op(Op.i32Ne);
+  m.function([], [I32], getSF);
+
+  const getPF = new Code(0);
+  when(getPF, OP_NONE, (c) => flagBit(c, PF));
+  load(getPF, 'lfR').i32(0xff).op(Op.i32And).op(Op.i32Popcnt).i32(1).op(Op.i32And).op(Op.i32Eqz);
+  m.function([], [I32], getPF);
+
+  const getOF = new Code(0);
+  {
+    const s = getOF.local(), a = getOF.local(), b = getOF.local(), r = getOF.local();
+    sign(getOF); getOF.set(s);
+    load(getOF, 'lfA').set(a); load(getOF, 'lfB').set(b); load(getOF, 'lfR').set(r);
+    when(getOF, OP_NONE, (c) => flagBit(c, OF));
+    when(getOF, OP_ADD, (c) => c.get(a).get(r).op(Op.i32Xor).get(b).get(r).op(Op.i32Xor).op(Op.i32And).get(s).op(Op.i32And).i32(0).op(Op.i32Ne));
+    when(getOF, OP_SUB, (c) => c.get(a).get(b).op(Op.i32Xor).get(a).get(r).op(Op.i32Xor).op(Op.i32And).get(s).op(Op.i32And).i32(0).op(Op.i32Ne));
+    when(getOF, OP_LOGIC, (c) => c.i32(0));
+    when(getOF, OP_INC, (c) => { c.get(r); mask(c); c.op(Op.i32And).get(s).op(Op.i32Eq); });
+    getOF.get(r); mask(getOF); getOF.op(Op.i32And).get(s).i32(-1).op(Op.i32Xor); mask(getOF); getOF.op(Op.i32And).op(Op.i32Eq);
+  }
+  m.function([], [I32], getOF);
+
+  const getAF = new Code(0);
+  when(getAF, OP_NONE, (c) => load(c, 'flags').i32(AF).op(Op.i32And));
+  when(getAF, OP_LOGIC, (c) => c.i32(0));
+  load(getAF, 'lfA'); load(getAF, 'lfB'); getAF.op(Op.i32Xor); load(getAF, 'lfR'); getAF.op(Op.i32Xor).i32(AF).op(Op.i32And);
+  m.function([], [I32], getAF);
+
+  // cond(cc): the general rule of cpu.ts's cond (its fast path for sub gives the same answers).
+  const cond = new Code(1);
+  {
+    const v = cond.local();
+    const kinds: Array<(c: Code) => void> = [
+      (c) => c.call(GET_OF),
+      (c) => c.call(GET_CF).i32(0).op(Op.i32Ne),
+      (c) => c.call(GET_ZF),
+      (c) => c.call(GET_CF).i32(0).op(Op.i32Ne).call(GET_ZF).op(Op.i32Or),
+      (c) => c.call(GET_SF),
+      (c) => c.call(GET_PF),
+      (c) => c.call(GET_SF).call(GET_OF).op(Op.i32Ne),
+      (c) => c.call(GET_ZF).call(GET_SF).call(GET_OF).op(Op.i32Ne).op(Op.i32Or),
+    ];
+    cond.open(Op.block);
+    for (let i = 7; i >= 0; i--) cond.open(Op.block);
+    cond.get(0).i32(1).op(Op.i32ShrU).brTable([0, 1, 2, 3, 4, 5, 6, 7], 7);
+    kinds.forEach((k, i) => {
+      cond.end();
+      k(cond);
+      cond.set(v).br(7 - i);
+    });
+    cond.end();
+    // cc & 1 inverts
+    cond.get(v).get(0).i32(1).op(Op.i32And).op(Op.i32Xor);
+  }
+  m.function([I32], [I32], cond, 'cond');
+
+  const materialize = new Code(0);
+  {
+    when(materialize, OP_NONE, () => {});
+    const bits = materialize.local();
+    materialize.call(GET_CF)
+      .call(GET_PF).i32(PF).op(Op.i32Mul).op(Op.i32Or)
+      .call(GET_AF).op(Op.i32Or)
+      .call(GET_ZF).i32(ZF).op(Op.i32Mul).op(Op.i32Or)
+      .call(GET_SF).i32(SF).op(Op.i32Mul).op(Op.i32Or)
+      .call(GET_OF).i32(OF).op(Op.i32Mul).op(Op.i32Or)
+      .set(bits);
+    store(materialize, 'flags', (c) => { load(c, 'flags').i32(~ARITH_FLAGS).op(Op.i32And).get(bits).op(Op.i32Or); });
+    store(materialize, 'lfOp', (c) => c.i32(OP_NONE));
+  }
+  m.function([], [], materialize, 'materializeFlags');
+
+  const getEflags = new Code(0);
+  getEflags.call(MATERIALIZE);
+  load(getEflags, 'flags').i32(2).op(Op.i32Or);
+  m.function([], [I32], getEflags, 'getEflags');
+
+  const setArith = new Code(1);
+  store(setArith, 'flags', (c) => { load(c, 'flags').i32(~ARITH_FLAGS).op(Op.i32And).get(0).i32(ARITH_FLAGS).op(Op.i32And).op(Op.i32Or); });
+  store(setArith, 'lfOp', (c) => c.i32(OP_NONE));
+  m.function([I32], [], setArith, 'setArith');
+
+  void COND;
+  return m.encode();
+}

@@ -1,0 +1,385 @@
+/**
+ * The WebAssembly tier of one CPU (the web page's: see "How the CPU runs code" in the
+ * README for where it wins and where it does not). A block's JavaScript source, as
+ * compile.ts writes it, is parsed (parse.ts) and translated (translate.ts) into a
+ * WebAssembly function; translations wait for a module of several (BATCH, or WAIT
+ * instructions), whose functions go into one table. A dispatch loop written in
+ * WebAssembly runs translated blocks one after another while it finds them in its block
+ * table (the block cache's slots, in the state area) and the batch has room; anything else
+ * goes back to the JavaScript dispatcher. The CPU's fields that blocks use are copied into
+ * the state area's slots when WebAssembly is entered and back when it is left, and around
+ * every call out to JavaScript. A source the translator refuses stays a JavaScript block.
+ */
+import { adcFlags, dec, divAcc, doubleShift, imul32Flags, inc, mulAcc, sbbFlags, shift, szp } from '../alu.js';
+import type { BlockCode } from '../compile.js';
+import type { CPU } from '../cpu.js';
+import { STATE_BLOCK_SLOTS, STATE_BLOCKS, STATE_REGISTERS } from '../memory.js';
+import { Code, I32, ModuleBuilder, Op } from './encoder.js';
+import { parseBlock, ParseError } from './parse.js';
+import { RUNTIME_FUNCTIONS, runtimeModule } from './runtime.js';
+import { SLOT_COUNT, SLOTS, translateBlock, TranslateError, type ImportTable, type StateLayout } from './translate.js';
+
+/** Helpers that read nothing but their arguments. */
+const PURE_HELPERS: Record<string, (...args: number[]) => number> = { adcFlags, imul32Flags, sbbFlags, szp } as unknown as Record<string, (...args: number[]) => number>;
+/** Helpers given the CPU first (they read and write its flags or registers, and may fault). */
+const CPU_HELPERS: Record<string, (c: CPU, ...args: number[]) => number | void> = {
+  dec, divAcc, doubleShift, inc, mulAcc, shift,
+} as unknown as Record<string, (c: CPU, ...args: number[]) => number | void>;
+
+interface ImportSignature {
+  name: string;
+  params: number;
+  returns: boolean;
+}
+
+/** What translated blocks may call, the same list (and function indices) in every module. */
+const IMPORTS: readonly ImportSignature[] = [
+  ['rd8', 1, true], ['rd16', 1, true], ['rd32', 1, true], ['rdw', 2, true], ['wr8', 2, false], ['wr16', 2, false], ['wr32', 2, false],
+  ['step', 0, false], ['sti', 0, false], ['gp', 1, false], ['cond', 1, true], ['getCF', 0, true], ['getEflags', 0, true],
+  ['setArith', 1, false], ['materializeFlags', 0, false], ['szp', 2, true], ['sbbFlags', 5, true], ['adcFlags', 5, true],
+  ['imul32Flags', 3, true], ['inc', 2, true], ['dec', 2, true], ['shift', 4, true], ['doubleShift', 5, true],
+  ['mulAcc', 3, false], ['divAcc', 3, false],
+].map(([name, params, returns]) => ({ name: name as string, params: params as number, returns: returns as boolean }));
+
+/** Translations by state-area address and source, for every tier of the process. */
+const translated = new Map<string, { code: Code; S: number[]; K: number[] } | null>();
+
+/** Translations waiting for a module: made when this many wait… */
+const BATCH = 16;
+/** …or when the oldest has waited this many instructions. */
+const WAIT = 20_000;
+
+/** A block's translation: its code until its module is made, then its block. */
+export interface Translation {
+  code: Code;
+  S: number[];
+  K: number[];
+  block: WasmBlock | null;
+  /** Block cache entries to give the block to when it is made. */
+  waiting: unknown[];
+}
+
+export interface WasmTierStats {
+  /** Sources translated, and refused (those blocks stay JavaScript). */
+  translated: number;
+  refused: number;
+  /** Entries into the dispatch loop from the JavaScript dispatcher. */
+  dispatches: number;
+}
+
+/** A translated block: its entry for the JavaScript dispatcher (the dispatch loop from EIP), its index in the function table, where a throw left it. */
+export interface WasmBlock {
+  run: BlockCode;
+  index: number;
+  S: number[];
+  K: number[];
+}
+
+export class WasmTier {
+  readonly layout: StateLayout;
+  private readonly s: Int32Array;
+  private readonly cache = new Map<string, Translation | null>();
+  private readonly pending: Translation[] = [];
+  /** Instruction count when the oldest waiting translation was made. */
+  private oldest = 0;
+  private readonly importTable: ImportTable;
+  private readonly imports: Record<string, (...args: number[]) => number | void> = {};
+  readonly stats: WasmTierStats = { translated: 0, refused: 0, dispatches: 0 };
+  /** Every translated block's function, by index; the dispatch loop calls them through it. */
+  private readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 64 });
+  private readonly blocks: WasmBlock[] = [];
+  /** The block table in memory: (host, eip, index, length) per block-cache slot; host -1 is empty. */
+  private readonly entries: Int32Array;
+  private readonly loop: () => void;
+  /** The lazy-flag methods in WebAssembly (runtime.ts), imported by blocks in place of the CPU's. */
+  private readonly runtime: Record<string, (...args: number[]) => number | void>;
+
+  constructor(private readonly cpu: CPU) {
+    const registers = cpu.mem.stateBase + STATE_REGISTERS;
+    this.layout = { registers, slots: registers + 32 };
+    this.s = new Int32Array(cpu.mem.wasm.buffer, this.layout.slots, SLOT_COUNT);
+    this.entries = new Int32Array(cpu.mem.wasm.buffer, cpu.mem.stateBase + STATE_BLOCKS, STATE_BLOCK_SLOTS * 4).fill(-1);
+    const m = new ModuleBuilder();
+    const pages = cpu.mem.wasm.buffer.byteLength / 65536;
+    m.importMemory('env', 'memory', pages, pages);
+    m.importTable('env', 'table', 0);
+    m.function([], [], this.dispatchCode(m.type([], [])), 'dispatch');
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(m.encode()), { env: { memory: cpu.mem.wasm, table: this.table } });
+    this.loop = instance.exports.dispatch as () => void;
+    const runtime = new WebAssembly.Instance(new WebAssembly.Module(runtimeModule(this.layout.slots, pages)), { env: { memory: cpu.mem.wasm } });
+    this.runtime = runtime.exports as Record<string, (...args: number[]) => number | void>;
+    // Calls out to JavaScript go through one hub instance, whose WebAssembly functions the
+    // blocks' modules import: V8 then compiles its wrappers for calling JavaScript once,
+    // not for every module (they were most of the time making a module took).
+    const hub = new ModuleBuilder();
+    const outward = IMPORTS.filter((i) => !(RUNTIME_FUNCTIONS as readonly string[]).includes(i.name));
+    outward.forEach((i) => hub.importFunction('js', i.name, Array<typeof I32>(i.params).fill(I32), i.returns ? [I32] : []));
+    outward.forEach((i, index) => {
+      const code = new Code(i.params);
+      for (let p = 0; p < i.params; p++) code.get(p);
+      code.call(index);
+      hub.function(Array<typeof I32>(i.params).fill(I32), i.returns ? [I32] : [], code, i.name);
+    });
+    const js: Record<string, (...args: number[]) => number | void> = {};
+    for (const i of outward) js[i.name] = this.importFor(i.name);
+    const hubExports = new WebAssembly.Instance(new WebAssembly.Module(hub.encode()), { js }).exports as Record<string, (...args: number[]) => number | void>;
+    for (const i of IMPORTS) this.imports[i.name] = (RUNTIME_FUNCTIONS as readonly string[]).includes(i.name) ? this.runtime[i.name]! : hubExports[i.name]!;
+    this.importTable = {
+      index: (name, params, returns) => {
+        const i = IMPORTS.findIndex((s) => s.name === name);
+        if (i < 0 || IMPORTS[i]!.params !== params || IMPORTS[i]!.returns !== returns) throw new TranslateError(`no import ${name}/${params}`);
+        return i;
+      },
+    };
+  }
+
+  /**
+   * The dispatch loop, in WebAssembly: while the CPU is flat, EIP's page is in the TLB, a
+   * block is in the table at its host and linear address and the batch has room for it,
+   * run it; stop at the batch's end or when an event is pending. Anything else goes back
+   * to the JavaScript dispatcher (which looks up, compiles, interprets).
+   */
+  private dispatchCode(voidType: number): Code {
+    const c = new Code(0);
+    const [eip, t, host, e, left] = [c.local(), c.local(), c.local(), c.local(), c.local()];
+    const slot = (name: keyof typeof SLOTS) => this.layout.slots + SLOTS[name] * 4;
+    const entriesBase = this.cpu.mem.stateBase + STATE_BLOCKS;
+    c.open(Op.loop);
+    c.i32(0).mem(Op.i32Load, 2, slot('flat')).op(Op.i32Eqz).open(Op.if).op(Op.return).end();
+    c.i32(0).mem(Op.i32Load, 2, slot('eip')).set(eip);
+    c.i32(0).mem(Op.i32Load, 2, slot('tlbR')).get(eip).i32(12).op(Op.i32ShrU).i32(2).op(Op.i32Shl).op(Op.i32Add).mem(Op.i32Load, 2, 0).set(t);
+    c.get(t).i32(1).op(Op.i32And).open(Op.if).op(Op.return).end();
+    c.get(t).get(eip).op(Op.i32Xor).set(host);
+    // The block cache's slot (blocks.ts slotOf), as the entry's byte address.
+    c.get(host).get(host).get(eip).op(Op.i32Xor).i32(12).op(Op.i32ShrU).i32(0x9e3779b1 | 0).op(Op.i32Mul).i32(26).op(Op.i32ShrU).i32(12).op(Op.i32Shl)
+      .op(Op.i32Xor).i32(STATE_BLOCK_SLOTS - 1).op(Op.i32And).i32(4).op(Op.i32Shl).set(e);
+    c.get(e).mem(Op.i32Load, 2, entriesBase).get(host).op(Op.i32Ne).open(Op.if).op(Op.return).end();
+    c.get(e).mem(Op.i32Load, 2, entriesBase + 4).get(eip).op(Op.i32Ne).open(Op.if).op(Op.return).end();
+    c.i32(0).mem(Op.i32Load, 2, slot('batchLeft')).set(left);
+    c.get(e).mem(Op.i32Load, 2, entriesBase + 12).get(left).op(Op.i32GtS).open(Op.if).op(Op.return).end();
+    c.i32(0).i32(0).mem(Op.i32Store, 2, slot('codeChanged'));
+    c.i32(0).get(e).mem(Op.i32Load, 2, entriesBase + 8).mem(Op.i32Store, 2, slot('block'));
+    c.i32(0).get(left).mem(Op.i32Store, 2, slot('blockLeft'));
+    c.get(e).mem(Op.i32Load, 2, entriesBase + 8).callIndirect(voidType);
+    c.i32(0).mem(Op.i32Load, 2, slot('batchLeft')).op(Op.i32Eqz).open(Op.if).op(Op.return).end();
+    c.i32(0).mem(Op.i32Load, 2, slot('eventPending')).open(Op.if).op(Op.return).end();
+    c.br(0);
+    c.end();
+    return c;
+  }
+
+  /** Runs blocks in the dispatch loop from the CPU's EIP (see dispatchCode); the CPU's fields are current after. */
+  dispatch(): void {
+    const c = this.cpu, s = this.s;
+    this.stats.dispatches++;
+    this.push();
+    try {
+      this.loop();
+    } catch (e) {
+      // What the running block's catch does; its registers were stored before the call that threw.
+      this.pull();
+      const b = this.blocks[s[SLOTS.block]!]!, n = s[SLOTS.n]!;
+      c.startEip = b.S[n]!;
+      c.batchLeft = s[SLOTS.blockLeft]! - s[SLOTS.done]! - b.K[n]!;
+      throw e;
+    }
+    this.pull();
+  }
+
+  /** Puts a block in the dispatch loop's table at block-cache slot `slot`. */
+  install(slot: number, host: number, eip: number, block: WasmBlock, length: number): void {
+    const e = this.entries, i = slot * 4;
+    e[i] = host;
+    e[i + 1] = eip;
+    e[i + 2] = block.index;
+    e[i + 3] = length;
+  }
+
+  /** Takes the block at `slot` out of the table, if it is the one at host/eip. */
+  remove(slot: number, host: number, eip: number): void {
+    const e = this.entries, i = slot * 4;
+    if (e[i] === host && e[i + 1] === eip) e[i] = -1;
+  }
+
+  private tlbR: Int32Array | null = null;
+  private tlbROffset = 0;
+  private tlbW: Int32Array | null = null;
+  private tlbWOffset = 0;
+
+  /** The CPU's fields into the slots. */
+  push(): void {
+    const c = this.cpu, s = this.s;
+    s[SLOTS.batchLeft] = c.batchLeft;
+    s[SLOTS.eip] = c.eip;
+    s[SLOTS.startEip] = c.startEip;
+    s[SLOTS.lfOp] = c.lfOp;
+    s[SLOTS.lfA] = c.lfA;
+    s[SLOTS.lfB] = c.lfB;
+    s[SLOTS.lfR] = c.lfR;
+    s[SLOTS.lfSize] = c.lfSize;
+    s[SLOTS.lfCarry] = c.lfCarry;
+    s[SLOTS.flags] = c.flags;
+    s[SLOTS.cpl] = c.cpl;
+    s[SLOTS.eventPending] = c.eventPending ? 1 : 0;
+    s[SLOTS.codeChanged] = c.codeChanged ? 1 : 0;
+    // (byteOffset is a builtin call: the arrays change only with the privilege level.)
+    if (c.tlbR !== this.tlbR) {
+      this.tlbR = c.tlbR;
+      this.tlbROffset = c.tlbR.byteOffset;
+    }
+    if (c.tlbW !== this.tlbW) {
+      this.tlbW = c.tlbW;
+      this.tlbWOffset = c.tlbW.byteOffset;
+    }
+    s[SLOTS.tlbR] = this.tlbROffset;
+    s[SLOTS.tlbW] = this.tlbWOffset;
+    s[SLOTS.flat] = c.flat ? 1 : 0;
+  }
+
+  /** The slots that translated code may write back into the CPU's fields. */
+  pull(): void {
+    const c = this.cpu, s = this.s;
+    c.batchLeft = s[SLOTS.batchLeft]!;
+    c.eip = s[SLOTS.eip]!;
+    c.startEip = s[SLOTS.startEip]!;
+    c.lfOp = s[SLOTS.lfOp]!;
+    c.lfA = s[SLOTS.lfA]!;
+    c.lfB = s[SLOTS.lfB]!;
+    c.lfR = s[SLOTS.lfR]!;
+    c.lfSize = s[SLOTS.lfSize]!;
+    c.lfCarry = s[SLOTS.lfCarry]!;
+    c.flags = s[SLOTS.flags]!;
+    c.codeChanged = s[SLOTS.codeChanged] !== 0;
+  }
+
+  /**
+   * The translation of `source`, or null if the translator refuses it. A new one waits in
+   * `pending` for its module: modules are made for several blocks at once (one per block
+   * costs 0.57 ms a block to compile and instantiate, one per 16 0.06 ms).
+   */
+  translate(source: string): Translation | null {
+    let t = this.cache.get(source);
+    if (t === undefined) {
+      t = this.translateNow(source);
+      this.cache.set(source, t);
+      if (t === null) this.stats.refused++;
+      else {
+        this.stats.translated++;
+        this.pending.push(t);
+        if (this.pending.length === 1) this.oldest = this.cpu.instructionCount;
+        if (this.pending.length >= this.batch) this.flush();
+      }
+    }
+    return t;
+  }
+
+  /** Makes the module of the translations waiting, if there are enough or the oldest has waited long enough. */
+  tick(): void {
+    if (this.pending.length >= this.batch || (this.pending.length > 0 && this.cpu.instructionCount - this.oldest >= this.wait)) this.flush();
+  }
+
+  /** How many translations make a module, and how long the oldest may wait (1 and 0: at once, for tests). */
+  batch = BATCH;
+  wait = WAIT;
+
+  private translateNow(source: string): Translation | null {
+    // Kept across machines (every campaign run and benchmark run is a new machine): the
+    // code depends only on the source and where the state area is.
+    const key = `${this.layout.registers}:${source}`;
+    let made = translated.get(key);
+    if (made === undefined) {
+      try {
+        const { code, constants } = translateBlock(parseBlock(source), this.layout, this.importTable);
+        made = { code, S: constants.get('S') ?? [], K: constants.get('K') ?? [] };
+      } catch (e) {
+        if (!(e instanceof ParseError || e instanceof TranslateError)) throw e;
+        made = null;
+      }
+      if (translated.size >= 20000) translated.clear();
+      translated.set(key, made);
+    }
+    return made === null ? null : { ...made, block: null, waiting: [] };
+  }
+
+  /** One module for every translation waiting; their blocks take their functions. */
+  flush(): void {
+    const batch = this.pending.splice(0);
+    if (batch.length === 0) return;
+    const m = new ModuleBuilder();
+    for (const s of IMPORTS) m.importFunction('cpu', s.name, Array<typeof I32>(s.params).fill(I32), s.returns ? [I32] : []);
+    const pages = this.cpu.mem.wasm.buffer.byteLength / 65536;
+    m.importMemory('env', 'memory', pages, pages);
+    // Exported and put in the table from here: a module that imports the table gets its own
+    // copy of it in V8 (11.3), grown with the table, which ran out of memory with
+    // thousands of modules.
+    const first = this.blocks.length;
+    if (first + batch.length > this.table.length) this.table.grow(Math.max(this.table.length, batch.length));
+    batch.forEach((t, i) => m.function([], [], t.code, `b${i}`));
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(m.encode()), { env: { memory: this.cpu.mem.wasm }, cpu: this.imports });
+    batch.forEach((t, i) => this.table.set(first + i, instance.exports[`b${i}`] as () => void));
+    batch.forEach((t, i) => {
+      // Run alone (the JavaScript dispatcher enters the dispatch loop instead): the loop from EIP.
+      const block: WasmBlock = { run: () => this.dispatch(), index: first + i, S: t.S, K: t.K };
+      this.blocks.push(block);
+      t.block = block;
+      for (const w of t.waiting) this.onReady(w, block);
+      t.waiting.length = 0;
+    });
+  }
+
+  /** Called for a block cache entry waiting for `t`'s module when it is made. */
+  onReady: (entry: unknown, block: WasmBlock) => void = () => {};
+
+  /** The imported function for a name: the CPU's fields current around the JavaScript it calls. */
+  private importFor(name: string): (...args: number[]) => number | void {
+    const pure = PURE_HELPERS[name];
+    if (pure) return pure;
+    const c = this.cpu, s = this.s;
+    if (name === 'sti') {
+      // What sti reads and writes: IF in the flags, the instruction count (the shadow), eventPending.
+      return () => {
+        c.batchLeft = s[SLOTS.batchLeft]!;
+        c.flags = s[SLOTS.flags]!;
+        c.sti();
+        s[SLOTS.flags] = c.flags;
+        s[SLOTS.eventPending] = c.eventPending ? 1 : 0;
+      };
+    }
+    if (name === 'step') {
+      return () => {
+        this.pull();
+        try {
+          c.step();
+        } finally {
+          this.push();
+        }
+      };
+    }
+    const helper = CPU_HELPERS[name];
+    const method = helper ? (...args: number[]) => helper(c, ...args) : ((c as unknown as Record<string, (...args: number[]) => number | boolean | void>)[name]!).bind(c);
+    return (...args: number[]) => {
+      this.pull();
+      try {
+        const v = method(...args);
+        return typeof v === 'boolean' ? (v ? 1 : 0) : v;
+      } finally {
+        this.push();
+      }
+    };
+  }
+}
+
+/**
+ * Turns the WebAssembly tier on for `cpu`'s blocks and returns it. `eager` makes every
+ * translation into a module at once (tests that compile every block at first sight);
+ * otherwise translations wait for a module of BATCH, or WAIT instructions.
+ */
+export function useWasmTier(cpu: CPU, eager = false): WasmTier {
+  const tier = new WasmTier(cpu);
+  if (eager) {
+    tier.batch = 1;
+    tier.wait = 0;
+  }
+  cpu.blocks.useWasm(tier);
+  return tier;
+}
