@@ -85,6 +85,8 @@ function tokenize(text: string): string[] {
 
 /** Binary operators by precedence (JavaScript's), lowest first. */
 const LEVELS: string[][] = [['||'], ['&&'], ['|'], ['^'], ['&'], ['===', '!=='], ['<', '<=', '>', '>='], ['<<', '>>', '>>>'], ['+', '-'], ['*', '/', '%']];
+/** Each binary operator's level in LEVELS (higher binds tighter). */
+const PRECEDENCE = new Map<string, number>(LEVELS.flatMap((ops, level) => ops.map((op) => [op, level] as const)));
 const ASSIGN = new Set(['=', '+=', '-=', '|=', '&=', '^=', '<<=', '>>=', '>>>=']);
 
 class Parser {
@@ -264,14 +266,15 @@ class Parser {
     return { k: 'cond', test, yes, no: this.assignment() };
   }
 
-  private binary(level: number): Expr {
-    if (level === LEVELS.length) return this.unary();
-    let a = this.binary(level + 1);
+  /** Operators binding at `min` or tighter, left to right (precedence climbing over LEVELS). */
+  private binary(min: number): Expr {
+    let a = this.unary();
     for (;;) {
       const op = this.peek();
-      if (op === undefined || !LEVELS[level]!.includes(op)) return a;
+      const level = op === undefined ? undefined : PRECEDENCE.get(op);
+      if (level === undefined || level < min) return a;
       this.next();
-      a = { k: 'binary', op, a, b: this.binary(level + 1) };
+      a = { k: 'binary', op: op!, a, b: this.binary(level + 1) };
     }
   }
 
