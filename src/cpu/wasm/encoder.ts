@@ -31,19 +31,27 @@ export const Op = {
 /** The empty block type (a block, loop or if that leaves nothing on the stack). */
 export const VOID = 0x40;
 
+const UTF8 = new TextEncoder();
+const NAMES = new Map<string, Uint8Array>();
+
 /** A growable byte buffer with the format's integer encodings. */
 export class Bytes {
   private data: Uint8Array<ArrayBuffer> = new Uint8Array(256);
   length = 0;
 
   byte(b: number): this {
-    if (this.length === this.data.length) {
-      const bigger = new Uint8Array(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
+    if (this.length === this.data.length) this.grow(1);
     this.data[this.length++] = b;
     return this;
+  }
+
+  /** Room for `more` bytes after the current length. */
+  private grow(more: number): void {
+    let size = this.data.length * 2;
+    while (size < this.length + more) size *= 2;
+    const bigger = new Uint8Array(size);
+    bigger.set(this.data.subarray(0, this.length));
+    this.data = bigger;
   }
 
   /** Unsigned LEB128 of a value in [0, 2^32). */
@@ -70,13 +78,19 @@ export class Bytes {
 
   bytes(other: Bytes | Uint8Array): this {
     const src = other instanceof Bytes ? other.view() : other;
-    for (let i = 0; i < src.length; i++) this.byte(src[i]!);
+    if (this.length + src.length > this.data.length) this.grow(src.length);
+    this.data.set(src, this.length);
+    this.length += src.length;
     return this;
   }
 
-  /** A name: its UTF-8 length, then its bytes. */
+  /** A name: its UTF-8 length, then its bytes (every module names the same imports: encoded once). */
   name(text: string): this {
-    const utf8 = new TextEncoder().encode(text);
+    let utf8 = NAMES.get(text);
+    if (utf8 === undefined) {
+      utf8 = UTF8.encode(text);
+      if (NAMES.size < 10_000) NAMES.set(text, utf8);
+    }
     return this.u32(utf8.length).bytes(utf8);
   }
 
