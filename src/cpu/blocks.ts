@@ -119,7 +119,7 @@ function writeBlock(page: Uint8Array, eip: number, isBlock: (eip: number) => boo
 /** Recorded for an address whose first instruction the compiler leaves to the interpreter. */
 const NOT_COMPILED = 0x7fffffff;
 /** A block waiting for its WebAssembly module: longer than any batch, so it is not run yet. */
-const WAITING = 0x7ffffffe;
+export const WAITING = 0x7ffffffe;
 const nothing: BlockCode = () => {};
 
 export interface BlockStats {

@@ -21,7 +21,7 @@
  */
 import type { AccessSize, InterruptSource, IoSpace, MsrHandler } from './bus.js';
 import { PAGE_MMIO, READ_CACHEABLE, PhysicalMemory, STATE_REGISTERS, STATE_TLB_SUP_R, STATE_TLB_SUP_W, STATE_TLB_USER_R, STATE_TLB_USER_W } from './memory.js';
-import { BlockCache, type Block } from './blocks.js';
+import { BlockCache, WAITING, type Block } from './blocks.js';
 import { DEBUG_BREAK, DebugTraps } from './debug.js';
 import { Listeners } from './listeners.js';
 import { step } from './execute.js';
@@ -1600,6 +1600,8 @@ export class CPU {
             }
             continue;
           }
+          // A block waiting for its WebAssembly module, needed now: the interpreter runs it meanwhile.
+          if (block !== null && block.pass === WAITING && blocks.wasm !== null) blocks.wasm.needed();
         }
       }
       last = null;

@@ -48,6 +48,8 @@ const translated = new Map<string, { code: Code; S: number[]; K: number[] } | nu
 const BATCH = 16;
 /** …or when the oldest has waited this many instructions. */
 const WAIT = 20_000;
+/** …or when the dispatcher has met waiting blocks this many times (see needed). */
+const NEEDED = 64;
 
 /** A block's translation: its code until its module is made, then its block. */
 export interface Translation {
@@ -273,6 +275,18 @@ export class WasmTier {
     return t;
   }
 
+  /** Times the dispatcher met a block waiting for its module since the last module was made. */
+  private misses = 0;
+  /**
+   * The dispatcher met a block waiting for its module (it interprets it meanwhile): after
+   * NEEDED such meetings the waiting translations are made into a module, rather than only
+   * once BATCH wait or the oldest has waited WAIT instructions. (A waiting block's code is
+   * interpreted, and addresses inside it count towards blocks of their own.)
+   */
+  needed(): void {
+    if (++this.misses >= NEEDED) this.flush();
+  }
+
   /** Makes the module of the translations waiting, if there are enough or the oldest has waited long enough. */
   tick(): void {
     if (this.pending.length >= this.batch || (this.pending.length > 0 && this.cpu.instructionCount - this.oldest >= this.wait)) this.flush();
@@ -304,6 +318,7 @@ export class WasmTier {
   /** One module for every translation waiting; their blocks take their functions. */
   flush(): void {
     const batch = this.pending.splice(0);
+    this.misses = 0;
     if (batch.length === 0) return;
     const m = new ModuleBuilder();
     for (const s of IMPORTS) m.importFunction('cpu', s.name, Array<typeof I32>(s.params).fill(I32), s.returns ? [I32] : []);
