@@ -50,7 +50,14 @@ export async function checkUsertests(boot: GuestConsole, timeoutMs = 300_000): P
   const passed = new Set([...output.matchAll(/^([a-z0-9]+) ok\r?$/gm)].map((m) => m[1]!));
   const names = usertestsNames();
   assert.ok(names.length >= 40, `usertests has only ${names.length} sub-tests`);
-  for (const name of names) assert.ok(passed.has(name), `no "${name} ok" line in the output`);
+  const lines = output.split('\n');
+  for (const name of names) {
+    if (passed.has(name)) continue;
+    // The lines that name it (JSON-quoted): a sub-test that did not run, or console output that went astray?
+    const stem = name.slice(0, 6);
+    const near = lines.flatMap((line, i) => (line.includes(stem) ? [`  ${i + 1}: ${JSON.stringify(line)}`] : []));
+    assert.fail(`no "${name} ok" line in the output; the lines with "${stem}":\n${near.join('\n') || '  (none)'}`);
+  }
   return output;
 }
 
