@@ -152,18 +152,18 @@ export class BlockCache {
   useWasm(tier: WasmTier): void {
     this.wasm = tier;
     tier.onReady = (entry, wasmBlock) => {
-      const { block, length } = entry as { block: Block; length: number };
-      this.ready(block, wasmBlock, length);
+      const { block, pass } = entry as { block: Block; pass: number };
+      this.ready(block, wasmBlock, pass);
     };
   }
 
   /** A block's WebAssembly function is made: it runs from now on, if it is still in its slot. */
-  private ready(block: Block, wasmBlock: WasmBlock, length: number): void {
+  private ready(block: Block, wasmBlock: WasmBlock, pass: number): void {
     if (!block.live) return;
-    block.pass = length;
+    block.pass = pass;
     block.run = wasmBlock.run;
     block.wasm = true;
-    this.wasm!.install(block.slot, block.host, block.eip, wasmBlock, length);
+    this.wasm!.install(block.slot, block.host, block.eip, wasmBlock, pass);
   }
 
   /**
@@ -207,7 +207,7 @@ export class BlockCache {
     };
     if (translated !== null) {
       if (translated.block !== null) this.ready(block, translated.block, compiled!.pass);
-      else translated.waiting.push({ block, length: compiled!.pass });
+      else translated.waiting.push({ block, pass: compiled!.pass });
     }
     if (compiled !== null) {
       this.stats.compiled++;

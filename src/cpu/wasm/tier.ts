@@ -90,7 +90,7 @@ export class WasmTier {
   /** Every translated block's function, by index; the dispatch loop calls them through it. */
   private readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 64 });
   private readonly blocks: WasmBlock[] = [];
-  /** The block table in memory: (host, eip, index, length) per block-cache slot; host -1 is empty. */
+  /** The block table in memory: (host, eip, index, pass) per block-cache slot; host -1 is empty. */
   private readonly entries: Int32Array;
   private readonly loop: () => void;
   /** The lazy-flag methods in WebAssembly (runtime.ts), imported by blocks in place of the CPU's. */
@@ -189,12 +189,12 @@ export class WasmTier {
   }
 
   /** Puts a block in the dispatch loop's table at block-cache slot `slot`. */
-  install(slot: number, host: number, eip: number, block: WasmBlock, length: number): void {
+  install(slot: number, host: number, eip: number, block: WasmBlock, pass: number): void {
     const e = this.entries, i = slot * 4;
     e[i] = host;
     e[i + 1] = eip;
     e[i + 2] = block.index;
-    e[i + 3] = length;
+    e[i + 3] = pass;
   }
 
   /** Takes the block at `slot` out of the table, if it is the one at host/eip. */
