@@ -13,6 +13,7 @@ import { MemvisorError } from '../errors.js';
 import { runQemuSystem, qemuSystemAvailable } from '../oracle/qemu.js';
 import { createMonitor, machineMemoryMiB, type MirrorStats } from '../vmm/index.js';
 import { median } from './mips.js';
+import { hostDescription } from './host.js';
 
 /** The published system (kMemvisor on xv6's usertests). */
 export const PUBLISHED = { average: 43, maximum: 60 };
@@ -217,6 +218,7 @@ function medianRuns(runs: Subtest[][]): Subtest[] {
 }
 
 export interface UsertestsReport {
+  /** The host the figures are of (processor, cores, system, Node: hostDescription). */
   machine: string;
   date: string;
   cmdline: string;
@@ -254,7 +256,7 @@ export async function benchUsertests(options: UsertestsBenchOptions): Promise<Us
   });
   const off = pick(modeRuns.off), guest = pick(modeRuns.guest), system = pick(modeRuns.system), hardware = pick(modeRuns.hardware);
   const report: UsertestsReport = {
-    machine: `${process.platform} ${process.arch}, Node ${process.version}`,
+    machine: hostDescription(),
     date: new Date().toISOString(),
     cmdline: options.cmdline ?? '',
     off, guest,

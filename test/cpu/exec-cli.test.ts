@@ -138,10 +138,11 @@ test('exec: bad options are one line', () => {
   expectOneLine(memvisor('exec', '--memory', 'lots', 'x'), 2, /--memory lots: expected a whole number/);
 });
 
-test('bench mips prints MIPS and the ratio to qemu-i386', () => {
+test('bench mips prints the host, MIPS and the ratio to qemu-i386', () => {
   requireQemuUser();
   const run = memvisor('bench', 'mips', '--rounds', '1', '--runs', '1');
   assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /^host: \S.*, \d+ cores?; \S+ \S+, Node v\d+\.\d+\.\d+\n/, 'the report does not start with the host it ran on');
   assert.match(run.stdout, /^memvisor\s+[\d.]+\s+[\d.]+\s+[\d.]+x qemu-i386$/m);
   assert.match(run.stdout, /^memvisor --interpreter\s+[\d.]+\s+[\d.]+\s+[\d.]+x qemu-i386$/m);
   assert.match(run.stdout, /compiled blocks: [\d.]+x the interpreter's speed/);
