@@ -13,8 +13,8 @@ import { usertestsNames } from '../../bench/names.js';
 import { benchUsertests, formatUsertestsReport, overheadChartSpec, renderChart, type UsertestsReport } from '../../bench/usertests.js';
 import { hostDescription } from '../../bench/host.js';
 
-/** The first line of every report: which machine the figures are of. */
-const hostLine = (): string => `host: ${hostDescription()}\n`;
+/** Prints a report, after the line that says which machine its figures are of. */
+const printReport = (text: string): void => void process.stdout.write(`host: ${hostDescription()}\n${text}\n`);
 
 /** A progress bar over every sub-test of every run (on a terminal; plain log lines otherwise). */
 async function runWithProgress<T>(runs: number, tests: string[], work: (progress: (mode: string, name: string) => void) => Promise<T>): Promise<T> {
@@ -60,7 +60,7 @@ export async function all(options: { out: string }): Promise<void> {
     usertestsProgram: builtFile('user/usertests'), runs: 1, qemu: true, progress, log,
   }));
   const files = await writeResults(options.out, usertests);
-  process.stdout.write(`${hostLine()}${mipsText}\n\n${boot}\n\n${formatUsertestsReport(usertests)}\nwrote ${files.join(', ')}\n`);
+  printReport(`${mipsText}\n\n${boot}\n\n${formatUsertestsReport(usertests)}\nwrote ${files.join(', ')}`);
 }
 
 export function mips(options: { rounds: string; runs: string; program?: string }): void {
@@ -70,7 +70,7 @@ export function mips(options: { rounds: string; runs: string; program?: string }
     program: options.program ?? builtFile('bench/mips'), rounds, runs,
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  process.stdout.write(`${hostLine()}${formatMipsReport(report, rounds)}\n`);
+  printReport(formatMipsReport(report, rounds));
 }
 
 export async function boot(options: { runs: string; kernel?: string; hdb?: string; cmdline?: string }): Promise<void> {
@@ -79,7 +79,7 @@ export async function boot(options: { runs: string; kernel?: string; hdb?: strin
     kernel: options.kernel ?? builtFile('kernel'), hdb: options.hdb ?? builtFile('fs.img'), cmdline: options.cmdline, runs,
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  process.stdout.write(`${hostLine()}${formatBootReport(report)}\n`);
+  printReport(formatBootReport(report));
 }
 
 // The translator's benchmarks are loaded when they run: iced-x86 (WebAssembly) loaded in a
@@ -87,14 +87,14 @@ export async function boot(options: { runs: string; kernel?: string; hdb?: strin
 export async function sbt(): Promise<void> {
   const { benchSbt, formatSbtReport } = await import('../../bench/sbt.js');
   const report = benchSbt(builtFile('user'), builtFile('corpus'), (line) => process.stderr.write(`${line}\n`));
-  process.stdout.write(`${hostLine()}${formatSbtReport(report)}\n`);
+  printReport(formatSbtReport(report));
 }
 
 export async function apps(options: { runs: string; busybox?: string; translated: boolean }): Promise<void> {
   const { benchApps, formatAppsReport } = await import('../../bench/apps.js');
   const runs = wholeNumber('--runs', options.runs, 1, 20);
   const results = benchApps({ busybox: options.busybox, runs, translated: options.translated, log: (line) => process.stderr.write(`${line}\n`) });
-  process.stdout.write(`${hostLine()}${formatAppsReport(results)}\n`);
+  printReport(formatAppsReport(results));
 }
 
 export async function usertests(options: { runs: string; qemu?: boolean; out: string; tests?: string; json?: boolean; cmdline?: string }): Promise<void> {
@@ -108,7 +108,8 @@ export async function usertests(options: { runs: string; qemu?: boolean; out: st
     log: (line) => process.stderr.write(`${line}\n`),
   }));
   const files = await writeResults(options.out, report);
-  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${hostLine()}${formatUsertestsReport(report)}\nwrote ${files.join(', ')}\n`);
+  if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else printReport(`${formatUsertestsReport(report)}\nwrote ${files.join(', ')}`);
 }
 
 export async function web(options: { mirror: string; command: string; runs: string; chromium: string; url?: string }): Promise<void> {
@@ -120,5 +121,5 @@ export async function web(options: { mirror: string; command: string; runs: stri
     mode: options.mirror as MirrorMode, command: options.command, runs, chromium: options.chromium, url: options.url, webRoot,
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  process.stdout.write(`${hostLine()}${formatWebReport(report)}\n`);
+  printReport(formatWebReport(report));
 }
