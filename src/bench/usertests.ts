@@ -60,10 +60,12 @@ export function subtestsFromLines(lines: LineEvent[]): Subtest[] {
 export class LineRecorder {
   readonly lines: LineEvent[] = [];
   private current = '';
-  constructor(private readonly instructions: () => number) {}
+  /** `onLine` sees each line as it ends. */
+  constructor(private readonly instructions: () => number, private readonly onLine?: (text: string) => void) {}
   byte(b: number): void {
     if (b === 0x0a) {
       this.lines.push({ text: this.current, instructions: this.instructions(), ms: performance.now() });
+      this.onLine?.(this.current);
       this.current = '';
     } else {
       this.current += String.fromCharCode(b);
@@ -126,6 +128,8 @@ export interface ModeRun {
    * compiled, as a long-lived process such as a campaign worker or the web page does).
    */
   medianWallSeconds?: number;
+  /** Every run's wall time, in the order run (the first is wallSeconds). */
+  runWallSeconds?: number[];
   /** Mirror pages, counted in guest and system mode (as `memvisor run` counts them); null in off and hardware mode. */
   mirroring: MirrorStats | null;
 }
@@ -162,6 +166,23 @@ function tail(text: string): string {
 
 const MEMORY_MIB = 128;
 
+/** The engines' runs in one round, in the order run: memvisor's four modes, then QEMU's two disks. */
+const MODES = ['off', 'guest', 'system', 'hardware'] as const;
+const QEMU_DISKS = 2;
+
+/** Sub-tests a bench of `runs` rounds of `tests` sub-tests reports to its progress callback. */
+export function progressSteps(runs: number, tests: number, qemu: boolean): number {
+  return runs * tests * (MODES.length + (qemu && qemuSystemAvailable() ? QEMU_DISKS : 0));
+}
+
+/** A line watcher that reports each sub-test's "name ok" to the progress callback, under `label`. */
+function progressOf(label: string, options: UsertestsBenchOptions): (text: string) => void {
+  return (text) => {
+    const m = /^([a-z0-9]+) ok\r?$/.exec(text);
+    if (m) options.progress?.(label, m[1]!);
+  };
+}
+
 async function runOnMemvisor(mode: Mode, disk: string, options: UsertestsBenchOptions): Promise<ModeRun> {
   // Each mode runs as `memvisor run --mirror <mode>` runs it: guest and system count mirror
   // pages at every CR3 load (about 131,000 in usertests), off and hardware do not. (Counting
@@ -172,15 +193,11 @@ async function runOnMemvisor(mode: Mode, disk: string, options: UsertestsBenchOp
   });
   const pc = monitor.pc;
   const session = monitor.session({ send: [command(options.tests)], prompt: /\$ $/, until: DONE, timeoutMs: options.timeoutMs ?? 1_800_000 });
-  const recorder = new LineRecorder(() => pc.cpu.instructionCount);
+  const recorder = new LineRecorder(() => pc.cpu.instructionCount, progressOf(`--mirror ${mode}`, options));
   const console = pc.onConsole;
   pc.onConsole = (b) => {
     console(b);
     recorder.byte(b);
-    if (b === 0x0a) {
-      const m = /^([a-z0-9]+) ok\r?$/.exec(recorder.lines[recorder.lines.length - 1]!.text);
-      if (m) options.progress?.(mode, m[1]!);
-    }
   };
   const result = await session.run();
   for (const d of pc.ide.drives) d?.close();
@@ -199,8 +216,8 @@ interface QemuRun {
   seconds: number;
 }
 
-async function runOnQemu(disk: string, options: UsertestsBenchOptions): Promise<QemuRun> {
-  const recorder = new LineRecorder(() => 0);
+async function runOnQemu(disk: string, label: string, options: UsertestsBenchOptions): Promise<QemuRun> {
+  const recorder = new LineRecorder(() => 0, progressOf(label, options));
   const q = await runQemuSystem({
     kernel: options.kernel, cmdline: options.cmdline, hdb: disk, memMiB: 128, send: [command(options.tests)], prompt: /\$ /, until: DONE,
     timeoutMs: options.timeoutMs ?? 1_800_000, onOutput: (text) => recorder.text(text),
@@ -226,7 +243,11 @@ export interface UsertestsReport {
   guest: ModeRun;
   instructions: OverheadSummary;
   wall: OverheadSummary;
-  qemu: { off: Subtest[]; guest: Subtest[]; wall: OverheadSummary; offSeconds: number; guestSeconds: number } | null;
+  qemu: {
+    off: Subtest[]; guest: Subtest[]; wall: OverheadSummary; offSeconds: number; guestSeconds: number;
+    /** Every run's wall time, in the order run: QEMU's run i follows memvisor's run i. */
+    offRuns: number[]; guestRuns: number[];
+  } | null;
   qemuMissing?: string;
   /** Untranslated, with the monitor duplicating every write (--mirror hardware). */
   hardware: ModeRun;
@@ -244,15 +265,25 @@ export interface UsertestsReport {
 export async function benchUsertests(options: UsertestsBenchOptions): Promise<UsertestsReport> {
   const log = options.log ?? (() => {});
   const modeRuns: Record<Mode, ModeRun[]> = { off: [], guest: [], system: [], hardware: [] };
+  const qemuMissing = options.qemu && !qemuSystemAvailable() ? 'qemu-system-i386 is not installed (apt-get install qemu-system-x86)' : undefined;
+  const qemuRuns: Record<'off' | 'guest', QemuRun[]> | null = options.qemu && !qemuMissing ? { off: [], guest: [] } : null;
+  // memvisor's runs and QEMU's alternate, round by round: on a shared machine whose speed
+  // drifts over minutes, each ratio then compares runs of the same minutes.
   for (let run = 0; run < options.runs; run++) {
-    for (const [mode, disk] of [['off', options.plainDisk], ['guest', options.mirroredDisk], ['system', options.mirroredDisk], ['hardware', options.plainDisk]] as const) {
-      const r = await runOnMemvisor(mode, disk, options);
+    for (const mode of MODES) {
+      const r = await runOnMemvisor(mode, mode === 'off' || mode === 'hardware' ? options.plainDisk : options.mirroredDisk, options);
       modeRuns[mode].push(r);
       log(`memvisor --mirror ${mode} run ${run + 1}/${options.runs}: ${r.subtests.length} sub-tests, ${r.instructions} instructions, ${r.wallSeconds.toFixed(1)} s`);
+    }
+    if (qemuRuns) {
+      qemuRuns.off.push(await runOnQemu(options.plainDisk, 'qemu-system-i386, untranslated', options));
+      qemuRuns.guest.push(await runOnQemu(options.mirroredDisk, 'qemu-system-i386, translated', options));
+      log(`qemu-system-i386 run ${run + 1}/${options.runs}: off ${qemuRuns.off[run]!.seconds.toFixed(1)} s, guest ${qemuRuns.guest[run]!.seconds.toFixed(1)} s`);
     }
   }
   const pick = (runs: ModeRun[]): ModeRun => ({
     ...runs[0]!, subtests: medianRuns(runs.map((r) => r.subtests)), medianWallSeconds: median(runs.map((r) => r.wallSeconds)),
+    runWallSeconds: runs.map((r) => r.wallSeconds),
   });
   const off = pick(modeRuns.off), guest = pick(modeRuns.guest), system = pick(modeRuns.system), hardware = pick(modeRuns.hardware);
   const report: UsertestsReport = {
@@ -279,22 +310,14 @@ export async function benchUsertests(options: UsertestsBenchOptions): Promise<Us
     const { translateElf } = await import('../sbt/index.js');
     report.writerClasses = translateElf(new Uint8Array(readFileSync(path)), { path }).report.writers;
   }
-  if (options.qemu) {
-    if (!qemuSystemAvailable()) {
-      report.qemuMissing = 'qemu-system-i386 is not installed (apt-get install qemu-system-x86)';
-    } else {
-      const runs: Record<'off' | 'guest', QemuRun[]> = { off: [], guest: [] };
-      for (let run = 0; run < options.runs; run++) {
-        runs.off.push(await runOnQemu(options.plainDisk, options));
-        runs.guest.push(await runOnQemu(options.mirroredDisk, options));
-        log(`qemu-system-i386 run ${run + 1}/${options.runs}: off ${runs.off[run]!.seconds.toFixed(1)} s, guest ${runs.guest[run]!.seconds.toFixed(1)} s`);
-      }
-      const qOff = medianRuns(runs.off.map((r) => r.subtests)), qGuest = medianRuns(runs.guest.map((r) => r.subtests));
-      report.qemu = {
-        off: qOff, guest: qGuest, wall: overheads(qOff, qGuest, 'ms', MIN_WALL_MS),
-        offSeconds: median(runs.off.map((r) => r.seconds)), guestSeconds: median(runs.guest.map((r) => r.seconds)),
-      };
-    }
+  if (qemuMissing) report.qemuMissing = qemuMissing;
+  if (qemuRuns) {
+    const qOff = medianRuns(qemuRuns.off.map((r) => r.subtests)), qGuest = medianRuns(qemuRuns.guest.map((r) => r.subtests));
+    const offRuns = qemuRuns.off.map((r) => r.seconds), guestRuns = qemuRuns.guest.map((r) => r.seconds);
+    report.qemu = {
+      off: qOff, guest: qGuest, wall: overheads(qOff, qGuest, 'ms', MIN_WALL_MS),
+      offSeconds: median(offRuns), guestSeconds: median(guestRuns), offRuns, guestRuns,
+    };
   }
   return report;
 }
@@ -342,6 +365,9 @@ export function formatUsertestsReport(r: UsertestsReport): string {
     lines.push(`whole run on qemu-system-i386 (median): off ${r.qemu.offSeconds.toFixed(1)} s, guest ${r.qemu.guestSeconds.toFixed(1)} s; ` +
       `memvisor's wall time ${ratio(r.off.wallSeconds, r.qemu.offSeconds)} (off), ${ratio(r.guest.wallSeconds, r.qemu.guestSeconds)} (guest) of QEMU's ` +
       `in its first run, ${ratio(medianOf(r.off), r.qemu.offSeconds)} and ${ratio(medianOf(r.guest), r.qemu.guestSeconds)} in its median`);
+    const byRound = (ours: number[] | undefined, theirs: number[]) => theirs.map((t, k) => ratio(ours?.[k] ?? NaN, t)).join(' ');
+    lines.push(`round by round (each QEMU run right after memvisor's): off ${byRound(r.off.runWallSeconds, r.qemu.offRuns)}, ` +
+      `guest ${byRound(r.guest.runWallSeconds, r.qemu.guestRuns)}`);
   }
   const m = r.guest.mirroring;
   if (m) {

@@ -11,6 +11,7 @@ import {
   LineRecorder, overheadChartSpec, overheads, renderChart, subtestsFromLines, type Subtest, type UsertestsReport,
 } from '../../src/bench/usertests.js';
 import { repoRoot, scratch } from '../support/build.js';
+import { requireQemuSystem } from '../support/qemu.js';
 
 /** Console output recorded from a MemV6 usertests run (a kernel message in the middle). */
 const RECORDED = [
@@ -77,4 +78,23 @@ test('bench usertests: a short run on memvisor writes the table, results.json an
   const bad = spawnSync(process.execPath, [join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'bench', 'usertests', '--tests', 'nosuchtest'], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--tests: no usertests sub-test named "nosuchtest"/);
+});
+
+test('bench usertests --qemu: memvisor\'s runs and QEMU\'s alternate round by round, and each round\'s ratio is printed', () => {
+  requireQemuSystem();
+  const out = scratch('bench-usertests-qemu');
+  const r = spawnSync(process.execPath, [join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'bench', 'usertests', '--qemu', '--runs', '2', '--tests', 'printf,getpid', '--out', out],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+  assert.equal(r.status, 0, r.stderr);
+  // On a shared machine whose speed drifts, a ratio is fair only between runs of the same minutes.
+  const order = r.stderr.split('\n').map((line) => /^(memvisor --mirror off|qemu-system-i386) run (\d)\/2/.exec(line)).filter((m) => m !== null)
+    .map((m) => `${m[1]} ${m[2]}`);
+  assert.deepEqual(order, ['memvisor --mirror off 1', 'qemu-system-i386 1', 'memvisor --mirror off 2', 'qemu-system-i386 2']);
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as UsertestsReport;
+  const ours = results.off.runWallSeconds!, theirs = results.qemu!.offRuns;
+  assert.equal(ours.length, 2);
+  assert.equal(theirs.length, 2);
+  assert.equal(ours[0], results.off.wallSeconds, 'the first run is not the one reported as the first');
+  const expected = ours.map((s, k) => `${(s / theirs[k]!).toFixed(2)}x`).join(' ');
+  assert.match(r.stdout, new RegExp(`^round by round \\(each QEMU run right after memvisor's\\): off ${expected}, guest \\d+\\.\\d\\dx \\d+\\.\\d\\dx$`, 'm'));
 });

@@ -10,19 +10,19 @@ import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { MemvisorError } from '../../errors.js';
 import { usertestsNames } from '../../bench/names.js';
-import { benchUsertests, formatUsertestsReport, overheadChartSpec, renderChart, type UsertestsReport } from '../../bench/usertests.js';
+import { benchUsertests, formatUsertestsReport, overheadChartSpec, progressSteps, renderChart, type UsertestsReport } from '../../bench/usertests.js';
 import { hostDescription } from '../../bench/host.js';
 
 /** Prints a report, after the line that says which machine its figures are of. */
 const printReport = (text: string): void => void process.stdout.write(`host: ${hostDescription()}\n${text}\n`);
 
 /** A progress bar over every sub-test of every run (on a terminal; plain log lines otherwise). */
-async function runWithProgress<T>(runs: number, tests: string[], work: (progress: (mode: string, name: string) => void) => Promise<T>): Promise<T> {
+async function runWithProgress<T>(steps: number, work: (progress: (engine: string, name: string) => void) => Promise<T>): Promise<T> {
   if (!process.stderr.isTTY) return work(() => {});
-  const bar = new cliProgress.SingleBar({ format: 'usertests {bar} {value}/{total} sub-tests | {mode} {name}', stream: process.stderr }, cliProgress.Presets.shades_classic);
-  bar.start(runs * 3 * tests.length, 0, { mode: '', name: '' });
+  const bar = new cliProgress.SingleBar({ format: 'usertests {bar} {value}/{total} sub-tests | {engine} {name}', stream: process.stderr }, cliProgress.Presets.shades_classic);
+  bar.start(steps, 0, { engine: '', name: '' });
   try {
-    return await work((mode, name) => bar.increment({ mode: `--mirror ${mode}`, name }));
+    return await work((engine, name) => bar.increment({ engine, name }));
   } finally {
     bar.stop();
   }
@@ -55,7 +55,7 @@ export async function all(options: { out: string }): Promise<void> {
   const boot = formatBootReport(await benchBoot({ kernel: builtFile('kernel'), hdb: builtFile('fs.img'), runs: 3, log }));
   log('== bench usertests');
   const known = usertestsNames();
-  const usertests = await runWithProgress(1, known, (progress) => benchUsertests({
+  const usertests = await runWithProgress(progressSteps(1, known.length, true), (progress) => benchUsertests({
     kernel: builtFile('kernel'), systemKernel: builtFile('kernel-system'), plainDisk: builtFile('fs.img'), mirroredDisk: builtFile('fs-mirrored.img'),
     usertestsProgram: builtFile('user/usertests'), runs: 1, qemu: true, progress, log,
   }));
@@ -102,7 +102,7 @@ export async function usertests(options: { runs: string; qemu?: boolean; out: st
   const known = usertestsNames();
   const tests = options.tests?.split(',').map((t) => t.trim()).filter(Boolean);
   for (const t of tests ?? []) if (!known.includes(t)) throw new MemvisorError(`--tests: no usertests sub-test named "${t}"`);
-  const report = await runWithProgress(runs, tests ?? known, (progress) => benchUsertests({
+  const report = await runWithProgress(progressSteps(runs, (tests ?? known).length, options.qemu === true), (progress) => benchUsertests({
     kernel: builtFile('kernel'), systemKernel: builtFile('kernel-system'), cmdline: options.cmdline, plainDisk: builtFile('fs.img'), mirroredDisk: builtFile('fs-mirrored.img'),
     usertestsProgram: builtFile('user/usertests'), tests, runs, qemu: options.qemu === true, progress,
     log: (line) => process.stderr.write(`${line}\n`),
