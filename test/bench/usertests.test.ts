@@ -98,3 +98,19 @@ test('bench usertests --qemu: memvisor\'s runs and QEMU\'s alternate round by ro
   const expected = ours.map((s, k) => `${(s / theirs[k]!).toFixed(2)}x`).join(' ');
   assert.match(r.stdout, new RegExp(`^round by round \\(each QEMU run right after memvisor's\\): off ${expected}, guest \\d+\\.\\d\\dx \\d+\\.\\d\\dx$`, 'm'));
 });
+
+test('bench usertests on a terminal: the bar counts every engine\'s sub-tests to its end, the log lines printed above it', () => {
+  requireQemuSystem();
+  const out = scratch('bench-usertests-tty');
+  // script(1) gives the command a terminal, as a user's shell does.
+  const command = [process.execPath, join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'bench', 'usertests', '--qemu', '--tests', 'printf', '--out', out]
+    .map((a) => `'${a}'`).join(' ');
+  const r = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  // One sub-test on memvisor's four modes and QEMU's two disks: six steps, the last one shown.
+  assert.match(r.stdout, /usertests \S+ 6\/6 sub-tests \| qemu-system-i386, translated printf/);
+  assert.doesNotMatch(r.stdout, /\b([7-9]|\d\d)\/6 sub-tests/, 'the bar counted past its end');
+  for (const line of ['memvisor --mirror off run 1/1', 'memvisor --mirror hardware run 1/1', 'qemu-system-i386 run 1/1']) {
+    assert.ok(r.stdout.includes(line), `"${line}" is missing from what the terminal shows`);
+  }
+});

@@ -16,15 +16,22 @@ import { hostDescription } from '../../bench/host.js';
 /** Prints a report, after the line that says which machine its figures are of. */
 const printReport = (text: string): void => void process.stdout.write(`host: ${hostDescription()}\n${text}\n`);
 
-/** A progress bar over every sub-test of every run (on a terminal; plain log lines otherwise). */
-async function runWithProgress<T>(steps: number, work: (progress: (engine: string, name: string) => void) => Promise<T>): Promise<T> {
-  if (!process.stderr.isTTY) return work(() => {});
-  const bar = new cliProgress.SingleBar({ format: 'usertests {bar} {value}/{total} sub-tests | {engine} {name}', stream: process.stderr }, cliProgress.Presets.shades_classic);
-  bar.start(steps, 0, { engine: '', name: '' });
+/** Writes a line of the log to stderr. */
+const logLine = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/**
+ * A progress bar over every sub-test of every run, with the log's lines printed above it (on a
+ * terminal; plain log lines otherwise).
+ */
+async function runWithProgress<T>(steps: number, work: (progress: (engine: string, name: string) => void, log: (line: string) => void) => Promise<T>): Promise<T> {
+  if (!process.stderr.isTTY) return work(() => {}, logLine);
+  const bars = new cliProgress.MultiBar({ format: 'usertests {bar} {value}/{total} sub-tests | {engine} {name}', stream: process.stderr }, cliProgress.Presets.shades_classic);
+  const bar = bars.create(steps, 0, { engine: '', name: '' });
   try {
-    return await work((engine, name) => bar.increment({ engine, name }));
+    return await work((engine, name) => bar.increment({ engine, name }), (line) => bars.log(`${line}\n`));
   } finally {
-    bar.stop();
+    bars.update();  // the lines logged since the last redraw (stop alone drops them)
+    bars.stop();
   }
 }
 
@@ -47,7 +54,7 @@ async function writeResults(dir: string, report: UsertestsReport): Promise<strin
 }
 
 export async function all(options: { out: string }): Promise<void> {
-  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const log = logLine;
   log('== bench mips');
   const mips = benchMips({ program: builtFile('bench/mips'), rounds: 40, runs: 3, log });
   const mipsText = formatMipsReport(mips, 40);
@@ -55,9 +62,9 @@ export async function all(options: { out: string }): Promise<void> {
   const boot = formatBootReport(await benchBoot({ kernel: builtFile('kernel'), hdb: builtFile('fs.img'), runs: 3, log }));
   log('== bench usertests');
   const known = usertestsNames();
-  const usertests = await runWithProgress(progressSteps(1, known.length, true), (progress) => benchUsertests({
+  const usertests = await runWithProgress(progressSteps(1, known.length, true), (progress, barLog) => benchUsertests({
     kernel: builtFile('kernel'), systemKernel: builtFile('kernel-system'), plainDisk: builtFile('fs.img'), mirroredDisk: builtFile('fs-mirrored.img'),
-    usertestsProgram: builtFile('user/usertests'), runs: 1, qemu: true, progress, log,
+    usertestsProgram: builtFile('user/usertests'), runs: 1, qemu: true, progress, log: barLog,
   }));
   const files = await writeResults(options.out, usertests);
   printReport(`${mipsText}\n\n${boot}\n\n${formatUsertestsReport(usertests)}\nwrote ${files.join(', ')}`);
@@ -68,7 +75,7 @@ export function mips(options: { rounds: string; runs: string; program?: string }
   const runs = wholeNumber('--runs', options.runs, 1, 100);
   const report = benchMips({
     program: options.program ?? builtFile('bench/mips'), rounds, runs,
-    log: (line) => process.stderr.write(`${line}\n`),
+    log: logLine,
   });
   printReport(formatMipsReport(report, rounds));
 }
@@ -77,7 +84,7 @@ export async function boot(options: { runs: string; kernel?: string; hdb?: strin
   const runs = wholeNumber('--runs', options.runs, 1, 100);
   const report = await benchBoot({
     kernel: options.kernel ?? builtFile('kernel'), hdb: options.hdb ?? builtFile('fs.img'), cmdline: options.cmdline, runs,
-    log: (line) => process.stderr.write(`${line}\n`),
+    log: logLine,
   });
   printReport(formatBootReport(report));
 }
@@ -93,7 +100,7 @@ export async function sbt(): Promise<void> {
 export async function apps(options: { runs: string; busybox?: string; translated: boolean }): Promise<void> {
   const { benchApps, formatAppsReport } = await import('../../bench/apps.js');
   const runs = wholeNumber('--runs', options.runs, 1, 20);
-  const results = benchApps({ busybox: options.busybox, runs, translated: options.translated, log: (line) => process.stderr.write(`${line}\n`) });
+  const results = benchApps({ busybox: options.busybox, runs, translated: options.translated, log: logLine });
   printReport(formatAppsReport(results));
 }
 
@@ -102,10 +109,9 @@ export async function usertests(options: { runs: string; qemu?: boolean; out: st
   const known = usertestsNames();
   const tests = options.tests?.split(',').map((t) => t.trim()).filter(Boolean);
   for (const t of tests ?? []) if (!known.includes(t)) throw new MemvisorError(`--tests: no usertests sub-test named "${t}"`);
-  const report = await runWithProgress(progressSteps(runs, (tests ?? known).length, options.qemu === true), (progress) => benchUsertests({
+  const report = await runWithProgress(progressSteps(runs, (tests ?? known).length, options.qemu === true), (progress, log) => benchUsertests({
     kernel: builtFile('kernel'), systemKernel: builtFile('kernel-system'), cmdline: options.cmdline, plainDisk: builtFile('fs.img'), mirroredDisk: builtFile('fs-mirrored.img'),
-    usertestsProgram: builtFile('user/usertests'), tests, runs, qemu: options.qemu === true, progress,
-    log: (line) => process.stderr.write(`${line}\n`),
+    usertestsProgram: builtFile('user/usertests'), tests, runs, qemu: options.qemu === true, progress, log,
   }));
   const files = await writeResults(options.out, report);
   if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -119,7 +125,7 @@ export async function web(options: { mirror: string; command: string; runs: stri
   if (options.url !== undefined && !/^https?:\/\/\S+\/$/.test(options.url)) throw new MemvisorError(`--url ${options.url}: expected the page's address, http://host:port/ (ending in /)`);
   const report = await benchWeb({
     mode: options.mirror as MirrorMode, command: options.command, runs, chromium: options.chromium, url: options.url, webRoot,
-    log: (line) => process.stderr.write(`${line}\n`),
+    log: logLine,
   });
   printReport(formatWebReport(report));
 }
