@@ -54,17 +54,16 @@ async function writeResults(dir: string, report: UsertestsReport): Promise<strin
 }
 
 export async function all(options: { out: string }): Promise<void> {
-  const log = logLine;
-  log('== bench mips');
-  const mips = benchMips({ program: builtFile('bench/mips'), rounds: 40, runs: 3, log });
+  logLine('== bench mips');
+  const mips = benchMips({ program: builtFile('bench/mips'), rounds: 40, runs: 3, log: logLine });
   const mipsText = formatMipsReport(mips, 40);
-  log('== bench boot');
-  const boot = formatBootReport(await benchBoot({ kernel: builtFile('kernel'), hdb: builtFile('fs.img'), runs: 3, log }));
-  log('== bench usertests');
+  logLine('== bench boot');
+  const boot = formatBootReport(await benchBoot({ kernel: builtFile('kernel'), hdb: builtFile('fs.img'), runs: 3, log: logLine }));
+  logLine('== bench usertests');
   const known = usertestsNames();
-  const usertests = await runWithProgress(progressSteps(1, known.length, true), (progress, barLog) => benchUsertests({
+  const usertests = await runWithProgress(progressSteps(1, known.length, true), (progress, log) => benchUsertests({
     kernel: builtFile('kernel'), systemKernel: builtFile('kernel-system'), plainDisk: builtFile('fs.img'), mirroredDisk: builtFile('fs-mirrored.img'),
-    usertestsProgram: builtFile('user/usertests'), runs: 1, qemu: true, progress, log: barLog,
+    usertestsProgram: builtFile('user/usertests'), runs: 1, qemu: true, progress, log,
   }));
   const files = await writeResults(options.out, usertests);
   printReport(`${mipsText}\n\n${boot}\n\n${formatUsertestsReport(usertests)}\nwrote ${files.join(', ')}`);
@@ -93,7 +92,7 @@ export async function boot(options: { runs: string; kernel?: string; hdb?: strin
 // process slows the machine the other benchmarks measure.
 export async function sbt(): Promise<void> {
   const { benchSbt, formatSbtReport } = await import('../../bench/sbt.js');
-  const report = benchSbt(builtFile('user'), builtFile('corpus'), (line) => process.stderr.write(`${line}\n`));
+  const report = benchSbt(builtFile('user'), builtFile('corpus'), logLine);
   printReport(formatSbtReport(report));
 }
 
