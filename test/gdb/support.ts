@@ -6,7 +6,8 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { repoRoot } from '../support/build.js';
@@ -104,13 +105,20 @@ export interface GdbOptions {
 
 /** Runs gdb in batch mode: `target remote` to localhost:PORT, then the script; resolves with everything it printed (stdout and stderr in order). */
 export async function gdbBatch(port: number, script: string, options: GdbOptions): Promise<string> {
-  const file = join(repoRoot, 'build', `gdb-${options.name}-${process.pid}.gdb`);
+  // The script lives in a directory of its own for as long as gdb runs (it used to be left
+  // in build/, one file per test and process); a timeout's message quotes it instead.
+  const dir = mkdtempSync(join(tmpdir(), 'memvisor-gdb-'));
+  const file = join(dir, `${options.name}.gdb`);
   writeFileSync(file, script);
   const args = ['-nx', '-batch', ...(options.before ?? []).flatMap((c) => ['-ex', c]), '-ex', `target remote localhost:${port}`, '-x', file];
-  const child = spawn('sh', ['-c', 'exec "$0" "$@" 2>&1', 'gdb', ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: repoRoot });
-  void options.interrupt?.then(() => child.kill('SIGINT'));
-  const r = await finished(child, options.timeoutMs ?? 120_000, `gdb -x ${file}`);
-  return r.stdout + r.stderr;
+  try {
+    const child = spawn('sh', ['-c', 'exec "$0" "$@" 2>&1', 'gdb', ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: repoRoot });
+    void options.interrupt?.then(() => child.kill('SIGINT'));
+    const r = await finished(child, options.timeoutMs ?? 120_000, `gdb running the script\n${script}\n`);
+    return r.stdout + r.stderr;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** A `memvisor run` without a debugger, for comparison. */
