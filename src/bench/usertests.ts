@@ -7,8 +7,18 @@
  * on the translated kernel with system mirroring (every kernel store mirrored too), and
  * untranslated with the monitor copying every write (hardware). With `qemu`, the same two
  * disks are also timed on qemu-system-i386, a second, independent engine.
+ *
+ * Each of memvisor's modes runs in a process of its own (usertests-mode.ts), started for
+ * its first run and kept for the later rounds: every mode's first run is a new process's,
+ * nothing compiled yet, and its later runs reuse only the blocks its own runs compiled, as a
+ * campaign worker or the web page running one mode does. (All four modes ran in the bench's
+ * own process until 2026-12-06: the guest mode's "first" run came after the off run's
+ * compiles, and every off run after the first followed a hardware run whose write listener
+ * the optimised blocks had inlined, re-optimising some 220 of them.)
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { MemvisorError } from '../errors.js';
 import { runQemuSystem, qemuSystemAvailable } from '../oracle/qemu.js';
 import { createMonitor, machineMemoryMiB, type MirrorStats } from '../vmm/index.js';
@@ -130,6 +140,10 @@ export interface ModeRun {
   medianWallSeconds?: number;
   /** Every run's wall time, in the order run (the first is wallSeconds). */
   runWallSeconds?: number[];
+  /** The process the run was in (one per mode, for all its rounds). */
+  pid: number;
+  /** Every run's process, in the order run. */
+  runPids?: number[];
   /** Mirror pages, counted in guest and system mode (as `memvisor run` counts them); null in off and hardware mode. */
   mirroring: MirrorStats | null;
 }
@@ -176,14 +190,19 @@ export function progressSteps(runs: number, tests: number, qemu: boolean): numbe
 }
 
 /** A line watcher that reports each sub-test's "name ok" to the progress callback, under `label`. */
-function progressOf(label: string, options: UsertestsBenchOptions): (text: string) => void {
+function progressOf(label: string, progress: UsertestsBenchOptions['progress']): (text: string) => void {
   return (text) => {
     const m = /^([a-z0-9]+) ok\r?$/.exec(text);
-    if (m) options.progress?.(label, m[1]!);
+    if (m) progress?.(label, m[1]!);
   };
 }
 
-async function runOnMemvisor(mode: Mode, disk: string, options: UsertestsBenchOptions): Promise<ModeRun> {
+/** What a mode's process needs to run usertests once (the serialisable part of the bench's options). */
+export type ModeJob = Pick<UsertestsBenchOptions, 'kernel' | 'systemKernel' | 'cmdline' | 'tests' | 'timeoutMs'> & { mode: Mode; disk: string };
+
+/** Runs usertests once in this process; `progress` hears of each sub-test as it finishes. */
+export async function runOnMemvisor(job: ModeJob, progress?: UsertestsBenchOptions['progress']): Promise<ModeRun> {
+  const { mode, disk, ...options } = job;
   // Each mode runs as `memvisor run --mirror <mode>` runs it: guest and system count mirror
   // pages at every CR3 load (about 131,000 in usertests), off and hardware do not. (Counting
   // in off mode too, as the bench did until 2026-12-05, made its first run 0.09 s slower.)
@@ -193,7 +212,7 @@ async function runOnMemvisor(mode: Mode, disk: string, options: UsertestsBenchOp
   });
   const pc = monitor.pc;
   const session = monitor.session({ send: [command(options.tests)], prompt: /\$ $/, until: DONE, timeoutMs: options.timeoutMs ?? 1_800_000 });
-  const recorder = new LineRecorder(() => pc.cpu.instructionCount, progressOf(`--mirror ${mode}`, options));
+  const recorder = new LineRecorder(() => pc.cpu.instructionCount, progressOf(`--mirror ${mode}`, progress));
   const console = pc.onConsole;
   pc.onConsole = (b) => {
     console(b);
@@ -206,8 +225,53 @@ async function runOnMemvisor(mode: Mode, disk: string, options: UsertestsBenchOp
   }
   return {
     mode, disk, subtests: subtestsFromLines(recorder.lines), instructions: pc.cpu.instructionCount,
-    haltedCycles: pc.idleCycles, wallSeconds: result.wallSeconds, mirroring: monitor.mirroring,
+    haltedCycles: pc.idleCycles, wallSeconds: result.wallSeconds, mirroring: monitor.mirroring, pid: process.pid,
   };
+}
+
+/** What a mode's process sends back: a finished sub-test, the run, or why it failed. */
+export type ModeMessage = { progress: string; name: string } | { run: ModeRun } | { error: string; user: boolean };
+
+/** A process of its own for one mode's runs (see the file comment), started at its first. */
+class ModeProcess {
+  private readonly child: ChildProcess;
+  private pending: { resolve: (run: ModeRun) => void; reject: (e: Error) => void } | null = null;
+  private ended: string | null = null;
+
+  constructor(private readonly mode: Mode, progress: UsertestsBenchOptions['progress']) {
+    // The bench's own V8 options (its helper threads and interrupt budget) go to the child too.
+    this.child = fork(fileURLToPath(new URL('./usertests-mode.js', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child.on('message', (m: ModeMessage) => {
+      if ('progress' in m) progress?.(m.progress, m.name);
+      else if ('run' in m) this.settle((p) => p.resolve(m.run));
+      else this.settle((p) => p.reject(m.user ? new MemvisorError(m.error) : new Error(m.error)));
+    });
+    const gone = (why: string) => {
+      this.ended = why;
+      this.settle((p) => p.reject(new Error(`the process running usertests with --mirror ${this.mode} ${why}`)));
+    };
+    this.child.on('error', (e) => gone(`could not run (${e.message})`));
+    this.child.on('exit', (code, signal) => gone(signal ? `was ended by ${signal}` : `ended with exit code ${code}`));
+  }
+
+  private settle(action: (p: NonNullable<ModeProcess['pending']>) => void): void {
+    const p = this.pending;
+    this.pending = null;
+    if (p) action(p);
+  }
+
+  run(job: ModeJob): Promise<ModeRun> {
+    if (this.ended !== null) return Promise.reject(new Error(`the process running usertests with --mirror ${this.mode} ${this.ended}`));
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.child.send(job);
+    });
+  }
+
+  /** Ends the process (it has no run in progress, or the bench is giving up on it). */
+  close(): void {
+    if (this.ended === null) this.child.kill();
+  }
 }
 
 interface QemuRun {
@@ -217,7 +281,7 @@ interface QemuRun {
 }
 
 async function runOnQemu(disk: string, label: string, options: UsertestsBenchOptions): Promise<QemuRun> {
-  const recorder = new LineRecorder(() => 0, progressOf(label, options));
+  const recorder = new LineRecorder(() => 0, progressOf(label, options.progress));
   const q = await runQemuSystem({
     kernel: options.kernel, cmdline: options.cmdline, hdb: disk, memMiB: 128, send: [command(options.tests)], prompt: /\$ /, until: DONE,
     timeoutMs: options.timeoutMs ?? 1_800_000, onOutput: (text) => recorder.text(text),
@@ -269,21 +333,31 @@ export async function benchUsertests(options: UsertestsBenchOptions): Promise<Us
   const qemuRuns: Record<'off' | 'guest', QemuRun[]> | null = options.qemu && !qemuMissing ? { off: [], guest: [] } : null;
   // memvisor's runs and QEMU's alternate, round by round: on a shared machine whose speed
   // drifts over minutes, each ratio then compares runs of the same minutes.
-  for (let run = 0; run < options.runs; run++) {
-    for (const mode of MODES) {
-      const r = await runOnMemvisor(mode, mode === 'off' || mode === 'hardware' ? options.plainDisk : options.mirroredDisk, options);
-      modeRuns[mode].push(r);
-      log(`memvisor --mirror ${mode} run ${run + 1}/${options.runs}: ${r.subtests.length} sub-tests, ${r.instructions} instructions, ${r.wallSeconds.toFixed(1)} s`);
+  const processes = new Map<Mode, ModeProcess>();
+  try {
+    for (let run = 0; run < options.runs; run++) {
+      for (const mode of MODES) {
+        let child = processes.get(mode);
+        if (!child) processes.set(mode, child = new ModeProcess(mode, options.progress));
+        const r = await child.run({
+          mode, disk: mode === 'off' || mode === 'hardware' ? options.plainDisk : options.mirroredDisk,
+          kernel: options.kernel, systemKernel: options.systemKernel, cmdline: options.cmdline, tests: options.tests, timeoutMs: options.timeoutMs,
+        });
+        modeRuns[mode].push(r);
+        log(`memvisor --mirror ${mode} run ${run + 1}/${options.runs}: ${r.subtests.length} sub-tests, ${r.instructions} instructions, ${r.wallSeconds.toFixed(1)} s`);
+      }
+      if (qemuRuns) {
+        qemuRuns.off.push(await runOnQemu(options.plainDisk, 'qemu-system-i386, untranslated', options));
+        qemuRuns.guest.push(await runOnQemu(options.mirroredDisk, 'qemu-system-i386, translated', options));
+        log(`qemu-system-i386 run ${run + 1}/${options.runs}: off ${qemuRuns.off[run]!.seconds.toFixed(1)} s, guest ${qemuRuns.guest[run]!.seconds.toFixed(1)} s`);
+      }
     }
-    if (qemuRuns) {
-      qemuRuns.off.push(await runOnQemu(options.plainDisk, 'qemu-system-i386, untranslated', options));
-      qemuRuns.guest.push(await runOnQemu(options.mirroredDisk, 'qemu-system-i386, translated', options));
-      log(`qemu-system-i386 run ${run + 1}/${options.runs}: off ${qemuRuns.off[run]!.seconds.toFixed(1)} s, guest ${qemuRuns.guest[run]!.seconds.toFixed(1)} s`);
-    }
+  } finally {
+    for (const child of processes.values()) child.close();
   }
   const pick = (runs: ModeRun[]): ModeRun => ({
     ...runs[0]!, subtests: medianRuns(runs.map((r) => r.subtests)), medianWallSeconds: median(runs.map((r) => r.wallSeconds)),
-    runWallSeconds: runs.map((r) => r.wallSeconds),
+    runWallSeconds: runs.map((r) => r.wallSeconds), runPids: runs.map((r) => r.pid),
   });
   const off = pick(modeRuns.off), guest = pick(modeRuns.guest), system = pick(modeRuns.system), hardware = pick(modeRuns.hardware);
   const report: UsertestsReport = {

@@ -80,7 +80,7 @@ test('bench usertests: a short run on memvisor writes the table, results.json an
   assert.match(bad.stderr, /--tests: no usertests sub-test named "nosuchtest"/);
 });
 
-test('bench usertests --qemu: memvisor\'s runs and QEMU\'s alternate round by round, and each round\'s ratio is printed', () => {
+test('bench usertests --qemu: memvisor\'s runs and QEMU\'s alternate round by round, each mode in a process of its own, and each round\'s ratio is printed', () => {
   requireQemuSystem();
   const out = scratch('bench-usertests-qemu');
   const r = spawnSync(process.execPath, [join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'bench', 'usertests', '--qemu', '--runs', '2', '--tests', 'printf,getpid', '--out', out],
@@ -95,6 +95,11 @@ test('bench usertests --qemu: memvisor\'s runs and QEMU\'s alternate round by ro
   assert.equal(ours.length, 2);
   assert.equal(theirs.length, 2);
   assert.equal(ours[0], results.off.wallSeconds, 'the first run is not the one reported as the first');
+  // Each mode in a process of its own, kept for its later rounds: every mode's first run is a
+  // new process's, and its later runs reuse only the blocks of its own mode.
+  const modes = ['off', 'guest', 'system', 'hardware'] as const;
+  for (const mode of modes) assert.deepEqual(results[mode].runPids, [results[mode].pid, results[mode].pid], `--mirror ${mode}: its two runs were not in one process`);
+  assert.equal(new Set(modes.map((mode) => results[mode].pid)).size, modes.length, 'two modes ran in one process');
   const expected = ours.map((s, k) => `${(s / theirs[k]!).toFixed(2)}x`).join(' ');
   assert.match(r.stdout, new RegExp(`^round by round \\(each QEMU run right after memvisor's\\): off ${expected}, guest \\d+\\.\\d\\dx \\d+\\.\\d\\dx$`, 'm'));
 });

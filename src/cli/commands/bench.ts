@@ -39,7 +39,7 @@ export function register(program: Command): void {
   bench
     .command('usertests')
     .description('what mirroring costs: MemV6 usertests untranslated (--mirror off) vs translated (--mirror guest), per sub-test')
-    .option('--runs <n>', 'runs per mode; wall times are medians (instruction counts are exact)', '1')
+    .option('--runs <n>', 'runs per mode, each mode in a process of its own for all its runs; wall times are medians (instruction counts are exact)', '1')
     .option('--qemu', 'also time both disks on qemu-system-i386')
     .option('--out <dir>', 'where results.json and overhead.svg go', 'bench-results')
     .option('--tests <names>', 'only these sub-tests, comma-separated (default: all)')
