@@ -1,8 +1,7 @@
 /**
  * A parser for the JavaScript the block compiler writes (compile.ts), and only for that:
  * integer expressions, typed-array element accesses, the CPU's fields and methods, helper
- * calls, `if`, labelled `for (;;)` loops, one `switch`, `break`/`continue`, and the
- * `try`/`catch` around the body. The WebAssembly tier translates this tree, so that the
+ * calls, `if`, labelled `for (;;)` loops, one `switch` and `break`/`continue`. The WebAssembly tier translates this tree, so that the
  * generated text stays the one description of what a region does; anything outside the
  * grammar is a ParseError, and the region then stays JavaScript.
  */
@@ -30,13 +29,10 @@ export type Stmt =
   | { k: 'continue'; label: string }
   | { k: 'return' }
   | { k: 'loop'; label: string; body: Stmt }
-  | { k: 'switch'; disc: Expr; cases: Array<{ test: number | null; body: Stmt[] }> }
-  | { k: 'try'; body: Stmt[]; handler: Stmt[] }
-  | { k: 'throw' };
+  | { k: 'switch'; disc: Expr; cases: Array<{ test: number | null; body: Stmt[] }> };
 
-/** A block's source: the constants before the function, and the function's body. */
+/** A block's source: the function's parameter and body. */
 export interface ParsedBlock {
-  constants: Array<[string, Expr]>;
   param: string;
   body: Stmt[];
 }
@@ -120,9 +116,6 @@ class Parser {
   }
 
   block(): ParsedBlock {
-    this.expect('const');
-    const constants = this.declarations();
-    this.expect(';');
     this.expect('return');
     this.expect('(');
     this.expect('function');
@@ -134,7 +127,7 @@ class Parser {
     this.expect(')');
     this.expect(';');
     if (!this.done) throw new ParseError(`text after the block: ${this.peek()}`);
-    return { constants, param, body };
+    return { param, body };
   }
 
   private declarations(): Array<[string, Expr]> {
@@ -182,21 +175,6 @@ class Parser {
       this.next();
       this.expect(';');
       return { k: 'return' };
-    }
-    if (t === 'throw') {
-      this.next();
-      this.identifier();
-      this.expect(';');
-      return { k: 'throw' };
-    }
-    if (t === 'try') {
-      this.next();
-      const body = this.braced();
-      this.expect('catch');
-      this.expect('(');
-      this.identifier();
-      this.expect(')');
-      return { k: 'try', body, handler: this.braced() };
     }
     if (t === 'switch') return this.switchStatement();
     if (t !== undefined && this.peek(1) === ':' && /^[A-Za-z_]/.test(t)) {

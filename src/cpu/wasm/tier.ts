@@ -42,7 +42,7 @@ const IMPORTS: readonly ImportSignature[] = [
 ].map(([name, params, returns]) => ({ name: name as string, params: params as number, returns: returns as boolean }));
 
 /** Translations by state-area address and source, for every tier of the process. */
-const translated = new Map<string, { code: Code; S: number[]; K: number[] } | null>();
+const translated = new Map<string, { code: Code } | null>();
 
 /** Translations waiting for a module: made when this many wait… */
 const BATCH = 16;
@@ -54,8 +54,6 @@ const NEEDED = 64;
 /** A block's translation: its code until its module is made, then its block. */
 export interface Translation {
   code: Code;
-  S: number[];
-  K: number[];
   block: WasmBlock | null;
   /** Block cache entries to give the block to when it is made. */
   waiting: unknown[];
@@ -69,12 +67,10 @@ export interface WasmTierStats {
   dispatches: number;
 }
 
-/** A translated block: its entry for the JavaScript dispatcher (the dispatch loop from EIP), its index in the function table, where a throw left it. */
+/** A translated block: its entry for the JavaScript dispatcher (the dispatch loop from EIP) and its index in the function table. */
 export interface WasmBlock {
   run: BlockCode;
   index: number;
-  S: number[];
-  K: number[];
 }
 
 export class WasmTier {
@@ -160,8 +156,6 @@ export class WasmTier {
     c.i32(0).mem(Op.i32Load, 2, slot('batchLeft')).set(left);
     c.get(e).mem(Op.i32Load, 2, entriesBase + 12).get(left).op(Op.i32GtS).open(Op.if).op(Op.return).end();
     c.i32(0).i32(0).mem(Op.i32Store, 2, slot('codeChanged'));
-    c.i32(0).get(e).mem(Op.i32Load, 2, entriesBase + 8).mem(Op.i32Store, 2, slot('block'));
-    c.i32(0).get(left).mem(Op.i32Store, 2, slot('blockLeft'));
     c.get(e).mem(Op.i32Load, 2, entriesBase + 8).callIndirect(voidType);
     c.i32(0).mem(Op.i32Load, 2, slot('batchLeft')).op(Op.i32Eqz).open(Op.if).op(Op.return).end();
     c.i32(0).mem(Op.i32Load, 2, slot('eventPending')).open(Op.if).op(Op.return).end();
@@ -172,17 +166,13 @@ export class WasmTier {
 
   /** Runs blocks in the dispatch loop from the CPU's EIP (see dispatchCode); the CPU's fields are current after. */
   dispatch(): void {
-    const c = this.cpu, s = this.s;
     this.stats.dispatches++;
     this.push();
     try {
       this.loop();
     } catch (e) {
-      // What the running block's catch does; its registers were stored before the call that threw.
+      // The block that threw stored its registers, startEip and batchLeft before the call (compile.ts).
       this.pull();
-      const b = this.blocks[s[SLOTS.block]!]!, n = s[SLOTS.n]!;
-      c.startEip = b.S[n]!;
-      c.batchLeft = s[SLOTS.blockLeft]! - s[SLOTS.done]! - b.K[n]!;
       throw e;
     }
     this.pull();
@@ -303,8 +293,7 @@ export class WasmTier {
     let made = translated.get(key);
     if (made === undefined) {
       try {
-        const { code, constants } = translateBlock(parseBlock(source), this.layout, this.importTable);
-        made = { code, S: constants.get('S') ?? [], K: constants.get('K') ?? [] };
+        made = translateBlock(parseBlock(source), this.layout, this.importTable);
       } catch (e) {
         if (!(e instanceof ParseError || e instanceof TranslateError)) throw e;
         made = null;
@@ -334,7 +323,7 @@ export class WasmTier {
     batch.forEach((t, i) => this.table.set(first + i, instance.exports[`b${i}`] as () => void));
     batch.forEach((t, i) => {
       // Run alone (the JavaScript dispatcher enters the dispatch loop instead): the loop from EIP.
-      const block: WasmBlock = { run: () => this.dispatch(), index: first + i, S: t.S, K: t.K };
+      const block: WasmBlock = { run: () => this.dispatch(), index: first + i };
       this.blocks.push(block);
       t.block = block;
       for (const w of t.waiting) this.onReady(w, block);

@@ -13,9 +13,9 @@
  * form the translator does not know: the region then stays JavaScript.
  *
  * A call that may throw (a fault in a slow path, the interpreter's step) is preceded by
- * storing the register locals and `n` and `done` into the state area: the JavaScript side
- * then does what the block's `catch` does (registers written back, startEip and batchLeft
- * from S[n] and K[n]).
+ * storing the register locals into the register file; the block's own text has set
+ * startEip and batchLeft for the fault by then (compile.ts), and the JavaScript side copies
+ * the slots back into the CPU when the exception passes (WasmTier.dispatch).
  */
 import { Code, I32, Op, VOID } from './encoder.js';
 import type { Expr, ParsedBlock, Stmt } from './parse.js';
@@ -26,17 +26,13 @@ export class TranslateError extends Error {}
 export const SLOTS = {
   batchLeft: 0, eip: 1, startEip: 2, lfOp: 3, lfA: 4, lfB: 5, lfR: 6, lfSize: 7, lfCarry: 8, flags: 9, cpl: 10,
   eventPending: 11, codeChanged: 12,
-  /** Where a call that threw left the block: its instruction index and the instructions done before its run. */
-  n: 13, done: 14,
   /** Byte addresses of the TLB arrays for the current privilege level (the CPU's tlbR and tlbW). */
-  tlbR: 15, tlbW: 16,
+  tlbR: 13, tlbW: 14,
   /** The CPU's `flat` (the dispatch loop runs blocks only while it is 1). */
-  flat: 17,
-  /** The dispatch loop's block running now: its function index, and batchLeft when it was entered. */
-  block: 18, blockLeft: 19,
+  flat: 15,
 } as const;
 export type SlotName = keyof typeof SLOTS;
-export const SLOT_COUNT = 20;
+export const SLOT_COUNT = 16;
 
 /** Byte addresses in the memory: the register file and the slots. */
 export interface StateLayout {
@@ -56,7 +52,7 @@ const RETURNS = new Set(['rd8', 'rd16', 'rd32', 'rdw', 'cond', 'getCF', 'getEfla
 const PURE = new Set(['szp', 'sbbFlags', 'adcFlags', 'imul32Flags']);
 
 /** Slots only the JavaScript side writes (WasmTier.pull does not copy them back). */
-const JS_OWNED = new Set(['cpl', 'eventPending', 'codeChanged', 'tlbR', 'tlbW', 'n', 'done', 'flat', 'block', 'blockLeft']);
+const JS_OWNED = new Set(['cpl', 'eventPending', 'codeChanged', 'tlbR', 'tlbW', 'flat']);
 
 type Type = 'i32' | 'u32' | 'bool';
 
@@ -72,8 +68,6 @@ const ALIASES = new Set<string>(['reg', 'tlbR', 'tlbW', 'u8', 'u16', 'i32']);
 
 export interface TranslatedBlock {
   code: Code;
-  /** The constants before the function (S and K: where a throw left, for the JavaScript side). */
-  constants: Map<string, number[]>;
 }
 
 export function translateBlock(parsed: ParsedBlock, layout: StateLayout, imports: ImportTable): TranslatedBlock {
@@ -91,7 +85,6 @@ class Translator {
   /** Locals holding the TLB arrays' byte addresses (read from their slots at entry). */
   private readonly tlbLocals = new Map<string, number>();
   private readonly control: Target[] = [];
-  private readonly constants = new Map<string, number[]>();
   private readonly c: string;
 
   constructor(private readonly parsed: ParsedBlock, private readonly layout: StateLayout, private readonly imports: ImportTable) {
@@ -99,12 +92,8 @@ class Translator {
   }
 
   translate(): TranslatedBlock {
-    for (const [name, e] of this.parsed.constants) {
-      if (e.k !== 'array' || !e.items.every((i) => i.k === 'num')) throw new TranslateError(`constant ${name} is not a list of numbers`);
-      this.constants.set(name, e.items.map((i) => (i as { v: number }).v | 0));
-    }
     for (const s of this.parsed.body) this.statement(s);
-    return { code: this.code, constants: this.constants };
+    return { code: this.code };
   }
 
   // ---------------------------------------------------------------- helpers
@@ -138,10 +127,9 @@ class Translator {
     this.control.pop();
   }
 
-  /** What the block's catch needs if the next call throws: registers in memory, n and done in their slots. */
+  /** Before a call that may throw: the register locals in the register file. */
   private beforeThrowingCall(): void {
     for (const [name, r] of this.registerLocals) this.code.i32(0).get(this.local(name)).mem(Op.i32Store, 2, this.layout.registers + r * 4);
-    for (const name of ['n', 'done']) if (this.locals.has(name)) this.code.i32(0).get(this.local(name)).mem(Op.i32Store, 2, this.slot(name));
   }
 
   // ---------------------------------------------------------------- statements
@@ -189,12 +177,6 @@ class Translator {
       case 'switch':
         this.switchStatement(s);
         return;
-      case 'try':
-        // The handler is the JavaScript side's (see beforeThrowingCall).
-        for (const b of s.body) this.statement(b);
-        return;
-      case 'throw':
-        throw new TranslateError('throw outside the handler');
     }
   }
 
