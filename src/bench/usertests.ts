@@ -246,9 +246,10 @@ class ModeProcess {
       else if ('run' in m) this.settle((p) => p.resolve(m.run));
       else this.settle((p) => p.reject(m.user ? new MemvisorError(m.error) : new Error(m.error)));
     });
+    // Ended from outside (killed, out of memory): one line, as for any run that fails.
     const gone = (why: string) => {
       this.ended = why;
-      this.settle((p) => p.reject(new Error(`the process running usertests with --mirror ${this.mode} ${why}`)));
+      this.settle((p) => p.reject(new MemvisorError(`the process running usertests with --mirror ${this.mode} ${why}`)));
     };
     this.child.on('error', (e) => gone(`could not run (${e.message})`));
     this.child.on('exit', (code, signal) => gone(signal ? `was ended by ${signal}` : `ended with exit code ${code}`));
@@ -261,7 +262,7 @@ class ModeProcess {
   }
 
   run(job: ModeJob): Promise<ModeRun> {
-    if (this.ended !== null) return Promise.reject(new Error(`the process running usertests with --mirror ${this.mode} ${this.ended}`));
+    if (this.ended !== null) return Promise.reject(new MemvisorError(`the process running usertests with --mirror ${this.mode} ${this.ended}`));
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
       this.child.send(job);

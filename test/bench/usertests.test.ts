@@ -4,8 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   LineRecorder, overheadChartSpec, overheads, renderChart, subtestsFromLines, type Subtest, type UsertestsReport,
@@ -118,4 +118,47 @@ test('bench usertests on a terminal: the bar counts every engine\'s sub-tests to
   for (const line of ['memvisor --mirror off run 1/1', 'memvisor --mirror hardware run 1/1', 'qemu-system-i386 run 1/1']) {
     assert.ok(r.stdout.includes(line), `"${line}" is missing from what the terminal shows`);
   }
+});
+
+/** The processes below `pid`, with their command lines. */
+function descendants(pid: number): Array<{ pid: number; command: string }> {
+  const ps = spawnSync('ps', ['-e', '-o', 'pid=,ppid=,args='], { encoding: 'utf8' }).stdout.trim().split('\n')
+    .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line)!).map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), command: m[3]! }));
+  const found: Array<{ pid: number; command: string }> = [];
+  const walk = (parent: number) => {
+    for (const p of ps.filter((q) => q.ppid === parent)) {
+      found.push(p);
+      walk(p.pid);
+    }
+  };
+  walk(pid);
+  return found;
+}
+
+test('bench usertests: a mode\'s process ended from outside is one line and a non-zero exit, and nothing is written', async () => {
+  const out = join(scratch('bench-usertests-killed'), 'results');
+  const child = spawn(process.execPath, [join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'bench', 'usertests', '--tests', 'printf,getpid', '--runs', '2', '--out', out],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let killed = '';
+  const ended = new Promise<number | null>((resolve) => child.on('close', resolve));
+  child.stderr.setEncoding('utf8').on('data', (text: string) => {
+    stderr += text;
+    // Once the off mode's first run is in, its process waits for round two: end it as the
+    // kernel's out-of-memory killer would.
+    if (killed === '' && /--mirror off run 1\/2/.test(stderr)) {
+      const mode = descendants(child.pid!).find((p) => p.command.includes('usertests-mode.js'));
+      assert.ok(mode, 'no process of its own for the off mode');
+      killed = String(mode.pid);
+      process.kill(mode.pid, 'SIGKILL');
+    }
+  });
+  child.stdout.resume();
+  const code = await ended;
+  assert.ok(killed !== '', `the off mode never finished its first run:\n${stderr}`);
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, /^memvisor: the process running usertests with --mirror off was ended by SIGKILL$/m);
+  assert.doesNotMatch(stderr, /^\s+at /m, 'a stack trace');
+  assert.ok(!existsSync(join(out, 'results.json')), 'results.json was written');
+  assert.deepEqual(descendants(child.pid!), [], 'processes were left running');
 });
