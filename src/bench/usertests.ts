@@ -249,10 +249,14 @@ class ModeProcess {
     // Ended from outside (killed, out of memory): one line, as for any run that fails.
     const gone = (why: string) => {
       this.ended = why;
-      this.settle((p) => p.reject(new MemvisorError(`the process running usertests with --mirror ${this.mode} ${why}`)));
+      this.settle((p) => p.reject(this.endedError()));
     };
     this.child.on('error', (e) => gone(`could not run (${e.message})`));
     this.child.on('exit', (code, signal) => gone(signal ? `was ended by ${signal}` : `ended with exit code ${code}`));
+  }
+
+  private endedError(): MemvisorError {
+    return new MemvisorError(`the process running usertests with --mirror ${this.mode} ${this.ended}`);
   }
 
   private settle(action: (p: NonNullable<ModeProcess['pending']>) => void): void {
@@ -262,7 +266,7 @@ class ModeProcess {
   }
 
   run(job: ModeJob): Promise<ModeRun> {
-    if (this.ended !== null) return Promise.reject(new MemvisorError(`the process running usertests with --mirror ${this.mode} ${this.ended}`));
+    if (this.ended !== null) return Promise.reject(this.endedError());
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
       this.child.send(job);

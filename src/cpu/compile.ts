@@ -773,7 +773,7 @@ class BlockWriter {
   private stepInPlace(start: number): string {
     this.settleFlags();
     this.known = null;
-    return `c.eip = ${start}; c.startEip = ${start}; c.batchLeft = left - done - ${this.count}; ${WRITE_BACK} c.step();`;
+    return `c.eip = ${start}; ${this.faultState()} ${WRITE_BACK} c.step();`;
   }
 
   /**

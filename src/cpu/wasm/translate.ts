@@ -12,10 +12,10 @@
  * anything that would mix them with signed ones is refused (TranslateError), as is any
  * form the translator does not know: the region then stays JavaScript.
  *
- * A call that may throw (a fault in a slow path, the interpreter's step) is preceded by
- * storing the register locals into the register file; the block's own text has set
- * startEip and batchLeft for the fault by then (compile.ts), and the JavaScript side copies
- * the slots back into the CPU when the exception passes (WasmTier.dispatch).
+ * Before a call that may throw (a fault in a slow path, the interpreter's step) the
+ * block's own text stores the registers, startEip and batchLeft (compile.ts), so the
+ * translation does no more than the text says; the JavaScript side copies the slots back
+ * into the CPU when the exception passes (WasmTier.dispatch).
  */
 import { Code, I32, Op, VOID } from './encoder.js';
 import type { Expr, ParsedBlock, Stmt } from './parse.js';
@@ -48,8 +48,6 @@ export interface ImportTable {
 /** Calls that return an int32 (or a boolean, as 0 or 1); the others return nothing. */
 const RETURNS = new Set(['rd8', 'rd16', 'rd32', 'rdw', 'cond', 'getCF', 'getEflags', 'szp', 'sbbFlags', 'adcFlags', 'imul32Flags',
   'inc', 'dec', 'shift', 'doubleShift']);
-/** Calls that cannot throw and read nothing but their arguments: no state is stored before them. */
-const PURE = new Set(['szp', 'sbbFlags', 'adcFlags', 'imul32Flags']);
 
 /** Slots only the JavaScript side writes (WasmTier.pull does not copy them back). */
 const JS_OWNED = new Set(['cpl', 'eventPending', 'codeChanged', 'tlbR', 'tlbW', 'flat']);
@@ -80,8 +78,6 @@ class Translator {
   /** Local types beyond i32 (an unsigned value in a local keeps its type). */
   private readonly localTypes = new Map<string, Type>();
   private readonly aliases = new Map<string, Alias>();
-  /** Register locals: name → register number (from `gN = R[N]`). */
-  private readonly registerLocals = new Map<string, number>();
   /** Locals holding the TLB arrays' byte addresses (read from their slots at entry). */
   private readonly tlbLocals = new Map<string, number>();
   private readonly control: Target[] = [];
@@ -125,11 +121,6 @@ class Translator {
   private close(): void {
     this.code.end();
     this.control.pop();
-  }
-
-  /** Before a call that may throw: the register locals in the register file. */
-  private beforeThrowingCall(): void {
-    for (const [name, r] of this.registerLocals) this.code.i32(0).get(this.local(name)).mem(Op.i32Store, 2, this.layout.registers + r * 4);
   }
 
   // ---------------------------------------------------------------- statements
@@ -191,7 +182,6 @@ class Translator {
       }
       return;
     }
-    if (init.k === 'index' && this.aliases.get(init.arr) === 'reg' && init.index.k === 'num') this.registerLocals.set(name, init.index.v);
     const type = this.expression(init, true);
     this.localTypes.set(name, type);
     this.code.set(this.local(name));
@@ -478,7 +468,6 @@ class Translator {
     } else throw new TranslateError('a call of an expression');
     if (args.some((a) => a.k === 'id' && a.name === this.c)) throw new TranslateError(`${name} given the CPU elsewhere than first`);
     const returns = RETURNS.has(name);
-    if (!PURE.has(name)) this.beforeThrowingCall();
     for (const a of args) this.value(a);
     code.call(this.imports.index(name, args.length, returns));
     if (!returns) {
