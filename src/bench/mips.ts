@@ -1,8 +1,9 @@
 /**
  * `memvisor bench mips`: the CPU's speed on a fixed integer program (guest/bench/mips.c),
  * in millions of guest instructions per second, against qemu-i386 on the same program
- * in the same run. memvisor runs twice over: as shipped (compiled blocks) and on the
- * interpreter alone. Each engine runs `runs` times; the median wall time is reported.
+ * in the same run. memvisor runs three times over: as shipped (compiled blocks in
+ * WebAssembly), with JavaScript blocks (--js-blocks) and on the interpreter alone. Each
+ * engine runs `runs` times; the median wall time is reported.
  */
 import { spawnSync } from 'node:child_process';
 import { readElfFile } from '../elf/index.js';
@@ -26,6 +27,8 @@ export interface EngineResult {
 export interface MipsReport {
   instructions: number;
   memvisor: EngineResult;
+  /** The same program with blocks as JavaScript functions (--js-blocks). */
+  jsBlocks: EngineResult;
   /** The same program with the compiled-block tier off. */
   interpreter: EngineResult;
   qemu: EngineResult | null;
@@ -42,11 +45,11 @@ export function benchMips(options: MipsOptions): MipsReport {
   const args = [options.program, String(options.rounds)];
   const log = options.log ?? (() => {});
   let instructions = 0;
-  const runMemvisor = (engine: string, blockThreshold: number | undefined): EngineResult => {
+  const runMemvisor = (engine: string, blockThreshold: number | undefined, jsBlocks = false): EngineResult => {
     const seconds: number[] = [];
     let output = '';
     for (let run = 0; run < options.runs; run++) {
-      const result = runCaptured(elf, { args, blockThreshold });
+      const result = runCaptured(elf, { args, blockThreshold, jsBlocks });
       if (result.exitCode !== 0) throw new MemvisorError(`${options.program}: benchmark program failed under ${engine}: ${result.message ?? `exit ${result.exitCode}`}`);
       if (instructions !== 0 && result.instructions !== instructions) {
         throw new MemvisorError(`${options.program}: ${engine} ran ${result.instructions} instructions, another run ${instructions}`);
@@ -59,11 +62,14 @@ export function benchMips(options: MipsOptions): MipsReport {
     return { engine, seconds, median: median(seconds), output };
   };
   const memvisor = runMemvisor('memvisor', undefined);
+  const jsBlocks = runMemvisor('memvisor --js-blocks', undefined, true);
   const interpreter = runMemvisor('memvisor --interpreter', 0);
-  if (interpreter.output !== memvisor.output) {
-    throw new MemvisorError(`benchmark outputs differ: compiled blocks ${JSON.stringify(memvisor.output)} interpreter ${JSON.stringify(interpreter.output)}`);
+  for (const other of [jsBlocks, interpreter]) {
+    if (other.output !== memvisor.output) {
+      throw new MemvisorError(`benchmark outputs differ: memvisor ${JSON.stringify(memvisor.output)} ${other.engine} ${JSON.stringify(other.output)}`);
+    }
   }
-  const report: MipsReport = { instructions, memvisor, interpreter, qemu: null };
+  const report: MipsReport = { instructions, memvisor, jsBlocks, interpreter, qemu: null };
   const memvisorOutput = memvisor.output;
   const qemuTimes: number[] = [];
   let qemuOutput = '';
@@ -95,10 +101,12 @@ export function formatMipsReport(report: MipsReport, rounds: number): string {
     `program: guest/bench/mips.c, ${rounds} rounds, ${report.instructions} guest instructions (${report.memvisor.output.trim()})`,
     `${'engine'.padEnd(24)}median wall s   MIPS     wall-time ratio`,
     row(report.memvisor),
+    row(report.jsBlocks),
     row(report.interpreter),
   ];
   if (report.qemu) lines.push(`${'qemu-i386'.padEnd(24)}${report.qemu.median.toFixed(3).padStart(12)}   ${mips(report.qemu.median).padStart(7)}  1.0x (includes process start-up)`);
   else lines.push(`${'qemu-i386'.padEnd(24)}not run: ${report.qemuMissing}`);
-  lines.push(`compiled blocks: ${(report.interpreter.median / report.memvisor.median).toFixed(1)}x the interpreter's speed`);
+  lines.push(`compiled blocks: ${(report.interpreter.median / report.memvisor.median).toFixed(1)}x the interpreter's speed; ` +
+    `in WebAssembly ${(report.jsBlocks.median / report.memvisor.median).toFixed(2)}x the speed of JavaScript blocks`);
   return lines.join('\n');
 }

@@ -23,7 +23,7 @@
  */
 import { blockFunction, compileBlock, type BlockCode, type CompiledSource } from './compile.js';
 import type { CPU } from './cpu.js';
-import type { WasmBlock, WasmTier } from './wasm/tier.js';
+import { WasmTier, type WasmBlock } from './wasm/tier.js';
 
 const SLOT_BITS = 18;
 const SLOT_MASK = (1 << SLOT_BITS) - 1;
@@ -67,6 +67,8 @@ export interface Block {
 interface Written {
   code: Uint8Array;
   questions: Map<number, boolean>;
+  /** Written for a machine whose every write is hooked (compileBlock's `hookedWrites`). */
+  hookedWrites: boolean;
   compiled: CompiledSource;
   /** The JavaScript function, made when first asked for (a block the WebAssembly tier takes does not need it). */
   run: BlockCode | null;
@@ -82,8 +84,9 @@ const WRITTEN_PER_ADDRESS = 8;
 const REUSE_AFTER = 50;
 
 /** A block written before for these guest bytes and these answers, if there is one. */
-function knownBlock(page: Uint8Array, eip: number, isBlock: (eip: number) => boolean): Written | undefined {
+function knownBlock(page: Uint8Array, eip: number, isBlock: (eip: number) => boolean, hookedWrites: boolean): Written | undefined {
   for (const w of written.get(eip) ?? []) {
+    if (w.hookedWrites !== hookedWrites) continue;
     const { first, end } = w.compiled;
     let same = true;
     for (let i = first; i < end && same; i++) same = page[i] === w.code[i - first];
@@ -93,17 +96,17 @@ function knownBlock(page: Uint8Array, eip: number, isBlock: (eip: number) => boo
   return undefined;
 }
 
-function writeBlock(page: Uint8Array, eip: number, isBlock: (eip: number) => boolean): Written | null {
-  const known = knownBlock(page, eip, isBlock);
+function writeBlock(page: Uint8Array, eip: number, isBlock: (eip: number) => boolean, hookedWrites: boolean): Written | null {
+  const known = knownBlock(page, eip, isBlock, hookedWrites);
   if (known) return known;
   const questions = new Map<number, boolean>();
   const compiled = compileBlock(page, eip & 0xfff, eip, (at) => {
     const answer = isBlock(at);
     questions.set(at, answer);
     return answer;
-  });
+  }, hookedWrites);
   if (compiled === null) return null;
-  const w: Written = { code: page.slice(compiled.first, compiled.end), questions, compiled, run: null };
+  const w: Written = { code: page.slice(compiled.first, compiled.end), questions, compiled, hookedWrites, run: null };
   if (++writtenCount > 20000) { written.clear(); writtenCount = 1; }
   const list = written.get(eip);
   if (!list) written.set(eip, [w]);
@@ -137,8 +140,23 @@ export class BlockCache {
    * the same from 1,000 to 6,000).
    */
   threshold = 1000;
-  /** When set, blocks run translated into WebAssembly where the translator takes them (src/cpu/wasm/tier.ts). */
+  /**
+   * What blocks run as: translated into WebAssembly where the translator takes them (the
+   * default: src/cpu/wasm/tier.ts, made with the first block), or JavaScript functions
+   * only (`--js-blocks`; a region the translator refuses is one in either case). Set it
+   * before the CPU runs.
+   */
+  engine: 'wasm' | 'js' = 'wasm';
+  /** The WebAssembly tier, once made (engine 'wasm'). */
   wasm: WasmTier | null = null;
+  /**
+   * Every write of the machine is hooked (`--mirror hardware`): blocks make a write's slow
+   * path in place instead of leaving before its instruction (compileBlock's `hookedWrites`),
+   * and stay JavaScript, whose optimising compiler makes code for the paths taken only
+   * (usertests with the hardware mirror: 6.4-7.4 s on JavaScript blocks, 7.7-9.0 s in
+   * WebAssembly, where every store's call and the register reloads after it are code).
+   */
+  hookedWrites = false;
   readonly stats: BlockStats = { compiled: 0, invalidated: 0 };
   private readonly slots: Array<Block | undefined> = new Array<Block | undefined>(1 << SLOT_BITS).fill(undefined);
   private readonly heat = new Uint16Array(1 << SLOT_BITS);
@@ -194,11 +212,12 @@ export class BlockCache {
       const other = this.slots[slotOf(atHost, at)];
       return other !== undefined && other.host === atHost && other.eip === at && other.length !== NOT_COMPILED;
     };
-    const w = write ? writeBlock(page, eip, isBlock) : knownBlock(page, eip, isBlock);
+    const w = write ? writeBlock(page, eip, isBlock, this.hookedWrites) : knownBlock(page, eip, isBlock, this.hookedWrites);
     if (w === undefined) return null;
     const compiled = w === null ? null : w.compiled;
     // With the WebAssembly tier, a translated block waits for its module (WAITING: the
     // dispatcher leaves it to the interpreter) unless it is made already.
+    if (this.wasm === null && this.engine === 'wasm' && !this.hookedWrites) this.useWasm(new WasmTier(this.cpu));
     const translated = w === null || this.wasm === null ? null : this.wasm.translate(w.compiled.source);
     const run = w === null || translated !== null ? nothing : runOf(w);
     const block: Block = {

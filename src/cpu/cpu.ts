@@ -182,6 +182,11 @@ export class CPU {
   eventPending = false;
   /** Compiled code was dropped after a write to it: a running block must stop (see blocks.ts). */
   codeChanged = false;
+  /**
+   * 1 when a block left before an instruction for the interpreter to run (an access its
+   * fast paths could not make, compile.ts leaveBefore); the dispatcher runs it and clears it.
+   */
+  stepNext = 0;
   private stopRequested = false;
   private delivering = -1;
   /**
@@ -1593,15 +1598,21 @@ export class CPU {
               blocks.wasm.dispatch();
               last = null;
             } else block.run(this);
-            if (this.batchLeft === 0) return;
-            if (this.eventPending) {
-              if (this.inShadow()) this.stepShadowed();
-              return;
+            if (this.stepNext === 0) {
+              if (this.batchLeft === 0) return;
+              if (this.eventPending) {
+                if (this.inShadow()) this.stepShadowed();
+                return;
+              }
+              continue;
             }
-            continue;
+            // The block left before an instruction its fast paths could not make (compile.ts
+            // leaveBefore): the interpreter runs it now, as it would have in the block.
+            this.stepNext = 0;
+            if (this.batchLeft === 0) return;
           }
           // A block waiting for its WebAssembly module, needed now: the interpreter runs it meanwhile.
-          if (block !== null && block.pass === WAITING && blocks.wasm !== null) blocks.wasm.needed();
+          else if (block !== null && block.pass === WAITING && blocks.wasm !== null) blocks.wasm.needed();
         }
       }
       last = null;

@@ -67,6 +67,9 @@ export const STATE_TLB_USER_W = 4 << 20;
 export const STATE_TLB_SUP_R = 8 << 20;
 export const STATE_TLB_SUP_W = 12 << 20;
 export const STATE_REGISTERS = 16 << 20;
+/** The WebAssembly tier's successor cache (tier.ts dispatchCode): four int32 per slot, in the register file's 64 KiB. */
+export const STATE_SUCCESSORS = STATE_REGISTERS + 32768;
+export const STATE_SUCCESSOR_SLOTS = 2048;
 /** The WebAssembly tier's block table: one entry of four int32 (host, eip, function index, pass: the batch it needs, Block.pass) per slot of the block cache. */
 export const STATE_BLOCKS = (16 << 20) + 65536;
 export const STATE_BLOCK_SLOTS = 1 << 18;

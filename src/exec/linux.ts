@@ -68,8 +68,10 @@ export interface ExecOptions {
   mirror?: boolean;
   /** Executions of an address before its block is compiled (CPU default if unset); 0 = interpreter only. */
   blockThreshold?: number;
-  /** Blocks translated into WebAssembly (the browser's tier, see src/cpu/wasm/tier.ts), each at once. */
-  wasm?: boolean;
+  /** Every translation into WebAssembly made into a module at once (tests that compile every block at first sight). */
+  eagerWasm?: boolean;
+  /** Compiled blocks as JavaScript functions only, not translated into WebAssembly (BlockCache.engine). */
+  jsBlocks?: boolean;
   /**
    * `time` and `gettimeofday` read the host's clock. Otherwise time is virtual: 2026-01-01
    * at the first instruction, 10 ns per instruction after it, the same in every run.
@@ -117,8 +119,8 @@ export class LinuxProcess {
     this.mem = new PhysicalMemory(options.memoryBytes ?? 256 << 20);
     this.cpu = new CPU(this.mem, new NoDevices());
     if (options.blockThreshold !== undefined) this.cpu.blocks.threshold = options.blockThreshold;
-    // Every translation made into a module at once (tests run each block from its first sight).
-    if (options.wasm) useWasmTier(this.cpu, true);
+    if (options.jsBlocks) this.cpu.blocks.engine = 'js';
+    else if (options.eagerWasm) useWasmTier(this.cpu, true);
     this.space = new AddressSpace(this.mem);
     this.stackTop = STACK_TOP;
     if (options.mirror) {

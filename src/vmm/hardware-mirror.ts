@@ -27,6 +27,9 @@ export class HardwareMirror implements SnapshotPart, TwinSource {
     this.base = base;
     if ((base + mem.guestSize / PAGE) * PAGE > mem.ram.length) throw new Error('internal error: no host memory reserved for the hardware mirror');
     const ram = mem.ram, mirrorStart = base * PAGE;
+    // Every write takes the slow path from power-on: compiled blocks make it in place
+    // rather than leaving the block at each one (see compile.ts leaveBefore).
+    pc.cpu.blocks.hookedWrites = true;
     mem.writeListeners.add(LISTENER_ORDER.write.hardwareMirror, 'hardware mirror', (p, size) => {
       this.writes++;
       const host = mem.hostOffset(p), mirror = mirrorStart + p;

@@ -61,6 +61,8 @@ export interface MonitorOptions {
   countMirrorPages?: boolean;
   /** Run the CPU on its interpreter alone. */
   interpreter?: boolean;
+  /** Compiled blocks as JavaScript functions only, not translated into WebAssembly (BlockCache.engine). */
+  jsBlocks?: boolean;
   /**
    * System mode: hold faults aimed at kernel memory while a kernel store pair is open
    * (default true). Off only for the negative control that shows why the guard exists.
@@ -420,6 +422,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
     pc = file.restoreMachine(options.machine.reuse);
   }
   if (options.interpreter) pc.cpu.blocks.threshold = 0;
+  if (options.jsBlocks) pc.cpu.blocks.engine = 'js';
   const monitor = new Monitor(pc, settings, file, kernelPairs);
   if (file) monitor.restoreParts(file);
   if (monitor.scrubber.every !== settings.scrubEvery) monitor.scrubber.setInterval(settings.scrubEvery);

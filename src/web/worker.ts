@@ -6,7 +6,6 @@
  * pause and step, faults, frame details, snapshots); guest time is paced to wall time,
  * as on an interactive terminal, unless the page asks for full speed.
  */
-import { useWasmTier } from '../cpu/wasm/tier.js';
 import { MemvisorError } from '../errors.js';
 import { parseInjectionSpec } from '../faults/index.js';
 import { DEFAULT_PROMPT, type Outcome, type Session } from '../machine/session.js';
@@ -80,9 +79,6 @@ async function image(name: string): Promise<Uint8Array> {
 
 /** The machine the worker runs from now on; its status and map are published at once. */
 function attach(monitor: Monitor, seed: number, plan: Pick<RunPlan, 'send' | 'until'>): void {
-  // Blocks run translated into WebAssembly here, not in Node: in chromium usertests takes
-  // about 0.9x the time it takes on JavaScript blocks, in Node 1.05x (README, Speed).
-  useWasmTier(monitor.pc.cpu);
   const until = plan.until === undefined ? undefined : checkRegularExpression('until', plan.until);
   const state: Machine = { monitor, session: null as unknown as Session, seed, console: '', eventsSent: monitor.events.events.length, lineStart: 0 };
   state.session = monitor.session({

@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CPU, PhysicalMemory } from '../../src/cpu/index.js';
 import { compileBlock } from '../../src/cpu/compile.js';
-import { CPU_TIERS } from '../support/build.js';
+import { useWasmTier } from '../../src/cpu/wasm/tier.js';
+import { CPU_TIERS, useTier, type BlockEngine } from '../support/build.js';
 
 const CODE = 0x1000;
 /*
@@ -23,10 +24,15 @@ const CODE = 0x1000;
  */
 const LOOP = [0x75, 0x06, 0x49, 0xf6, 0xc1, 0x01, 0xeb, 0xf8, 0x90, 0x90, 0x90, 0xeb, 0xf5];
 
-function machine(threshold: number | undefined, code = LOOP, start = CODE + 2): CPU {
+/**
+ * A flat ring-0 machine at `start`. The block cache's own rules are checked on JavaScript
+ * blocks (whose functions the tests call and compare), unless a tier says otherwise: on
+ * the WebAssembly tier a block waits for its module, interpreted meanwhile.
+ */
+function machine(threshold: number | undefined, code = LOOP, start = CODE + 2, engine: BlockEngine = 'js'): CPU {
   const mem = new PhysicalMemory(1 << 20);
   const cpu = new CPU(mem, { read: () => 0xff, write: () => {} });
-  if (threshold !== undefined) cpu.blocks.threshold = threshold;
+  useTier(cpu, threshold, engine);
   mem.loadBytes(CODE, Uint8Array.from(code));
   cpu.enterFlatProtectedMode(0);
   cpu.eip = start;
@@ -61,8 +67,8 @@ test('blocks: a block never runs more instructions than its batch has left, howe
 
 test('blocks: a batch of n instructions runs exactly n, on every tier, however the loop inside a block goes round', () => {
   for (let n = 1; n <= 60; n++) {
-    const states = CPU_TIERS.map(([name, threshold]) => {
-      const cpu = machine(threshold);
+    const states = CPU_TIERS.map(([name, threshold, engine]) => {
+      const cpu = machine(threshold, LOOP, CODE + 2, engine);
       cpu.run(500);                      // hot: compiled on the block tiers
       const ran = cpu.run(n);
       assert.equal(ran, n, `${name}: run(${n}) ran ${ran}`);
@@ -118,10 +124,10 @@ test('blocks: endbr32 (at every function entry of code built for CET) is compile
   const block = compileBlock(page, CODE & 0xfff, CODE);
   assert.ok(block !== null);
   assert.doesNotMatch(block.source, /c\.step\(\)/, 'endbr32 goes through the interpreter');
-  const states = CPU_TIERS.map(([, threshold]) => {
+  const states = CPU_TIERS.map(([, threshold, engine]) => {
     const mem = new PhysicalMemory(1 << 20);
     const cpu = new CPU(mem, { read: () => 0xff, write: () => {} });
-    if (threshold !== undefined) cpu.blocks.threshold = threshold;
+    useTier(cpu, threshold, engine);
     mem.loadBytes(CODE, Uint8Array.from(code));
     cpu.enterFlatProtectedMode(0);
     cpu.eip = CODE;
@@ -172,7 +178,7 @@ test('blocks: a block entered straight from the one before it (no look-up) is dr
   // A from B through the `next` each remembers. B's `inc ebx` is then made `inc edx`.
   const mem = new PhysicalMemory(1 << 20);
   const cpu = new CPU(mem, { read: () => 0xff, write: () => {} });
-  cpu.blocks.threshold = 1;
+  useTier(cpu, 1, 'js');
   mem.loadBytes(0x1000, Uint8Array.of(0x40, 0xe9, ...le32(0x2000 - 0x1006)));
   mem.loadBytes(0x2000, Uint8Array.of(0x43, 0x49, 0x0f, 0x85, ...le32(0x1000 - 0x2008), 0xe9, ...le32(0x1000 - 0x200d)));
   cpu.enterFlatProtectedMode(0);
@@ -193,3 +199,53 @@ test('blocks: a block entered straight from the one before it (no look-up) is dr
 function le32(v: number): number[] {
   return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 }
+
+test('blocks: in WebAssembly, a block the dispatch loop finds in its successor cache is dropped like any other when its code is written', () => {
+  // The code of the test above, on the WebAssembly tier: the dispatch loop finds B after A
+  // and A after B in its successor cache, without the block table, until B is rewritten.
+  const mem = new PhysicalMemory(1 << 20);
+  const cpu = new CPU(mem, { read: () => 0xff, write: () => {} });
+  const tier = useWasmTier(cpu, true);
+  cpu.blocks.threshold = 1;
+  mem.loadBytes(0x1000, Uint8Array.of(0x40, 0xe9, ...le32(0x2000 - 0x1006)));
+  mem.loadBytes(0x2000, Uint8Array.of(0x43, 0x49, 0x0f, 0x85, ...le32(0x1000 - 0x2008), 0xe9, ...le32(0x1000 - 0x200d)));
+  cpu.enterFlatProtectedMode(0);
+  cpu.eip = 0x1000;
+  cpu.reg[1] = 1_000_000;
+  cpu.run(5 * 300);
+  const a = cpu.blocks.find(0x1000, 0x1000), b = cpu.blocks.find(0x2000, 0x2000);
+  assert.ok(a !== null && b !== null && a.wasm && b.wasm, 'A and B are not WebAssembly blocks');
+  const dispatches = tier.stats.dispatches;
+  cpu.run(5 * 200);
+  assert.ok(tier.stats.dispatches - dispatches <= 2, `200 rounds took ${tier.stats.dispatches - dispatches} entries into the dispatch loop`);
+  const ebx = cpu.reg[3], edx = cpu.reg[2]!;
+  mem.write8(0x2000, 0x42);
+  assert.equal(b.live, false, 'B is still live after its code was written');
+  cpu.run(5 * 200);
+  assert.equal(cpu.reg[3], ebx, 'the old B ran after its code was written');
+  assert.equal(cpu.reg[2], edx + 200, 'the new code did not run once per round');
+  assert.equal(cpu.reg[0], 700);
+});
+
+test('blocks: an access the fast path cannot make leaves before its instruction; where every write is hooked, a store\'s slow path stays in the block', () => {
+  // mov [eax], ebx; mov ecx, [edx]; hlt
+  const page = new Uint8Array(4096);
+  page.set([0x89, 0x18, 0x8b, 0x0a, 0xf4], CODE & 0xfff);
+  const leaving = compileBlock(page, CODE & 0xfff, CODE)!;
+  assert.doesNotMatch(leaving.source, /c\.(wr|rd)\w*\(/, 'a slow path calls the CPU in the block');
+  assert.equal(leaving.source.match(/c\.stepNext = 1; return;/g)?.length, 2, 'the load and the store do not both leave');
+  const hooked = compileBlock(page, CODE & 0xfff, CODE, () => false, true)!;
+  assert.match(hooked.source, /c\.wr32\(/, 'with every write hooked, the store does not call the CPU in place');
+  assert.doesNotMatch(hooked.source, /c\.rd32\(/, 'with every write hooked, the load still leaves');
+  // Run: the interpreter makes the accesses the blocks leave for (here, on a page first
+  // touched, so its TLB entries are not there yet), in as many instructions.
+  const states = CPU_TIERS.map(([, threshold, engine]) => {
+    const cpu = machine(threshold, [0x89, 0x18, 0x8b, 0x0a, 0xf4], CODE, engine);
+    cpu.reg[0] = 0x30000;
+    cpu.reg[3] = 0x12345678;
+    cpu.reg[2] = 0x30000;
+    cpu.run(10);
+    return `${cpu.instructionCount} ${cpu.halted} ${cpu.reg[1]!.toString(16)}`;
+  });
+  assert.deepEqual(new Set(states), new Set(['3 true 12345678']));
+});

@@ -20,8 +20,8 @@ for (const name of CORPUS_PROGRAMS) {
       const elf = buildCorpusProgram(name, opt, dir);
       const expected = qemuUserRunner(elf, ['one', 'two']);
       assert.ok(expected.stdout.length > 0, `${name}${opt}: qemu-i386 printed nothing: ${expected.stderr}`);
-      for (const [tier, threshold] of CPU_TIERS) {
-        const actual = memvisorRunner(elf, ['one', 'two'], 2e9, threshold);
+      for (const [tier, threshold, engine] of CPU_TIERS) {
+        const actual = memvisorRunner(elf, ['one', 'two'], 2e9, threshold, { engine });
         assert.equal(actual.stdout.toString('latin1'), expected.stdout.toString('latin1'), `${name}${opt} (${tier}): output differs (${actual.stderr.trim()})`);
         assert.equal(actual.status, expected.status, `${name}${opt} (${tier}): exit status`);
       }

@@ -48,7 +48,7 @@ function differences(c: GeneratedCase, e: Buffer, a: Buffer): string[] {
   return out;
 }
 
-for (const [tier, threshold] of CPU_TIERS.slice(0, 2)) test(`differential x87 (${tier}): every x87 form matches qemu-i386 on random states`, (t) => {
+for (const [tier, threshold, engine] of CPU_TIERS.slice(0, 3)) test(`differential x87 (${tier}): every x87 form matches qemu-i386 on random states`, (t) => {
   requireQemuUser();
   const forms = x87Forms();
   const cases = generateCases(forms, PER_FORM, SEED);
@@ -56,7 +56,7 @@ for (const [tier, threshold] of CPU_TIERS.slice(0, 2)) test(`differential x87 ($
   const expected = qemuUserRunner(elf);
   assert.equal(expected.status, 0, `qemu-i386 failed on the generated program: ${expected.stderr}`);
   assert.equal(expected.stdout.length, cases.length * RECORD, 'qemu-i386 output length');
-  const actual = memvisorRunner(elf, [], 2e9, threshold);
+  const actual = memvisorRunner(elf, [], 2e9, threshold, { engine });
   const mismatches: string[] = [];
   const failed = new Map<string, number>();
   const done = Math.floor(actual.stdout.length / RECORD);

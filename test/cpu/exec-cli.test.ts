@@ -144,7 +144,8 @@ test('bench mips prints the host, MIPS and the ratio to qemu-i386', () => {
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /^host: \S.*, \d+ cores?; \S+ \S+, Node v\d+\.\d+\.\d+\n/, 'the report does not start with the host it ran on');
   assert.match(run.stdout, /^memvisor\s+[\d.]+\s+[\d.]+\s+[\d.]+x qemu-i386$/m);
+  assert.match(run.stdout, /^memvisor --js-blocks\s+[\d.]+\s+[\d.]+\s+[\d.]+x qemu-i386$/m);
   assert.match(run.stdout, /^memvisor --interpreter\s+[\d.]+\s+[\d.]+\s+[\d.]+x qemu-i386$/m);
-  assert.match(run.stdout, /compiled blocks: [\d.]+x the interpreter's speed/);
+  assert.match(run.stdout, /compiled blocks: [\d.]+x the interpreter's speed; in WebAssembly [\d.]+x the speed of JavaScript blocks/);
   assert.match(run.stdout, /checksum [0-9a-f]{8}/);
 });

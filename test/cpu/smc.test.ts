@@ -123,8 +123,8 @@ test('self-modifying code and data next to code: every CPU tier prints what qemu
   const expected = qemuUserRunner(elf);
   assert.equal(expected.status, 0, expected.stderr);
   assert.equal(expected.stdout.length, 4);
-  for (const [tier, threshold] of CPU_TIERS) {
-    const actual = memvisorRunner(elf, [], 1e8, threshold);
+  for (const [tier, threshold, engine] of CPU_TIERS) {
+    const actual = memvisorRunner(elf, [], 1e8, threshold, { engine });
     assert.equal(actual.stderr, '', `${tier}: ${actual.stderr}`);
     assert.equal(actual.stdout.toString('hex'), expected.stdout.toString('hex'), `${tier}: output differs from qemu-i386`);
   }

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CPU, PhysicalMemory } from '../../src/cpu/index.js';
 import { REP_CHUNK } from '../../src/cpu/strings.js';
-import { CPU_TIERS } from '../support/build.js';
+import { CPU_TIERS, useTier, type BlockEngine } from '../support/build.js';
 
 const CODE = 0x80000;   // above every store the forms make (the 16-bit form wraps within the first 64 KiB)
 const EAX = 0, ECX = 1, ESI = 6, EDI = 7;
@@ -41,11 +41,11 @@ function std(form: Form): number {
   return form.code[0] === 0xfd ? 1 : 0;
 }
 
-/** A flat ring-0 machine running `code` then HLT, with `count` in ECX; `threshold` picks the tier. */
-function machine(form: Form, count: number, threshold: number | undefined): CPU {
+/** A flat ring-0 machine running `code` then HLT, with `count` in ECX; `threshold` and `engine` pick the tier. */
+function machine(form: Form, count: number, threshold: number | undefined, engine: BlockEngine): CPU {
   const mem = new PhysicalMemory(RAM);
   const cpu = new CPU(mem, { read: () => 0xff, write: () => {} });
-  if (threshold !== undefined) cpu.blocks.threshold = threshold;
+  useTier(cpu, threshold, engine);
   mem.loadBytes(CODE, Uint8Array.from([...form.code, HLT]));
   cpu.enterFlatProtectedMode(0);
   cpu.eip = CODE;
@@ -63,8 +63,8 @@ for (const form of FORMS) {
   test(`strings: ${form.name}: n instructions are n chunks of REP_CHUNK elements, stopping on the instruction, on every tier`, () => {
     const total = 15 * REP_CHUNK + 5;   // fits CX too (the 16-bit form counts in CX)
     for (const n of [1, 2, 3, 7, 15]) {
-      const states = CPU_TIERS.map(([tier, threshold]) => {
-        const cpu = machine(form, total, threshold);
+      const states = CPU_TIERS.map(([tier, threshold, engine]) => {
+        const cpu = machine(form, total, threshold, engine);
         const ran = cpu.run(n);
         assert.equal(ran, n, `${tier}: run(${n}) ran ${ran}`);
         assert.equal(cpu.eip, CODE + std(form), `${tier}: after run(${n}) EIP is not on the instruction`);
@@ -79,9 +79,9 @@ for (const form of FORMS) {
   test(`strings: ${form.name}: the whole instruction is one instruction per chunk, however the run is sliced`, () => {
     const count = 3 * REP_CHUNK + 100;
     const states: string[] = [];
-    for (const [tier, threshold] of CPU_TIERS) {
+    for (const [tier, threshold, engine] of CPU_TIERS) {
       for (const slice of [1, 13, 999, 1 << 20]) {
-        const cpu = machine(form, count, threshold);
+        const cpu = machine(form, count, threshold, engine);
         while (!cpu.halted) cpu.run(slice);
         assert.equal(cpu.reg[ECX], 0, `${tier}, slices of ${slice}: ECX ${cpu.reg[ECX]} at HLT`);
         // Four chunks, STD before them, and HLT.
@@ -95,8 +95,8 @@ for (const form of FORMS) {
 }
 
 test('strings: rep stosb with ECX = 0xFFFFFFFF into unassigned memory runs in slices and can be stopped', { timeout: 120_000 }, () => {
-  for (const [tier, threshold] of CPU_TIERS) {
-    const cpu = machine(FORMS.find((f) => f.name === 'rep stosb into unassigned memory')!, 0xffffffff, threshold);
+  for (const [tier, threshold, engine] of CPU_TIERS) {
+    const cpu = machine(FORMS.find((f) => f.name === 'rep stosb into unassigned memory')!, 0xffffffff, threshold, engine);
     const ran = cpu.run(100_000);
     assert.equal(ran, 100_000, `${tier}: ran ${ran}`);
     assert.equal(cpu.reg[ECX]! >>> 0, 0xffffffff - 100_000 * REP_CHUNK, `${tier}: ECX`);
@@ -106,12 +106,12 @@ test('strings: rep stosb with ECX = 0xFFFFFFFF into unassigned memory runs in sl
 });
 
 test('strings: a port write that stops the machine ends rep outsb after that element, to go on later', () => {
-  for (const [tier, threshold] of CPU_TIERS) {
+  for (const [tier, threshold, engine] of CPU_TIERS) {
     let writes = 0;
     const mem = new PhysicalMemory(RAM);
     let cpu: CPU | null = null;
     cpu = new CPU(mem, { read: () => 0xff, write: () => { if (++writes === 10) cpu!.requestStop(); } });
-    if (threshold !== undefined) cpu.blocks.threshold = threshold;
+    useTier(cpu, threshold, engine);
     mem.loadBytes(CODE, Uint8Array.from([0xf3, 0x6e, HLT]));   // rep outsb
     cpu.enterFlatProtectedMode(0);
     cpu.eip = CODE;
@@ -132,7 +132,7 @@ test('strings: rep insd from a port with a bulk read gives the bytes, registers 
   const count = 3 * REP_CHUNK + 100;
   const runs: string[] = [];
   for (const bulk of [false, true]) {
-    for (const [tier, threshold] of CPU_TIERS) {
+    for (const [tier, threshold, engine] of CPU_TIERS) {
       // The port gives 0x5a000000 + n for its n-th element; in bulk at most 100 at a time
       // (a device may give fewer than asked), so a page's elements take several calls.
       let next = 0, bulkCalls = 0;
@@ -151,7 +151,7 @@ test('strings: rep insd from a port with a bulk read gives the bytes, registers 
       };
       const mem = new PhysicalMemory(RAM);
       const cpu = new CPU(mem, io);
-      if (threshold !== undefined) cpu.blocks.threshold = threshold;
+      useTier(cpu, threshold, engine);
       mem.loadBytes(CODE, Uint8Array.from([0xf3, 0x6d, HLT]));   // rep insd
       cpu.enterFlatProtectedMode(0);
       cpu.eip = CODE;

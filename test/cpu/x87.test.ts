@@ -80,8 +80,8 @@ const src = join(dir, 'x87.S');
 writeFileSync(src, source());
 const elf = buildProgram([src], join(dir, 'x87'));
 
-for (const [tier, threshold] of CPU_TIERS) test(`x87 (${tier}): what QEMU does not model, against the SDM`, () => {
-  const run = memvisorRunner(elf, [], 1e7, threshold);
+for (const [tier, threshold, engine] of CPU_TIERS) test(`x87 (${tier}): what QEMU does not model, against the SDM`, () => {
+  const run = memvisorRunner(elf, [], 1e7, threshold, { engine });
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout.length, CASES.length * RECORD, run.stderr);
   const problems: string[] = [];

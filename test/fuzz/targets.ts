@@ -30,7 +30,7 @@ import { translateElf } from '../../src/sbt/index.js';
 import { createMonitor } from '../../src/vmm/index.js';
 import { buildCorpusProgram } from '../cpu/corpus.js';
 import { applyEdits, checkStructured, describeEdits, editsOf, type Field } from './structured.js';
-import { CPU_TIERS, repoRoot, scratch } from '../support/build.js';
+import { CPU_TIERS, repoRoot, scratch, useTier } from '../support/build.js';
 import { TEST_RTC } from '../support/machine.js';
 
 export type Outcome = string;
@@ -487,10 +487,10 @@ const code: Target = {
     const ring = rng.nextBelow(2) === 0 ? 0 : 3;
     const bytes = new Uint8Array(256).map(() => rng.nextBelow(256));
     const regs = Array.from({ length: 8 }, () => (rng.nextBelow(2) === 0 ? 0x2000 + rng.nextBelow(0x1000) : rng.nextUint32()));
-    const states = CPU_TIERS.slice(0, 2).map(([, threshold]) => {
+    const states = CPU_TIERS.slice(0, 3).map(([, threshold, engine]) => {
       const mem = new PhysicalMemory(1 << 20);
       const cpu = new CPU(mem, { read: () => 0xff, write: () => {} });
-      cpu.blocks.threshold = threshold!;
+      useTier(cpu, threshold, engine);
       mem.loadBytes(0x1000, bytes);
       cpu.enterFlatProtectedMode(ring);
       cpu.eip = 0x1000;

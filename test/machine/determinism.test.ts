@@ -9,8 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PC } from '../../src/machine/pc.js';
-import { useWasmTier } from '../../src/cpu/wasm/tier.js';
-import { CPU_TIERS, scratch } from '../support/build.js';
+import { CPU_TIERS, scratch, useTier, type BlockEngine } from '../support/build.js';
 import { runMemvisor, type MemvisorResult } from '../support/machine.js';
 import { guestDisk, guestKernel, SHELL_PROMPT } from '../guest/scenarios.js';
 
@@ -46,26 +45,30 @@ test('determinism: two runs with the same inputs are identical, instruction for 
   t.diagnostic(`${a.pc.cpu.instructionCount} instructions, ${a.pc.exits.interrupts} interrupts in each run`);
 });
 
-/** The CPU tiers, and the web page's: blocks translated into WebAssembly (src/cpu/wasm/tier.ts), as the page runs them. */
-const TIERS: ReadonlyArray<readonly [string, number | undefined, boolean]> = [...CPU_TIERS.map(([tier, threshold]) => [tier, threshold, false] as const), ['wasm blocks', undefined, true]];
+/**
+ * The CPU tiers: the interpreter alone, every block compiled at first sight (JavaScript),
+ * the default (WebAssembly blocks, translations made into modules of several), and
+ * JavaScript blocks at the default threshold.
+ */
+const TIERS: ReadonlyArray<readonly [string, number | undefined, BlockEngine]> = [
+  ...CPU_TIERS.filter(([, , engine]) => engine !== 'eager wasm'), ['JavaScript blocks', undefined, 'js'],
+];
 
 /** The same session on each CPU tier: the same console and state; the runs by tier name, with their wall seconds. */
 async function onEveryTier(work: string[], cmdline?: string): Promise<Map<string, { run: MemvisorResult; seconds: number }>> {
   const runs = new Map<string, { run: MemvisorResult; seconds: number }>();
-  for (const [tier, threshold, wasm] of TIERS) {
+  for (const [tier, threshold, engine] of TIERS) {
     const started = performance.now();
     const run = await runMemvisor({
       kernel: guestKernel, hdb: guestDisk, cmdline, send: work, prompt: SHELL_PROMPT, until: UNTIL, timeoutMs: 300_000,
-      setup: ({ pc }) => {
-        if (threshold !== undefined) pc.cpu.blocks.threshold = threshold;
-        if (wasm) useWasmTier(pc.cpu);
-      },
+      setup: ({ pc }) => useTier(pc.cpu, threshold, engine),
     });
     assert.ok(run.matched, `${tier}: ${run.output}`);
     runs.set(tier, { run, seconds: (performance.now() - started) / 1000 });
   }
-  const wasm = runs.get('wasm blocks')!.run.pc.cpu.blocks.wasm!.stats;
+  const wasm = runs.get('default')!.run.pc.cpu.blocks.wasm!.stats;
   assert.ok(wasm.translated > 100 && wasm.dispatches > 10_000, `the WebAssembly tier ran too little: ${JSON.stringify(wasm)}`);
+  assert.equal(runs.get('JavaScript blocks')!.run.pc.cpu.blocks.wasm, null, 'JavaScript blocks: no WebAssembly tier');
   const [[firstTier, { run: first }], ...rest] = [...runs];
   for (const [tier, { run }] of rest) {
     assert.equal(run.output, first.output, `${tier}: the console differs from ${firstTier}'s`);
@@ -74,23 +77,23 @@ async function onEveryTier(work: string[], cmdline?: string): Promise<Map<string
   return runs;
 }
 
-test('CPU tiers: the interpreter alone, eager blocks and the default give the same run, instruction for instruction', async (t) => {
+test('CPU tiers: the interpreter alone, eager blocks, WebAssembly and JavaScript blocks give the same run, instruction for instruction', async (t) => {
   requireGuest();
   // WORK plus sub-tests where user code faults (page faults, bad pointers) inside compiled blocks.
   const work = [WORK[0]!, 'usertests stackguard unmapped badptr kernelread sbrkfork pipebig\n', ...WORK.slice(1)];
   const runs = await onEveryTier(work);
   const { run, seconds } = runs.get('default')!;
   assert.match(run.output, /ALL TESTS PASSED/);
-  const s = run.pc.cpu.blocks.stats;
+  const w = run.pc.cpu.blocks.stats;
+  const js = runs.get('JavaScript blocks')!;
+  const s = js.run.pc.cpu.blocks.stats;
   assert.ok(s.compiled > 100, `blocks compiled: ${s.compiled}`);
-  const wasm = runs.get('wasm blocks')!;
-  const w = wasm.run.pc.cpu.blocks.stats;
   // A block waiting for its module is interpreted; were it left waiting, addresses inside it
   // would count towards blocks of their own (517 blocks instead of 450 before WasmTier.needed).
   assert.ok(w.compiled <= s.compiled * 1.05, `the WebAssembly tier compiled ${w.compiled} blocks, the JavaScript tier ${s.compiled}`);
-  t.diagnostic(`default: ${s.compiled} blocks compiled, ${s.invalidated} dropped, ${seconds.toFixed(1)} s; ` +
-    `eager: ${runs.get('eager blocks')!.run.pc.cpu.blocks.stats.compiled} compiled; ` +
-    `wasm: ${w.compiled} compiled, ${w.invalidated} dropped, ${JSON.stringify(wasm.run.pc.cpu.blocks.wasm!.stats)}, ${wasm.seconds.toFixed(1)} s`);
+  t.diagnostic(`default (WebAssembly): ${w.compiled} blocks compiled, ${w.invalidated} dropped, ${JSON.stringify(run.pc.cpu.blocks.wasm!.stats)}, ${seconds.toFixed(1)} s; ` +
+    `eager: ${runs.get('eager JavaScript blocks')!.run.pc.cpu.blocks.stats.compiled} compiled; ` +
+    `JavaScript: ${s.compiled} compiled, ${s.invalidated} dropped, ${js.seconds.toFixed(1)} s`);
 });
 
 test('CPU tiers, idle=spin: a kernel that never halts, taking its interrupts in short sti...cli windows, gives the same run on every tier', async (t) => {

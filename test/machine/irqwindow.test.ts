@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { buildTestKernel, CPU_TIERS, repoRoot, scratch } from '../support/build.js';
+import { buildTestKernel, CPU_TIERS, repoRoot, scratch, useTier } from '../support/build.js';
 import { runMemvisor, writePatternDisk } from '../support/machine.js';
 import { requireQemuSystem, runQemuSystem } from '../support/qemu.js';
 
@@ -45,10 +45,10 @@ test('interrupt windows: the test kernel prints the same on qemu-system-i386 and
   assert.ok(qemu!.matched, `the interrupt-window kernel did not finish on QEMU in ${QEMU_TRIES} tries:\n${qemu!.output}`);
   assert.doesNotMatch(expected, /=FAIL/, `a check failed on QEMU in each of ${QEMU_TRIES} tries:\n${expected}`);
   const states = new Map<string, string>();
-  for (const [tier, threshold] of CPU_TIERS) {
+  for (const [tier, threshold, engine] of CPU_TIERS) {
     const ours = await runMemvisor({
       kernel, hda, memoryMiB: 64, debugExit: true, until: /DONE\n/, timeoutMs: 120_000,
-      setup: ({ pc }) => { if (threshold !== undefined) pc.cpu.blocks.threshold = threshold; },
+      setup: ({ pc }) => useTier(pc.cpu, threshold, engine),
     });
     assert.equal(ours.output.replace(/\r/g, ''), expected, `memvisor (${tier}) differs from QEMU`);
     const pc = ours.pc;

@@ -7,6 +7,8 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readElfFile } from '../../src/elf/index.js';
 import { runCaptured, type LinuxProcess } from '../../src/exec/index.js';
+import type { CPU } from '../../src/cpu/index.js';
+import { useWasmTier } from '../../src/cpu/wasm/tier.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -35,10 +37,27 @@ export function buildTestKernel(source: string, out: string): string {
 }
 
 /**
- * The CPU tiers a program is checked on, as [name, blockThreshold]: the interpreter alone,
- * every block compiled the first time it is reached, and the default threshold.
+ * What compiled blocks run as: JavaScript functions, WebAssembly as memvisor runs it
+ * (translations wait for a module of several), or WebAssembly with every translation
+ * made into a module at once.
  */
-export const CPU_TIERS: ReadonlyArray<readonly [string, number | undefined]> = [['interpreter', 0], ['eager blocks', 1], ['default', undefined]];
+export type BlockEngine = 'js' | 'wasm' | 'eager wasm';
+
+/**
+ * The CPU tiers a program is checked on, as [name, blockThreshold, engine]: the
+ * interpreter alone; every block compiled the first time it is reached, as JavaScript and
+ * translated into WebAssembly at once; and the default (WebAssembly, default threshold).
+ */
+export const CPU_TIERS: ReadonlyArray<readonly [string, number | undefined, BlockEngine]> = [
+  ['interpreter', 0, 'wasm'], ['eager JavaScript blocks', 1, 'js'], ['eager WebAssembly blocks', 1, 'eager wasm'], ['default', undefined, 'wasm'],
+];
+
+/** Puts `cpu` on a tier, before it runs. */
+export function useTier(cpu: CPU, threshold: number | undefined, engine: BlockEngine): void {
+  if (threshold !== undefined) cpu.blocks.threshold = threshold;
+  if (engine === 'js') cpu.blocks.engine = 'js';
+  else if (engine === 'eager wasm') useWasmTier(cpu, true);
+}
 
 export interface RunResult {
   stdout: Buffer;
@@ -69,15 +88,16 @@ export function qemuUserRunner(elfPath: string, args: string[] = [], setup: Proc
 /**
  * memvisor exec, in-process: same contract as qemuUserRunner (a fault becomes status 128+signal).
  * `blockThreshold` picks the CPU tier: 0 = interpreter only, 1 = every block compiled at first sight;
- * `wasm` translates the blocks into WebAssembly. `inspect` sees the process after its run.
+ * `engine` what blocks run as (default WebAssembly). `inspect` sees the process after its run.
  */
 export function memvisorRunner(elfPath: string, args: string[] = [], maxInstructions = 2e9, blockThreshold?: number,
-  setup: ProcessSetup & { mirror?: boolean; strict?: boolean; wasm?: boolean; inspect?: (process: LinuxProcess) => void } = {}): RunResult {
+  setup: ProcessSetup & { mirror?: boolean; strict?: boolean; engine?: BlockEngine; inspect?: (process: LinuxProcess) => void } = {}): RunResult {
   const input = setup.stdin ?? new Uint8Array(0);
   let at = 0;
   const stdin = (max: number) => input.subarray(at, (at = Math.min(input.length, at + max)));
   const result = runCaptured(readElfFile(elfPath), { args: [elfPath, ...args], maxInstructions, blockThreshold, stdin, cwd: setup.cwd,
-    env: setup.env ?? [], mirror: setup.mirror, strict: setup.strict, wasm: setup.wasm });
+    env: setup.env ?? [], mirror: setup.mirror, strict: setup.strict,
+    jsBlocks: setup.engine === 'js', eagerWasm: setup.engine === 'eager wasm' });
   setup.inspect?.(result.process);
   let stderr = result.stderr.toString('latin1');
   if (result.message) stderr += `memvisor exec: ${elfPath}: ${result.message}\n`;

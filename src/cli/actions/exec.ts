@@ -5,13 +5,13 @@ import { readElfFile } from '../../elf/index.js';
 import { LinuxProcess } from '../../exec/index.js';
 import { MAX_HOST_BYTES, MiB } from '../../cpu/index.js';
 
-export function exec(path: string, args: string[], options: { memory: string; maxInstructions?: string; stats?: boolean; mirror?: boolean; interpreter?: boolean; hostTime?: boolean; strict?: boolean }): void {
+export function exec(path: string, args: string[], options: { memory: string; maxInstructions?: string; stats?: boolean; mirror?: boolean; interpreter?: boolean; jsBlocks?: boolean; hostTime?: boolean; strict?: boolean }): void {
   const memoryMiB = wholeNumber('--memory', options.memory, 1, MAX_HOST_BYTES / MiB);
   const maxInstructions = options.maxInstructions === undefined ? undefined : wholeNumber('--max-instructions', options.maxInstructions, 1, Number.MAX_SAFE_INTEGER);
   const elf = readElfFile(path);
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`);
   const proc = new LinuxProcess(elf, { path, args: [path, ...args], env, memoryBytes: memoryMiB * MiB, maxInstructions, mirror: options.mirror,
-    blockThreshold: options.interpreter ? 0 : undefined, hostTime: options.hostTime, strict: options.strict,
+    blockThreshold: options.interpreter ? 0 : undefined, jsBlocks: options.jsBlocks, hostTime: options.hostTime, strict: options.strict,
     terminals: [isatty(0), isatty(1), isatty(2)] });
   const result = proc.run();
   if (result.message) process.stderr.write(`memvisor exec: ${path}: ${result.message}\n`);

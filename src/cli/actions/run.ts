@@ -18,7 +18,7 @@ interface RunOptions {
   seed?: string; rtc?: string; inject?: string[]; send?: string[]; prompt: string; until?: string;
   timeout?: string; stats?: string; snapshotAt?: string; snapshot?: string; restore?: string;
   hdaWritable?: boolean; hdbWritable?: boolean; commit?: boolean; debugExit?: boolean;
-  spare?: string; recovery?: string; scrubEvery?: string; interpreter?: boolean; maxCycles?: string; golden?: string;
+  spare?: string; recovery?: string; scrubEvery?: string; interpreter?: boolean; jsBlocks?: boolean; maxCycles?: string; golden?: string;
   gdb?: string; s?: boolean; S?: boolean;
 }
 
@@ -73,6 +73,7 @@ function monitorOptions(options: RunOptions): MonitorOptions {
     spareMiB: options.spare === undefined ? undefined : wholeNumber('--spare', options.spare, 0, 1024),
     mirror: options.mirror as MirrorMode | undefined,
     interpreter: options.interpreter,
+    jsBlocks: options.jsBlocks,
   };
   if (options.restore) {
     if (options.kernel || options.hda || options.hdb) throw new MemvisorError('--restore continues a saved machine: it takes no --kernel, --hda or --hdb');

@@ -17,6 +17,7 @@ export function register(program: Command): void {
     .option('--stats', 'print instructions executed and MIPS on stderr at exit')
     .option('--mirror', 'for a program made by memvisor translate: map its mirror, and at exit compare native and mirror memory')
     .option('--interpreter', 'run on the interpreter alone (no compiled blocks): slower, for comparison')
+    .option('--js-blocks', 'compiled blocks as JavaScript functions, not WebAssembly: for comparison')
     .option('--strict', 'an unanswered system call ends the run (exit status 2) instead of answering -ENOSYS with a warning')
     .option('--host-time', 'time and gettimeofday read the host clock (default: virtual time from 2026-01-01, 10 ns per instruction, the same in every run)')
     .passThroughOptions()

@@ -39,6 +39,7 @@ export function register(program: Command): void {
     .option('--commit', 'at exit, write the guest\'s disk changes back to the image files')
     .option('--debug-exit', 'add QEMU\'s isa-debug-exit device at port 0xF4 (value v exits with 2v+1)')
     .option('--interpreter', 'run the CPU on its interpreter alone (no compiled blocks): slower, same results')
+    .option('--js-blocks', 'compiled blocks as JavaScript functions, not WebAssembly: for comparison, same results')
     .option('--max-cycles <n>', 'stop (exit 1) when virtual time reaches this cycle: a hang, deterministically')
     .option('--golden <file>', 'a campaign\'s fault-free run (golden-MODE.json): the outcome says whether the output was right')
     .option('--gdb <[host:]port>', 'let gdb debug the guest: a GDB remote stub listening on TCP (default host localhost)')

@@ -13,7 +13,7 @@
 import { adcFlags, dec, divAcc, doubleShift, imul32Flags, inc, mulAcc, sbbFlags, shift, szp } from '../alu.js';
 import type { BlockCode } from '../compile.js';
 import type { CPU } from '../cpu.js';
-import { STATE_BLOCK_SLOTS, STATE_BLOCKS, STATE_REGISTERS } from '../memory.js';
+import { STATE_BLOCK_SLOTS, STATE_BLOCKS, STATE_REGISTERS, STATE_SUCCESSOR_SLOTS, STATE_SUCCESSORS } from '../memory.js';
 import { Code, I32, ModuleBuilder, Op } from './encoder.js';
 import { parseBlock, ParseError } from './parse.js';
 import { RUNTIME_FUNCTIONS, runtimeModule } from './runtime.js';
@@ -21,10 +21,6 @@ import { SLOT_COUNT, SLOTS, translateBlock, TranslateError, type ImportTable, ty
 
 /** Helpers that read nothing but their arguments. */
 const PURE_HELPERS: Record<string, (...args: number[]) => number> = { adcFlags, imul32Flags, sbbFlags, szp } as unknown as Record<string, (...args: number[]) => number>;
-/** Helpers given the CPU first (they read and write its flags or registers, and may fault). */
-const CPU_HELPERS: Record<string, (c: CPU, ...args: number[]) => number | void> = {
-  dec, divAcc, doubleShift, inc, mulAcc, shift,
-} as unknown as Record<string, (c: CPU, ...args: number[]) => number | void>;
 
 interface ImportSignature {
   name: string;
@@ -43,6 +39,14 @@ const IMPORTS: readonly ImportSignature[] = [
 
 /** Translations by state-area address and source, for every tier of the process. */
 const translated = new Map<string, { code: Code } | null>();
+/**
+ * Modules by the memory's size and their translations, for every tier of the process: a
+ * new machine (each benchmark or campaign run) that makes the same batch instantiates the
+ * module made before, with the code V8 has compiled for it (making a module is most of
+ * what translating costs: 150 ms of a usertests run's 410).
+ */
+const modules = new Map<string, WebAssembly.Module>();
+const MODULES_KEPT = 1000;
 
 /** Translations waiting for a module: made when this many wait… */
 const BATCH = 16;
@@ -54,6 +58,7 @@ const NEEDED = 64;
 /** A block's translation: its code until its module is made, then its block. */
 export interface Translation {
   code: Code;
+  key: string;
   block: WasmBlock | null;
   /** Block cache entries to give the block to when it is made. */
   waiting: unknown[];
@@ -88,6 +93,8 @@ export class WasmTier {
   private readonly blocks: WasmBlock[] = [];
   /** The block table in memory: (host, eip, index, pass) per block-cache slot; host -1 is empty. */
   private readonly entries: Int32Array;
+  /** The successor cache (see dispatchCode), in memory: (host, eip, index, pass) per block function index modulo STATE_SUCCESSOR_SLOTS. */
+  private readonly successors: Int32Array;
   private readonly loop: () => void;
   /** The lazy-flag methods in WebAssembly (runtime.ts), imported by blocks in place of the CPU's. */
   private readonly runtime: Record<string, (...args: number[]) => number | void>;
@@ -97,6 +104,7 @@ export class WasmTier {
     this.layout = { registers, slots: registers + 32 };
     this.s = new Int32Array(cpu.mem.wasm.buffer, this.layout.slots, SLOT_COUNT);
     this.entries = new Int32Array(cpu.mem.wasm.buffer, cpu.mem.stateBase + STATE_BLOCKS, STATE_BLOCK_SLOTS * 4).fill(-1);
+    this.successors = new Int32Array(cpu.mem.wasm.buffer, cpu.mem.stateBase + STATE_SUCCESSORS, STATE_SUCCESSOR_SLOTS * 4).fill(-1);
     const m = new ModuleBuilder();
     const pages = cpu.mem.wasm.buffer.byteLength / 65536;
     m.importMemory('env', 'memory', pages, pages);
@@ -134,31 +142,57 @@ export class WasmTier {
   /**
    * The dispatch loop, in WebAssembly: while the CPU is flat, EIP's page is in the TLB, a
    * block is in the table at its host and linear address and the batch has room for it,
-   * run it; stop at the batch's end or when an event is pending. Anything else goes back
-   * to the JavaScript dispatcher (which looks up, compiles, interprets).
+   * run it; stop at the batch's end, when an event is pending or when a block left before
+   * an instruction for the interpreter (stepNext). Anything else goes back to the
+   * JavaScript dispatcher (which looks up, compiles, interprets). The block that followed
+   * the one just run last time is looked for first in a small successor cache, by that
+   * one's function index, before the block table: the table has an entry per block-cache
+   * slot (4 MiB), and its look-up was the loop's most sampled instruction (a cache miss).
    */
   private dispatchCode(voidType: number): Code {
     const c = new Code(0);
-    const [eip, t, host, e, left] = [c.local(), c.local(), c.local(), c.local(), c.local()];
+    const [eip, t, host, e, left, prev, idx, pass, sp] = [c.local(), c.local(), c.local(), c.local(), c.local(), c.local(), c.local(), c.local(), c.local()];
     const slot = (name: keyof typeof SLOTS) => this.layout.slots + SLOTS[name] * 4;
     const entriesBase = this.cpu.mem.stateBase + STATE_BLOCKS;
+    const succ = this.cpu.mem.stateBase + STATE_SUCCESSORS;
+    c.i32(-1).set(prev);
     c.open(Op.loop);
     c.i32(0).mem(Op.i32Load, 2, slot('flat')).op(Op.i32Eqz).open(Op.if).op(Op.return).end();
     c.i32(0).mem(Op.i32Load, 2, slot('eip')).set(eip);
     c.i32(0).mem(Op.i32Load, 2, slot('tlbR')).get(eip).i32(12).op(Op.i32ShrU).i32(2).op(Op.i32Shl).op(Op.i32Add).mem(Op.i32Load, 2, 0).set(t);
     c.get(t).i32(1).op(Op.i32And).open(Op.if).op(Op.return).end();
     c.get(t).get(eip).op(Op.i32Xor).set(host);
+    // The successor the block run last had last time (its byte address in the successor cache).
+    c.get(prev).i32(STATE_SUCCESSOR_SLOTS - 1).op(Op.i32And).i32(4).op(Op.i32Shl).set(sp);
+    c.get(prev).i32(0).op(Op.i32GeS)
+      .get(sp).mem(Op.i32Load, 2, succ).get(host).op(Op.i32Eq).op(Op.i32And)
+      .get(sp).mem(Op.i32Load, 2, succ + 4).get(eip).op(Op.i32Eq).op(Op.i32And);
+    c.open(Op.if);
+    c.get(sp).mem(Op.i32Load, 2, succ + 8).set(idx);
+    c.get(sp).mem(Op.i32Load, 2, succ + 12).set(pass);
+    c.op(Op.else);
     // The block cache's slot (blocks.ts slotOf), as the entry's byte address.
     c.get(host).get(host).get(eip).op(Op.i32Xor).i32(12).op(Op.i32ShrU).i32(0x9e3779b1 | 0).op(Op.i32Mul).i32(26).op(Op.i32ShrU).i32(12).op(Op.i32Shl)
       .op(Op.i32Xor).i32(STATE_BLOCK_SLOTS - 1).op(Op.i32And).i32(4).op(Op.i32Shl).set(e);
     c.get(e).mem(Op.i32Load, 2, entriesBase).get(host).op(Op.i32Ne).open(Op.if).op(Op.return).end();
     c.get(e).mem(Op.i32Load, 2, entriesBase + 4).get(eip).op(Op.i32Ne).open(Op.if).op(Op.return).end();
+    c.get(e).mem(Op.i32Load, 2, entriesBase + 8).set(idx);
+    c.get(e).mem(Op.i32Load, 2, entriesBase + 12).set(pass);
+    c.get(prev).i32(0).op(Op.i32GeS).open(Op.if);
+    c.get(sp).get(host).mem(Op.i32Store, 2, succ);
+    c.get(sp).get(eip).mem(Op.i32Store, 2, succ + 4);
+    c.get(sp).get(idx).mem(Op.i32Store, 2, succ + 8);
+    c.get(sp).get(pass).mem(Op.i32Store, 2, succ + 12);
+    c.end();
+    c.end();
     c.i32(0).mem(Op.i32Load, 2, slot('batchLeft')).set(left);
-    c.get(e).mem(Op.i32Load, 2, entriesBase + 12).get(left).op(Op.i32GtS).open(Op.if).op(Op.return).end();
+    c.get(pass).get(left).op(Op.i32GtS).open(Op.if).op(Op.return).end();
     c.i32(0).i32(0).mem(Op.i32Store, 2, slot('codeChanged'));
-    c.get(e).mem(Op.i32Load, 2, entriesBase + 8).callIndirect(voidType);
+    c.get(idx).set(prev);
+    c.get(idx).callIndirect(voidType);
     c.i32(0).mem(Op.i32Load, 2, slot('batchLeft')).op(Op.i32Eqz).open(Op.if).op(Op.return).end();
     c.i32(0).mem(Op.i32Load, 2, slot('eventPending')).open(Op.if).op(Op.return).end();
+    c.i32(0).mem(Op.i32Load, 2, slot('stepNext')).open(Op.if).op(Op.return).end();
     c.br(0);
     c.end();
     return c;
@@ -191,6 +225,8 @@ export class WasmTier {
   remove(slot: number, host: number, eip: number): void {
     const e = this.entries, i = slot * 4;
     if (e[i] === host && e[i + 1] === eip) e[i] = -1;
+    // (Entries say which function runs at a host and linear address: any may be this one.)
+    this.successors.fill(-1);
   }
 
   private tlbR: Int32Array | null = null;
@@ -226,6 +262,7 @@ export class WasmTier {
     s[SLOTS.tlbR] = this.tlbROffset;
     s[SLOTS.tlbW] = this.tlbWOffset;
     s[SLOTS.flat] = c.flat ? 1 : 0;
+    s[SLOTS.stepNext] = c.stepNext;
   }
 
   /** The slots that translated code may write back into the CPU's fields. */
@@ -242,6 +279,7 @@ export class WasmTier {
     c.lfCarry = s[SLOTS.lfCarry]!;
     c.flags = s[SLOTS.flags]!;
     c.codeChanged = s[SLOTS.codeChanged] !== 0;
+    c.stepNext = s[SLOTS.stepNext]!;
   }
 
   /**
@@ -301,7 +339,7 @@ export class WasmTier {
       if (translated.size >= 20000) translated.clear();
       translated.set(key, made);
     }
-    return made === null ? null : { ...made, block: null, waiting: [] };
+    return made === null ? null : { ...made, key, block: null, waiting: [] };
   }
 
   /** One module for every translation waiting; their blocks take their functions. */
@@ -318,8 +356,15 @@ export class WasmTier {
     // thousands of modules.
     const first = this.blocks.length;
     if (first + batch.length > this.table.length) this.table.grow(Math.max(this.table.length, batch.length));
-    batch.forEach((t, i) => m.function([], [], t.code, `b${i}`));
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(m.encode()), { env: { memory: this.cpu.mem.wasm }, cpu: this.imports });
+    const mkey = `${pages}|${batch.map((t) => t.key).join('\u0000')}`;
+    let module = modules.get(mkey);
+    if (module === undefined) {
+      batch.forEach((t, i) => m.function([], [], t.code, `b${i}`));
+      module = new WebAssembly.Module(m.encode());
+      if (modules.size >= MODULES_KEPT) modules.clear();
+      modules.set(mkey, module);
+    }
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.cpu.mem.wasm }, cpu: this.imports });
     batch.forEach((t, i) => this.table.set(first + i, instance.exports[`b${i}`] as () => void));
     batch.forEach((t, i) => {
       // Run alone (the JavaScript dispatcher enters the dispatch loop instead): the loop from EIP.
@@ -334,56 +379,61 @@ export class WasmTier {
   /** Called for a block cache entry waiting for `t`'s module when it is made. */
   onReady: (entry: unknown, block: WasmBlock) => void = () => {};
 
-  /** The imported function for a name: the CPU's fields current around the JavaScript it calls. */
+  /**
+   * The imported function for a name: the CPU's fields current around the JavaScript it
+   * calls. One function literal per import, of the import's arity: a call site in a
+   * closure shared by several imports sees all their targets (V8 keeps one feedback
+   * vector per literal), and a rest parameter spread into the call allocates.
+   */
   private importFor(name: string): (...args: number[]) => number | void {
     const pure = PURE_HELPERS[name];
     if (pure) return pure;
     const c = this.cpu, s = this.s;
-    if (name === 'sti') {
+    const wrappers: Record<string, (...args: number[]) => number | void> = {
+      rd8: (a) => { this.pull(); try { return c.rd8(a); } finally { this.push(); } },
+      rd16: (a) => { this.pull(); try { return c.rd16(a); } finally { this.push(); } },
+      rd32: (a) => { this.pull(); try { return c.rd32(a); } finally { this.push(); } },
+      rdw: (size, a) => { this.pull(); try { return c.rdw(size, a); } finally { this.push(); } },
+      wr8: (a, v) => { this.pull(); try { c.wr8(a, v); } finally { this.push(); } },
+      wr16: (a, v) => { this.pull(); try { c.wr16(a, v); } finally { this.push(); } },
+      wr32: (a, v) => { this.pull(); try { c.wr32(a, v); } finally { this.push(); } },
+      gp: (code) => { this.pull(); try { c.gp(code); } finally { this.push(); } },
+      step: () => { this.pull(); try { c.step(); } finally { this.push(); } },
+      inc: (a, size) => { this.pull(); try { return inc(c, a, size); } finally { this.push(); } },
+      dec: (a, size) => { this.pull(); try { return dec(c, a, size); } finally { this.push(); } },
+      shift: (kind, a, count, size) => { this.pull(); try { return shift(c, kind, a, count, size); } finally { this.push(); } },
+      doubleShift: (left, a, b, count, size) => { this.pull(); try { return doubleShift(c, left !== 0, a, b, count, size); } finally { this.push(); } },
+      mulAcc: (src, size, signed) => { this.pull(); try { mulAcc(c, src, size, signed !== 0); } finally { this.push(); } },
+      divAcc: (src, size, signed) => { this.pull(); try { divAcc(c, src, size, signed !== 0); } finally { this.push(); } },
       // What sti reads and writes: IF in the flags, the instruction count (the shadow), eventPending.
-      return () => {
+      sti: () => {
         c.batchLeft = s[SLOTS.batchLeft]!;
         c.flags = s[SLOTS.flags]!;
         c.sti();
         s[SLOTS.flags] = c.flags;
         s[SLOTS.eventPending] = c.eventPending ? 1 : 0;
-      };
-    }
-    if (name === 'step') {
-      return () => {
-        this.pull();
-        try {
-          c.step();
-        } finally {
-          this.push();
-        }
-      };
-    }
-    const helper = CPU_HELPERS[name];
-    const method = helper ? (...args: number[]) => helper(c, ...args) : ((c as unknown as Record<string, (...args: number[]) => number | boolean | void>)[name]!).bind(c);
-    return (...args: number[]) => {
-      this.pull();
-      try {
-        const v = method(...args);
-        return typeof v === 'boolean' ? (v ? 1 : 0) : v;
-      } finally {
-        this.push();
-      }
+      },
     };
+    const w = wrappers[name];
+    if (!w) throw new Error(`internal error: no import ${name}`);
+    return w;
   }
 }
 
 /**
- * Turns the WebAssembly tier on for `cpu`'s blocks and returns it. `eager` makes every
+ * The WebAssembly tier of `cpu`'s blocks, made now if it is not yet (blocks make it with
+ * the first block when their engine is 'wasm', the default). `eager` makes every
  * translation into a module at once (tests that compile every block at first sight);
  * otherwise translations wait for a module of BATCH, or WAIT instructions.
  */
 export function useWasmTier(cpu: CPU, eager = false): WasmTier {
-  const tier = new WasmTier(cpu);
+  const blocks = cpu.blocks;
+  blocks.engine = 'wasm';
+  if (blocks.wasm === null) blocks.useWasm(new WasmTier(cpu));
+  const tier = blocks.wasm!;
   if (eager) {
     tier.batch = 1;
     tier.wait = 0;
   }
-  cpu.blocks.useWasm(tier);
   return tier;
 }

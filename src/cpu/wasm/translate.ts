@@ -30,9 +30,10 @@ export const SLOTS = {
   tlbR: 13, tlbW: 14,
   /** The CPU's `flat` (the dispatch loop runs blocks only while it is 1). */
   flat: 15,
+  stepNext: 16,
 } as const;
 export type SlotName = keyof typeof SLOTS;
-export const SLOT_COUNT = 16;
+export const SLOT_COUNT = 17;
 
 /** Byte addresses in the memory: the register file and the slots. */
 export interface StateLayout {
