@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CPU, PhysicalMemory } from '../../src/cpu/index.js';
 import { compileBlock } from '../../src/cpu/compile.js';
-import { useWasmTier } from '../../src/cpu/wasm/tier.js';
+import type { Block } from '../../src/cpu/blocks.js';
 import { CPU_TIERS, useTier, type BlockEngine } from '../support/build.js';
 
 const CODE = 0x1000;
@@ -171,14 +171,16 @@ test('blocks: a block written for one machine serves another only for the same g
   assert.deepEqual(results[1], results[0]);
 });
 
-test('blocks: a block entered straight from the one before it (no look-up) is dropped like any other when its code is written', () => {
-  // 0x1000  A: inc eax; jmp B              40 e9 <rel32>
-  // 0x2000  B: inc ebx; dec ecx; jnz A; jmp A     43 49 0f 85 <rel32> e9 <rel32>
-  // A and B are on two pages, so each leaves to the dispatcher, which enters B from A and
-  // A from B through the `next` each remembers. B's `inc ebx` is then made `inc edx`.
+/**
+ * 0x1000  A: inc eax; jmp B                    40 e9 <rel32>
+ * 0x2000  B: inc ebx; dec ecx; jnz A; jmp A     43 49 0f 85 <rel32> e9 <rel32>
+ * A and B are on two pages, so each leaves its block for the next: the machine has run
+ * 300 rounds, every block compiled at first sight on `engine`.
+ */
+function twoPages(engine: BlockEngine): { cpu: CPU; a: Block; b: Block } {
   const mem = new PhysicalMemory(1 << 20);
   const cpu = new CPU(mem, { read: () => 0xff, write: () => {} });
-  useTier(cpu, 1, 'js');
+  useTier(cpu, 1, engine);
   mem.loadBytes(0x1000, Uint8Array.of(0x40, 0xe9, ...le32(0x2000 - 0x1006)));
   mem.loadBytes(0x2000, Uint8Array.of(0x43, 0x49, 0x0f, 0x85, ...le32(0x1000 - 0x2008), 0xe9, ...le32(0x1000 - 0x200d)));
   cpu.enterFlatProtectedMode(0);
@@ -186,14 +188,26 @@ test('blocks: a block entered straight from the one before it (no look-up) is dr
   cpu.reg[1] = 1_000_000;
   cpu.run(5 * 300);
   const a = cpu.blocks.find(0x1000, 0x1000), b = cpu.blocks.find(0x2000, 0x2000);
-  assert.ok(a !== null && b !== null && a.next === b && b.next === a, 'A and B are not entered from each other');
-  const ebx = cpu.reg[3], edx = cpu.reg[2]!;
-  mem.write8(0x2000, 0x42);
+  assert.ok(a !== null && b !== null, 'A and B have no blocks');
+  return { cpu, a, b };
+}
+
+/** B's `inc ebx` made `inc edx`: B is dropped, and the next 200 rounds run the new code. */
+function rewriteB(cpu: CPU, b: Block): void {
+  const ebx = cpu.reg[3], edx = cpu.reg[2]!, eax = cpu.reg[0]!;
+  cpu.mem.write8(0x2000, 0x42);
   assert.equal(b.live, false, 'B is still live after its code was written');
   cpu.run(5 * 200);
   assert.equal(cpu.reg[3], ebx, 'the old B ran after its code was written');
   assert.equal(cpu.reg[2], edx + 200, 'the new code did not run once per round');
-  assert.equal(cpu.reg[0], 500);
+  assert.equal(cpu.reg[0], eax + 200);
+}
+
+test('blocks: a block entered straight from the one before it (no look-up) is dropped like any other when its code is written', () => {
+  // The dispatcher enters B from A and A from B through the `next` each remembers.
+  const { cpu, a, b } = twoPages('js');
+  assert.ok(a.next === b && b.next === a, 'A and B are not entered from each other');
+  rewriteB(cpu, b);
 });
 
 function le32(v: number): number[] {
@@ -201,30 +215,15 @@ function le32(v: number): number[] {
 }
 
 test('blocks: in WebAssembly, a block the dispatch loop finds in its successor cache is dropped like any other when its code is written', () => {
-  // The code of the test above, on the WebAssembly tier: the dispatch loop finds B after A
-  // and A after B in its successor cache, without the block table, until B is rewritten.
-  const mem = new PhysicalMemory(1 << 20);
-  const cpu = new CPU(mem, { read: () => 0xff, write: () => {} });
-  const tier = useWasmTier(cpu, true);
-  cpu.blocks.threshold = 1;
-  mem.loadBytes(0x1000, Uint8Array.of(0x40, 0xe9, ...le32(0x2000 - 0x1006)));
-  mem.loadBytes(0x2000, Uint8Array.of(0x43, 0x49, 0x0f, 0x85, ...le32(0x1000 - 0x2008), 0xe9, ...le32(0x1000 - 0x200d)));
-  cpu.enterFlatProtectedMode(0);
-  cpu.eip = 0x1000;
-  cpu.reg[1] = 1_000_000;
-  cpu.run(5 * 300);
-  const a = cpu.blocks.find(0x1000, 0x1000), b = cpu.blocks.find(0x2000, 0x2000);
-  assert.ok(a !== null && b !== null && a.wasm && b.wasm, 'A and B are not WebAssembly blocks');
+  // The dispatch loop finds B after A and A after B in its successor cache, without the
+  // block table and without going back to the JavaScript dispatcher, until B is rewritten.
+  const { cpu, a, b } = twoPages('eager wasm');
+  const tier = cpu.blocks.wasm!;
+  assert.ok(a.wasm && b.wasm, 'A and B are not WebAssembly blocks');
   const dispatches = tier.stats.dispatches;
   cpu.run(5 * 200);
   assert.ok(tier.stats.dispatches - dispatches <= 2, `200 rounds took ${tier.stats.dispatches - dispatches} entries into the dispatch loop`);
-  const ebx = cpu.reg[3], edx = cpu.reg[2]!;
-  mem.write8(0x2000, 0x42);
-  assert.equal(b.live, false, 'B is still live after its code was written');
-  cpu.run(5 * 200);
-  assert.equal(cpu.reg[3], ebx, 'the old B ran after its code was written');
-  assert.equal(cpu.reg[2], edx + 200, 'the new code did not run once per round');
-  assert.equal(cpu.reg[0], 700);
+  rewriteB(cpu, b);
 });
 
 test('blocks: an access the fast path cannot make leaves before its instruction; where every write is hooked, a store\'s slow path stays in the block', () => {
