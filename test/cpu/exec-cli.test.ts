@@ -65,6 +65,16 @@ test('exec: --memory up to 2048 MiB runs; beyond is one line (it once crashed fr
   expectOneLine(memvisor('exec', '--memory', '3072', mips, '1'), 2, /--memory 3072: expected a whole number from 1 to 2048$/);
 });
 
+test('exec: --js-blocks runs the program on JavaScript blocks, the same output and instructions as WebAssembly blocks', () => {
+  const mips = join(repoRoot, 'build', 'guest', 'bench', 'mips');
+  const [wasm, js] = [[], ['--js-blocks']].map((flag) => memvisor('exec', ...flag, '--stats', mips, '2'));
+  for (const run of [wasm, js]) assert.equal(run.status, 0, run.stderr);
+  assert.equal(js.stdout, wasm.stdout);
+  const count = (stderr: string) => /(\d+) instructions in/.exec(stderr)?.[1];
+  assert.ok(count(wasm.stderr) !== undefined, wasm.stderr);
+  assert.equal(count(js.stderr), count(wasm.stderr), `${js.stderr} / ${wasm.stderr}`);
+});
+
 test('exec: a segment larger than guest memory is one line and exit 2 (it was exit 3, as if the program had run out of memory)', () => {
   const bytes = readFileSync(join(repoRoot, 'build', 'guest', 'bench', 'mips'));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

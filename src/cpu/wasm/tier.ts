@@ -1,5 +1,5 @@
 /**
- * The WebAssembly tier of one CPU (the web page's: see "How the CPU runs code" in the
+ * The WebAssembly tier of one CPU (the default block tier: see "How the CPU runs code" in the
  * README for where it wins and where it does not). A block's JavaScript source, as
  * compile.ts writes it, is parsed (parse.ts) and translated (translate.ts) into a
  * WebAssembly function; translations wait for a module of several (BATCH, or WAIT
