@@ -40,13 +40,20 @@ const IMPORTS: readonly ImportSignature[] = [
 /** Translations by state-area address and source, for every tier of the process. */
 const translated = new Map<string, { code: Code } | null>();
 /**
- * Modules by the memory's size and their translations, for every tier of the process: a
- * new machine (each benchmark or campaign run) that makes the same batch instantiates the
- * module made before, with the code V8 has compiled for it (making a module is most of
- * what translating costs: 150 ms of a usertests run's 410).
+ * The module each translation went into, for every tier of the process: a new machine
+ * (each benchmark or campaign run) that needs a translation made before instantiates that
+ * module, with the code V8 has compiled for it, and has every translation in it at once
+ * (making modules is most of what translating costs: 150 ms of a usertests run's 410, and
+ * a later run meets the same translations in other batches).
  */
-const modules = new Map<string, WebAssembly.Module>();
-const MODULES_KEPT = 1000;
+interface MadeModule {
+  module: WebAssembly.Module;
+  /** The memory's size in pages (the module imports a memory of exactly that size). */
+  pages: number;
+  /** The translations' keys, by function (export `b${i}`). */
+  keys: readonly string[];
+}
+const moduleOf = new Map<string, MadeModule>();
 
 /** Translations waiting for a module: made when this many wait… */
 const BATCH = 16;
@@ -82,6 +89,8 @@ export class WasmTier {
   readonly layout: StateLayout;
   private readonly s: Int32Array;
   private readonly cache = new Map<string, Translation | null>();
+  /** This tier's blocks by translation key, for every module instantiated here. */
+  private readonly madeHere = new Map<string, WasmBlock>();
   private readonly pending: Translation[] = [];
   /** Instruction count when the oldest waiting translation was made. */
   private oldest = 0;
@@ -295,6 +304,8 @@ export class WasmTier {
       if (t === null) this.stats.refused++;
       else {
         this.stats.translated++;
+        t.block = this.madeBefore(t.key);
+        if (t.block !== null) return t;
         this.pending.push(t);
         if (this.pending.length === 1) this.oldest = this.cpu.instructionCount;
         if (this.pending.length >= this.batch) this.flush();
@@ -342,6 +353,20 @@ export class WasmTier {
     return made === null ? null : { ...made, key, block: null, waiting: [] };
   }
 
+  /** The block of a translation made into a module before (by this machine or an earlier one), or null. */
+  private madeBefore(key: string): WasmBlock | null {
+    const here = this.madeHere.get(key);
+    if (here !== undefined) return here;
+    const made = moduleOf.get(key);
+    if (made === undefined || made.pages !== this.pages()) return null;
+    this.instantiate(made);
+    return this.madeHere.get(key)!;
+  }
+
+  private pages(): number {
+    return this.cpu.mem.wasm.buffer.byteLength / 65536;
+  }
+
   /** One module for every translation waiting; their blocks take their functions. */
   flush(): void {
     const batch = this.pending.splice(0);
@@ -349,30 +374,35 @@ export class WasmTier {
     if (batch.length === 0) return;
     const m = new ModuleBuilder();
     for (const s of IMPORTS) m.importFunction('cpu', s.name, Array<typeof I32>(s.params).fill(I32), s.returns ? [I32] : []);
-    const pages = this.cpu.mem.wasm.buffer.byteLength / 65536;
+    const pages = this.pages();
     m.importMemory('env', 'memory', pages, pages);
-    // Exported and put in the table from here: a module that imports the table gets its own
-    // copy of it in V8 (11.3), grown with the table, which ran out of memory with
-    // thousands of modules.
-    const first = this.blocks.length;
-    if (first + batch.length > this.table.length) this.table.grow(Math.max(this.table.length, batch.length));
-    const mkey = `${pages}|${batch.map((t) => t.key).join('\u0000')}`;
-    let module = modules.get(mkey);
-    if (module === undefined) {
-      batch.forEach((t, i) => m.function([], [], t.code, `b${i}`));
-      module = new WebAssembly.Module(m.encode());
-      if (modules.size >= MODULES_KEPT) modules.clear();
-      modules.set(mkey, module);
-    }
-    const instance = new WebAssembly.Instance(module, { env: { memory: this.cpu.mem.wasm }, cpu: this.imports });
-    batch.forEach((t, i) => this.table.set(first + i, instance.exports[`b${i}`] as () => void));
-    batch.forEach((t, i) => {
-      // Run alone (the JavaScript dispatcher enters the dispatch loop instead): the loop from EIP.
-      const block: WasmBlock = { run: () => this.dispatch(), index: first + i };
-      this.blocks.push(block);
+    batch.forEach((t, i) => m.function([], [], t.code, `b${i}`));
+    const made: MadeModule = { module: new WebAssembly.Module(m.encode()), pages, keys: batch.map((t) => t.key) };
+    if (moduleOf.size >= 20000) moduleOf.clear();
+    for (const key of made.keys) moduleOf.set(key, made);
+    this.instantiate(made);
+    for (const t of batch) {
+      const block = this.madeHere.get(t.key)!;
       t.block = block;
       for (const w of t.waiting) this.onReady(w, block);
       t.waiting.length = 0;
+    }
+  }
+
+  /** A module's instance for this machine: its functions into the table, a block for each. */
+  private instantiate(made: MadeModule): void {
+    // Exported and put in the table from here: a module that imports the table gets its own
+    // copy of it in V8 (11.3), grown with the table, which ran out of memory with
+    // thousands of modules.
+    const first = this.blocks.length, n = made.keys.length;
+    if (first + n > this.table.length) this.table.grow(Math.max(this.table.length, n));
+    const instance = new WebAssembly.Instance(made.module, { env: { memory: this.cpu.mem.wasm }, cpu: this.imports });
+    made.keys.forEach((key, i) => {
+      this.table.set(first + i, instance.exports[`b${i}`] as () => void);
+      // Run alone (the JavaScript dispatcher enters the dispatch loop instead): the loop from EIP.
+      const block: WasmBlock = { run: () => this.dispatch(), index: first + i };
+      this.blocks.push(block);
+      this.madeHere.set(key, block);
     });
   }
 
