@@ -30,7 +30,7 @@ interface ImportSignature {
 
 /** What translated blocks may call, the same list (and function indices) in every module. */
 const IMPORTS: readonly ImportSignature[] = [
-  ['rd8', 1, true], ['rd16', 1, true], ['rd32', 1, true], ['rdw', 2, true], ['wr8', 2, false], ['wr16', 2, false], ['wr32', 2, false],
+  ['rdw', 2, true], ['wr8', 2, false], ['wr16', 2, false], ['wr32', 2, false],
   ['step', 0, false], ['sti', 0, false], ['gp', 1, false], ['cond', 1, true], ['getCF', 0, true], ['getEflags', 0, true],
   ['setArith', 1, false], ['materializeFlags', 0, false], ['szp', 2, true], ['sbbFlags', 5, true], ['adcFlags', 5, true],
   ['imul32Flags', 3, true], ['inc', 2, true], ['dec', 2, true], ['shift', 4, true], ['doubleShift', 5, true],
@@ -233,8 +233,9 @@ export class WasmTier {
   /** Takes the block at `slot` out of the table, if it is the one at host/eip. */
   remove(slot: number, host: number, eip: number): void {
     const e = this.entries, i = slot * 4;
-    if (e[i] === host && e[i + 1] === eip) e[i] = -1;
-    // (Entries say which function runs at a host and linear address: any may be this one.)
+    if (e[i] !== host || e[i + 1] !== eip) return;
+    e[i] = -1;
+    // (Only blocks found in the table get into the successor cache; any entry may be this one.)
     this.successors.fill(-1);
   }
 
@@ -420,9 +421,8 @@ export class WasmTier {
     if (pure) return pure;
     const c = this.cpu, s = this.s;
     const wrappers: Record<string, (...args: number[]) => number | void> = {
-      rd8: (a) => { this.pull(); try { return c.rd8(a); } finally { this.push(); } },
-      rd16: (a) => { this.pull(); try { return c.rd16(a); } finally { this.push(); } },
-      rd32: (a) => { this.pull(); try { return c.rd32(a); } finally { this.push(); } },
+      // (A read the fast path cannot make leaves the block; writes and reads for writing
+      // are made in place only where every write is hooked: compile.ts.)
       rdw: (size, a) => { this.pull(); try { return c.rdw(size, a); } finally { this.push(); } },
       wr8: (a, v) => { this.pull(); try { c.wr8(a, v); } finally { this.push(); } },
       wr16: (a, v) => { this.pull(); try { c.wr16(a, v); } finally { this.push(); } },
