@@ -180,6 +180,7 @@ export class PC implements Clock {
     this.mca = new MachineCheckBank(this.cpu);
     this.defects = new MemoryDefects(this.mem, this.cpu, this.mca);
     this.devices = [this.pic, this.lapic, this.ioapic, this.pit, this.rtc, this.uart, this.kbd, this.cga, this.ide, this.mca, this.defects];
+    this.bindEvents();
 
     const p = this.ports;
     p.register([0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1], this.pic);
@@ -256,6 +257,7 @@ export class PC implements Clock {
    */
   addTimedPart(part: TimedPart): void {
     this.timedParts.push(part);
+    this.bindEvents();
   }
 
   /** An ISA interrupt line changed: it reaches both the 8259 pair and the IOAPIC. */
@@ -281,20 +283,38 @@ export class PC implements Clock {
 
   // ------------------------------------------------------------------ running
 
+  /**
+   * The timed events' methods, bound once, in the order the run loop asks them (the
+   * devices' in `devices` order, then the timed parts'); a handler is null for a device
+   * with a time and no handler. The loop asks every one twice an iteration (125,000
+   * iterations in a usertests run): through the devices themselves, five classes and
+   * eleven shapes, each `d.nextEvent` was a megamorphic property load (V8's stub cache:
+   * 3% of a run's samples with the loads in pc.run and session.step).
+   */
+  private eventTimes: Array<() => number> = [];
+  private eventHandlers: Array<((now: number) => void) | null> = [];
+
+  private bindEvents(): void {
+    const timed: Array<Device | TimedPart> = [...this.devices.filter((d) => d.nextEvent !== undefined), ...this.timedParts];
+    this.eventTimes = timed.map((d) => d.nextEvent!.bind(d));
+    this.eventHandlers = timed.map((d) => d.onEvent?.bind(d) ?? null);
+  }
+
   private nextEvent(): number {
     let next = Infinity;
-    for (const d of this.devices) {
-      if (d.nextEvent) next = Math.min(next, d.nextEvent());
+    for (const time of this.eventTimes) {
+      const t = time();
+      if (t < next) next = t;
     }
-    for (const part of this.timedParts) next = Math.min(next, part.nextEvent());
     return next;
   }
 
   private fireEvents(now: number): void {
-    for (const d of this.devices) {
-      if (d.nextEvent && d.onEvent && d.nextEvent() <= now) d.onEvent(now);
+    const times = this.eventTimes, handlers = this.eventHandlers;
+    for (let i = 0; i < times.length; i++) {
+      const handler = handlers[i]!;
+      if (handler !== null && times[i]!() <= now) handler(now);
     }
-    for (const part of this.timedParts) if (part.nextEvent() <= now) part.onEvent(now);
   }
 
   /**
