@@ -87,6 +87,33 @@ const WRITE_BACK_EXPR = '$WX$';
 /** The marks, replaced in one pass when the block is finished. */
 const MARKS = new RegExp([PASS, WRITE_BACK, RELOAD, WRITE_BACK_EXPR].map((m) => m.replaceAll('$', '\\$')).join('|'), 'g');
 
+/**
+ * Instructions the interpreter runs in place one right after another in a run (the way
+ * into the kernel pushes four segment registers and all eight others, its way out pops
+ * them and returns with iret: 83,000 times each in a usertests run) are one call of
+ * CPU.stepRun, not one each: every call from a block is the registers written back and
+ * reloaded, and in WebAssembly the CPU's fields copied out and back too. The first
+ * instruction's code is written as it would be alone; each that joins the group writes the
+ * group's code again in its place. At most GROUP_MAX (their lengths, 4 bits each, are one
+ * argument), and never across a label.
+ */
+interface InPlaceGroup {
+  /** Index in the body of the group's first line, and the lines before its call (the first instruction's flag stores). */
+  line: number;
+  pre: string[];
+  /** Index of its first instruction (names its local), its start and the address after it. */
+  first: number;
+  start: number;
+  end: number;
+  /** The length of each instruction. */
+  lengths: number[];
+  /** Instructions of the run before the group. */
+  count: number;
+  /** Whether its last instruction ends the region (the block leaves after the group). */
+  leave: boolean;
+}
+const GROUP_MAX = 8;
+
 /** Thrown by the byte reader when an instruction would run past the end of the page. */
 const PAGE_END = { pageEnd: true };
 
@@ -210,6 +237,10 @@ class BlockWriter {
   /** Page offsets of the code read: [lowPos, highPos). */
   private lowPos = 0;
   private highPos = 0;
+  /** Set by an instruction the interpreter runs in place: where in `out` its step starts, and whether the block leaves after it. */
+  private inPlace: { at: number; leave: boolean } | null = null;
+  /** The group of in-place instructions the current run ends with, if any (see InPlaceGroup). */
+  private group: InPlaceGroup | null = null;
 
   constructor(private readonly page: Uint8Array, offset: number, eip: number, private readonly labels: ReadonlySet<number>,
     private readonly isBlock: (eip: number) => boolean, private readonly hookedWrites: boolean) {
@@ -243,6 +274,7 @@ class BlockWriter {
       this.base = this.index;
       this.known = null;
       this.pending = null;
+      this.group = null;
       if (body.length > 0) this.closeCase(body);
       this.openCase(body, at);
       const before = this.index;
@@ -334,6 +366,7 @@ class BlockWriter {
         this.base = this.index;
         this.known = null;
         this.pending = null;
+        this.group = null;
       }
       const savedPos = this.pos;
       let code: string[] | null;
@@ -343,6 +376,7 @@ class BlockWriter {
         this.touchesMemory = false;
         this.slowFlags.length = 0;
         this.start = here;
+        this.inPlace = null;
         const result = this.instruction();
         code = result === null ? null : this.out.slice();
         terminal = result === 'end';
@@ -356,7 +390,22 @@ class BlockWriter {
         body.push(this.exit(String(here), this.count));
         return;
       }
-      body.push(...code);
+      const inPlace = this.inPlace as { at: number; leave: boolean } | null;
+      const g = this.group;
+      if (inPlace !== null && inPlace.at === 0 && g !== null && g.end === here && g.lengths.length < GROUP_MAX) {
+        // Run in place right after others, with no code of its own before its step: one call for the group.
+        g.lengths.push(this.eip - here);
+        g.end = this.eip;
+        g.leave = inPlace.leave;
+        body.length = g.line;
+        body.push(...this.groupCode(g));
+      } else {
+        this.group = inPlace === null ? null : {
+          line: body.length, pre: code.slice(0, inPlace.at), first: this.index, start: here, end: this.eip,
+          lengths: [this.eip - here], count: this.count, leave: inPlace.leave,
+        };
+        body.push(...code);
+      }
       if (this.touchesMemory && !terminal) body.push(this.eventCheck(String(this.eip), this.count + 1));
       this.starts.push(here);
       this.written.add(here);
@@ -767,7 +816,9 @@ class BlockWriter {
    */
   private interpret(start: number, alsoLeaveIf = ''): 'next' {
     const count = this.count + 1;
-    this.emit(`${this.stepInPlace(start)} ${RELOAD}`);
+    const step = this.stepInPlace(start);
+    this.inPlace = { at: this.out.length, leave: false };
+    this.emit(`${step} ${RELOAD}`);
     this.emit(`if (c.eip !== ${this.eip} || c.eventPending || c.codeChanged${alsoLeaveIf}) { c.batchLeft = left - done - ${count}; return; }`);
     return 'next';
   }
@@ -787,8 +838,26 @@ class BlockWriter {
    * Privilege, paging and mode may all have changed: the dispatcher looks again.
    */
   private interpretAndLeave(start: number): 'end' {
-    this.emit(`${this.stepInPlace(start)} c.batchLeft = left - done - ${this.count + 1}; return;`);
+    const step = this.stepInPlace(start);
+    this.inPlace = { at: this.out.length, leave: true };
+    this.emit(`${step} c.batchLeft = left - done - ${this.count + 1}; return;`);
     return 'end';
+  }
+
+  /**
+   * The code of a group of instructions the interpreter runs in place one after another
+   * (see InPlaceGroup): one call of the CPU's stepRun for all of them. The block goes on
+   * after the group only if all of it ran and fell through, and nothing needs the run
+   * loop's attention; the count is the instructions that ran.
+   */
+  private groupCode(g: InPlaceGroup): string[] {
+    const k = `k${g.first}`, lengths = g.lengths.reduce((packed, n, i) => packed | (n << (4 * i)), 0);
+    const ran = `c.batchLeft = left - done - ${g.count} - ${k}; return;`;
+    return [
+      ...g.pre,
+      `c.eip = ${g.start}; c.startEip = ${g.start}; c.batchLeft = left - done - ${g.count}; ${WRITE_BACK} const ${k} = c.stepRun(${lengths}, ${g.lengths.length}); ${RELOAD}`,
+      g.leave ? ran : `if (${k} !== ${g.lengths.length} || c.eip !== ${g.end} || c.eventPending || c.codeChanged || !c.flat) { ${ran} }`,
+    ];
   }
 
   /**

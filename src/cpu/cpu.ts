@@ -1627,6 +1627,25 @@ export class CPU {
   }
 
   /**
+   * Runs up to `n` instructions from EIP for a block, as the block would run each in place
+   * (compile.ts InPlaceGroup): `lengths` packs each one's length, 4 bits each, the first
+   * lowest. Before each, startEip is its start; after each, the batch has one instruction
+   * less (so a fault is the faulting instruction's, as the dispatcher's would be); it stops
+   * after one that did not fall through, made an event pending, changed compiled code or
+   * left flat mode. Returns how many ran.
+   */
+  stepRun(lengths: number, n: number): number {
+    for (let k = 0; k < n; k++) {
+      const at = this.eip;
+      this.startEip = at;
+      this.step();
+      this.batchLeft--;
+      if (this.eip !== ((at + ((lengths >>> (4 * k)) & 15)) | 0) || this.eventPending || this.codeChanged || !this.flat) return k + 1;
+    }
+    return n;
+  }
+
+  /**
    * The instruction after STI (IF 0 -> 1), MOV SS or POP SS, with interrupts inhibited;
    * the batch ends after it, so they are looked at right there. A shadow it starts itself
    * is not honoured: after STI; MOV SS, AX an interrupt is taken before the next

@@ -248,3 +248,31 @@ test('blocks: an access the fast path cannot make leaves before its instruction;
   });
   assert.deepEqual(new Set(states), new Set(['3 true 12345678']));
 });
+
+test('blocks: instructions run in place one after another are one call for the group, which stops where each alone would, on every tier', () => {
+  // push ds; push es; rep stosb; mov es, ax; hlt: four in place, one group.
+  const code = [0x1e, 0x06, 0xf3, 0xaa, 0x8e, 0xc0, 0xf4];
+  const page = new Uint8Array(4096);
+  page.set(code, CODE & 0xfff);
+  const source = compileBlock(page, CODE & 0xfff, CODE)!.source;
+  assert.equal(source.match(/c\.stepRun\(/g)?.length, 1, 'one call for the four');
+  assert.doesNotMatch(source, /c\.step\(\)/);
+  const run = (ecx: number, selector: number) => CPU_TIERS.map(([, threshold, engine]) => {
+    const cpu = machine(threshold, code, CODE, engine);
+    cpu.reg[0] = selector;
+    cpu.reg[1] = ecx;
+    cpu.reg[4] = 0x8000;
+    cpu.reg[7] = 0x20000;
+    cpu.run(100);
+    return `${cpu.instructionCount} ${cpu.eip.toString(16)} ${cpu.halted} ${cpu.shutdown} ${cpu.reg[1]} ${cpu.reg[4]!.toString(16)} ${cpu.sel[0]}`;
+  });
+  // The rep stops after 4,096 elements with EIP on itself (the group stops there and goes
+  // on as the next instruction), then the selector loads.
+  const [interpreted, ...compiled] = run(5000, 0);
+  for (const state of compiled) assert.equal(state, interpreted);
+  assert.match(interpreted!, /^6 \S+ true false 0 7ff8 0$/);
+  // The selector is past the GDT's limit: #GP at mov es, with no IDT to take it (a shutdown).
+  const [faulted, ...others] = run(3, 0xfff8);
+  for (const state of others) assert.equal(state, faulted);
+  assert.match(faulted!, /^4 1004 true true 0 /);
+});

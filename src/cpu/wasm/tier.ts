@@ -34,7 +34,7 @@ const IMPORTS: readonly ImportSignature[] = [
   ['step', 0, false], ['sti', 0, false], ['gp', 1, false], ['cond', 1, true], ['getCF', 0, true], ['getEflags', 0, true],
   ['setArith', 1, false], ['materializeFlags', 0, false], ['szp', 2, true], ['sbbFlags', 5, true], ['adcFlags', 5, true],
   ['imul32Flags', 3, true], ['inc', 2, true], ['dec', 2, true], ['shift', 4, true], ['doubleShift', 5, true],
-  ['mulAcc', 3, false], ['divAcc', 3, false],
+  ['mulAcc', 3, false], ['divAcc', 3, false], ['stepRun', 2, true],
 ].map(([name, params, returns]) => ({ name: name as string, params: params as number, returns: returns as boolean }));
 
 /** Translations by state-area address and source, for every tier of the process. */
@@ -429,6 +429,7 @@ export class WasmTier {
       wr32: (a, v) => { this.pull(); try { c.wr32(a, v); } finally { this.push(); } },
       gp: (code) => { this.pull(); try { c.gp(code); } finally { this.push(); } },
       step: () => { this.pull(); try { c.step(); } finally { this.push(); } },
+      stepRun: (lengths, n) => { this.pull(); try { return c.stepRun(lengths, n); } finally { this.push(); } },
       inc: (a, size) => { this.pull(); try { return inc(c, a, size); } finally { this.push(); } },
       dec: (a, size) => { this.pull(); try { return dec(c, a, size); } finally { this.push(); } },
       shift: (kind, a, count, size) => { this.pull(); try { return shift(c, kind, a, count, size); } finally { this.push(); } },
