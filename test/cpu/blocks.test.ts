@@ -250,8 +250,8 @@ test('blocks: an access the fast path cannot make leaves before its instruction;
 });
 
 test('blocks: instructions run in place one after another are one call for the group, which stops where each alone would, on every tier', () => {
-  // push ds; push es; rep stosb; mov es, ax; hlt: four in place, one group.
-  const code = [0x1e, 0x06, 0xf3, 0xaa, 0x8e, 0xc0, 0xf4];
+  // push ds; push es; rep stosd; mov es, ax; hlt: four in place, one group.
+  const code = [0x1e, 0x06, 0xf3, 0xab, 0x8e, 0xc0, 0xf4];
   const page = new Uint8Array(4096);
   page.set(code, CODE & 0xfff);
   const source = compileBlock(page, CODE & 0xfff, CODE)!.source;

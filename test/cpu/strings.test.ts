@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CPU, PhysicalMemory } from '../../src/cpu/index.js';
 import { REP_CHUNK } from '../../src/cpu/strings.js';
+import { compileBlock } from '../../src/cpu/compile.js';
 import { CPU_TIERS, useTier, type BlockEngine } from '../support/build.js';
 
 const CODE = 0x80000;   // above every store the forms make (the 16-bit form wraps within the first 64 KiB)
@@ -167,4 +168,54 @@ test('strings: rep insd from a port with a bulk read gives the bytes, registers 
     }
   }
   assert.equal(new Set(runs.map((s) => s.slice(s.indexOf(':')))).size, 1, `the runs end differently:\n${runs.join('\n')}`);
+});
+
+test('strings: rep stosb and rep movsb of up to a chunk within a page are one fill or copy in a block, with the interpreter\'s bytes, registers and counts on every tier', () => {
+  // L: rep stosb; mov ecx, ebx; rep movsb; hlt, entered twice (the second time with the
+  // pages in the TLB, where a block fills or copies at once).
+  const code = [0xf3, 0xaa, 0x89, 0xd9, 0xf3, 0xa4, HLT];
+  const page = new Uint8Array(4096);
+  page.set(code, CODE & 0xfff);
+  const source = compileBlock(page, CODE & 0xfff, CODE)!.source;
+  assert.match(source, /u8\.fill\(/);
+  assert.match(source, /u8\.copyWithin\(/);
+  const cases = [
+    { name: 'a hundred bytes', ecx: 100, edi: 0x10010, esi: 0x20000, df: false },
+    { name: 'none', ecx: 0, edi: 0x10010, esi: 0x20000, df: false },
+    { name: 'one', ecx: 1, edi: 0x10010, esi: 0x20000, df: false },
+    { name: 'a whole page', ecx: 4096, edi: 0x10000, esi: 0x20000, df: false },
+    { name: 'more than a chunk', ecx: 5000, edi: 0x10000, esi: 0x20000, df: false },
+    { name: 'across a page', ecx: 100, edi: 0x10fc0, esi: 0x20ff0, df: false },
+    { name: 'backward', ecx: 100, edi: 0x10100, esi: 0x20100, df: true },
+    { name: 'a source overlapping the destination ahead of it', ecx: 64, edi: 0x10020, esi: 0x10000, df: false },
+    { name: 'a destination before its source', ecx: 64, edi: 0x10000, esi: 0x10020, df: false },
+    { name: 'into the page of the code', ecx: 16, edi: CODE + 0x800, esi: 0x20000, df: false },
+  ];
+  for (const k of cases) {
+    const states = CPU_TIERS.map(([tier, threshold, engine]) => {
+      const mem = new PhysicalMemory(RAM);
+      const cpu = new CPU(mem, { read: () => 0xff, write: () => {} });
+      useTier(cpu, threshold, engine);
+      mem.loadBytes(CODE, Uint8Array.from(code));
+      for (let i = 0; i < 0x2000; i++) mem.write8(0x20000 + i, (i * 7) & 0xff);
+      cpu.enterFlatProtectedMode(0);
+      for (let pass = 0; pass < 2; pass++) {
+        cpu.eip = CODE;
+        cpu.halted = false;
+        cpu.reg[EAX] = 0x5a + pass;
+        cpu.reg[ECX] = k.ecx;
+        cpu.reg[3] = k.ecx;
+        cpu.reg[EDI] = k.edi;
+        cpu.reg[ESI] = k.esi;
+        if (k.df) cpu.flags |= 0x400;
+        while (!cpu.halted) cpu.run(1000);
+        if (engine === 'eager wasm') assert.equal(cpu.blocks.wasm!.stats.refused, 0, `${tier}: the block stayed JavaScript`);
+      }
+      let hash = 0;
+      for (let i = 0x10000; i < 0x22000; i++) hash = (Math.imul(hash, 31) + mem.read8(i)) | 0;
+      for (let i = CODE; i < CODE + 0x1000; i++) hash = (Math.imul(hash, 31) + mem.read8(i)) | 0;
+      return `${state(cpu)} memory ${hash}`;
+    });
+    assert.equal(new Set(states).size, 1, `${k.name}: the tiers end differently: ${states.join(' | ')}`);
+  }
 });

@@ -443,6 +443,31 @@ class Translator {
     return unsigned ? 'u32' : 'i32';
   }
 
+  /**
+   * u8.fill(value, from, to) and u8.copyWithin(to, from, end) on guest RAM (the memory from
+   * address 0), as statements: memory.fill and memory.copy (which, as copyWithin, copies as
+   * if through a buffer). Their operands must be names or numbers (each is read twice).
+   */
+  private bulkMemory(kind: 'fill' | 'copyWithin', args: Expr[], want: boolean): void {
+    if (want) throw new TranslateError(`the value of u8.${kind}`);
+    if (args.length !== 3 || args.some((a) => a.k !== 'id' && a.k !== 'num')) throw new TranslateError(`u8.${kind} of other than three names or numbers`);
+    const [a, b, c] = args as [Expr, Expr, Expr];
+    const code = this.code;
+    if (kind === 'fill') {
+      this.signed(b);
+      this.signed(a);
+      this.signed(c);
+      this.signed(b);
+      code.op(Op.i32Sub).op(0xfc).u32(11).byte(0);  // memory.fill: dest, value, length
+    } else {
+      this.signed(a);
+      this.signed(b);
+      this.signed(c);
+      this.signed(b);
+      code.op(Op.i32Sub).op(0xfc).u32(10).byte(0).byte(0);  // memory.copy: dest, source, length
+    }
+  }
+
   private call(e: Extract<Expr, { k: 'call' }>, want: boolean): Type {
     const code = this.code;
     const callee = e.callee;
@@ -458,6 +483,10 @@ class Translator {
       this.signed(e.args[1]!);
       code.op(Op.i32Mul);
       if (!want) code.op(Op.drop);
+      return 'i32';
+    }
+    if (callee.k === 'member' && this.aliases.get(callee.obj) === 'u8' && (callee.prop === 'fill' || callee.prop === 'copyWithin')) {
+      this.bulkMemory(callee.prop, e.args, want);
       return 'i32';
     }
     let name: string, args = e.args;
