@@ -289,7 +289,7 @@ export class PC implements Clock {
    * with a time and no handler. The loop asks every one twice an iteration (125,000
    * iterations in a usertests run): through the devices themselves, five classes and
    * eleven shapes, each `d.nextEvent` was a megamorphic property load (V8's stub cache:
-   * 3% of a run's samples with the loads in pc.run and session.step).
+   * 1.8% of a warm usertests run's `perf` samples, from pc.run and session.step).
    */
   private eventTimes: Array<() => number> = [];
   private eventHandlers: Array<((now: number) => void) | null> = [];

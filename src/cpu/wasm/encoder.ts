@@ -161,6 +161,14 @@ export class Code extends Bytes {
   call(func: number): this {
     return this.byte(Op.call).u32(func);
   }
+  /** memory.fill (bulk memory): destination, byte value and length on the stack. */
+  memoryFill(): this {
+    return this.byte(0xfc).u32(11).byte(0);
+  }
+  /** memory.copy (bulk memory, as if through a buffer): destination, source and length on the stack. */
+  memoryCopy(): this {
+    return this.byte(0xfc).u32(10).byte(0).byte(0);
+  }
   /** call_indirect through table 0 with the function type `type` (the callee's index on the stack). */
   callIndirect(type: number): this {
     return this.byte(Op.callIndirect).u32(type).byte(0);

@@ -453,19 +453,11 @@ class Translator {
     if (args.length !== 3 || args.some((a) => a.k !== 'id' && a.k !== 'num')) throw new TranslateError(`u8.${kind} of other than three names or numbers`);
     const [a, b, c] = args as [Expr, Expr, Expr];
     const code = this.code;
-    if (kind === 'fill') {
-      this.signed(b);
-      this.signed(a);
-      this.signed(c);
-      this.signed(b);
-      code.op(Op.i32Sub).op(0xfc).u32(11).byte(0);  // memory.fill: dest, value, length
-    } else {
-      this.signed(a);
-      this.signed(b);
-      this.signed(c);
-      this.signed(b);
-      code.op(Op.i32Sub).op(0xfc).u32(10).byte(0).byte(0);  // memory.copy: dest, source, length
-    }
+    // fill: destination `from`, value, length; copy: destination `to`, source `from`, length.
+    for (const e of kind === 'fill' ? [b, a, c, b] : [a, b, c, b]) this.signed(e);
+    code.op(Op.i32Sub);
+    if (kind === 'fill') code.memoryFill();
+    else code.memoryCopy();
   }
 
   private call(e: Extract<Expr, { k: 'call' }>, want: boolean): Type {
