@@ -1386,6 +1386,22 @@ export class CPU {
     if (!quietSti || !this.interruptsQuiet) this.eventPending = true;
   }
 
+  /**
+   * The shadow an STI that set IF in a WebAssembly block started (wasm/runtime.ts), taken
+   * when the CPU's fields are: `left` is the batch as it was at that STI, so the shadowed
+   * instruction is the one after it, as startShadow(true) would have recorded.
+   */
+  startShadowAt(left: number): void {
+    this.shadow = true;
+    this.shadowAt = this.retired + (this.batchSize - left) + 1;
+    if (!this.interruptsQuiet) this.eventPending = true;
+  }
+
+  /** Whether the interrupt controllers have said they have nothing to deliver (see startShadow). */
+  get interruptsAreQuiet(): boolean {
+    return this.interruptsQuiet;
+  }
+
   /** STI: IF set (the caller checked the privilege); if it was clear, the next instruction is shadowed. */
   sti(): void {
     if (this.flags & IF) return;

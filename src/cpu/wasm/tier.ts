@@ -273,6 +273,8 @@ export class WasmTier {
     s[SLOTS.tlbW] = this.tlbWOffset;
     s[SLOTS.flat] = c.flat ? 1 : 0;
     s[SLOTS.stepNext] = c.stepNext;
+    s[SLOTS.stiLeft] = -1;
+    s[SLOTS.quiet] = c.interruptsAreQuiet ? 1 : 0;
   }
 
   /** The slots that translated code may write back into the CPU's fields. */
@@ -290,6 +292,12 @@ export class WasmTier {
     c.flags = s[SLOTS.flags]!;
     c.codeChanged = s[SLOTS.codeChanged] !== 0;
     c.stepNext = s[SLOTS.stepNext]!;
+    // An STI in WebAssembly (runtime.ts) started a shadow: the CPU records it as its own sti would have.
+    const stiLeft = s[SLOTS.stiLeft]!;
+    if (stiLeft !== -1) {
+      s[SLOTS.stiLeft] = -1;
+      c.startShadowAt(stiLeft);
+    }
   }
 
   /**
@@ -436,14 +444,6 @@ export class WasmTier {
       doubleShift: (left, a, b, count, size) => { this.pull(); try { return doubleShift(c, left !== 0, a, b, count, size); } finally { this.push(); } },
       mulAcc: (src, size, signed) => { this.pull(); try { mulAcc(c, src, size, signed !== 0); } finally { this.push(); } },
       divAcc: (src, size, signed) => { this.pull(); try { divAcc(c, src, size, signed !== 0); } finally { this.push(); } },
-      // What sti reads and writes: IF in the flags, the instruction count (the shadow), eventPending.
-      sti: () => {
-        c.batchLeft = s[SLOTS.batchLeft]!;
-        c.flags = s[SLOTS.flags]!;
-        c.sti();
-        s[SLOTS.flags] = c.flags;
-        s[SLOTS.eventPending] = c.eventPending ? 1 : 0;
-      },
     };
     const w = wrappers[name];
     if (!w) throw new Error(`internal error: no import ${name}`);

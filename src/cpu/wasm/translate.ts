@@ -31,9 +31,15 @@ export const SLOTS = {
   /** The CPU's `flat` (the dispatch loop runs blocks only while it is 1). */
   flat: 15,
   stepNext: 16,
+  /**
+   * The batch as it was at the last STI that set IF in WebAssembly (runtime.ts), -1 if none
+   * since the CPU's fields were last taken (WasmTier.pull starts the shadow from it); and
+   * whether the interrupt controllers have said they have nothing (CPU.interruptsAreQuiet).
+   */
+  stiLeft: 17, quiet: 18,
 } as const;
 export type SlotName = keyof typeof SLOTS;
-export const SLOT_COUNT = 17;
+export const SLOT_COUNT = 19;
 
 /** Byte addresses in the memory: the register file and the slots. */
 export interface StateLayout {
@@ -51,7 +57,7 @@ const RETURNS = new Set(['rdw', 'stepRun', 'cond', 'getCF', 'getEflags', 'szp', 
   'inc', 'dec', 'shift', 'doubleShift']);
 
 /** Slots only the JavaScript side writes (WasmTier.pull does not copy them back). */
-const JS_OWNED = new Set(['cpl', 'eventPending', 'codeChanged', 'tlbR', 'tlbW', 'flat']);
+const JS_OWNED = new Set(['cpl', 'eventPending', 'codeChanged', 'tlbR', 'tlbW', 'flat', 'stiLeft', 'quiet']);
 
 type Type = 'i32' | 'u32' | 'bool';
 
