@@ -877,6 +877,34 @@ class BlockWriter {
   }
 
   /**
+   * IN and OUT of a byte or a doubleword where CPL <= IOPL (the kernel's): the port read or
+   * written from the block (CPU.portIn/portOut, in WebAssembly an import that copies only
+   * the batch in and the event flags out), the batch as the interpreter would have it for
+   * a device that reads the clock; the block leaves after it if the device made an event
+   * pending. Above IOPL (the TSS's bitmap, #GP) the interpreter runs it in place. MemV6's
+   * disk driver and interrupt controllers: 613,000 a usertests run.
+   */
+  private portIo(start: number, op: number): 'next' {
+    const size = op & 1 ? 4 : 1;
+    const port = op & 8 ? '(r[2] & 65535)' : String(this.byte());
+    this.settleFlags();
+    this.known = null;
+    this.emit(`if (c.cpl > ((c.flags & ${IOPL}) >> 12)) {`);
+    this.interpret(start);
+    this.emit(`} else { c.batchLeft = left - done - ${this.count};`);
+    if (op & 2) this.emit(`c.portOut(${port}, ${size}, ${size === 4 ? 'r[0]' : '(r[0] & 255)'});`);
+    else {
+      const v = this.local('v');
+      this.emit(`const ${v} = c.portIn(${port}, ${size}); ${size === 4 ? `r[0] = ${v} | 0;` : `r[0] = (r[0] & -256) | (${v} & 255);`}`);
+    }
+    this.emit(`if (c.eventPending || c.codeChanged) ${this.exit(String(this.eip), this.count + 1)}`);
+    this.emit('}');
+    // Not an instruction run in place as a whole: it joins no group.
+    this.inPlace = null;
+    return 'next';
+  }
+
+  /**
    * The code of a group of instructions the interpreter runs in place one after another
    * (see InPlaceGroup): one call of the CPU's stepRun for all of them. The block goes on
    * after the group only if all of it ran and fell through, and nothing needs the run
@@ -1027,6 +1055,8 @@ class BlockWriter {
         return 'next';
       }
       case 0x90: return 'next';
+      case 0xe4: case 0xe5: case 0xe6: case 0xe7: case 0xec: case 0xed: case 0xee: case 0xef:
+        return this.portIo(start, op);
       case 0x07: case 0x1f: return this.segmentLoad(start); // pop es, pop ds
       case 0x8e: {
         // mov es/ds/fs/gs, r/m16 (CS is #UD, SS starts an interrupt shadow: the interpreter, outside)

@@ -1397,6 +1397,16 @@ export class CPU {
     if (!this.interruptsQuiet) this.eventPending = true;
   }
 
+  /** IN for a block (compile.ts portIo, which has checked the privilege). */
+  portIn(port: number, size: 1 | 4): number {
+    return this.io.read(port, size);
+  }
+
+  /** OUT for a block (compile.ts portIo, which has checked the privilege). */
+  portOut(port: number, size: 1 | 4, value: number): void {
+    this.io.write(port, size, value >>> 0);
+  }
+
   /** Whether the interrupt controllers have said they have nothing to deliver (see startShadow). */
   get interruptsAreQuiet(): boolean {
     return this.interruptsQuiet;

@@ -276,3 +276,42 @@ test('blocks: instructions run in place one after another are one call for the g
   for (const state of others) assert.equal(state, faulted);
   assert.match(faulted!, /^4 1004 true true 0 /);
 });
+
+test('blocks: in and out from a block reach the port at the instruction count the interpreter gives, and a port that raises an event ends the block there, on every tier', () => {
+  // mov edx, 0x1f7; out dx, al; in al, dx; out 0x80, eax; in eax, 0x71; inc ebx; in al, dx; hlt
+  const code = [0xba, 0xf7, 0x01, 0x00, 0x00, 0xee, 0xec, 0xe7, 0x80, 0xe5, 0x71, 0x43, 0xec, 0xf4];
+  const page = new Uint8Array(4096);
+  page.set(code, CODE & 0xfff);
+  const source = compileBlock(page, CODE & 0xfff, CODE)!.source;
+  assert.equal(source.match(/c\.portIn\(/g)?.length, 3);
+  assert.equal(source.match(/c\.portOut\(/g)?.length, 2);
+  const states = CPU_TIERS.map(([, threshold, engine]) => {
+    const log: string[] = [];
+    const mem = new PhysicalMemory(1 << 20);
+    let reads = 0;
+    const cpu: CPU = new CPU(mem, {
+      read: (port, size) => {
+        log.push(`in ${port.toString(16)}/${size} at ${cpu.instructionCount}`);
+        // The second read raises an event: the block must leave right after its instruction.
+        if (++reads === 2) cpu.notifyInterrupt();
+        return 0x80 + reads;
+      },
+      write: (port, size, value) => { log.push(`out ${port.toString(16)}/${size} ${value.toString(16)} at ${cpu.instructionCount}`); },
+    });
+    useTier(cpu, threshold, engine);
+    mem.loadBytes(CODE, Uint8Array.from(code));
+    cpu.enterFlatProtectedMode(0);
+    for (let pass = 0; pass < 3; pass++) {
+      cpu.eip = CODE;
+      cpu.halted = false;
+      cpu.reg[0] = 0x12345678;
+      reads = 0;
+      const ran: number[] = [];
+      while (!cpu.halted) ran.push(cpu.run(1000));
+      log.push(`batches ${ran.join(',')}`);
+    }
+    return `${log.join('; ')} eax ${cpu.reg[0]!.toString(16)} ebx ${cpu.reg[3]}`;
+  });
+  assert.equal(new Set(states).size, 1, states.join('\n'));
+  assert.match(states[0]!, /^out 1f7\/1 78 at 1; in 1f7\/1 at 2; out 80\/4 12345681 at 3; in 71\/4 at 4; in 1f7\/1 at 6; batches 8; /);
+});

@@ -34,7 +34,7 @@ const IMPORTS: readonly ImportSignature[] = [
   ['step', 0, false], ['sti', 0, false], ['gp', 1, false], ['cond', 1, true], ['getCF', 0, true], ['getEflags', 0, true],
   ['setArith', 1, false], ['materializeFlags', 0, false], ['szp', 2, true], ['sbbFlags', 5, true], ['adcFlags', 5, true],
   ['imul32Flags', 3, true], ['inc', 2, true], ['dec', 2, true], ['shift', 4, true], ['doubleShift', 5, true],
-  ['mulAcc', 3, false], ['divAcc', 3, false], ['stepRun', 2, true],
+  ['mulAcc', 3, false], ['divAcc', 3, false], ['stepRun', 2, true], ['portIn', 2, true], ['portOut', 3, false],
 ].map(([name, params, returns]) => ({ name: name as string, params: params as number, returns: returns as boolean }));
 
 /** Translations by state-area address and source, for every tier of the process. */
@@ -277,6 +277,14 @@ export class WasmTier {
     s[SLOTS.quiet] = c.interruptsAreQuiet ? 1 : 0;
   }
 
+  /** What a device may have changed of the CPU's fields, into the slots (portIn, portOut). */
+  private afterDevice(): void {
+    const c = this.cpu, s = this.s;
+    if (c.eventPending) s[SLOTS.eventPending] = 1;
+    if (c.codeChanged) s[SLOTS.codeChanged] = 1;
+    s[SLOTS.quiet] = c.interruptsAreQuiet ? 1 : 0;
+  }
+
   /** The slots that translated code may write back into the CPU's fields. */
   pull(): void {
     const c = this.cpu, s = this.s;
@@ -438,6 +446,10 @@ export class WasmTier {
       gp: (code) => { this.pull(); try { c.gp(code); } finally { this.push(); } },
       step: () => { this.pull(); try { c.step(); } finally { this.push(); } },
       stepRun: (lengths, n) => { this.pull(); try { return c.stepRun(lengths, n); } finally { this.push(); } },
+      // A device reads the clock (the batch) and may raise an interrupt or stop the machine
+      // (eventPending, the controllers' quiet state); nothing else of the CPU.
+      portIn: (port, size) => { c.batchLeft = s[SLOTS.batchLeft]!; try { return c.portIn(port, size as 1 | 4); } finally { this.afterDevice(); } },
+      portOut: (port, size, value) => { c.batchLeft = s[SLOTS.batchLeft]!; try { c.portOut(port, size as 1 | 4, value); } finally { this.afterDevice(); } },
       inc: (a, size) => { this.pull(); try { return inc(c, a, size); } finally { this.push(); } },
       dec: (a, size) => { this.pull(); try { return dec(c, a, size); } finally { this.push(); } },
       shift: (kind, a, count, size) => { this.pull(); try { return shift(c, kind, a, count, size); } finally { this.push(); } },

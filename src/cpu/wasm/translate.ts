@@ -53,7 +53,7 @@ export interface ImportTable {
 }
 
 /** Calls that return an int32 (or a boolean, as 0 or 1); the others return nothing. */
-const RETURNS = new Set(['rdw', 'stepRun', 'cond', 'getCF', 'getEflags', 'szp', 'sbbFlags', 'adcFlags', 'imul32Flags',
+const RETURNS = new Set(['rdw', 'stepRun', 'portIn', 'cond', 'getCF', 'getEflags', 'szp', 'sbbFlags', 'adcFlags', 'imul32Flags',
   'inc', 'dec', 'shift', 'doubleShift']);
 
 /** Slots only the JavaScript side writes (WasmTier.pull does not copy them back). */
