@@ -115,6 +115,12 @@ interface InPlaceGroup {
 }
 const GROUP_MAX = 8;
 
+/** An instruction the interpreter runs in place, as a whole: where in its code its step starts, and whether the block leaves after it. */
+interface InPlace {
+  at: number;
+  leave: boolean;
+}
+
 /** Thrown by the byte reader when an instruction would run past the end of the page. */
 const PAGE_END = { pageEnd: true };
 
@@ -239,7 +245,7 @@ class BlockWriter {
   private lowPos = 0;
   private highPos = 0;
   /** Set by an instruction the interpreter runs in place: where in `out` its step starts, and whether the block leaves after it. */
-  private inPlace: { at: number; leave: boolean } | null = null;
+  private inPlace: InPlace | null = null;
   /** The group of in-place instructions the current run ends with, if any (see InPlaceGroup). */
   private group: InPlaceGroup | null = null;
 
@@ -391,7 +397,7 @@ class BlockWriter {
         body.push(this.exit(String(here), this.count));
         return;
       }
-      const inPlace = this.inPlace as { at: number; leave: boolean } | null;
+      const inPlace = this.inPlace as InPlace | null;
       const g = this.group;
       if (inPlace !== null && inPlace.at === 0 && g !== null && g.end === here && g.lengths.length < GROUP_MAX) {
         // Run in place right after others, with no code of its own before its step: one call for the group.
@@ -855,23 +861,32 @@ class BlockWriter {
    * the block a usertests run.
    */
   private repString(start: number, movs: boolean): 'next' {
+    const n = this.local('n'), h = this.local('h'), f = this.local('f'), e = this.local('e');
+    const within = `(c.flags & ${DF}) === 0 && ${n} >= 0 && ${n} <= ${REP_CHUNK} && ((r[7] & 4095) + ${n}) <= 4096`;
+    if (movs) {
+      return this.fastOrInPlace(start,
+        `t = tw[r[7] >>> 12]; s = tr[r[6] >>> 12]; const ${n} = r[1], ${h} = t ^ r[7], ${f} = s ^ r[6];`,
+        `${within} && ((r[6] & 4095) + ${n}) <= 4096 && ((t | s) & 1) === 0 && !(${f} < ${h} && ((${f} + ${n}) | 0) > ${h})`,
+        [`const ${e} = (${f} + ${n}) | 0; u8.copyWithin(${h}, ${f}, ${e}); r[6] = (r[6] + ${n}) | 0; r[7] = (r[7] + ${n}) | 0; r[1] = 0;`]);
+    }
+    return this.fastOrInPlace(start, `t = tw[r[7] >>> 12]; const ${n} = r[1], ${h} = t ^ r[7];`, `${within} && (t & 1) === 0`,
+      [`const ${e} = (${h} + ${n}) | 0, ${f} = r[0] & 255; u8.fill(${f}, ${h}, ${e}); r[7] = (r[7] + ${n}) | 0; r[1] = 0;`]);
+  }
+
+  /**
+   * An instruction written out where `when` holds (after `setup`), else run by the
+   * interpreter in place (see interpret). Its flags are settled first, as the interpreter
+   * may read them; as a whole it is not an instruction run in place, and joins no group.
+   */
+  private fastOrInPlace(start: number, setup: string, when: string, fast: string[]): 'next' {
     this.settleFlags();
     this.known = null;
-    const n = this.local('n'), h = this.local('h'), f = this.local('f'), e = this.local('e');
-    if (movs) {
-      this.emit(`t = tw[r[7] >>> 12]; s = tr[r[6] >>> 12]; const ${n} = r[1], ${h} = t ^ r[7], ${f} = s ^ r[6];`);
-      this.emit(`if ((c.flags & ${DF}) === 0 && ${n} >= 0 && ${n} <= ${REP_CHUNK} && ((r[7] & 4095) + ${n}) <= 4096 && ((r[6] & 4095) + ${n}) <= 4096 && ` +
-        `((t | s) & 1) === 0 && !(${f} < ${h} && ((${f} + ${n}) | 0) > ${h})) {`);
-      this.emit(`const ${e} = (${f} + ${n}) | 0; u8.copyWithin(${h}, ${f}, ${e}); r[6] = (r[6] + ${n}) | 0; r[7] = (r[7] + ${n}) | 0; r[1] = 0;`);
-    } else {
-      this.emit(`t = tw[r[7] >>> 12]; const ${n} = r[1], ${h} = t ^ r[7];`);
-      this.emit(`if ((c.flags & ${DF}) === 0 && ${n} >= 0 && ${n} <= ${REP_CHUNK} && ((r[7] & 4095) + ${n}) <= 4096 && (t & 1) === 0) {`);
-      this.emit(`const ${e} = (${h} + ${n}) | 0, ${f} = r[0] & 255; u8.fill(${f}, ${h}, ${e}); r[7] = (r[7] + ${n}) | 0; r[1] = 0;`);
-    }
+    if (setup !== '') this.emit(setup);
+    this.emit(`if (${when}) {`);
+    for (const line of fast) this.emit(line);
     this.emit('} else {');
     this.interpret(start);
     this.emit('}');
-    // Not an instruction run in place as a whole: it joins no group.
     this.inPlace = null;
     return 'next';
   }
@@ -887,21 +902,13 @@ class BlockWriter {
   private portIo(start: number, op: number): 'next' {
     const size = op & 1 ? 4 : 1;
     const port = op & 8 ? '(r[2] & 65535)' : String(this.byte());
-    this.settleFlags();
-    this.known = null;
-    this.emit(`if (c.cpl > ((c.flags & ${IOPL}) >> 12)) {`);
-    this.interpret(start);
-    this.emit(`} else { c.batchLeft = left - done - ${this.count};`);
-    if (op & 2) this.emit(`c.portOut(${port}, ${size}, ${size === 4 ? 'r[0]' : '(r[0] & 255)'});`);
-    else {
-      const v = this.local('v');
-      this.emit(`const ${v} = c.portIn(${port}, ${size}); ${size === 4 ? `r[0] = ${v} | 0;` : `r[0] = (r[0] & -256) | (${v} & 255);`}`);
-    }
-    this.emit(`if (c.eventPending || c.codeChanged) ${this.exit(String(this.eip), this.count + 1)}`);
-    this.emit('}');
-    // Not an instruction run in place as a whole: it joins no group.
-    this.inPlace = null;
-    return 'next';
+    const v = this.local('v');
+    const access = op & 2 ? `c.portOut(${port}, ${size}, ${size === 4 ? 'r[0]' : '(r[0] & 255)'});`
+      : `const ${v} = c.portIn(${port}, ${size}); ${size === 4 ? `r[0] = ${v} | 0;` : `r[0] = (r[0] & -256) | (${v} & 255);`}`;
+    return this.fastOrInPlace(start, '', `c.cpl <= ((c.flags & ${IOPL}) >> 12)`, [
+      `c.batchLeft = left - done - ${this.count}; ${access}`,
+      `if (c.eventPending || c.codeChanged) ${this.exit(String(this.eip), this.count + 1, true)}`,
+    ]);
   }
 
   /**
