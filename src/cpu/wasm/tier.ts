@@ -37,6 +37,25 @@ const IMPORTS: readonly ImportSignature[] = [
   ['mulAcc', 3, false], ['divAcc', 3, false], ['stepRun', 2, true], ['portIn', 2, true], ['portOut', 3, false],
 ].map(([name, params, returns]) => ({ name: name as string, params: params as number, returns: returns as boolean }));
 
+/**
+ * A new module for blocks: a memory of `pages` and the table of what blocks call out to
+ * (IMPORTS, in order), called through call_indirect. Its types start with the calls'
+ * signatures, in IMPORTS order, so a translation names them by the same index in every
+ * module (IMPORT_TYPES). Not imported functions: V8 (11.3) compiles a wrapper for calling
+ * JavaScript for each signature of a module's imported functions when it compiles the
+ * module, whatever is imported at instantiation: ten signatures cost 0.4 ms a module, most
+ * of the time `new WebAssembly.Module` took for a module of 16 blocks.
+ */
+function blockModule(pages: number): ModuleBuilder {
+  const m = new ModuleBuilder();
+  for (const s of IMPORTS) m.type(Array<typeof I32>(s.params).fill(I32), s.returns ? [I32] : []);
+  m.importMemory('env', 'memory', pages, pages);
+  m.importTable('env', 'calls', IMPORTS.length);
+  return m;
+}
+/** The type index of each of IMPORTS in a block module. */
+const IMPORT_TYPES = ((m: ModuleBuilder) => IMPORTS.map((s) => m.type(Array<typeof I32>(s.params).fill(I32), s.returns ? [I32] : [])))(blockModule(1));
+
 /** Translations by state-area address and source, for every tier of the process. */
 const translated = new Map<string, { code: Code } | null>();
 /**
@@ -95,7 +114,8 @@ export class WasmTier {
   /** Instruction count when the oldest waiting translation was made. */
   private oldest = 0;
   private readonly importTable: ImportTable;
-  private readonly imports: Record<string, (...args: number[]) => number | void> = {};
+  /** What blocks call out to, by index in IMPORTS: the runtime module's functions and the hub's. */
+  private readonly calls = new WebAssembly.Table({ element: 'anyfunc', initial: IMPORTS.length });
   readonly stats: WasmTierStats = { translated: 0, refused: 0, dispatches: 0 };
   /** Every translated block's function, by index; the dispatch loop calls them through it. */
   private readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 64 });
@@ -138,12 +158,12 @@ export class WasmTier {
     const js: Record<string, (...args: number[]) => number | void> = {};
     for (const i of outward) js[i.name] = this.importFor(i.name);
     const hubExports = new WebAssembly.Instance(new WebAssembly.Module(hub.encode()), { js }).exports as Record<string, (...args: number[]) => number | void>;
-    for (const i of IMPORTS) this.imports[i.name] = (RUNTIME_FUNCTIONS as readonly string[]).includes(i.name) ? this.runtime[i.name]! : hubExports[i.name]!;
+    IMPORTS.forEach((i, index) => this.calls.set(index, (RUNTIME_FUNCTIONS as readonly string[]).includes(i.name) ? this.runtime[i.name]! : hubExports[i.name]!));
     this.importTable = {
-      index: (name, params, returns) => {
+      call: (code, name, params, returns) => {
         const i = IMPORTS.findIndex((s) => s.name === name);
         if (i < 0 || IMPORTS[i]!.params !== params || IMPORTS[i]!.returns !== returns) throw new TranslateError(`no import ${name}/${params}`);
-        return i;
+        code.i32(i).callIndirect(IMPORT_TYPES[i]!);
       },
     };
   }
@@ -389,10 +409,8 @@ export class WasmTier {
     const batch = this.pending.splice(0);
     this.misses = 0;
     if (batch.length === 0) return;
-    const m = new ModuleBuilder();
-    for (const s of IMPORTS) m.importFunction('cpu', s.name, Array<typeof I32>(s.params).fill(I32), s.returns ? [I32] : []);
     const pages = this.pages();
-    m.importMemory('env', 'memory', pages, pages);
+    const m = blockModule(pages);
     batch.forEach((t, i) => m.function([], [], t.code, `b${i}`));
     const made: MadeModule = { module: new WebAssembly.Module(m.encode()), pages, keys: batch.map((t) => t.key) };
     if (moduleOf.size >= 20000) moduleOf.clear();
@@ -413,7 +431,7 @@ export class WasmTier {
     // thousands of modules.
     const first = this.blocks.length, n = made.keys.length;
     if (first + n > this.table.length) this.table.grow(Math.max(this.table.length, n));
-    const instance = new WebAssembly.Instance(made.module, { env: { memory: this.cpu.mem.wasm }, cpu: this.imports });
+    const instance = new WebAssembly.Instance(made.module, { env: { memory: this.cpu.mem.wasm, calls: this.calls } });
     made.keys.forEach((key, i) => {
       this.table.set(first + i, instance.exports[`b${i}`] as () => void);
       // Run alone (the JavaScript dispatcher enters the dispatch loop instead): the loop from EIP.

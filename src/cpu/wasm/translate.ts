@@ -47,9 +47,9 @@ export interface StateLayout {
   slots: number;
 }
 
-/** Imported functions the translated code calls: returns the function index for a name and arity. */
+/** The functions translated code calls out to: writes the call of one by name and arity (its arguments on the stack). */
 export interface ImportTable {
-  index(name: string, params: number, returns: boolean): number;
+  call(code: Code, name: string, params: number, returns: boolean): void;
 }
 
 /** Calls that return an int32 (or a boolean, as 0 or 1); the others return nothing. */
@@ -497,7 +497,7 @@ class Translator {
     if (args.some((a) => a.k === 'id' && a.name === this.c)) throw new TranslateError(`${name} given the CPU elsewhere than first`);
     const returns = RETURNS.has(name);
     for (const a of args) this.value(a);
-    code.call(this.imports.index(name, args.length, returns));
+    this.imports.call(code, name, args.length, returns);
     if (!returns) {
       if (want) throw new TranslateError(`the value of ${name}, which returns nothing`);
       return 'i32';
