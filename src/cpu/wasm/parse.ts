@@ -42,15 +42,14 @@ export class ParseError extends Error {}
 const PUNCTUATION = ['>>>=', '>>>', '===', '!==', '<<=', '>>=', '+=', '-=', '|=', '&=', '^=', '&&', '||', '<<', '>>', '<=', '>=',
   '=', '[', ']', ',', ';', '(', ')', '{', '}', '.', ':', '?', '+', '-', '*', '/', '%', '|', '&', '^', '<', '>', '!', '~'];
 
-/** Punctuation by first character, longest first. */
-const BY_FIRST = new Map<number, string[]>();
-for (const p of PUNCTUATION) {
-  const list = BY_FIRST.get(p.charCodeAt(0)) ?? [];
-  list.push(p);
-  BY_FIRST.set(p.charCodeAt(0), list.sort((a, b) => b.length - a.length));
-}
+/** Punctuation by first character (an ASCII code), longest first. */
+const BY_FIRST: Array<readonly string[]> = Array.from({ length: 128 }, (_, ch) =>
+  PUNCTUATION.filter((p) => p.charCodeAt(0) === ch).sort((a, b) => b.length - a.length));
 const isLetter = (ch: number) => (ch >= 97 && ch <= 122) || (ch >= 65 && ch <= 90) || ch === 95 || ch === 36;
 const isDigit = (ch: number) => ch >= 48 && ch <= 57;
+/** A token (as tokenize makes them) that is a name or keyword, or a number. */
+const isName = (t: string) => isLetter(t.charCodeAt(0));
+const isNumber = (t: string) => isDigit(t.charCodeAt(0));
 
 function tokenize(text: string): string[] {
   const tokens: string[] = [];
@@ -71,8 +70,11 @@ function tokenize(text: string): string[] {
       i = j;
       continue;
     }
-    for (const p of BY_FIRST.get(ch) ?? []) {
-      if (text.startsWith(p, i)) { tokens.push(p); i += p.length; continue outer; }
+    const candidates = BY_FIRST[ch];
+    if (candidates !== undefined) {
+      for (const p of candidates) {
+        if (p.length === 1 || text.startsWith(p, i)) { tokens.push(p); i += p.length; continue outer; }
+      }
     }
     throw new ParseError(`unexpected character ${JSON.stringify(text[i])}`);
   }
@@ -108,7 +110,7 @@ class Parser {
   }
   private identifier(): string {
     const t = this.next();
-    if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(t)) throw new ParseError(`expected a name, found ${t}`);
+    if (!isName(t)) throw new ParseError(`expected a name, found ${t}`);
     return t;
   }
   get done(): boolean {
@@ -177,7 +179,7 @@ class Parser {
       return { k: 'return' };
     }
     if (t === 'switch') return this.switchStatement();
-    if (t !== undefined && this.peek(1) === ':' && /^[A-Za-z_]/.test(t)) {
+    if (t !== undefined && this.peek(1) === ':' && isName(t)) {
       // label: for (;;) statement
       const label = this.identifier();
       this.expect(':');
@@ -303,13 +305,14 @@ class Parser {
       }
       return { k: 'array', items };
     }
-    if (/^([0-9]+|0x[0-9a-fA-F]+)$/.test(t)) {
+    if (isNumber(t)) {
       const v = Number(t);
+      if (Number.isNaN(v)) throw new ParseError(`not a number: ${t}`);
       if (v > 0xffffffff) throw new ParseError(`a number beyond 32 bits: ${t}`);
       return { k: 'num', v };
     }
     if (t === 'true' || t === 'false') return { k: 'bool', v: t === 'true' };
-    if (/^[A-Za-z_$]/.test(t)) return { k: 'id', name: t };
+    if (isName(t)) return { k: 'id', name: t };
     throw new ParseError(`unexpected ${t}`);
   }
 }
