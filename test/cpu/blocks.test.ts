@@ -329,7 +329,7 @@ test('blocks: a module of WebAssembly blocks imports no functions (its calls out
     },
   });
   try {
-    // mov edx, 0x71; L: in al, dx; add bl, al; dec ecx; jnz L; hlt (the in, and the carry of add, are calls out)
+    // mov edx, 0x71; L: in al, dx; add bl, al; dec ecx; jnz L; hlt (the in is a call out: bl sums what it read)
     const code = [0xba, 0x71, 0x00, 0x00, 0x00, 0xec, 0x00, 0xc3, 0x49, 0x75, 0xfa, 0xf4];
     const mem = new PhysicalMemory(1 << 20);
     let reads = 0;
