@@ -1522,6 +1522,11 @@ export class CPU {
           const vector = this.interruptSource.acknowledge();
           this.interruptsTaken++;
           this.runGuarded(() => this.interrupt(vector, false, -1, this.eip));
+          // Whether the source holds another one now; if not, it is quiet until it signals
+          // (notifyInterrupt), and the handler's way back to IF set (iret, sti) need not end
+          // a batch only to find nothing: one such batch end for every interrupt before
+          // (62,600 in a usertests run).
+          this.interruptsQuiet = !this.interruptSource.hasInterrupt();
           if (this.debug !== null && this.debug.stop !== null) break;  // a watchpoint on the interrupt's stack frame
         } else {
           this.interruptsQuiet = true;

@@ -20,6 +20,8 @@ interface Outcome {
   /** Return EIPs of the interrupts taken. */
   taken: number[];
   instructions: number;
+  /** Batches the CPU ran (each ends where it looks at its interrupt input). */
+  batches: number;
 }
 
 /**
@@ -27,16 +29,28 @@ interface Outcome {
  * then the interrupt is raised (unless a write to port 0x80 or to the device page raises
  * it), then up to 1000 more instructions (the code ends in HLT).
  */
-function run(code: number[], threshold: number | undefined, options: { interruptsOn: boolean; before?: number }): Outcome {
+function run(code: number[], threshold: number | undefined, options: { interruptsOn: boolean; before?: number; handler?: number[] }): Outcome {
   const mem = new PhysicalMemory(1 << 20);
   let pending = false;
   const taken: number[] = [];
   let cpu: CPU;
   const io: IoSpace = {
     read: () => 0xff,
-    write: (port) => { if (port === 0x80) { pending = true; cpu.notifyInterrupt(); } },
+    write: (port) => {
+      // Port 0x80 raises the interrupt, port 0x81 only the first time.
+      if (port === 0x80 || (port === 0x81 && !raisedOnce)) {
+        raisedOnce ||= port === 0x81;
+        pending = true;
+        cpu.notifyInterrupt();
+      }
+    },
   };
+  let raisedOnce = false;
   cpu = new CPU(mem, io);
+  let batches = 0;
+  const spied = cpu as unknown as { runBatch: (size: number) => void };
+  const runBatch = spied.runBatch.bind(cpu);
+  spied.runBatch = (size) => { batches++; runBatch(size); };
   mem.mapMmio(DEVICE, 0x1000, { mmioRead: () => 0, mmioWrite: () => { pending = true; cpu.notifyInterrupt(); } });
   const source: InterruptSource = {
     hasInterrupt: () => pending,
@@ -48,7 +62,7 @@ function run(code: number[], threshold: number | undefined, options: { interrupt
   mem.write32(GDT + 8, 0x0000ffff); mem.write32(GDT + 12, 0x00cf9a00);
   mem.write32(GDT + 16, 0x0000ffff); mem.write32(GDT + 20, 0x00cf9200);
   mem.write32(IDT + VECTOR * 8, (0x08 << 16) | HANDLER); mem.write32(IDT + VECTOR * 8 + 4, 0x8e00);
-  mem.write8(HANDLER, 0xcf);
+  mem.loadBytes(HANDLER, Uint8Array.from(options.handler ?? [IRET]));
   mem.loadBytes(CODE, Uint8Array.from(code));
   cpu.gdtBase = GDT; cpu.gdtLimit = 23;
   cpu.idtBase = IDT; cpu.idtLimit = 0x7ff;
@@ -63,10 +77,10 @@ function run(code: number[], threshold: number | undefined, options: { interrupt
   }
   cpu.run(1000);
   assert.ok(cpu.halted, `the code did not reach its HLT (eip ${cpu.eip.toString(16)})`);
-  return { taken, instructions: cpu.instructionCount };
+  return { taken, instructions: cpu.instructionCount, batches };
 }
 
-const NOP = 0x90, HLT = 0xf4, STI = 0xfb;
+const NOP = 0x90, HLT = 0xf4, STI = 0xfb, IRET = 0xcf;
 const MOV_AX_0x10 = [0x66, 0xb8, 0x10, 0x00], MOV_SS_AX = [0x8e, 0xd0], PUSH_SS = [0x16], POP_SS = [0x17];
 const NOPS = (n: number) => new Array<number>(n).fill(NOP);
 
@@ -103,4 +117,35 @@ test('interrupts: a port or MMIO write that raises one is followed by it at once
 
 test('interrupts: one arriving at a batch boundary inside a block is taken there, on every tier', () => {
   for (const before of [1, 3, 5]) onEveryTier([...NOPS(8), HLT], { interruptsOn: true, before }, CODE + before);
+});
+
+test('interrupts: after one is taken with nothing else waiting, its handler\'s IRET goes on in the same batch; one raised in the handler is taken right after its IRET, on every tier', () => {
+  // Raised while IF=0; sti; nop (shadowed): taken after that nop, at CODE + 2.
+  const code = [STI, ...NOPS(6), HLT];
+  const quiet = CPU_TIERS.map(([name, threshold]) => [name, run(code, threshold, { interruptsOn: false, before: 0 })] as const);
+  for (const [name, outcome] of quiet) {
+    assert.deepEqual(outcome.taken, [CODE + 2], `${name}: interrupts taken at ${outcome.taken.map((e) => e.toString(16))}`);
+    assert.equal(outcome.instructions, quiet[0]![1].instructions, `${name}: instruction count`);
+    // Up to the STI's shadowed nop, then the interrupt and all the rest: the source had
+    // nothing more when the interrupt was taken, so the IRET that sets IF again is not
+    // a place to look (it ended a batch for every interrupt before).
+    assert.equal(outcome.batches, 2, `${name}: batches`);
+  }
+  // The handler raises another (out 0x81, once) while IF=0: it is taken right after the
+  // IRET, at the same return address, and then the handler runs again.
+  const again = CPU_TIERS.map(([name, threshold]) => [name, run(code, threshold, { interruptsOn: false, before: 0, handler: [0xe6, 0x81, IRET] })] as const);
+  for (const [name, outcome] of again) {
+    assert.deepEqual(outcome.taken, [CODE + 2, CODE + 2], `${name}: interrupts taken at ${outcome.taken.map((e) => e.toString(16))}`);
+    assert.equal(outcome.instructions, again[0]![1].instructions, `${name}: instruction count`);
+  }
+});
+
+test('interrupts: a control register load does not end the batch (nothing it does makes an interrupt deliverable), on every tier', () => {
+  // mov cr3, eax; nop; mov cr0, eax (the same CR0); nop; hlt, with IF=0 as MemV6 switches address spaces.
+  const code = [0x0f, 0x22, 0xd8, NOP, 0x0f, 0x20, 0xc0, 0x0f, 0x22, 0xc0, NOP, HLT];
+  const outcomes = CPU_TIERS.map(([name, threshold]) => [name, run(code, threshold, { interruptsOn: false })] as const);
+  for (const [name, outcome] of outcomes) {
+    assert.equal(outcome.instructions, 6, `${name}: instruction count`);
+    assert.equal(outcome.batches, 1, `${name}: batches`);
+  }
 });
