@@ -14,7 +14,7 @@ import { adcFlags, dec, divAcc, doubleShift, imul32Flags, inc, mulAcc, sbbFlags,
 import type { BlockCode } from '../compile.js';
 import type { CPU } from '../cpu.js';
 import { STATE_BLOCK_SLOTS, STATE_BLOCKS, STATE_REGISTERS, STATE_SUCCESSOR_SLOTS, STATE_SUCCESSORS } from '../memory.js';
-import { Code, I32, ModuleBuilder, Op } from './encoder.js';
+import { Code, I32, ModuleBuilder, Op, type ValueType } from './encoder.js';
 import { parseBlock, ParseError } from './parse.js';
 import { RUNTIME_FUNCTIONS, runtimeModule } from './runtime.js';
 import { SLOT_COUNT, SLOTS, translateBlock, TranslateError, type ImportTable, type StateLayout } from './translate.js';
@@ -26,6 +26,9 @@ interface ImportSignature {
   name: string;
   params: number;
   returns: boolean;
+  /** The same as WebAssembly value types: `params` int32s, and an int32 result if it `returns`. */
+  paramTypes: readonly ValueType[];
+  results: readonly ValueType[];
 }
 
 /** What translated blocks may call, the same list (and function indices) in every module. */
@@ -35,7 +38,10 @@ const IMPORTS: readonly ImportSignature[] = [
   ['setArith', 1, false], ['materializeFlags', 0, false], ['szp', 2, true], ['sbbFlags', 5, true], ['adcFlags', 5, true],
   ['imul32Flags', 3, true], ['inc', 2, true], ['dec', 2, true], ['shift', 4, true], ['doubleShift', 5, true],
   ['mulAcc', 3, false], ['divAcc', 3, false], ['stepRun', 2, true], ['portIn', 2, true], ['portOut', 3, false],
-].map(([name, params, returns]) => ({ name: name as string, params: params as number, returns: returns as boolean }));
+].map(([name, params, returns]) => ({
+  name: name as string, params: params as number, returns: returns as boolean,
+  paramTypes: Array<ValueType>(params as number).fill(I32), results: returns ? [I32] : [],
+}));
 
 /**
  * A new module for blocks: a memory of `pages` and the table of what blocks call out to
@@ -48,13 +54,13 @@ const IMPORTS: readonly ImportSignature[] = [
  */
 function blockModule(pages: number): ModuleBuilder {
   const m = new ModuleBuilder();
-  for (const s of IMPORTS) m.type(Array<typeof I32>(s.params).fill(I32), s.returns ? [I32] : []);
+  for (const s of IMPORTS) m.type(s.paramTypes, s.results);
   m.importMemory('env', 'memory', pages, pages);
   m.importTable('env', 'calls', IMPORTS.length);
   return m;
 }
 /** The type index of each of IMPORTS in a block module. */
-const IMPORT_TYPES = ((m: ModuleBuilder) => IMPORTS.map((s) => m.type(Array<typeof I32>(s.params).fill(I32), s.returns ? [I32] : [])))(blockModule(1));
+const IMPORT_TYPES = ((m: ModuleBuilder) => IMPORTS.map((s) => m.type(s.paramTypes, s.results)))(blockModule(1));
 
 /** Translations by state-area address and source, for every tier of the process. */
 const translated = new Map<string, { code: Code } | null>();
@@ -144,16 +150,16 @@ export class WasmTier {
     const runtime = new WebAssembly.Instance(new WebAssembly.Module(runtimeModule(this.layout.slots, pages)), { env: { memory: cpu.mem.wasm } });
     this.runtime = runtime.exports as Record<string, (...args: number[]) => number | void>;
     // Calls out to JavaScript go through one hub instance, whose WebAssembly functions the
-    // blocks' modules import: V8 then compiles its wrappers for calling JavaScript once,
-    // not for every module (they were most of the time making a module took).
+    // blocks' modules call through their table (`calls`): only the hub imports JavaScript,
+    // so V8 compiles its wrappers for calling JavaScript once, not for every module.
     const hub = new ModuleBuilder();
     const outward = IMPORTS.filter((i) => !(RUNTIME_FUNCTIONS as readonly string[]).includes(i.name));
-    outward.forEach((i) => hub.importFunction('js', i.name, Array<typeof I32>(i.params).fill(I32), i.returns ? [I32] : []));
+    outward.forEach((i) => hub.importFunction('js', i.name, i.paramTypes, i.results));
     outward.forEach((i, index) => {
       const code = new Code(i.params);
       for (let p = 0; p < i.params; p++) code.get(p);
       code.call(index);
-      hub.function(Array<typeof I32>(i.params).fill(I32), i.returns ? [I32] : [], code, i.name);
+      hub.function(i.paramTypes, i.results, code, i.name);
     });
     const js: Record<string, (...args: number[]) => number | void> = {};
     for (const i of outward) js[i.name] = this.importFor(i.name);
