@@ -1,5 +1,9 @@
 // Physical page allocation. Free pages form a stack, each free page holding the link
-// to the next one. Each frame has a reference count (frameref.h): a user frame is shared
+// to the next one. Pages never handed out since boot are not on it: kinit keeps them as
+// ranges, from whose top kalloc takes once the stack is empty, which is the order the
+// stack would give had kinit freed them one by one; so booting writes nothing into the
+// free memory (a page freed later is filled with junk, a page never used holds what the
+// machine started with), and costs the same for 16 MiB as for 2 GiB. Each frame has a reference count (frameref.h): a user frame is shared
 // by the processes that fork made from one another until one of them writes it
 // (copy-on-write, vm.c); kfree() drops one reference and frees the frame with the last.
 // Each frame may also own a twin (the mirror copy of a mirrored user page, vm.c), which
@@ -18,7 +22,12 @@ struct freepage {
 };
 static struct freepage *top;    // the most recently freed page (without a twin)
 static struct freepage *pairs;  // the most recently freed page that keeps its twin
-static uint nfree, npairs;
+static uint nfree, npairs;     // nfree counts the never-used pages too
+// Pages never handed out, [start, end), from the top of the last range down (kinit).
+static struct {
+  char *start, *end;
+} fresh[2];
+static uint nfresh;
 // References to each frame in use (NPROC < 256 sharers), in the pages right after the
 // kernel (kinit puts it there: as a static array it would be 192 KiB of kernel image, most
 // of it never read).
@@ -52,10 +61,40 @@ kinit(void *vstart, void *vend)
     vstart = first = (char *)(twins + nframes);
     if ((char *)vstart >= (char *)vend) panic("kinit: no room for the frame tables");
   }
-  for (char *p = (char *)PGROUNDUP((uint)vstart); p + PGSIZE <= (char *)vend; p += PGSIZE) {
-    REF(p) = 1;
-    kfree(p);
+  char *start = (char *)PGROUNDUP((uint)vstart);
+  if (start + PGSIZE > (char *)vend) return;
+  char *end = start + ((char *)vend - start) / PGSIZE * PGSIZE;
+  if (start < first || V2P(end - PGSIZE) >= PHYSMAX) panic("kinit: not a range of free memory");
+  // Pages freed before kinit go below the range in the stack's order: free these one by one.
+  if (top || nfresh == sizeof(fresh) / sizeof(fresh[0])) {
+    for (char *p = start; p < end; p += PGSIZE) {
+      REF(p) = 1;
+      kfree(p);
+    }
+    return;
   }
+  fresh[nfresh].start = start;
+  fresh[nfresh].end = end;
+  nfresh++;
+  nfree += (end - start) / PGSIZE;
+}
+
+// The next page of the stack (the last freed, else the highest never handed out), or 0;
+// with interrupts off.
+static struct freepage *
+pop(void)
+{
+  struct freepage *f = top;
+  if (f) {
+    top = f->next;
+    nfree--;
+    return f;
+  }
+  while (nfresh > 0 && fresh[nfresh - 1].end == fresh[nfresh - 1].start) nfresh--;
+  if (nfresh == 0) return 0;
+  fresh[nfresh - 1].end -= PGSIZE;
+  nfree--;
+  return (struct freepage *)fresh[nfresh - 1].end;
 }
 
 void
@@ -101,11 +140,8 @@ char *
 kalloc(void)
 {
   pushcli();
-  struct freepage *f = top;
-  if (f) {
-    top = f->next;
-    nfree--;
-  } else if ((f = pairs) != 0) {
+  struct freepage *f = pop();
+  if (!f && (f = pairs) != 0) {
     pairs = f->next;
     npairs--;
     struct freepage *t = P2V(TWIN(f));
@@ -133,12 +169,12 @@ kalloc2(char **first, char **second)
     npairs--;
     t = P2V(TWIN(f));
   } else {
-    if (!(f = top) || !(t = f->next)) {
+    if (nfree < 2) {
       popcli();
       return -1;
     }
-    top = t->next;
-    nfree -= 2;
+    f = pop();
+    t = pop();
     TWIN(f) = V2P(t);
   }
   REF(f) = 1;

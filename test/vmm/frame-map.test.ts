@@ -90,11 +90,11 @@ test('frame map: at the mirrored shell, init and sh by name, every native page a
 });
 
 test('frame map: poisoned mirrored pages become recovered spare frames and retired frames, each with its history', async (t) => {
-  // The window covers forktest and stressfs (from about cycle 3 M to 15 M): all 20 faults
+  // The window covers forktest and stressfs (from about cycle 0.3 M to 12 M): all 20 faults
   // land, and hot pages are hit more than once. A page recovered again moves from one spare
   // frame to another: only the latest holds it ('recovered'), and every frame it left, in
   // guest memory or in the spare pool, is 'retired'.
-  const r = await run('guest', ['forktest; stressfs\n', 'echo finished\n'], ['poison:target=user-native,count=20,seed=1,window=4000000-14000000']);
+  const r = await run('guest', ['forktest; stressfs\n', 'echo finished\n'], ['poison:target=user-native,count=20,seed=1,window=1000000-11000000']);
   const monitor = r.monitor, e = monitor.memoryErrors();
   assert.equal(e.injected, 20, e.log.join('\n'));
   assert.ok(e.recoveredByMonitor > 0, e.log.join('\n'));

@@ -322,7 +322,7 @@ test('scrubber: silent bit flips are reported as detected-uncorrectable, and a f
   assert.ok(clean.matched, clean.output);
   assert.ok(clean.errors.scrubbedPages > 100, `only ${clean.errors.scrubbedPages} page pairs scrubbed`);
   assert.equal(clean.errors.detectedUncorrectable, 0, clean.errors.log.join('\n'));
-  const flipped = await withFaults(mirroredDisk, ['flip:target=user-native,count=3,bits=2,seed=4,window=10000000-20000000'], 'monitor', WORK, FINISHED, 500_000);
+  const flipped = await withFaults(mirroredDisk, ['flip:target=user-native,count=3,bits=2,seed=4,window=7000000-17000000'], 'monitor', WORK, FINISHED, 500_000);
   assert.ok(flipped.errors.detectedUncorrectable > 0, flipped.errors.log.join('\n'));
   assert.match(flipped.errors.log.join('\n'), /scrub: page 0x[0-9a-f]+ differs from its mirror .*: detected, uncorrectable/);
 });
