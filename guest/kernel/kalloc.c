@@ -3,9 +3,10 @@
 // ranges, from whose top kalloc takes once the stack is empty, which is the order the
 // stack would give had kinit freed them one by one; so booting writes nothing into the
 // free memory (a page freed later is filled with junk, a page never used holds what the
-// machine started with), and costs the same for 16 MiB as for 2 GiB. Each frame has a reference count (frameref.h): a user frame is shared
-// by the processes that fork made from one another until one of them writes it
-// (copy-on-write, vm.c); kfree() drops one reference and frees the frame with the last.
+// machine started with), and costs the same for 16 MiB as for 2 GiB.
+// Each frame has a reference count (frameref.h): a user frame is shared by the processes
+// that fork made from one another until one of them writes it (copy-on-write, vm.c);
+// kfree() drops one reference and frees the frame with the last.
 // Each frame may also own a twin (the mirror copy of a mirrored user page, vm.c), which
 // stays with it when it is freed: such frames wait on a second free list, of pairs, and
 // sbrk and exit of a mirrored process take and give back a page and its twin for the price
