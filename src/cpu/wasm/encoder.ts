@@ -19,13 +19,14 @@ export const Op = {
   localGet: 0x20, localSet: 0x21, localTee: 0x22, globalGet: 0x23, globalSet: 0x24,
   i32Load: 0x28, i32Load8S: 0x2c, i32Load8U: 0x2d, i32Load16S: 0x2e, i32Load16U: 0x2f,
   i32Store: 0x36, i32Store8: 0x3a, i32Store16: 0x3b,
-  i32Const: 0x41,
+  i32Const: 0x41, i64Const: 0x42,
   i32Eqz: 0x45, i32Eq: 0x46, i32Ne: 0x47, i32LtS: 0x48, i32LtU: 0x49, i32GtS: 0x4a, i32GtU: 0x4b,
   i32LeS: 0x4c, i32LeU: 0x4d, i32GeS: 0x4e, i32GeU: 0x4f,
   i32Clz: 0x67, i32Ctz: 0x68, i32Popcnt: 0x69, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c,
   i32DivS: 0x6d, i32DivU: 0x6e, i32RemS: 0x6f, i32RemU: 0x70, i32And: 0x71, i32Or: 0x72, i32Xor: 0x73,
   i32Shl: 0x74, i32ShrS: 0x75, i32ShrU: 0x76, i32Rotl: 0x77, i32Rotr: 0x78,
   i32Extend8S: 0xc0, i32Extend16S: 0xc1,
+  i64Ne: 0x52, i64Mul: 0x7e, i64ShrU: 0x88, i32WrapI64: 0xa7, i64ExtendI32S: 0xac, i64ExtendI32U: 0xad,
 } as const;
 
 /** The empty block type (a block, loop or if that leaves nothing on the stack). */
@@ -135,6 +136,10 @@ export class Code extends Bytes {
   }
   i32(value: number): this {
     return this.byte(Op.i32Const).s32(value);
+  }
+  /** An i64 constant that fits in an int32 (its signed LEB128 is the same bytes). */
+  i64(value: number): this {
+    return this.byte(Op.i64Const).s32(value);
   }
   /** A load or store with its alignment (log2 of the access size, a hint) and constant offset. */
   mem(opcode: number, align: number, offset = 0): this {

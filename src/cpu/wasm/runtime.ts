@@ -2,19 +2,26 @@
  * The CPU methods translated blocks call most, written in WebAssembly over the state
  * area's slots, so that a block calls them without leaving WebAssembly: the lazy flags
  * (getCF, cond, materializeFlags, getEflags, setArith), as cpu.ts computes them, and STI
- * (CPU.sti: MemV6's popcli makes 2.2 million a usertests run).
- * They repeat cpu.ts's rules in another language: the differential test and the tier
- * tests on MemV6 check them against the interpreter.
+ * (CPU.sti: MemV6's popcli makes 2.2 million a usertests run); and the ALU helpers blocks
+ * call (alu.ts): the flags of a result, of ADC, SBB and a truncated IMUL, INC and DEC of a
+ * memory operand, and MUL/IMUL of the accumulator (gcc divides by a constant with MUL: 1.4
+ * million of these calls a usertests run went out to JavaScript, 300,000 of them copying
+ * the CPU's fields out and back).
+ * They repeat cpu.ts's and alu.ts's rules in another language: the differential test and
+ * the tier tests on MemV6 check them against the interpreter.
  */
-import { AF, ARITH_FLAGS, CF, IF, OF, OP_ADD, OP_INC, OP_LOGIC, OP_NONE, OP_SUB, PF, SF, ZF } from '../flags.js';
-import { Code, I32, ModuleBuilder, Op } from './encoder.js';
-import { SLOTS } from './translate.js';
+import { AF, ARITH_FLAGS, CF, IF, OF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_NONE, OP_SUB, PF, SF, ZF } from '../flags.js';
+import { EAX, EDX } from '../state.js';
+import { Code, I32, I64, ModuleBuilder, Op } from './encoder.js';
+import { SLOTS, type StateLayout } from './translate.js';
 
 /** The functions, by the CPU method's name: what blocks import instead of the JavaScript. */
-export const RUNTIME_FUNCTIONS = ['getCF', 'cond', 'materializeFlags', 'getEflags', 'setArith', 'sti'] as const;
+export const RUNTIME_FUNCTIONS = ['getCF', 'cond', 'materializeFlags', 'getEflags', 'setArith', 'sti',
+  'szp', 'adcFlags', 'sbbFlags', 'imul32Flags', 'inc', 'dec', 'mulAcc'] as const;
 
-export function runtimeModule(slots: number, pages: number): Uint8Array<ArrayBuffer> {
+export function runtimeModule(layout: StateLayout, pages: number): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder();
+  const slots = layout.slots;
   m.importMemory('env', 'memory', pages, pages);
   const slot = (name: keyof typeof SLOTS) => slots + SLOTS[name] * 4;
   const load = (c: Code, name: keyof typeof SLOTS) => c.i32(0).mem(Op.i32Load, 2, slot(name));
@@ -40,7 +47,7 @@ export function runtimeModule(slots: number, pages: number): Uint8Array<ArrayBuf
   const flagBit = (c: Code, bit: number) => load(c, 'flags').i32(bit).op(Op.i32And).i32(0).op(Op.i32Ne);
 
   // Function indices in definition order (no imported functions).
-  const GET_CF = 0, GET_ZF = 1, GET_SF = 2, GET_PF = 3, GET_OF = 4, GET_AF = 5, COND = 6, MATERIALIZE = 7;
+  const GET_CF = 0, GET_ZF = 1, GET_SF = 2, GET_PF = 3, GET_OF = 4, GET_AF = 5, COND = 6, MATERIALIZE = 7, SET_ARITH = 9, SZP = 11;
 
   const getCF = new Code(0);
   when(getCF, OP_NONE, (c) => load(c, 'flags').i32(CF).op(Op.i32And));
@@ -151,6 +158,115 @@ export function runtimeModule(slots: number, pages: number): Uint8Array<ArrayBuf
   store(sti, 'eventPending', (c) => c.i32(1));
   sti.end();
   m.function([], [], sti, 'sti');
+
+  // The ALU helpers (alu.ts), their size an argument: SIZE_MASK and SIZE_SIGN of local `size`.
+  const sizedBy = (c: Code, size: number, one: number, two: number, four: number) => {
+    c.i32(one).i32(two).i32(four);
+    c.get(size).i32(2).op(Op.i32Eq).op(Op.select);
+    c.get(size).i32(1).op(Op.i32Eq).op(Op.select);
+  };
+  // szp(r, size): ZF, SF and PF of a result.
+  const szp = new Code(2);
+  {
+    const v = szp.local();
+    szp.get(0); sizedBy(szp, 1, 0xff, 0xffff, -1); szp.op(Op.i32And).set(v);
+    szp.get(v).op(Op.i32Eqz).i32(ZF).op(Op.i32Mul);
+    szp.get(v); sizedBy(szp, 1, 0x80, 0x8000, -0x80000000); szp.op(Op.i32And).i32(0).op(Op.i32Ne).i32(SF).op(Op.i32Mul).op(Op.i32Or);
+    szp.get(v).i32(0xff).op(Op.i32And).op(Op.i32Popcnt).i32(1).op(Op.i32And).op(Op.i32Eqz).i32(PF).op(Op.i32Mul).op(Op.i32Or);
+  }
+  m.function([I32, I32], [I32], szp, 'szp');
+
+  // adcFlags(a, b, r, cin, size) and sbbFlags(a, b, r, cin, size): the six flags of r = a ± b ± cin.
+  for (const name of ['adcFlags', 'sbbFlags'] as const) {
+    const c = new Code(5);
+    const [a, b, r, cin, size] = [0, 1, 2, 3, 4];
+    const mk = c.local();
+    sizedBy(c, size, 0xff, 0xffff, -1); c.set(mk);
+    c.get(r).get(size).call(SZP);
+    // CF: with a carry in, the result is at most a (ADC) / a at most b (SBB); without, below.
+    const [x, y] = name === 'adcFlags' ? [r, a] : [a, b];
+    c.get(x).get(mk).op(Op.i32And).get(y).get(mk).op(Op.i32And).op(Op.i32LeU);
+    c.get(x).get(mk).op(Op.i32And).get(y).get(mk).op(Op.i32And).op(Op.i32LtU);
+    c.get(cin).op(Op.select).op(Op.i32Or);
+    // OF: (a ^ r) & (b ^ r) (ADC) or (a ^ b) & (a ^ r) (SBB), at the sign bit.
+    if (name === 'adcFlags') c.get(a).get(r).op(Op.i32Xor).get(b).get(r).op(Op.i32Xor);
+    else c.get(a).get(b).op(Op.i32Xor).get(a).get(r).op(Op.i32Xor);
+    c.op(Op.i32And); sizedBy(c, size, 0x80, 0x8000, -0x80000000); c.op(Op.i32And).i32(0).op(Op.i32Ne).i32(OF).op(Op.i32Mul).op(Op.i32Or);
+    c.get(a).get(b).op(Op.i32Xor).get(r).op(Op.i32Xor).i32(AF).op(Op.i32And).op(Op.i32Or);
+    m.function([I32, I32, I32, I32, I32], [I32], c, name);
+  }
+
+  // imul32Flags(a, b, r): szp of r, and CF = OF when the whole product is not r.
+  const imul = new Code(3);
+  imul.get(2).i32(4).call(SZP);
+  imul.get(0).op(Op.i64ExtendI32S).get(1).op(Op.i64ExtendI32S).op(Op.i64Mul).get(2).op(Op.i64ExtendI32S).op(Op.i64Ne)
+    .i32(CF | OF).op(Op.i32Mul).op(Op.i32Or);
+  m.function([I32, I32, I32], [I32], imul, 'imul32Flags');
+
+  // inc(a, size) / dec(a, size): the lazy INC/DEC state, CF kept in lfCarry.
+  for (const [name, op] of [['inc', OP_INC], ['dec', OP_DEC]] as const) {
+    const c = new Code(2);
+    const cf = c.local(), r = c.local();
+    c.call(GET_CF).set(cf);
+    c.get(0).i32(1).op(op === OP_INC ? Op.i32Add : Op.i32Sub).set(r);
+    store(c, 'lfOp', (c) => c.i32(op));
+    store(c, 'lfA', (c) => c.get(0));
+    store(c, 'lfB', (c) => c.i32(1));
+    store(c, 'lfR', (c) => c.get(r));
+    store(c, 'lfSize', (c) => c.get(1));
+    store(c, 'lfCarry', (c) => c.get(cf));
+    c.get(r);
+    m.function([I32, I32], [I32], c, name);
+  }
+
+  // mulAcc(src, size, signed): MUL/IMUL of the accumulator (AX, DX:AX, EDX:EAX), in the register file.
+  const mul = new Code(3);
+  {
+    const [src, size, signed] = [0, 1, 2];
+    const p = mul.local(), low = mul.local(), over = mul.local(), wide = mul.local(I64);
+    const eax = layout.registers + EAX * 4, edx = layout.registers + EDX * 4;
+    const accumulator = (c: Code) => c.i32(0).mem(Op.i32Load, 2, eax);
+    mul.get(size).i32(4).op(Op.i32Eq).open(Op.if);
+    // The 64-bit product: EAX its low half, EDX its high half; over when the high half is not
+    // the low half's sign (IMUL) or not zero (MUL).
+    accumulator(mul).op(Op.i64ExtendI32S).get(src).op(Op.i64ExtendI32S).op(Op.i64Mul);
+    accumulator(mul).op(Op.i64ExtendI32U).get(src).op(Op.i64ExtendI32U).op(Op.i64Mul);
+    mul.get(signed).op(Op.select).set(wide);
+    mul.get(wide).op(Op.i32WrapI64).set(p);
+    mul.get(wide).i64(32).op(Op.i64ShrU).op(Op.i32WrapI64).set(low);
+    mul.i32(0).get(p).mem(Op.i32Store, 2, eax);
+    mul.i32(0).get(low).mem(Op.i32Store, 2, edx);
+    mul.get(low).get(p).i32(31).op(Op.i32ShrS).op(Op.i32Ne);
+    mul.get(low).i32(0).op(Op.i32Ne);
+    mul.get(signed).op(Op.select).set(over);
+    mul.op(Op.else);
+    mul.get(size).i32(2).op(Op.i32Eq).open(Op.if);
+    // AX times the low 16 bits: the product (at most 32 bits) in DX:AX.
+    accumulator(mul).op(Op.i32Extend16S).get(src).op(Op.i32Extend16S).op(Op.i32Mul);
+    accumulator(mul).i32(0xffff).op(Op.i32And).get(src).i32(0xffff).op(Op.i32And).op(Op.i32Mul);
+    mul.get(signed).op(Op.select).set(p);
+    mul.get(p).op(Op.i32Extend16S).get(p).op(Op.i32Ne);
+    mul.get(p).i32(0xffff0000 | 0).op(Op.i32And).i32(0).op(Op.i32Ne);
+    mul.get(signed).op(Op.select).set(over);
+    mul.i32(0).i32(0).mem(Op.i32Load, 2, edx).i32(~0xffff).op(Op.i32And).get(p).i32(16).op(Op.i32ShrS).i32(0xffff).op(Op.i32And).op(Op.i32Or)
+      .mem(Op.i32Store, 2, edx);
+    mul.op(Op.else);
+    // AL times the low 8 bits: the product in AX.
+    accumulator(mul).op(Op.i32Extend8S).get(src).op(Op.i32Extend8S).op(Op.i32Mul);
+    accumulator(mul).i32(0xff).op(Op.i32And).get(src).i32(0xff).op(Op.i32And).op(Op.i32Mul);
+    mul.get(signed).op(Op.select).set(p);
+    mul.get(p).op(Op.i32Extend8S).get(p).op(Op.i32Ne);
+    mul.get(p).i32(0xff00).op(Op.i32And).i32(0).op(Op.i32Ne);
+    mul.get(signed).op(Op.select).set(over);
+    mul.end();
+    // AX (both narrow sizes) is the product's low 16 bits.
+    mul.i32(0).i32(0).mem(Op.i32Load, 2, eax).i32(~0xffff).op(Op.i32And).get(p).i32(0xffff).op(Op.i32And).op(Op.i32Or)
+      .mem(Op.i32Store, 2, eax);
+    mul.end();
+    // setArith(szp(low half, size) | CF and OF when over).
+    mul.get(p).get(size).call(SZP).get(over).i32(CF | OF).op(Op.i32Mul).op(Op.i32Or).call(SET_ARITH);
+  }
+  m.function([I32, I32, I32], [], mul, 'mulAcc');
 
   void COND;
   return m.encode();

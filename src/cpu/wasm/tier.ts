@@ -10,7 +10,7 @@
  * the state area's slots when WebAssembly is entered and back when it is left, and around
  * every call out to JavaScript. A source the translator refuses stays a JavaScript block.
  */
-import { adcFlags, dec, divAcc, doubleShift, imul32Flags, inc, mulAcc, sbbFlags, shift, szp } from '../alu.js';
+import { divAcc, doubleShift, shift } from '../alu.js';
 import type { BlockCode } from '../compile.js';
 import type { CPU } from '../cpu.js';
 import { STATE_BLOCK_SLOTS, STATE_BLOCKS, STATE_REGISTERS, STATE_SUCCESSOR_SLOTS, STATE_SUCCESSORS } from '../memory.js';
@@ -18,9 +18,6 @@ import { Code, I32, ModuleBuilder, Op, type ValueType } from './encoder.js';
 import { parseBlock, ParseError } from './parse.js';
 import { RUNTIME_FUNCTIONS, runtimeModule } from './runtime.js';
 import { SLOT_COUNT, SLOTS, translateBlock, TranslateError, type ImportTable, type StateLayout } from './translate.js';
-
-/** Helpers that read nothing but their arguments. */
-const PURE_HELPERS: Record<string, (...args: number[]) => number> = { adcFlags, imul32Flags, sbbFlags, szp } as unknown as Record<string, (...args: number[]) => number>;
 
 interface ImportSignature {
   name: string;
@@ -147,7 +144,7 @@ export class WasmTier {
     m.function([], [], this.dispatchCode(m.type([], [])), 'dispatch');
     const instance = new WebAssembly.Instance(new WebAssembly.Module(m.encode()), { env: { memory: cpu.mem.wasm, table: this.table } });
     this.loop = instance.exports.dispatch as () => void;
-    const runtime = new WebAssembly.Instance(new WebAssembly.Module(runtimeModule(this.layout.slots, pages)), { env: { memory: cpu.mem.wasm } });
+    const runtime = new WebAssembly.Instance(new WebAssembly.Module(runtimeModule(this.layout, pages)), { env: { memory: cpu.mem.wasm } });
     this.runtime = runtime.exports as Record<string, (...args: number[]) => number | void>;
     // Calls out to JavaScript go through one hub instance, whose WebAssembly functions the
     // blocks' modules call through their table (`calls`): only the hub imports JavaScript,
@@ -457,8 +454,6 @@ export class WasmTier {
    * vector per literal), and a rest parameter spread into the call allocates.
    */
   private importFor(name: string): (...args: number[]) => number | void {
-    const pure = PURE_HELPERS[name];
-    if (pure) return pure;
     const c = this.cpu, s = this.s;
     const wrappers: Record<string, (...args: number[]) => number | void> = {
       // (A read the fast path cannot make leaves the block; writes and reads for writing
@@ -474,11 +469,8 @@ export class WasmTier {
       // (eventPending, the controllers' quiet state); nothing else of the CPU.
       portIn: (port, size) => { c.batchLeft = s[SLOTS.batchLeft]!; try { return c.portIn(port, size as 1 | 4); } finally { this.afterDevice(); } },
       portOut: (port, size, value) => { c.batchLeft = s[SLOTS.batchLeft]!; try { c.portOut(port, size as 1 | 4, value); } finally { this.afterDevice(); } },
-      inc: (a, size) => { this.pull(); try { return inc(c, a, size); } finally { this.push(); } },
-      dec: (a, size) => { this.pull(); try { return dec(c, a, size); } finally { this.push(); } },
       shift: (kind, a, count, size) => { this.pull(); try { return shift(c, kind, a, count, size); } finally { this.push(); } },
       doubleShift: (left, a, b, count, size) => { this.pull(); try { return doubleShift(c, left !== 0, a, b, count, size); } finally { this.push(); } },
-      mulAcc: (src, size, signed) => { this.pull(); try { mulAcc(c, src, size, signed !== 0); } finally { this.push(); } },
       divAcc: (src, size, signed) => { this.pull(); try { divAcc(c, src, size, signed !== 0); } finally { this.push(); } },
     };
     const w = wrappers[name];
