@@ -1,7 +1,8 @@
 /**
- * The WebAssembly runtime (src/cpu/wasm/runtime.ts) repeats alu.ts's helpers that blocks
- * call: each, called directly on random operands and a random lazy-flag state, gives what
- * alu.ts gives on the CPU, result, register file and flag state alike. (The differential
+ * The WebAssembly runtime (src/cpu/wasm/runtime.ts) repeats the CPU's lazy flags (cpu.ts)
+ * and alu.ts's helpers that blocks call: each, called directly on random operands and a
+ * random lazy-flag state, gives what the CPU gives, result, register file and flag state
+ * alike. (The differential
  * test checks the same instructions end to end against qemu-i386; this one reaches the
  * operands a few hundred random states rarely do: every size, carry in, lazy operation.)
  */
@@ -30,7 +31,7 @@ function random(seed: number): () => number {
 
 const LAZY_FIELDS = ['lfOp', 'lfA', 'lfB', 'lfR', 'lfSize', 'lfCarry', 'flags'] as const;
 
-test('wasm runtime: szp, adcFlags, sbbFlags, imul32Flags, inc, dec and mulAcc give what alu.ts gives, on random operands and lazy states', () => {
+test('wasm runtime: cond, getEflags, szp, adcFlags, sbbFlags, imul32Flags, inc, dec and mulAcc give what cpu.ts and alu.ts give, on random operands and lazy states', () => {
   const mem = new PhysicalMemory(1 << 20);
   const cpu = new CPU(mem, { read: () => 0xff, write: () => {} });
   const tier = useWasmTier(cpu, true);
@@ -46,11 +47,12 @@ test('wasm runtime: szp, adcFlags, sbbFlags, imul32Flags, inc, dec and mulAcc gi
 
   for (let i = 0; i < CASES; i++) {
     const where = `case ${i} (seed ${SEED})`;
-    // The same lazy state on both sides: the CPU's fields and the slots.
-    const state = {
-      lfOp: pick([OP_NONE, OP_ADD, OP_SUB, OP_LOGIC, OP_INC, OP_DEC]), lfA: operand(), lfB: operand(), lfR: operand(),
-      lfSize: pick([1, 2, 4]), lfCarry: next() & 1, flags: (next() & ARITH_FLAGS) | 0x202,
-    };
+    // The same lazy state on both sides, the CPU's fields and the slots: one an instruction
+    // leaves (lfR what the operation gives; cond's fast path for SUB relies on it).
+    const lfOp = pick([OP_NONE, OP_ADD, OP_SUB, OP_LOGIC, OP_INC, OP_DEC]);
+    const lfA = lfOp === OP_LOGIC ? 0 : operand(), lfB = lfOp === OP_INC || lfOp === OP_DEC ? 1 : lfOp === OP_LOGIC ? 0 : operand();
+    const lfR = lfOp === OP_ADD || lfOp === OP_INC ? (lfA + lfB) | 0 : lfOp === OP_SUB || lfOp === OP_DEC ? (lfA - lfB) | 0 : operand();
+    const state = { lfOp, lfA, lfB, lfR, lfSize: pick([1, 2, 4]), lfCarry: next() & 1, flags: (next() & ARITH_FLAGS) | 0x202 };
     const regs = Array.from({ length: 8 }, operand);
     const load = () => {
       for (const f of LAZY_FIELDS) {
@@ -62,6 +64,20 @@ test('wasm runtime: szp, adcFlags, sbbFlags, imul32Flags, inc, dec and mulAcc gi
     /** The CPU's lazy state and registers after alu.ts, then the same after the runtime (the register file is shared: one after the other). */
     const lazyOfCpu = () => ({ ...Object.fromEntries(LAZY_FIELDS.map((f) => [f, cpu[f]])), regs: Array.from(cpu.reg) });
     const lazyOfSlots = () => ({ ...Object.fromEntries(LAZY_FIELDS.map((f) => [f, slots[SLOTS[f]]])), regs: Array.from(registers) });
+
+    // The lazy flags: every condition, and EFLAGS with the state folded in.
+    for (let cc = 0; cc < 16; cc++) {
+      load();
+      const expected = cpu.cond(cc) ? 1 : 0;
+      load();
+      assert.equal(runtime.cond!(cc), expected, `${where}: cond(${cc}) with ${JSON.stringify(state)}`);
+    }
+    load();
+    const eflags = cpu.getEflags();
+    const folded = lazyOfCpu();
+    load();
+    assert.equal(runtime.getEflags!(), eflags, `${where}: getEflags with ${JSON.stringify(state)}`);
+    assert.deepEqual(lazyOfSlots(), folded, `${where}: getEflags with ${JSON.stringify(state)}: lazy state after`);
 
     const [a, b, cin, size] = [operand(), operand(), next() & 1, pick([1, 2, 4])];
     const r = pick([(a + b + cin) | 0, (a - b - cin) | 0, Math.imul(a, b), operand()]);

@@ -45,6 +45,12 @@ export function runtimeModule(layout: StateLayout, pages: number): Uint8Array<Ar
     c.op(Op.return).end();
   };
   const flagBit = (c: Code, bit: number) => load(c, 'flags').i32(bit).op(Op.i32And).i32(0).op(Op.i32Ne);
+  /** SIZE_MASK / SIZE_SIGN of the size in local `size`. */
+  const sizedBy = (c: Code, size: number, one: number, two: number, four: number) => {
+    c.i32(one).i32(two).i32(four);
+    c.get(size).i32(2).op(Op.i32Eq).op(Op.select);
+    c.get(size).i32(1).op(Op.i32Eq).op(Op.select);
+  };
 
   // Function indices in definition order (no imported functions).
   const GET_CF = 0, GET_ZF = 1, GET_SF = 2, GET_PF = 3, GET_OF = 4, GET_AF = 5, COND = 6, MATERIALIZE = 7, SET_ARITH = 9, SZP = 11;
@@ -120,19 +126,48 @@ export function runtimeModule(layout: StateLayout, pages: number): Uint8Array<Ar
   }
   m.function([I32], [I32], cond, 'cond');
 
+  // materializeFlags: the six flags in one pass over the lazy state (cpu.ts's getters,
+  // each field loaded once; through the getters a PUSHF cost 35 ns, MemV6's pushcli and
+  // popcli make 3 million a usertests run).
   const materialize = new Code(0);
   {
-    when(materialize, OP_NONE, () => {});
-    const bits = materialize.local();
-    materialize.call(GET_CF)
-      .call(GET_PF).i32(PF).op(Op.i32Mul).op(Op.i32Or)
-      .call(GET_AF).op(Op.i32Or)
-      .call(GET_ZF).i32(ZF).op(Op.i32Mul).op(Op.i32Or)
-      .call(GET_SF).i32(SF).op(Op.i32Mul).op(Op.i32Or)
-      .call(GET_OF).i32(OF).op(Op.i32Mul).op(Op.i32Or)
-      .set(bits);
-    store(materialize, 'flags', (c) => { load(c, 'flags').i32(~ARITH_FLAGS).op(Op.i32And).get(bits).op(Op.i32Or); });
-    store(materialize, 'lfOp', (c) => c.i32(OP_NONE));
+    const c = materialize;
+    const [op, a, b, r, size, mk, s, rm, bits] = [c.local(), c.local(), c.local(), c.local(), c.local(), c.local(), c.local(), c.local(), c.local()];
+    load(c, 'lfOp').set(op);
+    c.get(op).i32(OP_NONE).op(Op.i32Eq).open(Op.if).op(Op.return).end();
+    load(c, 'lfA').set(a);
+    load(c, 'lfB').set(b);
+    load(c, 'lfR').set(r);
+    load(c, 'lfSize').set(size);
+    sizedBy(c, size, 0xff, 0xffff, -1); c.set(mk);
+    sizedBy(c, size, 0x80, 0x8000, -0x80000000); c.set(s);
+    c.get(r).get(mk).op(Op.i32And).set(rm);
+    // ZF, SF, PF of the result, whatever the operation.
+    c.get(rm).op(Op.i32Eqz).i32(ZF).op(Op.i32Mul);
+    c.get(r).get(s).op(Op.i32And).i32(0).op(Op.i32Ne).i32(SF).op(Op.i32Mul).op(Op.i32Or);
+    c.get(r).i32(0xff).op(Op.i32And).op(Op.i32Popcnt).i32(1).op(Op.i32And).op(Op.i32Eqz).i32(PF).op(Op.i32Mul).op(Op.i32Or);
+    c.set(bits);
+    // CF, OF and AF by operation (logic: none of them).
+    c.get(op).i32(OP_LOGIC).op(Op.i32Ne).open(Op.if);
+    c.get(bits).get(a).get(b).op(Op.i32Xor).get(r).op(Op.i32Xor).i32(AF).op(Op.i32And).op(Op.i32Or).set(bits);
+    c.get(op).i32(OP_ADD).op(Op.i32Eq).open(Op.if);
+    c.get(bits).get(rm).get(a).get(mk).op(Op.i32And).op(Op.i32LtU).op(Op.i32Or);
+    c.get(a).get(r).op(Op.i32Xor).get(b).get(r).op(Op.i32Xor).op(Op.i32And).get(s).op(Op.i32And).i32(0).op(Op.i32Ne).i32(OF).op(Op.i32Mul).op(Op.i32Or).set(bits);
+    c.op(Op.else);
+    c.get(op).i32(OP_SUB).op(Op.i32Eq).open(Op.if);
+    c.get(bits).get(a).get(mk).op(Op.i32And).get(b).get(mk).op(Op.i32And).op(Op.i32LtU).op(Op.i32Or);
+    c.get(a).get(b).op(Op.i32Xor).get(a).get(r).op(Op.i32Xor).op(Op.i32And).get(s).op(Op.i32And).i32(0).op(Op.i32Ne).i32(OF).op(Op.i32Mul).op(Op.i32Or).set(bits);
+    c.op(Op.else);
+    // INC and DEC keep the carry they found; OF when the result is the sign bit alone (INC) or all but it (DEC).
+    c.get(bits);
+    load(c, 'lfCarry').op(Op.i32Or);
+    c.get(rm).get(s).get(s).i32(-1).op(Op.i32Xor).get(mk).op(Op.i32And).get(op).i32(OP_INC).op(Op.i32Eq).op(Op.select).op(Op.i32Eq)
+      .i32(OF).op(Op.i32Mul).op(Op.i32Or).set(bits);
+    c.end();
+    c.end();
+    c.end();
+    store(c, 'flags', (c) => { load(c, 'flags').i32(~ARITH_FLAGS).op(Op.i32And).get(bits).op(Op.i32Or); });
+    store(c, 'lfOp', (c) => c.i32(OP_NONE));
   }
   m.function([], [], materialize, 'materializeFlags');
 
@@ -159,12 +194,7 @@ export function runtimeModule(layout: StateLayout, pages: number): Uint8Array<Ar
   sti.end();
   m.function([], [], sti, 'sti');
 
-  // The ALU helpers (alu.ts), their size an argument: SIZE_MASK and SIZE_SIGN of local `size`.
-  const sizedBy = (c: Code, size: number, one: number, two: number, four: number) => {
-    c.i32(one).i32(two).i32(four);
-    c.get(size).i32(2).op(Op.i32Eq).op(Op.select);
-    c.get(size).i32(1).op(Op.i32Eq).op(Op.select);
-  };
+  // The ALU helpers (alu.ts).
   // szp(r, size): ZF, SF and PF of a result.
   const szp = new Code(2);
   {
