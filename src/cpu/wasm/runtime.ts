@@ -45,12 +45,6 @@ export function runtimeModule(layout: StateLayout, pages: number): Uint8Array<Ar
     c.op(Op.return).end();
   };
   const flagBit = (c: Code, bit: number) => load(c, 'flags').i32(bit).op(Op.i32And).i32(0).op(Op.i32Ne);
-  /** SIZE_MASK / SIZE_SIGN of the size in local `size`. */
-  const sizedBy = (c: Code, size: number, one: number, two: number, four: number) => {
-    c.i32(one).i32(two).i32(four);
-    c.get(size).i32(2).op(Op.i32Eq).op(Op.select);
-    c.get(size).i32(1).op(Op.i32Eq).op(Op.select);
-  };
 
   // Function indices in definition order (no imported functions).
   const GET_CF = 0, GET_ZF = 1, GET_SF = 2, GET_PF = 3, GET_OF = 4, GET_AF = 5, COND = 6, MATERIALIZE = 7, SET_ARITH = 9, SZP = 11;
@@ -126,49 +120,8 @@ export function runtimeModule(layout: StateLayout, pages: number): Uint8Array<Ar
   }
   m.function([I32], [I32], cond, 'cond');
 
-  // materializeFlags: the six flags in one pass over the lazy state (cpu.ts's getters,
-  // each field loaded once; through the getters a PUSHF cost 35 ns, MemV6's pushcli and
-  // popcli make 3 million a usertests run).
   const materialize = new Code(0);
-  {
-    const c = materialize;
-    const [op, a, b, r, size, mk, s, rm, bits] = [c.local(), c.local(), c.local(), c.local(), c.local(), c.local(), c.local(), c.local(), c.local()];
-    load(c, 'lfOp').set(op);
-    c.get(op).i32(OP_NONE).op(Op.i32Eq).open(Op.if).op(Op.return).end();
-    load(c, 'lfA').set(a);
-    load(c, 'lfB').set(b);
-    load(c, 'lfR').set(r);
-    load(c, 'lfSize').set(size);
-    sizedBy(c, size, 0xff, 0xffff, -1); c.set(mk);
-    sizedBy(c, size, 0x80, 0x8000, -0x80000000); c.set(s);
-    c.get(r).get(mk).op(Op.i32And).set(rm);
-    // ZF, SF, PF of the result, whatever the operation.
-    c.get(rm).op(Op.i32Eqz).i32(ZF).op(Op.i32Mul);
-    c.get(r).get(s).op(Op.i32And).i32(0).op(Op.i32Ne).i32(SF).op(Op.i32Mul).op(Op.i32Or);
-    c.get(r).i32(0xff).op(Op.i32And).op(Op.i32Popcnt).i32(1).op(Op.i32And).op(Op.i32Eqz).i32(PF).op(Op.i32Mul).op(Op.i32Or);
-    c.set(bits);
-    // CF, OF and AF by operation (logic: none of them).
-    c.get(op).i32(OP_LOGIC).op(Op.i32Ne).open(Op.if);
-    c.get(bits).get(a).get(b).op(Op.i32Xor).get(r).op(Op.i32Xor).i32(AF).op(Op.i32And).op(Op.i32Or).set(bits);
-    c.get(op).i32(OP_ADD).op(Op.i32Eq).open(Op.if);
-    c.get(bits).get(rm).get(a).get(mk).op(Op.i32And).op(Op.i32LtU).op(Op.i32Or);
-    c.get(a).get(r).op(Op.i32Xor).get(b).get(r).op(Op.i32Xor).op(Op.i32And).get(s).op(Op.i32And).i32(0).op(Op.i32Ne).i32(OF).op(Op.i32Mul).op(Op.i32Or).set(bits);
-    c.op(Op.else);
-    c.get(op).i32(OP_SUB).op(Op.i32Eq).open(Op.if);
-    c.get(bits).get(a).get(mk).op(Op.i32And).get(b).get(mk).op(Op.i32And).op(Op.i32LtU).op(Op.i32Or);
-    c.get(a).get(b).op(Op.i32Xor).get(a).get(r).op(Op.i32Xor).op(Op.i32And).get(s).op(Op.i32And).i32(0).op(Op.i32Ne).i32(OF).op(Op.i32Mul).op(Op.i32Or).set(bits);
-    c.op(Op.else);
-    // INC and DEC keep the carry they found; OF when the result is the sign bit alone (INC) or all but it (DEC).
-    c.get(bits);
-    load(c, 'lfCarry').op(Op.i32Or);
-    c.get(rm).get(s).get(s).i32(-1).op(Op.i32Xor).get(mk).op(Op.i32And).get(op).i32(OP_INC).op(Op.i32Eq).op(Op.select).op(Op.i32Eq)
-      .i32(OF).op(Op.i32Mul).op(Op.i32Or).set(bits);
-    c.end();
-    c.end();
-    c.end();
-    store(c, 'flags', (c) => { load(c, 'flags').i32(~ARITH_FLAGS).op(Op.i32And).get(bits).op(Op.i32Or); });
-    store(c, 'lfOp', (c) => c.i32(OP_NONE));
-  }
+  emitMaterialize(materialize, layout);
   m.function([], [], materialize, 'materializeFlags');
 
   const getEflags = new Code(0);
@@ -177,33 +130,16 @@ export function runtimeModule(layout: StateLayout, pages: number): Uint8Array<Ar
   m.function([], [I32], getEflags, 'getEflags');
 
   const setArith = new Code(1);
-  store(setArith, 'flags', (c) => { load(c, 'flags').i32(~ARITH_FLAGS).op(Op.i32And).get(0).i32(ARITH_FLAGS).op(Op.i32And).op(Op.i32Or); });
-  store(setArith, 'lfOp', (c) => c.i32(OP_NONE));
+  emitSetArith(setArith, layout, 0);
   m.function([I32], [], setArith, 'setArith');
 
-  // CPU.sti: IF set; if it was clear, the next instruction is in its shadow, and the batch
-  // ends after it unless the interrupt controllers have said they have nothing (`quiet`).
-  // The shadow's instruction is the JavaScript side's to record: `stiLeft` keeps the batch
-  // as it was at this STI, and WasmTier.pull gives it to CPU.startShadowAt.
   const sti = new Code(0);
-  load(sti, 'flags').i32(IF).op(Op.i32And).open(Op.if).op(Op.return).end();
-  store(sti, 'flags', (c) => { load(c, 'flags').i32(IF).op(Op.i32Or); });
-  store(sti, 'stiLeft', (c) => { load(c, 'batchLeft'); });
-  load(sti, 'quiet').op(Op.i32Eqz).open(Op.if);
-  store(sti, 'eventPending', (c) => c.i32(1));
-  sti.end();
+  emitSti(sti, layout);
   m.function([], [], sti, 'sti');
 
   // The ALU helpers (alu.ts).
-  // szp(r, size): ZF, SF and PF of a result.
   const szp = new Code(2);
-  {
-    const v = szp.local();
-    szp.get(0); sizedBy(szp, 1, 0xff, 0xffff, -1); szp.op(Op.i32And).set(v);
-    szp.get(v).op(Op.i32Eqz).i32(ZF).op(Op.i32Mul);
-    szp.get(v); sizedBy(szp, 1, 0x80, 0x8000, -0x80000000); szp.op(Op.i32And).i32(0).op(Op.i32Ne).i32(SF).op(Op.i32Mul).op(Op.i32Or);
-    szp.get(v).i32(0xff).op(Op.i32And).op(Op.i32Popcnt).i32(1).op(Op.i32And).op(Op.i32Eqz).i32(PF).op(Op.i32Mul).op(Op.i32Or);
-  }
+  emitSzp(szp, 0, 1);
   m.function([I32, I32], [I32], szp, 'szp');
 
   // adcFlags(a, b, r, cin, size) and sbbFlags(a, b, r, cin, size): the six flags of r = a ± b ± cin.
@@ -301,3 +237,126 @@ export function runtimeModule(layout: StateLayout, pages: number): Uint8Array<Ar
   void COND;
   return m.encode();
 }
+
+/** Reads and writes of the state area's slots for code over `layout`. */
+function slotAccess(layout: StateLayout) {
+  const slot = (name: keyof typeof SLOTS) => layout.slots + SLOTS[name] * 4;
+  return {
+    load: (c: Code, name: keyof typeof SLOTS) => c.i32(0).mem(Op.i32Load, 2, slot(name)),
+    store: (c: Code, name: keyof typeof SLOTS, value: (c: Code) => void) => {
+      c.i32(0);
+      value(c);
+      c.mem(Op.i32Store, 2, slot(name));
+    },
+  };
+}
+
+/** SIZE_MASK / SIZE_SIGN of the operand size in local `size` (1, 2 or 4). */
+function sizedBy(c: Code, size: number, one: number, two: number, four: number): void {
+  c.i32(one).i32(two).i32(four);
+  c.get(size).i32(2).op(Op.i32Eq).op(Op.select);
+  c.get(size).i32(1).op(Op.i32Eq).op(Op.select);
+}
+
+/**
+ * materializeFlags: the six flags in one pass over the lazy state, each field loaded once
+ * (through cpu.ts's six getters, a function each, a PUSHF cost 35 ns; MemV6's pushcli and
+ * popcli make 3 million a usertests run).
+ */
+function emitMaterialize(c: Code, layout: StateLayout): void {
+  const { load, store } = slotAccess(layout);
+  const [op, a, b, r, size, mk, s, rm, bits] = [c.local(), c.local(), c.local(), c.local(), c.local(), c.local(), c.local(), c.local(), c.local()];
+  load(c, 'lfOp').set(op);
+  c.get(op).i32(OP_NONE).op(Op.i32Ne).open(Op.if);
+  load(c, 'lfA').set(a);
+  load(c, 'lfB').set(b);
+  load(c, 'lfR').set(r);
+  load(c, 'lfSize').set(size);
+  sizedBy(c, size, 0xff, 0xffff, -1); c.set(mk);
+  sizedBy(c, size, 0x80, 0x8000, -0x80000000); c.set(s);
+  c.get(r).get(mk).op(Op.i32And).set(rm);
+  // ZF, SF, PF of the result, whatever the operation.
+  c.get(rm).op(Op.i32Eqz).i32(ZF).op(Op.i32Mul);
+  c.get(r).get(s).op(Op.i32And).i32(0).op(Op.i32Ne).i32(SF).op(Op.i32Mul).op(Op.i32Or);
+  c.get(r).i32(0xff).op(Op.i32And).op(Op.i32Popcnt).i32(1).op(Op.i32And).op(Op.i32Eqz).i32(PF).op(Op.i32Mul).op(Op.i32Or);
+  c.set(bits);
+  // CF, OF and AF by operation (logic: none of them).
+  c.get(op).i32(OP_LOGIC).op(Op.i32Ne).open(Op.if);
+  c.get(bits).get(a).get(b).op(Op.i32Xor).get(r).op(Op.i32Xor).i32(AF).op(Op.i32And).op(Op.i32Or).set(bits);
+  c.get(op).i32(OP_ADD).op(Op.i32Eq).open(Op.if);
+  c.get(bits).get(rm).get(a).get(mk).op(Op.i32And).op(Op.i32LtU).op(Op.i32Or);
+  c.get(a).get(r).op(Op.i32Xor).get(b).get(r).op(Op.i32Xor).op(Op.i32And).get(s).op(Op.i32And).i32(0).op(Op.i32Ne).i32(OF).op(Op.i32Mul).op(Op.i32Or).set(bits);
+  c.op(Op.else);
+  c.get(op).i32(OP_SUB).op(Op.i32Eq).open(Op.if);
+  c.get(bits).get(a).get(mk).op(Op.i32And).get(b).get(mk).op(Op.i32And).op(Op.i32LtU).op(Op.i32Or);
+  c.get(a).get(b).op(Op.i32Xor).get(a).get(r).op(Op.i32Xor).op(Op.i32And).get(s).op(Op.i32And).i32(0).op(Op.i32Ne).i32(OF).op(Op.i32Mul).op(Op.i32Or).set(bits);
+  c.op(Op.else);
+  // INC and DEC keep the carry they found; OF when the result is the sign bit alone (INC) or all but it (DEC).
+  c.get(bits);
+  load(c, 'lfCarry').op(Op.i32Or);
+  c.get(rm).get(s).get(s).i32(-1).op(Op.i32Xor).get(mk).op(Op.i32And).get(op).i32(OP_INC).op(Op.i32Eq).op(Op.select).op(Op.i32Eq)
+    .i32(OF).op(Op.i32Mul).op(Op.i32Or).set(bits);
+  c.end();
+  c.end();
+  c.end();
+  store(c, 'flags', (c) => { load(c, 'flags').i32(~ARITH_FLAGS).op(Op.i32And).get(bits).op(Op.i32Or); });
+  store(c, 'lfOp', (c) => c.i32(OP_NONE));
+  c.end();
+}
+
+/** setArith(bits), bits in local `bits`: the six flags set eagerly. */
+function emitSetArith(c: Code, layout: StateLayout, bits: number): void {
+  const { load, store } = slotAccess(layout);
+  store(c, 'flags', (c) => { load(c, 'flags').i32(~ARITH_FLAGS).op(Op.i32And).get(bits).i32(ARITH_FLAGS).op(Op.i32And).op(Op.i32Or); });
+  store(c, 'lfOp', (c) => c.i32(OP_NONE));
+}
+
+/**
+ * CPU.sti: IF set; if it was clear, the next instruction is in its shadow, and the batch
+ * ends after it unless the interrupt controllers have said they have nothing (`quiet`).
+ * The shadow's instruction is the JavaScript side's to record: `stiLeft` keeps the batch
+ * as it was at this STI, and WasmTier.pull gives it to CPU.startShadowAt.
+ */
+function emitSti(c: Code, layout: StateLayout): void {
+  const { load, store } = slotAccess(layout);
+  load(c, 'flags').i32(IF).op(Op.i32And).op(Op.i32Eqz).open(Op.if);
+  store(c, 'flags', (c) => { load(c, 'flags').i32(IF).op(Op.i32Or); });
+  store(c, 'stiLeft', (c) => { load(c, 'batchLeft'); });
+  load(c, 'quiet').op(Op.i32Eqz).open(Op.if);
+  store(c, 'eventPending', (c) => c.i32(1));
+  c.end();
+  c.end();
+}
+
+/** szp(r, size) of locals `r` and `size`, left on the stack: ZF, SF and PF of a result. */
+function emitSzp(c: Code, r: number, size: number): void {
+  const v = c.local();
+  c.get(r); sizedBy(c, size, 0xff, 0xffff, -1); c.op(Op.i32And).set(v);
+  c.get(v).op(Op.i32Eqz).i32(ZF).op(Op.i32Mul);
+  c.get(v); sizedBy(c, size, 0x80, 0x8000, -0x80000000); c.op(Op.i32And).i32(0).op(Op.i32Ne).i32(SF).op(Op.i32Mul).op(Op.i32Or);
+  c.get(v).i32(0xff).op(Op.i32And).op(Op.i32Popcnt).i32(1).op(Op.i32And).op(Op.i32Eqz).i32(PF).op(Op.i32Mul).op(Op.i32Or);
+}
+
+/**
+ * The runtime functions a block writes in place of calling them, their arguments on the
+ * stack as for the call: the small ones blocks call most (a usertests run makes 4.5
+ * million getEflags, 2.2 million sti, 1.35 million each of setArith and szp), where the call
+ * through the table (8-10 ns in V8 11.3) was most of what they cost.
+ */
+export const INLINE: Readonly<Record<string, (c: Code, layout: StateLayout) => void>> = {
+  getEflags: (c, layout) => {
+    emitMaterialize(c, layout);
+    slotAccess(layout).load(c, 'flags').i32(2).op(Op.i32Or);
+  },
+  setArith: (c, layout) => {
+    const bits = c.local();
+    c.set(bits);
+    emitSetArith(c, layout, bits);
+  },
+  sti: (c, layout) => emitSti(c, layout),
+  szp: (c) => {
+    const r = c.local(), size = c.local();
+    c.set(size).set(r);
+    emitSzp(c, r, size);
+  },
+};

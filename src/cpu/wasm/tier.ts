@@ -16,7 +16,7 @@ import type { CPU } from '../cpu.js';
 import { STATE_BLOCK_SLOTS, STATE_BLOCKS, STATE_REGISTERS, STATE_SUCCESSOR_SLOTS, STATE_SUCCESSORS } from '../memory.js';
 import { Code, I32, ModuleBuilder, Op, type ValueType } from './encoder.js';
 import { parseBlock, ParseError } from './parse.js';
-import { RUNTIME_FUNCTIONS, runtimeModule } from './runtime.js';
+import { INLINE, RUNTIME_FUNCTIONS, runtimeModule } from './runtime.js';
 import { SLOT_COUNT, SLOTS, translateBlock, TranslateError, type ImportTable, type StateLayout } from './translate.js';
 
 interface ImportSignature {
@@ -166,7 +166,9 @@ export class WasmTier {
       call: (code, name, params, returns) => {
         const i = IMPORTS.findIndex((s) => s.name === name);
         if (i < 0 || IMPORTS[i]!.params !== params || IMPORTS[i]!.returns !== returns) throw new TranslateError(`no import ${name}/${params}`);
-        code.i32(i).callIndirect(IMPORT_TYPES[i]!);
+        const inline = INLINE[name];
+        if (inline) inline(code, this.layout);
+        else code.i32(i).callIndirect(IMPORT_TYPES[i]!);
       },
     };
   }
