@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  LineRecorder, overheadChartSpec, overheads, renderChart, subtestsFromLines, type Subtest, type UsertestsReport,
+  LineRecorder, overheadChartSpec, overheads, renderChart, subtestsFromLines, WALL_TARGET, type Subtest, type UsertestsReport,
 } from '../../src/bench/usertests.js';
 import { repoRoot, scratch } from '../support/build.js';
 import { requireQemuSystem } from '../support/qemu.js';
@@ -102,6 +102,10 @@ test('bench usertests --qemu: memvisor\'s runs and QEMU\'s alternate round by ro
   assert.equal(new Set(modes.map((mode) => results[mode].pid)).size, modes.length, 'two modes ran in one process');
   const expected = ours.map((s, k) => `${(s / theirs[k]!).toFixed(2)}x`).join(' ');
   assert.match(r.stdout, new RegExp(`^round by round \\(each QEMU run right after memvisor's\\): off ${expected}, guest \\d+\\.\\d\\dx \\d+\\.\\d\\dx$`, 'm'));
+  // The wall-time target, judged on the first run and on the median against QEMU's median.
+  const met = (s: number) => (s / results.qemu!.offSeconds <= WALL_TARGET ? 'met' : 'NOT met');
+  assert.match(r.stdout, new RegExp(`^  target: --mirror off in <= ${WALL_TARGET}x QEMU's wall time: ${met(ours[0]!)} in the first run, ` +
+    `${met(results.off.medianWallSeconds!)} in the median$`, 'm'));
 });
 
 test('bench usertests on a terminal: the bar counts every engine\'s sub-tests to its end, the log lines printed above it', () => {
