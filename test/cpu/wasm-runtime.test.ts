@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { CPU, PhysicalMemory } from '../../src/cpu/index.js';
 import { adcFlags, dec, imul32Flags, inc, mulAcc, sbbFlags, szp } from '../../src/cpu/alu.js';
 import { ARITH_FLAGS, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_NONE, OP_SUB } from '../../src/cpu/flags.js';
-import { runtimeModule } from '../../src/cpu/wasm/runtime.js';
+import { INLINE, runtimeModule } from '../../src/cpu/wasm/runtime.js';
+import { Code, I32, ModuleBuilder } from '../../src/cpu/wasm/encoder.js';
 import { SLOT_COUNT, SLOTS } from '../../src/cpu/wasm/translate.js';
 import { useWasmTier } from '../../src/cpu/wasm/tier.js';
 
@@ -31,13 +32,28 @@ function random(seed: number): () => number {
 
 const LAZY_FIELDS = ['lfOp', 'lfA', 'lfB', 'lfR', 'lfSize', 'lfCarry', 'flags'] as const;
 
-test('wasm runtime: cond, getEflags, szp, adcFlags, sbbFlags, imul32Flags, inc, dec and mulAcc give what cpu.ts and alu.ts give, on random operands and lazy states', () => {
+test('wasm runtime: cond, getCF, getEflags (called and written in place), szp, adcFlags, sbbFlags, imul32Flags, inc, dec and mulAcc give what cpu.ts and alu.ts give, on random operands and lazy states', () => {
   const mem = new PhysicalMemory(1 << 20);
   const cpu = new CPU(mem, { read: () => 0xff, write: () => {} });
   const tier = useWasmTier(cpu, true);
   const pages = mem.wasm.buffer.byteLength / 65536;
   const runtime = new WebAssembly.Instance(new WebAssembly.Module(runtimeModule(tier.layout, pages)), { env: { memory: mem.wasm } })
     .exports as Record<string, (...args: number[]) => number>;
+  // The code blocks write in place of a call, each in a function of its own: cond for every
+  // constant condition, getCF, getEflags.
+  const inPlace = new ModuleBuilder();
+  inPlace.importMemory('env', 'memory', pages, pages);
+  const write = (name: string, literals: number[], exportName: string) => {
+    const c = new Code(0);
+    for (const v of literals) c.i32(v);
+    assert.ok(INLINE[name]!(c, tier.layout, literals), `${name} was not written in place`);
+    inPlace.function([], [I32], c, exportName);
+  };
+  for (let cc = 0; cc < 16; cc++) write('cond', [cc], `cond${cc}`);
+  write('getCF', [], 'getCF');
+  write('getEflags', [], 'getEflags');
+  const written = new WebAssembly.Instance(new WebAssembly.Module(inPlace.encode()), { env: { memory: mem.wasm } })
+    .exports as Record<string, () => number>;
   const slots = new Int32Array(mem.wasm.buffer, tier.layout.slots, SLOT_COUNT);
   const registers = new Int32Array(mem.wasm.buffer, tier.layout.registers, 8);
   const next = random(SEED);
@@ -71,13 +87,21 @@ test('wasm runtime: cond, getEflags, szp, adcFlags, sbbFlags, imul32Flags, inc, 
       const expected = cpu.cond(cc) ? 1 : 0;
       load();
       assert.equal(runtime.cond!(cc), expected, `${where}: cond(${cc}) with ${JSON.stringify(state)}`);
+      assert.equal(written[`cond${cc}`]!(), expected, `${where}: cond(${cc}) in place with ${JSON.stringify(state)}`);
     }
+    load();
+    const carry = cpu.getCF();
+    load();
+    assert.equal(runtime.getCF!(), carry, `${where}: getCF with ${JSON.stringify(state)}`);
+    assert.equal(written.getCF!(), carry, `${where}: getCF in place with ${JSON.stringify(state)}`);
     load();
     const eflags = cpu.getEflags();
     const folded = lazyOfCpu();
-    load();
-    assert.equal(runtime.getEflags!(), eflags, `${where}: getEflags with ${JSON.stringify(state)}`);
-    assert.deepEqual(lazyOfSlots(), folded, `${where}: getEflags with ${JSON.stringify(state)}: lazy state after`);
+    for (const [how, f] of [['', runtime.getEflags!], [' in place', written.getEflags!]] as const) {
+      load();
+      assert.equal(f(), eflags, `${where}: getEflags${how} with ${JSON.stringify(state)}`);
+      assert.deepEqual(lazyOfSlots(), folded, `${where}: getEflags${how} with ${JSON.stringify(state)}: lazy state after`);
+    }
 
     const [a, b, cin, size] = [operand(), operand(), next() & 1, pick([1, 2, 4])];
     const r = pick([(a + b + cin) | 0, (a - b - cin) | 0, Math.imul(a, b), operand()]);

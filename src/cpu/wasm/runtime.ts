@@ -21,99 +21,28 @@ export const RUNTIME_FUNCTIONS = ['getCF', 'cond', 'materializeFlags', 'getEflag
 
 export function runtimeModule(layout: StateLayout, pages: number): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder();
-  const slots = layout.slots;
   m.importMemory('env', 'memory', pages, pages);
-  const slot = (name: keyof typeof SLOTS) => slots + SLOTS[name] * 4;
-  const load = (c: Code, name: keyof typeof SLOTS) => c.i32(0).mem(Op.i32Load, 2, slot(name));
-  const store = (c: Code, name: keyof typeof SLOTS, value: (c: Code) => void) => {
-    c.i32(0);
-    value(c);
-    c.mem(Op.i32Store, 2, slot(name));
-  };
-  /** SIZE_MASK[lfSize] and SIZE_SIGN[lfSize] (sizes 1, 2, 4). */
-  const sized = (c: Code, one: number, two: number, four: number) => {
-    c.i32(one).i32(two).i32(four);
-    load(c, 'lfSize').i32(2).op(Op.i32Eq).op(Op.select);
-    load(c, 'lfSize').i32(1).op(Op.i32Eq).op(Op.select);
-  };
-  const mask = (c: Code) => sized(c, 0xff, 0xffff, -1);
-  const sign = (c: Code) => sized(c, 0x80, 0x8000, -0x80000000);
-  /** if (lfOp === op) return <value> */
-  const when = (c: Code, op: number, value: (c: Code) => void) => {
-    load(c, 'lfOp').i32(op).op(Op.i32Eq).open(Op.if);
-    value(c);
-    c.op(Op.return).end();
-  };
-  const flagBit = (c: Code, bit: number) => load(c, 'flags').i32(bit).op(Op.i32And).i32(0).op(Op.i32Ne);
-
-  // Function indices in definition order (no imported functions).
-  const GET_CF = 0, GET_ZF = 1, GET_SF = 2, GET_PF = 3, GET_OF = 4, GET_AF = 5, COND = 6, MATERIALIZE = 7, SET_ARITH = 9, SZP = 11;
+  const { load, store } = slotAccess(layout);
 
   const getCF = new Code(0);
-  when(getCF, OP_NONE, (c) => load(c, 'flags').i32(CF).op(Op.i32And));
-  when(getCF, OP_ADD, (c) => { load(c, 'lfR'); mask(c); c.op(Op.i32And); load(c, 'lfA'); mask(c); c.op(Op.i32And).op(Op.i32LtU); });
-  when(getCF, OP_SUB, (c) => { load(c, 'lfA'); mask(c); c.op(Op.i32And); load(c, 'lfB'); mask(c); c.op(Op.i32And).op(Op.i32LtU); });
-  when(getCF, OP_LOGIC, (c) => c.i32(0));
-  load(getCF, 'lfCarry');
-  m.function([], [I32], getCF, 'getCF');
+  emitGetCF(getCF, layout);
+  const GET_CF = m.function([], [I32], getCF, 'getCF');
 
-  const getZF = new Code(0);
-  when(getZF, OP_NONE, (c) => flagBit(c, ZF));
-  load(getZF, 'lfR'); mask(getZF); getZF.op(Op.i32And).op(Op.i32Eqz);
-  m.function([], [I32], getZF);
-
-  const getSF = new Code(0);
-  when(getSF, OP_NONE, (c) => flagBit(c, SF));
-  load(getSF, 'lfR'); sign(getSF); getSF.op(Op.i32And).i32(0).op(Op.i32Ne);
-  m.function([], [I32], getSF);
-
-  const getPF = new Code(0);
-  when(getPF, OP_NONE, (c) => flagBit(c, PF));
-  load(getPF, 'lfR').i32(0xff).op(Op.i32And).op(Op.i32Popcnt).i32(1).op(Op.i32And).op(Op.i32Eqz);
-  m.function([], [I32], getPF);
-
-  const getOF = new Code(0);
-  {
-    const s = getOF.local(), a = getOF.local(), b = getOF.local(), r = getOF.local();
-    sign(getOF); getOF.set(s);
-    load(getOF, 'lfA').set(a); load(getOF, 'lfB').set(b); load(getOF, 'lfR').set(r);
-    when(getOF, OP_NONE, (c) => flagBit(c, OF));
-    when(getOF, OP_ADD, (c) => c.get(a).get(r).op(Op.i32Xor).get(b).get(r).op(Op.i32Xor).op(Op.i32And).get(s).op(Op.i32And).i32(0).op(Op.i32Ne));
-    when(getOF, OP_SUB, (c) => c.get(a).get(b).op(Op.i32Xor).get(a).get(r).op(Op.i32Xor).op(Op.i32And).get(s).op(Op.i32And).i32(0).op(Op.i32Ne));
-    when(getOF, OP_LOGIC, (c) => c.i32(0));
-    when(getOF, OP_INC, (c) => { c.get(r); mask(c); c.op(Op.i32And).get(s).op(Op.i32Eq); });
-    getOF.get(r); mask(getOF); getOF.op(Op.i32And).get(s).i32(-1).op(Op.i32Xor); mask(getOF); getOF.op(Op.i32And).op(Op.i32Eq);
-  }
-  m.function([], [I32], getOF);
-
-  const getAF = new Code(0);
-  when(getAF, OP_NONE, (c) => load(c, 'flags').i32(AF).op(Op.i32And));
-  when(getAF, OP_LOGIC, (c) => c.i32(0));
-  load(getAF, 'lfA'); load(getAF, 'lfB'); getAF.op(Op.i32Xor); load(getAF, 'lfR'); getAF.op(Op.i32Xor).i32(AF).op(Op.i32And);
-  m.function([], [I32], getAF);
-
-  // cond(cc): the general rule of cpu.ts's cond (its fast path for sub gives the same answers).
+  // cond(cc): the general rule of cpu.ts's cond (its fast path for sub gives the same
+  // answers), the same code a block writes in place for a constant cc (emitCondOfBits).
   const cond = new Code(1);
   {
-    const v = cond.local();
-    const kinds: Array<(c: Code) => void> = [
-      (c) => c.call(GET_OF),
-      (c) => c.call(GET_CF).i32(0).op(Op.i32Ne),
-      (c) => c.call(GET_ZF),
-      (c) => c.call(GET_CF).i32(0).op(Op.i32Ne).call(GET_ZF).op(Op.i32Or),
-      (c) => c.call(GET_SF),
-      (c) => c.call(GET_PF),
-      (c) => c.call(GET_SF).call(GET_OF).op(Op.i32Ne),
-      (c) => c.call(GET_ZF).call(GET_SF).call(GET_OF).op(Op.i32Ne).op(Op.i32Or),
-    ];
+    const bits = cond.local(), v = cond.local();
+    emitArithBits(cond, layout);
+    cond.set(bits);
     cond.open(Op.block);
     for (let i = 7; i >= 0; i--) cond.open(Op.block);
     cond.get(0).i32(1).op(Op.i32ShrU).brTable([0, 1, 2, 3, 4, 5, 6, 7], 7);
-    kinds.forEach((k, i) => {
+    for (let i = 0; i < 8; i++) {
       cond.end();
-      k(cond);
+      emitCondOfBits(cond, bits, 2 * i);
       cond.set(v).br(7 - i);
-    });
+    }
     cond.end();
     // cc & 1 inverts
     cond.get(v).get(0).i32(1).op(Op.i32And).op(Op.i32Xor);
@@ -122,7 +51,7 @@ export function runtimeModule(layout: StateLayout, pages: number): Uint8Array<Ar
 
   const materialize = new Code(0);
   emitMaterialize(materialize, layout);
-  m.function([], [], materialize, 'materializeFlags');
+  const MATERIALIZE = m.function([], [], materialize, 'materializeFlags');
 
   const getEflags = new Code(0);
   getEflags.call(MATERIALIZE);
@@ -131,7 +60,7 @@ export function runtimeModule(layout: StateLayout, pages: number): Uint8Array<Ar
 
   const setArith = new Code(1);
   emitSetArith(setArith, layout, 0);
-  m.function([I32], [], setArith, 'setArith');
+  const SET_ARITH = m.function([I32], [], setArith, 'setArith');
 
   const sti = new Code(0);
   emitSti(sti, layout);
@@ -140,7 +69,7 @@ export function runtimeModule(layout: StateLayout, pages: number): Uint8Array<Ar
   // The ALU helpers (alu.ts).
   const szp = new Code(2);
   emitSzp(szp, 0, 1);
-  m.function([I32, I32], [I32], szp, 'szp');
+  const SZP = m.function([I32, I32], [I32], szp, 'szp');
 
   // adcFlags(a, b, r, cin, size) and sbbFlags(a, b, r, cin, size): the six flags of r = a ± b ± cin.
   for (const name of ['adcFlags', 'sbbFlags'] as const) {
@@ -234,7 +163,6 @@ export function runtimeModule(layout: StateLayout, pages: number): Uint8Array<Ar
   }
   m.function([I32, I32, I32], [], mul, 'mulAcc');
 
-  void COND;
   return m.encode();
 }
 
@@ -259,13 +187,15 @@ function sizedBy(c: Code, size: number, one: number, two: number, four: number):
 }
 
 /**
- * materializeFlags: the six flags in one pass over the lazy state, each field loaded once
- * (through cpu.ts's six getters, a function each, a PUSHF cost 35 ns; MemV6's pushcli and
- * popcli make 3 million a usertests run).
+ * The six arithmetic flags of the lazy state, left on the stack (EFLAGS' own when nothing
+ * is pending), in one pass, each field loaded once: through cpu.ts's six getters, a
+ * function each, a PUSHF cost 35 ns (MemV6's pushcli and popcli make 3 million a usertests
+ * run).
  */
-function emitMaterialize(c: Code, layout: StateLayout): void {
-  const { load, store } = slotAccess(layout);
+function emitArithBits(c: Code, layout: StateLayout): void {
+  const { load } = slotAccess(layout);
   const [op, a, b, r, size, mk, s, rm, bits] = [c.local(), c.local(), c.local(), c.local(), c.local(), c.local(), c.local(), c.local(), c.local()];
+  load(c, 'flags').i32(ARITH_FLAGS).op(Op.i32And).set(bits);
   load(c, 'lfOp').set(op);
   c.get(op).i32(OP_NONE).op(Op.i32Ne).open(Op.if);
   load(c, 'lfA').set(a);
@@ -299,9 +229,60 @@ function emitMaterialize(c: Code, layout: StateLayout): void {
   c.end();
   c.end();
   c.end();
+  c.end();
+  c.get(bits);
+}
+
+/** getCF: the carry of the lazy state (0 or 1; INC and DEC give the one they kept), left on the stack. */
+function emitGetCF(c: Code, layout: StateLayout): void {
+  const { load } = slotAccess(layout);
+  const op = c.local(), size = c.local(), mk = c.local();
+  load(c, 'lfOp').set(op);
+  c.get(op).i32(OP_NONE).op(Op.i32Eq).open(Op.if, I32);
+  load(c, 'flags').i32(CF).op(Op.i32And);
+  c.op(Op.else);
+  c.get(op).i32(OP_ADD).op(Op.i32Eq).get(op).i32(OP_SUB).op(Op.i32Eq).op(Op.i32Or).open(Op.if, I32);
+  load(c, 'lfSize').set(size);
+  sizedBy(c, size, 0xff, 0xffff, -1); c.set(mk);
+  // ADD: the result below an operand; SUB: the first operand below the second.
+  load(c, 'lfR'); load(c, 'lfA'); c.get(op).i32(OP_ADD).op(Op.i32Eq).op(Op.select).get(mk).op(Op.i32And);
+  load(c, 'lfA'); load(c, 'lfB'); c.get(op).i32(OP_ADD).op(Op.i32Eq).op(Op.select).get(mk).op(Op.i32And);
+  c.op(Op.i32LtU);
+  c.op(Op.else);
+  c.i32(0);
+  load(c, 'lfCarry');
+  c.get(op).i32(OP_LOGIC).op(Op.i32Eq).op(Op.select);
+  c.end();
+  c.end();
+}
+
+/** materializeFlags: the lazy state folded into EFLAGS. */
+function emitMaterialize(c: Code, layout: StateLayout): void {
+  const { load, store } = slotAccess(layout);
+  const bits = c.local();
+  emitArithBits(c, layout);
+  c.set(bits);
+  load(c, 'lfOp').i32(OP_NONE).op(Op.i32Ne).open(Op.if);
   store(c, 'flags', (c) => { load(c, 'flags').i32(~ARITH_FLAGS).op(Op.i32And).get(bits).op(Op.i32Or); });
   store(c, 'lfOp', (c) => c.i32(OP_NONE));
   c.end();
+}
+
+/** Condition `cc` (0-15, the jcc/setcc encoding) of the flags in local `bits`, 0 or 1 on the stack. */
+function emitCondOfBits(c: Code, bits: number, cc: number): void {
+  const bit = (flag: number) => c.get(bits).i32(flag).op(Op.i32And).i32(0).op(Op.i32Ne);
+  const lt = () => { bit(SF); bit(OF); c.op(Op.i32Ne); };
+  switch (cc >> 1) {
+    case 0: bit(OF); break;
+    case 1: bit(CF); break;
+    case 2: bit(ZF); break;
+    case 3: bit(CF); bit(ZF); c.op(Op.i32Or); break;
+    case 4: bit(SF); break;
+    case 5: bit(PF); break;
+    case 6: lt(); break;
+    default: bit(ZF); lt(); c.op(Op.i32Or); break;
+  }
+  if (cc & 1) c.i32(1).op(Op.i32Xor);
 }
 
 /** setArith(bits), bits in local `bits`: the six flags set eagerly. */
@@ -339,24 +320,47 @@ function emitSzp(c: Code, r: number, size: number): void {
 
 /**
  * The runtime functions a block writes in place of calling them, their arguments on the
- * stack as for the call: the small ones blocks call most (a usertests run makes 4.5
- * million getEflags, 2.2 million sti, 1.35 million each of setArith and szp), where the call
- * through the table (8-10 ns in V8 11.3) was most of what they cost.
+ * stack as for the call (`literals`: those that are constants in the block's text): the
+ * small ones blocks call most, where the call through the table (8-10 ns in V8 11.3) was
+ * most of what they cost. A usertests run makes 4.5 million getEflags, 2.2 million sti,
+ * 1.35 million each of setArith and szp, 818,000 cond (written in place for a constant
+ * condition, as blocks write it) and 598,000 getCF. Each returns false if it leaves the
+ * call to be made.
  */
-export const INLINE: Readonly<Record<string, (c: Code, layout: StateLayout) => void>> = {
+export const INLINE: Readonly<Record<string, (c: Code, layout: StateLayout, literals: readonly (number | null)[]) => boolean>> = {
   getEflags: (c, layout) => {
     emitMaterialize(c, layout);
     slotAccess(layout).load(c, 'flags').i32(2).op(Op.i32Or);
+    return true;
   },
   setArith: (c, layout) => {
     const bits = c.local();
     c.set(bits);
     emitSetArith(c, layout, bits);
+    return true;
   },
-  sti: (c, layout) => emitSti(c, layout),
+  sti: (c, layout) => {
+    emitSti(c, layout);
+    return true;
+  },
   szp: (c) => {
     const r = c.local(), size = c.local();
     c.set(size).set(r);
     emitSzp(c, r, size);
+    return true;
+  },
+  getCF: (c, layout) => {
+    emitGetCF(c, layout);
+    return true;
+  },
+  // A constant condition (as blocks write it), the flags computed in place and tested.
+  cond: (c, layout, [cc]) => {
+    if (typeof cc !== 'number') return false;
+    const bits = c.local();
+    c.op(Op.drop);
+    emitArithBits(c, layout);
+    c.set(bits);
+    emitCondOfBits(c, bits, cc & 15);
+    return true;
   },
 };

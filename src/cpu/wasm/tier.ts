@@ -163,12 +163,10 @@ export class WasmTier {
     const hubExports = new WebAssembly.Instance(new WebAssembly.Module(hub.encode()), { js }).exports as Record<string, (...args: number[]) => number | void>;
     IMPORTS.forEach((i, index) => this.calls.set(index, (RUNTIME_FUNCTIONS as readonly string[]).includes(i.name) ? this.runtime[i.name]! : hubExports[i.name]!));
     this.importTable = {
-      call: (code, name, params, returns) => {
+      call: (code, name, literals, returns) => {
         const i = IMPORTS.findIndex((s) => s.name === name);
-        if (i < 0 || IMPORTS[i]!.params !== params || IMPORTS[i]!.returns !== returns) throw new TranslateError(`no import ${name}/${params}`);
-        const inline = INLINE[name];
-        if (inline) inline(code, this.layout);
-        else code.i32(i).callIndirect(IMPORT_TYPES[i]!);
+        if (i < 0 || IMPORTS[i]!.params !== literals.length || IMPORTS[i]!.returns !== returns) throw new TranslateError(`no import ${name}/${literals.length}`);
+        if (!INLINE[name]?.(code, this.layout, literals)) code.i32(i).callIndirect(IMPORT_TYPES[i]!);
       },
     };
   }

@@ -47,9 +47,12 @@ export interface StateLayout {
   slots: number;
 }
 
-/** The functions translated code calls out to: writes the call of one by name and arity (its arguments on the stack). */
+/**
+ * The functions translated code calls out to: writes the call of one by name, its arguments
+ * on the stack (`literals`: one per argument, its value where the text gives a constant).
+ */
 export interface ImportTable {
-  call(code: Code, name: string, params: number, returns: boolean): void;
+  call(code: Code, name: string, literals: readonly (number | null)[], returns: boolean): void;
 }
 
 /** Calls that return an int32 (or a boolean, as 0 or 1); the others return nothing. */
@@ -497,7 +500,7 @@ class Translator {
     if (args.some((a) => a.k === 'id' && a.name === this.c)) throw new TranslateError(`${name} given the CPU elsewhere than first`);
     const returns = RETURNS.has(name);
     for (const a of args) this.value(a);
-    this.imports.call(code, name, args.length, returns);
+    this.imports.call(code, name, args.map((a) => (a.k === 'num' ? a.v : null)), returns);
     if (!returns) {
       if (want) throw new TranslateError(`the value of ${name}, which returns nothing`);
       return 'i32';
