@@ -303,7 +303,7 @@ class BlockWriter {
       // In parentheses: V8 then compiles the block with the function around it, instead of
       // pre-parsing it now and parsing it again at its first call (a third less time).
       'return (function block(c) {',
-      'const R = c.reg, tr = c.tlbR, tw = c.tlbW, u8 = c.u8, u16 = c.u16, i32 = c.i32, left = c.batchLeft;',
+      'const R = c.reg, SG = c.sel, tr = c.tlbR, tw = c.tlbW, u8 = c.u8, u16 = c.u16, i32 = c.i32, left = c.batchLeft;',
       `let t = 0, s = 0, done = 0, x = 0, L = ${this.startPos}${used.map((i) => `, g${i} = R[${i}]`).join('')};`,
       'out: for (;;) switch (L) {',
       text,
@@ -713,6 +713,36 @@ class BlockWriter {
     this.store(4, a, v);
     this.emit(`r[4] = ${a};`);
   }
+  /**
+   * PUSHA: the eight registers (ESP as it was) below ESP, which changes only once all eight
+   * are written, so that leaving before the instruction at any of the stores (a TLB miss)
+   * leaves it to the interpreter to run whole, as a fault would.
+   */
+  private pushAll(): void {
+    const e = this.local('e');
+    this.emit(`const ${e} = r[4];`);
+    for (let k = 0; k < 8; k++) {
+      // (A local of its own for each of the eight: local() names one per prefix and instruction.)
+      const a = this.local(`ps${'abcdefgh'[k]}`);
+      this.emit(`const ${a} = (${e} - ${4 * (k + 1)}) | 0;`);
+      this.store(4, a, k === 4 ? e : `r[${k}]`);
+    }
+    this.emit(`r[4] = (${e} - 32) | 0;`);
+  }
+  /** POPA: all eight read (a miss leaves before the instruction) before any register is written; the saved ESP is skipped. */
+  private popAll(): void {
+    const e = this.local('e');
+    this.emit(`const ${e} = r[4];`);
+    const values: string[] = [];
+    for (let k = 0; k < 8; k++) {
+      const a = this.local(`ps${'abcdefgh'[k]}`), v = this.local(`pv${'abcdefgh'[k]}`);
+      this.emit(`const ${a} = (${e} + ${4 * k}) | 0;`);
+      this.load(4, a, v);
+      values.push(v);
+    }
+    for (let k = 0; k < 8; k++) if (k !== 3) this.emit(`r[${7 - k}] = ${values[k]};`);
+    this.emit(`r[4] = (${e} + 32) | 0;`);
+  }
   /** Pops into a new local (ESP is updated before the caller writes the destination). */
   private pop(extra = 0): string {
     const a = this.local('s'), v = this.local('p');
@@ -1005,6 +1035,10 @@ class BlockWriter {
         this.emit(`r[${op & 7}] = ${this.pop()};`);
         return 'next';
       case 0x68: this.push(String(this.imm32())); return 'next';
+      // PUSH ES/CS/SS/DS: the selector, zero-extended (the interpreter's push of it).
+      case 0x06: case 0x0e: case 0x16: case 0x1e: this.push(`SG[${op >> 3}]`); return 'next';
+      case 0x60: this.pushAll(); return 'next';
+      case 0x61: this.popAll(); return 'next';
       case 0x6a: this.push(String(this.imm8s())); return 'next';
       case 0x69: case 0x6b: {
         const m = this.modrm();
@@ -1328,6 +1362,11 @@ class BlockWriter {
 
   private instruction0f(start: number, startPos: number): 'next' | 'end' | null {
     const op = this.byte();
+    // PUSH FS/GS.
+    if (op === 0xa0 || op === 0xa8) {
+      this.push(`SG[${op === 0xa0 ? 4 : 5}]`);
+      return 'next';
+    }
     if (op >= 0x80 && op <= 0x8f) {
       const rel = this.imm32();
       return this.conditionalJump(op & 15, this.eip + rel);

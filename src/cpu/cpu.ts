@@ -20,7 +20,7 @@
  * access that may fault before changing architectural state.
  */
 import type { AccessSize, InterruptSource, IoSpace, MsrHandler } from './bus.js';
-import { PAGE_MMIO, READ_CACHEABLE, PhysicalMemory, STATE_REGISTERS, STATE_TLB_SUP_R, STATE_TLB_SUP_W, STATE_TLB_USER_R, STATE_TLB_USER_W } from './memory.js';
+import { PAGE_MMIO, READ_CACHEABLE, PhysicalMemory, STATE_REGISTERS, STATE_SELECTORS, STATE_TLB_SUP_R, STATE_TLB_SUP_W, STATE_TLB_USER_R, STATE_TLB_USER_W } from './memory.js';
 import { BlockCache, WAITING, type Block } from './blocks.js';
 import { DEBUG_BREAK, DebugTraps } from './debug.js';
 import { Listeners } from './listeners.js';
@@ -94,8 +94,8 @@ export class CPU {
   lfSize = 4;
   lfCarry = 0;
 
-  // Segment descriptor caches, indexed ES CS SS DS FS GS.
-  readonly sel = new Int32Array(6);
+  // Segment descriptor caches, indexed ES CS SS DS FS GS (the selectors in the memory's state area).
+  readonly sel: Int32Array;
   readonly segBase = new Int32Array(6);
   readonly segLimit = new Int32Array(6);
   readonly segAccess = new Int32Array(6);
@@ -238,6 +238,7 @@ export class CPU {
       supR: area(STATE_TLB_SUP_R, 1 << 20).fill(-1), supW: area(STATE_TLB_SUP_W, 1 << 20).fill(-1),
     };
     this.reg = area(STATE_REGISTERS, 8);
+    this.sel = area(STATE_SELECTORS, 6).fill(0);
     this.tlbUserR = t.userR; this.tlbUserW = t.userW; this.tlbSupR = t.supR; this.tlbSupW = t.supW;
     const buffer = mem.ram.buffer;
     this.u8 = mem.ram;

@@ -67,6 +67,8 @@ export const STATE_TLB_USER_W = 4 << 20;
 export const STATE_TLB_SUP_R = 8 << 20;
 export const STATE_TLB_SUP_W = 12 << 20;
 export const STATE_REGISTERS = 16 << 20;
+/** The six segment selectors (ES CS SS DS FS GS, an int32 each): blocks push them (PUSH sreg). */
+export const STATE_SELECTORS = STATE_REGISTERS + 256;
 /** The WebAssembly tier's successor cache (tier.ts dispatchCode): four int32 per slot, in the register file's 64 KiB. */
 export const STATE_SUCCESSORS = STATE_REGISTERS + 32768;
 export const STATE_SUCCESSOR_SLOTS = 2048;

@@ -10,6 +10,7 @@ import { CPU, PhysicalMemory } from '../../src/cpu/index.js';
 import { compileBlock } from '../../src/cpu/compile.js';
 import type { Block } from '../../src/cpu/blocks.js';
 import { CPU_TIERS, useTier, type BlockEngine } from '../support/build.js';
+import { CR0_PG, PTE_P, PTE_W } from '../../src/cpu/state.js';
 
 const CODE = 0x1000;
 /*
@@ -350,5 +351,51 @@ test('blocks: a module of WebAssembly blocks imports no functions (its calls out
   assert.ok(blockModules.length > 0, 'no module of blocks was made');
   for (const m of blockModules) {
     assert.deepEqual(WebAssembly.Module.imports(m).map((i) => `${i.kind} ${i.name}`).sort(), ['memory memory', 'table calls']);
+  }
+});
+
+test('blocks: PUSHA and POPA across into a page not present fault as the interpreter does (ESP and registers kept), on every tier', () => {
+  // Paging on, 0-4 MiB mapped one to one but for the page at 0x7000. A loop of PUSHA; POPA
+  // runs (compiled after its first rounds) with the stack at 0x9000; then ESP moves to where
+  // PUSHA's fifth store, or POPA's first load, is in the missing page: #PF, whose handler
+  // halts. Every tier must end in the interpreter's state: EIP, CR2, registers (ESP as it
+  // was before the instruction), the fault's frame and the stack.
+  const GDT = 0x700, IDT = 0x800, DIR = 0x1000, TABLE = 0x2000, CODE2 = 0x3000, HANDLER = 0x4000, MISSING = 0x7000;
+  for (const [what, last, esp, cr2] of [['PUSHA', 0x60, 0x8010, 0x7ffc], ['POPA', 0x61, 0x6ff0, 0x7000]] as const) {
+    // L: pusha; popa; dec ecx; jnz L; mov esp, <esp>; pusha or popa; hlt
+    const code = [0x60, 0x61, 0x49, 0x75, 0xfb, 0xbc, esp & 0xff, esp >> 8, 0x00, 0x00, last, 0xf4];
+    const outcomes = CPU_TIERS.map(([name, threshold, engine]) => {
+      const mem = new PhysicalMemory(1 << 22);
+      const cpu = new CPU(mem, { read: () => 0xff, write: () => {} });
+      useTier(cpu, threshold, engine);
+      mem.write32(GDT + 8, 0x0000ffff); mem.write32(GDT + 12, 0x00cf9a00);
+      mem.write32(GDT + 16, 0x0000ffff); mem.write32(GDT + 20, 0x00cf9200);
+      mem.write32(IDT + 14 * 8, (0x08 << 16) | HANDLER); mem.write32(IDT + 14 * 8 + 4, 0x8e00);
+      mem.write32(DIR, TABLE | PTE_P | PTE_W);
+      for (let page = 0; page < 1024; page++) if (page << 12 !== MISSING) mem.write32(TABLE + page * 4, (page << 12) | PTE_P | PTE_W);
+      mem.loadBytes(CODE2, Uint8Array.from(code));
+      mem.loadBytes(HANDLER, Uint8Array.of(0xf4));
+      cpu.gdtBase = GDT; cpu.gdtLimit = 23;
+      cpu.idtBase = IDT; cpu.idtLimit = 0x7ff;
+      cpu.enterFlatProtectedMode(0);
+      cpu.setCr3(DIR);
+      cpu.setCr0(cpu.cr0 | CR0_PG);
+      cpu.eip = CODE2;
+      cpu.reg.set([0x11111111, 50, 0x33333333, 0x44444444, 0x9000, 0x66666666, 0x77777777, 0x88888888]);
+      for (let i = 0; i < 100 && !cpu.halted; i++) cpu.run(1000);
+      assert.ok(cpu.halted, `${what}, ${name}: the code did not halt`);
+      const top = cpu.reg[4]!;
+      return {
+        eip: cpu.eip >>> 0, cr2: cpu.cr2 >>> 0, regs: Array.from(cpu.reg), instructions: cpu.instructionCount,
+        frame: [0, 1, 2, 3].map((i) => mem.read32(top + 4 * i)), stack: Array.from({ length: 12 }, (_, i) => mem.read32(esp - 16 + 4 * i)),
+      };
+    });
+    const interpreter = outcomes[0]!;
+    assert.equal(interpreter.eip, HANDLER + 1, `${what}: the interpreter did not reach the #PF handler`);
+    assert.equal(interpreter.cr2, cr2, `${what}: the fault's address`);
+    assert.equal(interpreter.frame[1], CODE2 + 10, `${what}: the fault is not the instruction's`);
+    // The frame sits right below the ESP the instruction started from.
+    assert.equal(interpreter.regs[4]! + 16, esp, `${what}: ESP changed before the fault`);
+    CPU_TIERS.slice(1).forEach(([name], i) => assert.deepEqual(outcomes[i + 1], interpreter, `${what}: ${name} differs from the interpreter`));
   }
 });

@@ -13,7 +13,7 @@
 import { divAcc, doubleShift, shift } from '../alu.js';
 import type { BlockCode } from '../compile.js';
 import type { CPU } from '../cpu.js';
-import { STATE_BLOCK_SLOTS, STATE_BLOCKS, STATE_REGISTERS, STATE_SUCCESSOR_SLOTS, STATE_SUCCESSORS } from '../memory.js';
+import { STATE_BLOCK_SLOTS, STATE_BLOCKS, STATE_REGISTERS, STATE_SELECTORS, STATE_SUCCESSOR_SLOTS, STATE_SUCCESSORS } from '../memory.js';
 import { Code, I32, ModuleBuilder, Op, type ValueType } from './encoder.js';
 import { parseBlock, ParseError } from './parse.js';
 import { INLINE, RUNTIME_FUNCTIONS, runtimeModule } from './runtime.js';
@@ -133,7 +133,7 @@ export class WasmTier {
 
   constructor(private readonly cpu: CPU) {
     const registers = cpu.mem.stateBase + STATE_REGISTERS;
-    this.layout = { registers, slots: registers + 32 };
+    this.layout = { registers, slots: registers + 32, selectors: cpu.mem.stateBase + STATE_SELECTORS };
     this.s = new Int32Array(cpu.mem.wasm.buffer, this.layout.slots, SLOT_COUNT);
     this.entries = new Int32Array(cpu.mem.wasm.buffer, cpu.mem.stateBase + STATE_BLOCKS, STATE_BLOCK_SLOTS * 4).fill(-1);
     this.successors = new Int32Array(cpu.mem.wasm.buffer, cpu.mem.stateBase + STATE_SUCCESSORS, STATE_SUCCESSOR_SLOTS * 4).fill(-1);

@@ -45,6 +45,8 @@ export const SLOT_COUNT = 19;
 export interface StateLayout {
   registers: number;
   slots: number;
+  /** The segment selectors (CPU.sel). */
+  selectors: number;
 }
 
 /**
@@ -71,8 +73,8 @@ interface Target {
 }
 
 /** Names bound to the CPU's arrays by the block's first declaration (`const R = c.reg, …`). */
-type Alias = 'reg' | 'tlbR' | 'tlbW' | 'u8' | 'u16' | 'i32';
-const ALIASES = new Set<string>(['reg', 'tlbR', 'tlbW', 'u8', 'u16', 'i32']);
+type Alias = 'reg' | 'sel' | 'tlbR' | 'tlbW' | 'u8' | 'u16' | 'i32';
+const ALIASES = new Set<string>(['reg', 'sel', 'tlbR', 'tlbW', 'u8', 'u16', 'i32']);
 
 export interface TranslatedBlock {
   code: Code;
@@ -85,6 +87,7 @@ export function translateBlock(parsed: ParsedBlock, layout: StateLayout, imports
 class Translator {
   private readonly code = new Code(0);
   private readonly locals = new Map<string, number>();
+  private readonly declared = new Set<string>();
   /** Local types beyond i32 (an unsigned value in a local keeps its type). */
   private readonly localTypes = new Map<string, Type>();
   private readonly aliases = new Map<string, Alias>();
@@ -182,6 +185,11 @@ class Translator {
   }
 
   private declare(name: string, init: Expr): void {
+    // Every name the block compiler declares is its own (a prefix and the instruction's
+    // index); two of one name would be one local here where JavaScript has two variables
+    // (or a syntax error).
+    if (this.declared.has(name)) throw new TranslateError(`${name} declared twice`);
+    this.declared.add(name);
     if (init.k === 'member' && init.obj === this.c && ALIASES.has(init.prop)) {
       const alias = init.prop as Alias;
       this.aliases.set(name, alias);
@@ -411,6 +419,10 @@ class Translator {
         if (e.index.k !== 'num' || e.index.v > 7) throw new TranslateError('a register index that is not a constant');
         code.i32(0);
         return { op: Op.i32Store, load: Op.i32Load, align: 2, offset: this.layout.registers + e.index.v * 4 };
+      case 'sel':
+        if (e.index.k !== 'num' || e.index.v > 5) throw new TranslateError('a selector index that is not a constant');
+        code.i32(0);
+        return { op: Op.i32Store, load: Op.i32Load, align: 2, offset: this.layout.selectors + e.index.v * 4 };
       case 'tlbR': case 'tlbW':
         code.get(this.tlbLocals.get(e.arr)!);
         this.signed(e.index);
