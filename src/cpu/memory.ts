@@ -60,7 +60,8 @@ export function copyBackMarked(bytes: Uint8Array, image: Uint8Array, marks: Uint
  * The CPU state area, after host memory in the same WebAssembly memory (so that code the
  * compiled tier writes in WebAssembly reaches guest memory, the TLB and the registers
  * alike): the four TLB arrays (user/supervisor × read/write, 4 MiB each), then the
- * register file. Offsets from `PhysicalMemory.stateBase`.
+ * register file, the segment selectors and the WebAssembly tier's slots and tables.
+ * Offsets from `PhysicalMemory.stateBase`.
  */
 export const STATE_TLB_USER_R = 0;
 export const STATE_TLB_USER_W = 4 << 20;
