@@ -7,8 +7,9 @@
  * memory operand, and MUL/IMUL of the accumulator (gcc divides by a constant with MUL: 1.4
  * million of these calls a usertests run went out to JavaScript, 300,000 of them copying
  * the CPU's fields out and back).
- * They repeat cpu.ts's and alu.ts's rules in another language: the differential test and
- * the tier tests on MemV6 check them against the interpreter.
+ * They repeat cpu.ts's and alu.ts's rules in another language: test/cpu/wasm-runtime.test.ts
+ * checks each against them on random operands, the differential test and the tier tests
+ * on MemV6 against the interpreter.
  */
 import { AF, ARITH_FLAGS, CF, IF, OF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_NONE, OP_SUB, PF, SF, ZF } from '../flags.js';
 import { EAX, EDX } from '../state.js';
@@ -118,7 +119,7 @@ export function runtimeModule(layout: StateLayout, pages: number): Uint8Array<Ar
   const mul = new Code(3);
   {
     const [src, size, signed] = [0, 1, 2];
-    const p = mul.local(), low = mul.local(), over = mul.local(), wide = mul.local(I64);
+    const p = mul.local(), high = mul.local(), over = mul.local(), wide = mul.local(I64);
     const eax = layout.registers + EAX * 4, edx = layout.registers + EDX * 4;
     const accumulator = (c: Code) => c.i32(0).mem(Op.i32Load, 2, eax);
     mul.get(size).i32(4).op(Op.i32Eq).open(Op.if);
@@ -128,11 +129,11 @@ export function runtimeModule(layout: StateLayout, pages: number): Uint8Array<Ar
     accumulator(mul).op(Op.i64ExtendI32U).get(src).op(Op.i64ExtendI32U).op(Op.i64Mul);
     mul.get(signed).op(Op.select).set(wide);
     mul.get(wide).op(Op.i32WrapI64).set(p);
-    mul.get(wide).i64(32).op(Op.i64ShrU).op(Op.i32WrapI64).set(low);
+    mul.get(wide).i64(32).op(Op.i64ShrU).op(Op.i32WrapI64).set(high);
     mul.i32(0).get(p).mem(Op.i32Store, 2, eax);
-    mul.i32(0).get(low).mem(Op.i32Store, 2, edx);
-    mul.get(low).get(p).i32(31).op(Op.i32ShrS).op(Op.i32Ne);
-    mul.get(low).i32(0).op(Op.i32Ne);
+    mul.i32(0).get(high).mem(Op.i32Store, 2, edx);
+    mul.get(high).get(p).i32(31).op(Op.i32ShrS).op(Op.i32Ne);
+    mul.get(high).i32(0).op(Op.i32Ne);
     mul.get(signed).op(Op.select).set(over);
     mul.op(Op.else);
     mul.get(size).i32(2).op(Op.i32Eq).open(Op.if);
