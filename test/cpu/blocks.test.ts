@@ -11,6 +11,7 @@ import { compileBlock } from '../../src/cpu/compile.js';
 import type { Block } from '../../src/cpu/blocks.js';
 import { CPU_TIERS, useTier, type BlockEngine } from '../support/build.js';
 import { CR0_PG, PTE_P, PTE_W } from '../../src/cpu/state.js';
+import { useWasmTier } from '../../src/cpu/wasm/tier.js';
 
 const CODE = 0x1000;
 /*
@@ -398,4 +399,25 @@ test('blocks: PUSHA and POPA across into a page not present fault as the interpr
     assert.equal(interpreter.regs[4]! + 16, esp, `${what}: ESP changed before the fault`);
     CPU_TIERS.slice(1).forEach(([name], i) => assert.deepEqual(outcomes[i + 1], interpreter, `${what}: ${name} differs from the interpreter`));
   }
+});
+
+test('blocks: the WebAssembly translator refuses a block text that declares a name twice (one local there, two variables or an error in JavaScript)', () => {
+  const mem = new PhysicalMemory(1 << 20);
+  const cpu = new CPU(mem, { read: () => 0xff, write: () => {} });
+  const tier = useWasmTier(cpu, true);
+  // A text in the block compiler's form: EAX + 1 (or + 1, then + 2 into the same name) into EAX.
+  const text = (body: string) => [
+    'return (function block(c) {',
+    'const R = c.reg, SG = c.sel, tr = c.tlbR, tw = c.tlbW, u8 = c.u8, u16 = c.u16, i32 = c.i32, left = c.batchLeft;',
+    'let t = 0, s = 0, done = 0, x = 0, L = 0, g0 = R[0];',
+    'out: for (;;) switch (L) {',
+    'case 0: {', body, 'g0 = a0;', '{ x = 4098; done += 1; break out; }', '}',
+    'default: { x = (4096 + L) | 0; break out; }',
+    '}',
+    'R[0] = g0; c.eip = x; c.batchLeft = left - done;',
+    '});',
+  ].join('\n');
+  assert.notEqual(tier.translate(text('const a0 = (g0 + 1) | 0;')), null, 'the text with one declaration was refused');
+  assert.equal(tier.translate(text('const a0 = (g0 + 1) | 0;\nconst a0 = (g0 + 2) | 0;')), null, 'a name declared twice was translated');
+  assert.equal(tier.stats.refused, 1);
 });
