@@ -23,7 +23,7 @@ export const RUNTIME_FUNCTIONS = ['getCF', 'cond', 'materializeFlags', 'getEflag
 export function runtimeModule(layout: StateLayout, pages: number): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder();
   m.importMemory('env', 'memory', pages, pages);
-  const { load, store } = slotAccess(layout);
+  const { store } = slotAccess(layout);
 
   const getCF = new Code(0);
   emitGetCF(getCF, layout);
@@ -52,11 +52,10 @@ export function runtimeModule(layout: StateLayout, pages: number): Uint8Array<Ar
 
   const materialize = new Code(0);
   emitMaterialize(materialize, layout);
-  const MATERIALIZE = m.function([], [], materialize, 'materializeFlags');
+  m.function([], [], materialize, 'materializeFlags');
 
   const getEflags = new Code(0);
-  getEflags.call(MATERIALIZE);
-  load(getEflags, 'flags').i32(2).op(Op.i32Or);
+  emitGetEflags(getEflags, layout);
   m.function([], [I32], getEflags, 'getEflags');
 
   const setArith = new Code(1);
@@ -193,7 +192,7 @@ function sizedBy(c: Code, size: number, one: number, two: number, four: number):
  * function each, a PUSHF cost 35 ns (MemV6's pushcli and popcli make 3 million a usertests
  * run).
  */
-function emitArithBits(c: Code, layout: StateLayout): void {
+function emitArithBits(c: Code, layout: StateLayout): number {
   const { load } = slotAccess(layout);
   const [op, a, b, r, size, mk, s, rm, bits] = [c.local(), c.local(), c.local(), c.local(), c.local(), c.local(), c.local(), c.local(), c.local()];
   load(c, 'flags').i32(ARITH_FLAGS).op(Op.i32And).set(bits);
@@ -207,9 +206,7 @@ function emitArithBits(c: Code, layout: StateLayout): void {
   sizedBy(c, size, 0x80, 0x8000, -0x80000000); c.set(s);
   c.get(r).get(mk).op(Op.i32And).set(rm);
   // ZF, SF, PF of the result, whatever the operation.
-  c.get(rm).op(Op.i32Eqz).i32(ZF).op(Op.i32Mul);
-  c.get(r).get(s).op(Op.i32And).i32(0).op(Op.i32Ne).i32(SF).op(Op.i32Mul).op(Op.i32Or);
-  c.get(r).i32(0xff).op(Op.i32And).op(Op.i32Popcnt).i32(1).op(Op.i32And).op(Op.i32Eqz).i32(PF).op(Op.i32Mul).op(Op.i32Or);
+  emitSzp(c, r, size);
   c.set(bits);
   // CF, OF and AF by operation (logic: none of them).
   c.get(op).i32(OP_LOGIC).op(Op.i32Ne).open(Op.if);
@@ -232,6 +229,7 @@ function emitArithBits(c: Code, layout: StateLayout): void {
   c.end();
   c.end();
   c.get(bits);
+  return op;
 }
 
 /** getCF: the carry of the lazy state (0 or 1; INC and DEC give the one they kept), left on the stack. */
@@ -261,12 +259,18 @@ function emitGetCF(c: Code, layout: StateLayout): void {
 function emitMaterialize(c: Code, layout: StateLayout): void {
   const { load, store } = slotAccess(layout);
   const bits = c.local();
-  emitArithBits(c, layout);
+  const op = emitArithBits(c, layout);
   c.set(bits);
-  load(c, 'lfOp').i32(OP_NONE).op(Op.i32Ne).open(Op.if);
+  c.get(op).i32(OP_NONE).op(Op.i32Ne).open(Op.if);
   store(c, 'flags', (c) => { load(c, 'flags').i32(~ARITH_FLAGS).op(Op.i32And).get(bits).op(Op.i32Or); });
   store(c, 'lfOp', (c) => c.i32(OP_NONE));
   c.end();
+}
+
+/** getEflags: the lazy state folded into EFLAGS, and EFLAGS (bit 1 set) left on the stack. */
+function emitGetEflags(c: Code, layout: StateLayout): void {
+  emitMaterialize(c, layout);
+  slotAccess(layout).load(c, 'flags').i32(2).op(Op.i32Or);
 }
 
 /** Condition `cc` (0-15, the jcc/setcc encoding) of the flags in local `bits`, 0 or 1 on the stack. */
@@ -330,8 +334,7 @@ function emitSzp(c: Code, r: number, size: number): void {
  */
 export const INLINE: Readonly<Record<string, (c: Code, layout: StateLayout, literals: readonly (number | null)[]) => boolean>> = {
   getEflags: (c, layout) => {
-    emitMaterialize(c, layout);
-    slotAccess(layout).load(c, 'flags').i32(2).op(Op.i32Or);
+    emitGetEflags(c, layout);
     return true;
   },
   setArith: (c, layout) => {
