@@ -21,7 +21,11 @@ const SCRIPT = [
   'continue',
   REGISTERS,
   'print path',
-  'print *cpu0.proc',
+  // The process's fields, but not its saved context: where initcode was last switched out
+  // depends, on QEMU, on when its timer (host time) fired, which a busy host moves (a
+  // different kernel stack once under load: ebp 0xaffffddc against 0xafffff0c).
+  'print cpu0.proc->sz', 'print cpu0.proc->pgdir', 'print cpu0.proc->kstack', 'print cpu0.proc->state', 'print cpu0.proc->pid',
+  'print cpu0.proc->tf', 'print cpu0.proc->ofile', 'print cpu0.proc->cwd', 'print cpu0.proc->name', 'print cpu0.proc->mirrored',
   'x/8xw $esp',
   'stepi 5',
   'info registers eip esp ebp eflags',
