@@ -142,6 +142,9 @@ export interface ModeRun {
   medianWallSeconds?: number;
   /** Every run's wall time, in the order run (the first is wallSeconds). */
   runWallSeconds?: number[];
+  /** Blocks the run compiled, and of those, blocks an earlier process wrote (read from the block cache on disk). */
+  blocksCompiled: number;
+  blocksFromDisk: number;
   /** The process the run was in (one per mode, for all its rounds). */
   pid: number;
   /** Every run's process, in the order run. */
@@ -164,6 +167,8 @@ export interface UsertestsBenchOptions {
   tests?: string[];
   runs: number;
   qemu: boolean;
+  /** memvisor's processes start without the block cache on disk (MEMVISOR_BLOCK_CACHE=off): a new machine's cold start. */
+  cold?: boolean;
   timeoutMs?: number;
   /** Called with the name of each sub-test as it finishes, for a progress bar. */
   progress?: (mode: string, name: string) => void;
@@ -228,6 +233,7 @@ export async function runOnMemvisor(job: ModeJob, progress?: UsertestsBenchOptio
   return {
     mode, disk, subtests: subtestsFromLines(recorder.lines), instructions: pc.cpu.instructionCount,
     haltedCycles: pc.idleCycles, wallSeconds: result.wallSeconds, mirroring: monitor.mirroring, pid: process.pid,
+    blocksCompiled: pc.cpu.blocks.stats.compiled, blocksFromDisk: pc.cpu.blocks.stats.fromDisk,
   };
 }
 
@@ -240,9 +246,11 @@ class ModeProcess {
   private pending: { resolve: (run: ModeRun) => void; reject: (e: Error) => void } | null = null;
   private ended: string | null = null;
 
-  constructor(private readonly mode: Mode, progress: UsertestsBenchOptions['progress']) {
+  constructor(private readonly mode: Mode, progress: UsertestsBenchOptions['progress'], cold: boolean) {
     // The bench's own V8 options (its helper threads and interrupt budget) go to the child too.
-    this.child = fork(fileURLToPath(new URL('./usertests-mode.js', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = fork(fileURLToPath(new URL('./usertests-mode.js', import.meta.url)), [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: cold ? { ...process.env, MEMVISOR_BLOCK_CACHE: 'off' } : process.env,
+    });
     this.child.on('message', (m: ModeMessage) => {
       if ('progress' in m) progress?.(m.progress, m.name);
       else if ('run' in m) this.settle((p) => p.resolve(m.run));
@@ -276,8 +284,15 @@ class ModeProcess {
   }
 
   /** Ends the process (it has no run in progress, or the bench is giving up on it). */
+  /**
+   * Ends the process: between runs by closing its channel, so that it ends as a process
+   * does (and leaves the blocks it wrote in the block cache on disk, src/block-cache.ts);
+   * in the middle of a run (another mode failed) at once.
+   */
   close(): void {
-    if (this.ended === null) this.child.kill();
+    if (this.ended !== null) return;
+    if (this.pending !== null || !this.child.connected) this.child.kill();
+    else this.child.disconnect();
   }
 }
 
@@ -345,7 +360,7 @@ export async function benchUsertests(options: UsertestsBenchOptions): Promise<Us
     for (let run = 0; run < options.runs; run++) {
       for (const mode of MODES) {
         let child = processes.get(mode);
-        if (!child) processes.set(mode, child = new ModeProcess(mode, options.progress));
+        if (!child) processes.set(mode, child = new ModeProcess(mode, options.progress, options.cold === true));
         const r = await child.run({
           mode, disk: mode === 'off' || mode === 'hardware' ? options.plainDisk : options.mirroredDisk,
           kernel: options.kernel, systemKernel: options.systemKernel, cmdline: options.cmdline, tests: options.tests, timeoutMs: options.timeoutMs,
@@ -438,8 +453,10 @@ export function formatUsertestsReport(r: UsertestsReport): string {
   else if (r.qemuMissing) lines.push(`qemu-system-i386: not run: ${r.qemuMissing}`);
   const halted = (m: ModeRun) => `${(m.haltedCycles / 1e8).toFixed(2)} s of virtual time halted`;
   const medianOf = (m: ModeRun) => m.medianWallSeconds ?? m.wallSeconds;
+  const fromDisk = (m: ModeRun) => m.blocksFromDisk === undefined ? 'blocks from disk not recorded'
+    : `${m.blocksFromDisk} of its ${m.blocksCompiled} blocks (off) from the block cache on disk`;
   lines.push(`whole run: off ${r.off.instructions} instructions (${halted(r.off)}) in ${r.off.wallSeconds.toFixed(1)} s, ` +
-    `guest ${r.guest.instructions} (${halted(r.guest)}) in ${r.guest.wallSeconds.toFixed(1)} s (the first run, in a new process; ` +
+    `guest ${r.guest.instructions} (${halted(r.guest)}) in ${r.guest.wallSeconds.toFixed(1)} s (the first run, in a new process, ${fromDisk(r.off)}; ` +
     `median of the runs, which reuse its compiled blocks: ${medianOf(r.off).toFixed(1)} s, ${medianOf(r.guest).toFixed(1)} s)`);
   if (r.qemu) {
     const ratio = (ours: number, theirs: number) => `${(ours / theirs).toFixed(2)}x`;
@@ -447,7 +464,8 @@ export function formatUsertestsReport(r: UsertestsReport): string {
       `memvisor's wall time ${ratio(r.off.wallSeconds, r.qemu.offSeconds)} (off), ${ratio(r.guest.wallSeconds, r.qemu.guestSeconds)} (guest) of QEMU's ` +
       `in its first run, ${ratio(medianOf(r.off), r.qemu.offSeconds)} and ${ratio(medianOf(r.guest), r.qemu.guestSeconds)} in its median`);
     const met = (ours: number) => ours / r.qemu!.offSeconds <= WALL_TARGET ? 'met' : 'NOT met';
-    lines.push(`  target: --mirror off in <= ${WALL_TARGET}x QEMU's wall time: ${met(r.off.wallSeconds)} in the first run, ` +
+    lines.push(`  target: --mirror off in <= ${WALL_TARGET}x QEMU's wall time: ${met(r.off.wallSeconds)} in the first run ` +
+      `(${r.off.blocksFromDisk ? `${r.off.blocksFromDisk} of its ${r.off.blocksCompiled} blocks from the disk cache; --cold for none` : 'no blocks from disk: a cold start'}), ` +
       `${met(medianOf(r.off))} in the median`);
     const byRound = (ours: number[] | undefined, theirs: number[]) => theirs.map((t, k) => ratio(ours?.[k] ?? NaN, t)).join(' ');
     lines.push(`round by round (each QEMU run right after memvisor's): off ${byRound(r.off.runWallSeconds, r.qemu.offRuns)}, ` +

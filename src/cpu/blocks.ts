@@ -72,6 +72,8 @@ interface Written {
   compiled: CompiledSource;
   /** The JavaScript function, made when first asked for (a block the WebAssembly tier takes does not need it). */
   run: BlockCode | null;
+  /** Read from the block cache on disk (an earlier process wrote it), not written by this one. */
+  fromDisk: boolean;
 }
 
 function runOf(w: Written): BlockCode {
@@ -106,7 +108,13 @@ function writeBlock(page: Uint8Array, eip: number, isBlock: (eip: number) => boo
     return answer;
   }, hookedWrites);
   if (compiled === null) return null;
-  const w: Written = { code: page.slice(compiled.first, compiled.end), questions, compiled, hookedWrites, run: null };
+  const w: Written = { code: page.slice(compiled.first, compiled.end), questions, compiled, hookedWrites, run: null, fromDisk: false };
+  remember(eip, w);
+  writtenHere++;
+  return w;
+}
+
+function remember(eip: number, w: Written): void {
   if (++writtenCount > 20000) { written.clear(); writtenCount = 1; }
   const list = written.get(eip);
   if (!list) written.set(eip, [w]);
@@ -116,7 +124,48 @@ function writeBlock(page: Uint8Array, eip: number, isBlock: (eip: number) => boo
     if (list.length >= WRITTEN_PER_ADDRESS) list.shift();
     list.push(w);
   }
-  return w;
+}
+
+/** Blocks this process (this thread) has written itself. */
+let writtenHere = 0;
+
+/**
+ * A block written before, as the block cache on disk keeps it (src/block-cache.ts): what
+ * `written` holds for it, in plain data.
+ */
+export interface WrittenRecord {
+  eip: number;
+  code: Uint8Array;
+  questions: Array<[number, boolean]>;
+  hookedWrites: boolean;
+  compiled: CompiledSource;
+}
+
+/** Every block written before (by this process or read from disk), oldest first, and how many this process wrote. */
+export function writtenRecords(): { records: WrittenRecord[]; writtenHere: number } {
+  const records: WrittenRecord[] = [];
+  for (const [eip, list] of written) {
+    for (const w of list) records.push({ eip, code: w.code, questions: [...w.questions], hookedWrites: w.hookedWrites, compiled: w.compiled });
+  }
+  return { records, writtenHere };
+}
+
+/**
+ * Blocks an earlier process wrote, taken as if written here (the same checks decide whether
+ * one is reused: its guest bytes and answers). One already known is not added twice.
+ */
+export function addWrittenRecords(records: readonly WrittenRecord[], fromDisk = true): void {
+  for (const r of records) {
+    const known = written.get(r.eip)?.some((w) => w.hookedWrites === r.hookedWrites && w.compiled.source === r.compiled.source && sameBytes(w.code, r.code));
+    if (known) continue;
+    remember(r.eip, { code: r.code, questions: new Map(r.questions), hookedWrites: r.hookedWrites, compiled: r.compiled, run: null, fromDisk });
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Recorded for an address whose first instruction the compiler leaves to the interpreter. */
@@ -128,6 +177,8 @@ const nothing: BlockCode = () => {};
 export interface BlockStats {
   compiled: number;
   invalidated: number;
+  /** Of `compiled`, blocks an earlier process wrote (read from the block cache on disk). */
+  fromDisk: number;
 }
 
 export class BlockCache {
@@ -157,7 +208,7 @@ export class BlockCache {
    * WebAssembly, where every store's call and the register reloads after it are code).
    */
   hookedWrites = false;
-  readonly stats: BlockStats = { compiled: 0, invalidated: 0 };
+  readonly stats: BlockStats = { compiled: 0, invalidated: 0, fromDisk: 0 };
   private readonly slots: Array<Block | undefined> = new Array<Block | undefined>(1 << SLOT_BITS).fill(undefined);
   private readonly heat = new Uint16Array(1 << SLOT_BITS);
   private readonly byFrame = new Map<number, Block[]>();
@@ -230,6 +281,7 @@ export class BlockCache {
     }
     if (compiled !== null) {
       this.stats.compiled++;
+      if (w!.fromDisk) this.stats.fromDisk++;
       // The instructions inside the block were interpreted as often as its start, so their
       // addresses are as hot; but from now on the dispatcher meets them only where control
       // enters the block's code from elsewhere. They start counting again: else each would

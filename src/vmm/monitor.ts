@@ -284,7 +284,7 @@ export class Monitor {
       haltedCycles: pc.exits.haltedCycles,
       wallSeconds: Number(result.wallSeconds.toFixed(3)),
       mips: Number((instructions / Math.max(result.wallSeconds, 1e-9) / 1e6).toFixed(2)),
-      cpu: { blocksCompiled: pc.cpu.blocks.stats.compiled, blocksDropped: pc.cpu.blocks.stats.invalidated },
+      cpu: { blocksCompiled: pc.cpu.blocks.stats.compiled, blocksFromDisk: pc.cpu.blocks.stats.fromDisk, blocksDropped: pc.cpu.blocks.stats.invalidated },
       exits: {
         ioRead: pc.exits.ioRead, ioWrite: pc.exits.ioWrite, mmioRead: pc.exits.mmioRead, mmioWrite: pc.exits.mmioWrite,
         interrupts: pc.exits.interrupts, halts: pc.exits.halts,

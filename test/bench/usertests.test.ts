@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   LineRecorder, overheadChartSpec, overheads, renderChart, subtestsFromLines, WALL_TARGET, type Subtest, type UsertestsReport,
@@ -57,11 +57,18 @@ test('bench usertests: the chart is SVG with one bar per sub-test and the publis
   assert.match(svg, /published average 43%/);
 });
 
+/** The block cache on disk these tests' processes use (src/block-cache.ts): a new one, not the user's. */
+const blockCache = join(scratch('bench-usertests-blocks'), 'cache');
+const benchEnv = { ...process.env, MEMVISOR_BLOCK_CACHE: blockCache };
+
 test('bench usertests: a short run on memvisor writes the table, results.json and the chart', () => {
   const out = scratch('bench-usertests');
   const r = spawnSync(process.execPath, [join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'bench', 'usertests', '--tests', 'printf,getpid,forkwait', '--out', out],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000, env: benchEnv });
   assert.equal(r.status, 0, r.stderr);
+  // A new block cache: the first run's blocks are all its own, and are left on disk for the next process.
+  assert.match(r.stdout, /\(the first run, in a new process, 0 of its \d+ blocks \(off\) from the block cache on disk;/);
+  assert.ok(readdirSync(blockCache).some((f) => /^blocks-[0-9a-f]+\.bin$/.test(f)), 'no block cache file was written');
   assert.match(r.stdout, /^forkwait +\d+ +\d+ +[+-]\d+\.\d%/m);
   assert.match(r.stdout, /guest instructions: average overhead/);
   const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as UsertestsReport;
@@ -83,8 +90,9 @@ test('bench usertests: a short run on memvisor writes the table, results.json an
 test('bench usertests --qemu: memvisor\'s runs and QEMU\'s alternate round by round, each mode in a process of its own, and each round\'s ratio is printed', () => {
   requireQemuSystem();
   const out = scratch('bench-usertests-qemu');
-  const r = spawnSync(process.execPath, [join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'bench', 'usertests', '--qemu', '--runs', '2', '--tests', 'printf,getpid', '--out', out],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+  // --cold: memvisor's processes leave the block cache (which the test above filled) alone.
+  const r = spawnSync(process.execPath, [join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'bench', 'usertests', '--qemu', '--cold', '--runs', '2', '--tests', 'printf,getpid', '--out', out],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000, env: benchEnv });
   assert.equal(r.status, 0, r.stderr);
   // On a shared machine whose speed drifts, a ratio is fair only between runs of the same minutes.
   const order = r.stderr.split('\n').map((line) => /^(memvisor --mirror off|qemu-system-i386) run (\d)\/2/.exec(line)).filter((m) => m !== null)
@@ -104,8 +112,10 @@ test('bench usertests --qemu: memvisor\'s runs and QEMU\'s alternate round by ro
   assert.match(r.stdout, new RegExp(`^round by round \\(each QEMU run right after memvisor's\\): off ${expected}, guest \\d+\\.\\d\\dx \\d+\\.\\d\\dx$`, 'm'));
   // The wall-time target, judged on the first run and on the median against QEMU's median.
   const met = (s: number) => (s / results.qemu!.offSeconds <= WALL_TARGET ? 'met' : 'NOT met');
-  assert.match(r.stdout, new RegExp(`^  target: --mirror off in <= ${WALL_TARGET}x QEMU's wall time: ${met(ours[0]!)} in the first run, ` +
-    `${met(results.off.medianWallSeconds!)} in the median$`, 'm'));
+  assert.match(r.stdout, new RegExp(`^  target: --mirror off in <= ${WALL_TARGET}x QEMU's wall time: ${met(ours[0]!)} in the first run ` +
+    `\\(no blocks from disk: a cold start\\), ${met(results.off.medianWallSeconds!)} in the median$`, 'm'));
+  assert.ok(results.off.blocksCompiled > 0);
+  assert.equal(results.off.blocksFromDisk, 0, '--cold took blocks from the disk cache');
 });
 
 test('bench usertests on a terminal: the bar counts every engine\'s sub-tests to its end, the log lines printed above it', () => {

@@ -103,14 +103,14 @@ export async function apps(options: { runs: string; busybox?: string; translated
   printReport(formatAppsReport(results));
 }
 
-export async function usertests(options: { runs: string; qemu?: boolean; out: string; tests?: string; json?: boolean; cmdline?: string }): Promise<void> {
+export async function usertests(options: { runs: string; qemu?: boolean; out: string; tests?: string; json?: boolean; cmdline?: string; cold?: boolean }): Promise<void> {
   const runs = wholeNumber('--runs', options.runs, 1, 20);
   const known = usertestsNames();
   const tests = options.tests?.split(',').map((t) => t.trim()).filter(Boolean);
   for (const t of tests ?? []) if (!known.includes(t)) throw new MemvisorError(`--tests: no usertests sub-test named "${t}"`);
   const report = await runWithProgress(progressSteps(runs, (tests ?? known).length, options.qemu === true), (progress, log) => benchUsertests({
     kernel: builtFile('kernel'), systemKernel: builtFile('kernel-system'), cmdline: options.cmdline, plainDisk: builtFile('fs.img'), mirroredDisk: builtFile('fs-mirrored.img'),
-    usertestsProgram: builtFile('user/usertests'), tests, runs, qemu: options.qemu === true, progress, log,
+    usertestsProgram: builtFile('user/usertests'), tests, runs, qemu: options.qemu === true, cold: options.cold === true, progress, log,
   }));
   const files = await writeResults(options.out, report);
   if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

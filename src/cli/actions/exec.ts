@@ -1,6 +1,7 @@
 /** What `memvisor exec` does (its options and help: ../commands/exec.ts). */
 import { isatty } from 'node:tty';
 import { wholeNumber } from '../parse.js';
+import { useBlockCache } from '../../block-cache.js';
 import { readElfFile } from '../../elf/index.js';
 import { LinuxProcess } from '../../exec/index.js';
 import { MAX_HOST_BYTES, MiB } from '../../cpu/index.js';
@@ -9,6 +10,8 @@ export function exec(path: string, args: string[], options: { memory: string; ma
   const memoryMiB = wholeNumber('--memory', options.memory, 1, MAX_HOST_BYTES / MiB);
   const maxInstructions = options.maxInstructions === undefined ? undefined : wholeNumber('--max-instructions', options.maxInstructions, 1, Number.MAX_SAFE_INTEGER);
   const elf = readElfFile(path);
+  // The blocks earlier processes wrote, and this one's kept for the next (../../block-cache.ts).
+  useBlockCache();
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`);
   const proc = new LinuxProcess(elf, { path, args: [path, ...args], env, memoryBytes: memoryMiB * MiB, maxInstructions, mirror: options.mirror,
     blockThreshold: options.interpreter ? 0 : undefined, jsBlocks: options.jsBlocks, hostTime: options.hostTime, strict: options.strict,

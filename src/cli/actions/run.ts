@@ -1,6 +1,7 @@
 /** What `memvisor run` does (its options and help: ../commands/run.ts). */
 import { writeFileSync, renameSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { useBlockCache } from '../../block-cache.js';
 import { MemvisorError } from '../../errors.js';
 import { MAX_HOST_MEMORY_MIB, MIN_MEMORY_MIB, type BootConfig } from '../../machine/boot.js';
 import { REPRODUCIBLE_EPOCH } from '../../virtual-time.js';
@@ -151,6 +152,8 @@ export async function run(options: RunOptions): Promise<void> {
   const golden = options.golden === undefined ? undefined : readGolden(options.golden);
   const debugAt = gdbAddress(options);
   const plan = monitorOptions(options);
+  // The blocks earlier processes wrote, and this one's kept for the next (../../block-cache.ts).
+  useBlockCache();
   const monitor = createMonitor(plan);
   const pc = monitor.pc;
   if (limitCycle !== undefined && limitCycle <= pc.now()) throw new MemvisorError(`--max-cycles ${limitCycle}: the machine is already at cycle ${pc.now()}`);

@@ -45,6 +45,7 @@ export function register(program: Command): void {
     .option('--tests <names>', 'only these sub-tests, comma-separated (default: all)')
     .option('--json', 'print the results as JSON instead of the table')
     .option('--cmdline <text>', 'the kernel command line, on both engines (e.g. idle=spin: MemV6 never halts)')
+    .option('--cold', 'memvisor starts without the blocks earlier processes left in the block cache on disk (as on a new machine)')
     .action(lazyAction(actions, 'usertests'));
   bench
     .command('web')

@@ -69,13 +69,62 @@ const translated = new Map<string, { code: Code } | null>();
  * a later run meets the same translations in other batches).
  */
 interface MadeModule {
-  module: WebAssembly.Module;
+  /** The module's bytes, and the module, compiled when first instantiated (one read from disk may never be). */
+  bytes: Uint8Array<ArrayBuffer>;
+  module: WebAssembly.Module | null;
   /** The memory's size in pages (the module imports a memory of exactly that size). */
   pages: number;
   /** The translations' keys, by function (export `b${i}`). */
   keys: readonly string[];
 }
 const moduleOf = new Map<string, MadeModule>();
+
+/** A module of translations as the block cache on disk keeps it (src/block-cache.ts): each function's state area and source. */
+export interface ModuleRecord {
+  bytes: Uint8Array<ArrayBuffer>;
+  pages: number;
+  functions: TranslationRecord[];
+}
+/** A translation's source, and the address of the state area it was translated for. */
+export interface TranslationRecord {
+  registers: number;
+  source: string;
+}
+
+/** A translation's key: the code depends only on the source and where the state area is. */
+const keyOf = (registers: number, source: string) => `${registers}:${source}`;
+const functionOf = (key: string) => {
+  const colon = key.indexOf(':');
+  return { registers: Number(key.slice(0, colon)), source: key.slice(colon + 1) };
+};
+
+/**
+ * Every module of translations made before (by this process or read from disk), oldest
+ * first, and the keys of the sources the translator refused.
+ */
+export function moduleRecords(): { modules: ModuleRecord[]; refused: TranslationRecord[] } {
+  const modules = [...new Set(moduleOf.values())].map((m) => ({ bytes: m.bytes, pages: m.pages, functions: m.keys.map(functionOf) }));
+  const refused = [...translated].filter(([, made]) => made === null).map(([key]) => functionOf(key));
+  return { modules, refused };
+}
+
+/**
+ * Modules and refusals an earlier process made: a translation whose key is in one is not
+ * made again (its block is instantiated from the module), one refused is not tried again.
+ * Keys already known here keep their own module.
+ */
+export function addModuleRecords(modules: readonly ModuleRecord[], refused: readonly TranslationRecord[]): void {
+  for (const r of modules) {
+    const keys = r.functions.map((f) => keyOf(f.registers, f.source));
+    if (keys.every((key) => moduleOf.has(key))) continue;
+    const made: MadeModule = { bytes: r.bytes, module: null, pages: r.pages, keys };
+    for (const key of keys) if (!moduleOf.has(key)) moduleOf.set(key, made);
+  }
+  for (const f of refused) {
+    const key = keyOf(f.registers, f.source);
+    if (!translated.has(key)) translated.set(key, null);
+  }
+}
 
 /** Translations waiting for a module: made when this many wait… */
 const BATCH = 16;
@@ -86,7 +135,8 @@ const NEEDED = 64;
 
 /** A block's translation: its code until its module is made, then its block. */
 export interface Translation {
-  code: Code;
+  /** Null when the key is in a module made before (by an earlier machine or process) for this memory size. */
+  code: Code | null;
   key: string;
   block: WasmBlock | null;
   /** Block cache entries to give the block to when it is made. */
@@ -376,10 +426,11 @@ export class WasmTier {
   wait = WAIT;
 
   private translateNow(source: string): Translation | null {
-    // Kept across machines (every campaign run and benchmark run is a new machine): the
-    // code depends only on the source and where the state area is.
-    const key = `${this.layout.registers}:${source}`;
+    // Kept across machines (every campaign run and benchmark run is a new machine).
+    const key = keyOf(this.layout.registers, source);
     let made = translated.get(key);
+    // In a module made before for memory of this size (read from disk, say): instantiated, not made again.
+    if (made === undefined && moduleOf.get(key)?.pages === this.pages()) return { code: null, key, block: null, waiting: [] };
     if (made === undefined) {
       try {
         made = translateBlock(parseBlock(source), this.layout, this.importTable);
@@ -414,8 +465,9 @@ export class WasmTier {
     if (batch.length === 0) return;
     const pages = this.pages();
     const m = blockModule(pages);
-    batch.forEach((t, i) => m.function([], [], t.code, `b${i}`));
-    const made: MadeModule = { module: new WebAssembly.Module(m.encode()), pages, keys: batch.map((t) => t.key) };
+    batch.forEach((t, i) => m.function([], [], t.code!, `b${i}`));
+    const bytes = m.encode();
+    const made: MadeModule = { bytes, module: new WebAssembly.Module(bytes), pages, keys: batch.map((t) => t.key) };
     if (moduleOf.size >= 20000) moduleOf.clear();
     for (const key of made.keys) moduleOf.set(key, made);
     this.instantiate(made);
@@ -434,6 +486,7 @@ export class WasmTier {
     // thousands of modules.
     const first = this.blocks.length, n = made.keys.length;
     if (first + n > this.table.length) this.table.grow(Math.max(this.table.length, n));
+    made.module ??= new WebAssembly.Module(made.bytes);
     const instance = new WebAssembly.Instance(made.module, { env: { memory: this.cpu.mem.wasm, calls: this.calls } });
     made.keys.forEach((key, i) => {
       this.table.set(first + i, instance.exports[`b${i}`] as () => void);
