@@ -283,7 +283,6 @@ class ModeProcess {
     });
   }
 
-  /** Ends the process (it has no run in progress, or the bench is giving up on it). */
   /**
    * Ends the process: between runs by closing its channel, so that it ends as a process
    * does (and leaves the blocks it wrote in the block cache on disk, src/block-cache.ts);

@@ -62,7 +62,8 @@ export interface Block {
  * again, and writing a block's source costs as much as running it hundreds of times. One
  * is reused only when the guest bytes it was made from are the same and every "does a
  * block start at …" question the writer asked has the same answer now: then compileBlock
- * would write the same source.
+ * would write the same source. Earlier processes' blocks join them from the block cache on
+ * disk (src/block-cache.ts: writtenRecords, addWrittenRecords), under the same checks.
  */
 interface Written {
   code: Uint8Array;
@@ -154,11 +155,11 @@ export function writtenRecords(): { records: WrittenRecord[]; writtenHere: numbe
  * Blocks an earlier process wrote, taken as if written here (the same checks decide whether
  * one is reused: its guest bytes and answers). One already known is not added twice.
  */
-export function addWrittenRecords(records: readonly WrittenRecord[], fromDisk = true): void {
+export function addWrittenRecords(records: readonly WrittenRecord[]): void {
   for (const r of records) {
     const known = written.get(r.eip)?.some((w) => w.hookedWrites === r.hookedWrites && w.compiled.source === r.compiled.source && sameBytes(w.code, r.code));
     if (known) continue;
-    remember(r.eip, { code: r.code, questions: new Map(r.questions), hookedWrites: r.hookedWrites, compiled: r.compiled, run: null, fromDisk });
+    remember(r.eip, { code: r.code, questions: new Map(r.questions), hookedWrites: r.hookedWrites, compiled: r.compiled, run: null, fromDisk: true });
   }
 }
 
