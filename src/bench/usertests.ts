@@ -10,8 +10,10 @@
  *
  * Each of memvisor's modes runs in a process of its own (usertests-mode.ts), started for
  * its first run and kept for the later rounds: every mode's first run is a new process's,
- * nothing compiled yet, and its later runs reuse only the blocks its own runs compiled, as a
- * campaign worker or the web page running one mode does. (All four modes ran in the bench's
+ * starting from the blocks earlier processes left in the block cache on disk as `memvisor
+ * run` does (src/block-cache.ts; none with `cold`, as on a new machine), and its later runs
+ * reuse only the blocks its own runs compiled, as a campaign worker or the web page running
+ * one mode does. (All four modes ran in the bench's
  * own process until 2026-12-06: the guest mode's "first" run came after the off run's
  * compiles, and every off run after the first followed a hardware run whose write listener
  * the optimised blocks had inlined, re-optimising some 220 of them.)
@@ -133,7 +135,7 @@ export interface ModeRun {
   instructions: number;
   /** Cycles the CPU spent halted (skipped), of the whole run's virtual time. */
   haltedCycles: number;
-  /** The whole run's wall time: the first run's (a new process's, nothing compiled yet). */
+  /** The whole run's wall time: the first run's (a new process's, with what the block cache on disk held: blocksFromDisk). */
   wallSeconds: number;
   /**
    * The median over every run (later runs in the same process reuse the blocks the first
