@@ -110,7 +110,12 @@ test('a damaged file is one line on stderr; the run goes on and the file is writ
   assert.equal(again.blocksFromDisk, again.blocksCompiled);
 });
 
-test('the default place is $XDG_CACHE_HOME/memvisor; off writes nothing', () => {
+test('the default place is $XDG_CACHE_HOME/memvisor; off writes nothing; the help of the commands that use it says so', () => {
+  for (const command of [['run'], ['exec'], ['bench', 'usertests']]) {
+    const help = spawnSync(process.execPath, [cli, ...command, '--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^  MEMVISOR_BLOCK_CACHE=off +do not read or write the block cache on disk$/m, `memvisor ${command.join(' ')} --help`);
+  }
   const xdg = join(dir, 'xdg');
   run(undefined, { XDG_CACHE_HOME: xdg });
   cacheFile(join(xdg, 'memvisor'));

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { lazyAction } from '../lazy.js';
+import { BLOCK_CACHE_HELP } from './environment.js';
 
 export function register(program: Command): void {
   const actions = () => import('../actions/bench.js');
@@ -46,6 +47,7 @@ export function register(program: Command): void {
     .option('--json', 'print the results as JSON instead of the table')
     .option('--cmdline <text>', 'the kernel command line, on both engines (e.g. idle=spin: MemV6 never halts)')
     .option('--cold', 'memvisor starts without the blocks earlier processes left in the block cache on disk (as on a new machine)')
+    .addHelpText('after', BLOCK_CACHE_HELP)
     .action(lazyAction(actions, 'usertests'));
   bench
     .command('web')

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { lazyAction } from '../lazy.js';
+import { BLOCK_CACHE_HELP } from './environment.js';
 
 export function register(program: Command): void {
   program
@@ -22,5 +23,6 @@ export function register(program: Command): void {
     .option('--host-time', 'time and gettimeofday read the host clock (default: virtual time from 2026-01-01, 10 ns per instruction, the same in every run)')
     .passThroughOptions()
     .allowExcessArguments(false)
+    .addHelpText('after', BLOCK_CACHE_HELP)
     .action(lazyAction(() => import('../actions/exec.js'), 'exec'));
 }

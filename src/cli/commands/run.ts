@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { DEFAULT_PROMPT } from '../../machine/session.js';
 import { DEFAULT_MEMORY_MIB, machineMemoryMiB } from '../../vmm/modes.js';
 import { lazyAction } from '../lazy.js';
+import { BLOCK_CACHE_HELP } from './environment.js';
 import { collect } from '../parse.js';
 
 export function register(program: Command): void {
@@ -46,5 +47,6 @@ export function register(program: Command): void {
     .option('-s', 'shorthand for --gdb localhost:1234 (as QEMU spells it)')
     .option('-S', 'with --gdb or -s: do not start the guest until the debugger continues it')
     .allowExcessArguments(false)
+    .addHelpText('after', BLOCK_CACHE_HELP)
     .action(lazyAction(() => import('../actions/run.js'), 'run'));
 }
