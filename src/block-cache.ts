@@ -24,9 +24,9 @@
  * (default: $XDG_CACHE_HOME/memvisor, else ~/.cache/memvisor).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
 import { threadId } from 'node:worker_threads';
@@ -161,9 +161,13 @@ export function useBlockCache(options: { save?: boolean } = {}): BlockCacheUse |
   const file = join(dir, fileName());
   const loaded = read(file);
   used = { file, blocks: loaded?.blocks.length ?? 0 };
-  if (options.save ?? true) process.on('exit', () => save(dir, file));
+  // (A file that could not be read was said once; writing it would fail the same way.)
+  if ((options.save ?? true) && !unreadable) process.on('exit', () => save(dir, file));
   return used;
 }
+
+/** The file exists (or its place is not a directory) but could not be read. */
+let unreadable = false;
 
 /** The file's blocks, taken as written before; null if there is none or it cannot be used (said unless `quiet`). */
 function read(file: string, quiet = false): CacheFile | null {
@@ -171,7 +175,10 @@ function read(file: string, quiet = false): CacheFile | null {
   try {
     data = readFileSync(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && !quiet) warn(`cannot read the block cache ${file} (${(e as Error).message}); going on without it`);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && !quiet) {
+      unreadable = true;
+      warn(`cannot read the block cache ${file} (${(e as Error).message}); going on without it`);
+    }
     return null;
   }
   const parsed = parse(data);
@@ -188,7 +195,7 @@ function read(file: string, quiet = false): CacheFile | null {
 function save(dir: string, file: string): void {
   if (writtenRecords().writtenHere === 0) return;
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirectory(dir);
   } catch (e) {
     warn(`cannot write the block cache ${file} (${(e as Error).message}); set MEMVISOR_BLOCK_CACHE=off to stop trying`);
     return;
@@ -203,6 +210,19 @@ function save(dir: string, file: string): void {
     try { unlinkSync(lock); } catch { /* removed as stale by another process */ }
   }
   removeStale(dir, file);
+}
+
+/**
+ * `mkdir -p`, a component at a time: Node's own (`recursive: true`) goes round for ever
+ * where creating a directory fails with ENOENT under a parent that exists (in /proc).
+ */
+function makeDirectory(dir: string): void {
+  const missing: string[] = [];
+  for (let d = resolve(dir); !existsSync(d); d = dirname(d)) {
+    missing.push(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing.reverse()) mkdirSync(d);
 }
 
 /** Waits for the lock file (up to LOCK_WAIT_MS; one older than LOCK_STALE_MS was left by a process that died). */

@@ -122,6 +122,17 @@ test('the default place is $XDG_CACHE_HOME/memvisor; off writes nothing; the hel
   const other = join(dir, 'xdg-off');
   run('off', { XDG_CACHE_HOME: other });
   assert.equal(existsSync(other), false);
+  // A place that cannot be a directory (under a file; in /proc, where Node's own mkdir -p
+  // went round for ever): one line, and the run as without the cache.
+  const file = join(dir, 'a-file');
+  writeFileSync(file, 'x');
+  for (const [place, line] of [[join(file, 'cache'), /^memvisor: cannot read the block cache .*a-file\/cache\/blocks-[0-9a-f]+\.bin \(ENOTDIR: .*\); going on without it$/],
+    ['/proc/memvisor-cache', /^memvisor: cannot write the block cache \/proc\/memvisor-cache\/blocks-[0-9a-f]+\.bin \(ENOENT: .*\); set MEMVISOR_BLOCK_CACHE=off to stop trying$/]] as const) {
+    const r = run(place);
+    assert.match(r.stderr.trim(), line);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.equal(r.state, without.state);
+  }
 });
 
 test("other builds' files are removed once unused for a week, not before", () => {
