@@ -11,7 +11,7 @@
  * (1,000 times each) until then. Blocks read from here are taken as the process's own
  * are: only where the guest bytes at that address are the same and every question the
  * writer asked (does a block start at ...) has the same answer now, so a block from disk
- * is the block this process would write (see "Exactness" in the README for the test).
+ * is the block this process would write (test/cli/block-cache.test.ts; README, "How it is checked").
  *
  * One file per build: its name carries a hash of the block compiler's code (every file
  * of dist/src/cpu), V8's version and this file's format, so a changed compiler never
@@ -48,7 +48,6 @@ const LOCK_STALE_MS = 30_000;
 
 /** What the file holds. */
 interface CacheFile {
-  format: number;
   blocks: WrittenRecord[];
   modules: ModuleRecord[];
   refused: TranslationRecord[];
@@ -136,41 +135,33 @@ function parse(data: Buffer): CacheFile | string {
   }
   const refused = f.refused.map(translation);
   if (refused.includes(null)) return 'damaged (a refused translation)';
-  return { format: FORMAT, blocks: blocks.map((b) => ({ ...b, code: new Uint8Array(b.code) })), modules, refused: refused as TranslationRecord[] };
+  return { blocks: blocks.map((b) => ({ ...b, code: new Uint8Array(b.code) })), modules, refused: refused as TranslationRecord[] };
 }
 
-/** What useBlockCache found. */
-export interface BlockCacheUse {
-  file: string;
-  /** Blocks read from it (0 when there was no file yet, or it could not be used). */
-  blocks: number;
-}
-
-let used: BlockCacheUse | null | undefined;
+let used = false;
 
 /**
  * Reads this build's block cache file, if there is one, into the blocks written before
- * (once per thread; later calls return the first's answer), and with `save` writes it when
- * the process ends. Null if the cache is turned off. A file that cannot be read or used
- * is reported in one line and replaced when the process ends.
+ * (once per thread; later calls do nothing), and with `save` writes it when the process
+ * ends. Nothing if the cache is turned off. A file that cannot be read or used is reported
+ * in one line (and one that cannot be used is replaced when the process ends).
  */
-export function useBlockCache(options: { save?: boolean } = {}): BlockCacheUse | null {
-  if (used !== undefined) return used;
+export function useBlockCache(options: { save?: boolean } = {}): void {
+  if (used) return;
+  used = true;
   const dir = blockCacheDir();
-  if (dir === null) return (used = null);
+  if (dir === null) return;
   const file = join(dir, fileName());
-  const loaded = read(file);
-  used = { file, blocks: loaded?.blocks.length ?? 0 };
+  read(file);
   // (A file that could not be read was said once; writing it would fail the same way.)
   if ((options.save ?? true) && !unreadable) process.on('exit', () => save(dir, file));
-  return used;
 }
 
 /** The file exists (or its place is not a directory) but could not be read. */
 let unreadable = false;
 
-/** The file's blocks, taken as written before; null if there is none or it cannot be used (said unless `quiet`). */
-function read(file: string, quiet = false): CacheFile | null {
+/** The file's blocks, taken as written before, if there is one and it can be used (said unless `quiet`). */
+function read(file: string, quiet = false): void {
   let data: Buffer;
   try {
     data = readFileSync(file);
@@ -179,16 +170,15 @@ function read(file: string, quiet = false): CacheFile | null {
       unreadable = true;
       warn(`cannot read the block cache ${file} (${(e as Error).message}); going on without it`);
     }
-    return null;
+    return;
   }
   const parsed = parse(data);
   if (typeof parsed === 'string') {
     if (!quiet) warn(`ignoring the block cache ${file}: ${parsed}; it is written again when this run ends`);
-    return null;
+    return;
   }
   addWrittenRecords(parsed.blocks);
   addModuleRecords(parsed.modules, parsed.refused);
-  return parsed;
 }
 
 /** Writes every block known here into `file` if this process wrote any (see the file comment). */
@@ -197,7 +187,7 @@ function save(dir: string, file: string): void {
   try {
     makeDirectory(dir);
   } catch (e) {
-    warn(`cannot write the block cache ${file} (${(e as Error).message}); set MEMVISOR_BLOCK_CACHE=off to stop trying`);
+    cannotWrite(file, e);
     return;
   }
   // One process at a time reads, merges and writes (processes that end together, such as
@@ -235,7 +225,7 @@ function acquire(lock: string): boolean {
       return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-        warn(`cannot write the block cache ${lock.slice(0, -5)} (${(e as Error).message}); set MEMVISOR_BLOCK_CACHE=off to stop trying`);
+        cannotWrite(lock.slice(0, -'.lock'.length), e);
         return false;
       }
     }
@@ -257,7 +247,7 @@ function merge(file: string): void {
   const { records } = writtenRecords();
   const { modules, refused } = moduleRecords();
   const contents: CacheFile = {
-    format: FORMAT, blocks: records.slice(-MAX_BLOCKS), modules: modules.slice(-MAX_MODULES), refused: refused.slice(-MAX_REFUSED),
+    blocks: records.slice(-MAX_BLOCKS), modules: modules.slice(-MAX_MODULES), refused: refused.slice(-MAX_REFUSED),
   };
   const temporary = `${file}.${process.pid}-${threadId}.tmp`;
   try {
@@ -265,7 +255,7 @@ function merge(file: string): void {
     renameSync(temporary, file);
   } catch (e) {
     try { unlinkSync(temporary); } catch { /* never written */ }
-    warn(`cannot write the block cache ${file} (${(e as Error).message}); set MEMVISOR_BLOCK_CACHE=off to stop trying`);
+    cannotWrite(file, e);
   }
 }
 
@@ -278,6 +268,10 @@ function removeStale(dir: string, keep: string): void {
       if (Date.now() - statSync(path).mtimeMs > STALE_MS) unlinkSync(path);
     }
   } catch { /* another process removed it first */ }
+}
+
+function cannotWrite(file: string, e: unknown): void {
+  warn(`cannot write the block cache ${file} (${(e as Error).message}); set MEMVISOR_BLOCK_CACHE=off to stop trying`);
 }
 
 function warn(message: string): void {

@@ -90,9 +90,7 @@ const REUSE_AFTER = 50;
 function knownBlock(page: Uint8Array, eip: number, isBlock: (eip: number) => boolean, hookedWrites: boolean): Written | undefined {
   for (const w of written.get(eip) ?? []) {
     if (w.hookedWrites !== hookedWrites) continue;
-    const { first, end } = w.compiled;
-    let same = true;
-    for (let i = first; i < end && same; i++) same = page[i] === w.code[i - first];
+    let same = sameBytes(page.subarray(w.compiled.first, w.compiled.end), w.code);
     if (same) for (const [at, answer] of w.questions) if (isBlock(at) !== answer) { same = false; break; }
     if (same) return w;
   }

@@ -100,7 +100,7 @@ const functionOf = (key: string) => {
 
 /**
  * Every module of translations made before (by this process or read from disk), oldest
- * first, and the keys of the sources the translator refused.
+ * first, and the translations the translator refused.
  */
 export function moduleRecords(): { modules: ModuleRecord[]; refused: TranslationRecord[] } {
   const modules = [...new Set(moduleOf.values())].map((m) => ({ bytes: m.bytes, pages: m.pages, functions: m.keys.map(functionOf) }));
