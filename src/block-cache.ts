@@ -193,7 +193,7 @@ function save(dir: string, file: string): void {
   // One process at a time reads, merges and writes (processes that end together, such as
   // a benchmark's, would otherwise each write the file without the others' blocks).
   const lock = `${file}.lock`;
-  if (!acquire(lock)) return;
+  if (!acquire(file, lock)) return;
   try {
     merge(file);
   } finally {
@@ -215,8 +215,8 @@ function makeDirectory(dir: string): void {
   for (const d of missing.reverse()) mkdirSync(d);
 }
 
-/** Waits for the lock file (up to LOCK_WAIT_MS; one older than LOCK_STALE_MS was left by a process that died). */
-function acquire(lock: string): boolean {
+/** Waits for `file`'s lock file `lock` (up to LOCK_WAIT_MS; one older than LOCK_STALE_MS was left by a process that died). */
+function acquire(file: string, lock: string): boolean {
   const deadline = Date.now() + LOCK_WAIT_MS;
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   for (;;) {
@@ -225,7 +225,7 @@ function acquire(lock: string): boolean {
       return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-        cannotWrite(lock.slice(0, -'.lock'.length), e);
+        cannotWrite(file, e);
         return false;
       }
     }
@@ -233,7 +233,7 @@ function acquire(lock: string): boolean {
       if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) unlinkSync(lock);
     } catch { /* released meanwhile */ }
     if (Date.now() > deadline) {
-      warn(`the block cache ${lock.slice(0, -5)} stayed locked (${lock}) for ${LOCK_WAIT_MS / 1000} s; this run's blocks are not kept`);
+      warn(`the block cache ${file} stayed locked (${lock}) for ${LOCK_WAIT_MS / 1000} s; this run's blocks are not kept`);
       return false;
     }
     Atomics.wait(sleeper, 0, 0, 20);

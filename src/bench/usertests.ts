@@ -454,8 +454,7 @@ export function formatUsertestsReport(r: UsertestsReport): string {
   else if (r.qemuMissing) lines.push(`qemu-system-i386: not run: ${r.qemuMissing}`);
   const halted = (m: ModeRun) => `${(m.haltedCycles / 1e8).toFixed(2)} s of virtual time halted`;
   const medianOf = (m: ModeRun) => m.medianWallSeconds ?? m.wallSeconds;
-  const fromDisk = (m: ModeRun) => m.blocksFromDisk === undefined ? 'blocks from disk not recorded'
-    : `${m.blocksFromDisk} of its ${m.blocksCompiled} blocks (off) from the block cache on disk`;
+  const fromDisk = (m: ModeRun) => `${m.blocksFromDisk} of its ${m.blocksCompiled} blocks (off) from the block cache on disk`;
   lines.push(`whole run: off ${r.off.instructions} instructions (${halted(r.off)}) in ${r.off.wallSeconds.toFixed(1)} s, ` +
     `guest ${r.guest.instructions} (${halted(r.guest)}) in ${r.guest.wallSeconds.toFixed(1)} s (the first run, in a new process, ${fromDisk(r.off)}; ` +
     `median of the runs, which reuse its compiled blocks: ${medianOf(r.off).toFixed(1)} s, ${medianOf(r.guest).toFixed(1)} s)`);
